@@ -1,0 +1,76 @@
+import type { FlagSpec } from "./spec.ts";
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface ParsedArgs {
+  positionals: string[];
+  flags: FlagValues;
+}
+
+/** A command-line mistake; reported as a `usage` error. */
+export class UsageError extends Error {
+  constructor(message: string, readonly hint = "") {
+    super(message);
+  }
+}
+
+/**
+ * Parses argv against the flags a command accepts: `--flag`, `--flag value`,
+ * `--flag=value`, `-x`, and `--` to end flags. Unknown flags are errors with
+ * a did-you-mean hint.
+ */
+export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): ParsedArgs {
+  const positionals: string[] = [];
+  const flags: FlagValues = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const long = arg.startsWith("--");
+    const [rawName, inline] = long ? splitOnce(arg.slice(2), "=") : [arg.slice(1), undefined];
+    const spec = long
+      ? specs.find((s) => s.name === rawName)
+      : specs.find((s) => s.short === rawName);
+    if (!spec) {
+      const names = specs.map((s) => s.name);
+      const close = names.find((n) => n.startsWith(rawName) || rawName.startsWith(n));
+      throw new UsageError(
+        `unknown option ${arg}`,
+        close
+          ? `did you mean --${close}?`
+          : `options here: ${names.map((n) => `--${n}`).join(", ")}`,
+      );
+    }
+    if (spec.type === "boolean") {
+      if (inline !== undefined) throw new UsageError(`--${spec.name} takes no value`);
+      flags[spec.name] = true;
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) {
+      throw new UsageError(`--${spec.name} needs a value${spec.value ? ` (${spec.value})` : ""}`);
+    }
+    if (spec.choices && !spec.choices.includes(value)) {
+      throw new UsageError(
+        `--${spec.name} must be one of ${spec.choices.join(", ")}, not \`${value}\``,
+      );
+    }
+    if (spec.type === "list") {
+      flags[spec.name] = [...((flags[spec.name] as string[] | undefined) ?? []), value];
+    } else {
+      flags[spec.name] = value;
+    }
+  }
+  return { positionals, flags };
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}

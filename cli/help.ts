@@ -1,0 +1,71 @@
+import { commands, type CommandSpec, type FlagSpec, globalFlags, nouns } from "./spec.ts";
+
+export const version = "0.1.0";
+
+function flagLine(flag: FlagSpec): string {
+  const names = `${flag.short ? `-${flag.short}, ` : "    "}--${flag.name}${
+    flag.value ? ` ${flag.value}` : ""
+  }`;
+  return `  ${names.padEnd(24)} ${flag.description}`;
+}
+
+export function usageLine(spec: CommandSpec): string {
+  const args = spec.args.map((a) => (a.required ? a.name : `[${a.name}]`)).join(" ");
+  return `swamp ${spec.noun} ${spec.verb}${args ? ` ${args}` : ""} [options]`;
+}
+
+export function topHelp(): string {
+  return [
+    `swamp ${version}: durable workflows for operational automation`,
+    "",
+    "Usage: swamp <noun> <verb> [arguments] [options]",
+    "",
+    "Nouns:",
+    ...nouns.map((n) => `  ${n.noun.padEnd(12)} ${n.summary}`),
+    "",
+    "Global options:",
+    ...globalFlags.map(flagLine),
+    "        --version            print the version",
+    "",
+    "Run `swamp <noun> --help` for its verbs, `swamp <noun> <verb> --help` for details.",
+    "",
+  ].join("\n");
+}
+
+export function nounHelp(noun: string): string {
+  const summary = nouns.find((n) => n.noun === noun)?.summary ?? "";
+  const verbs = commands.filter((c) => c.noun === noun);
+  return [
+    `swamp ${noun}: ${summary}`,
+    "",
+    `Usage: swamp ${noun} <verb> [arguments] [options]`,
+    "",
+    "Verbs:",
+    ...verbs.map((c) => `  ${c.verb.padEnd(12)} ${c.summary}`),
+    "",
+    `Run \`swamp ${noun} <verb> --help\` for details.`,
+    "",
+  ].join("\n");
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const lines = [
+    `swamp ${spec.noun} ${spec.verb}: ${spec.summary}`,
+    "",
+    `Usage: ${usageLine(spec)}`,
+    "",
+    spec.description,
+    "",
+  ];
+  if (spec.args.length > 0) {
+    lines.push(
+      "Arguments:",
+      ...spec.args.map((a) => `  ${a.name.padEnd(24)} ${a.description}`),
+      "",
+    );
+  }
+  if (spec.flags.length > 0) lines.push("Options:", ...spec.flags.map(flagLine), "");
+  lines.push("Global options:", ...globalFlags.map(flagLine), "");
+  lines.push("Examples:", ...spec.examples.map((e) => `  ${e}`), "");
+  return lines.join("\n");
+}

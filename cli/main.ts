@@ -1,0 +1,93 @@
+// Entry point of the swamp CLI. Only the command table, the argument parser and
+// the help text load up front; a command's handler and the runtime load when
+// that command runs (docs/design/0002-fast-start.md).
+import { parseArgs, UsageError } from "./args.ts";
+import { commandHelp, nounHelp, topHelp, version } from "./help.ts";
+import { Output } from "./output.ts";
+import { commands, findCommand, globalFlags, nouns } from "./spec.ts";
+
+async function main(argv: string[]): Promise<number> {
+  const [noun, verb] = leadingWords(argv);
+  let out = new Output(parseLoose(argv));
+  try {
+    if (noun === undefined) {
+      if (argv.includes("--version")) {
+        out.line(version);
+        out.document({ version });
+        return 0;
+      }
+      const flags = parseArgs(argv, globalFlags).flags;
+      out = new Output(flags);
+      if (flags.help || argv.length === 0) return printHelp(out, topHelp());
+      return 0;
+    }
+    if (!nouns.some((n) => n.noun === noun)) {
+      throw new UsageError(`unknown command \`${noun}\``, suggest(noun, nouns.map((n) => n.noun)));
+    }
+    const spec = verb === undefined ? undefined : findCommand(noun, verb);
+    if (!spec) {
+      if (verb !== undefined) {
+        const verbs = commands.filter((c) => c.noun === noun).map((c) => c.verb);
+        throw new UsageError(`unknown command \`${noun} ${verb}\``, suggest(verb, verbs));
+      }
+      return printHelp(out, nounHelp(noun));
+    }
+    const parsed = parseArgs(argv, [...globalFlags, ...spec.flags]);
+    out = new Output(parsed.flags);
+    if (parsed.flags.help) return printHelp(out, commandHelp(spec));
+    const args = parsed.positionals.slice(2);
+    const required = spec.args.filter((a) => a.required).length;
+    if (args.length < required) {
+      throw new UsageError(
+        `missing ${spec.args[args.length].name}`,
+        `usage: swamp ${noun} ${verb} ${
+          spec.args.map((a) => (a.required ? a.name : `[${a.name}]`)).join(" ")
+        }`,
+      );
+    }
+    if (args.length > spec.args.length) {
+      throw new UsageError(`unexpected argument \`${args[spec.args.length]}\``);
+    }
+    const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
+    return await (run as (ctx: unknown) => Promise<number>)(createContext(args, parsed.flags, out));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) return 0;
+    const { reportError } = await import("./report.ts");
+    return await reportError(error, out);
+  }
+}
+
+function printHelp(out: Output, text: string): number {
+  if (out.json) out.document({ help: text });
+  else out.line(text.trimEnd());
+  return 0;
+}
+
+/** The first two words that are not options (skipping the value of --repo). */
+function leadingWords(argv: string[]): (string | undefined)[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const arg = argv[i];
+    if (arg === "--") break;
+    if (arg === "--repo") i++;
+    else if (!arg.startsWith("-")) words.push(arg);
+  }
+  return [words[0], words[1]];
+}
+
+/** Output flags, read before the command is known, so early errors honour --json. */
+function parseLoose(argv: string[]) {
+  return {
+    json: argv.includes("--json"),
+    "no-color": argv.includes("--no-color"),
+    quiet: argv.includes("-q") || argv.includes("--quiet"),
+    verbose: argv.includes("-v") || argv.includes("--verbose"),
+  };
+}
+
+function suggest(word: string, options: string[]): string {
+  const close = options.find((o) => o.startsWith(word.slice(0, 3)));
+  return close ? `did you mean \`${close}\`?` : `expected one of: ${options.join(", ")}`;
+}
+
+Deno.exit(await main(Deno.args));

@@ -1,0 +1,64 @@
+import type { FlagValues } from "./args.ts";
+
+/** How results reach the user: JSON or text, colour or not, how chatty. */
+export class Output {
+  readonly json: boolean;
+  readonly color: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  private readonly encoder = new TextEncoder();
+
+  constructor(flags: FlagValues) {
+    this.json = flags.json === true;
+    this.quiet = flags.quiet === true;
+    this.verbose = flags.verbose === true;
+    const noColorEnv = (Deno.env.get("NO_COLOR") ?? "") !== "";
+    this.color = !this.json && flags["no-color"] !== true && !noColorEnv &&
+      Deno.stdout.isTerminal();
+  }
+
+  /** A line of the command's result on stdout (suppressed under --json). */
+  line(text = ""): void {
+    if (!this.json) this.write(Deno.stdout, `${text}\n`);
+  }
+
+  /** Progress and commentary on stderr; -q silences it. */
+  info(text: string): void {
+    if (!this.quiet && !this.json) this.write(Deno.stderr, `${text}\n`);
+  }
+
+  /** The JSON document of a command (only under --json). */
+  document(value: unknown): void {
+    if (this.json) this.write(Deno.stdout, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  stderr(text: string): void {
+    this.write(Deno.stderr, text);
+  }
+
+  bold(text: string): string {
+    return this.paint(text, "1");
+  }
+  red(text: string): string {
+    return this.paint(text, "31");
+  }
+  yellow(text: string): string {
+    return this.paint(text, "33");
+  }
+  green(text: string): string {
+    return this.paint(text, "32");
+  }
+  dim(text: string): string {
+    return this.paint(text, "2");
+  }
+
+  private paint(text: string, code: string): string {
+    return this.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  }
+
+  private write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+    const bytes = this.encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  }
+}

@@ -1,0 +1,89 @@
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import {
+  CreateWorkflowResponseSchema,
+  GetWorkflowResponseSchema,
+  InitRepoResponseSchema,
+  ListWorkflowsResponseSchema,
+  type RepoService,
+  StoreKind,
+  type WorkflowInfo,
+  WorkflowInfoSchema,
+} from "../../proto/gen/swamp/v1/repo_service_pb.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import type { IdSource } from "../ports/ids.ts";
+import { initRepo } from "../repo/init.ts";
+import { createWorkflowFile } from "../workflow/create.ts";
+import { WorkflowCatalog, type WorkflowFile } from "../workflow/catalog.ts";
+import type { ServiceClient } from "./client.ts";
+import type { RepoLocator } from "./locator.ts";
+
+/** The in-process RepoService. */
+export function localRepoService(
+  locator: RepoLocator,
+  ids: IdSource,
+): ServiceClient<typeof RepoService> {
+  return {
+    async initRepo(request) {
+      const path = request.path || locator.cwd;
+      const store = request.store === StoreKind.SQLITE
+        ? "sqlite"
+        : request.store === StoreKind.FILE
+        ? "file"
+        : undefined;
+      const result = await initRepo(path, store);
+      return create(InitRepoResponseSchema, {
+        path: result.path,
+        store: result.store === "sqlite" ? StoreKind.SQLITE : StoreKind.FILE,
+        created: result.created,
+        alreadyInitialized: result.alreadyInitialized,
+      });
+    },
+    async createWorkflow(request) {
+      const root = await locator.root();
+      const { file } = await createWorkflowFile(
+        root,
+        request.name ?? "",
+        request.description ?? "",
+        ids,
+      );
+      const catalog = await WorkflowCatalog.load(root);
+      const entry = catalog.files.find((f) => f.file === file);
+      if (!entry) throw new SwampError(ErrorCode.IO, `${file} vanished right after it was written`);
+      return create(CreateWorkflowResponseSchema, { workflow: await describe(entry) });
+    },
+    async getWorkflow(request) {
+      const catalog = await WorkflowCatalog.load(await locator.root());
+      const entry = catalog.find(request.workflow ?? "");
+      return create(GetWorkflowResponseSchema, {
+        workflow: await describe(entry),
+        definition: (entry.source.data ?? {}) as JsonObject,
+        source: entry.source.text,
+      });
+    },
+    async listWorkflows() {
+      const catalog = await WorkflowCatalog.load(await locator.root());
+      return create(ListWorkflowsResponseSchema, {
+        workflows: await Promise.all(catalog.files.map(describe)),
+      });
+    },
+  };
+}
+
+async function describe(entry: WorkflowFile): Promise<WorkflowInfo> {
+  const data = entry.source.data ?? {};
+  const jobs = Array.isArray(data.jobs) ? data.jobs : [];
+  const steps = jobs.reduce(
+    (sum: number, job) => sum + (Array.isArray(job?.steps) ? job.steps.length : 0),
+    0,
+  );
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(entry.source.text));
+  return create(WorkflowInfoSchema, {
+    id: entry.id ?? "",
+    name: entry.name ?? "",
+    description: typeof data.description === "string" ? data.description : "",
+    file: entry.file,
+    hash: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
+    jobCount: jobs.length,
+    stepCount: steps,
+  });
+}

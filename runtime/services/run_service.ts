@@ -1,0 +1,85 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type RunService,
+  ValidateWorkflowsResponseSchema,
+  WorkflowValidationSchema,
+} from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { loadModelCatalog } from "../model/catalog.ts";
+import { WorkflowCatalog } from "../workflow/catalog.ts";
+import type { ServiceClient } from "./client.ts";
+import type { RepoLocator } from "./locator.ts";
+
+/** Capabilities that are in the contract but land with later work. */
+const pending: Record<string, string> = {
+  submitRun: "running workflows",
+  getRun: "run records",
+  listRuns: "run listings",
+  watchRunEvents: "run event streams",
+  readLogs: "run logs",
+  cancelRun: "cancellation",
+  reconcileRuns: "reconciliation",
+  approveStep: "approval gates",
+  rejectStep: "approval gates",
+  resumeRun: "resuming runs",
+  listApprovals: "approval gates",
+};
+
+function unimplemented(method: string): never {
+  throw new SwampError(
+    ErrorCode.UNIMPLEMENTED,
+    `${pending[method]} (${method}) is not available in this version of swamp`,
+    { hint: "see CHANGELOG.md for what this version supports" },
+  );
+}
+
+/** The in-process RunService. */
+export function localRunService(locator: RepoLocator): ServiceClient<typeof RunService> {
+  return {
+    submitRun: () => unimplemented("submitRun"),
+    getRun: () => unimplemented("getRun"),
+    listRuns: () => unimplemented("listRuns"),
+    watchRunEvents: () => unimplemented("watchRunEvents"),
+    readLogs: () => unimplemented("readLogs"),
+    cancelRun: () => unimplemented("cancelRun"),
+    reconcileRuns: () => unimplemented("reconcileRuns"),
+    approveStep: () => unimplemented("approveStep"),
+    rejectStep: () => unimplemented("rejectStep"),
+    resumeRun: () => unimplemented("resumeRun"),
+    listApprovals: () => unimplemented("listApprovals"),
+
+    async validateWorkflows(request) {
+      const root = await locator.root();
+      const names = request.workflows ?? [];
+      if (names.length === 0 && !request.all) {
+        throw new SwampError(
+          ErrorCode.USAGE,
+          "name a workflow to validate, or ask for all of them",
+          {
+            hint: "swamp workflow validate <name>  or  swamp workflow validate --all",
+          },
+        );
+      }
+      const [workflows, models] = await Promise.all([
+        WorkflowCatalog.load(root),
+        loadModelCatalog(root),
+      ]);
+      const entries = names.length > 0 ? names.map((n) => workflows.find(n)) : workflows.files;
+      const results = entries.map((entry) => {
+        const diagnostics = workflows.validate(entry, models);
+        return create(WorkflowValidationSchema, {
+          file: entry.file,
+          workflowId: entry.id ?? "",
+          workflowName: entry.name ?? "",
+          valid: !diagnostics.some((d) => d.severity === Severity.ERROR),
+          diagnostics,
+        });
+      });
+      return create(ValidateWorkflowsResponseSchema, {
+        results,
+        modelDiagnostics: models.diagnostics,
+      });
+    },
+  };
+}

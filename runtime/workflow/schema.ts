@@ -1,0 +1,163 @@
+import * as z from "zod/mini";
+
+// Shapes of workflow files (docs/reference/workflow-file.md). Keys accepted by
+// swamp's own format are accepted here too, so its files load unchanged; the
+// ones this version does not act on are reported as warnings by the checks.
+
+const name = z.string().check(z.minLength(1, "must not be empty"));
+const stringMap = z.record(z.string(), z.string());
+const seconds = z.number().check(z.nonnegative());
+/** A number of seconds, or a duration text such as "90s", "5m", "2h". */
+export const duration = z.union([
+  seconds,
+  z.string().check(
+    z.regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, "must be seconds or a duration like 30s, 5m, 2h"),
+  ),
+]);
+
+const placement = {
+  target: z.optional(z.string()),
+  labels: z.optional(stringMap),
+  platform: z.optional(z.string()),
+  queueTimeout: z.optional(duration),
+};
+
+const simpleConditionTypes = ["always", "succeeded", "failed", "completed", "skipped"] as const;
+export const conditionTypes = [...simpleConditionTypes, "and", "or", "not"] as const;
+
+export type Condition =
+  | { type: (typeof simpleConditionTypes)[number] }
+  | { type: "and" | "or"; conditions: Condition[] }
+  | { type: "not"; condition: Condition };
+
+export const condition: z.ZodMiniType<Condition> = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.enum(simpleConditionTypes) }),
+  z.strictObject({
+    type: z.enum(["and", "or"]),
+    get conditions() {
+      return z.array(condition).check(z.minLength(2, "needs at least two conditions"));
+    },
+  }),
+  z.strictObject({
+    type: z.literal("not"),
+    get condition() {
+      return condition;
+    },
+  }),
+]);
+
+const jsonSchemaObject = z.looseObject({
+  type: z.optional(z.string()),
+  properties: z.optional(z.record(z.string(), z.unknown())),
+  required: z.optional(z.array(z.string())),
+});
+
+const modelMethodTask = z.strictObject({
+  type: z.literal("model_method"),
+  modelIdOrName: z.optional(name),
+  modelType: z.optional(name),
+  modelName: z.optional(name),
+  methodName: name,
+  inputs: z.optional(z.union([z.record(z.string(), z.unknown()), z.string()])),
+  globalArgs: z.optional(z.record(z.string(), z.unknown())),
+});
+
+const workflowTask = z.strictObject({
+  type: z.literal("workflow"),
+  workflowIdOrName: name,
+  inputs: z.optional(z.union([z.record(z.string(), z.unknown()), z.string()])),
+});
+
+const approvalTask = z.strictObject({
+  type: z.literal("manual_approval"),
+  prompt: name,
+  timeout: z.optional(duration),
+  onTimeout: z.optional(z.enum(["reject", "approve"])),
+  approvers: z.optional(z.array(name)),
+  allowRunActor: z.optional(z.boolean()),
+});
+
+const assertTask = z.strictObject({
+  type: z.literal("assert"),
+  expr: name,
+  message: name,
+  severity: z.optional(z.enum(["low", "medium", "high"])),
+});
+
+export const taskTypes = ["model_method", "workflow", "manual_approval", "assert"] as const;
+
+export const task = z.discriminatedUnion("type", [
+  modelMethodTask,
+  workflowTask,
+  approvalTask,
+  assertTask,
+]);
+
+const stepDependency = z.strictObject({ step: name, condition: condition });
+const jobDependency = z.strictObject({ job: name, condition: condition });
+
+export const step = z.strictObject({
+  name,
+  description: z.optional(z.string()),
+  task,
+  dependsOn: z.optional(z.array(stepDependency)),
+  forEach: z.optional(z.strictObject({ item: name, in: z.unknown() })),
+  concurrency: z.optional(z.int().check(z.nonnegative())),
+  allowFailure: z.optional(z.boolean()),
+  guard: z.optional(z.union([z.string(), z.boolean()])),
+  timeout: z.optional(duration),
+  weight: z.optional(z.number()),
+  writes: z.optional(z.boolean()),
+  dataOutputOverrides: z.optional(z.array(z.unknown())),
+  ...placement,
+});
+
+export const job = z.strictObject({
+  name,
+  description: z.optional(z.string()),
+  steps: z.array(step).check(z.minLength(1, "a job needs at least one step")),
+  dependsOn: z.optional(z.array(jobDependency)),
+  concurrency: z.optional(z.int().check(z.nonnegative())),
+  weight: z.optional(z.number()),
+  affinity: z.optional(z.boolean()),
+  writes: z.optional(z.boolean()),
+  ...placement,
+});
+
+export const workflow = z.strictObject({
+  id: z.string().check(z.uuid("must be a UUID (swamp workflow create makes one)")),
+  name,
+  description: z.optional(z.string()),
+  version: z.optional(z.int().check(z.positive())),
+  inputs: z.optional(jsonSchemaObject),
+  jobs: z.array(job).check(z.minLength(1, "a workflow needs at least one job")),
+  tags: z.optional(stringMap),
+  concurrency: z.optional(z.int().check(z.nonnegative())),
+  trigger: z.optional(z.strictObject({
+    schedule: z.optional(z.string()),
+    inputs: z.optional(z.record(z.string(), z.unknown())),
+  })),
+  reports: z.optional(z.unknown()),
+  affinity: z.optional(z.boolean()),
+  writes: z.optional(z.boolean()),
+  autoResume: z.optional(z.boolean()),
+  vaults: z.optional(z.array(name)),
+  ...placement,
+});
+
+export type Workflow = z.infer<typeof workflow>;
+export type Job = z.infer<typeof job>;
+export type Step = z.infer<typeof step>;
+export type Task = z.infer<typeof task>;
+
+/** Keys accepted for compatibility with swamp's format that this version does not act on. */
+export const inertKeys: Record<string, string> = {
+  trigger: "schedules and webhook triggers",
+  reports: "reports",
+  vaults: "vaults",
+  affinity: "affinity settings",
+  writes: "write declarations",
+  autoResume: "auto-resume settings",
+  dataOutputOverrides: "data output overrides",
+  platform: "platform placements",
+};
