@@ -1,17 +1,10 @@
-import type { FlagSpec } from "./spec.ts";
+import { type FlagSpec, type FlagValues, UsageError } from "./types.ts";
 
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+export { type FlagValues, UsageError };
 
 export interface ParsedArgs {
   positionals: string[];
   flags: FlagValues;
-}
-
-/** A command-line mistake; reported as a `usage` error. */
-export class UsageError extends Error {
-  constructor(message: string, readonly hint = "") {
-    super(message);
-  }
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   repoLocator,
   type ServiceClient,
 } from "../runtime/mod.ts";
-import type { FlagValues } from "./args.ts";
+import type { FlagValues } from "./types.ts";
 import type { Output } from "./output.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */

@@ -1,4 +1,4 @@
-import type { FlagValues } from "./args.ts";
+import type { FlagValues } from "./types.ts";
 
 /** How results reach the user: JSON or text, colour or not, how chatty. */
 export class Output {

@@ -1,4 +1,4 @@
-import { UsageError } from "./args.ts";
+import { UsageError } from "./types.ts";
 import { exitCodeFor } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
 

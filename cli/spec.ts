@@ -1,26 +1,14 @@
 // The command surface as data: the parser, the help text and the generated
 // reference pages (docs/reference/cli) all read this one table. Handlers are
 // loaded only when their command runs, to keep start-up fast.
+import type { FlagSpec } from "./types.ts";
 
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  type: "boolean" | "string" | "list";
-  /** Placeholder shown in help, e.g. "DIR". */
-  value?: string;
-  choices?: readonly string[];
-  description: string;
-}
+export type { FlagSpec };
 
 export interface ArgSpec {
   name: string;
   required: boolean;
   description: string;
-}
-
-export interface CommandContextLike {
-  args: string[];
-  flags: Record<string, string | boolean | string[] | undefined>;
 }
 
 export interface CommandSpec {

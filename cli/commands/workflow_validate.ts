@@ -1,7 +1,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { type Diagnostic, Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { ValidateWorkflowsResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
-import { UsageError } from "../args.ts";
+import { UsageError } from "../types.ts";
 import type { CommandContext } from "../context.ts";
 import { exitCodeFor } from "../exit_codes.ts";
 import type { Output } from "../output.ts";

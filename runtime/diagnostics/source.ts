@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type Diagnostic, DiagnosticSchema, Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
-import type { Document, LineCounter, Node } from "../text/yaml.ts";
-import { isMap, isPair, isScalar } from "../text/yaml.ts";
+import type { ParsedYaml, PositionNode } from "../text/yaml.ts";
 
 export type PathSegment = string | number;
 
@@ -9,8 +8,7 @@ export type PathSegment = string | number;
 export interface SourceFile {
   /** Path relative to the repository root. */
   file: string;
-  doc?: Document;
-  lines?: LineCounter;
+  yaml?: ParsedYaml;
 }
 
 export interface Finding {
@@ -64,54 +62,46 @@ export class DiagnosticSink {
 
 /**
  * The line and column of the node at `path`, or of the nearest ancestor that
- * exists (a missing key is reported where its parent is).
+ * exists (a missing key is reported where its parent is). With `key`, the
+ * position of that key in the map at `path`.
  */
 export function locate(
   source: SourceFile,
   path: readonly PathSegment[],
   key?: string,
 ): { line: number; col: number } | undefined {
-  const { doc, lines } = source;
-  if (!doc || !lines) return undefined;
-  let node: unknown = doc.contents;
-  let offset = rangeStart(node);
+  const yaml = source.yaml;
+  if (!yaml?.root) return undefined;
+  let node = yaml.root;
+  let offset = node.start;
   for (const segment of path) {
     const next = child(node, segment);
     if (next === undefined) break;
     node = next.value;
-    offset = next.keyOffset ?? rangeStart(node) ?? offset;
-    const valueOffset = rangeStart(node);
-    if (valueOffset !== undefined) offset = valueOffset;
+    offset = node.start;
   }
   if (key !== undefined) {
-    const pair = child(node, key);
-    if (pair?.keyOffset !== undefined) offset = pair.keyOffset;
+    const entry = child(node, key);
+    if (entry?.key) offset = entry.key.start;
   }
-  return offset === undefined ? undefined : lines.linePos(offset);
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as Node | undefined)?.range;
-  return range ? range[0] : undefined;
+  return yaml.position(offset);
 }
 
 function child(
-  node: unknown,
+  node: PositionNode,
   segment: PathSegment,
-): { value: unknown; keyOffset?: number } | undefined {
-  if (isMap(node)) {
-    for (const item of node.items) {
-      if (!isPair(item)) continue;
-      const k = isScalar(item.key) ? item.key.value : item.key;
-      if (String(k) === String(segment)) {
-        return { value: item.value ?? item.key, keyOffset: rangeStart(item.key) };
+): { value: PositionNode; key?: PositionNode } | undefined {
+  if (node.kind === "mapping") {
+    for (let i = 0; i + 1 < node.children.length; i += 2) {
+      if (node.children[i].text === String(segment)) {
+        return { key: node.children[i], value: node.children[i + 1] };
       }
     }
     return undefined;
   }
-  const items = (node as { items?: unknown[] } | undefined)?.items;
-  if (typeof segment === "number" && Array.isArray(items) && segment < items.length) {
-    return { value: items[segment] };
+  if (node.kind === "sequence" && typeof segment === "number") {
+    const item = node.children[segment];
+    return item === undefined ? undefined : { value: item };
   }
   return undefined;
 }

@@ -29,7 +29,7 @@ export async function loadModelCatalog(root: string): Promise<ModelCatalog> {
   const definitions: ModelDefinition[] = [];
   for (const file of await listFiles(root, "models", [".yaml", ".yml"])) {
     const parsed = await readYamlSource(`${root}/${file}`);
-    const sink = new DiagnosticSink({ file, doc: parsed.doc, lines: parsed.lines });
+    const sink = new DiagnosticSink({ file, yaml: parsed.yaml });
     for (const problem of parsed.problems) sink.add(problem);
     if (parsed.data) {
       const result = modelDefinition.safeParse(parsed.data);

@@ -1,11 +1,17 @@
-import { LineCounter, parseDocument } from "./yaml.ts";
-import type { Document } from "./yaml.ts";
+import { type ParsedYaml, parseYaml, YamlSyntaxError } from "./yaml.ts";
 
 /** Workflow and model files larger than this are refused unread. */
 export const maxSourceBytes = 16 * 1024 * 1024;
 
 export type SourceProblem = {
-  rule: "file-too-large" | "not-text" | "empty-file" | "yaml-syntax" | "not-a-map" | "unreadable";
+  rule:
+    | "file-too-large"
+    | "not-text"
+    | "empty-file"
+    | "yaml-syntax"
+    | "not-a-map"
+    | "too-many-nodes"
+    | "unreadable";
   message: string;
   hint?: string;
   line?: number;
@@ -14,8 +20,8 @@ export type SourceProblem = {
 
 export interface ParsedSource {
   text: string;
-  doc?: Document;
-  lines?: LineCounter;
+  /** Positions of the document's nodes; absent when it could not be parsed. */
+  yaml?: ParsedYaml;
   /** The document as plain data; undefined when it could not be parsed. */
   data?: Record<string, unknown>;
   problems: SourceProblem[];
@@ -69,28 +75,56 @@ export function parseYamlBytes(bytes: Uint8Array): ParsedSource {
       "`swamp workflow create` writes a valid skeleton",
     );
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems: SourceProblem[] = doc.errors.map((error) => {
-    const at = lines.linePos(error.pos[0]);
+  let yaml: ParsedYaml;
+  try {
+    yaml = parseYaml(text);
+  } catch (error) {
+    if (!(error instanceof YamlSyntaxError)) throw error;
     return {
-      rule: "yaml-syntax" as const,
-      message: firstLine(error.message),
-      line: at.line,
-      column: at.col,
+      text,
+      problems: [{
+        rule: "yaml-syntax",
+        message: error.message,
+        line: error.line,
+        column: error.column,
+      }],
     };
-  });
-  if (problems.length > 0) return { text, doc, lines, problems };
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  }
+  const data = yaml.data;
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     return {
       text,
-      doc,
-      lines,
+      yaml,
       problems: [{ rule: "not-a-map", message: "the document must be a map of keys to values" }],
     };
   }
-  return { text, doc, lines, data: data as Record<string, unknown>, problems };
+  if (countNodes(data, maxNodes) > maxNodes) {
+    return {
+      text,
+      problems: [{
+        rule: "too-many-nodes",
+        message: `the document expands to more than ${maxNodes} values (through aliases?)`,
+        hint: "write the workflow without deeply nested aliases",
+      }],
+    };
+  }
+  return { text, yaml, data: data as Record<string, unknown>, problems: [] };
+}
+
+/** Values a document may expand to; aliases can make a small file expand to billions. */
+export const maxNodes = 2_000_000;
+
+/** Counts values reachable from `root`, stopping early once past `limit`. */
+function countNodes(root: unknown, limit: number): number {
+  let count = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0 && count <= limit) {
+    const value = pending.pop();
+    count++;
+    if (Array.isArray(value)) pending.push(...value);
+    else if (value !== null && typeof value === "object") pending.push(...Object.values(value));
+  }
+  return count;
 }
 
 function failed(
@@ -100,8 +134,4 @@ function failed(
   hint?: string,
 ): ParsedSource {
   return { text, problems: [{ rule, message, hint }] };
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
 }

@@ -69,7 +69,7 @@ export class WorkflowCatalog implements WorkflowDirectory {
   /** Every problem in one workflow file, in file order. */
   validate(entry: WorkflowFile, models: ModelCatalog): Diagnostic[] {
     const { source } = entry;
-    const sink = new DiagnosticSink({ file: entry.file, doc: source.doc, lines: source.lines });
+    const sink = new DiagnosticSink({ file: entry.file, yaml: source.yaml });
     for (const problem of source.problems) sink.add(problem);
     if (source.data) {
       const result = workflowSchema.safeParse(source.data);

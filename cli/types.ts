@@ -1,0 +1,21 @@
+// Types shared by the command table, the parser and the handlers. This file
+// imports nothing, so it can never be part of an import cycle.
+
+export interface FlagSpec {
+  name: string;
+  short?: string;
+  type: "boolean" | "string" | "list";
+  /** Placeholder shown in help, e.g. "DIR". */
+  value?: string;
+  choices?: readonly string[];
+  description: string;
+}
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** A command-line mistake; reported as a `usage` error. */
+export class UsageError extends Error {
+  constructor(message: string, readonly hint = "") {
+    super(message);
+  }
+}
