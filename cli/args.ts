@@ -32,12 +32,10 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
       : specs.find((s) => s.short === rawName);
     if (!spec) {
       const names = specs.map((s) => s.name);
-      const close = names.find((n) => n.startsWith(rawName) || rawName.startsWith(n));
       throw new UsageError(
         `unknown option ${arg}`,
-        close
-          ? `did you mean --${close}?`
-          : `options here: ${names.map((n) => `--${n}`).join(", ")}`,
+        `options here: ${names.map((n) => `--${n}`).join(", ")}`,
+        { word: rawName, candidates: names, prefix: "--" },
       );
     }
     if (spec.type === "boolean") {

@@ -22,13 +22,20 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!nouns.some((n) => n.noun === noun)) {
-      throw new UsageError(`unknown command \`${noun}\``, suggest(noun, nouns.map((n) => n.noun)));
+      const candidates = nouns.map((n) => n.noun);
+      throw new UsageError(`unknown command \`${noun}\``, `commands: ${candidates.join(", ")}`, {
+        word: noun,
+        candidates,
+      });
     }
     const spec = verb === undefined ? undefined : findCommand(noun, verb);
     if (!spec) {
       if (verb !== undefined) {
         const verbs = commands.filter((c) => c.noun === noun).map((c) => c.verb);
-        throw new UsageError(`unknown command \`${noun} ${verb}\``, suggest(verb, verbs));
+        throw new UsageError(`unknown command \`${noun} ${verb}\``, `verbs: ${verbs.join(", ")}`, {
+          word: verb,
+          candidates: verbs,
+        });
       }
       return printHelp(out, nounHelp(noun));
     }
@@ -83,11 +90,6 @@ function parseLoose(argv: string[]) {
     quiet: argv.includes("-q") || argv.includes("--quiet"),
     verbose: argv.includes("-v") || argv.includes("--verbose"),
   };
-}
-
-function suggest(word: string, options: string[]): string {
-  const close = options.find((o) => o.startsWith(word.slice(0, 3)));
-  return close ? `did you mean \`${close}\`?` : `expected one of: ${options.join(", ")}`;
 }
 
 Deno.exit(await main(Deno.args));

@@ -27,10 +27,16 @@ export async function reportError(error: unknown, out: Output): Promise<number> 
 
 async function describeError(error: unknown): Promise<ErrorReport> {
   if (error instanceof UsageError) {
+    let hint = error.hint;
+    if (error.typo) {
+      const { nearest } = await import("../runtime/mod.ts");
+      const match = nearest(error.typo.word, error.typo.candidates);
+      if (match !== undefined) hint = `did you mean \`${error.typo.prefix ?? ""}${match}\`?`;
+    }
     return {
       code: "usage",
       message: error.message,
-      hint: error.hint || "run with --help to see how to use it",
+      hint: hint || "run with --help to see how to use it",
       cause: "",
       diagnostics: [],
     };

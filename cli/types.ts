@@ -13,9 +13,17 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-/** A command-line mistake; reported as a `usage` error. */
+/**
+ * A command-line mistake; reported as a `usage` error. When `typo` is given,
+ * the report suggests the nearest of its candidates (computed only then, so
+ * the suggestion code stays off the start-up path).
+ */
 export class UsageError extends Error {
-  constructor(message: string, readonly hint = "") {
+  constructor(
+    message: string,
+    readonly hint = "",
+    readonly typo?: { word: string; candidates: string[]; prefix?: string },
+  ) {
     super(message);
   }
 }

@@ -10,3 +10,4 @@ export {
   type ServiceClient,
 } from "./services/mod.ts";
 export { maxSourceBytes } from "./text/read_source.ts";
+export { didYouMean, nearest } from "./text/suggest.ts";

@@ -32,15 +32,22 @@ export interface ParsedSource {
  * malformed input becomes a problem report, never an exception.
  */
 export async function readYamlSource(path: string): Promise<ParsedSource> {
+  const read = await readSourceText(path);
+  return read.text === undefined ? { text: "", problems: read.problems } : parseYamlText(read.text);
+}
+
+/** The file's text, or the problems that kept it from being read as text. */
+export async function readSourceText(
+  path: string,
+): Promise<{ text?: string; problems: SourceProblem[] }> {
   let size: number;
   try {
     size = (await Deno.stat(path)).size;
   } catch (error) {
-    return failed("", "unreadable", `cannot read the file: ${(error as Error).message}`);
+    return unread("unreadable", `cannot read the file: ${(error as Error).message}`);
   }
   if (size > maxSourceBytes) {
-    return failed(
-      "",
+    return unread(
       "file-too-large",
       `the file is ${(size / 1048576).toFixed(1)} MiB; the limit is ${
         maxSourceBytes / 1048576
@@ -52,21 +59,26 @@ export async function readYamlSource(path: string): Promise<ParsedSource> {
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    return failed("", "unreadable", `cannot read the file: ${(error as Error).message}`);
+    return unread("unreadable", `cannot read the file: ${(error as Error).message}`);
   }
-  return parseYamlBytes(bytes);
+  return decodeText(bytes);
 }
 
-export function parseYamlBytes(bytes: Uint8Array): ParsedSource {
+function decodeText(bytes: Uint8Array): { text?: string; problems: SourceProblem[] } {
   if (bytes.subarray(0, 8192).includes(0)) {
-    return failed("", "not-text", "the file is binary, not YAML text");
+    return unread("not-text", "the file is binary, not YAML text");
   }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return failed("", "not-text", "the file is not valid UTF-8 text");
+    return unread("not-text", "the file is not valid UTF-8 text");
   }
+  return { text, problems: [] };
+}
+
+/** Parses text already read; problems are reported, never thrown. */
+export function parseYamlText(text: string): ParsedSource {
   if (text.trim() === "") {
     return failed(
       text,
@@ -125,6 +137,14 @@ function countNodes(root: unknown, limit: number): number {
     else if (value !== null && typeof value === "object") pending.push(...Object.values(value));
   }
   return count;
+}
+
+function unread(
+  rule: SourceProblem["rule"],
+  message: string,
+  hint?: string,
+): { problems: SourceProblem[] } {
+  return { problems: [{ rule, message, hint }] };
 }
 
 function failed(

@@ -17,7 +17,8 @@ export interface PositionNode {
 
 export interface ParsedYaml {
   data: unknown;
-  root: PositionNode | undefined;
+  /** Built on first use: most files have no problem to locate. */
+  readonly root: PositionNode | undefined;
   /** 1-based line and column of an offset. */
   position(offset: number): { line: number; col: number };
 }
@@ -46,9 +47,13 @@ export function parseYaml(text: string, maxDepth = 64): ParsedYaml {
     throw new YamlSyntaxError(reason, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1);
   }
   let lineStarts: number[] | undefined;
+  let root: PositionNode | undefined | null = null;
   return {
     data,
-    root: positionTree(events, text),
+    get root() {
+      if (root === null) root = positionTree(events, text);
+      return root;
+    },
     position(offset) {
       lineStarts ??= computeLineStarts(text);
       return lineAndColumn(lineStarts, offset);

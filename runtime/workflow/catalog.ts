@@ -3,33 +3,80 @@ import { DiagnosticSink, reportIssues } from "../diagnostics/mod.ts";
 import type { ModelCatalog } from "../model/catalog.ts";
 import { listFiles } from "../repo/files.ts";
 import { didYouMean } from "../text/suggest.ts";
-import { type ParsedSource, readYamlSource } from "../text/read_source.ts";
+import {
+  type ParsedSource,
+  parseYamlText,
+  readSourceText,
+  type SourceProblem,
+} from "../text/read_source.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { checkWorkflow, type WorkflowDirectory } from "./checks.ts";
 import { workflow as workflowSchema } from "./schema.ts";
 
 export const workflowsDir = "workflows";
 
-/** One workflow file as found on disk. */
-export interface WorkflowFile {
-  /** Path relative to the repository root. */
-  file: string;
-  source: ParsedSource;
-  id?: string;
-  name?: string;
+/** One workflow file as found on disk; parsed only when its contents are needed. */
+export class WorkflowFile {
+  private parsed?: ParsedSource;
+  readonly id?: string;
+  readonly name?: string;
+
+  constructor(
+    /** Path relative to the repository root. */
+    readonly file: string,
+    private readonly text: string | undefined,
+    private readonly readProblems: SourceProblem[],
+  ) {
+    const header = text === undefined ? undefined : scanHeader(text);
+    const identity = header ?? this.source.data;
+    this.id = typeof identity?.id === "string" ? identity.id : undefined;
+    this.name = typeof identity?.name === "string" ? identity.name : undefined;
+  }
+
+  get source(): ParsedSource {
+    this.parsed ??= this.text === undefined
+      ? { text: "", problems: this.readProblems }
+      : parseYamlText(this.text);
+    return this.parsed;
+  }
 }
 
-/** All workflow files of a repository, parsed once. */
+/**
+ * The top-level `id` and `name` of a workflow without parsing it: a key at
+ * column 0 can only be a top-level key. Undefined when the file is written
+ * in a way this scan cannot be sure of (flow style, anchors, tags, quotes
+ * with escapes); the caller then parses the file.
+ */
+function scanHeader(text: string): { id?: string; name?: string } | undefined {
+  const out: { id?: string; name?: string } = {};
+  for (const match of text.matchAll(/^(id|name|\{|-|---)(:?)[ \t]*(.*)$/gm)) {
+    const [, key, colon, rest] = match;
+    if (key !== "id" && key !== "name") return undefined;
+    if (colon !== ":") continue;
+    const value = plainValue(rest);
+    if (value === undefined || out[key] !== undefined) return undefined;
+    out[key] = value;
+  }
+  return out;
+}
+
+function plainValue(raw: string): string | undefined {
+  const text = raw.replace(/[ \t]+#.*$/, "").trim();
+  const quoted = /^(["'])([^"'\\]*)\1$/.exec(text);
+  if (quoted) return quoted[2];
+  if (text === "" || /^[&*!|>\[{"'@`%]/.test(text)) return undefined;
+  return text;
+}
+
+/** All workflow files of a repository, each read once and parsed on demand. */
 export class WorkflowCatalog implements WorkflowDirectory {
   private constructor(readonly root: string, readonly files: WorkflowFile[]) {}
 
   static async load(root: string): Promise<WorkflowCatalog> {
     const paths = await listFiles(root, workflowsDir, [".yaml", ".yml"]);
     const files = await Promise.all(paths.map(async (file) => {
-      const source = await readYamlSource(`${root}/${file}`);
-      const id = typeof source.data?.id === "string" ? source.data.id : undefined;
-      const name = typeof source.data?.name === "string" ? source.data.name : undefined;
-      return { file, source, id, name };
+      const read = await readSourceText(`${root}/${file}`);
+      return new WorkflowFile(file, read.text, read.problems);
     }));
     return new WorkflowCatalog(root, files);
   }

@@ -133,7 +133,7 @@ Deno.test("errors carry a stable code, a hint, the mapped exit status, and no st
   const usage = await runCli(["workflow", "validate", "--al"], { cwd: dir.path });
   assertEquals(usage.code, 2);
   assertMatch(usage.stderr, /^error\[usage\]: unknown option --al$/m);
-  assertMatch(usage.stderr, /did you mean --all\?/);
+  assertMatch(usage.stderr, /did you mean `--all`\?/);
 
   const unknown = await runCli(["workflw", "list"], { cwd: dir.path });
   assertEquals(unknown.code, 2);

@@ -1,0 +1,11 @@
+// Runs every benchmark in turn: `deno task bench`. Numbers are informational;
+// each benchmark prints ratios against a baseline measured in the same run.
+import { main as cliStartup } from "./cli_startup.ts";
+import { main as validateLarge } from "./validate_large.ts";
+
+console.log(
+  `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
+);
+await cliStartup();
+console.log();
+await validateLarge();
