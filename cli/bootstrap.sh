@@ -6,6 +6,6 @@ set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 stamp="$root/node_modules/.package-lock.json"
 if [ ! -x "$root/node_modules/.bin/deno" ] || [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
-  echo "swamp: installing dependencies (npm ci)…" >&2
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "swamp: installing dependencies (npm install)…" >&2
+  (cd "$root" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
