@@ -11,3 +11,33 @@ export {
 } from "./services/mod.ts";
 export { maxSourceBytes } from "./text/read_source.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
+export {
+  bootId,
+  hostName,
+  isSameProcessAlive,
+  processStartTime,
+  processState,
+} from "./host/mod.ts";
+export type {
+  AppendRequest,
+  ListPage,
+  ListQuery,
+  LockHolder,
+  LockResult,
+  RunStore,
+  StoredRun,
+} from "./ports/store.ts";
+export { StoreConflict, StoreNotFound } from "./ports/store.ts";
+export type {
+  CancelStageName,
+  Executor,
+  ExecutorFeatures,
+  RecordedProcess,
+  StepEvent,
+  StepWork,
+} from "./ports/executor.ts";
+export type {
+  ExpressionCheck,
+  ExpressionEvaluator,
+  ExpressionResult,
+} from "./ports/expressions.ts";

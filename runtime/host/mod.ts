@@ -1,0 +1,7 @@
+export {
+  bootId,
+  hostName,
+  isSameProcessAlive,
+  processStartTime,
+  processState,
+} from "./process_info.ts";

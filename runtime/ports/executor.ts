@@ -1,0 +1,83 @@
+/**
+ * Executors run one step's work somewhere (a local process group, a
+ * container, a remote worker) and report what happens as a stream of
+ * events. Every implementation passes test/contracts/executor_contract.ts
+ * unchanged; what it can do is declared in `features`, which the contract
+ * suite reads.
+ */
+export interface Executor {
+  /** "loopback", "docker", … */
+  readonly name: string;
+  readonly features: ExecutorFeatures;
+
+  /**
+   * Starts the step and yields its events until it has ended. The last event
+   * is always `exited`. Aborting `signal` cancels the step: the executor stops
+   * it (interrupt, then terminate, then kill, each after `graceMs`), confirms
+   * nothing of it is left running, yields a `cancelStage` event per stage,
+   * and ends with `exited` whose `cancelled` is true.
+   */
+  dispatch(step: StepWork, signal: AbortSignal): AsyncIterable<StepEvent>;
+
+  /**
+   * Ends whatever is left of a step started by an earlier process (found in a
+   * run record whose owner is gone). Must never touch a process that merely
+   * reuses the recorded pid: compare the recorded start time. Returns a line
+   * per action taken, for the reconcile report.
+   */
+  reap(process: RecordedProcess): Promise<string[]>;
+}
+
+export interface ExecutorFeatures {
+  streamsLogs: boolean;
+  canCancel: boolean;
+  resourceLimits: boolean;
+}
+
+/** What to run, fully resolved: no expressions left. */
+export interface StepWork {
+  runId: string;
+  stepId: string;
+  /** A shell script run by `sh -c`, or an argv list run directly. */
+  command: { script: string } | { argv: string[] };
+  /** The complete environment of the step (the executor adds nothing but what it must, like PATH if absent). */
+  env: Record<string, string>;
+  cwd?: string;
+  /** Ends the step as failed, the same way as a cancel, after this long. */
+  timeoutMs?: number;
+  /** Between the stages of a stop (interrupt → terminate → kill). */
+  graceMs: number;
+  /** Stdout kept as the step's output, at most this many bytes (the log gets all of it). */
+  outputLimitBytes: number;
+}
+
+export type StepEvent =
+  | { type: "started"; process: RecordedProcess }
+  | { type: "output"; stream: "stdout" | "stderr"; line: string }
+  | { type: "cancelStage"; stage: CancelStageName; detail: string }
+  | {
+    type: "exited";
+    exitCode: number;
+    /** The signal that ended it, if one did. */
+    signal?: string;
+    cancelled: boolean;
+    timedOut: boolean;
+    /** Stdout up to outputLimitBytes. */
+    stdout: string;
+    stdoutTruncated: boolean;
+    /** Set when the executor could not run the step at all (spawn failed). */
+    error?: string;
+  };
+
+export type CancelStageName = "interrupted" | "terminated" | "killed" | "confirmed";
+
+/** Enough to find a step's processes again, and to tell them from a reused pid. */
+export interface RecordedProcess {
+  executor: string;
+  pid: number;
+  /** Process group (the step runs as its own session). */
+  pgid: number;
+  /** The OS's start time of the process, e.g. /proc/<pid>/stat field 22. */
+  processStart: string;
+  containerId?: string;
+}

@@ -1,0 +1,130 @@
+import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
+import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+
+/**
+ * Where runs live: each run is an append-only event log (the record is the
+ * fold of its events, done by the runtime), an occasional snapshot of the
+ * record so reads need not replay everything, a small summary for listings,
+ * and a log of the lines its steps printed. Several processes write the same
+ * run (its owner, `cancel`, `reconcile`, `approve`), so every append is
+ * conditional on the writer having seen the latest event.
+ *
+ * Costs: an append, a log write and a lock operation are constant-time,
+ * whatever the size of the run; listing and prefix lookup never scan every
+ * run. Every implementation passes test/contracts/store_contract.ts unchanged.
+ */
+export interface RunStore {
+  /**
+   * Creates a run from its first event (seq 1, a `runCreated`), with its
+   * summary and an initial snapshot. Throws StoreConflict if the id exists.
+   */
+  createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void>;
+
+  /**
+   * Appends events to a run if and only if its last event still has
+   * `expectedSeq`; the events must carry seqs expectedSeq+1, +2, … in order.
+   * `summary` replaces the run's listing entry. `snapshot`, when given, is the
+   * full record after these events; the store keeps the latest one (writers
+   * send it now and then, not with every append). Throws StoreConflict (with
+   * the actual last seq) when another writer got there first; throws
+   * StoreNotFound for an unknown run.
+   */
+  append(request: AppendRequest): Promise<void>;
+
+  /** The latest snapshot and every event after it, or undefined for an unknown run. */
+  loadRun(runId: string): Promise<StoredRun | undefined>;
+
+  /** Events with seq > afterSeq, in order, at most `limit` (default: all). */
+  readEvents(runId: string, afterSeq: bigint, limit?: number): Promise<RunEvent[]>;
+
+  /** Run ids starting with `prefix`, at most `limit`, in no particular order. */
+  findRunIds(prefix: string, limit: number): Promise<string[]>;
+
+  /** Summaries, newest created first, filtered, a page at a time. */
+  listRuns(query: ListQuery): Promise<ListPage>;
+
+  /** Summaries of every run whose status is not terminal (pending, running, suspended, cancelling). */
+  listActiveRuns(): Promise<RunSummary[]>;
+
+  /**
+   * Appends log lines for a run and returns the seqs given to them (per run,
+   * monotonic from 1). The `seq` of the lines passed in is ignored.
+   */
+  appendLogs(runId: string, lines: LogLine[]): Promise<bigint[]>;
+
+  /** Log lines with seq > afterSeq, in order, at most `limit`, optionally of one step only. */
+  readLogs(runId: string, afterSeq: bigint, limit: number, stepId?: string): Promise<LogLine[]>;
+
+  /**
+   * Takes the named lock for a run if it is free (or already this run's).
+   * Returns who holds it when it is not free. Locks have no expiry: the
+   * runtime releases them when the run stops and reaps them when it finds
+   * the holder abandoned.
+   */
+  tryAcquireLock(name: string, runId: string): Promise<LockResult>;
+
+  /** Releases one lock if `runId` holds it; returns whether it did. */
+  releaseLock(name: string, runId: string): Promise<boolean>;
+
+  /** Releases every lock `runId` holds and returns their names. */
+  releaseLocks(runId: string): Promise<string[]>;
+
+  /** Every lock held, by name. */
+  listLocks(): Promise<LockHolder[]>;
+
+  close(): Promise<void>;
+}
+
+export interface AppendRequest {
+  runId: string;
+  expectedSeq: bigint;
+  events: RunEvent[];
+  summary: RunSummary;
+  snapshot?: Run;
+}
+
+export interface StoredRun {
+  /** The newest snapshot written; its `revision` is the seq it includes. */
+  snapshot: Run;
+  /** Events after the snapshot, in order. */
+  tail: RunEvent[];
+}
+
+export interface ListQuery {
+  workflow?: string;
+  statuses?: RunStatus[];
+  limit: number;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  runs: RunSummary[];
+  /** Empty when there is nothing more. */
+  nextCursor: string;
+}
+
+export type LockResult = { acquired: true } | { acquired: false; holder: LockHolder };
+
+export interface LockHolder {
+  name: string;
+  runId: string;
+  /** When it was taken, ms since the epoch. */
+  since: number;
+}
+
+/** A conditional append lost the race: the run's last event is not the one expected. */
+export class StoreConflict extends Error {
+  constructor(readonly runId: string, readonly expectedSeq: bigint, readonly actualSeq: bigint) {
+    super(`run ${runId} moved on: expected last event ${expectedSeq}, found ${actualSeq}`);
+    this.name = "StoreConflict";
+  }
+}
+
+/** The run does not exist in this store. */
+export class StoreNotFound extends Error {
+  constructor(readonly runId: string) {
+    super(`no run ${runId}`);
+    this.name = "StoreNotFound";
+  }
+}
