@@ -2,6 +2,9 @@
 // each benchmark prints ratios against a baseline measured in the same run.
 import { main as cliStartup } from "./cli_startup.ts";
 import { main as validateLarge } from "./validate_large.ts";
+import { main as cancelLatency } from "./cancel_latency.ts";
+import { main as cel } from "./cel.ts";
+import { main as stores } from "./stores.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -9,3 +12,9 @@ console.log(
 await cliStartup();
 console.log();
 await validateLarge();
+console.log();
+await cel();
+console.log();
+await stores();
+console.log();
+await cancelLatency();

@@ -9,6 +9,7 @@ import {
   type ServiceClient,
 } from "../runtime/mod.ts";
 import type { FlagValues } from "./types.ts";
+import { actorFrom, runServiceEnv } from "./wiring.ts";
 import type { Output } from "./output.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */
@@ -17,20 +18,28 @@ export interface CommandContext {
   flags: FlagValues;
   out: Output;
   locator: RepoLocator;
+  /** Who is acting (recorded on runs and decisions). */
+  actor: string;
   runs: ServiceClient<typeof RunService>;
   repo: ServiceClient<typeof RepoService>;
 }
 
 /** The composition root: wires the in-process services for one command. */
-export function createContext(args: string[], flags: FlagValues, out: Output): CommandContext {
+export function createContext(
+  args: string[],
+  flags: FlagValues,
+  out: Output,
+): CommandContext {
   const explicitRoot = typeof flags.repo === "string" ? absolute(flags.repo) : undefined;
   const locator = repoLocator(Deno.cwd(), explicitRoot);
+  const actor = actorFrom(flags.actor);
   return {
     args,
     flags,
     out,
     locator,
-    runs: localRunService(locator),
+    actor,
+    runs: localRunService(runServiceEnv(locator, actor)),
     repo: localRepoService(locator, randomIds),
   };
 }

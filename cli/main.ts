@@ -56,7 +56,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unexpected argument \`${args[spec.args.length]}\``);
     }
     const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
-    return await (run as (ctx: unknown) => Promise<number>)(createContext(args, parsed.flags, out));
+    return await (run as (ctx: unknown) => Promise<number>)(
+      createContext(args, parsed.flags, out),
+    );
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) return 0;
     const { reportError } = await import("./report.ts");

@@ -32,6 +32,11 @@ export class Output {
     if (this.json) this.write(Deno.stdout, `${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /** Text on stdout as it is (for streamed JSON lines). */
+  raw(text: string): void {
+    this.write(Deno.stdout, text);
+  }
+
   stderr(text: string): void {
     this.write(Deno.stderr, text);
   }

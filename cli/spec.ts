@@ -150,6 +150,167 @@ export const commands: CommandSpec[] = [
   },
 ];
 
+const runJson =
+  `{"run": {"id": "0f5c…", "workflowId": "…", "workflowName": "deploy", "status": "RUN_STATUS_SUCCEEDED", "attempt": 1, "actor": "ada", "trigger": "TRIGGER_MANUAL", "createTime": "2026-11-21T09:00:00Z", "startTime": "…", "endTime": "…", "owner": {"host": "…", "bootId": "…", "pid": 4242, "processStart": "…", "heartbeatTime": "…"}, "inputs": {}, "jobs": [{"name": "build", "status": "JOB_STATUS_SUCCEEDED"}], "steps": [{"id": "build/compile", "name": "compile", "job": "build", "status": "STEP_STATUS_SUCCEEDED", "exitCode": 0, "outputs": {"exitCode": 0, "stdout": "…", "durationMs": 812}, "process": {"pid": 4250, "pgid": 4250, "processStart": "…", "executor": "loopback"}, "itemIndex": -1}], "cancelTimeline": [], "revision": "12", "locks": []}}`;
+
+commands.push(
+  {
+    noun: "workflow",
+    verb: "run",
+    summary: "start a run of a workflow and follow it",
+    description:
+      "Validates the workflow, creates a durable run and starts a supervisor process for it in its own session, then prints the run id as the first line and follows the run's progress and logs until it ends, exiting with its outcome (0 succeeded, 1 failed, cancelled or abandoned). Ctrl-C asks for a cooperative cancel and shows it through; a second Ctrl-C stops following and leaves the run going. If the terminal closes, the run goes on. With --detach, prints the run id and returns at once.",
+    args: [{ name: "WORKFLOW", required: true, description: "workflow name or id" }],
+    flags: [
+      {
+        name: "input",
+        type: "list",
+        value: "NAME=VALUE",
+        description:
+          "an input value (repeatable); JSON values are parsed for array and object inputs",
+      },
+      {
+        name: "input-file",
+        type: "string",
+        value: "FILE",
+        description: "inputs from a YAML or JSON file (a map); --input wins",
+      },
+      { name: "detach", type: "boolean", description: "return once the run is started" },
+      {
+        name: "actor",
+        type: "string",
+        value: "NAME",
+        description: "who starts the run (default: $SWAMP_ACTOR, else the OS user)",
+      },
+    ],
+    examples: ["swamp workflow run deploy", "swamp workflow run deploy --input env=prod --detach"],
+    json: runJson,
+    load: () => import("./commands/workflow_run.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "status",
+    summary: "show a run: its steps, owner, waits and cancel timeline",
+    description:
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough.",
+    args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
+    flags: [],
+    examples: ["swamp workflow status 0f5c", "swamp workflow status 0f5c --json"],
+    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
+    load: () => import("./commands/workflow_status.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "logs",
+    summary: "print a run's log, or follow it",
+    description:
+      "Prints the lines a run's steps wrote, tagged with their step, in order. With --follow, keeps printing until the run ends (at once if it already has). Every line has a sequence number; --from SEQ prints only later lines, so a broken follow can be resumed exactly where it stopped. With --json, prints one JSON object per line (NDJSON).",
+    args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
+    flags: [
+      {
+        name: "follow",
+        short: "f",
+        type: "boolean",
+        description: "keep printing until the run ends",
+      },
+      {
+        name: "step",
+        type: "string",
+        value: "STEP",
+        description: "only this step's lines (step id or name)",
+      },
+      {
+        name: "from",
+        type: "string",
+        value: "SEQ",
+        description: "only lines after this sequence number",
+      },
+    ],
+    examples: [
+      "swamp workflow logs 0f5c",
+      "swamp workflow logs 0f5c --follow --step build/compile",
+    ],
+    json:
+      `{"seq": "17", "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
+    load: () => import("./commands/workflow_logs.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "cancel",
+    summary: "cancel a run and wait until everything of it has stopped",
+    description:
+      "Records the intent to cancel durably, then tells the run's owner, which stops starting steps, stops each running step's process group (interrupt, terminate, kill), confirms the processes are gone and marks the run cancelled. Waits (up to 30 s) and reports the final state unless --no-wait. A suspended run is cancelled at once. Cancelling a run that has already ended says so and changes nothing.",
+    args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
+    flags: [
+      { name: "reason", type: "string", value: "TEXT", description: "why, recorded on the run" },
+      {
+        name: "no-wait",
+        type: "boolean",
+        description: "return once the cancel is recorded and delivered",
+      },
+      {
+        name: "actor",
+        type: "string",
+        value: "NAME",
+        description: "who cancels (default: $SWAMP_ACTOR, else the OS user)",
+      },
+    ],
+    examples: ["swamp workflow cancel 0f5c --reason 'wrong branch'"],
+    json: `{"changed": true, ${runJson.slice(1)}`,
+    load: () => import("./commands/workflow_cancel.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "list",
+    summary: "list recent runs, newest first",
+    description:
+      "Lists runs across all workflows, newest first: id, workflow, status, who started it, when, and what it waits on. Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
+    args: [],
+    flags: [
+      {
+        name: "workflow",
+        type: "string",
+        value: "NAME",
+        description: "only runs of this workflow",
+      },
+      {
+        name: "status",
+        type: "list",
+        value: "STATUS",
+        description: "only runs in this status (repeatable)",
+      },
+      { name: "limit", type: "string", value: "N", description: "at most N runs (default 20)" },
+      {
+        name: "cursor",
+        type: "string",
+        value: "CURSOR",
+        description: "the next page, from a previous listing",
+      },
+    ],
+    examples: ["swamp workflow list", "swamp workflow list --status running --status cancelling"],
+    json:
+      `{"runs": [{"id": "…", "workflowName": "deploy", "status": "RUN_STATUS_RUNNING", "actor": "ada", "createTime": "…", "waiting": {"lock": "model:command/shell/db", "holderRunId": "…"}, "attempt": 1}], "nextCursor": "…"}`,
+    load: () => import("./commands/workflow_list.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "reconcile",
+    summary: "mark runs whose owner is gone as abandoned, and clean up after them",
+    description:
+      "Checks every run that is not finished: a run whose owner process is gone (or, on another host, whose heartbeat is too old) becomes abandoned with the reason; the processes its steps left are ended (never a process that merely reuses a pid) and its locks released. Never re-runs a step. --dry-run reports without changing anything.",
+    args: [],
+    flags: [{
+      name: "dry-run",
+      type: "boolean",
+      description: "report what would change, change nothing",
+    }],
+    examples: ["swamp workflow reconcile --dry-run"],
+    json:
+      `{"changes": [{"runId": "…", "from": "RUN_STATUS_RUNNING", "to": "RUN_STATUS_ABANDONED", "reason": "owner-process-not-alive", "actions": ["marked the run abandoned (owner-process-not-alive)", "step build/compile: ended process group 4250", "released lock model:command/shell/db"]}], "examined": 3}`,
+    load: () => import("./commands/workflow_reconcile.ts"),
+  },
+);
+
 export function findCommand(noun: string, verb: string): CommandSpec | undefined {
   return commands.find((c) => c.noun === noun && c.verb === verb);
 }

@@ -41,3 +41,15 @@ export type {
   ExpressionEvaluator,
   ExpressionResult,
 } from "./ports/expressions.ts";
+export { superviseRun } from "./engine/supervisor.ts";
+export { loadModelCatalog } from "./model/catalog.ts";
+export { readRepoConfig } from "./repo/repo.ts";
+export type { RunServiceEnv } from "./services/run_env.ts";
+export {
+  isSettledRun,
+  isTerminalRun,
+  jobStatusText,
+  parseRunStatus,
+  runStatusText,
+  stepStatusText,
+} from "./run/status.ts";

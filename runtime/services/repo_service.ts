@@ -14,6 +14,7 @@ import type { IdSource } from "../ports/ids.ts";
 import { initRepo } from "../repo/init.ts";
 import { createWorkflowFile } from "../workflow/create.ts";
 import { WorkflowCatalog, type WorkflowFile } from "../workflow/catalog.ts";
+import { sha256Hex } from "../text/hash.ts";
 import type { ServiceClient } from "./client.ts";
 import type { RepoLocator } from "./locator.ts";
 
@@ -76,13 +77,12 @@ async function describe(entry: WorkflowFile): Promise<WorkflowInfo> {
     (sum: number, job) => sum + (Array.isArray(job?.steps) ? job.steps.length : 0),
     0,
   );
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(entry.source.text));
   return create(WorkflowInfoSchema, {
     id: entry.id ?? "",
     name: entry.name ?? "",
     description: typeof data.description === "string" ? data.description : "",
     file: entry.file,
-    hash: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
+    hash: await sha256Hex(entry.source.text),
     jobCount: jobs.length,
     stepCount: steps,
   });

@@ -9,17 +9,13 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
 import type { ServiceClient } from "./client.ts";
-import type { RepoLocator } from "./locator.ts";
+import type { RunStore } from "../ports/store.ts";
+import { runReads } from "./run_reads.ts";
+import type { RunServiceEnv } from "./run_env.ts";
+import { runWrites } from "./run_writes.ts";
 
 /** Capabilities that are in the contract but land with later work. */
 const pending: Record<string, string> = {
-  submitRun: "running workflows",
-  getRun: "run records",
-  listRuns: "run listings",
-  watchRunEvents: "run event streams",
-  readLogs: "run logs",
-  cancelRun: "cancellation",
-  reconcileRuns: "reconciliation",
   approveStep: "approval gates",
   rejectStep: "approval gates",
   resumeRun: "resuming runs",
@@ -35,20 +31,17 @@ function unimplemented(method: string): never {
 }
 
 /** The in-process RunService. */
-export function localRunService(locator: RepoLocator): ServiceClient<typeof RunService> {
+export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunService> {
+  const locator = env.locator;
+  let opened: Promise<RunStore> | undefined;
+  const store = () => (opened ??= locator.root().then((root) => env.openStore(root)));
   return {
-    submitRun: () => unimplemented("submitRun"),
-    getRun: () => unimplemented("getRun"),
-    listRuns: () => unimplemented("listRuns"),
-    watchRunEvents: () => unimplemented("watchRunEvents"),
-    readLogs: () => unimplemented("readLogs"),
-    cancelRun: () => unimplemented("cancelRun"),
-    reconcileRuns: () => unimplemented("reconcileRuns"),
+    ...runReads(env, store),
+    ...runWrites(env, store),
     approveStep: () => unimplemented("approveStep"),
     rejectStep: () => unimplemented("rejectStep"),
     resumeRun: () => unimplemented("resumeRun"),
     listApprovals: () => unimplemented("listApprovals"),
-
     async validateWorkflows(request) {
       const root = await locator.root();
       const names = request.workflows ?? [];

@@ -1,5 +1,4 @@
-import { localRunService, repoLocator } from "../mod.ts";
-import { assert, assertEquals, makeTempRepo } from "../../test/helpers/mod.ts";
+import { assert, assertEquals, makeTempRepo, runServiceFor } from "../../test/helpers/mod.ts";
 import { Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 
 const uuid = "0b7d4e1c-2f6a-4c1e-9a43-5d2b8e6f7a10";
@@ -18,7 +17,7 @@ ${extra}`;
 
 async function validate(files: Record<string, string | Uint8Array>, workflow = "") {
   await using repo = await makeTempRepo(files);
-  const service = localRunService(repoLocator(repo.root));
+  const service = await runServiceFor(repo.root);
   const response = await service.validateWorkflows(
     workflow ? { workflows: [workflow] } : { all: true },
   );
@@ -189,7 +188,7 @@ Deno.test("bad input never throws: malformed, binary, empty and oversized files"
 Deno.test("validation writes nothing to the repository", async () => {
   await using repo = await makeTempRepo({ "workflows/bad.yaml": "jobs: [\n" });
   const before = await snapshot(repo.root);
-  await localRunService(repoLocator(repo.root)).validateWorkflows({ all: true });
+  await (await runServiceFor(repo.root)).validateWorkflows({ all: true });
   assertEquals(await snapshot(repo.root), before);
 });
 

@@ -1,8 +1,7 @@
 // Workflow files written for swamp's own format load here unchanged. The
 // fixtures follow the documented shapes of that format (facts: field names
 // and structure), with model definitions they refer to.
-import { assertEquals, makeTempRepo } from "../helpers/mod.ts";
-import { localRunService, repoLocator } from "../../runtime/mod.ts";
+import { assertEquals, makeTempRepo, runServiceFor } from "../helpers/mod.ts";
 
 const fixtures = new URL("../fixtures/swamp-format/", import.meta.url).pathname;
 
@@ -18,7 +17,7 @@ async function readTree(dir: string, prefix = ""): Promise<Record<string, string
 
 Deno.test("swamp-format workflows validate without changes", async () => {
   await using repo = await makeTempRepo(await readTree(fixtures));
-  const response = await localRunService(repoLocator(repo.root)).validateWorkflows({ all: true });
+  const response = await (await runServiceFor(repo.root)).validateWorkflows({ all: true });
   const problems = response.results.flatMap((r) =>
     r.diagnostics.filter((d) => d.rule !== "not-supported").map((d) =>
       `${d.file}:${d.line}: ${d.message}`

@@ -2,3 +2,15 @@
 export { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 export { type CliResult, runCli, swampLauncher } from "./cli.ts";
 export { makeTempRepo, type TempRepo, writeFiles } from "./repo.ts";
+export { runServiceFor } from "./services.ts";
+export {
+  eventually,
+  groupAlive,
+  repoWith,
+  type RunJson,
+  shellStep,
+  statusJson,
+  type StoreKind,
+  storeKinds,
+  workflowFile,
+} from "./runs.ts";

@@ -1,0 +1,258 @@
+// Run-store reads at scale: both stores filled with 100,000 runs, then the
+// reads a CLI makes (list, filtered list, prefix lookup, load), each the
+// median of 20 samples, next to a baseline measured in the same run: reading
+// and parsing one small JSON file. Informational: never fails on time.
+//
+// Filling goes through each store's bulk loader (the same files and rows
+// createRun and append write, batched), because 100,000 runs through the
+// port one by one would take many minutes on a slow disk; the last few
+// hundred runs go through the port itself, so listings read port-written
+// runs and the per-run write cost is printed too.
+//
+// The stores live on tmpfs (/dev/shm) when there is one, or in BENCH_STORE_DIR:
+// on a slow disk, creating and deleting 400,000 small files takes many minutes,
+// while the reads measured here are served from the page cache either way.
+import { create, type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type RunEvent, RunEventSchema } from "../proto/gen/swamp/v1/event_pb.ts";
+import {
+  type Run,
+  RunSchema,
+  RunStatus,
+  type RunSummary,
+  RunSummarySchema,
+} from "../proto/gen/swamp/v1/run_pb.ts";
+import { bulkLoadRuns as bulkLoadFile } from "../plugins/stores/file/bulk_load.ts";
+import { openFileStore } from "../plugins/stores/file/mod.ts";
+import { bulkLoadRuns as bulkLoadSqlite } from "../plugins/stores/sqlite/bulk_load.ts";
+import { openSqliteStore } from "../plugins/stores/sqlite/mod.ts";
+import type { RunStore } from "../runtime/mod.ts";
+import { envInt, median, table } from "./lib.ts";
+
+const totalRuns = envInt("BENCH_STORE_RUNS", 100_000);
+const apiRuns = Math.min(envInt("BENCH_STORE_API_RUNS", 200), totalRuns);
+const samples = envInt("BENCH_STORE_SAMPLES", 20);
+const batchRuns = 10_000;
+const targetMs = 100;
+
+interface GeneratedRun {
+  events: RunEvent[];
+  summary: RunSummary;
+  snapshot: Run;
+}
+
+/** 70 % succeeded, 20 % failed, 8.8 % cancelled, 1 % abandoned, 0.2 % running; 20 workflows. */
+function finalStatus(i: number): RunStatus {
+  const p = i % 1000;
+  if (p < 700) return RunStatus.SUCCEEDED;
+  if (p < 900) return RunStatus.FAILED;
+  if (p < 988) return RunStatus.CANCELLED;
+  if (p < 998) return RunStatus.ABANDONED;
+  return RunStatus.RUNNING;
+}
+
+const baseMs = Date.UTC(2026, 0, 1);
+
+/** Run number i: created, started, finished (three events), a second apart from the previous run. */
+function generateRun(i: number): GeneratedRun {
+  const id = crypto.randomUUID();
+  const createMs = baseMs + i * 1000;
+  const status = finalStatus(i);
+  const fields = {
+    id,
+    workflowName: `workflow-${i % 20}`,
+    actor: "bench",
+    attempt: 1,
+    createTime: timestampFromMs(createMs),
+  };
+  const initial = create(RunSchema, { ...fields, status: RunStatus.PENDING, revision: 1n });
+  const event = (seq: bigint, payload: MessageInitShape<typeof RunEventSchema>["payload"]) =>
+    create(RunEventSchema, {
+      runId: id,
+      seq,
+      time: timestampFromMs(createMs),
+      actor: "bench",
+      payload,
+    });
+  const changed = (seq: bigint, from: RunStatus, to: RunStatus) =>
+    event(seq, { case: "runStatusChanged", value: { from, to } });
+  return {
+    events: [
+      event(1n, { case: "runCreated", value: { run: initial } }),
+      changed(2n, RunStatus.PENDING, RunStatus.RUNNING),
+      changed(3n, RunStatus.RUNNING, status),
+    ],
+    summary: create(RunSummarySchema, { ...fields, status }),
+    snapshot: create(RunSchema, { ...fields, status, revision: 3n }),
+  };
+}
+
+/** Writes runs first..first+count-1 through the port; returns ms per run. */
+async function writeThroughPort(store: RunStore, runs: GeneratedRun[]): Promise<number> {
+  const start = performance.now();
+  for (const run of runs) {
+    const [first, ...rest] = run.events;
+    const initial = (first.payload.value as { run: Run }).run;
+    const pending = create(RunSummarySchema, { ...run.summary, status: RunStatus.PENDING });
+    await store.createRun(first, pending, initial);
+    await store.append({
+      runId: run.summary.id,
+      expectedSeq: 1n,
+      events: rest,
+      summary: run.summary,
+      snapshot: run.snapshot,
+    });
+  }
+  return (performance.now() - start) / Math.max(1, runs.length);
+}
+
+interface Filled {
+  name: string;
+  store: RunStore;
+  seconds: number;
+  portMsPerRun: number;
+}
+
+async function fill(
+  name: string,
+  bulk: (runs: GeneratedRun[]) => Promise<void>,
+  open: () => Promise<RunStore>,
+  ids: string[],
+): Promise<Filled> {
+  const start = performance.now();
+  const bulkRuns = totalRuns - apiRuns;
+  for (let from = 0; from < bulkRuns; from += batchRuns) {
+    const runs = Array.from({ length: Math.min(batchRuns, bulkRuns - from) }, (_, k) => {
+      const run = generateRun(from + k);
+      if ((from + k) % 997 === 0) ids.push(run.summary.id);
+      return run;
+    });
+    await bulk(runs);
+  }
+  const store = await open();
+  const portRuns = Array.from({ length: apiRuns }, (_, k) => generateRun(bulkRuns + k));
+  const portMsPerRun = await writeThroughPort(store, portRuns);
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`  ${name}: filled in ${seconds.toFixed(1)} s`);
+  return { name, store, seconds, portMsPerRun };
+}
+
+/** Median ms of `samples` calls after 2 untimed warm-up calls. */
+async function time(body: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 2; i++) await body(i);
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const start = performance.now();
+    await body(i);
+    ms.push(performance.now() - start);
+  }
+  return median(ms);
+}
+
+export async function main(): Promise<void> {
+  console.log(
+    `stores.ts: ${totalRuns.toLocaleString("en")} runs per store ` +
+      `(${apiRuns} through the port), median of ${samples} samples`,
+  );
+  const base = Deno.env.get("BENCH_STORE_DIR") ??
+    (await isDir("/dev/shm") ? "/dev/shm" : undefined);
+  const dir = await Deno.makeTempDir({ dir: base, prefix: "swamp-bench-stores-" });
+  console.log(`  stores in ${dir}`);
+  try {
+    const ids: Record<string, string[]> = { file: [], sqlite: [] };
+    const fileDir = `${dir}/repo/.swamp`;
+    const sqlitePath = `${dir}/swamp.db`;
+    const stores = [
+      await fill(
+        "file",
+        (runs) => bulkLoadFile(fileDir, runs),
+        () => openFileStore(fileDir),
+        ids.file,
+      ),
+      await fill(
+        "sqlite",
+        (runs) => bulkLoadSqlite(sqlitePath, runs),
+        () => openSqliteStore(sqlitePath),
+        ids.sqlite,
+      ),
+    ];
+
+    const baselinePath = `${dir}/baseline.json`;
+    await Deno.writeTextFile(baselinePath, toJsonString(RunSummarySchema, generateRun(0).summary));
+    const baseline = await time(async () => JSON.parse(await Deno.readTextFile(baselinePath)));
+
+    const cases: [string, (s: RunStore, ids: string[], i: number) => Promise<unknown>][] = [
+      ["listRuns limit 20", (s) => s.listRuns({ limit: 20 })],
+      [
+        "listRuns status failed (20 %)",
+        (s) => s.listRuns({ limit: 20, statuses: [RunStatus.FAILED] }),
+      ],
+      [
+        "listRuns status abandoned (1 %)",
+        (s) => s.listRuns({ limit: 20, statuses: [RunStatus.ABANDONED] }),
+      ],
+      [
+        "listRuns status cancelling (none)",
+        (s) => s.listRuns({ limit: 20, statuses: [RunStatus.CANCELLING] }),
+      ],
+      ["listRuns workflow (5 %)", (s) => s.listRuns({ limit: 20, workflow: "workflow-7" })],
+      ["listRuns page 10 (cursor)", (s) => tenthPage(s)],
+      [
+        "findRunIds 8-char prefix",
+        (s, ids, i) => s.findRunIds(ids[i % ids.length].slice(0, 8), 10),
+      ],
+      ["loadRun", (s, ids, i) => s.loadRun(ids[i % ids.length])],
+      ["listActiveRuns (0.2 %: 200 runs)", (s) => s.listActiveRuns()],
+    ];
+    const ms2 = (ms: number) => ms.toFixed(2);
+    const rows: string[][] = [
+      ["baseline: read + parse a small JSON file", ms2(baseline), ms2(baseline), "1", "1"],
+    ];
+    let worst = 0;
+    for (const [label, body] of cases) {
+      const ms: number[] = [];
+      for (const filled of stores) {
+        ms.push(await time((i) => body(filled.store, ids[filled.name], i)));
+      }
+      if (!label.startsWith("listActiveRuns")) worst = Math.max(worst, ...ms);
+      rows.push([label, ...ms.map(ms2), ...ms.map((m) => (m / baseline).toFixed(0))]);
+    }
+    console.log(table(["case (ms, median)", "file", "sqlite", "file ×base", "sqlite ×base"], rows));
+    for (const filled of stores) {
+      console.log(
+        `  ${filled.name}: createRun + append through the port ${
+          filled.portMsPerRun.toFixed(2)
+        } ms/run` +
+          (filled.name === "file" ? " (with fsync)" : ""),
+      );
+      await filled.store.close();
+    }
+    console.log(
+      `DESIGN target: list, filtered list, prefix lookup and load under ${targetMs} ms each, both stores: ` +
+        `${worst < targetMs ? "PASS" : "FAIL"} (slowest ${worst.toFixed(1)} ms)`,
+    );
+  } finally {
+    const start = performance.now();
+    await Deno.remove(dir, { recursive: true });
+    console.log(`  removing the stores took ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Pages through ten pages of 20, as `swamp run list --page 10` would. */
+async function tenthPage(store: RunStore): Promise<unknown> {
+  let cursor = "";
+  for (let page = 0; page < 10; page++) {
+    cursor = (await store.listRuns({ limit: 20, cursor })).nextCursor;
+  }
+  return cursor;
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,28 @@
+import { toJson } from "@bufbuild/protobuf";
+import { CancelRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { isSettledRun, runStatusText } from "../../runtime/mod.ts";
+import type { CommandContext } from "../context.ts";
+import { printRun } from "../render_run.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const result = await ctx.runs.cancelRun({
+    runId: ctx.args[0],
+    reason: typeof ctx.flags.reason === "string" ? ctx.flags.reason : "",
+    actor: ctx.actor,
+    noWait: ctx.flags["no-wait"] === true,
+  });
+  ctx.out.document(toJson(CancelRunResponseSchema, result, { alwaysEmitImplicit: true }));
+  const run = result.run!;
+  const status = runStatusText(run.status);
+  if (!result.changed) {
+    ctx.out.line(`run ${run.id} already ended ${status}; nothing changed`);
+    return 0;
+  }
+  if (!isSettledRun(run.status)) {
+    ctx.out.line(`cancel of run ${run.id} recorded; it is ${status}`);
+    ctx.out.info(`follow it: swamp workflow status ${run.id.slice(0, 8)}`);
+    return 0;
+  }
+  printRun(ctx.out, run, false);
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { type JsonObject, toJson } from "@bufbuild/protobuf";
+import {
+  GetRunResponseSchema,
+  SubmitRunResponseSchema,
+} from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { runStatusText } from "../../runtime/mod.ts";
+import type { CommandContext } from "../context.ts";
+import { exitCodeFor } from "../exit_codes.ts";
+import { followRun, outcomeExit } from "../follow.ts";
+import { paintStatus } from "../render_run.ts";
+import { UsageError } from "../types.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const inputs = await readInputs(ctx);
+  const submitted = await ctx.runs.submitRun({
+    workflow: ctx.args[0],
+    inputs: inputs as JsonObject,
+    actor: ctx.actor,
+    detach: ctx.flags.detach === true,
+  });
+  const runId = submitted.run!.id;
+  if (ctx.flags.detach === true) {
+    ctx.out.document(toJson(SubmitRunResponseSchema, submitted, { alwaysEmitImplicit: true }));
+    ctx.out.line(runId);
+    ctx.out.info(`started; follow it with: swamp workflow logs ${runId.slice(0, 8)} --follow`);
+    return 0;
+  }
+  ctx.out.line(runId);
+  const final = await followRun(ctx, runId);
+  if (!final) return 0;
+  ctx.out.document(
+    toJson(GetRunResponseSchema, {
+      $typeName: "swamp.v1.GetRunResponse",
+      run: final,
+      definitionChanged: false,
+    }, {
+      alwaysEmitImplicit: true,
+    }),
+  );
+  const status = runStatusText(final.status);
+  ctx.out.info(
+    `run ${runId} ${paintStatus(ctx.out, status)}${final.reason ? `: ${final.reason}` : ""}`,
+  );
+  const failure = outcomeExit(final);
+  return failure ? exitCodeFor(failure) : 0;
+}
+
+async function readInputs(ctx: CommandContext): Promise<Record<string, unknown>> {
+  const inputs: Record<string, unknown> = {};
+  const file = ctx.flags["input-file"];
+  if (typeof file === "string") {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      throw new UsageError(`cannot read --input-file ${file}: ${(error as Error).message}`);
+    }
+    const { load } = await import("js-yaml");
+    const data = (() => {
+      try {
+        return load(text);
+      } catch (error) {
+        throw new UsageError(
+          `--input-file ${file} is not YAML or JSON: ${(error as Error).message.split("\n")[0]}`,
+        );
+      }
+    })();
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw new UsageError(`--input-file ${file} must hold a map of input names to values`);
+    }
+    Object.assign(inputs, data);
+  }
+  for (const pair of (ctx.flags.input as string[] | undefined) ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`--input takes NAME=VALUE, not \`${pair}\``);
+    inputs[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return inputs;
+}

@@ -1,0 +1,109 @@
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Run, RunSummary, Step, Waiting } from "../proto/gen/swamp/v1/run_pb.ts";
+import { jobStatusText, runStatusText, stepStatusText } from "../runtime/mod.ts";
+import type { Output } from "./output.ts";
+
+// How runs look to people. The --json forms are the protobuf JSON of the
+// same messages (docs/design/0001).
+
+export function duration(start?: Timestamp, end?: Timestamp, now = new Date()): string {
+  if (!start) return "";
+  const ms = (end ? timestampDate(end) : now).getTime() - timestampDate(start).getTime();
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+}
+
+export function when(time?: Timestamp): string {
+  return time ? timestampDate(time).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "";
+}
+
+export function waitingText(waiting?: Waiting): string {
+  switch (waiting?.on.case) {
+    case "lock":
+      return `lock ${waiting.on.value}${
+        waiting.holderRunId ? ` (held by run ${waiting.holderRunId.slice(0, 8)})` : ""
+      }`;
+    case "approval":
+      return `approval ${waiting.on.value}`;
+    case "worker":
+      return `worker ${waiting.on.value}`;
+    default:
+      return "";
+  }
+}
+
+export function paintStatus(out: Output, text: string): string {
+  if (text === "succeeded") return out.green(text);
+  if (text === "failed" || text === "abandoned") return out.red(text);
+  if (text === "cancelled" || text === "cancelling" || text === "skipped") return out.yellow(text);
+  return out.bold(text);
+}
+
+/** The whole record, as `workflow status` shows it. */
+export function printRun(out: Output, run: Run, definitionChanged: boolean): void {
+  const status = runStatusText(run.status);
+  out.line(
+    `run ${out.bold(run.id)}  ${paintStatus(out, status)}${run.reason ? `: ${run.reason}` : ""}`,
+  );
+  out.line(
+    `workflow  ${run.workflowName} (${run.workflowId})${
+      definitionChanged ? out.yellow("  [file changed since the run started]") : ""
+    }`,
+  );
+  out.line(
+    `started   ${when(run.startTime ?? run.createTime)} by ${
+      run.actor || "?"
+    }, attempt ${run.attempt}`,
+  );
+  if (run.endTime) {
+    out.line(
+      `ended     ${when(run.endTime)} after ${
+        duration(run.startTime ?? run.createTime, run.endTime)
+      }`,
+    );
+  }
+  if (run.owner?.pid) {
+    const beat = run.owner.heartbeatTime
+      ? `, heartbeat ${duration(run.owner.heartbeatTime)} ago`
+      : "";
+    out.line(`owner     pid ${run.owner.pid} on ${run.owner.host}${beat}`);
+  }
+  if (run.waiting?.on.case) out.line(`waiting   ${waitingText(run.waiting)}`);
+  if (run.parentRunId) out.line(`parent    run ${run.parentRunId} step ${run.parentStepId}`);
+  if (run.locks.length > 0) out.line(`locks     ${run.locks.join(", ")}`);
+  for (const job of run.jobs) {
+    out.line(
+      `job ${out.bold(job.name)}  ${paintStatus(out, jobStatusText(job.status))}${
+        job.reason ? out.dim(`  ${job.reason}`) : ""
+      }`,
+    );
+    for (const step of run.steps.filter((s) => s.job === job.name)) out.line(stepLine(out, step));
+  }
+  if (run.cancelTimeline.length > 0) {
+    out.line("cancel timeline:");
+    for (const stage of run.cancelTimeline) {
+      const step = stage.stepId ? ` ${stage.stepId}` : "";
+      out.line(
+        `  ${when(stage.time)}  ${stage.stage}${step}${stage.detail ? `  ${stage.detail}` : ""}`,
+      );
+    }
+  }
+}
+
+export function stepLine(out: Output, step: Step): string {
+  const indent = step.itemIndex >= 0 ? "    " : "  ";
+  const status = stepStatusText(step.status);
+  const time = step.startTime ? out.dim(` ${duration(step.startTime, step.endTime)}`) : "";
+  const wait = step.waiting?.on.case ? out.dim(`  waiting on ${waitingText(step.waiting)}`) : "";
+  const reason = step.reason ? out.dim(`  ${step.reason}`) : "";
+  return `${indent}${step.id}  ${paintStatus(out, status)}${time}${wait}${reason}`;
+}
+
+export function summaryLine(out: Output, run: RunSummary): string {
+  const status = runStatusText(run.status).padEnd(10);
+  return `${run.id.slice(0, 8)}  ${run.workflowName.padEnd(20)} ${paintStatus(out, status)}  ${
+    (run.actor || "?").padEnd(10)
+  } ${when(run.createTime)}  ${waitingText(run.waiting)}`;
+}

@@ -1,0 +1,58 @@
+// The run supervisor process: started by `workflow run` in its own session,
+// it owns one run until the run is settled, then exits (DESIGN §4).
+// Usage: supervise.ts <repo-root> <run-id>
+import { executors, openRepoStore } from "./wiring.ts";
+import { loadModelCatalog, randomIds, superviseRun, systemClock } from "../runtime/mod.ts";
+import { lazyEvaluator } from "./evaluator.ts";
+
+const [repoRoot, runId] = Deno.args;
+if (!repoRoot || !runId) {
+  console.error("usage: supervise.ts <repo-root> <run-id>");
+  Deno.exit(2);
+}
+
+const logFile = `${repoRoot}/.swamp/supervisor.log`;
+async function note(text: string) {
+  const line = `${new Date().toISOString()} run ${runId} pid ${Deno.pid}: ${text}\n`;
+  await Deno.writeTextFile(logFile, line, { append: true }).catch(() => {});
+}
+
+const store = await openRepoStore(repoRoot);
+const evaluator = lazyEvaluator();
+const stop = new AbortController();
+let poke = () => {};
+Deno.addSignalListener("SIGUSR1", () => poke());
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  Deno.addSignalListener(signal, () => stop.abort());
+}
+const executorMap = await executors();
+try {
+  await superviseRun(
+    {
+      store,
+      executor: executorMap.get("loopback")!,
+      evaluator,
+      clock: systemClock,
+      ids: randomIds,
+      models: await loadModelCatalog(repoRoot),
+      repoRoot,
+      maxParallel: Number(Deno.env.get("SWAMP_MAX_CONCURRENT_STEPS")) || 16,
+      graceMs: Number(Deno.env.get("SWAMP_CANCEL_GRACE_MS")) || 3000,
+      outputLimitBytes: 64 * 1024,
+      pollMs: 250,
+    },
+    runId,
+    {
+      heartbeatMs: 10_000,
+      signal: stop.signal,
+      onPoke: (fn) => (poke = fn),
+    },
+  );
+} catch (error) {
+  await note(`stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  Deno.exitCode = 1;
+} finally {
+  await evaluator.close().catch(() => {});
+  await store.close().catch(() => {});
+}
+Deno.exit();

@@ -1,0 +1,269 @@
+// One step as a local process group: spawn in a new session, stream its
+// output, stop it on cancel or timeout, and make sure nothing of it is left
+// when it is reported as exited.
+//
+// Leftovers after a normal exit: the step is over when its main process
+// exits. Whatever it left running in its group (`sleep 100 & echo done`) is
+// then terminated (SIGTERM, then SIGKILL after graceMs) and confirmed gone
+// before `exited` is yielded, so nothing outlives its step. The exit code
+// stays the main process's, and one stderr line starting with "swamp:" says
+// what was ended. No cancelStage events are used for this: the step was not
+// cancelled. A process that left the group (its own setsid) cannot be found
+// this way; that needs cgroups or a container.
+
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
+import { EventQueue } from "./event_queue.ts";
+import { LineSplitter, OutputCapture } from "./output.ts";
+import {
+  describe,
+  groupMembers,
+  INT_TERM_KILL,
+  readProc,
+  stopGroup,
+  type StopResult,
+  TERM_KILL,
+} from "./process_group.ts";
+
+export interface DispatchOptions {
+  shell: string;
+  defaultPath: string;
+  maxLineChars: number;
+  /** How long to wait, after SIGKILL, for the group to be confirmed empty. */
+  killWaitMs: number;
+}
+
+type Exited = Extract<StepEvent, { type: "exited" }>;
+
+export async function* dispatchStep(
+  step: StepWork,
+  signal: AbortSignal,
+  options: DispatchOptions,
+): AsyncGenerator<StepEvent> {
+  const failed = (error: string, exitCode = 127): Exited => ({
+    type: "exited",
+    exitCode,
+    cancelled: false,
+    timedOut: false,
+    stdout: "",
+    stdoutTruncated: false,
+    error,
+  });
+  if (signal.aborted) {
+    const { error: _none, ...notStarted } = failed("", 130);
+    yield { ...notStarted, cancelled: true };
+    return;
+  }
+  const argv = "script" in step.command
+    ? [options.shell, "-c", step.command.script]
+    : step.command.argv;
+  if (argv.length === 0 || argv[0] === "") {
+    yield failed("empty argv: nothing to run");
+    return;
+  }
+  const env = { ...step.env };
+  if (env.PATH === undefined) env.PATH = options.defaultPath;
+
+  let child;
+  try {
+    // detached: the child calls setsid(), so it leads a new session and a
+    // new process group whose id is its pid; everything it forks inherits it.
+    child = spawn(argv[0], argv.slice(1), {
+      cwd: step.cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    yield failed(await spawnError(argv[0], step.cwd, e));
+    return;
+  }
+  // Everything up to the first await happens in the tick of spawn(): the
+  // child cannot have been reaped yet, so its /proc entry (start time) is
+  // there, and the pipes are read from the start (Deno's node:child_process
+  // drops piped output that nobody reads by the time the child exits).
+  const pid = child.pid;
+  const failure = new Promise<unknown>((resolve) => {
+    child.once("error", resolve);
+    child.once("spawn", () => resolve(undefined));
+  });
+  child.on("error", () => {}); // later errors (e.g. a failed kill) are not fatal
+  if (pid === undefined) {
+    yield failed(await spawnError(argv[0], step.cwd, await failure));
+    return;
+  }
+  const pgid = pid;
+  const queue = new EventQueue<StepEvent>();
+  // The same field processStartTime() reads (stat field 22), but read
+  // synchronously: the async read can lose the race with a child that exits
+  // at once and is reaped ("" then: a reap can never match it).
+  const processStart = readProc(pid)?.start ?? "";
+  queue.push({ type: "started", process: { executor: "loopback", pid, pgid, processStart } });
+  const capture = new OutputCapture(step.outputLimitBytes);
+  const readers = [
+    pump(child.stdout!, "stdout", queue, options.maxLineChars, capture),
+    pump(child.stderr!, "stderr", queue, options.maxLineChars),
+  ];
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once("exit", (code, sig) => resolve({ code, signal: sig }))
+  );
+  const onStage = (stage: CancelStageName, detail: string) =>
+    queue.push({ type: "cancelStage", stage, detail });
+
+  let cause: "cancel" | "timeout" | undefined;
+  let mainExited = false;
+  let stopping: Promise<StopResult> | undefined;
+  const stop = (why: "cancel" | "timeout") => {
+    if (cause !== undefined || mainExited) return;
+    cause = why;
+    stopping = stopGroup(pgid, {
+      stages: INT_TERM_KILL,
+      graceMs: step.graceMs,
+      finalWaitMs: Math.max(options.killWaitMs, step.graceMs),
+    }, onStage);
+  };
+  const onAbort = () => stop("cancel");
+  signal.addEventListener("abort", onAbort, { once: true });
+  const timer = step.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => stop("timeout"), Math.max(0, step.timeoutMs));
+
+  const finished = (async () => {
+    const status = await exit;
+    mainExited = true;
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+    let result: StopResult;
+    if (stopping) {
+      result = await stopping;
+    } else {
+      const left = groupMembers(pgid);
+      result = { confirmed: true, remaining: [] };
+      if (left.length > 0) {
+        result = await stopGroup(pgid, {
+          stages: TERM_KILL,
+          graceMs: step.graceMs,
+          finalWaitMs: Math.max(options.killWaitMs, step.graceMs),
+        }, () => {});
+        queue.push({
+          type: "output",
+          stream: "stderr",
+          line: `swamp: the step's main process exited and left ${
+            describe(left)
+          } in its process group; ${
+            result.confirmed ? "they were terminated" : "some could not be ended"
+          }`,
+        });
+      }
+    }
+    const drained = await drain(readers, child.stdout!, child.stderr!, step.graceMs);
+    if (!drained) {
+      queue.push({
+        type: "output",
+        stream: "stderr",
+        line: "swamp: output pipes stayed open after the process group ended " +
+          "(a process left the group); stopped reading",
+      });
+    }
+    const signalName = status.signal ?? undefined;
+    const signalNumber = signalName
+      ? (constants.signals as Record<string, number>)[signalName]
+      : undefined;
+    queue.push({
+      type: "exited",
+      exitCode: status.code ?? (signalNumber !== undefined ? 128 + signalNumber : -1),
+      ...(signalName ? { signal: signalName } : {}),
+      cancelled: cause === "cancel",
+      timedOut: cause === "timeout",
+      stdout: capture.text(),
+      stdoutTruncated: capture.truncated,
+      ...(result.confirmed ? {} : {
+        error: `could not confirm process group ${pgid} ended: still alive after SIGKILL: ${
+          result.remaining.join(", ")
+        }`,
+      }),
+    });
+    queue.close();
+  })().catch((e) => {
+    // A bug here must still end the stream with exited, never hang it.
+    queue.push({ ...failed(`loopback executor failed: ${e}`, -1), cancelled: cause === "cancel" });
+    queue.close();
+  });
+
+  let done = false;
+  try {
+    for await (const event of queue) {
+      if (event.type === "exited") done = true;
+      yield event;
+    }
+  } finally {
+    if (!done) {
+      // The consumer stopped listening early: end the group anyway.
+      stop("cancel");
+      await finished;
+    }
+  }
+}
+
+async function pump(
+  stream: Readable,
+  name: "stdout" | "stderr",
+  queue: EventQueue<StepEvent>,
+  maxLineChars: number,
+  capture?: OutputCapture,
+): Promise<void> {
+  const splitter = new LineSplitter(maxLineChars);
+  const emit = (lines: string[]) => {
+    for (const line of lines) queue.push({ type: "output", stream: name, line });
+  };
+  try {
+    for await (const chunk of stream) {
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      capture?.add(bytes);
+      emit(splitter.push(bytes));
+    }
+  } catch {
+    // a destroyed or failed pipe ends the stream; keep what was read
+  }
+  emit(splitter.end());
+}
+
+/**
+ * Waits for both pipes to reach end of file. Once the group is gone they
+ * close at once, unless a process that left the group still holds them: then
+ * reading stops after `graceMs` (at least 100 ms). False when it had to stop.
+ */
+async function drain(
+  readers: Promise<void>[],
+  stdout: Readable,
+  stderr: Readable,
+  graceMs: number,
+): Promise<boolean> {
+  const all = Promise.all(readers).then(() => true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(100, graceMs));
+  });
+  const ok = await Promise.race([all, late]);
+  clearTimeout(timer);
+  if (!ok) {
+    stdout.destroy();
+    stderr.destroy();
+    await all;
+  }
+  return ok;
+}
+
+async function spawnError(file: string, cwd: string | undefined, e: unknown): Promise<string> {
+  if (cwd !== undefined) {
+    try {
+      if (!(await Deno.stat(cwd)).isDirectory) return `cannot run in ${cwd}: not a directory`;
+    } catch {
+      return `cannot run in ${cwd}: no such directory`;
+    }
+  }
+  const reason = e instanceof Error ? e.message : String(e);
+  return `cannot start ${JSON.stringify(file)}: ${reason}`;
+}

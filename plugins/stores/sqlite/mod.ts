@@ -1,0 +1,196 @@
+/// <reference path="./node_sqlite.d.ts" />
+// The SQLite store: one database file (WAL mode) that several processes share.
+// Every write is one BEGIN IMMEDIATE transaction, so a conditional append's
+// read of the last seq and its insert happen under the same write lock.
+import type { DatabaseSync, Row } from "node:sqlite";
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import {
+  type LogLine,
+  LogLineSchema,
+  type RunEvent,
+  RunEventSchema,
+} from "../../../proto/gen/swamp/v1/event_pb.ts";
+import {
+  type Run,
+  RunSchema,
+  type RunSummary,
+  RunSummarySchema,
+} from "../../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  type AppendRequest,
+  type ListPage,
+  type ListQuery,
+  type LockHolder,
+  type LockResult,
+  type RunStore,
+  type StoredRun,
+  StoreNotFound,
+} from "../../../runtime/mod.ts";
+import { RunLister } from "./listing.ts";
+import { openDatabase, writeTransaction } from "./schema.ts";
+import { prepareStatements, type Statements } from "./statements.ts";
+import { appendEvents, checkAppend, checkNewRun, insertRun, lastSeq } from "./writes.ts";
+
+/** Opens (creating if needed) the SQLite store at `path`. */
+export function openSqliteStore(path: string): Promise<RunStore> {
+  return Promise.resolve(new SqliteRunStore(openDatabase(path)));
+}
+
+/** SQLite's LIMIT -1 means no limit. */
+const noLimit = -1;
+
+function decodeAll<D extends DescMessage>(schema: D, rows: Row[]): MessageShape<D>[] {
+  return rows.map((row) => fromBinary(schema, row.data as Uint8Array));
+}
+
+function holderOf(row: Row): LockHolder {
+  return { name: String(row.name), runId: String(row.run_id), since: Number(row.since_ms) };
+}
+
+class SqliteRunStore implements RunStore {
+  private readonly statements: Statements;
+  private readonly lister: RunLister;
+  private closed = false;
+
+  constructor(private readonly db: DatabaseSync) {
+    this.statements = prepareStatements(db);
+    this.lister = new RunLister(db);
+  }
+
+  private lastSeq(runId: string): bigint | undefined {
+    return lastSeq(this.statements, runId);
+  }
+
+  createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
+    return this.write(() => {
+      checkNewRun(first, summary, snapshot);
+      insertRun(this.statements, first, summary, snapshot);
+    });
+  }
+
+  append(request: AppendRequest): Promise<void> {
+    return this.write(() => {
+      checkAppend(request);
+      appendEvents(this.statements, request);
+    });
+  }
+
+  loadRun(runId: string): Promise<StoredRun | undefined> {
+    return this.read(() => {
+      const row = this.statements.snapshot.get(runId);
+      if (!row) return undefined;
+      const snapshot = fromBinary(RunSchema, row.data as Uint8Array);
+      const tail = decodeAll(
+        RunEventSchema,
+        this.statements.events.all(runId, snapshot.revision, noLimit),
+      );
+      return { snapshot, tail };
+    });
+  }
+
+  readEvents(runId: string, afterSeq: bigint, limit?: number): Promise<RunEvent[]> {
+    return this.read(() => {
+      const rows = this.statements.events.all(runId, afterSeq, limit ?? noLimit);
+      if (rows.length === 0 && this.lastSeq(runId) === undefined) throw new StoreNotFound(runId);
+      return decodeAll(RunEventSchema, rows);
+    });
+  }
+
+  findRunIds(prefix: string, limit: number): Promise<string[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    // Every id starting with prefix sorts between prefix and prefix + the highest code point.
+    return this.read(() =>
+      this.statements.findIds.all(prefix, prefix + "\u{10FFFF}", limit)
+        .map((row) => String(row.id))
+        .filter((id) => id.startsWith(prefix))
+    );
+  }
+
+  listRuns(query: ListQuery): Promise<ListPage> {
+    return this.read(() => this.lister.list(query));
+  }
+
+  listActiveRuns(): Promise<RunSummary[]> {
+    return this.read(() =>
+      this.statements.active.all().map((row) =>
+        fromBinary(RunSummarySchema, row.summary as Uint8Array)
+      )
+    );
+  }
+
+  appendLogs(runId: string, lines: LogLine[]): Promise<bigint[]> {
+    return this.write(() => {
+      const row = this.statements.head.get(runId);
+      if (!row) throw new StoreNotFound(runId);
+      const base = BigInt(row.last_log_seq as number);
+      const seqs = lines.map((_, i) => base + BigInt(i + 1));
+      for (const [i, line] of lines.entries()) {
+        const data = toBinary(LogLineSchema, { ...line, seq: seqs[i] });
+        this.statements.insertLog.run(runId, seqs[i], line.stepId, data);
+      }
+      this.statements.updateLogSeq.run(base + BigInt(lines.length), runId);
+      return seqs;
+    });
+  }
+
+  readLogs(runId: string, afterSeq: bigint, limit: number, stepId?: string): Promise<LogLine[]> {
+    return this.read(() => {
+      const rows = stepId === undefined
+        ? this.statements.logs.all(runId, afterSeq, limit)
+        : this.statements.stepLogs.all(runId, stepId, afterSeq, limit);
+      if (rows.length === 0 && this.lastSeq(runId) === undefined) throw new StoreNotFound(runId);
+      return decodeAll(LogLineSchema, rows);
+    });
+  }
+
+  tryAcquireLock(name: string, runId: string): Promise<LockResult> {
+    return this.write((): LockResult => {
+      const row = this.statements.lock.get(name);
+      if (!row) {
+        this.statements.insertLock.run(name, runId, Date.now());
+        return { acquired: true };
+      }
+      const holder = holderOf(row);
+      return holder.runId === runId ? { acquired: true } : { acquired: false, holder };
+    });
+  }
+
+  releaseLock(name: string, runId: string): Promise<boolean> {
+    return this.write(() => Number(this.statements.deleteLock.run(name, runId).changes) > 0);
+  }
+
+  releaseLocks(runId: string): Promise<string[]> {
+    return this.write(() => {
+      const names = this.statements.runLocks.all(runId).map((row) => String(row.name));
+      this.statements.deleteRunLocks.run(runId);
+      return names;
+    });
+  }
+
+  listLocks(): Promise<LockHolder[]> {
+    return this.read(() => this.statements.allLocks.all().map(holderOf));
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) this.db.close();
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  /** A write transaction, as a promise (node:sqlite is synchronous; errors become rejections). */
+  private write<T>(body: () => T): Promise<T> {
+    try {
+      return Promise.resolve(writeTransaction(this.db, body));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private read<T>(body: () => T): Promise<T> {
+    try {
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

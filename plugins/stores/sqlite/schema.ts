@@ -1,0 +1,92 @@
+/// <reference path="./node_sqlite.d.ts" />
+// Opening the database: connection settings, then the tables.
+import { DatabaseSync } from "node:sqlite";
+
+/**
+ * Messages are stored as protobuf binary blobs; the columns beside them are
+ * only what queries filter or order on.
+ *
+ * `runs` is one row per run: its head (last event seq, last log seq, for the
+ * conditional writes) and its listing summary with the columns listings use.
+ */
+const schema = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  last_log_seq INTEGER NOT NULL DEFAULT 0,
+  create_ms INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  summary BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (create_ms, id);
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow, create_ms, id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, create_ms, id);
+CREATE INDEX IF NOT EXISTS runs_by_workflow_status ON runs (workflow, status, create_ms, id);
+
+CREATE TABLE IF NOT EXISTS events (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS snapshots (
+  run_id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  data BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS logs (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  step_id TEXT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS logs_by_step ON logs (run_id, step_id, seq);
+
+CREATE TABLE IF NOT EXISTS locks (
+  name TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  since_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS locks_by_run ON locks (run_id);
+`;
+
+/** Runs `body` in a write transaction that takes the write lock up front. */
+export function writeTransaction<T>(db: DatabaseSync, body: () => T): T {
+  // BEGIN IMMEDIATE, never a deferred BEGIN: a deferred transaction that reads
+  // and then writes fails with "database is locked" when another process
+  // wrote in between, and busy_timeout cannot help it.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = body();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // SQLite already rolled back (for example after an I/O error).
+    }
+    throw error;
+  }
+}
+
+export function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  try {
+    // busy_timeout first: switching to WAL needs a lock another process may hold.
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    // NORMAL in WAL mode: a commit survives a process crash; only a power
+    // loss can drop the last commits, and it never corrupts the database.
+    db.exec("PRAGMA synchronous = NORMAL");
+    writeTransaction(db, () => db.exec(schema));
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { ModelCatalog } from "../model/catalog.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { Executor } from "../ports/executor.ts";
+import type { ExpressionEvaluator } from "../ports/expressions.ts";
+import type { IdSource } from "../ports/ids.ts";
+import type { RunStore } from "../ports/store.ts";
+
+/** Everything an engine needs from outside: ports, the repository, and limits. */
+export interface EngineDeps {
+  store: RunStore;
+  executor: Executor;
+  evaluator?: ExpressionEvaluator;
+  clock: Clock;
+  ids: IdSource;
+  models: ModelCatalog;
+  repoRoot: string;
+  /** Steps running at once in this process, whatever the workflow says. */
+  maxParallel: number;
+  /** Between the stages of stopping a step. */
+  graceMs: number;
+  /** Stdout kept as a step's output. */
+  outputLimitBytes: number;
+  /** How often to look for outside changes (cancel requests, freed locks). */
+  pollMs: number;
+  /** Runs a nested workflow to its end and returns the child's final record. */
+  runChild?: (request: ChildRunRequest, signal: AbortSignal) => Promise<Run>;
+  /** Reconciles the run holding a lock if its owner is gone; true when it was. */
+  reapIfAbandoned?: (runId: string) => Promise<boolean>;
+}
+
+export interface ChildRunRequest {
+  parent: Run;
+  parentStepId: string;
+  workflow: string;
+  inputs: Record<string, unknown>;
+}

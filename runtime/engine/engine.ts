@@ -1,0 +1,437 @@
+import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import {
+  CancelStageReachedSchema,
+  JobStatusChangedSchema,
+  RunStatusChangedSchema,
+  StepStatusChangedSchema,
+} from "../../proto/gen/swamp/v1/event_pb.ts";
+import { type Run, type Step, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { renderTemplate } from "../expressions/template.ts";
+import type { EventDraft, RunJournal } from "../run/journal.ts";
+import { findStep } from "../run/fold.ts";
+import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import type { Workflow } from "../workflow/schema.ts";
+import type { EngineDeps } from "./deps.ts";
+import { stepVariables } from "./identity.ts";
+import { LockKeeper, sleep } from "./locks.ts";
+import { DefinitionIndex, stepId } from "./plan.ts";
+import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
+import { cancelStage, runStep, stepChange } from "./step_runner.ts";
+
+interface Running {
+  controller: AbortController;
+  job: string;
+  template?: string;
+}
+
+/**
+ * Executes one run as a DAG until it ends or is cancelled: decides what can
+ * happen next from the record, writes each transition through the journal,
+ * and starts steps within the concurrency caps. Owns nothing durable itself:
+ * everything it knows is in the run's event log.
+ */
+export class RunEngine implements RunView {
+  private readonly defs: DefinitionIndex;
+  private readonly running = new Map<string, Running>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly locks: LockKeeper;
+  private readonly queued = new Map<string, string[]>();
+  private byJob = new Map<string, Step[]>();
+  private expansions = new Map<string, Step[]>();
+  private cachedGeneration = -1;
+  private cachedSteps = -1;
+  private wake: () => void = () => {};
+  private poked = false;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly journal: RunJournal,
+    private readonly workflow: Workflow,
+    private readonly inputs: Record<string, unknown>,
+  ) {
+    this.defs = new DefinitionIndex(workflow);
+    this.locks = new LockKeeper(deps, journal);
+  }
+
+  get run(): Run {
+    return this.journal.run;
+  }
+
+  /** Something outside changed the run (a cancel request was delivered): look now. */
+  poke(): void {
+    this.poked = true;
+    this.wake();
+  }
+
+  topLevel(job: string): Step[] {
+    return this.byJob.get(job) ?? [];
+  }
+
+  step(id: string): Step | undefined {
+    return findStep(this.run, id);
+  }
+
+  templateOutcome(templateId: string): [StepStatus, string] | undefined {
+    const items = this.expansions.get(templateId);
+    if (!items || this.queued.get(templateId)?.length) return undefined;
+    if (!items.every((s) => isTerminalStep(s.status))) return undefined;
+    return aggregate(items);
+  }
+
+  /** Runs until the run is settled; `signal` cancels it. Returns the final record. */
+  async execute(signal: AbortSignal): Promise<Run> {
+    signal.addEventListener("abort", () => this.wake(), { once: true });
+    if (this.run.status === RunStatus.PENDING) {
+      await this.journal.append(runChange(RunStatus.PENDING, RunStatus.RUNNING, ""));
+    }
+    let lastPoll = Date.now();
+    let cancelHandled = false;
+    for (;;) {
+      this.refreshIndexes();
+      if (isSettledRun(this.run.status)) break;
+      if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
+        cancelHandled = true;
+        if (await this.cancel()) break;
+      }
+      const progressed = await this.step_();
+      if (isSettledRun(this.run.status)) break;
+      if (progressed) continue;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, this.deps.pollMs);
+      });
+      if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
+        this.poked = false;
+        lastPoll = Date.now();
+        await this.journal.refresh();
+      }
+    }
+    await Promise.allSettled([...this.tasks]);
+    return this.run;
+  }
+
+  /** One scheduling pass; true if it changed anything. */
+  private async step_(): Promise<boolean> {
+    const decisions = decide(this, this.defs, new Set(this.running.keys()));
+    const drafts: EventDraft[] = [];
+    const ready: string[] = [];
+    let finish: EventDraft | undefined;
+    for (const d of decisions) {
+      switch (d.kind) {
+        case "startJob":
+          drafts.push(jobChange(d.job, JobStatus.PENDING, JobStatus.RUNNING, ""));
+          break;
+        case "finishJob":
+          drafts.push(jobChange(d.job, JobStatus.RUNNING, d.status, d.reason));
+          break;
+        case "skipStep":
+          drafts.push(stepDraft(d.stepId, StepStatus.PENDING, StepStatus.SKIPPED, d.reason));
+          break;
+        case "finishTemplate":
+          drafts.push(stepDraft(d.stepId, StepStatus.RUNNING, d.status, d.reason));
+          break;
+        case "readyStep":
+          ready.push(d.stepId);
+          break;
+        case "finishRun":
+          finish = runChange(RunStatus.RUNNING, d.status, d.reason);
+      }
+    }
+    if (drafts.length > 0) await this.journal.append(...drafts);
+    if (finish) {
+      await this.locks.releaseAll();
+      await this.journal.append(finish);
+      return true;
+    }
+    let started = 0;
+    for (const id of ready) {
+      if (await this.start(id)) started++;
+    }
+    started += await this.startQueuedExpansions();
+    return drafts.length > 0 || started > 0;
+  }
+
+  /** Starts forEach expansions in order while their caps allow. */
+  private async startQueuedExpansions(): Promise<number> {
+    let started = 0;
+    for (const [template, ids] of this.queued) {
+      while (ids.length > 0) {
+        const step = this.step(ids[0]);
+        if (!step || step.status !== StepStatus.PENDING) {
+          ids.shift();
+          continue;
+        }
+        if (!this.hasCapacity(step) || !(await this.start(ids[0]))) break;
+        ids.shift();
+        started++;
+      }
+      if (ids.length === 0) this.queued.delete(template);
+    }
+    return started;
+  }
+
+  private hasCapacity(step: Step): boolean {
+    const cap = (limit: number | undefined, count: number) => !limit || count < limit;
+    const jobDef = this.defs.job(step.job);
+    const template = templateIdOf(step.id);
+    const stepDef = this.defs.step(step.job, this.templateName(step));
+    let inJob = 0;
+    let inTemplate = 0;
+    for (const r of this.running.values()) {
+      if (r.job === step.job) inJob++;
+      if (r.template === template) inTemplate++;
+    }
+    return this.running.size < this.deps.maxParallel &&
+      cap(this.workflow.concurrency, this.running.size) &&
+      cap(jobDef?.concurrency, inJob) &&
+      (!isExpansion(step) || cap(stepDef?.concurrency, inTemplate));
+  }
+
+  /** Starts a ready step (or expands a forEach step); false if it must wait. */
+  private async start(id: string): Promise<boolean> {
+    const step = this.step(id);
+    if (!step || step.status !== StepStatus.PENDING || this.running.has(id)) return false;
+    const def = this.defs.step(step.job, this.templateName(step));
+    if (!def) return false;
+    const item = this.itemOf(step, def.forEach?.item);
+    if (def.forEach && !isExpansion(step)) return await this.expand(step, def.forEach);
+    if (!this.hasCapacity(step)) return false;
+    if (def.guard !== undefined) {
+      const variables = stepVariables({ run: this.run, step, item, inputs: this.inputs });
+      const guard = await renderTemplate(
+        def.guard,
+        variables,
+        this.deps.evaluator,
+        `guard of ${id}`,
+      );
+      if (guard === true || (typeof guard === "string" && guard !== "" && guard !== "false")) {
+        await this.journal.append(stepDraft(id, StepStatus.PENDING, StepStatus.SKIPPED, "guarded"));
+        return true;
+      }
+    }
+    const controller = new AbortController();
+    this.running.set(id, {
+      controller,
+      job: step.job,
+      template: isExpansion(step) ? templateIdOf(id) : undefined,
+    });
+    await this.journal.append(stepDraft(id, StepStatus.PENDING, StepStatus.RUNNING, ""));
+    const task = runStep(this.deps, this.journal, this.locks, {
+      run: this.run,
+      step,
+      def,
+      inputs: this.inputs,
+      item,
+      signal: controller.signal,
+    }).finally(() => {
+      this.running.delete(id);
+      this.tasks.delete(task);
+      this.wake();
+    });
+    this.tasks.add(task);
+    return true;
+  }
+
+  /** Adds one step per forEach item; the forEach step then runs until they all end. */
+  private async expand(step: Step, forEach: { item: string; in?: unknown }): Promise<boolean> {
+    const variables = stepVariables({ run: this.run, step, inputs: this.inputs });
+    let source: unknown;
+    try {
+      source = await renderTemplate(
+        forEach.in,
+        variables,
+        this.deps.evaluator,
+        `forEach of ${step.id}`,
+      );
+    } catch (error) {
+      await this.journal.append(
+        stepDraft(step.id, StepStatus.PENDING, StepStatus.FAILED, (error as Error).message),
+      );
+      return true;
+    }
+    const entries: [string, unknown][] = Array.isArray(source)
+      ? source.map((value) => ["", value])
+      : source !== null && typeof source === "object"
+      ? Object.entries(source)
+      : [];
+    if (!Array.isArray(source) && (source === null || typeof source !== "object")) {
+      await this.journal.append(
+        stepDraft(
+          step.id,
+          StepStatus.PENDING,
+          StepStatus.FAILED,
+          `forEach.in must be a list or a map, not ${typeof source}`,
+        ),
+      );
+      return true;
+    }
+    if (entries.length === 0) {
+      await this.journal.append(
+        stepDraft(step.id, StepStatus.PENDING, StepStatus.SUCCEEDED, "no items"),
+      );
+      return true;
+    }
+    const def = this.defs.step(step.job, step.name)!;
+    const names = await Promise.all(entries.map(async ([key, value], index) => {
+      const item = { name: forEach.item, value: key ? { key, value } : value };
+      const vars = stepVariables({
+        run: this.run,
+        step: { ...step, itemIndex: index, itemKey: key },
+        item,
+        inputs: this.inputs,
+      });
+      return String(
+        await renderTemplate(def.name, vars, this.deps.evaluator, `name of ${step.id}`),
+      );
+    }));
+    const added: EventDraft[] = entries.map(([key, value], index) => ({
+      payload: {
+        case: "stepStatusChanged",
+        value: create(StepStatusChangedSchema, {
+          stepId: stepId(step.job, step.name, index),
+          from: StepStatus.UNSPECIFIED,
+          to: StepStatus.PENDING,
+          added: create(StepSchema, {
+            id: stepId(step.job, step.name, index),
+            name: names[index],
+            job: step.job,
+            status: StepStatus.PENDING,
+            itemIndex: index,
+            itemKey: key,
+            item: fromJson(ValueSchema, (key ? { key, value } : value ?? null) as JsonValue),
+            allowFailure: step.allowFailure,
+          }),
+        }),
+      },
+    }));
+    await this.journal.append(
+      stepDraft(step.id, StepStatus.PENDING, StepStatus.RUNNING, `${entries.length} items`),
+      ...added,
+    );
+    this.refreshIndexes();
+    this.queued.set(step.id, entries.map((_, index) => stepId(step.job, step.name, index)));
+    return true;
+  }
+
+  private itemOf(
+    step: Step,
+    name: string | undefined,
+  ): { name: string; value: unknown } | undefined {
+    if (!isExpansion(step) || !name) return undefined;
+    return { name, value: step.item ? toJson(ValueSchema, step.item) : null };
+  }
+
+  private templateName(step: Step): string {
+    return isExpansion(step) ? this.findTemplate(step)?.name ?? step.name : step.name;
+  }
+
+  private findTemplate(step: Step): Step | undefined {
+    return this.step(templateIdOf(step.id));
+  }
+
+  private cancelRequested(): boolean {
+    return this.run.status === RunStatus.CANCELLING ||
+      this.run.cancelTimeline.some((stage) => stage.stage === "requested");
+  }
+
+  /**
+   * Stops everything, waits until it is confirmed gone, and ends the run
+   * cancelled. A cancel that arrives after the last step has ended is too
+   * late: the run ends with the outcome its steps had.
+   */
+  private async cancel(): Promise<boolean> {
+    if (this.run.status !== RunStatus.CANCELLING) {
+      await this.journal.append(
+        runChange(this.run.status, RunStatus.CANCELLING, "cancel requested"),
+      );
+    }
+    const untouched = this.run.steps.every((step) =>
+      isTerminalStep(step.status) && step.status !== StepStatus.CANCELLED
+    );
+    for (const r of this.running.values()) r.controller.abort();
+    await Promise.allSettled([...this.tasks]);
+    const lateToo = this.queued.size === 0 &&
+      this.run.steps.every((step) =>
+        isTerminalStep(step.status) && step.status !== StepStatus.CANCELLED
+      );
+    if (untouched || lateToo) {
+      await this.journal.append({
+        payload: {
+          case: "cancelStageReached",
+          value: create(CancelStageReachedSchema, {
+            stage: cancelStage(
+              "too-late",
+              "",
+              "every step had already ended",
+              this.deps.clock.now(),
+            ),
+          }),
+        },
+      });
+      return false;
+    }
+    this.queued.clear();
+    const drafts: EventDraft[] = [];
+    for (const step of this.run.steps) {
+      if (!isTerminalStep(step.status)) {
+        const reason = step.status === StepStatus.PENDING
+          ? "run cancelled before it started"
+          : "run cancelled";
+        drafts.push(stepDraft(step.id, step.status, StepStatus.CANCELLED, reason));
+      }
+    }
+    for (const job of this.run.jobs) {
+      if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+        drafts.push(jobChange(job.name, job.status, JobStatus.CANCELLED, "run cancelled"));
+      }
+    }
+    if (drafts.length > 0) await this.journal.append(...drafts);
+    await this.locks.releaseAll();
+    await this.journal.append(runChange(RunStatus.CANCELLING, RunStatus.CANCELLED, "cancelled"));
+    return true;
+  }
+
+  /** Rebuilds the per-job and per-forEach indexes when the record changed shape. */
+  private refreshIndexes(): void {
+    const run = this.run;
+    if (
+      this.cachedGeneration === this.journal.generation && this.cachedSteps === run.steps.length
+    ) return;
+    this.cachedGeneration = this.journal.generation;
+    this.cachedSteps = run.steps.length;
+    this.byJob = new Map();
+    this.expansions = new Map();
+    for (const step of run.steps) {
+      if (isExpansion(step)) {
+        const list = this.expansions.get(templateIdOf(step.id)) ?? [];
+        list.push(step);
+        this.expansions.set(templateIdOf(step.id), list);
+      } else {
+        const list = this.byJob.get(step.job) ?? [];
+        list.push(step);
+        this.byJob.set(step.job, list);
+      }
+    }
+  }
+}
+
+function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string): EventDraft {
+  return { reason, payload: { case: "stepStatusChanged", value: stepChange(id, from, to) } };
+}
+
+function jobChange(job: string, from: JobStatus, to: JobStatus, reason: string): EventDraft {
+  return {
+    reason,
+    payload: { case: "jobStatusChanged", value: create(JobStatusChangedSchema, { job, from, to }) },
+  };
+}
+
+function runChange(from: RunStatus, to: RunStatus, reason: string): EventDraft {
+  return {
+    reason,
+    payload: { case: "runStatusChanged", value: create(RunStatusChangedSchema, { from, to }) },
+  };
+}
+
+export { sleep };

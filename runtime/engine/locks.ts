@@ -1,0 +1,112 @@
+import { create } from "@bufbuild/protobuf";
+import { LockChangedSchema, WaitingChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
+import { WaitingSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { RunJournal } from "../run/journal.ts";
+import type { EngineDeps } from "./deps.ts";
+
+/**
+ * The locks one run holds. Locks are per run, so steps of the same run that
+ * act on the same model share it; it is released when the last of them ends.
+ * A step that waits for a lock held by another run says so (and who holds
+ * it) until it gets it.
+ */
+export class LockKeeper {
+  private readonly holds = new Map<string, number>();
+
+  constructor(private readonly deps: EngineDeps, private readonly journal: RunJournal) {}
+
+  async acquire(name: string, stepId: string, signal: AbortSignal): Promise<void> {
+    const runId = this.journal.run.id;
+    let shownHolder = "";
+    for (;;) {
+      signal.throwIfAborted();
+      const result = await this.deps.store.tryAcquireLock(name, runId);
+      if (result.acquired) break;
+      const holder = result.holder.runId;
+      if (await this.deps.reapIfAbandoned?.(holder)) continue;
+      if (holder !== shownHolder) {
+        shownHolder = holder;
+        await this.journal.append({
+          reason: `waiting for lock ${name} held by run ${holder}`,
+          payload: {
+            case: "waitingChanged",
+            value: create(WaitingChangedSchema, {
+              stepId,
+              waiting: create(WaitingSchema, {
+                on: { case: "lock", value: name },
+                holderRunId: holder,
+              }),
+            }),
+          },
+        });
+      }
+      await sleep(this.deps.pollMs, signal);
+    }
+    const count = this.holds.get(name) ?? 0;
+    this.holds.set(name, count + 1);
+    const drafts = [];
+    if (shownHolder) {
+      drafts.push({
+        payload: {
+          case: "waitingChanged" as const,
+          value: create(WaitingChangedSchema, { stepId, waiting: create(WaitingSchema, {}) }),
+        },
+      });
+    }
+    if (count === 0) {
+      drafts.push({
+        payload: {
+          case: "lockChanged" as const,
+          value: create(LockChangedSchema, { lock: name, held: true }),
+        },
+      });
+    }
+    if (drafts.length > 0) await this.journal.append(...drafts);
+  }
+
+  async release(name: string): Promise<void> {
+    const count = (this.holds.get(name) ?? 0) - 1;
+    if (count > 0) {
+      this.holds.set(name, count);
+      return;
+    }
+    this.holds.delete(name);
+    if (await this.deps.store.releaseLock(name, this.journal.run.id)) {
+      await this.journal.append({
+        payload: {
+          case: "lockChanged",
+          value: create(LockChangedSchema, { lock: name, held: false }),
+        },
+      });
+    }
+  }
+
+  /** Releases everything the run still holds (at its end, whatever the end). */
+  async releaseAll(): Promise<void> {
+    this.holds.clear();
+    const released = await this.deps.store.releaseLocks(this.journal.run.id);
+    if (released.length > 0) {
+      await this.journal.append(
+        ...released.map((lock) => ({
+          payload: {
+            case: "lockChanged" as const,
+            value: create(LockChangedSchema, { lock, held: false }),
+          },
+        })),
+      );
+    }
+  }
+}
+
+/** Waits `ms`, or less if the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,108 @@
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
+import type { StepWork } from "../ports/executor.ts";
+import type { Task } from "../workflow/schema.ts";
+
+type ModelMethodTask = Extract<Task, { type: "model_method" }>;
+
+/** What a model_method task acts on, and the lock that serialises runs acting on it. */
+export interface ModelTarget {
+  type: string;
+  definitionName: string;
+  method: string;
+  /** Global and method arguments of the definition, before the step's inputs. */
+  arguments: Record<string, unknown>;
+  lock: string;
+}
+
+export function resolveModelTarget(task: ModelMethodTask, models: ModelCatalog): ModelTarget {
+  if (task.modelIdOrName !== undefined) {
+    const found = findDefinitions(models, task.modelIdOrName);
+    if (found.length !== 1) {
+      throw new SwampError(
+        ErrorCode.NOT_FOUND,
+        `no single model definition named \`${task.modelIdOrName}\``,
+      );
+    }
+    const definition = found[0];
+    return {
+      type: definition.type,
+      definitionName: definition.name,
+      method: task.methodName,
+      arguments: {
+        ...definition.globalArguments,
+        ...definition.methods?.[task.methodName]?.arguments,
+      },
+      lock: `model:${definition.type}/${definition.name}`,
+    };
+  }
+  return {
+    type: task.modelType!,
+    definitionName: task.modelName ?? task.modelType!,
+    method: task.methodName,
+    arguments: { ...task.globalArgs },
+    lock: `model:${task.modelType}/${task.modelName}`,
+  };
+}
+
+export interface ShellOptions {
+  repoRoot: string;
+  env: Record<string, string>;
+  runId: string;
+  stepId: string;
+  timeoutMs?: number;
+  graceMs: number;
+  outputLimitBytes: number;
+}
+
+/** The command/shell `execute` method as executor work. */
+export function shellWork(args: Record<string, unknown>, options: ShellOptions): StepWork {
+  const run = args.run;
+  let command: StepWork["command"];
+  if (typeof run === "string" && run.trim() !== "") command = { script: run };
+  else if (Array.isArray(run) && run.length > 0 && run.every((a) => typeof a === "string")) {
+    command = { argv: run as string[] };
+  } else {
+    throw new SwampError(
+      ErrorCode.INVALID_INPUT,
+      "command/shell needs `run`: a script or a list of arguments",
+    );
+  }
+  const env = { ...options.env };
+  if (args.env !== undefined) {
+    if (args.env === null || typeof args.env !== "object" || Array.isArray(args.env)) {
+      throw new SwampError(
+        ErrorCode.INVALID_INPUT,
+        "command/shell `env` must be a map of names to values",
+      );
+    }
+    for (const [name, value] of Object.entries(args.env)) env[name] = String(value);
+  }
+  const cwd = typeof args.workingDir === "string"
+    ? (args.workingDir.startsWith("/") ? args.workingDir : `${options.repoRoot}/${args.workingDir}`)
+    : options.repoRoot;
+  const methodTimeout = typeof args.timeout === "number" && args.timeout > 0
+    ? args.timeout
+    : undefined;
+  const timeouts = [methodTimeout, options.timeoutMs].filter((t): t is number => t !== undefined);
+  return {
+    runId: options.runId,
+    stepId: options.stepId,
+    command,
+    env,
+    cwd,
+    timeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
+    graceMs: options.graceMs,
+    outputLimitBytes: options.outputLimitBytes,
+  };
+}
+
+/** "30s", "5m", 90 (seconds) → milliseconds. */
+export function durationMs(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "number") return value * 1000;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value);
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]]!;
+  return Number(match[1]) * unit;
+}

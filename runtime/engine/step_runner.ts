@@ -1,0 +1,263 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  StepOutputsRecordedSchema,
+  StepStatusChangedSchema,
+} from "../../proto/gen/swamp/v1/event_pb.ts";
+import { CancelStageSchema, StepProcessSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { RecordedProcess } from "../ports/executor.ts";
+
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { SwampError } from "../errors/mod.ts";
+import { renderTemplate } from "../expressions/template.ts";
+import type { StepEvent } from "../ports/executor.ts";
+import type { RunJournal } from "../run/journal.ts";
+import { RunStatus, StepStatus } from "../run/status.ts";
+import type { Step as StepDef } from "../workflow/schema.ts";
+import type { EngineDeps } from "./deps.ts";
+import { baseEnv, identityEnv, stepVariables } from "./identity.ts";
+import type { LockKeeper } from "./locks.ts";
+import { LogWriter } from "./logs.ts";
+import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
+
+export interface StepRun {
+  run: Run;
+  step: Step;
+  def: StepDef;
+  inputs: Record<string, unknown>;
+  item?: { name: string; value: unknown };
+  signal: AbortSignal;
+}
+
+type Outcome = { status: StepStatus; reason: string; exitCode?: number; outputs?: JsonObject };
+
+/** Runs one started step to its end and records how it ended. Never throws. */
+export async function runStep(
+  deps: EngineDeps,
+  journal: RunJournal,
+  locks: LockKeeper,
+  job: StepRun,
+): Promise<void> {
+  const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
+  let outcome: Outcome;
+  try {
+    outcome = await execute(deps, journal, locks, job, logs);
+  } catch (error) {
+    const message = error instanceof SwampError || error instanceof Error
+      ? error.message
+      : String(error);
+    logs.line("system", `error: ${message}`);
+    outcome = job.signal.aborted
+      ? { status: StepStatus.CANCELLED, reason: "cancelled" }
+      : { status: StepStatus.FAILED, reason: message };
+  }
+  await logs.flush().catch(() => {});
+  const { status, reason, exitCode, outputs } = outcome;
+  await journal.append(
+    ...(outputs
+      ? [{
+        payload: { case: "stepOutputsRecorded" as const, value: stepOutputs(job.step.id, outputs) },
+      }]
+      : []),
+    {
+      reason,
+      payload: {
+        case: "stepStatusChanged",
+        value: stepChange(job.step.id, StepStatus.RUNNING, status, exitCode ?? 0),
+      },
+    },
+  );
+}
+
+async function execute(
+  deps: EngineDeps,
+  journal: RunJournal,
+  locks: LockKeeper,
+  job: StepRun,
+  logs: LogWriter,
+): Promise<Outcome> {
+  const task = job.def.task;
+  const variables = stepVariables({
+    run: job.run,
+    step: job.step,
+    item: job.item,
+    inputs: job.inputs,
+  });
+  const where = `step ${job.step.id}`;
+  switch (task.type) {
+    case "model_method": {
+      const target = resolveModelTarget(task, deps.models);
+      if (target.type !== "command/shell" || target.method !== "execute") {
+        return {
+          status: StepStatus.FAILED,
+          reason: `model type \`${target.type}\` cannot run in this version`,
+        };
+      }
+      const args = await renderTemplate(
+        { ...target.arguments, ...(typeof task.inputs === "object" ? task.inputs : {}) },
+        variables,
+        deps.evaluator,
+        where,
+      ) as Record<string, unknown>;
+      await locks.acquire(target.lock, job.step.id, job.signal);
+      try {
+        return await runShell(deps, journal, job, args, logs);
+      } finally {
+        await locks.release(target.lock);
+      }
+    }
+    case "assert": {
+      const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??
+        Promise.reject(new Error("assert needs an expression evaluator")));
+      if (!result.ok) return { status: StepStatus.FAILED, reason: `assert: ${result.error}` };
+      if (result.value === true) return { status: StepStatus.SUCCEEDED, reason: "" };
+      const message = await renderTemplate(task.message, variables, deps.evaluator, where);
+      logs.line("system", `assertion failed: ${String(message)}`);
+      return { status: StepStatus.FAILED, reason: `assertion failed: ${String(message)}` };
+    }
+    case "workflow": {
+      if (!deps.runChild) {
+        return { status: StepStatus.FAILED, reason: "nested workflows cannot run here" };
+      }
+      const inputs = await renderTemplate(task.inputs ?? {}, variables, deps.evaluator, where);
+      const child = await deps.runChild({
+        parent: job.run,
+        parentStepId: job.step.id,
+        workflow: task.workflowIdOrName,
+        inputs: inputs as Record<string, unknown>,
+      }, job.signal);
+      logs.line("system", `nested run ${child.id} ended ${RunStatus[child.status].toLowerCase()}`);
+      const status = child.status === RunStatus.SUCCEEDED
+        ? StepStatus.SUCCEEDED
+        : child.status === RunStatus.CANCELLED
+        ? StepStatus.CANCELLED
+        : StepStatus.FAILED;
+      return { status, reason: `nested run ${child.id}: ${RunStatus[child.status].toLowerCase()}` };
+    }
+    case "manual_approval":
+      return {
+        status: StepStatus.FAILED,
+        reason: "manual_approval gates are not supported by this version yet",
+      };
+  }
+}
+
+async function runShell(
+  deps: EngineDeps,
+  journal: RunJournal,
+  job: StepRun,
+  args: Record<string, unknown>,
+  logs: LogWriter,
+): Promise<Outcome> {
+  const started = deps.clock.now().getTime();
+  const work = shellWork(args, {
+    repoRoot: deps.repoRoot,
+    env: { ...baseEnv(), ...identityEnv(job.run, job.step) },
+    runId: job.run.id,
+    stepId: job.step.id,
+    timeoutMs: durationMs(job.def.timeout),
+    graceMs: deps.graceMs,
+    outputLimitBytes: deps.outputLimitBytes,
+  });
+  let exited: Extract<StepEvent, { type: "exited" }> | undefined;
+  for await (const event of deps.executor.dispatch(work, job.signal)) {
+    switch (event.type) {
+      case "started":
+        await journal.append({
+          payload: {
+            case: "stepStatusChanged",
+            value: stepChange(
+              job.step.id,
+              StepStatus.RUNNING,
+              StepStatus.RUNNING,
+              0,
+              event.process,
+            ),
+          },
+        });
+        break;
+      case "output":
+        logs.line(event.stream, event.line);
+        break;
+      case "cancelStage":
+        await journal.append({
+          payload: {
+            case: "cancelStageReached",
+            value: {
+              $typeName: "swamp.v1.CancelStageReached",
+              stage: cancelStage(event.stage, job.step.id, event.detail, deps.clock.now()),
+            },
+          },
+        });
+        break;
+      case "exited":
+        exited = event;
+        break;
+    }
+  }
+  if (!exited) throw new Error("the executor ended without reporting an exit");
+  const outputs: JsonObject = {
+    exitCode: exited.exitCode,
+    stdout: exited.stdout,
+    stdoutTruncated: exited.stdoutTruncated,
+    durationMs: deps.clock.now().getTime() - started,
+  };
+  if (exited.error) logs.line("system", exited.error);
+  if (exited.cancelled) {
+    return {
+      status: StepStatus.CANCELLED,
+      reason: "cancelled",
+      exitCode: exited.exitCode,
+      outputs,
+    };
+  }
+  if (exited.timedOut) {
+    return {
+      status: StepStatus.FAILED,
+      reason: `timed out after ${work.timeoutMs} ms`,
+      exitCode: exited.exitCode,
+      outputs,
+    };
+  }
+  if (exited.error) {
+    return { status: StepStatus.FAILED, reason: exited.error, exitCode: exited.exitCode, outputs };
+  }
+  if (exited.exitCode !== 0 && args.ignoreExitCode !== true) {
+    const how = exited.signal
+      ? `killed by ${exited.signal}`
+      : `exited with status ${exited.exitCode}`;
+    return { status: StepStatus.FAILED, reason: how, exitCode: exited.exitCode, outputs };
+  }
+  return { status: StepStatus.SUCCEEDED, reason: "", exitCode: exited.exitCode, outputs };
+}
+
+export function stepChange(
+  stepId: string,
+  from: StepStatus,
+  to: StepStatus,
+  exitCode = 0,
+  process?: RecordedProcess,
+) {
+  return create(StepStatusChangedSchema, {
+    stepId,
+    from,
+    to,
+    exitCode,
+    process: process && create(StepProcessSchema, {
+      pid: process.pid,
+      pgid: process.pgid,
+      processStart: process.processStart,
+      containerId: process.containerId ?? "",
+      executor: process.executor,
+    }),
+  });
+}
+
+function stepOutputs(stepId: string, outputs: JsonObject) {
+  return create(StepOutputsRecordedSchema, { stepId, outputs });
+}
+
+export function cancelStage(stage: string, stepId: string, detail: string, time: Date) {
+  return create(CancelStageSchema, { stage, stepId, detail, time: timestampFromDate(time) });
+}

@@ -1,0 +1,166 @@
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  CancelRequestedSchema,
+  HeartbeatSchema,
+  OwnerChangedSchema,
+} from "../../proto/gen/swamp/v1/event_pb.ts";
+import { OwnerSchema, type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { bootId, hostName, processStartTime } from "../host/mod.ts";
+import { createRun } from "../run/create.ts";
+import { RunJournal } from "../run/journal.ts";
+import { judgeOwner } from "../run/liveness.ts";
+import { isSettledRun } from "../run/status.ts";
+import { sha256Hex } from "../text/hash.ts";
+import { WorkflowCatalog } from "../workflow/catalog.ts";
+import { type Workflow, workflow as workflowSchema } from "../workflow/schema.ts";
+import { resolveInputs } from "../run/inputs.ts";
+import type { ChildRunRequest, EngineDeps } from "./deps.ts";
+import { RunEngine } from "./engine.ts";
+
+export interface SupervisorOptions {
+  heartbeatMs: number;
+  /** Called with a function that makes every engine of this run look at its log now. */
+  onPoke?: (poke: () => void) => void;
+  /** Aborting it cancels the run (as a cancel request from `system`). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Owns one run in this process until it is settled: claims it (only if no
+ * live process owns it), heartbeats, runs the engine, and runs nested
+ * workflows inline as runs of their own. Returns the final record.
+ */
+export async function superviseRun(
+  deps: EngineDeps,
+  runId: string,
+  options: SupervisorOptions,
+): Promise<Run> {
+  const journal = await RunJournal.open(deps.store, runId, deps.clock, "system");
+  const owner = await ownerIdentity(deps);
+  const stillOwned = await judgeOwner(journal.run, deps.clock);
+  const claimed = await journal.write((run) => {
+    if (isSettledRun(run.status)) return undefined;
+    if (run.owner && run.owner.pid !== 0 && run.owner.pid !== owner.pid && stillOwned.alive) {
+      return undefined;
+    }
+    return [{
+      reason: "supervisor started",
+      payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
+    }];
+  });
+  if (claimed.length === 0) {
+    throw new SwampError(ErrorCode.RUN_STATE, `run ${runId} is already owned or finished`);
+  }
+  return await runOwned(deps, journal, options, owner);
+}
+
+async function runOwned(
+  deps: EngineDeps,
+  journal: RunJournal,
+  options: SupervisorOptions,
+  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+): Promise<Run> {
+  const controller = new AbortController();
+  const onOuterAbort = async () => {
+    await journal.append({
+      reason: "the supervisor was asked to stop",
+      payload: {
+        case: "cancelRequested",
+        value: create(CancelRequestedSchema, { requestedBy: "system" }),
+      },
+    }).catch(() => {});
+    controller.abort();
+  };
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const heartbeat = setInterval(() => {
+    journal.append({
+      payload: {
+        case: "heartbeat",
+        value: create(HeartbeatSchema, { time: timestampFromDate(deps.clock.now()) }),
+      },
+    }).catch(() => {});
+  }, options.heartbeatMs);
+  try {
+    const engines = new Set<RunEngine>();
+    const workflow = pinnedWorkflow(journal.run);
+    const inputs = (journal.run.inputs ?? {}) as Record<string, unknown>;
+    const childDeps: EngineDeps = {
+      ...deps,
+      runChild: (request, signal) => runChild(deps, childDeps, request, signal, owner, engines),
+    };
+    const engine = new RunEngine(childDeps, journal, workflow, inputs);
+    engines.add(engine);
+    options.onPoke?.(() => engines.forEach((e) => e.poke()));
+    return await engine.execute(controller.signal);
+  } finally {
+    clearInterval(heartbeat);
+    options.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+async function runChild(
+  deps: EngineDeps,
+  childDeps: EngineDeps,
+  request: ChildRunRequest,
+  signal: AbortSignal,
+  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+  engines: Set<RunEngine>,
+): Promise<Run> {
+  const catalog = await WorkflowCatalog.load(deps.repoRoot);
+  const entry = catalog.find(request.workflow);
+  const parsed = workflowSchema.safeParse(entry.source.data);
+  if (!parsed.success) {
+    throw new SwampError(
+      ErrorCode.INVALID_WORKFLOW,
+      `nested workflow ${request.workflow} is not valid; run \`swamp workflow validate ${request.workflow}\``,
+    );
+  }
+  const child = await createRun(deps.store, deps.clock, deps.ids, {
+    workflow: parsed.data,
+    workflowFile: entry.file,
+    workflowHash: await sha256Hex(entry.source.text),
+    inputs: resolveInputs(parsed.data.inputs, request.inputs),
+    actor: request.parent.actor,
+    trigger: Trigger.MANUAL,
+    parentRunId: request.parent.id,
+    parentStepId: request.parentStepId,
+  });
+  const journal = new RunJournal(deps.store, child, deps.clock, "system");
+  await journal.append({
+    reason: `nested run of ${request.parentStepId}`,
+    payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
+  });
+  const engine = new RunEngine(
+    childDeps,
+    journal,
+    parsed.data,
+    (child.inputs ?? {}) as Record<string, unknown>,
+  );
+  engines.add(engine);
+  try {
+    return await engine.execute(signal);
+  } finally {
+    engines.delete(engine);
+  }
+}
+
+/** The workflow definition the run pinned when it was created. */
+export function pinnedWorkflow(run: Run): Workflow {
+  const parsed = workflowSchema.safeParse(run.definition as JsonObject | undefined);
+  if (!parsed.success) {
+    throw new SwampError(ErrorCode.INTERNAL, `run ${run.id} has no usable pinned definition`);
+  }
+  return parsed.data;
+}
+
+async function ownerIdentity(deps: EngineDeps) {
+  return create(OwnerSchema, {
+    host: hostName(),
+    bootId: await bootId(),
+    pid: Deno.pid,
+    processStart: (await processStartTime(Deno.pid)) ?? "",
+    heartbeatTime: timestampFromDate(deps.clock.now()),
+  });
+}

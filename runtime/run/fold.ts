@@ -1,0 +1,152 @@
+import { clone, create } from "@bufbuild/protobuf";
+import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
+import {
+  CancelStageSchema,
+  type Job,
+  type Run,
+  RunSchema,
+  type RunSummary,
+  RunSummarySchema,
+  type Step,
+  StepSchema,
+} from "../../proto/gen/swamp/v1/run_pb.ts";
+import { isTerminalRun, isTerminalStep, RunStatus, StepStatus } from "./status.ts";
+
+// The run record is the fold of its events: every reader (status, list,
+// reconcile, the owner after a conflict) derives it the same way.
+
+const stepIndexes = new WeakMap<Run, Map<string, number>>();
+
+/** The step with this id, found in constant time. */
+export function findStep(run: Run, stepId: string): Step | undefined {
+  let index = stepIndexes.get(run);
+  if (!index || index.size !== run.steps.length) {
+    index = new Map(run.steps.map((step, i) => [step.id, i]));
+    stepIndexes.set(run, index);
+  }
+  const at = index.get(stepId);
+  return at === undefined ? undefined : run.steps[at];
+}
+
+export function findJob(run: Run, name: string): Job | undefined {
+  return run.jobs.find((job) => job.name === name);
+}
+
+/** Applies one event to a record in place. */
+export function applyEvent(run: Run, event: RunEvent): void {
+  const time = event.time;
+  const payload = event.payload;
+  switch (payload.case) {
+    case "runCreated":
+      break;
+    case "runStatusChanged": {
+      const to = payload.value.to;
+      run.status = to;
+      if (to === RunStatus.RUNNING && !run.startTime) run.startTime = time;
+      if (isTerminalRun(to)) {
+        run.endTime = time;
+        run.waiting = undefined;
+      }
+      if (event.reason) run.reason = event.reason;
+      if (to === RunStatus.RUNNING) run.attempt = Math.max(run.attempt, 1);
+      break;
+    }
+    case "stepStatusChanged": {
+      const change = payload.value;
+      if (change.added) {
+        const added = clone(StepSchema, change.added);
+        run.steps.push(added);
+      }
+      const step = findStep(run, change.stepId);
+      if (!step) break;
+      step.status = change.to;
+      if (change.to === StepStatus.RUNNING && !step.startTime) step.startTime = time;
+      if (isTerminalStep(change.to) || change.to === StepStatus.WAITING_APPROVAL) {
+        step.endTime = time;
+        if (step.waiting && run.waiting === step.waiting) run.waiting = undefined;
+        step.waiting = undefined;
+      }
+      if (event.reason) step.reason = event.reason;
+      if (change.process) step.process = change.process;
+      if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
+      break;
+    }
+    case "jobStatusChanged": {
+      const job = findJob(run, payload.value.job);
+      if (!job) break;
+      job.status = payload.value.to;
+      if (!job.startTime) job.startTime = time;
+      job.endTime = time;
+      if (event.reason) job.reason = event.reason;
+      break;
+    }
+    case "ownerChanged":
+      run.owner = payload.value.owner;
+      break;
+    case "heartbeat":
+      if (run.owner) run.owner.heartbeatTime = payload.value.time ?? time;
+      break;
+    case "cancelRequested":
+      run.cancelTimeline.push(create(CancelStageSchema, {
+        stage: "requested",
+        time,
+        detail: [payload.value.requestedBy && `by ${payload.value.requestedBy}`, event.reason]
+          .filter(Boolean).join(": "),
+      }));
+      break;
+    case "cancelStageReached":
+      if (payload.value.stage) run.cancelTimeline.push(payload.value.stage);
+      break;
+    case "lockChanged": {
+      const { lock, held } = payload.value;
+      run.locks = run.locks.filter((name) => name !== lock);
+      if (held) run.locks.push(lock);
+      break;
+    }
+    case "stepOutputsRecorded": {
+      const step = findStep(run, payload.value.stepId);
+      if (step) step.outputs = payload.value.outputs;
+      break;
+    }
+    case "waitingChanged": {
+      // The run shows the latest thing any of its steps waits on, so a
+      // listing never has to look through every step.
+      const waiting = payload.value.waiting?.on.case ? payload.value.waiting : undefined;
+      run.waiting = waiting;
+      if (payload.value.stepId !== "") {
+        const step = findStep(run, payload.value.stepId);
+        if (step) step.waiting = waiting;
+      }
+      break;
+    }
+    case "approvalDecided": {
+      const step = findStep(run, payload.value.stepId);
+      if (step?.approval) step.approval.decision = payload.value.decision;
+      break;
+    }
+  }
+  run.revision = event.seq;
+}
+
+/** The record after `events`, starting from a snapshot (not modified). */
+export function foldEvents(snapshot: Run, events: readonly RunEvent[]): Run {
+  const run = clone(RunSchema, snapshot);
+  for (const event of events) {
+    if (event.seq > run.revision) applyEvent(run, event);
+  }
+  return run;
+}
+
+/** The listing form of a record. */
+export function summarize(run: Run): RunSummary {
+  return create(RunSummarySchema, {
+    id: run.id,
+    workflowName: run.workflowName,
+    status: run.status,
+    actor: run.actor,
+    createTime: run.createTime,
+    endTime: run.endTime,
+    waiting: run.waiting,
+    attempt: run.attempt,
+  });
+}

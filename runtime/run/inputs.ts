@@ -1,0 +1,114 @@
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+
+interface PropertySchema {
+  type?: string;
+  default?: unknown;
+  enum?: unknown[];
+  description?: string;
+}
+
+/**
+ * Checks run inputs against a workflow's `inputs` schema (the JSON Schema
+ * subset swamp workflows use: properties with type, default and enum, and
+ * required), fills in defaults, and turns text given on the command line
+ * into the declared type. Every problem is reported at once.
+ */
+export function resolveInputs(
+  schema: {
+    properties?: Record<string, unknown>;
+    required?: string[];
+    additionalProperties?: unknown;
+  } | undefined,
+  given: Record<string, unknown>,
+): Record<string, unknown> {
+  const properties = (schema?.properties ?? {}) as Record<string, PropertySchema>;
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const property = properties[name];
+    if (!property) {
+      if (schema?.properties && schema.additionalProperties !== true) {
+        const known = Object.keys(properties);
+        problems.push(
+          `unknown input \`${name}\`${known.length ? ` (inputs: ${known.join(", ")})` : ""}`,
+        );
+        continue;
+      }
+      out[name] = value;
+      continue;
+    }
+    const converted = coerce(value, property.type);
+    if (converted === undefined) {
+      problems.push(`input \`${name}\` must be ${property.type}, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (
+      property.enum &&
+      !property.enum.some((option) => JSON.stringify(option) === JSON.stringify(converted))
+    ) {
+      problems.push(
+        `input \`${name}\` must be one of ${
+          property.enum.map((o) => JSON.stringify(o)).join(", ")
+        }`,
+      );
+      continue;
+    }
+    out[name] = converted;
+  }
+  for (const [name, property] of Object.entries(properties)) {
+    if (!(name in out) && property.default !== undefined) out[name] = property.default;
+  }
+  for (const name of schema?.required ?? []) {
+    if (!(name in out) && !problems.some((p) => p.includes(`\`${name}\``))) {
+      problems.push(`missing required input \`${name}\``);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SwampError(ErrorCode.INVALID_INPUT, problems.join("; "), {
+      hint:
+        "give inputs as --input name=value (JSON values are parsed: --input regions='[\"eu\"]') or --input-file",
+    });
+  }
+  return out;
+}
+
+/** A value of the declared type, converting command-line text; undefined if it cannot be. */
+function coerce(value: unknown, type: string | undefined): unknown {
+  if (type === undefined) return value;
+  const text = typeof value === "string" ? value : undefined;
+  switch (type) {
+    case "string":
+      return typeof value === "string" ? value : undefined;
+    case "number":
+    case "integer": {
+      const number = typeof value === "number"
+        ? value
+        : text !== undefined && text.trim() !== ""
+        ? Number(text)
+        : NaN;
+      if (!Number.isFinite(number)) return undefined;
+      return type === "integer" && !Number.isInteger(number) ? undefined : number;
+    }
+    case "boolean":
+      if (typeof value === "boolean") return value;
+      return text === "true" ? true : text === "false" ? false : undefined;
+    case "array":
+    case "object": {
+      const parsed = text !== undefined ? tryJson(text) : value;
+      if (type === "array") return Array.isArray(parsed) ? parsed : undefined;
+      return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+        ? parsed
+        : undefined;
+    }
+    default:
+      return value;
+  }
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,137 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  JobStatusChangedSchema,
+  LockChangedSchema,
+  LogLineSchema,
+  RunStatusChangedSchema,
+  StepStatusChangedSchema,
+} from "../../proto/gen/swamp/v1/event_pb.ts";
+import {
+  type Reconciliation,
+  ReconciliationSchema,
+} from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Clock } from "../ports/clock.ts";
+import type { Executor } from "../ports/executor.ts";
+import type { RunStore } from "../ports/store.ts";
+import type { EventDraft } from "./journal.ts";
+import { RunJournal } from "./journal.ts";
+import { judgeOwner } from "./liveness.ts";
+import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
+
+export interface ReconcileDeps {
+  store: RunStore;
+  clock: Clock;
+  /** By name, to end the processes or containers a run's steps left behind. */
+  executors: ReadonlyMap<string, Executor>;
+}
+
+/**
+ * Checks a run's owner and, if it is gone, marks the run abandoned: one
+ * event with the reason, its unfinished steps abandoned, the processes they
+ * recorded ended (never a process that merely reuses a pid), its locks
+ * released, and a closing line in its log. Never re-runs anything. Returns
+ * what it did, or undefined when the owner is alive.
+ */
+export async function reconcileRun(
+  deps: ReconcileDeps,
+  runId: string,
+  options: { dryRun?: boolean; actor?: string } = {},
+): Promise<Reconciliation | undefined> {
+  const journal = await RunJournal.open(deps.store, runId, deps.clock, options.actor ?? "system");
+  const verdict = await judgeOwner(journal.run, deps.clock);
+  if (verdict.alive) return undefined;
+  const from = journal.run.status;
+  const report = create(ReconciliationSchema, {
+    runId,
+    from,
+    to: RunStatus.ABANDONED,
+    reason: verdict.reason,
+  });
+  const orphans = journal.run.steps.filter((s) =>
+    s.status === StepStatus.RUNNING && s.process?.pid
+  );
+  if (options.dryRun) {
+    report.actions = [
+      `would mark the run abandoned (${verdict.reason})`,
+      ...orphans.map((s) => `would end what step ${s.id} left running (pid ${s.process!.pid})`),
+      ...journal.run.locks.map((lock) => `would release lock ${lock}`),
+    ];
+    return report;
+  }
+  const written = await journal.write((run) => {
+    if (isSettledRun(run.status)) return undefined;
+    const drafts: EventDraft[] = [{
+      reason: verdict.reason,
+      payload: {
+        case: "runStatusChanged",
+        value: create(RunStatusChangedSchema, { from: run.status, to: RunStatus.ABANDONED }),
+      },
+    }];
+    for (const step of run.steps) {
+      if (isTerminalStep(step.status)) continue;
+      drafts.push({
+        reason: step.status === StepStatus.PENDING ? "never started: owner gone" : verdict.reason,
+        payload: {
+          case: "stepStatusChanged",
+          value: create(StepStatusChangedSchema, {
+            stepId: step.id,
+            from: step.status,
+            to: StepStatus.ABANDONED,
+          }),
+        },
+      });
+    }
+    for (const job of run.jobs) {
+      if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+        drafts.push({
+          reason: verdict.reason,
+          payload: {
+            case: "jobStatusChanged",
+            value: create(JobStatusChangedSchema, {
+              job: job.name,
+              from: job.status,
+              to: JobStatus.ABANDONED,
+            }),
+          },
+        });
+      }
+    }
+    return drafts;
+  });
+  if (written.length === 0) return undefined;
+  const actions = [`marked the run abandoned (${verdict.reason})`];
+  for (const step of orphans) {
+    const process = step.process!;
+    const executor = deps.executors.get(process.executor || "loopback");
+    if (!executor) {
+      actions.push(`cannot end step ${step.id}: no executor named ${process.executor}`);
+      continue;
+    }
+    const done = await executor.reap({
+      executor: process.executor,
+      pid: process.pid,
+      pgid: process.pgid,
+      processStart: process.processStart,
+      containerId: process.containerId || undefined,
+    });
+    actions.push(...done.map((line) => `step ${step.id}: ${line}`));
+  }
+  const released = await deps.store.releaseLocks(runId);
+  if (released.length > 0) {
+    await journal.append(...released.map((lock) => ({
+      payload: {
+        case: "lockChanged" as const,
+        value: create(LockChangedSchema, { lock, held: false }),
+      },
+    })));
+    actions.push(...released.map((lock) => `released lock ${lock}`));
+  }
+  await deps.store.appendLogs(runId, [create(LogLineSchema, {
+    time: timestampFromDate(deps.clock.now()),
+    stream: "system",
+    text: `reconcile: ${actions.join("; ")}`,
+  })]);
+  report.actions = actions;
+  return report;
+}

@@ -1,0 +1,47 @@
+import type { Executor } from "../ports/executor.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { IdSource } from "../ports/ids.ts";
+import type { RunStore } from "../ports/store.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import type { RepoLocator } from "./locator.ts";
+
+/** What the in-process RunService needs from the composition root. */
+export interface RunServiceEnv {
+  locator: RepoLocator;
+  /** The repository's store (file or SQLite, as its .swamp.yaml says). */
+  openStore(root: string): Promise<RunStore>;
+  /** By name, to end what an abandoned run's steps left behind (loaded on first use). */
+  executors(): Promise<ReadonlyMap<string, Executor>>;
+  /** Starts a supervisor process for a run, in its own session, and returns once it is started. */
+  launchSupervisor(root: string, runId: string): Promise<void>;
+  clock: Clock;
+  ids: IdSource;
+  /** Who is acting when a request names no actor. */
+  defaultActor: string;
+}
+
+/** The full id of the run that `idOrPrefix` names; errors when none or several match. */
+export async function resolveRunId(store: RunStore, idOrPrefix: string): Promise<string> {
+  const wanted = idOrPrefix.trim().toLowerCase();
+  if (wanted.length < 4) {
+    throw new SwampError(ErrorCode.USAGE, `run id prefix \`${idOrPrefix}\` is too short`, {
+      hint: "give at least 4 characters of the run id",
+    });
+  }
+  const matches = await store.findRunIds(wanted, 6);
+  if (matches.length === 0) {
+    throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${idOrPrefix}`, {
+      hint: "list runs with `swamp workflow list`",
+    });
+  }
+  if (matches.length > 1 && !matches.includes(wanted)) {
+    throw new SwampError(
+      ErrorCode.AMBIGUOUS,
+      `${idOrPrefix} matches several runs: ${matches.slice(0, 5).join(", ")}`,
+      {
+        hint: "give more characters of the run id",
+      },
+    );
+  }
+  return matches.includes(wanted) ? wanted : matches[0];
+}

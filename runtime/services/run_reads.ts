@@ -1,0 +1,168 @@
+import { create } from "@bufbuild/protobuf";
+import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  GetRunResponseSchema,
+  ListRunsResponseSchema,
+  ReadLogsResponseSchema,
+  type RunService,
+  WatchRunEventsResponseSchema,
+} from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import type { RunStore } from "../ports/store.ts";
+import { applyEvent, foldEvents } from "../run/fold.ts";
+import { reconcileRun } from "../run/reconcile.ts";
+import { isSettledRun, parseRunStatus } from "../run/status.ts";
+import { sha256Hex } from "../text/hash.ts";
+import { sleep } from "../engine/locks.ts";
+import type { ServiceClient } from "./client.ts";
+import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
+
+type Client = ServiceClient<typeof RunService>;
+
+const followPollMs = 150;
+const livenessEveryMs = 2000;
+
+/** Reads a run's record, reconciling it first if its owner is gone (DESIGN §6). */
+export async function readRun(env: RunServiceEnv, store: RunStore, runId: string): Promise<Run> {
+  const load = async () => {
+    const stored = await store.loadRun(runId);
+    if (!stored) throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
+    return foldEvents(stored.snapshot, stored.tail);
+  };
+  const run = await load();
+  if (isSettledRun(run.status)) return run;
+  const changed = await reconcileRun(
+    { store, clock: env.clock, executors: await env.executors() },
+    runId,
+  );
+  return changed ? await load() : run;
+}
+
+export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pick<
+  Client,
+  "getRun" | "listRuns" | "watchRunEvents" | "readLogs"
+> {
+  return {
+    async getRun(request) {
+      const s = await store();
+      const run = await readRun(env, s, await resolveRunId(s, request.runId ?? ""));
+      return create(GetRunResponseSchema, {
+        run,
+        definitionChanged: await definitionChanged(env, run),
+      });
+    },
+
+    async listRuns(request) {
+      const s = await store();
+      for (const active of await s.listActiveRuns()) {
+        await reconcileRun(
+          { store: s, clock: env.clock, executors: await env.executors() },
+          active.id,
+        );
+      }
+      const page = await s.listRuns({
+        workflow: request.workflow || undefined,
+        statuses: request.statuses?.length ? request.statuses : undefined,
+        limit: Math.min(Math.max(request.limit || 20, 1), 1000),
+        cursor: request.cursor || undefined,
+      });
+      return create(ListRunsResponseSchema, { runs: page.runs, nextCursor: page.nextCursor });
+    },
+
+    async *watchRunEvents(request) {
+      const s = await store();
+      const runId = await resolveRunId(s, request.runId ?? "");
+      let run = await readRun(env, s, runId);
+      let after = request.afterSeq ?? 0n;
+      let lastCheck = Date.now();
+      for (;;) {
+        const events = await s.readEvents(runId, after, 500);
+        for (const event of events) {
+          after = event.seq;
+          if (event.seq > run.revision) applyEvent(run, event);
+          yield create(WatchRunEventsResponseSchema, { event });
+        }
+        if (events.length === 500) continue;
+        if (!request.follow || isSettledRun(run.status)) return;
+        await sleep(followPollMs);
+        if (Date.now() - lastCheck > livenessEveryMs) {
+          lastCheck = Date.now();
+          if (
+            await reconcileRun(
+              { store: s, clock: env.clock, executors: await env.executors() },
+              runId,
+            )
+          ) {
+            run = await readRun(env, s, runId);
+          }
+        }
+      }
+    },
+
+    async *readLogs(request) {
+      const s = await store();
+      const runId = await resolveRunId(s, request.runId ?? "");
+      const stepFilter = request.step ? await stepIdFor(env, s, runId, request.step) : undefined;
+      let after = request.afterSeq ?? 0n;
+      let settledSeen = false;
+      let lastCheck = 0;
+      for (;;) {
+        const lines = await s.readLogs(runId, after, 500, stepFilter);
+        for (const line of lines) {
+          after = line.seq;
+          yield create(ReadLogsResponseSchema, { line });
+        }
+        if (lines.length === 500) continue;
+        if (!request.follow || settledSeen) return;
+        if (Date.now() - lastCheck > followPollMs) {
+          lastCheck = Date.now();
+          // One more read after the run settles, so lines written just before the end are not missed.
+          settledSeen = isSettledRun((await readRun(env, s, runId)).status);
+        }
+        if (!settledSeen) await sleep(followPollMs);
+      }
+    },
+  };
+}
+
+async function stepIdFor(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  step: string,
+): Promise<string> {
+  const run = await readRun(env, store, runId);
+  const match = run.steps.find((s) => s.id === step) ?? run.steps.find((s) => s.name === step);
+  if (!match) {
+    throw new SwampError(ErrorCode.NOT_FOUND, `run ${runId} has no step ${step}`, {
+      hint: `steps: ${run.steps.slice(0, 10).map((s) => s.id).join(", ")}`,
+    });
+  }
+  return match.id;
+}
+
+async function definitionChanged(env: RunServiceEnv, run: Run): Promise<boolean> {
+  if (!run.workflowFile || !run.workflowHash) return false;
+  try {
+    const root = await env.locator.root();
+    return (await sha256Hex(await Deno.readTextFile(`${root}/${run.workflowFile}`))) !==
+      run.workflowHash;
+  } catch {
+    return true;
+  }
+}
+
+export function statusesFrom(texts: string[]) {
+  return texts.map((text) => {
+    const status = parseRunStatus(text);
+    if (status === undefined) {
+      throw new SwampError(ErrorCode.USAGE, `unknown run status \`${text}\``, {
+        hint: "pending, running, suspended, cancelling, succeeded, failed, cancelled, abandoned",
+      });
+    }
+    return status;
+  });
+}
+
+export type { RunEvent };

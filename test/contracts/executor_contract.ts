@@ -1,0 +1,394 @@
+// The Executor contract (runtime/ports/executor.ts), exercised through real
+// processes and signals. Every executor runs this suite unchanged:
+//   executorContract("loopback", async () => ({ executor, dispose }));
+// Checks of host processes (/proc: process groups, grandchildren) run when
+// the recorded process has no containerId. Cancel and timeout cases run when
+// features.canCancel; the streaming case when features.streamsLogs.
+import { spawn } from "node:child_process";
+import type { Executor, RecordedProcess, StepEvent, StepWork } from "../../runtime/mod.ts";
+import { isSameProcessAlive, processStartTime } from "../../runtime/mod.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/mod.ts";
+
+type Exited = Extract<StepEvent, { type: "exited" }>;
+type Made = { executor: Executor; dispose: () => Promise<void> };
+
+const GRACE_MS = 300;
+/** A case that has not ended after this long is aborted, then fails. */
+const WATCHDOG_MS = 30_000;
+const hostPath = Deno.env.get("PATH") ?? "/usr/bin:/bin";
+
+function step(command: StepWork["command"], extra: Partial<StepWork> = {}): StepWork {
+  return {
+    runId: "contract-run",
+    stepId: crypto.randomUUID(),
+    command,
+    env: { PATH: hostPath },
+    graceMs: GRACE_MS,
+    outputLimitBytes: 1 << 20,
+    ...extra,
+  };
+}
+
+/** Live (non-zombie) pids whose process group is `pgid`, from /proc. */
+function groupPids(pgid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[2]) === pgid && f[0] !== "Z") out.push(Number(e.name));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+const onHost = (p: RecordedProcess | undefined): p is RecordedProcess =>
+  p !== undefined && p.containerId === undefined && Deno.build.os === "linux";
+
+/** What one test started, so that it is all ended even when an assertion fails. */
+class Tracker {
+  groups: RecordedProcess[] = [];
+  pids: { pid: number; start: string }[] = [];
+
+  async trackPid(pid: number): Promise<void> {
+    const start = await processStartTime(pid);
+    if (start !== undefined) this.pids.push({ pid, start });
+  }
+
+  async cleanup(): Promise<void> {
+    for (const { pid, start } of this.pids) {
+      if (await isSameProcessAlive(pid, start)) Deno.kill(pid, "SIGKILL");
+    }
+    for (const g of this.groups.filter(onHost)) {
+      if (groupPids(g.pgid).length > 0 && g.pgid > 1) {
+        try {
+          Deno.kill(-g.pgid, "SIGKILL");
+        } catch { /* gone */ }
+      }
+    }
+  }
+}
+
+interface Run {
+  events: StepEvent[];
+  started?: RecordedProcess;
+  exited: Exited;
+  stdout: string[];
+  stderr: string[];
+  stages: string[];
+}
+
+/**
+ * Dispatches `work` and collects its events. `onEvent` may abort the step
+ * (cancel) and is awaited before the next event is read.
+ */
+async function run(
+  ex: Executor,
+  t: Tracker,
+  work: StepWork,
+  onEvent?: (e: StepEvent, cancel: () => void, r: Partial<Run>) => Promise<void> | void,
+  controller = new AbortController(),
+): Promise<Run> {
+  const r: Partial<Run> & { events: StepEvent[] } = { events: [], stdout: [], stderr: [] };
+  let watchdogFired = false;
+  const watchdog = setTimeout(() => {
+    watchdogFired = true;
+    controller.abort();
+  }, WATCHDOG_MS);
+  const it = ex.dispatch(work, controller.signal)[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      const next = await it.next();
+      if (next.done) break;
+      const e = next.value;
+      assert(r.exited === undefined, `event after exited: ${JSON.stringify(e)}`);
+      r.events.push(e);
+      if (e.type === "started") {
+        r.started = e.process;
+        t.groups.push(e.process);
+      } else if (e.type === "output") (e.stream === "stdout" ? r.stdout : r.stderr)!.push(e.line);
+      else if (e.type === "exited") r.exited = e;
+      await onEvent?.(e, () => controller.abort(), r);
+    }
+  } finally {
+    clearTimeout(watchdog);
+    if (r.exited === undefined) {
+      controller.abort();
+      await it.return?.();
+    }
+  }
+  assert(!watchdogFired, `step did not end within ${WATCHDOG_MS} ms`);
+  assert(r.exited !== undefined, "the stream ended without an exited event");
+  assertEquals(r.events.at(-1)?.type, "exited", "exited is the last event");
+  const stages = r.events.flatMap((e) => e.type === "cancelStage" ? [e.stage] : []);
+  return { ...r, stages } as Run;
+}
+
+/** After `exited`, nothing of the step runs: its group is empty, its known children are gone. */
+async function assertAllGone(r: Run, t: Tracker): Promise<void> {
+  if (!onHost(r.started)) return;
+  assertEquals(groupPids(r.started.pgid), [], `process group ${r.started.pgid} is empty`);
+  for (const { pid, start } of t.pids) {
+    assertEquals(await isSameProcessAlive(pid, start), false, `process ${pid} is gone`);
+  }
+}
+
+/** Script lines `child <pid>` are tracked as grandchildren. */
+const trackChildren = (t: Tracker) => async (e: StepEvent) => {
+  const m = e.type === "output" ? /^child (\d+)$/.exec(e.line) : null;
+  if (m) await t.trackPid(Number(m[1]));
+};
+
+export function executorContract(name: string, make: () => Promise<Made>): void {
+  const test = (
+    title: string,
+    fn: (ex: Executor, t: Tracker, made: () => Promise<Executor>) => Promise<void>,
+  ) =>
+    Deno.test(`executor contract (${name}): ${title}`, async () => {
+      const made: Made[] = [await make()];
+      const t = new Tracker();
+      const more = async () => {
+        made.push(await make());
+        return made.at(-1)!.executor;
+      };
+      try {
+        await fn(made[0].executor, t, more);
+      } finally {
+        await t.cleanup();
+        for (const m of made) await m.dispose();
+      }
+    });
+
+  test("started comes first, exited last, with the exit code", async (ex, t) => {
+    const r = await run(ex, t, step({ script: "sleep 0.05; exit 0" }));
+    assertEquals(r.events[0].type, "started");
+    assertEquals(r.started?.executor, ex.name);
+    assert(r.started!.processStart !== "", "a start time is recorded");
+    assertEquals([r.exited.exitCode, r.exited.cancelled, r.exited.timedOut], [0, false, false]);
+    assertEquals(r.exited.error, undefined);
+    assertEquals((await run(ex, t, step({ script: "exit 3" }))).exited.exitCode, 3);
+    assertEquals((await run(ex, t, step({ argv: ["sh", "-c", "exit 4"] }))).exited.exitCode, 4);
+    const killed = await run(ex, t, step({ script: "kill -KILL $$" }));
+    assertEquals(killed.exited.signal, "SIGKILL");
+    assert(killed.exited.exitCode !== 0, "a signal death is not success");
+  });
+
+  test("output is streamed while the process runs", async (ex, t) => {
+    if (!ex.features.streamsLogs) return;
+    // The script only exits once the test has seen its first line: if output
+    // were held back until exit, the step would time out instead.
+    const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
+    try {
+      const go = `${dir}/go`;
+      const script = 'echo first; while [ ! -e "$GO" ]; do sleep 0.02; done; echo second';
+      const work = step({ script }, { env: { PATH: hostPath, GO: go }, timeoutMs: 20_000 });
+      const r = await run(ex, t, work, async (e) => {
+        if (e.type === "output" && e.line === "first") await Deno.writeTextFile(go, "");
+      });
+      assertEquals(r.exited.timedOut, false, "the first line arrived before the step ended");
+      assertEquals(r.stdout, ["first", "second"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  test("stdout and stderr are separate lines, in order", async (ex, t) => {
+    const script = "echo out1; echo err1 >&2; printf 'out2\\r\\n'; echo err2 >&2; echo; " +
+      "printf 'no newline'";
+    const r = await run(ex, t, step({ script }));
+    assertEquals(r.stdout, ["out1", "out2", "", "no newline"]);
+    assertEquals(r.stderr, ["err1", "err2"]);
+    assertEquals(r.exited.stdout, "out1\nout2\r\n\nno newline");
+    assertEquals(r.exited.stdoutTruncated, false);
+  });
+
+  test("a step that exits at once loses no output", async (ex, t) => {
+    // Fast exits race the reading of the pipes and of the process's identity.
+    for (let i = 0; i < 20; i++) {
+      const r = await run(ex, t, step({ script: "echo a; echo b >&2; printf c" }));
+      assertEquals([r.stdout, r.stderr, r.exited.stdout], [["a", "c"], ["b"], "a\nc"]);
+      assert(r.started?.processStart, "a start time is recorded");
+    }
+  });
+
+  test("long lines and invalid UTF-8 do not break the stream", async (ex, t) => {
+    const script = "head -c 300000 /dev/zero | tr '\\0' a; echo; printf 'x\\377\\376y\\n'; " +
+      "printf '\\342\\202'; echo end";
+    const r = await run(ex, t, step({ script }));
+    assertEquals(r.exited.exitCode, 0);
+    const as = r.stdout.filter((l) => /^a+$/.test(l)).reduce((n, l) => n + l.length, 0);
+    assertEquals(as, 300000, "every byte of the long line is in the log");
+    assert(r.stdout.some((l) => l.startsWith("x") && l.endsWith("y")), "invalid bytes kept");
+    assertMatch(r.stdout.at(-1)!, /end$/);
+  });
+
+  test("the environment is exactly step.env", async (ex, t) => {
+    Deno.env.set("SWAMP_CONTRACT_LEAK", "from the test process");
+    try {
+      const env = { PATH: "/usr/bin:/bin", ONLY_THIS: "x y", EMPTY: "" };
+      const r = await run(ex, t, step({ argv: ["env"] }, { env }));
+      assert(r.stdout.includes("ONLY_THIS=x y"), r.stdout.join("\n"));
+      assert(r.stdout.includes("EMPTY="), "an empty value is kept");
+      assert(r.stdout.includes("PATH=/usr/bin:/bin"), "a given PATH is used as is");
+      assert(!r.stdout.some((l) => l.startsWith("SWAMP_CONTRACT_LEAK=")), "no leak");
+      const noPath = await run(ex, t, step({ script: 'echo "path=$PATH"' }, { env: {} }));
+      assertMatch(noPath.stdout[0], /^path=.+/, "PATH is added when absent");
+    } finally {
+      Deno.env.delete("SWAMP_CONTRACT_LEAK");
+    }
+  });
+
+  test("the step runs in cwd", async (ex, t) => {
+    const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
+    try {
+      const r = await run(ex, t, step({ argv: ["pwd", "-P"] }, { cwd: dir }));
+      assertEquals(r.stdout, [await Deno.realPath(dir)]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  test("stdout is kept up to outputLimitBytes; the log gets all", async (ex, t) => {
+    const script = "i=0; while [ $i -lt 50 ]; do echo 0123456789abcdefghi; i=$((i+1)); done";
+    const r = await run(ex, t, step({ script }, { outputLimitBytes: 100 }));
+    assertEquals(r.exited.stdout, "0123456789abcdefghi\n".repeat(5));
+    assertEquals(r.exited.stdoutTruncated, true);
+    assertEquals(r.stdout.length, 50);
+  });
+
+  test("a step that cannot start is one exited event with an error", async (ex, t) => {
+    for (
+      const work of [
+        step({ argv: ["/nonexistent/swamp-contract-no-such-program"] }),
+        step({ script: "true" }, { cwd: "/nonexistent/swamp-contract-no-such-dir" }),
+      ]
+    ) {
+      const r = await run(ex, t, work);
+      assertEquals(r.events.length, 1, JSON.stringify(r.events));
+      assert(r.exited.error, "error says why");
+      assert(r.exited.exitCode !== 0);
+    }
+  });
+
+  test("background processes left at a normal exit are ended before exited", async (ex, t) => {
+    const script = "sleep 300 & echo child $!; echo done";
+    const r = await run(ex, t, step({ script }), trackChildren(t));
+    assertEquals([r.exited.exitCode, r.exited.cancelled], [0, false]);
+    assert(r.stdout.includes("done"));
+    await assertAllGone(r, t);
+  });
+
+  test("timeoutMs ends the step as timed out, group gone", async (ex, t) => {
+    if (!ex.features.canCancel) return;
+    const script = "sleep 300 & echo child $!; sleep 300";
+    const r = await run(ex, t, step({ script }, { timeoutMs: 300 }), trackChildren(t));
+    assertEquals([r.exited.timedOut, r.exited.cancelled], [true, false]);
+    assertEquals(r.stages.at(-1), "confirmed");
+    await assertAllGone(r, t);
+  });
+
+  const ready = (e: StepEvent, cancel: () => void) => {
+    if (e.type === "output" && e.line === "ready") cancel();
+  };
+
+  test("cancel: a step that exits on SIGINT needs no harder signal", async (ex, t) => {
+    if (!ex.features.canCancel) return;
+    // A long grace: a loaded machine may take a while to see the group empty,
+    // and only a step that ignores SIGINT should get the next signal.
+    const work = step({ script: "echo ready; exec sleep 300" }, { graceMs: 5000 });
+    const r = await run(ex, t, work, ready);
+    assertEquals(r.exited.cancelled, true);
+    assertEquals(r.stages, ["interrupted", "confirmed"]);
+    const confirmedAt = r.events.findIndex((e) =>
+      e.type === "cancelStage" && e.stage === "confirmed"
+    );
+    assertEquals(confirmedAt, r.events.length - 2, "confirmed comes right before exited");
+    await assertAllGone(r, t);
+  });
+
+  test("cancel: a step that ignores SIGINT and SIGTERM is killed", async (ex, t) => {
+    if (!ex.features.canCancel) return;
+    const script = "trap '' INT TERM; echo ready; while :; do sleep 0.05; done";
+    const r = await run(ex, t, step({ script }), ready);
+    assertEquals(r.exited.cancelled, true);
+    assertEquals(r.stages, ["interrupted", "terminated", "killed", "confirmed"]);
+    for (const e of r.events) if (e.type === "cancelStage") assert(e.detail !== "");
+    await assertAllGone(r, t);
+  });
+
+  test("cancel: grandchildren in the group are gone before exited", async (ex, t) => {
+    if (!ex.features.canCancel) return;
+    const script = "sleep 300 & echo child $!; (trap '' INT; sleep 300) & echo child $!; " +
+      "echo ready; wait";
+    const r = await run(ex, t, step({ script }), async (e, cancel) => {
+      await trackChildren(t)(e);
+      ready(e, cancel);
+    });
+    assertEquals(r.exited.cancelled, true);
+    assertEquals(r.stages.at(-1), "confirmed");
+    if (onHost(r.started)) assertEquals(t.pids.length, 2, "both children were seen");
+    await assertAllGone(r, t);
+  });
+
+  test("cancel: an already aborted signal ends at once", async (ex, t) => {
+    if (!ex.features.canCancel) return;
+    const controller = new AbortController();
+    controller.abort();
+    const r = await run(ex, t, step({ script: "sleep 300" }), undefined, controller);
+    assertEquals(r.exited.cancelled, true);
+    await assertAllGone(r, t);
+  });
+
+  test("a consumer that stops reading early leaves nothing running", async (ex, t) => {
+    const it = ex.dispatch(
+      step({ script: "sleep 300 & echo child $!; echo ready; wait" }),
+      new AbortController().signal,
+    )[Symbol.asyncIterator]();
+    let started: RecordedProcess | undefined;
+    for (let e = await it.next(); !e.done; e = await it.next()) {
+      if (e.value.type === "started") t.groups.push(started = e.value.process);
+      await trackChildren(t)(e.value);
+      if (e.value.type === "output" && e.value.line === "ready") break;
+    }
+    await it.return?.();
+    const r = { started } as Run;
+    await assertAllGone(r, t);
+  });
+
+  test("reap ends a live recorded process group", async (ex, t, another) => {
+    const reaper = await another(); // as if the owner had died: a fresh executor reaps
+    let lines: string[] = [];
+    const script = "sleep 300 & echo child $!; sleep 300 & echo child $!; echo ready; wait";
+    const r = await run(ex, t, step({ script }), async (e, _cancel, so) => {
+      await trackChildren(t)(e);
+      if (e.type === "output" && e.line === "ready") lines = await reaper.reap(so.started!);
+    });
+    assert(lines.length > 0, "reap says what it did");
+    assertEquals(r.exited.cancelled, false);
+    await assertAllGone(r, t);
+  });
+
+  test("reap leaves alone a process that reuses the recorded pid", async (ex) => {
+    if (Deno.build.os !== "linux") return;
+    const sleeper = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    const exit = new Promise((resolve) => sleeper.once("exit", resolve));
+    try {
+      const pid = sleeper.pid!;
+      const start = (await processStartTime(pid))!;
+      const fake: RecordedProcess = {
+        executor: ex.name,
+        pid,
+        pgid: pid,
+        processStart: String(BigInt(start) - 1n), // the recorded process started earlier
+      };
+      const lines = await ex.reap(fake);
+      assert(lines.length > 0, "reap says what it did");
+      assertEquals(await isSameProcessAlive(pid, start), true, "the other process lives");
+      assertEquals(groupPids(pid), [pid], "and its group is untouched");
+    } finally {
+      sleeper.kill("SIGKILL");
+      await exit;
+    }
+  });
+}

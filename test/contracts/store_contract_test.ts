@@ -1,0 +1,56 @@
+// Both stores against the one RunStore contract, each in a temporary directory.
+import { openFileStore } from "../../plugins/stores/file/mod.ts";
+import { openSqliteStore } from "../../plugins/stores/sqlite/mod.ts";
+import type { RunStore } from "../../runtime/mod.ts";
+import { storeContract } from "./store_contract.ts";
+import type { StoreFixture } from "./store_fixture.ts";
+
+/** A fixture around `openAt(path)`, where path is `place` inside a fresh temporary directory. */
+function fixture(
+  module: string,
+  exportName: string,
+  place: string,
+  openAt: (path: string) => Promise<RunStore>,
+): () => Promise<StoreFixture> {
+  return async () => {
+    const dir = await Deno.makeTempDir({ prefix: "swamp-store-contract-" });
+    const path = `${dir}/${place}`;
+    const open: RunStore[] = [];
+    const reopen = async () => {
+      const store = await openAt(path);
+      open.push(store);
+      return store;
+    };
+    return {
+      store: await reopen(),
+      reopen,
+      dispose: async () => {
+        for (const store of open) await store.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+      opener: { module, exportName, args: [path] },
+    };
+  };
+}
+
+storeContract(
+  "file",
+  fixture(
+    new URL("../../plugins/stores/file/mod.ts", import.meta.url).href,
+    "openFileStore",
+    ".swamp",
+    // No fsync in this process, to keep the suite quick on slow disks; the
+    // writer subprocesses open the store with its defaults, fsync included.
+    (path) => openFileStore(path, { fsync: false }),
+  ),
+);
+
+storeContract(
+  "sqlite",
+  fixture(
+    new URL("../../plugins/stores/sqlite/mod.ts", import.meta.url).href,
+    "openSqliteStore",
+    "swamp.db",
+    (path) => openSqliteStore(path),
+  ),
+);

@@ -1,0 +1,100 @@
+import { runCli } from "./cli.ts";
+
+export type StoreKind = "file" | "sqlite";
+export const storeKinds: StoreKind[] = ["file", "sqlite"];
+
+/** A repository with the given store and files, removed on dispose. */
+export async function repoWith(store: StoreKind, files: Record<string, string>) {
+  const root = await Deno.makeTempDir({ prefix: `swamp-run-${store}-` });
+  const init = await runCli(["repo", "init", root, "--store", store, "-q"]);
+  if (init.code !== 0) throw new Error(`repo init failed: ${init.stderr}`);
+  for (const [path, text] of Object.entries(files)) {
+    const full = `${root}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(full, text);
+  }
+  return {
+    root,
+    cli: (args: string[], env?: Record<string, string>) =>
+      runCli([...args, "--repo", root], { cwd: root, env }),
+    async [Symbol.asyncDispose]() {
+      // Anything a failed test left running in this repository is ended by reconcile first.
+      await runCli(["workflow", "reconcile", "--repo", root, "-q"]).catch(() => {});
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+/** A one-job workflow file from step YAML lines (each step a list item, 6-space indented). */
+export function workflowFile(name: string, steps: string, extra = ""): string {
+  const id = crypto.randomUUID();
+  return `id: ${id}\nname: ${name}\n${extra}jobs:\n  - name: main\n    steps:\n${steps}`;
+}
+
+/** A command/shell step. */
+export function shellStep(name: string, script: string, more = "", model = name): string {
+  return `      - name: ${name}\n${more}        task:\n          type: model_method\n          modelType: command/shell\n          modelName: ${model}\n          methodName: execute\n          inputs:\n            run: ${
+    JSON.stringify(script)
+  }\n`;
+}
+
+/** Polls until `check` returns a value, or fails after `limitMs` (a bound, not a timing assertion). */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  limitMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Whether any process is alive (not a zombie) in process group `pgid`. */
+export async function groupAlive(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z" && Number(fields[2]) === pgid) members.push(Number(entry.name));
+    } catch {
+      // gone while reading
+    }
+  }
+  return members;
+}
+
+export interface RunJson {
+  id: string;
+  status: string;
+  reason?: string;
+  owner?: { pid: number };
+  locks?: string[];
+  waiting?: { lock?: string; holderRunId?: string };
+  steps: {
+    id: string;
+    status: string;
+    reason?: string;
+    outputs?: Record<string, unknown>;
+    process?: { pid: number; pgid: number };
+    waiting?: { lock?: string; holderRunId?: string };
+    startTime?: string;
+    endTime?: string;
+  }[];
+  cancelTimeline: { stage: string; stepId?: string }[];
+}
+
+/** `workflow status --json` of a run. */
+export async function statusJson(
+  repo: { cli: (args: string[]) => Promise<{ code: number; json: unknown; stderr: string }> },
+  runId: string,
+): Promise<RunJson> {
+  const result = await repo.cli(["workflow", "status", runId, "--json"]);
+  if (result.code !== 0) throw new Error(`status failed: ${result.stderr}`);
+  return (result.json as { run: RunJson }).run;
+}

@@ -1,0 +1,175 @@
+// The ExpressionEvaluator over a QuickJS sandbox: batches, per-expression
+// deadlines, and transparent replacement of a sandbox that cannot go on.
+
+import { type CrossingOutcome, QuickJSSandbox } from "./quickjs_sandbox.ts";
+import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts";
+import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
+
+export interface CelEvaluatorOptions {
+  /** Deadline for each expression, in milliseconds. Default 100. */
+  deadlineMs?: number;
+  /** Hard cap on the sandbox's WebAssembly memory. Default 64 MiB. */
+  memoryLimitBytes?: number;
+  /** The CEL library inside the sandbox. Default "bufbuild" (docs/design/0004). */
+  library?: CelLibraryName;
+  /**
+   * QuickJS's own memory accounting under the hard cap, for cleaner errors.
+   * Default true; tests turn it off to show the WebAssembly cap alone holds.
+   */
+  engineMemoryLimit?: boolean;
+}
+
+export const DEFAULT_DEADLINE_MS = 100;
+export const DEFAULT_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
+const LIMIT = "expression_limit_exceeded";
+
+export class CelEvaluator implements ExpressionEvaluator {
+  readonly deadlineMs: number;
+  readonly memoryLimitBytes: number;
+  readonly library: CelLibraryName;
+  readonly engineMemoryLimit: boolean;
+  #sandbox: Promise<QuickJSSandbox> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** How many times a sandbox was replaced after it could not go on. */
+  replacements = 0;
+
+  constructor(options: CelEvaluatorOptions = {}) {
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    this.library = options.library ?? "bufbuild";
+    this.engineMemoryLimit = options.engineMemoryLimit ?? true;
+  }
+
+  /** Creates the sandbox now instead of on first use. */
+  async start(): Promise<void> {
+    await this.#current();
+  }
+
+  check(expressions: string[], knownVariables: string[]): Promise<ExpressionCheck[]> {
+    return this.#serial(async () => {
+      if (expressions.length === 0) return [];
+      const request = JSON.stringify({ exprs: expressions, known: knownVariables });
+      const sandbox = await this.#current();
+      // Parsing is linear in the text, so one generous deadline covers the batch.
+      const out = sandbox.call("check", [request], this.deadlineMs * expressions.length);
+      if (out.kind !== "done") {
+        if (sandbox.broken) this.#replace();
+        const error = `${LIMIT}: checking the expressions did not finish (${out.kind})`;
+        return expressions.map(() => ({ ok: false as const, error }));
+      }
+      return JSON.parse(out.json) as ExpressionCheck[];
+    });
+  }
+
+  async evaluate(
+    expressions: string[],
+    variables: Record<string, unknown>,
+  ): Promise<ExpressionResult[]> {
+    const results = await this.evaluateWire(expressions, variables, "json");
+    return results.map((r) =>
+      r.ok
+        ? { ok: true as const, value: r.value }
+        : { ok: false as const, error: r.error ?? "unknown error", limitExceeded: !!r.limit }
+    );
+  }
+
+  /**
+   * Evaluates a batch in one crossing. If the host interrupts expression i at
+   * its deadline, i is at fault only if it was the first expression of that
+   * crossing; otherwise earlier expressions starved it, and it runs again in a
+   * new crossing with a fresh deadline. So every expression gets its own full
+   * deadline, and a batch without a runaway costs exactly one crossing.
+   */
+  evaluateWire(
+    expressions: string[],
+    variables: Record<string, unknown>,
+    mode: WireMode,
+  ): Promise<WireResult[]> {
+    return this.#serial(async () => {
+      const results: WireResult[] = [];
+      while (results.length < expressions.length) {
+        const from = results.length;
+        const sandbox = await this.#current();
+        const request = JSON.stringify({ exprs: expressions, vars: variables, mode, from });
+        const outcome = sandbox.call("evaluate", [request], this.deadlineMs);
+        if (outcome.kind === "done") {
+          results.push(...JSON.parse(outcome.json) as WireResult[]);
+          break;
+        }
+        if (outcome.kind === "failed" && !sandbox.broken) {
+          throw new Error(`the CEL sandbox failed: ${outcome.message}`);
+        }
+        // Keep what finished before the interrupt, and learn which one was running.
+        let index = from;
+        const progress = sandbox.broken ? undefined : sandbox.call("progress", [], this.deadlineMs);
+        if (progress?.kind === "done") {
+          const p = JSON.parse(progress.json) as { index: number; results: WireResult[] };
+          results.push(...p.results);
+          index = p.index;
+        }
+        if (outcome.kind !== "interrupted" || index === from) {
+          results.push({ ok: false, error: this.#fault(outcome.kind), limit: true });
+        }
+        // A trapped instance cannot be trusted, and one that cannot even report
+        // its progress is no better: replace it, transparently.
+        if (sandbox.broken || progress?.kind !== "done") await this.#replace();
+      }
+      return results.slice(0, expressions.length);
+    });
+  }
+
+  /** For tests: the number of compiled expressions cached, and the sandbox's global names. */
+  inspect(): Promise<{ cached: number; globals: string[] }> {
+    return this.#serial(async () => {
+      const out = (await this.#current()).call("inspect", [], this.deadlineMs);
+      if (out.kind !== "done") throw new Error(`inspect failed: ${out.kind}`);
+      return JSON.parse(out.json);
+    });
+  }
+
+  #fault(kind: CrossingOutcome["kind"]): string {
+    return kind === "interrupted"
+      ? `${LIMIT}: the expression ran longer than its ${this.deadlineMs} ms deadline`
+      : `${LIMIT}: the expression needed more than the ${this.memoryLimitBytes} bytes of memory allowed`;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue.catch(() => {});
+    const s = this.#sandbox;
+    this.#sandbox = undefined;
+    if (s) (await s.catch(() => undefined))?.dispose();
+  }
+
+  #current(): Promise<QuickJSSandbox> {
+    if (this.#closed) return Promise.reject(new Error("the CEL evaluator is closed"));
+    if (!this.#sandbox) {
+      const created = QuickJSSandbox.create({
+        library: this.library,
+        memoryLimitBytes: this.memoryLimitBytes,
+        engineMemoryLimit: this.engineMemoryLimit,
+      });
+      this.#sandbox = created;
+      created.catch(() => {
+        if (this.#sandbox === created) this.#sandbox = undefined;
+      });
+    }
+    return this.#sandbox;
+  }
+
+  #replace(): Promise<QuickJSSandbox> {
+    const old = this.#sandbox;
+    this.#sandbox = undefined;
+    this.replacements++;
+    old?.then((s) => s.dispose(), () => {});
+    return this.#current();
+  }
+
+  /** Sandboxes run one crossing at a time; callers queue. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,256 @@
+// The library adapters of the sandbox program: how each CEL library compiles
+// an expression, converts values in and out, and finds the variables an
+// expression reads. Like sandbox_program.ts, each function is shipped as
+// source text into QuickJS, so it must use nothing but its parameters.
+
+// deno-lint-ignore-file no-explicit-any
+import type { Adapter, ValueHelpers, WireMode } from "./sandbox_values.ts";
+
+/** @bufbuild/cel: the default (docs/design/0004-cel-sandbox.md). */
+export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
+  const env = L.celEnv({ funcs: L.ext.strings });
+  const toJson = (v: any): unknown => {
+    switch (typeof v) {
+      case "bigint":
+        return h.safeNumber(v, "int");
+      case "number":
+        return h.jsonDouble(v);
+      case "string":
+      case "boolean":
+        return v;
+    }
+    if (v === null) return null;
+    if (v instanceof Uint8Array) return h.base64(v);
+    if (L.isCelUint(v)) return h.safeNumber(v.value, "uint");
+    if (L.isCelList(v)) return Array.from(v, toJson);
+    if (L.isCelMap(v)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of v) {
+        out[typeof k === "object" ? String(k.value) : String(k)] = toJson(x);
+      }
+      return out;
+    }
+    if (L.isCelType(v)) return v.name;
+    const typeName = v && v.desc && v.desc.typeName;
+    const msg = v.message;
+    if (typeName === "google.protobuf.Timestamp") return h.rfc3339(msg.seconds, msg.nanos);
+    if (typeName === "google.protobuf.Duration") return h.durationText(msg.seconds, msg.nanos);
+    throw new Error(`a value of type ${typeName ?? typeof v} cannot be returned`);
+  };
+  const toTyped = (v: any): unknown => {
+    switch (typeof v) {
+      case "bigint":
+        return { int64Value: String(v) };
+      case "number":
+        return { doubleValue: h.typedDouble(v) };
+      case "string":
+        return { stringValue: v };
+      case "boolean":
+        return { boolValue: v };
+    }
+    if (v === null) return { nullValue: null };
+    if (v instanceof Uint8Array) return { bytesValue: h.base64(v) };
+    if (L.isCelUint(v)) return { uint64Value: String(v.value) };
+    if (L.isCelList(v)) return { listValue: { values: Array.from(v, toTyped) } };
+    if (L.isCelMap(v)) {
+      const entries = [];
+      for (const [k, x] of v) entries.push({ key: toTyped(k), value: toTyped(x) });
+      return { mapValue: { entries } };
+    }
+    if (L.isCelType(v)) return { typeValue: v.name };
+    throw new Error(`a value of type ${v?.desc?.typeName ?? typeof v} has no typed form`);
+  };
+  const fromJson = (v: any): any => {
+    if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : v;
+    if (Array.isArray(v)) return v.map(fromJson);
+    if (v !== null && typeof v === "object") {
+      const m = new Map();
+      for (const k of Object.keys(v)) m.set(k, fromJson(v[k]));
+      return m;
+    }
+    return v;
+  };
+  const fromTyped = (v: any): any => {
+    if ("int64Value" in v) return BigInt(v.int64Value);
+    if ("uint64Value" in v) return L.celUint(BigInt(v.uint64Value));
+    if ("doubleValue" in v) return h.parseTypedDouble(v.doubleValue);
+    if ("stringValue" in v) return v.stringValue;
+    if ("boolValue" in v) return v.boolValue;
+    if ("nullValue" in v) return null;
+    if ("bytesValue" in v) return h.unbase64(v.bytesValue);
+    if ("listValue" in v) return (v.listValue.values ?? []).map(fromTyped);
+    if ("mapValue" in v) {
+      const m = new Map();
+      for (const e of v.mapValue.entries ?? []) m.set(fromTyped(e.key), fromTyped(e.value));
+      return m;
+    }
+    throw new Error(`unsupported typed input ${JSON.stringify(v)}`);
+  };
+  return {
+    compile(source: string) {
+      const program = L.plan(env, L.parse(source));
+      return (bindings: any) => {
+        const r = program(bindings);
+        if (L.isCelError(r)) {
+          // The library's words for a missing variable, field or key; say so.
+          if (r.message === "unresolved attribute") {
+            throw new Error("unresolved attribute: no such variable, field or key");
+          }
+          throw r;
+        }
+        return r;
+      };
+    },
+    toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
+    fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
+    freeVariables(source: string): string[] {
+      return bufbuildFreeVariables(L.parse(source).expr);
+    },
+  };
+
+  /** Top-level names an expression reads, minus comprehension variables in scope. */
+  function bufbuildFreeVariables(root: any): string[] {
+    const found = new Set<string>();
+    const walk = (e: any, bound: Set<string>) => {
+      const k = e?.exprKind;
+      if (!k) return;
+      switch (k.case) {
+        case "identExpr":
+          if (!bound.has(k.value.name)) found.add(k.value.name);
+          return;
+        case "selectExpr":
+          return walk(k.value.operand, bound);
+        case "callExpr":
+          if (k.value.target) walk(k.value.target, bound);
+          for (const a of k.value.args) walk(a, bound);
+          return;
+        case "listExpr":
+          for (const x of k.value.elements) walk(x, bound);
+          return;
+        case "structExpr":
+          for (const x of k.value.entries) {
+            if (x.keyKind?.case === "mapKey") walk(x.keyKind.value, bound);
+            walk(x.value, bound);
+          }
+          return;
+        case "comprehensionExpr": {
+          const c = k.value;
+          walk(c.iterRange, bound);
+          walk(c.accuInit, bound);
+          const inner = new Set(bound);
+          for (const n of [c.iterVar, c.iterVar2, c.accuVar]) if (n) inner.add(n);
+          walk(c.loopCondition, inner);
+          walk(c.loopStep, inner);
+          walk(c.result, inner);
+          return;
+        }
+      }
+    };
+    walk(root, new Set());
+    return [...found];
+  }
+}
+
+/** @marcbachmann/cel-js: kept for the comparison in bench/cel.ts. */
+export function marcAdapter(L: any, h: ValueHelpers): Adapter {
+  const options = { unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false };
+  const env = new L.Environment(options);
+  const isUint = (v: any) => v instanceof L.UnsignedInt;
+  const isDuration = (v: any) => v instanceof L.Duration;
+  const isType = (v: any) => v && typeof v === "object" && /^Type</.test(String(v));
+  const timestamp = (d: Date) => {
+    const ms = d.getTime();
+    const seconds = BigInt(Math.floor(ms / 1000));
+    return h.rfc3339(seconds, (ms - Number(seconds) * 1000) * 1e6);
+  };
+  const toJson = (v: any): unknown => {
+    switch (typeof v) {
+      case "bigint":
+        return h.safeNumber(v, "int");
+      case "number":
+        return h.jsonDouble(v);
+      case "string":
+      case "boolean":
+        return v;
+    }
+    if (v === null) return null;
+    if (v instanceof Uint8Array) return h.base64(v);
+    if (isUint(v)) return h.safeNumber(v.value, "uint");
+    if (Array.isArray(v)) return v.map(toJson);
+    if (v instanceof Date) return timestamp(v);
+    if (isDuration(v)) return h.durationText(v.seconds, v.nanos);
+    if (isType(v)) return v.name;
+    const out: Record<string, unknown> = {};
+    const entries = v instanceof Map ? [...v] : Object.entries(v);
+    for (const [k, x] of entries) out[String(isUint(k) ? k.value : k)] = toJson(x);
+    return out;
+  };
+  const toTyped = (v: any): unknown => {
+    switch (typeof v) {
+      case "bigint":
+        return { int64Value: String(v) };
+      case "number":
+        return { doubleValue: h.typedDouble(v) };
+      case "string":
+        return { stringValue: v };
+      case "boolean":
+        return { boolValue: v };
+    }
+    if (v === null) return { nullValue: null };
+    if (v instanceof Uint8Array) return { bytesValue: h.base64(v) };
+    if (isUint(v)) return { uint64Value: String(v.value) };
+    if (Array.isArray(v)) return { listValue: { values: v.map(toTyped) } };
+    if (isType(v)) return { typeValue: v.name };
+    if (v instanceof Date || isDuration(v)) throw new Error("timestamps have no typed form");
+    const entries = v instanceof Map ? [...v] : Object.entries(v);
+    return {
+      mapValue: { entries: entries.map(([k, x]) => ({ key: toTyped(k), value: toTyped(x) })) },
+    };
+  };
+  const fromJson = (v: any): any => {
+    if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : v;
+    if (Array.isArray(v)) return v.map(fromJson);
+    if (v !== null && typeof v === "object") {
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) o[k] = fromJson(v[k]);
+      return o;
+    }
+    return v;
+  };
+  const fromTyped = (v: any): any => {
+    if ("int64Value" in v) return BigInt(v.int64Value);
+    if ("uint64Value" in v) return new L.UnsignedInt(BigInt(v.uint64Value));
+    if ("doubleValue" in v) return h.parseTypedDouble(v.doubleValue);
+    if ("stringValue" in v) return v.stringValue;
+    if ("boolValue" in v) return v.boolValue;
+    if ("nullValue" in v) return null;
+    if ("bytesValue" in v) return h.unbase64(v.bytesValue);
+    if ("listValue" in v) return (v.listValue.values ?? []).map(fromTyped);
+    if ("mapValue" in v) {
+      const m = new Map();
+      for (const e of v.mapValue.entries ?? []) m.set(fromTyped(e.key), fromTyped(e.value));
+      return m;
+    }
+    throw new Error(`unsupported typed input ${JSON.stringify(v)}`);
+  };
+  return {
+    compile: (source: string) => env.parse(source),
+    toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
+    fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
+    freeVariables(source: string): string[] {
+      // The library's own checker, strict about undeclared names: it reports
+      // one unknown name per run, so declare each found one (dyn) and rerun.
+      const names: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const strict = new L.Environment({ ...options, unlistedVariablesAreDyn: false });
+        for (const n of names) strict.registerVariable(n, "dyn");
+        const r = strict.check(source);
+        if (r.valid) return names;
+        const m = /Unknown variable: (\w+)/.exec(r.error.message);
+        if (!m) throw r.error;
+        names.push(m[1]);
+      }
+      return names;
+    },
+  };
+}
