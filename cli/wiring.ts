@@ -4,7 +4,10 @@
 import type { Executor, RunServiceEnv, RunStore } from "../runtime/mod.ts";
 import { randomIds, type RepoLocator, systemClock } from "../runtime/mod.ts";
 
-const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+// The checkout this CLI runs from. The launcher says (a bundle lives
+// elsewhere); running from source, it is this file's parent directory.
+const root = Deno.env.get("SWAMP_CHECKOUT") ??
+  new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** Opens the store a repository's .swamp.yaml names. */
 export async function openRepoStore(repoRoot: string): Promise<RunStore> {
@@ -55,8 +58,25 @@ export async function launchSupervisor(repoRoot: string, runId: string): Promise
     stderr: "null",
     env: { ...Deno.env.toObject(), SWAMP_SUPERVISOR: "1" },
   }).spawn();
+  // A supervisor that cannot even start (a broken install) exits at once;
+  // say so now rather than let the run wait to be found abandoned.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const early = await Promise.race([
+    child.status,
+    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 1500)),
+  ]);
+  clearTimeout(timer);
+  if (early && !early.success) {
+    const { ErrorCode, SwampError } = await import("../runtime/mod.ts");
+    throw new SwampError(
+      ErrorCode.EXECUTOR_UNAVAILABLE,
+      `the run supervisor exited at once (status ${early.code})`,
+      {
+        hint: `see why with: ${args.join(" ")}`,
+      },
+    );
+  }
   child.unref();
-  await Promise.resolve();
 }
 
 export function runServiceEnv(locator: RepoLocator, actor: string): RunServiceEnv {

@@ -85,6 +85,15 @@ export class RunEngine implements RunView {
     if (this.run.status === RunStatus.PENDING) {
       await this.journal.append(runChange(RunStatus.PENDING, RunStatus.RUNNING, ""));
     }
+    try {
+      for (const name of this.workflow.locks ?? []) {
+        if (!await this.locks.acquire(`lock:${name}`, "", signal, () => this.cancelRequested())) {
+          break;
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
     let lastPoll = Date.now();
     let cancelHandled = false;
     for (;;) {
@@ -174,7 +183,7 @@ export class RunEngine implements RunView {
   private hasCapacity(step: Step): boolean {
     const cap = (limit: number | undefined, count: number) => !limit || count < limit;
     const jobDef = this.defs.job(step.job);
-    const template = templateIdOf(step.id);
+    const template = templateIdOf(step);
     const stepDef = this.defs.step(step.job, this.templateName(step));
     let inJob = 0;
     let inTemplate = 0;
@@ -214,7 +223,7 @@ export class RunEngine implements RunView {
     this.running.set(id, {
       controller,
       job: step.job,
-      template: isExpansion(step) ? templateIdOf(id) : undefined,
+      template: isExpansion(step) ? templateIdOf(step) : undefined,
     });
     await this.journal.append(stepDraft(id, StepStatus.PENDING, StepStatus.RUNNING, ""));
     const task = runStep(this.deps, this.journal, this.locks, {
@@ -285,15 +294,17 @@ export class RunEngine implements RunView {
         await renderTemplate(def.name, vars, this.deps.evaluator, `name of ${step.id}`),
       );
     }));
+    const ids = expansionIds(step, names, this.topLevel(step.job));
     const added: EventDraft[] = entries.map(([key, value], index) => ({
       payload: {
         case: "stepStatusChanged",
         value: create(StepStatusChangedSchema, {
-          stepId: stepId(step.job, step.name, index),
+          stepId: ids[index],
           from: StepStatus.UNSPECIFIED,
           to: StepStatus.PENDING,
           added: create(StepSchema, {
-            id: stepId(step.job, step.name, index),
+            id: ids[index],
+            templateId: step.id,
             name: names[index],
             job: step.job,
             status: StepStatus.PENDING,
@@ -310,7 +321,7 @@ export class RunEngine implements RunView {
       ...added,
     );
     this.refreshIndexes();
-    this.queued.set(step.id, entries.map((_, index) => stepId(step.job, step.name, index)));
+    this.queued.set(step.id, ids);
     return true;
   }
 
@@ -327,7 +338,7 @@ export class RunEngine implements RunView {
   }
 
   private findTemplate(step: Step): Step | undefined {
-    return this.step(templateIdOf(step.id));
+    return this.step(templateIdOf(step));
   }
 
   private cancelRequested(): boolean {
@@ -404,9 +415,9 @@ export class RunEngine implements RunView {
     this.expansions = new Map();
     for (const step of run.steps) {
       if (isExpansion(step)) {
-        const list = this.expansions.get(templateIdOf(step.id)) ?? [];
+        const list = this.expansions.get(templateIdOf(step)) ?? [];
         list.push(step);
-        this.expansions.set(templateIdOf(step.id), list);
+        this.expansions.set(templateIdOf(step), list);
       } else {
         const list = this.byJob.get(step.job) ?? [];
         list.push(step);
@@ -414,6 +425,19 @@ export class RunEngine implements RunView {
       }
     }
   }
+}
+
+/**
+ * Expansion ids: "<job>/<evaluated name>" when the forEach step's name is a
+ * template that gives every item a distinct name, "<job>/<step>[i]" otherwise.
+ */
+function expansionIds(template: Step, names: string[], siblings: Step[]): string[] {
+  const taken = new Set(siblings.map((s) => s.name));
+  const distinct = new Set(names).size === names.length &&
+    names.every((name) => name !== template.name && !taken.has(name) && !/[\[\]]/.test(name));
+  return names.map((name, index) =>
+    distinct ? stepId(template.job, name) : stepId(template.job, template.name, index)
+  );
 }
 
 function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string): EventDraft {

@@ -1,7 +1,7 @@
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { stepStatusText } from "../run/status.ts";
-import { isExpansion, templateIdOf } from "./scheduler.ts";
+import { isExpansion } from "./scheduler.ts";
 
 // Every step sees the same identity, as CEL variables and as SWAMP_*
 // environment variables (DESIGN §9).
@@ -99,5 +99,3 @@ export function baseEnv(): Record<string, string> {
   }
   return env;
 }
-
-export { templateIdOf };

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { LockChangedSchema, WaitingChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { WaitingSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { RunJournal } from "../run/journal.ts";
 import type { EngineDeps } from "./deps.ts";
 
@@ -15,11 +16,25 @@ export class LockKeeper {
 
   constructor(private readonly deps: EngineDeps, private readonly journal: RunJournal) {}
 
-  async acquire(name: string, stepId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Waits until the run holds `name`. `stopWhen`, checked against a fresh
+   * record on every try, ends the wait early (a cancel of a run that is still
+   * waiting for its own locks); then it returns false.
+   */
+  async acquire(
+    name: string,
+    stepId: string,
+    signal: AbortSignal,
+    stopWhen?: (run: Run) => boolean,
+  ): Promise<boolean> {
     const runId = this.journal.run.id;
     let shownHolder = "";
     for (;;) {
       signal.throwIfAborted();
+      if (stopWhen) {
+        await this.journal.refresh();
+        if (stopWhen(this.journal.run)) return false;
+      }
       const result = await this.deps.store.tryAcquireLock(name, runId);
       if (result.acquired) break;
       const holder = result.holder.runId;
@@ -62,6 +77,7 @@ export class LockKeeper {
       });
     }
     if (drafts.length > 0) await this.journal.append(...drafts);
+    return true;
   }
 
   async release(name: string): Promise<void> {

@@ -16,9 +16,9 @@ export type Decision =
   | { kind: "finishTemplate"; stepId: string; status: StepStatus; reason: string }
   | { kind: "finishRun"; status: RunStatus; reason: string };
 
-/** The id of the forEach step an expansion belongs to, or the id itself. */
-export function templateIdOf(id: string): string {
-  return id.replace(/\[\d+\]$/, "");
+/** The id of the forEach step an expansion belongs to, or the step's own id. */
+export function templateIdOf(step: Step): string {
+  return step.templateId || step.id;
 }
 
 export function isExpansion(step: Step): boolean {

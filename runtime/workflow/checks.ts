@@ -69,6 +69,14 @@ function checkTask(
 ): void {
   if (task.type === "model_method") {
     checkModelMethod(task, path, sink, models);
+  } else if (task.type === "manual_approval") {
+    sink.add({
+      severity: "warning",
+      rule: "not-supported",
+      message:
+        "manual_approval gates are not supported by this version yet: the step fails when it is reached",
+      path,
+    });
   } else if (task.type === "workflow" && typeof task.workflowIdOrName === "string") {
     const target = workflows.resolve(task.workflowIdOrName);
     if (target === undefined) {
@@ -162,6 +170,15 @@ function checkModelMethod(
       path: [...path, byRef ? "modelIdOrName" : "modelType"],
     });
     return;
+  }
+  if (info.origin !== "builtin") {
+    sink.add({
+      severity: "warning",
+      rule: "not-supported",
+      message:
+        `model type \`${type}\` comes from an extension (${info.origin}); extension types cannot run in this version yet`,
+      path: [...path, byRef ? "modelIdOrName" : "modelType"],
+    });
   }
   if (!info.methods || typeof task.methodName !== "string") return;
   const method = info.methods[task.methodName];

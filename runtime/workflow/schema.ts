@@ -133,6 +133,8 @@ export const workflow = z.strictObject({
   jobs: z.array(job).check(z.minLength(1, "a workflow needs at least one job")),
   tags: z.optional(stringMap),
   concurrency: z.optional(z.int().check(z.nonnegative())),
+  /** Named locks the run holds from start to end; runs naming the same lock take turns. */
+  locks: z.optional(z.array(name)),
   trigger: z.optional(z.strictObject({
     schedule: z.optional(z.string()),
     inputs: z.optional(z.record(z.string(), z.unknown())),
