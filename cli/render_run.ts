@@ -22,7 +22,7 @@ export function when(time?: Timestamp): string {
 export function waitingText(waiting?: Waiting): string {
   switch (waiting?.on.case) {
     case "lock":
-      return `lock ${waiting.on.value}${
+      return `lock ${waiting.on.value.replace(/^lock:/, "")}${
         waiting.holderRunId ? ` (held by run ${waiting.holderRunId.slice(0, 8)})` : ""
       }`;
     case "approval":
@@ -79,7 +79,13 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
         job.reason ? out.dim(`  ${job.reason}`) : ""
       }`,
     );
-    for (const step of run.steps.filter((s) => s.job === job.name)) out.line(stepLine(out, step));
+    const steps = run.steps.filter((s) => s.job === job.name);
+    for (const step of steps.filter((s) => !s.templateId)) {
+      out.line(stepLine(out, step));
+      for (const item of steps.filter((s) => s.templateId === step.id)) {
+        out.line(stepLine(out, item));
+      }
+    }
   }
   if (run.cancelTimeline.length > 0) {
     out.line("cancel timeline:");

@@ -2,7 +2,13 @@
 // it owns one run until the run is settled, then exits (DESIGN §4).
 // Usage: supervise.ts <repo-root> <run-id>
 import { executors, openRepoStore } from "./wiring.ts";
-import { loadModelCatalog, randomIds, superviseRun, systemClock } from "../runtime/mod.ts";
+import {
+  loadModelCatalog,
+  randomIds,
+  reconcileRun,
+  superviseRun,
+  systemClock,
+} from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 
 const [repoRoot, runId] = Deno.args;
@@ -40,6 +46,10 @@ try {
       graceMs: Number(Deno.env.get("SWAMP_CANCEL_GRACE_MS")) || 3000,
       outputLimitBytes: 64 * 1024,
       pollMs: 250,
+      // A lock held by a run whose owner died is freed by reconciling that run.
+      reapIfAbandoned: async (holder) =>
+        (await reconcileRun({ store, clock: systemClock, executors: executorMap }, holder)) !==
+          undefined,
     },
     runId,
     {

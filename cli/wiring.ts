@@ -63,7 +63,7 @@ export async function launchSupervisor(repoRoot: string, runId: string): Promise
   let timer: ReturnType<typeof setTimeout> | undefined;
   const early = await Promise.race([
     child.status,
-    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 1500)),
+    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 300)),
   ]);
   clearTimeout(timer);
   if (early && !early.success) {

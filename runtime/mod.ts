@@ -53,3 +53,4 @@ export {
   runStatusText,
   stepStatusText,
 } from "./run/status.ts";
+export { reconcileRun } from "./run/reconcile.ts";

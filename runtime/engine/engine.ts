@@ -36,7 +36,8 @@ export class RunEngine implements RunView {
   private readonly running = new Map<string, Running>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly locks: LockKeeper;
-  private readonly queued = new Map<string, string[]>();
+  /** Expansions not yet started, per forEach step, with the position of the next one. */
+  private readonly queued = new Map<string, { ids: string[]; next: number }>();
   private byJob = new Map<string, Step[]>();
   private expansions = new Map<string, Step[]>();
   private cachedGeneration = -1;
@@ -74,7 +75,9 @@ export class RunEngine implements RunView {
 
   templateOutcome(templateId: string): [StepStatus, string] | undefined {
     const items = this.expansions.get(templateId);
-    if (!items || this.queued.get(templateId)?.length) return undefined;
+    if (!items || this.queued.has(templateId)) return undefined;
+    // Cheap answer while items still run; the full look happens once, at the end.
+    for (const r of this.running.values()) if (r.template === templateId) return undefined;
     if (!items.every((s) => isTerminalStep(s.status))) return undefined;
     return aggregate(items);
   }
@@ -164,18 +167,19 @@ export class RunEngine implements RunView {
   /** Starts forEach expansions in order while their caps allow. */
   private async startQueuedExpansions(): Promise<number> {
     let started = 0;
-    for (const [template, ids] of this.queued) {
-      while (ids.length > 0) {
-        const step = this.step(ids[0]);
+    for (const [template, queue] of this.queued) {
+      while (queue.next < queue.ids.length) {
+        const id = queue.ids[queue.next];
+        const step = this.step(id);
         if (!step || step.status !== StepStatus.PENDING) {
-          ids.shift();
+          queue.next++;
           continue;
         }
-        if (!this.hasCapacity(step) || !(await this.start(ids[0]))) break;
-        ids.shift();
+        if (!this.hasCapacity(step) || !(await this.start(id))) break;
+        queue.next++;
         started++;
       }
-      if (ids.length === 0) this.queued.delete(template);
+      if (queue.next >= queue.ids.length) this.queued.delete(template);
     }
     return started;
   }
@@ -197,8 +201,26 @@ export class RunEngine implements RunView {
       (!isExpansion(step) || cap(stepDef?.concurrency, inTemplate));
   }
 
-  /** Starts a ready step (or expands a forEach step); false if it must wait. */
+  /**
+   * Starts a ready step (or expands a forEach step); false if it must wait.
+   * A step whose guard or forEach cannot be evaluated fails with the reason;
+   * it never takes the supervisor down.
+   */
   private async start(id: string): Promise<boolean> {
+    try {
+      return await this.startOrExpand(id);
+    } catch (error) {
+      if (this.running.has(id)) throw error;
+      const step = this.step(id);
+      if (!step || isTerminalStep(step.status)) throw error;
+      await this.journal.append(
+        stepDraft(id, step.status, StepStatus.FAILED, (error as Error).message),
+      );
+      return true;
+    }
+  }
+
+  private async startOrExpand(id: string): Promise<boolean> {
     const step = this.step(id);
     if (!step || step.status !== StepStatus.PENDING || this.running.has(id)) return false;
     const def = this.defs.step(step.job, this.templateName(step));
@@ -207,7 +229,13 @@ export class RunEngine implements RunView {
     if (def.forEach && !isExpansion(step)) return await this.expand(step, def.forEach);
     if (!this.hasCapacity(step)) return false;
     if (def.guard !== undefined) {
-      const variables = stepVariables({ run: this.run, step, item, inputs: this.inputs });
+      const variables = stepVariables({
+        run: this.run,
+        step,
+        siblings: this.topLevel(step.job),
+        item,
+        inputs: this.inputs,
+      });
       const guard = await renderTemplate(
         def.guard,
         variables,
@@ -229,6 +257,7 @@ export class RunEngine implements RunView {
     const task = runStep(this.deps, this.journal, this.locks, {
       run: this.run,
       step,
+      siblings: this.topLevel(step.job),
       def,
       inputs: this.inputs,
       item,
@@ -244,7 +273,8 @@ export class RunEngine implements RunView {
 
   /** Adds one step per forEach item; the forEach step then runs until they all end. */
   private async expand(step: Step, forEach: { item: string; in?: unknown }): Promise<boolean> {
-    const variables = stepVariables({ run: this.run, step, inputs: this.inputs });
+    const siblings = this.topLevel(step.job);
+    const variables = stepVariables({ run: this.run, step, siblings, inputs: this.inputs });
     let source: unknown;
     try {
       source = await renderTemplate(
@@ -285,6 +315,7 @@ export class RunEngine implements RunView {
     const names = await Promise.all(entries.map(async ([key, value], index) => {
       const item = { name: forEach.item, value: key ? { key, value } : value };
       const vars = stepVariables({
+        siblings,
         run: this.run,
         step: { ...step, itemIndex: index, itemKey: key },
         item,
@@ -321,7 +352,7 @@ export class RunEngine implements RunView {
       ...added,
     );
     this.refreshIndexes();
-    this.queued.set(step.id, ids);
+    this.queued.set(step.id, { ids, next: 0 });
     return true;
   }
 
@@ -399,7 +430,14 @@ export class RunEngine implements RunView {
     }
     if (drafts.length > 0) await this.journal.append(...drafts);
     await this.locks.releaseAll();
-    await this.journal.append(runChange(RunStatus.CANCELLING, RunStatus.CANCELLED, "cancelled"));
+    const requested = this.run.cancelTimeline.find((stage) => stage.stage === "requested");
+    await this.journal.append(
+      runChange(
+        RunStatus.CANCELLING,
+        RunStatus.CANCELLED,
+        requested?.detail ? `cancel requested ${requested.detail}` : "",
+      ),
+    );
     return true;
   }
 

@@ -1,7 +1,6 @@
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { stepStatusText } from "../run/status.ts";
-import { isExpansion } from "./scheduler.ts";
 
 // Every step sees the same identity, as CEL variables and as SWAMP_*
 // environment variables (DESIGN §9).
@@ -22,6 +21,8 @@ export function triggerName(trigger: Trigger): string {
 export interface StepContext {
   run: Run;
   step: Step;
+  /** The steps of the step's job as written (their outcomes are variables). */
+  siblings: readonly Step[];
   /** The forEach item, when the step is an expansion. */
   item?: { name: string; value: unknown };
   inputs: Record<string, unknown>;
@@ -31,8 +32,7 @@ export interface StepContext {
 export function stepVariables(context: StepContext): Record<string, unknown> {
   const { run, step } = context;
   const steps: Record<string, unknown> = {};
-  for (const other of run.steps) {
-    if (other.job !== step.job || isExpansion(other)) continue;
+  for (const other of context.siblings) {
     steps[other.name] = {
       status: stepStatusText(other.status),
       exitCode: other.exitCode,

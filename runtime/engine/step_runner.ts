@@ -24,6 +24,7 @@ import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 export interface StepRun {
   run: Run;
   step: Step;
+  siblings: readonly Step[];
   def: StepDef;
   inputs: Record<string, unknown>;
   item?: { name: string; value: unknown };
@@ -81,6 +82,7 @@ async function execute(
   const variables = stepVariables({
     run: job.run,
     step: job.step,
+    siblings: job.siblings,
     item: job.item,
     inputs: job.inputs,
   });
@@ -181,6 +183,11 @@ async function runShell(
         logs.line(event.stream, event.line);
         break;
       case "cancelStage":
+        if (!job.signal.aborted) {
+          // A timeout stops the step the same way, but nobody cancelled the run.
+          logs.line("system", `timeout: ${event.stage}: ${event.detail}`);
+          break;
+        }
         await journal.append({
           payload: {
             case: "cancelStageReached",

@@ -25,6 +25,12 @@ export type Decide = (run: Run) => EventDraft[] | undefined;
 
 const maxAttempts = 50;
 
+interface PendingWrite {
+  decide: Decide;
+  resolve: (events: RunEvent[]) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * One writer's view of a run: the folded record and its revision, and
  * conditional appends that retry with a fresh record on conflict. Every
@@ -82,35 +88,65 @@ export class RunJournal {
 
   /**
    * Writes what `decide` returns; returns the events written (none if it
-   * declined). Writes from one journal happen one at a time, in call order.
+   * declined). Writes happen in call order. Writes that arrive while an
+   * append is in flight are committed together in the next one (a group
+   * commit: one store write, one fsync, for many transitions).
    */
   write(decide: Decide): Promise<RunEvent[]> {
-    const result = this.queue.then(() => this.writeNow(decide));
-    this.queue = result.then(() => {}, () => {});
-    return result;
+    return new Promise((resolve, reject) => {
+      this.pending.push({ decide, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush();
+    });
   }
 
-  private queue: Promise<void> = Promise.resolve();
+  private pending: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
 
-  private async writeNow(decide: Decide): Promise<RunEvent[]> {
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          const written = await this.commit(batch);
+          batch.forEach((write, i) => write.resolve(written[i]));
+        } catch (error) {
+          batch.forEach((write) => write.reject(error));
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Appends the events of a batch of writes as one conditional append; returns each write's events. */
+  private async commit(batch: PendingWrite[]): Promise<RunEvent[][]> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const drafts = decide(this.current);
-      if (!drafts || drafts.length === 0) return [];
-      const now = timestampFromDate(this.clock.now());
       const base = this.current.revision;
-      const events = drafts.map((draft, i) =>
-        create(RunEventSchema, {
-          runId: this.current.id,
-          seq: base + BigInt(i + 1),
-          time: now,
-          actor: draft.actor ?? this.actor,
-          reason: draft.reason ?? "",
-          payload: draft.payload,
-        })
-      );
-      // Applied in place, so a write costs the same however large the run is;
-      // if the append loses a race the record is reloaded from the store.
-      for (const event of events) applyEvent(this.current, event);
+      const now = timestampFromDate(this.clock.now());
+      const perWrite: RunEvent[][] = [];
+      const events: RunEvent[] = [];
+      // Each write decides against the record as the writes before it left
+      // it; events are applied in place, so a write costs the same however
+      // large the run is. If the append loses a race the record is reloaded.
+      for (const write of batch) {
+        const drafts = write.decide(this.current) ?? [];
+        const start = this.current.revision;
+        const mine = drafts.map((draft, i) =>
+          create(RunEventSchema, {
+            runId: this.current.id,
+            seq: start + BigInt(i + 1),
+            time: now,
+            actor: draft.actor ?? this.actor,
+            reason: draft.reason ?? "",
+            payload: draft.payload,
+          })
+        );
+        for (const event of mine) applyEvent(this.current, event);
+        perWrite.push(mine);
+        events.push(...mine);
+      }
+      if (events.length === 0) return perWrite;
       const next = this.current;
       const snapshotDue = isSettledRun(next.status) ||
         next.revision - this.lastSnapshotSeq >= BigInt(Math.max(64, next.steps.length));
@@ -128,7 +164,7 @@ export class RunJournal {
         continue;
       }
       if (snapshotDue) this.lastSnapshotSeq = next.revision;
-      return events;
+      return perWrite;
     }
     throw new SwampError(
       ErrorCode.CONFLICT,

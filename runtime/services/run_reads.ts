@@ -12,6 +12,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RunStore } from "../ports/store.ts";
 import { applyEvent, foldEvents } from "../run/fold.ts";
 import { reconcileRun } from "../run/reconcile.ts";
+import { judgeOwner } from "../run/liveness.ts";
 import { isSettledRun, parseRunStatus } from "../run/status.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { sleep } from "../engine/locks.ts";
@@ -103,10 +104,11 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
     async *readLogs(request) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
-      const stepFilter = request.step ? await stepIdFor(env, s, runId, request.step) : undefined;
+      const run = await readRun(env, s, runId);
+      const stepFilter = request.step ? stepIdIn(run, runId, request.step) : undefined;
       let after = request.afterSeq ?? 0n;
-      let settledSeen = false;
-      let lastCheck = 0;
+      let settledSeen = isSettledRun(run.status);
+      let lastCheck = Date.now();
       for (;;) {
         const lines = await s.readLogs(runId, after, 500, stepFilter);
         for (const line of lines) {
@@ -115,10 +117,19 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         }
         if (lines.length === 500) continue;
         if (!request.follow || settledSeen) return;
-        if (Date.now() - lastCheck > followPollMs) {
+        // Status comes from the new events only, so following stays cheap
+        // however large the run; one more read of the log after the run
+        // settles catches lines written just before the end.
+        for (const event of await s.readEvents(runId, run.revision)) applyEvent(run, event);
+        settledSeen = isSettledRun(run.status);
+        if (!settledSeen && Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
-          // One more read after the run settles, so lines written just before the end are not missed.
-          settledSeen = isSettledRun((await readRun(env, s, runId)).status);
+          if (!(await judgeOwner(run, env.clock)).alive) {
+            await reconcileRun(
+              { store: s, clock: env.clock, executors: await env.executors() },
+              runId,
+            );
+          }
         }
         if (!settledSeen) await sleep(followPollMs);
       }
@@ -126,13 +137,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
   };
 }
 
-async function stepIdFor(
-  env: RunServiceEnv,
-  store: RunStore,
-  runId: string,
-  step: string,
-): Promise<string> {
-  const run = await readRun(env, store, runId);
+function stepIdIn(run: Run, runId: string, step: string): string {
   const match = run.steps.find((s) => s.id === step) ?? run.steps.find((s) => s.name === step);
   if (!match) {
     throw new SwampError(ErrorCode.NOT_FOUND, `run ${runId} has no step ${step}`, {

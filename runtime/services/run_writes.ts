@@ -65,6 +65,15 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         );
       }
       const s = await store();
+      // A new run of a workflow is a read of its earlier runs: a dead owner is found now (DESIGN §6).
+      for (const active of await s.listActiveRuns()) {
+        if (active.workflowName === parsed.data.name) {
+          await reconcileRun(
+            { store: s, clock: env.clock, executors: await env.executors() },
+            active.id,
+          );
+        }
+      }
       const run = await createRun(s, env.clock, env.ids, {
         workflow: parsed.data,
         workflowFile: entry.file,

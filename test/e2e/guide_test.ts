@@ -1,8 +1,12 @@
-// Executes docs/guides/getting-started.md as its header describes, so the
-// guide cannot drift from what swamp really does.
-import { assertEquals } from "../helpers/mod.ts";
+// Executes every guide in docs/guides/ that says "This guide is executable",
+// as its header describes, so the guides cannot drift from what swamp really
+// does. One test per guide.
+import { assert, assertEquals } from "../helpers/mod.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
+const marker = "This guide is executable";
+/** A block that runs longer than this fails the test instead of hanging it. */
+const blockTimeoutMs = 120_000;
 
 interface Block {
   lang: string;
@@ -19,36 +23,148 @@ function blocks(markdown: string): Block[] {
   return out;
 }
 
-Deno.test("the getting-started guide runs as written", async () => {
-  const guide = await Deno.readTextFile(`${root}docs/guides/getting-started.md`);
+/**
+ * One long-lived `sh` that every block of a guide runs in, so the current
+ * directory, shell variables and exports carry from one block to the next.
+ * Each block is written to a file and sourced with `.`; its output goes to a
+ * file, and the shell reports the block's exit status on its stdout.
+ */
+class GuideShell {
+  private readonly child: Deno.ChildProcess;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly lines: AsyncIterator<string>;
+  private count = 0;
+
+  constructor(private readonly scratch: string, cwd: string) {
+    this.child = new Deno.Command("sh", {
+      cwd,
+      env: { PATH: `${root}cli:${Deno.env.get("PATH")}`, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.writer = this.child.stdin.getWriter();
+    this.lines = this.child.stdout
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(splitLines())[Symbol.asyncIterator]();
+  }
+
+  /** Runs one block; returns its exit status and what it printed (stdout and stderr). */
+  async run(body: string): Promise<{ code: number; output: string }> {
+    const n = ++this.count;
+    const script = `${this.scratch}/block-${n}.sh`;
+    const output = `${this.scratch}/block-${n}.out`;
+    await Deno.writeTextFile(script, body);
+    const done = `__guide_block_${n}_done__`;
+    await this.writer.write(
+      new TextEncoder().encode(`. "${script}" < /dev/null > "${output}" 2>&1; echo "${done} $?"\n`),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`block ${n} ran longer than ${blockTimeoutMs} ms`)),
+        blockTimeoutMs,
+      );
+    });
+    try {
+      for (;;) {
+        const next = await Promise.race([this.lines.next(), timeout]);
+        if (next.done) {
+          const text = await Deno.readTextFile(output).catch(() => "");
+          throw new Error(`the shell exited during block ${n}:\n${body}\noutput:\n${text}`);
+        }
+        if (next.value.startsWith(`${done} `)) {
+          return {
+            code: Number(next.value.slice(done.length + 1)),
+            output: await Deno.readTextFile(output),
+          };
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close().catch(() => {});
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await this.child.status;
+    await this.lines.return?.();
+  }
+
+  /** The shell's current directory (where `file:` blocks are written). */
+  async cwd(): Promise<string> {
+    const { output } = await this.run("pwd");
+    return output.trim();
+  }
+}
+
+function splitLines(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const part of parts) controller.enqueue(part);
+    },
+    flush(controller) {
+      if (rest) controller.enqueue(rest);
+    },
+  });
+}
+
+async function runGuide(path: string): Promise<void> {
+  const guide = await Deno.readTextFile(path);
   const dir = await Deno.makeTempDir({ prefix: "swamp-guide-" });
-  let cwd = dir;
+  const scratch = await Deno.makeTempDir({ prefix: "swamp-guide-blocks-" });
+  const shell = new GuideShell(scratch, dir);
   const ran: string[] = [];
   try {
     for (const block of blocks(guide)) {
       if (block.marker === "skip") continue;
       if (block.lang === "yaml" && block.marker.startsWith("file:")) {
-        await Deno.writeTextFile(`${cwd}/${block.marker.slice(5).trim()}`, block.body);
+        const target = `${await shell.cwd()}/${block.marker.slice(5).trim()}`;
+        await Deno.writeTextFile(target, block.body);
         continue;
       }
       if (block.lang !== "sh") continue;
       const expected = block.marker.startsWith("exit:") ? Number(block.marker.slice(5)) : 0;
-      const script = `cd "$1" || exit 99\n${block.body}\nstatus=$?\npwd > "$2"\nexit $status`;
-      const result = await new Deno.Command("sh", {
-        args: ["-c", script, "guide", cwd, `${dir}.cwd`],
-        env: { PATH: `${root}cli:${Deno.env.get("PATH")}`, NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const output = new TextDecoder().decode(result.stdout) +
-        new TextDecoder().decode(result.stderr);
-      assertEquals(result.code, expected, `block failed:\n${block.body}\noutput:\n${output}`);
-      cwd = (await Deno.readTextFile(`${dir}.cwd`)).trim();
+      const result = await shell.run(block.body);
+      assertEquals(
+        result.code,
+        expected,
+        `block failed:\n${block.body}\noutput:\n${result.output}`,
+      );
       ran.push(block.body);
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(`${dir}.cwd`).catch(() => {});
+    await shell.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
   assertEquals(ran.length > 4, true, "the guide should run several commands");
+}
+
+const guidesDir = `${root}docs/guides`;
+const guides: string[] = [];
+for (const entry of Deno.readDirSync(guidesDir)) {
+  if (!entry.isFile || !entry.name.endsWith(".md")) continue;
+  if (Deno.readTextFileSync(`${guidesDir}/${entry.name}`).includes(marker)) {
+    guides.push(entry.name);
+  }
+}
+guides.sort();
+
+Deno.test("at least the getting-started guide is executable", () => {
+  assert(guides.includes("getting-started.md"), `found: ${guides.join(", ")}`);
 });
+
+for (const name of guides) {
+  Deno.test(`the ${name.replace(/\.md$/, "")} guide runs as written`, async () => {
+    await runGuide(`${guidesDir}/${name}`);
+  });
+}

@@ -18,7 +18,27 @@ export async function repoWith(store: StoreKind, files: Record<string, string>) 
     cli: (args: string[], env?: Record<string, string>) =>
       runCli([...args, "--repo", root], { cwd: root, env }),
     async [Symbol.asyncDispose]() {
-      // Anything a failed test left running in this repository is ended by reconcile first.
+      // Whatever a failed test left running in this repository is cancelled
+      // (or, if its owner died, reconciled) before the repository goes away.
+      const active = await runCli([
+        "workflow",
+        "list",
+        "--json",
+        "--repo",
+        root,
+        "--status",
+        "pending",
+        "--status",
+        "running",
+        "--status",
+        "cancelling",
+      ]).catch(() => undefined);
+      for (const run of (active?.json as { runs?: { id: string }[] } | undefined)?.runs ?? []) {
+        await runCli(["workflow", "cancel", run.id, "--repo", root, "-q"], {
+          env: { SWAMP_CANCEL_GRACE_MS: "200" },
+        })
+          .catch(() => {});
+      }
       await runCli(["workflow", "reconcile", "--repo", root, "-q"]).catch(() => {});
       await Deno.remove(root, { recursive: true });
     },

@@ -51,8 +51,21 @@ export function readProc(pid: number): ProcInfo | undefined {
   return { pid, state: f[0], pgid: Number(f[2]), sid: Number(f[3]), start: f[19] };
 }
 
-/** The live (non-zombie) members of process group `pgid`. */
+/**
+ * The live (non-zombie) members of process group `pgid`. When the kernel
+ * says the group does not exist at all (the usual case once a step has
+ * ended), /proc is not scanned: a scan costs a file read per process.
+ * Deno.kill takes no signal 0, so the probe is SIGCONT, which changes
+ * nothing for a running process (and lets a stopped one die when signalled).
+ */
 export function groupMembers(pgid: number): ProcInfo[] {
+  if (pgid > 1) {
+    try {
+      Deno.kill(-pgid, "SIGCONT");
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+    }
+  }
   return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z");
 }
 
