@@ -5,6 +5,7 @@ import { main as validateLarge } from "./validate_large.ts";
 import { main as cancelLatency } from "./cancel_latency.ts";
 import { main as cel } from "./cel.ts";
 import { main as stores } from "./stores.ts";
+import { main as runs } from "./runs.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -18,3 +19,5 @@ console.log();
 await stores();
 console.log();
 await cancelLatency();
+console.log();
+await runs();

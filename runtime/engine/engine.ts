@@ -100,6 +100,12 @@ export class RunEngine implements RunView {
     let lastPoll = Date.now();
     let cancelHandled = false;
     for (;;) {
+      // Outside writers (cancel) are seen within pollMs, however busy the run.
+      if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
+        this.poked = false;
+        lastPoll = Date.now();
+        await this.journal.refresh();
+      }
       this.refreshIndexes();
       if (isSettledRun(this.run.status)) break;
       if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
@@ -113,11 +119,6 @@ export class RunEngine implements RunView {
         this.wake = resolve;
         setTimeout(resolve, this.deps.pollMs);
       });
-      if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
-        this.poked = false;
-        lastPoll = Date.now();
-        await this.journal.refresh();
-      }
     }
     await Promise.allSettled([...this.tasks]);
     return this.run;

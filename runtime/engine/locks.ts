@@ -7,12 +7,12 @@ import type { EngineDeps } from "./deps.ts";
 
 /**
  * The locks one run holds. Locks are per run, so steps of the same run that
- * act on the same model share it; it is released when the last of them ends.
+ * act on the same model share it; all are released when the run ends.
  * A step that waits for a lock held by another run says so (and who holds
  * it) until it gets it.
  */
 export class LockKeeper {
-  private readonly holds = new Map<string, number>();
+  private readonly holds = new Set<string>();
 
   constructor(private readonly deps: EngineDeps, private readonly journal: RunJournal) {}
 
@@ -27,6 +27,7 @@ export class LockKeeper {
     signal: AbortSignal,
     stopWhen?: (run: Run) => boolean,
   ): Promise<boolean> {
+    if (this.holds.has(name)) return true;
     const runId = this.journal.run.id;
     let shownHolder = "";
     for (;;) {
@@ -57,8 +58,8 @@ export class LockKeeper {
       }
       await sleep(this.deps.pollMs, signal);
     }
-    const count = this.holds.get(name) ?? 0;
-    this.holds.set(name, count + 1);
+    const first = !this.holds.has(name);
+    this.holds.add(name);
     const drafts = [];
     if (shownHolder) {
       drafts.push({
@@ -68,7 +69,7 @@ export class LockKeeper {
         },
       });
     }
-    if (count === 0) {
+    if (first) {
       drafts.push({
         payload: {
           case: "lockChanged" as const,
@@ -78,23 +79,6 @@ export class LockKeeper {
     }
     if (drafts.length > 0) await this.journal.append(...drafts);
     return true;
-  }
-
-  async release(name: string): Promise<void> {
-    const count = (this.holds.get(name) ?? 0) - 1;
-    if (count > 0) {
-      this.holds.set(name, count);
-      return;
-    }
-    this.holds.delete(name);
-    if (await this.deps.store.releaseLock(name, this.journal.run.id)) {
-      await this.journal.append({
-        payload: {
-          case: "lockChanged",
-          value: create(LockChangedSchema, { lock: name, held: false }),
-        },
-      });
-    }
   }
 
   /** Releases everything the run still holds (at its end, whatever the end). */

@@ -102,12 +102,10 @@ async function execute(
         deps.evaluator,
         where,
       ) as Record<string, unknown>;
+      // Held from the first step that acts on the model until the run ends or
+      // suspends (DESIGN §6): other runs see the model busy for that whole time.
       await locks.acquire(target.lock, job.step.id, job.signal);
-      try {
-        return await runShell(deps, journal, job, args, logs);
-      } finally {
-        await locks.release(target.lock);
-      }
+      return await runShell(deps, journal, job, args, logs);
     }
     case "assert": {
       const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??

@@ -56,6 +56,8 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (change.added) {
         const added = clone(StepSchema, change.added);
         run.steps.push(added);
+        // Keep the index in step, so a 10,000-item expansion is not 10,000 rebuilds.
+        stepIndexes.get(run)?.set(added.id, run.steps.length - 1);
       }
       const step = findStep(run, change.stepId);
       if (!step) break;

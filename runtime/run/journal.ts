@@ -1,12 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type RunEvent, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Run, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Clock } from "../ports/clock.ts";
 import { type RunStore, StoreConflict } from "../ports/store.ts";
 import { applyEvent, foldEvents, summarize } from "./fold.ts";
-import { isSettledRun } from "./status.ts";
+import { isSettledRun, isTerminalRun } from "./status.ts";
 
 /** An event before it has a place in the log. */
 export interface EventDraft {
@@ -24,6 +24,25 @@ export interface EventDraft {
 export type Decide = (run: Run) => EventDraft[] | undefined;
 
 const maxAttempts = 50;
+
+/** The summary a record would have after `events`, without touching the record. */
+function foldPreview(run: Run, events: RunEvent[]): RunSummary {
+  const shallow = { ...run, owner: run.owner, waiting: run.waiting } as Run;
+  const summary = summarize(shallow);
+  for (const event of events) {
+    const p = event.payload;
+    if (p.case === "runStatusChanged") {
+      summary.status = p.value.to;
+      if (isTerminalRun(p.value.to)) {
+        summary.endTime = event.time;
+        summary.waiting = undefined;
+      }
+    } else if (p.case === "waitingChanged") {
+      summary.waiting = p.value.waiting?.on.case ? p.value.waiting : undefined;
+    }
+  }
+  return summary;
+}
 
 interface PendingWrite {
   decide: Decide;
@@ -120,7 +139,75 @@ export class RunJournal {
   }
 
   /** Appends the events of a batch of writes as one conditional append; returns each write's events. */
-  private async commit(batch: PendingWrite[]): Promise<RunEvent[][]> {
+  private commit(batch: PendingWrite[]): Promise<RunEvent[][]> {
+    return batch.length === 1
+      ? this.commitOne(batch[0]).then((events) => [events])
+      : this.commitMany(batch);
+  }
+
+  /**
+   * One write: decided, appended, and only then applied. A writer that lost a
+   * race (a cancel against a busy owner) catches up by reading just the new
+   * events, so it does not have to reload a large run on every try.
+   */
+  private async commitOne(write: PendingWrite): Promise<RunEvent[]> {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const drafts = write.decide(this.current) ?? [];
+      if (drafts.length === 0) return [];
+      const base = this.current.revision;
+      const now = timestampFromDate(this.clock.now());
+      const events = drafts.map((draft, i) =>
+        create(RunEventSchema, {
+          runId: this.current.id,
+          seq: base + BigInt(i + 1),
+          time: now,
+          actor: draft.actor ?? this.actor,
+          reason: draft.reason ?? "",
+          payload: draft.payload,
+        })
+      );
+      const next = foldPreview(this.current, events);
+      const snapshotDue = isSettledRun(next.status) ||
+        base + BigInt(events.length) - this.lastSnapshotSeq >=
+          BigInt(Math.max(64, this.current.steps.length));
+      try {
+        if (snapshotDue) {
+          for (const event of events) applyEvent(this.current, event);
+          await this.store.append({
+            runId: this.current.id,
+            expectedSeq: base,
+            events,
+            summary: summarize(this.current),
+            snapshot: this.current,
+          });
+          this.lastSnapshotSeq = this.current.revision;
+        } else {
+          await this.store.append({
+            runId: this.current.id,
+            expectedSeq: base,
+            events,
+            summary: next,
+          });
+          for (const event of events) applyEvent(this.current, event);
+        }
+      } catch (error) {
+        if (snapshotDue) await this.reload();
+        if (!(error instanceof StoreConflict)) throw error;
+        if (!snapshotDue) await this.refresh();
+        continue;
+      }
+      return events;
+    }
+    throw new SwampError(
+      ErrorCode.CONFLICT,
+      `run ${this.current.id} kept changing under this writer`,
+      {
+        hint: "retry the command",
+      },
+    );
+  }
+
+  private async commitMany(batch: PendingWrite[]): Promise<RunEvent[][]> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const base = this.current.revision;
       const now = timestampFromDate(this.clock.now());

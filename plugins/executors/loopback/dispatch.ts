@@ -11,9 +11,6 @@
 // cancelled. A process that left the group (its own setsid) cannot be found
 // this way; that needs cgroups or a container.
 
-import { spawn } from "node:child_process";
-import { constants } from "node:os";
-import type { Readable } from "node:stream";
 import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
 import { EventQueue } from "./event_queue.ts";
 import { LineSplitter, OutputCapture } from "./output.ts";
@@ -66,34 +63,33 @@ export async function* dispatchStep(
   const env = { ...step.env };
   if (env.PATH === undefined) env.PATH = options.defaultPath;
 
-  let child;
+  const program = "script" in step.command ? argv[0] : resolveProgram(argv[0], env.PATH, step.cwd);
+  if (program === undefined) {
+    yield failed(`cannot start ${JSON.stringify(argv[0])}: not found on PATH or not executable`);
+    return;
+  }
+  let child: Deno.ChildProcess;
   try {
-    // detached: the child calls setsid(), so it leads a new session and a
-    // new process group whose id is its pid; everything it forks inherits it.
-    child = spawn(argv[0], argv.slice(1), {
+    // setsid(1) makes the step lead a new session and a new process group
+    // whose id is its pid (it execs in place: a child Deno spawns never
+    // leads a group already); everything the step forks inherits the group.
+    // Deno.Command spawns several times faster than node:child_process here.
+    child = new Deno.Command("setsid", {
+      args: [program, ...argv.slice(1)],
       cwd: step.cwd,
       env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   } catch (e) {
     yield failed(await spawnError(argv[0], step.cwd, e));
     return;
   }
-  // Everything up to the first await happens in the tick of spawn(): the
-  // child cannot have been reaped yet, so its /proc entry (start time) is
-  // there, and the pipes are read from the start (Deno's node:child_process
-  // drops piped output that nobody reads by the time the child exits).
+  // Read in the tick of spawn: the child cannot have been reaped yet, so its
+  // /proc entry (the start time) is still there.
   const pid = child.pid;
-  const failure = new Promise<unknown>((resolve) => {
-    child.once("error", resolve);
-    child.once("spawn", () => resolve(undefined));
-  });
-  child.on("error", () => {}); // later errors (e.g. a failed kill) are not fatal
-  if (pid === undefined) {
-    yield failed(await spawnError(argv[0], step.cwd, await failure));
-    return;
-  }
   const pgid = pid;
   const queue = new EventQueue<StepEvent>();
   // The same field processStartTime() reads (stat field 22), but read
@@ -103,12 +99,10 @@ export async function* dispatchStep(
   queue.push({ type: "started", process: { executor: "loopback", pid, pgid, processStart } });
   const capture = new OutputCapture(step.outputLimitBytes);
   const readers = [
-    pump(child.stdout!, "stdout", queue, options.maxLineChars, capture),
-    pump(child.stderr!, "stderr", queue, options.maxLineChars),
+    pump(child.stdout, "stdout", queue, options.maxLineChars, capture),
+    pump(child.stderr, "stderr", queue, options.maxLineChars),
   ];
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.once("exit", (code, sig) => resolve({ code, signal: sig }))
-  );
+  const exit = child.status;
   const onStage = (stage: CancelStageName, detail: string) =>
     queue.push({ type: "cancelStage", stage, detail });
 
@@ -158,7 +152,7 @@ export async function* dispatchStep(
         });
       }
     }
-    const drained = await drain(readers, child.stdout!, child.stderr!, step.graceMs);
+    const drained = await drain(readers, child.stdout, child.stderr, step.graceMs);
     if (!drained) {
       queue.push({
         type: "output",
@@ -168,12 +162,9 @@ export async function* dispatchStep(
       });
     }
     const signalName = status.signal ?? undefined;
-    const signalNumber = signalName
-      ? (constants.signals as Record<string, number>)[signalName]
-      : undefined;
     queue.push({
       type: "exited",
-      exitCode: status.code ?? (signalNumber !== undefined ? 128 + signalNumber : -1),
+      exitCode: status.code,
       ...(signalName ? { signal: signalName } : {}),
       cancelled: cause === "cancel",
       timedOut: cause === "timeout",
@@ -208,7 +199,7 @@ export async function* dispatchStep(
 }
 
 async function pump(
-  stream: Readable,
+  stream: ReadableStream<Uint8Array>,
   name: "stdout" | "stderr",
   queue: EventQueue<StepEvent>,
   maxLineChars: number,
@@ -219,8 +210,7 @@ async function pump(
     for (const line of lines) queue.push({ type: "output", stream: name, line });
   };
   try {
-    for await (const chunk of stream) {
-      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    for await (const bytes of stream) {
       capture?.add(bytes);
       emit(splitter.push(bytes));
     }
@@ -237,8 +227,8 @@ async function pump(
  */
 async function drain(
   readers: Promise<void>[],
-  stdout: Readable,
-  stderr: Readable,
+  stdout: ReadableStream<Uint8Array>,
+  stderr: ReadableStream<Uint8Array>,
   graceMs: number,
 ): Promise<boolean> {
   const all = Promise.all(readers).then(() => true);
@@ -249,11 +239,31 @@ async function drain(
   const ok = await Promise.race([all, late]);
   clearTimeout(timer);
   if (!ok) {
-    stdout.destroy();
-    stderr.destroy();
+    await Promise.allSettled([stdout.cancel(), stderr.cancel()]);
     await all;
   }
   return ok;
+}
+
+/** The executable `name` runs as: itself if it has a slash, else the first match on PATH. */
+function resolveProgram(name: string, path: string, cwd?: string): string | undefined {
+  const executable = (file: string) => {
+    try {
+      const info = Deno.statSync(file);
+      return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes("/")) {
+    const file = name.startsWith("/") || !cwd ? name : `${cwd}/${name}`;
+    return executable(file) ? file : undefined;
+  }
+  for (const dir of path.split(":")) {
+    const file = `${dir || "."}/${name}`;
+    if (executable(file)) return file;
+  }
+  return undefined;
 }
 
 async function spawnError(file: string, cwd: string | undefined, e: unknown): Promise<string> {

@@ -1,0 +1,269 @@
+// Runs through the real CLI and supervisor (issue 3, "Benchmarks"):
+//  1. per-step overhead: 200 sequential no-op command/shell steps versus 200
+//     raw spawns of `sh -c true`, with the fixed start-up (a 1-step workflow)
+//     subtracted, and the per-step gaps read from the run record;
+//  2. fan-out: forEach over 100, 1,000 and 10,000 items (concurrency 16) on
+//     both stores: wall time, time per step, and the supervisor's peak memory.
+// Numbers are informational; every figure is set against a baseline measured
+// in the same run, and nothing fails on time.
+// Run: deno run --allow-all bench/runs.ts
+//   BENCH_SEQ_RUNS (3), BENCH_SEQ_STEPS (200), BENCH_FANOUT_MAX (10000),
+//   BENCH_FANOUT_STORES (file,sqlite), BENCH_RUNS_CASE_LIMIT_S (600)
+import { envInt, median, percentile, table, withTempDir } from "./lib.ts";
+import {
+  between,
+  type DetachedResult,
+  fanOutWorkflow,
+  initRepo,
+  rawSpawns,
+  runDetached,
+  runFollowed,
+  type RunRecord,
+  runRecord,
+  sequentialWorkflow,
+  type StoreKind,
+  writeWorkflow,
+} from "./runs_lib.ts";
+
+const STEP_OVERHEAD_TARGET_MS = 5;
+const FANOUT_RATIO_TARGET = 1.25;
+const MEMORY_TARGET_MB = 300;
+const FANOUT_SIZES = [100, 1_000, 10_000];
+const CONCURRENCY = 16;
+
+const ms = (value: number) => value.toFixed(1);
+
+/** Per-step gaps and durations of a sequential run, in record order. */
+function stepTimes(record: RunRecord) {
+  const steps = record.steps.filter((s) => s.itemIndex < 0).sort((a, b) =>
+    a.id.localeCompare(b.id)
+  );
+  const gaps: number[] = [];
+  const durations: number[] = [];
+  const inStep: number[] = [];
+  for (const [i, step] of steps.entries()) {
+    const duration = between(step.startTime, step.endTime);
+    durations.push(duration);
+    const process = step.outputs?.durationMs;
+    if (typeof process === "number") inStep.push(duration - process);
+    if (i > 0) gaps.push(between(steps[i - 1].endTime, step.startTime));
+  }
+  return { gaps, durations, inStep };
+}
+
+async function sequential(dir: string): Promise<void> {
+  const n = envInt("BENCH_SEQ_STEPS", 200);
+  const runs = envInt("BENCH_SEQ_RUNS", 3);
+  const repo = await initRepo(dir, "seq", "file");
+  await writeWorkflow(repo, "seq-1", sequentialWorkflow("seq-1", 1));
+  await writeWorkflow(repo, `seq-${n}`, sequentialWorkflow(`seq-${n}`, n));
+
+  // One untimed warm-up of each, then interleaved timed runs.
+  await runFollowed(repo, "seq-1");
+  await rawSpawns(n);
+  const one: number[] = [];
+  const many: number[] = [];
+  const raw: number[] = [];
+  const engineMs: number[] = [];
+  const gaps: number[] = [];
+  const durations: number[] = [];
+  const inStep: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    one.push((await runFollowed(repo, "seq-1")).ms);
+    const result = await runFollowed(repo, `seq-${n}`);
+    many.push(result.ms);
+    raw.push(await rawSpawns(n));
+    const record = await runRecord(repo, result.runId);
+    if (record.status !== "RUN_STATUS_SUCCEEDED") {
+      throw new Error(`run ${result.runId} ended ${record.status}: ${record.reason}`);
+    }
+    engineMs.push(between(record.startTime, record.endTime));
+    const times = stepTimes(record);
+    gaps.push(...times.gaps);
+    durations.push(...times.durations);
+    inStep.push(...times.inStep);
+  }
+
+  const fixed = median(one);
+  const rawPerStep = median(raw) / n;
+  const perStep = (median(many) - fixed) / (n - 1);
+  const overhead = perStep - rawPerStep;
+  const engineOverhead = median(engineMs) / n - rawPerStep;
+  console.log(
+    `Per-step overhead: ${n} sequential no-op command/shell steps (\`run: "true"\`, file store), ` +
+      `\`swamp workflow run\` followed to the end; 1 warm-up + ${runs} timed runs, interleaved`,
+  );
+  console.log(table(["case", "median ms", "per step ms", "× raw spawn"], [
+    [`${n} raw spawns of sh -c true (baseline)`, median(raw), rawPerStep, "1.00"],
+    ["1-step workflow (fixed start-up)", fixed, "", ""],
+    [`${n}-step workflow`, median(many), perStep, (perStep / rawPerStep).toFixed(2)],
+    [`${n}-step run, record start → end`, median(engineMs), median(engineMs) / n, ""],
+  ]));
+  console.log(
+    `per-step overhead = (${n}-step − 1-step) / ${n - 1} − raw spawn per step = ` +
+      `${ms(perStep)} − ${ms(rawPerStep)} = ${ms(overhead)} ms ` +
+      `(from the record's run start → end: ${ms(engineOverhead)} ms)`,
+  );
+  console.log("from the run records (every step of every timed run):");
+  console.log(table(["per step", "median ms", "p90 ms", "max ms"], [
+    [
+      "gap: end of step n → start of step n+1",
+      median(gaps),
+      percentile(gaps, 90),
+      Math.max(...gaps),
+    ],
+    ["step start → end", median(durations), percentile(durations, 90), Math.max(...durations)],
+    [
+      "step start → end minus the process's own durationMs",
+      median(inStep),
+      percentile(inStep, 90),
+      Math.max(...inStep),
+    ],
+  ]));
+  const recordOverhead = median(gaps) + median(durations) - rawPerStep;
+  console.log(
+    `median gap + median step − raw spawn = ${ms(recordOverhead)} ms per step\n` +
+      `target: under ${STEP_OVERHEAD_TARGET_MS} ms of overhead per step (median): ` +
+      `${overhead < STEP_OVERHEAD_TARGET_MS ? "PASS" : "FAIL"} ` +
+      `(${ms(overhead)} ms; informational only)`,
+  );
+}
+
+interface FanOutRow {
+  n: number;
+  result: DetachedResult;
+}
+
+/** forEach expansions that succeeded. */
+function doneSteps(row: FanOutRow): number {
+  return (row.result.record?.steps ?? []).filter((s) =>
+    s.itemIndex >= 0 && s.status === "STEP_STATUS_SUCCEEDED"
+  ).length;
+}
+
+/**
+ * Wall time per step, and run start → end (from the record) per step; per
+ * step that succeeded when the run did not finish.
+ */
+function perStep(row: FanOutRow): { wall: number; run: number } {
+  const run = between(row.result.record?.startTime, row.result.record?.endTime);
+  const steps = row.result.finished ? row.n : Math.max(doneSteps(row), 1);
+  return { wall: row.result.wallMs / steps, run: run / steps };
+}
+
+async function fanOut(dir: string, store: StoreKind, sizes: number[]): Promise<void> {
+  const limitMs = envInt("BENCH_RUNS_CASE_LIMIT_S", 600) * 1000;
+  const repo = await initRepo(dir, `fan-${store}`, store);
+  for (const n of [1, ...sizes]) {
+    await writeWorkflow(repo, `fan-${n}`, fanOutWorkflow(`fan-${n}`, n, CONCURRENCY));
+  }
+  const base = await runDetached(repo, "fan-1", { limitMs }); // warm-up, untimed
+  void base;
+  const baseline = await runDetached(repo, "fan-1", { limitMs });
+  const rows: FanOutRow[] = [];
+  for (const n of sizes) {
+    const result = await runDetached(repo, `fan-${n}`, {
+      limitMs,
+      onProgress: (elapsed) =>
+        console.error(`  … ${store} ${n} items: ${(elapsed / 1000).toFixed(0)} s`),
+    });
+    if (result.record?.owner?.pid && result.pid && result.record.owner.pid !== result.pid) {
+      console.error(
+        `  note: sampled pid ${result.pid}, record owner pid ${result.record.owner.pid}`,
+      );
+    }
+    rows.push({ n, result });
+  }
+
+  const first = rows.find((r) => r.n === 100 && r.result.finished) ?? rows[0];
+  const baseRun = between(baseline.record?.startTime, baseline.record?.endTime);
+  console.log(
+    `Fan-out, ${store} store: forEach over N items (no-op command/shell, concurrency ${CONCURRENCY}), ` +
+      "`workflow run --detach`, timed from spawn to the supervisor's exit",
+  );
+  const mb = (kb: number) => (kb > 0 ? (kb / 1024).toFixed(1) : "n/a");
+  console.log(table(
+    [
+      "items",
+      "done",
+      "wall s",
+      "run s",
+      "wall ms/step",
+      "run ms/step",
+      "run ms/step × 100",
+      "supervisor CPU s",
+      "peak MB",
+      "outcome",
+    ],
+    [
+      [
+        "1 (baseline)",
+        "",
+        (baseline.wallMs / 1000).toFixed(2),
+        (baseRun / 1000).toFixed(2),
+        baseline.wallMs,
+        baseRun,
+        "",
+        baseline.cpuS.toFixed(1),
+        mb(baseline.peakKb),
+        baseline.finished ? "succeeded" : "not finished",
+      ],
+      ...rows.map((row) => {
+        const per = perStep(row);
+        return [
+          row.n.toLocaleString("en-US"),
+          doneSteps(row).toLocaleString("en-US"),
+          (row.result.wallMs / 1000).toFixed(2),
+          (between(row.result.record?.startTime, row.result.record?.endTime) / 1000).toFixed(2),
+          per.wall,
+          per.run,
+          (per.run / perStep(first).run).toFixed(2),
+          row.result.cpuS.toFixed(1),
+          mb(row.result.peakKb),
+          row.result.finished
+            ? "succeeded"
+            : `NOT FINISHED (${row.result.record?.status ?? "unknown"})`,
+        ];
+      }),
+    ],
+  ));
+  const largest = rows[rows.length - 1];
+  if (largest && largest !== first) {
+    const ratio = perStep(largest).run / perStep(first).run;
+    const wallRatio = perStep(largest).wall / perStep(first).wall;
+    console.log(
+      `target: time per step at ${largest.n.toLocaleString("en-US")} ≤ ${FANOUT_RATIO_TARGET}× ` +
+        `the time at ${first.n}: ${
+          largest.result.finished && ratio <= FANOUT_RATIO_TARGET ? "PASS" : "FAIL"
+        } ` +
+        `(run start → end: ${ratio.toFixed(2)}×; wall time incl. start-up: ${
+          wallRatio.toFixed(2)
+        }×; ` +
+        "informational only)",
+    );
+  }
+  const peak = Math.max(...rows.map((r) => r.result.peakKb)) / 1024;
+  console.log(
+    `target: supervisor peak memory < ${MEMORY_TARGET_MB} MB: ` +
+      `${peak < MEMORY_TARGET_MB ? "PASS" : "FAIL"} (${peak.toFixed(1)} MB; informational only)`,
+  );
+}
+
+export async function main(): Promise<void> {
+  const maxItems = envInt("BENCH_FANOUT_MAX", 10_000);
+  const sizes = FANOUT_SIZES.filter((n) => n <= maxItems);
+  const stores = (Deno.env.get("BENCH_FANOUT_STORES") ?? "file,sqlite").split(",")
+    .map((s) => s.trim()).filter((s): s is StoreKind => s === "file" || s === "sqlite");
+  await withTempDir("swamp-bench-runs-", async (dir) => {
+    if (Deno.env.get("BENCH_SKIP_SEQ") !== "1") {
+      await sequential(dir);
+      console.log();
+    }
+    for (const store of stores) {
+      await fanOut(dir, store, sizes);
+      console.log();
+    }
+  });
+}
+
+if (import.meta.main) await main();
