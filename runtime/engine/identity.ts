@@ -91,11 +91,16 @@ export const inheritedEnv = [
   "TERM",
 ];
 
+let inherited: Record<string, string> | undefined;
+
+/** The inherited variables, read once per process (the supervisor's environment does not change). */
 export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of inheritedEnv) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
+  if (!inherited) {
+    inherited = {};
+    for (const name of inheritedEnv) {
+      const value = Deno.env.get(name);
+      if (value !== undefined) inherited[name] = value;
+    }
   }
-  return env;
+  return { ...inherited };
 }
