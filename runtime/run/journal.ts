@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type RunEvent, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
@@ -156,16 +156,7 @@ export class RunJournal {
       if (drafts.length === 0) return [];
       const base = this.current.revision;
       const now = timestampFromDate(this.clock.now());
-      const events = drafts.map((draft, i) =>
-        create(RunEventSchema, {
-          runId: this.current.id,
-          seq: base + BigInt(i + 1),
-          time: now,
-          actor: draft.actor ?? this.actor,
-          reason: draft.reason ?? "",
-          payload: draft.payload,
-        })
-      );
+      const events = this.toEvents(drafts, base, now);
       const next = foldPreview(this.current, events);
       const snapshotDue = isSettledRun(next.status) ||
         base + BigInt(events.length) - this.lastSnapshotSeq >=
@@ -218,17 +209,7 @@ export class RunJournal {
       // large the run is. If the append loses a race the record is reloaded.
       for (const write of batch) {
         const drafts = write.decide(this.current) ?? [];
-        const start = this.current.revision;
-        const mine = drafts.map((draft, i) =>
-          create(RunEventSchema, {
-            runId: this.current.id,
-            seq: start + BigInt(i + 1),
-            time: now,
-            actor: draft.actor ?? this.actor,
-            reason: draft.reason ?? "",
-            payload: draft.payload,
-          })
-        );
+        const mine = this.toEvents(drafts, this.current.revision, now);
         for (const event of mine) applyEvent(this.current, event);
         perWrite.push(mine);
         events.push(...mine);
@@ -259,6 +240,20 @@ export class RunJournal {
       {
         hint: "retry the command",
       },
+    );
+  }
+
+  /** Events for drafts that follow the event with seq `base`. */
+  private toEvents(drafts: EventDraft[], base: bigint, time: Timestamp): RunEvent[] {
+    return drafts.map((draft, i) =>
+      create(RunEventSchema, {
+        runId: this.current.id,
+        seq: base + BigInt(i + 1),
+        time,
+        actor: draft.actor ?? this.actor,
+        reason: draft.reason ?? "",
+        payload: draft.payload,
+      })
     );
   }
 

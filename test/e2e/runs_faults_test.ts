@@ -6,6 +6,7 @@ import {
   groupAlive,
   repoWith,
   shellStep,
+  spawnCli,
   statusJson,
   storeKinds,
   workflowFile,
@@ -103,24 +104,7 @@ Deno.test("the CLI killed by SIGHUP leaves the run going to success", async () =
   await using repo = await repoWith("file", {
     "workflows/workflow-short.yaml": workflowFile("short", shellStep("wait", "sleep 1; echo done")),
   });
-  const root = new URL("../../", import.meta.url).pathname;
-  const cli = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      `--config=${root}deno.json`,
-      `${root}cli/main.ts`,
-      "workflow",
-      "run",
-      "short",
-      "--repo",
-      repo.root,
-    ],
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const cli = spawnCli(["workflow", "run", "short", "--repo", repo.root], {});
   const reader = cli.stdout.getReader();
   const { value } = await reader.read();
   const runId = new TextDecoder().decode(value).split("\n")[0].trim();
@@ -128,6 +112,7 @@ Deno.test("the CLI killed by SIGHUP leaves the run going to success", async () =
   const status = await cli.status;
   assert(!status.success, "the CLI died of the hang-up");
   await reader.cancel();
+  await cli.stderr.cancel();
   const run = await eventually("the run to end", async () => {
     const run = await statusJson(repo, runId);
     return run.status === "RUN_STATUS_RUNNING" || run.status === "RUN_STATUS_PENDING"

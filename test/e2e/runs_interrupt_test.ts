@@ -4,6 +4,7 @@ import {
   eventually,
   repoWith,
   shellStep,
+  spawnCli,
   statusJson,
   workflowFile,
 } from "../helpers/mod.ts";
@@ -12,24 +13,9 @@ Deno.test("Ctrl-C in a following `workflow run` cancels the run and shows it thr
   await using repo = await repoWith("file", {
     "workflows/workflow-slow.yaml": workflowFile("slow", shellStep("wait", "sleep 300")),
   });
-  const root = new URL("../../", import.meta.url).pathname;
-  const cli = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      `--config=${root}deno.json`,
-      `${root}cli/main.ts`,
-      "workflow",
-      "run",
-      "slow",
-      "--repo",
-      repo.root,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", SWAMP_CANCEL_GRACE_MS: "300" },
-  }).spawn();
+  const cli = spawnCli(["workflow", "run", "slow", "--repo", repo.root], {
+    SWAMP_CANCEL_GRACE_MS: "300",
+  });
   const output = cli.output();
   const runId = await eventually("the run to start its step", async () => {
     const list = (await repo.cli(["workflow", "list", "--json"])).json as {

@@ -42,3 +42,22 @@ export async function runCli(
   }
   return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), json };
 }
+
+/** Starts the real CLI as a child process (for tests that signal it), with piped output. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--allow-all",
+      `--config=${root}/deno.json`,
+      `${root}/cli/main.ts`,
+      ...args,
+    ],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+}
