@@ -11,12 +11,14 @@ export interface CliResult {
   json: unknown;
 }
 
-/** Runs the real CLI in a subprocess, as a user would from `cwd`. */
-export async function runCli(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
-): Promise<CliResult> {
-  const command = new Deno.Command(Deno.execPath(), {
+interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** The CLI from this checkout's sources, as the launcher would run it, with piped output. */
+function cliCommand(args: string[], options: CliOptions): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
@@ -32,7 +34,11 @@ export async function runCli(
     stderr: "piped",
     stdin: "null",
   });
-  const output = await command.output();
+}
+
+/** Runs the real CLI in a subprocess, as a user would from `cwd`. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const output = await cliCommand(args, options).output();
   const stdout = new TextDecoder().decode(output.stdout);
   let json: unknown;
   try {
@@ -43,21 +49,7 @@ export async function runCli(
   return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), json };
 }
 
-/** Starts the real CLI as a child process (for tests that signal it), with piped output. */
+/** Starts the real CLI as a child process (for tests that signal it). */
 export function spawnCli(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--allow-all",
-      `--config=${root}/deno.json`,
-      `${root}/cli/main.ts`,
-      ...args,
-    ],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
+  return cliCommand(args, { env }).spawn();
 }
