@@ -254,7 +254,8 @@ export class RunEngine implements RunView {
       job: step.job,
       template: isExpansion(step) ? templateIdOf(step) : undefined,
     });
-    await this.journal.append(stepDraft(id, StepStatus.PENDING, StepStatus.RUNNING, ""));
+    // The step is marked running by its runner, together with what it started
+    // (one write per start); until then `running` keeps it from starting twice.
     const task = runStep(this.deps, this.journal, this.locks, {
       run: this.run,
       step,

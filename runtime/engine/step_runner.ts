@@ -79,6 +79,15 @@ async function execute(
   logs: LogWriter,
 ): Promise<Outcome> {
   const task = job.def.task;
+  if (task.type !== "model_method") {
+    // A shell step is marked running when its process starts; other tasks now.
+    await journal.append({
+      payload: {
+        case: "stepStatusChanged",
+        value: stepChange(job.step.id, StepStatus.PENDING, StepStatus.RUNNING),
+      },
+    });
+  }
   const variables = stepVariables({
     run: job.run,
     step: job.step,
@@ -169,7 +178,7 @@ async function runShell(
             case: "stepStatusChanged",
             value: stepChange(
               job.step.id,
-              StepStatus.RUNNING,
+              StepStatus.PENDING,
               StepStatus.RUNNING,
               0,
               event.process,
