@@ -9,7 +9,6 @@ export {
   repoLocator,
   type ServiceClient,
 } from "./services/mod.ts";
-export { maxSourceBytes } from "./text/read_source.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
 export {
   bootId,

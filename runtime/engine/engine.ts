@@ -14,7 +14,7 @@ import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "
 import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { stepVariables } from "./identity.ts";
-import { LockKeeper, sleep } from "./locks.ts";
+import { LockKeeper } from "./locks.ts";
 import { DefinitionIndex, stepId } from "./plan.ts";
 import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
 import { cancelStage, runStep, stepChange } from "./step_runner.ts";
@@ -497,5 +497,3 @@ function runChange(from: RunStatus, to: RunStatus, reason: string): EventDraft {
     payload: { case: "runStatusChanged", value: create(RunStatusChangedSchema, { from, to }) },
   };
 }
-
-export { sleep };

@@ -9,13 +9,6 @@ import type { ExpressionEvaluator } from "../ports/expressions.ts";
 const whole = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
 const embedded = /\$\{\{([\s\S]*?)\}\}/g;
 
-export function hasExpression(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("${{");
-  if (Array.isArray(value)) return value.some(hasExpression);
-  if (value !== null && typeof value === "object") return Object.values(value).some(hasExpression);
-  return false;
-}
-
 /** Every expression in a value tree, in the order they appear. */
 export function collectExpressions(value: unknown, out: string[] = []): string[] {
   if (typeof value === "string") {

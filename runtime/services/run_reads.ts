@@ -1,5 +1,4 @@
 import { create } from "@bufbuild/protobuf";
-import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   GetRunResponseSchema,
@@ -13,7 +12,7 @@ import type { RunStore } from "../ports/store.ts";
 import { applyEvent, foldEvents } from "../run/fold.ts";
 import { reconcileRun } from "../run/reconcile.ts";
 import { judgeOwner } from "../run/liveness.ts";
-import { isSettledRun, parseRunStatus } from "../run/status.ts";
+import { isSettledRun } from "../run/status.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
@@ -32,7 +31,7 @@ export async function readRun(env: RunServiceEnv, store: RunStore, runId: string
     return foldEvents(stored.snapshot, stored.tail);
   };
   const run = await load();
-  if (isSettledRun(run.status)) return run;
+  if (isSettledRun(run.status) || (await judgeOwner(run, env.clock)).alive) return run;
   const changed = await reconcileRun(
     { store, clock: env.clock, executors: await env.executors() },
     runId,
@@ -157,17 +156,3 @@ async function definitionChanged(env: RunServiceEnv, run: Run): Promise<boolean>
     return true;
   }
 }
-
-export function statusesFrom(texts: string[]) {
-  return texts.map((text) => {
-    const status = parseRunStatus(text);
-    if (status === undefined) {
-      throw new SwampError(ErrorCode.USAGE, `unknown run status \`${text}\``, {
-        hint: "pending, running, suspended, cancelling, succeeded, failed, cancelled, abandoned",
-      });
-    }
-    return status;
-  });
-}
-
-export type { RunEvent };
