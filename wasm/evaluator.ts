@@ -6,7 +6,7 @@ import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts"
 import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
 
 export interface CelEvaluatorOptions {
-  /** Deadline for each expression, in milliseconds. Default 100. */
+  /** Deadline for each expression, in milliseconds of CPU time. Default 100. */
   deadlineMs?: number;
   /** Hard cap on the sandbox's WebAssembly memory. Default 64 MiB. */
   memoryLimitBytes?: number;
@@ -130,7 +130,7 @@ export class CelEvaluator implements ExpressionEvaluator {
 
   #fault(kind: CrossingOutcome["kind"]): string {
     return kind === "interrupted"
-      ? `${LIMIT}: the expression ran longer than its ${this.deadlineMs} ms deadline`
+      ? `${LIMIT}: the expression used more CPU time than its ${this.deadlineMs} ms deadline`
       : `${LIMIT}: the expression needed more than the ${this.memoryLimitBytes} bytes of memory allowed`;
   }
 

@@ -21,6 +21,7 @@ import { libraryBundle } from "./library_bundle.ts";
 import { type CelLibraryName, sandboxProgramSource } from "./sandbox_program.ts";
 import { polyfillSource, ZONE_PARTS_FUNCTION } from "./polyfills.ts";
 import { zoneParts } from "./zone_parts.ts";
+import { threadCpuMs } from "./thread_cpu.ts";
 
 const PAGE = 65536;
 
@@ -45,7 +46,8 @@ export class QuickJSSandbox {
   #runtime: QuickJSRuntime;
   #context: QuickJSContext;
   #api: QuickJSHandle;
-  #deadline = Infinity;
+  #wallDeadline = Infinity;
+  #cpuDeadline = Infinity;
   #broken = false;
 
   private constructor(
@@ -60,7 +62,13 @@ export class QuickJSSandbox {
     this.#runtime = runtime;
     this.#context = context;
     this.#api = api;
-    runtime.setInterruptHandler(() => Date.now() > this.#deadline);
+    // The deadline is this thread's CPU time, not the wall clock: on a loaded
+    // host a cheap expression can wait for a core longer than its deadline,
+    // and that is not the expression's fault. CPU time never runs ahead of the
+    // wall clock, so the cheap wall check gates the dearer CPU reading.
+    runtime.setInterruptHandler(() =>
+      Date.now() > this.#wallDeadline && threadCpuMs() > this.#cpuDeadline
+    );
   }
 
   static async create(options: SandboxOptions): Promise<QuickJSSandbox> {
@@ -137,9 +145,9 @@ export class QuickJSSandbox {
       for (const a of args) {
         handles.push(typeof a === "string" ? ctx.newString(a) : ctx.newNumber(a));
       }
-      this.#deadline = Date.now() + deadlineMs;
+      this.#armDeadline(deadlineMs);
       const r = ctx.callFunction(fn, this.#api, ...handles.slice(1));
-      this.#deadline = Infinity;
+      this.#armDeadline(Infinity);
       if (r.error) {
         const error = ctx.dump(r.error);
         r.error.dispose();
@@ -156,7 +164,7 @@ export class QuickJSSandbox {
     } catch (e) {
       // A trap in the WebAssembly instance (e.g. an allocation failure outside
       // QuickJS's checks) leaves it in an unknown state: never reuse it.
-      this.#deadline = Infinity;
+      this.#armDeadline(Infinity);
       this.#broken = true;
       const message = e instanceof Error ? e.message : String(e);
       if (/out of memory|memory access|unreachable|abort/i.test(message)) {
@@ -166,6 +174,11 @@ export class QuickJSSandbox {
     } finally {
       if (!this.#broken) { for (const h of handles) if (h.alive) h.dispose(); }
     }
+  }
+
+  #armDeadline(deadlineMs: number): void {
+    this.#wallDeadline = Date.now() + deadlineMs;
+    this.#cpuDeadline = Number.isFinite(deadlineMs) ? threadCpuMs() + deadlineMs : Infinity;
   }
 
   dispose(): void {
