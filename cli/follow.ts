@@ -1,3 +1,4 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../proto/gen/swamp/v1/run_pb.ts";
 import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
@@ -47,7 +48,11 @@ function printEvent(out: Output, event: RunEvent): void {
  * first Ctrl-C asks for a cancel, a second stops following (the run goes on).
  * Returns the final record.
  */
-export async function followRun(ctx: CommandContext, runId: string): Promise<Run | undefined> {
+export async function followRun(
+  ctx: CommandContext,
+  runId: string,
+  since?: { eventSeq: bigint; time: Date },
+): Promise<Run | undefined> {
   let interrupts = 0;
   const stopFollowing = new AbortController();
   const onInterrupt = () => {
@@ -68,7 +73,8 @@ export async function followRun(ctx: CommandContext, runId: string): Promise<Run
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     const events = (async () => {
-      for await (const { event } of ctx.runs.watchRunEvents({ runId, follow: true })) {
+      const afterSeq = since?.eventSeq ?? 0n;
+      for await (const { event } of ctx.runs.watchRunEvents({ runId, follow: true, afterSeq })) {
         if (stopFollowing.signal.aborted) return;
         if (event && !ctx.out.json) printEvent(ctx.out, event);
       }
@@ -76,7 +82,10 @@ export async function followRun(ctx: CommandContext, runId: string): Promise<Run
     const logs = (async () => {
       for await (const { line } of ctx.runs.readLogs({ runId, follow: true })) {
         if (stopFollowing.signal.aborted) return;
-        if (line && !ctx.out.json) printLogLine(ctx.out, line);
+        if (!line || ctx.out.json) continue;
+        // A resumed run's earlier lines were shown by the attempt that wrote them.
+        if (since && line.time && timestampDate(line.time) < since.time) continue;
+        printLogLine(ctx.out, line);
       }
     })();
     const stopped = new Promise<"stopped">((resolve) =>

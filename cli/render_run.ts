@@ -1,23 +1,13 @@
-import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import { duration, when } from "./time_text.ts";
 import type { Run, RunSummary, Step, Waiting } from "../proto/gen/swamp/v1/run_pb.ts";
-import { jobStatusText, runStatusText, stepStatusText } from "../runtime/mod.ts";
+import { isSettledRun, jobStatusText, runStatusText, stepStatusText } from "../runtime/mod.ts";
 import type { Output } from "./output.ts";
+import { gateLines } from "./render_gate.ts";
 
 // How runs look to people. The --json forms are the protobuf JSON of the
 // same messages (docs/design/0001).
 
-export function duration(start?: Timestamp, end?: Timestamp, now = new Date()): string {
-  if (!start) return "";
-  const ms = (end ? timestampDate(end) : now).getTime() - timestampDate(start).getTime();
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
-}
-
-export function when(time?: Timestamp): string {
-  return time ? timestampDate(time).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "";
-}
+export { duration, when };
 
 export function waitingText(waiting?: Waiting): string {
   switch (waiting?.on.case) {
@@ -64,7 +54,7 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
       }`,
     );
   }
-  if (run.owner?.pid) {
+  if (run.owner?.pid && !isSettledRun(run.status)) {
     const beat = run.owner.heartbeatTime
       ? `, heartbeat ${duration(run.owner.heartbeatTime)} ago`
       : "";
@@ -81,10 +71,8 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
     );
     const steps = run.steps.filter((s) => s.job === job.name);
     for (const step of steps.filter((s) => !s.templateId)) {
-      out.line(stepLine(out, step));
-      for (const item of steps.filter((s) => s.templateId === step.id)) {
-        out.line(stepLine(out, item));
-      }
+      printStep(out, step);
+      for (const item of steps.filter((s) => s.templateId === step.id)) printStep(out, item);
     }
   }
   if (run.cancelTimeline.length > 0) {
@@ -96,6 +84,16 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
       );
     }
   }
+}
+
+function printStep(out: Output, step: Step): void {
+  out.line(stepLine(out, step));
+  if (step.approval) {
+    for (const line of gateLines(out, step.approval, step.itemIndex >= 0 ? "        " : "      ")) {
+      out.line(line);
+    }
+  }
+  if (step.childRunId) out.line(out.dim(`      nested run ${step.childRunId}`));
 }
 
 export function stepLine(out: Output, step: Step): string {

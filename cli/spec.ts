@@ -1,28 +1,11 @@
 // The command surface as data: the parser, the help text and the generated
 // reference pages (docs/reference/cli) all read this one table. Handlers are
 // loaded only when their command runs, to keep start-up fast.
-import type { FlagSpec } from "./types.ts";
+import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
+import { gateCommands } from "./spec_gates.ts";
+import { runJson } from "./spec_json.ts";
 
-export type { FlagSpec };
-
-export interface ArgSpec {
-  name: string;
-  required: boolean;
-  description: string;
-}
-
-export interface CommandSpec {
-  noun: string;
-  verb: string;
-  summary: string;
-  description: string;
-  args: ArgSpec[];
-  flags: FlagSpec[];
-  examples: string[];
-  /** The --json output, as an example document. */
-  json: string;
-  load: () => Promise<{ run: (ctx: never) => Promise<number> }>;
-}
+export type { ArgSpec, CommandSpec, FlagSpec };
 
 export interface NounSpec {
   noun: string;
@@ -149,9 +132,6 @@ export const commands: CommandSpec[] = [
     load: () => import("./commands/workflow_validate.ts"),
   },
 ];
-
-const runJson =
-  `{"run": {"id": "0f5c…", "workflowId": "…", "workflowName": "deploy", "status": "RUN_STATUS_SUCCEEDED", "attempt": 1, "actor": "ada", "trigger": "TRIGGER_MANUAL", "createTime": "2026-11-21T09:00:00Z", "startTime": "…", "endTime": "…", "owner": {"host": "…", "bootId": "…", "pid": 4242, "processStart": "…", "heartbeatTime": "…"}, "inputs": {}, "jobs": [{"name": "build", "status": "JOB_STATUS_SUCCEEDED"}], "steps": [{"id": "build/compile", "name": "compile", "job": "build", "status": "STEP_STATUS_SUCCEEDED", "exitCode": 0, "outputs": {"exitCode": 0, "stdout": "…", "durationMs": 812}, "process": {"pid": 4250, "pgid": 4250, "processStart": "…", "executor": "loopback"}, "itemIndex": -1}], "cancelTimeline": [], "revision": "12", "locks": []}}`;
 
 commands.push(
   {
@@ -310,6 +290,8 @@ commands.push(
     load: () => import("./commands/workflow_reconcile.ts"),
   },
 );
+
+commands.push(...gateCommands);
 
 export function findCommand(noun: string, verb: string): CommandSpec | undefined {
   return commands.find((c) => c.noun === noun && c.verb === verb);

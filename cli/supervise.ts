@@ -17,6 +17,9 @@ if (!repoRoot || !runId) {
   Deno.exit(2);
 }
 
+const resumeInputs = JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}");
+Deno.env.delete("SWAMP_RESUME_INPUTS");
+
 const logFile = `${repoRoot}/.swamp/supervisor.log`;
 async function note(text: string) {
   const line = `${new Date().toISOString()} run ${runId} pid ${Deno.pid}: ${text}\n`;
@@ -54,6 +57,7 @@ try {
     runId,
     {
       heartbeatMs: 10_000,
+      resumeInputs,
       signal: stop.signal,
       onPoke: (fn) => (poke = fn),
     },

@@ -11,6 +11,25 @@ export interface FlagSpec {
   description: string;
 }
 
+export interface ArgSpec {
+  name: string;
+  required: boolean;
+  description: string;
+}
+
+export interface CommandSpec {
+  noun: string;
+  verb: string;
+  summary: string;
+  description: string;
+  args: ArgSpec[];
+  flags: FlagSpec[];
+  examples: string[];
+  /** The --json output, as an example document. */
+  json: string;
+  load: () => Promise<{ run: (ctx: never) => Promise<number> }>;
+}
+
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 /**

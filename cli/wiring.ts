@@ -32,14 +32,32 @@ export async function executors(): Promise<Map<string, Executor>> {
 export function actorFrom(flag: unknown): string {
   if (typeof flag === "string" && flag.trim() !== "") return flag.trim();
   return Deno.env.get("SWAMP_ACTOR") || Deno.env.get("USER") || Deno.env.get("LOGNAME") ||
-    "unknown";
+    userNameOf(Deno.uid()) || "unknown";
+}
+
+/** The account name of `uid` from /etc/passwd, when neither USER nor LOGNAME is set (cron, containers). */
+function userNameOf(uid: number | null): string | undefined {
+  if (uid === null) return undefined;
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const [name, , id] = line.split(":");
+      if (id === String(uid)) return name;
+    }
+  } catch {
+    // No passwd file: fall through to "unknown".
+  }
+  return undefined;
 }
 
 /**
  * Starts `cli/supervise.ts` for a run in a new session (setsid), so closing
  * the terminal or killing the CLI does not stop the run.
  */
-export async function launchSupervisor(repoRoot: string, runId: string): Promise<void> {
+export async function launchSupervisor(
+  repoRoot: string,
+  runId: string,
+  options: { resumeInputs?: Record<string, unknown> } = {},
+): Promise<void> {
   const args = [
     Deno.execPath(),
     "run",
@@ -56,7 +74,12 @@ export async function launchSupervisor(repoRoot: string, runId: string): Promise
     stdin: "null",
     stdout: "null",
     stderr: "null",
-    env: { ...Deno.env.toObject(), SWAMP_SUPERVISOR: "1" },
+    env: {
+      ...Deno.env.toObject(),
+      SWAMP_SUPERVISOR: "1",
+      // Read and removed by the supervisor at once, so no step inherits it.
+      SWAMP_RESUME_INPUTS: JSON.stringify(options.resumeInputs ?? {}),
+    },
   }).spawn();
   // A supervisor that cannot even start (a broken install) exits at once;
   // say so now rather than let the run wait to be found abandoned.

@@ -3,6 +3,7 @@ import {
   GetRunResponseSchema,
   SubmitRunResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { exitCodeFor } from "../exit_codes.ts";
@@ -26,7 +27,16 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
   ctx.out.line(runId);
-  const final = await followRun(ctx, runId);
+  return await finishFollowing(ctx, runId);
+}
+
+/** Follows a run until it is settled, then reports it and returns the exit status for it. */
+export async function finishFollowing(
+  ctx: CommandContext,
+  runId: string,
+  since?: { eventSeq: bigint; time: Date },
+): Promise<number> {
+  const final = await followRun(ctx, runId, since);
   if (!final) return 0;
   ctx.out.document(
     toJson(GetRunResponseSchema, {
@@ -41,6 +51,16 @@ export async function run(ctx: CommandContext): Promise<number> {
   ctx.out.info(
     `run ${runId} ${paintStatus(ctx.out, status)}${final.reason ? `: ${final.reason}` : ""}`,
   );
+  if (final.status === RunStatus.SUSPENDED) {
+    const gates = final.steps.filter((s) => s.status === StepStatus.WAITING_APPROVAL);
+    ctx.out.info(
+      `waiting for approval of ${
+        gates.map((s) => s.id).join(", ")
+      }; decide with: swamp workflow approve ${runId.slice(0, 8)}${
+        gates.length > 1 ? ` --step ${gates[0].id}` : ""
+      }`,
+    );
+  }
   const failure = outcomeExit(final);
   return failure ? exitCodeFor(failure) : 0;
 }

@@ -34,4 +34,8 @@ export interface ChildRunRequest {
   parentStepId: string;
   workflow: string;
   inputs: Record<string, unknown>;
+  /** The nested run this step started before, to resume rather than start anew. */
+  resumeRunId?: string;
+  /** Called once the nested run exists, before it runs. */
+  onCreated?: (childRunId: string) => Promise<void>;
 }

@@ -17,6 +17,8 @@ import { stepVariables } from "./identity.ts";
 import { LockKeeper } from "./locks.ts";
 import { DefinitionIndex, stepId } from "./plan.ts";
 import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
+import { reachGate, suspendDraft } from "./gate_steps.ts";
+import { expiryDrafts, hasWaitingStep } from "../run/gates.ts";
 import { cancelStage, runStep, stepChange } from "./step_runner.ts";
 
 interface Running {
@@ -44,6 +46,8 @@ export class RunEngine implements RunView {
   private cachedSteps = -1;
   private wake: () => void = () => {};
   private poked = false;
+  /** A step waits for a person: start nothing new but gates, then suspend. */
+  private gated = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -97,16 +101,19 @@ export class RunEngine implements RunView {
     } catch (error) {
       if (!signal.aborted) throw error;
     }
+    this.requeueExpansions();
     let lastPoll = Date.now();
     let cancelHandled = false;
     for (;;) {
-      // Outside writers (cancel) are seen within pollMs, however busy the run.
+      // Outside writers (cancel, decisions on gates) are seen within pollMs, however busy the run.
       if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
         this.poked = false;
         lastPoll = Date.now();
         await this.journal.refresh();
+        if (this.gated) await this.journal.write((run) => expiryDrafts(run, this.deps.clock.now()));
       }
       this.refreshIndexes();
+      this.gated = hasWaitingStep(this.run);
       if (isSettledRun(this.run.status)) break;
       if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
         cancelHandled = true;
@@ -159,10 +166,37 @@ export class RunEngine implements RunView {
     }
     let started = 0;
     for (const id of ready) {
+      if (this.gated && !this.isGate(id)) continue;
       if (await this.start(id)) started++;
     }
     started += await this.startQueuedExpansions();
-    return drafts.length > 0 || started > 0;
+    if (drafts.length > 0 || started > 0) return true;
+    if (this.gated && this.running.size === 0) {
+      // Never hold locks while suspended (DESIGN §6): another run may need them for days.
+      await this.locks.releaseAll();
+      await this.journal.append(suspendDraft(this.run));
+      return true;
+    }
+    return false;
+  }
+
+  private isGate(id: string): boolean {
+    const step = this.step(id);
+    return step !== undefined &&
+      this.defs.step(step.job, this.templateName(step))?.task.type === "manual_approval";
+  }
+
+  /**
+   * A resumed run may have forEach steps part-way through: their expansions
+   * that never started go back in the queue, in order.
+   */
+  private requeueExpansions(): void {
+    this.refreshIndexes();
+    for (const [template, items] of this.expansions) {
+      if (this.step(template)?.status !== StepStatus.RUNNING) continue;
+      const ids = items.filter((s) => s.status === StepStatus.PENDING).map((s) => s.id);
+      if (ids.length > 0) this.queued.set(template, { ids, next: 0 });
+    }
   }
 
   /** Starts forEach expansions in order while their caps allow. */
@@ -176,6 +210,7 @@ export class RunEngine implements RunView {
           queue.next++;
           continue;
         }
+        if (this.gated && !this.isGate(id)) break;
         if (!this.hasCapacity(step) || !(await this.start(id))) break;
         queue.next++;
         started++;
@@ -248,6 +283,18 @@ export class RunEngine implements RunView {
         return true;
       }
     }
+    if (def.task.type === "manual_approval") {
+      const context = {
+        run: this.run,
+        step,
+        siblings: this.topLevel(step.job),
+        item,
+        inputs: this.inputs,
+      };
+      await this.journal.append(...await reachGate(this.deps, def.task, context));
+      this.gated = true;
+      return true;
+    }
     const controller = new AbortController();
     this.running.set(id, {
       controller,
@@ -275,6 +322,15 @@ export class RunEngine implements RunView {
 
   /** Adds one step per forEach item; the forEach step then runs until they all end. */
   private async expand(step: Step, forEach: { item: string; in?: unknown }): Promise<boolean> {
+    const recorded = this.expansions.get(step.id) ?? [];
+    if (recorded.length > 0) {
+      // Re-entered by a resume: the items are those the run fanned out over before.
+      await this.journal.append(
+        stepDraft(step.id, StepStatus.PENDING, StepStatus.RUNNING, `${recorded.length} items`),
+      );
+      this.requeueExpansions();
+      return true;
+    }
     const siblings = this.topLevel(step.job);
     const variables = stepVariables({ run: this.run, step, siblings, inputs: this.inputs });
     let source: unknown;

@@ -135,7 +135,30 @@ async function execute(
         parentStepId: job.step.id,
         workflow: task.workflowIdOrName,
         inputs: inputs as Record<string, unknown>,
+        resumeRunId: job.step.childRunId || undefined,
+        onCreated: async (childRunId) => {
+          if (childRunId === job.step.childRunId) return;
+          await journal.append({
+            reason: `nested run ${childRunId}`,
+            payload: {
+              case: "stepStatusChanged",
+              value: create(StepStatusChangedSchema, {
+                stepId: job.step.id,
+                from: StepStatus.RUNNING,
+                to: StepStatus.RUNNING,
+                childRunId,
+              }),
+            },
+          });
+        },
       }, job.signal);
+      if (child.status === RunStatus.SUSPENDED) {
+        logs.line("system", `nested run ${child.id} waits for approval`);
+        return {
+          status: StepStatus.WAITING_APPROVAL,
+          reason: `nested run ${child.id} waits for approval`,
+        };
+      }
       logs.line("system", `nested run ${child.id} ended ${RunStatus[child.status].toLowerCase()}`);
       const status = child.status === RunStatus.SUCCEEDED
         ? StepStatus.SUCCEEDED
@@ -145,10 +168,8 @@ async function execute(
       return { status, reason: `nested run ${child.id}: ${RunStatus[child.status].toLowerCase()}` };
     }
     case "manual_approval":
-      return {
-        status: StepStatus.FAILED,
-        reason: "manual_approval gates are not supported by this version yet",
-      };
+      // The engine reaches gates itself (engine/gate_steps.ts); nothing runs for one.
+      throw new Error(`gate ${job.step.id} was started as if it ran something`);
   }
 }
 

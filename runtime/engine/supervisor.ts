@@ -11,7 +11,8 @@ import { bootId, hostName, processStartTime } from "../host/mod.ts";
 import { createRun } from "../run/create.ts";
 import { RunJournal } from "../run/journal.ts";
 import { judgeOwner } from "../run/liveness.ts";
-import { isSettledRun } from "../run/status.ts";
+import { isSettledRun, isTerminalRun, RunStatus } from "../run/status.ts";
+import { resumeDrafts } from "./resume.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
 import { type Workflow, workflow as workflowSchema } from "../workflow/schema.ts";
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
   onPoke?: (poke: () => void) => void;
   /** Aborting it cancels the run (as a cancel request from `system`). */
   signal?: AbortSignal;
+  /** Inputs given to a resume: they win over the run's own, and are not recorded. */
+  resumeInputs?: Record<string, unknown>;
 }
 
 /**
@@ -85,7 +88,10 @@ async function runOwned(
   try {
     const engines = new Set<RunEngine>();
     const workflow = pinnedWorkflow(journal.run);
-    const inputs = (journal.run.inputs ?? {}) as Record<string, unknown>;
+    const inputs = {
+      ...(journal.run.inputs ?? {}) as Record<string, unknown>,
+      ...options.resumeInputs,
+    };
     const childDeps: EngineDeps = {
       ...deps,
       runChild: (request, signal) => runChild(deps, childDeps, request, signal, owner, engines),
@@ -108,6 +114,10 @@ async function runChild(
   owner: ReturnType<typeof create<typeof OwnerSchema>>,
   engines: Set<RunEngine>,
 ): Promise<Run> {
+  if (request.resumeRunId) {
+    const resumed = await resumeChild(childDeps, request.resumeRunId, owner, engines, signal);
+    if (resumed) return resumed;
+  }
   const catalog = await WorkflowCatalog.load(deps.repoRoot);
   const entry = catalog.find(request.workflow);
   const parsed = workflowSchema.safeParse(entry.source.data);
@@ -127,16 +137,57 @@ async function runChild(
     parentRunId: request.parent.id,
     parentStepId: request.parentStepId,
   });
+  await request.onCreated?.(child.id);
   const journal = new RunJournal(deps.store, child, deps.clock, "system");
   await journal.append({
     reason: `nested run of ${request.parentStepId}`,
     payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
   });
+  return await executeChild(childDeps, journal, parsed.data, engines, signal);
+}
+
+/**
+ * Resumes the nested run a waiting `workflow` step started, as part of its
+ * parent's resume. Undefined when there is nothing to resume (it ended).
+ */
+async function resumeChild(
+  deps: EngineDeps,
+  childRunId: string,
+  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+  engines: Set<RunEngine>,
+  signal: AbortSignal,
+): Promise<Run | undefined> {
+  const journal = await RunJournal.open(deps.store, childRunId, deps.clock, "system");
+  if (isTerminalRun(journal.run.status)) return journal.run;
+  const workflow = pinnedWorkflow(journal.run);
+  await journal.write((run) => {
+    if (run.status !== RunStatus.SUSPENDED) return undefined;
+    return resumeDrafts(run, workflow, {
+      actor: "system",
+      inputKeys: [],
+      fromStep: "",
+      now: deps.clock.now(),
+    });
+  });
+  await journal.append({
+    reason: "resumed with its parent",
+    payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
+  });
+  return await executeChild(deps, journal, workflow, engines, signal);
+}
+
+async function executeChild(
+  deps: EngineDeps,
+  journal: RunJournal,
+  workflow: Workflow,
+  engines: Set<RunEngine>,
+  signal: AbortSignal,
+): Promise<Run> {
   const engine = new RunEngine(
-    childDeps,
+    deps,
     journal,
-    parsed.data,
-    (child.inputs ?? {}) as Record<string, unknown>,
+    workflow,
+    (journal.run.inputs ?? {}) as Record<string, unknown>,
   );
   engines.add(engine);
   try {

@@ -10,7 +10,7 @@ import {
   type Step,
   StepSchema,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { isTerminalRun, isTerminalStep, RunStatus, StepStatus } from "./status.ts";
+import { isTerminalRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
 
 // The run record is the fold of its events: every reader (status, list,
 // reconcile, the owner after a conflict) derives it the same way.
@@ -46,7 +46,14 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (isTerminalRun(to)) {
         run.endTime = time;
         run.waiting = undefined;
+      } else if (isTerminalRun(payload.value.from)) {
+        // Re-entered (resume --from): the run is not over any more.
+        run.endTime = undefined;
+        run.reason = "";
       }
+      if (to === RunStatus.PENDING) run.waiting = undefined;
+      // A run that starts (again) has no reason to show until it stops.
+      if (to === RunStatus.RUNNING) run.reason = "";
       if (event.reason) run.reason = event.reason;
       if (to === RunStatus.RUNNING) run.attempt = Math.max(run.attempt, 1);
       break;
@@ -61,15 +68,23 @@ export function applyEvent(run: Run, event: RunEvent): void {
       }
       const step = findStep(run, change.stepId);
       if (!step) break;
+      if (change.to === StepStatus.PENDING && change.from !== StepStatus.UNSPECIFIED) {
+        resetStep(run, step, change.from);
+      }
       step.status = change.to;
       if (change.to === StepStatus.RUNNING && !step.startTime) step.startTime = time;
+      if (change.to === StepStatus.RUNNING || change.to === StepStatus.WAITING_APPROVAL) {
+        step.attempt = Math.max(run.attempt, 1);
+      }
       if (isTerminalStep(change.to) || change.to === StepStatus.WAITING_APPROVAL) {
-        step.endTime = time;
+        if (isTerminalStep(change.to)) step.endTime = time;
         if (step.waiting && run.waiting === step.waiting) run.waiting = undefined;
         step.waiting = undefined;
       }
       if (event.reason) step.reason = event.reason;
       if (change.process) step.process = change.process;
+      if (change.approval) step.approval = change.approval;
+      if (change.childRunId) step.childRunId = change.childRunId;
       if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
       break;
     }
@@ -77,6 +92,12 @@ export function applyEvent(run: Run, event: RunEvent): void {
       const job = findJob(run, payload.value.job);
       if (!job) break;
       job.status = payload.value.to;
+      if (payload.value.to === JobStatus.PENDING) {
+        job.startTime = undefined;
+        job.endTime = undefined;
+        job.reason = "";
+        break;
+      }
       if (!job.startTime) job.startTime = time;
       job.endTime = time;
       if (event.reason) job.reason = event.reason;
@@ -121,6 +142,9 @@ export function applyEvent(run: Run, event: RunEvent): void {
       }
       break;
     }
+    case "runResumed":
+      run.attempt = payload.value.attempt;
+      break;
     case "approvalDecided": {
       const step = findStep(run, payload.value.stepId);
       if (step?.approval) step.approval.decision = payload.value.decision;
@@ -128,6 +152,23 @@ export function applyEvent(run: Run, event: RunEvent): void {
     }
   }
   run.revision = event.seq;
+}
+
+/**
+ * A step sent back to pending (a resume re-entering it) forgets its last
+ * attempt. A step that was waiting keeps its nested run, which resumes too.
+ */
+function resetStep(run: Run, step: Step, from: StepStatus): void {
+  step.startTime = undefined;
+  step.endTime = undefined;
+  step.exitCode = 0;
+  step.outputs = undefined;
+  step.process = undefined;
+  step.reason = "";
+  step.approval = undefined;
+  if (step.waiting && run.waiting === step.waiting) run.waiting = undefined;
+  step.waiting = undefined;
+  if (from !== StepStatus.WAITING_APPROVAL) step.childRunId = "";
 }
 
 /** The record after `events`, starting from a snapshot (not modified). */

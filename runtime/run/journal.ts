@@ -6,7 +6,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Clock } from "../ports/clock.ts";
 import { type RunStore, StoreConflict } from "../ports/store.ts";
 import { applyEvent, foldEvents, summarize } from "./fold.ts";
-import { isSettledRun, isTerminalRun } from "./status.ts";
+import { isSettledRun, isTerminalRun, RunStatus } from "./status.ts";
 
 /** An event before it has a place in the log. */
 export interface EventDraft {
@@ -36,7 +36,10 @@ function foldPreview(run: Run, events: RunEvent[]): RunSummary {
       if (isTerminalRun(p.value.to)) {
         summary.endTime = event.time;
         summary.waiting = undefined;
-      }
+      } else if (isTerminalRun(p.value.from)) summary.endTime = undefined;
+      if (p.value.to === RunStatus.PENDING) summary.waiting = undefined;
+    } else if (p.case === "runResumed") {
+      summary.attempt = p.value.attempt;
     } else if (p.case === "waitingChanged") {
       summary.waiting = p.value.waiting?.on.case ? p.value.waiting : undefined;
     }

@@ -22,7 +22,10 @@ export async function judgeOwner(run: Run, clock: Clock): Promise<OwnerVerdict> 
   const owner = run.owner;
   const now = clock.now().getTime();
   if (!owner || owner.pid === 0) {
-    const created = run.createTime ? timestampDate(run.createTime).getTime() : now;
+    // A resumed run waits for its new supervisor from the time of the resume,
+    // recorded as the heartbeat of an owner with no process yet.
+    const since = owner?.heartbeatTime ?? run.createTime;
+    const created = since ? timestampDate(since).getTime() : now;
     if (run.status === RunStatus.PENDING && now - created > ownerStartGraceMs) {
       return { alive: false, reason: "owner-never-started" };
     }

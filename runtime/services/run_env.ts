@@ -12,8 +12,15 @@ export interface RunServiceEnv {
   openStore(root: string): Promise<RunStore>;
   /** By name, to end what an abandoned run's steps left behind (loaded on first use). */
   executors(): Promise<ReadonlyMap<string, Executor>>;
-  /** Starts a supervisor process for a run, in its own session, and returns once it is started. */
-  launchSupervisor(root: string, runId: string): Promise<void>;
+  /**
+   * Starts a supervisor process for a run, in its own session, and returns
+   * once it is started. `resumeInputs` reach it privately (never written down).
+   */
+  launchSupervisor(
+    root: string,
+    runId: string,
+    options?: { resumeInputs?: Record<string, unknown> },
+  ): Promise<void>;
   clock: Clock;
   ids: IdSource;
   /** Who is acting when a request names no actor. */

@@ -16,6 +16,7 @@ import { isSettledRun } from "../run/status.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
+import { applyExpiredGates } from "./gate_writes.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
 type Client = ServiceClient<typeof RunService>;
@@ -30,7 +31,9 @@ export async function readRun(env: RunServiceEnv, store: RunStore, runId: string
     if (!stored) throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
     return foldEvents(stored.snapshot, stored.tail);
   };
-  const run = await load();
+  let run = await load();
+  // A gate's timeout holds whether or not any process is alive: any read applies it.
+  if (await applyExpiredGates(env, store, run)) run = await load();
   if (isSettledRun(run.status) || (await judgeOwner(run, env.clock)).alive) return run;
   const changed = await reconcileRun(
     { store, clock: env.clock, executors: await env.executors() },

@@ -13,22 +13,7 @@ import type { RunStore } from "../ports/store.ts";
 import { runReads } from "./run_reads.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 import { runWrites } from "./run_writes.ts";
-
-/** Capabilities that are in the contract but land with later work. */
-const pending: Record<string, string> = {
-  approveStep: "approval gates",
-  rejectStep: "approval gates",
-  resumeRun: "resuming runs",
-  listApprovals: "approval gates",
-};
-
-function unimplemented(method: string): never {
-  throw new SwampError(
-    ErrorCode.UNIMPLEMENTED,
-    `${pending[method]} (${method}) is not available in this version of swamp`,
-    { hint: "see CHANGELOG.md for what this version supports" },
-  );
-}
+import { runApprovals } from "./run_approvals.ts";
 
 /** The in-process RunService. */
 export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunService> {
@@ -38,10 +23,7 @@ export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunSer
   return {
     ...runReads(env, store),
     ...runWrites(env, store),
-    approveStep: () => unimplemented("approveStep"),
-    rejectStep: () => unimplemented("rejectStep"),
-    resumeRun: () => unimplemented("resumeRun"),
-    listApprovals: () => unimplemented("listApprovals"),
+    ...runApprovals(env, store),
     async validateWorkflows(request) {
       const root = await locator.root();
       const names = request.workflows ?? [];

@@ -1,19 +1,21 @@
 import { create } from "@bufbuild/protobuf";
 import {
   CancelRequestedSchema,
+  JobStatusChangedSchema,
   RunStatusChangedSchema,
   StepStatusChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   CancelRunResponseSchema,
   ReconcileRunsResponseSchema,
+  type Reconciliation,
+  ReconciliationSchema,
   type RunService,
   SubmitRunResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import { isSameProcessAlive } from "../host/mod.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import type { RunStore } from "../ports/store.ts";
 import { createRun } from "../run/create.ts";
@@ -24,6 +26,7 @@ import {
   isSettledRun,
   isTerminalRun,
   isTerminalStep,
+  JobStatus,
   RunStatus,
   StepStatus,
 } from "../run/status.ts";
@@ -33,6 +36,10 @@ import { workflow as workflowSchema } from "../workflow/schema.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
 import { readRun } from "./run_reads.ts";
+import { pokeOwner } from "./owner_signal.ts";
+import { applyExpiredGates } from "./gate_writes.ts";
+import { expiredGates } from "../run/gates.ts";
+import { foldEvents } from "../run/fold.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
 type Client = ServiceClient<typeof RunService>;
@@ -43,7 +50,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
   Client,
   "submitRun" | "cancelRun" | "reconcileRuns"
 > {
-  return {
+  const writes: Pick<Client, "submitRun" | "cancelRun" | "reconcileRuns"> = {
     async submitRun(request) {
       const root = await env.locator.root();
       const [catalog, models] = await Promise.all([
@@ -109,10 +116,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         }];
         if (run.status === RunStatus.SUSPENDED) {
           // Nobody owns a suspended run: the cancel is complete as soon as it is written.
-          for (const step of run.steps) {
-            if (!isTerminalStep(step.status)) drafts.push(stepCancelled(step.id, step.status));
-          }
-          drafts.push(statusChange(run.status, RunStatus.CANCELLED, "cancelled while suspended"));
+          drafts.push(...cancelSuspended(run));
         } else if (run.status !== RunStatus.CANCELLING) {
           drafts.push(
             statusChange(run.status, RunStatus.CANCELLING, request.reason || "cancel requested"),
@@ -120,7 +124,14 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         }
         return drafts;
       });
-      await deliver(journal.run.owner);
+      await pokeOwner(journal.run.owner);
+      // Nested runs that waited with it are cancelled with it.
+      for (const step of journal.run.steps) {
+        if (step.childRunId && step.status === StepStatus.CANCELLED) {
+          await writes.cancelRun({ ...request, runId: step.childRunId, noWait: true })
+            .catch(() => {});
+        }
+      }
       let run = journal.run;
       const deadline = Date.now() + cancelWaitMs;
       while (!request.noWait && !isSettledRun(run.status) && Date.now() < deadline) {
@@ -135,6 +146,11 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const active = await s.listActiveRuns();
       const changes = [];
       for (const summary of active) {
+        const gates = await reconcileGates(env, s, summary.id, request.dryRun === true);
+        if (gates) {
+          changes.push(gates);
+          continue;
+        }
         const change = await reconcileRun(
           { store: s, clock: env.clock, executors: await env.executors() },
           summary.id,
@@ -147,18 +163,44 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       return create(ReconcileRunsResponseSchema, { changes, examined: active.length });
     },
   };
+  return writes;
 }
 
-/** Tells a live owner on this host to look at its log now (it also looks on its own, less often). */
-async function deliver(owner: { pid: number; processStart: string } | undefined): Promise<void> {
-  if (!owner || owner.pid === 0) return;
-  if (await isSameProcessAlive(owner.pid, owner.processStart)) {
-    try {
-      Deno.kill(owner.pid, "SIGUSR1");
-    } catch {
-      // It ended in between; the log already says what happened.
-    }
+/** Applies expired gates' on-timeout actions; what it did, or undefined if no gate had expired. */
+async function reconcileGates(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  dryRun: boolean,
+): Promise<Reconciliation | undefined> {
+  const stored = await store.loadRun(runId);
+  if (!stored) return undefined;
+  const before = foldEvents(stored.snapshot, stored.tail);
+  const expired = expiredGates(before, env.clock.now());
+  if (expired.length === 0) return undefined;
+  const actions = expired.map((gate) =>
+    `${dryRun ? "would apply" : "applied"} gate ${gate.id}'s on-timeout action: ${
+      gate.approval!.onTimeout || "reject"
+    }`
+  );
+  if (dryRun) {
+    return create(ReconciliationSchema, {
+      runId,
+      from: before.status,
+      to: before.status,
+      reason: "approval-timed-out",
+      actions,
+    });
   }
+  await applyExpiredGates(env, store, before);
+  const after = await store.loadRun(runId);
+  return create(ReconciliationSchema, {
+    runId,
+    from: before.status,
+    to: after ? foldEvents(after.snapshot, after.tail).status : before.status,
+    reason: "approval-timed-out",
+    actions,
+  });
 }
 
 function statusChange(from: RunStatus, to: RunStatus, reason: string): EventDraft {
@@ -166,6 +208,31 @@ function statusChange(from: RunStatus, to: RunStatus, reason: string): EventDraf
     reason,
     payload: { case: "runStatusChanged", value: create(RunStatusChangedSchema, { from, to }) },
   };
+}
+
+/** Every step and job of a suspended run that has not ended is cancelled, then the run. */
+function cancelSuspended(run: Run): EventDraft[] {
+  const drafts: EventDraft[] = [];
+  for (const step of run.steps) {
+    if (!isTerminalStep(step.status)) drafts.push(stepCancelled(step.id, step.status));
+  }
+  for (const job of run.jobs) {
+    if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+      drafts.push({
+        reason: "run cancelled",
+        payload: {
+          case: "jobStatusChanged",
+          value: create(JobStatusChangedSchema, {
+            job: job.name,
+            from: job.status,
+            to: JobStatus.CANCELLED,
+          }),
+        },
+      });
+    }
+  }
+  drafts.push(statusChange(run.status, RunStatus.CANCELLED, "cancelled while suspended"));
+  return drafts;
 }
 
 function stepCancelled(stepId: string, from: StepStatus): EventDraft {

@@ -70,13 +70,7 @@ function checkTask(
   if (task.type === "model_method") {
     checkModelMethod(task, path, sink, models);
   } else if (task.type === "manual_approval") {
-    sink.add({
-      severity: "warning",
-      rule: "not-supported",
-      message:
-        "manual_approval gates are not supported by this version yet: the step fails when it is reached",
-      path,
-    });
+    checkGate(task, path, sink);
   } else if (task.type === "workflow" && typeof task.workflowIdOrName === "string") {
     const target = workflows.resolve(task.workflowIdOrName);
     if (target === undefined) {
@@ -320,4 +314,25 @@ function list(value: unknown): unknown[] {
 
 function isMap(value: unknown): value is Data {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function checkGate(task: Data, path: PathSegment[], sink: DiagnosticSink): void {
+  if (task.onTimeout === "approve" && task.timeout === undefined) {
+    sink.add({
+      severity: "warning",
+      rule: "inert-key",
+      message:
+        "`onTimeout` has no effect without a `timeout`: the gate waits until someone decides",
+      hint: "add a `timeout` (for example `timeout: 4h`) or remove `onTimeout`",
+      path: [...path, "onTimeout"],
+    });
+  }
+  if (Array.isArray(task.approvers) && task.approvers.length === 0) {
+    sink.add({
+      rule: "no-approvers",
+      message: "`approvers` is empty: nobody could ever decide this gate",
+      hint: "list who may decide, or remove `approvers` to let anyone decide",
+      path: [...path, "approvers"],
+    });
+  }
 }

@@ -18,3 +18,16 @@ export async function assertRejects(
 ): Promise<void> {
   await rejects(fn, (error: unknown) => check(error));
 }
+
+/** `fn` throws an error whose message (or hint) contains `fragment`. */
+export function assertThrows(fn: () => unknown, fragment: string): void {
+  try {
+    fn();
+  } catch (error) {
+    const hint = (error as { hint?: string }).hint ?? "";
+    const message = `${error instanceof Error ? error.message : String(error)} ${hint}`;
+    ok(message.includes(fragment), `expected an error containing "${fragment}", got: ${message}`);
+    return;
+  }
+  ok(false, `expected an error containing "${fragment}", but nothing was thrown`);
+}

@@ -93,6 +93,9 @@ export interface RunJson {
   id: string;
   status: string;
   reason?: string;
+  attempt?: number;
+  actor?: string;
+  parentRunId?: string;
   owner?: { pid: number };
   locks?: string[];
   waiting?: { lock?: string; holderRunId?: string };
@@ -105,7 +108,18 @@ export interface RunJson {
     waiting?: { lock?: string; holderRunId?: string };
     startTime?: string;
     endTime?: string;
+    attempt?: number;
+    childRunId?: string;
+    approval?: {
+      prompt: string;
+      approvers?: string[];
+      forbidRunActor?: boolean;
+      expiresTime?: string;
+      onTimeout?: string;
+      decision?: { approved: boolean; actor: string; reason?: string; time: string };
+    };
   }[];
+  jobs?: { name: string; status: string }[];
   cancelTimeline: { stage: string; stepId?: string }[];
 }
 
@@ -117,4 +131,25 @@ export async function statusJson(
   const result = await repo.cli(["workflow", "status", runId, "--json"]);
   if (result.code !== 0) throw new Error(`status failed: ${result.stderr}`);
   return (result.json as { run: RunJson }).run;
+}
+
+/** A manual_approval step (6-space list indent, like shellStep). */
+export function gateStep(name: string, more = "", gate = ""): string {
+  return `      - name: ${name}\n${more}        task:\n          type: manual_approval\n          prompt: ${
+    JSON.stringify(`Approve ${name}?`)
+  }\n${gate}`;
+}
+
+/** The first line of a CLI run's stdout: the run id. */
+export function runIdOf(result: { stdout: string; stderr: string }): string {
+  const id = result.stdout.split("\n")[0];
+  if (!/^[0-9a-f-]{36}$/.test(id)) {
+    throw new Error(`no run id in: ${result.stdout}${result.stderr}`);
+  }
+  return id;
+}
+
+/** Each step's status by id. */
+export function stepStatuses(run: RunJson): Record<string, string> {
+  return Object.fromEntries(run.steps.map((s) => [s.id, s.status.replace("STEP_STATUS_", "")]));
 }

@@ -11,6 +11,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import type {
   ApprovalDecision,
+  ApprovalGate,
   CancelStage,
   JobStatus,
   Owner,
@@ -29,7 +30,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_event: GenFile = /*@__PURE__*/
   fileDesc(
-    "ChRzd2FtcC92MS9ldmVudC5wcm90bxIIc3dhbXAudjEigwYKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSDgoGcmVhc29uGAUgASgJEisKC3J1bl9jcmVhdGVkGAogASgLMhQuc3dhbXAudjEuUnVuQ3JlYXRlZEgAEjgKEnJ1bl9zdGF0dXNfY2hhbmdlZBgLIAEoCzIaLnN3YW1wLnYxLlJ1blN0YXR1c0NoYW5nZWRIABI6ChNzdGVwX3N0YXR1c19jaGFuZ2VkGAwgASgLMhsuc3dhbXAudjEuU3RlcFN0YXR1c0NoYW5nZWRIABI4ChJqb2Jfc3RhdHVzX2NoYW5nZWQYDSABKAsyGi5zd2FtcC52MS5Kb2JTdGF0dXNDaGFuZ2VkSAASLwoNb3duZXJfY2hhbmdlZBgOIAEoCzIWLnN3YW1wLnYxLk93bmVyQ2hhbmdlZEgAEjUKEGNhbmNlbF9yZXF1ZXN0ZWQYDyABKAsyGS5zd2FtcC52MS5DYW5jZWxSZXF1ZXN0ZWRIABI8ChRjYW5jZWxfc3RhZ2VfcmVhY2hlZBgQIAEoCzIcLnN3YW1wLnYxLkNhbmNlbFN0YWdlUmVhY2hlZEgAEjUKEGFwcHJvdmFsX2RlY2lkZWQYESABKAsyGS5zd2FtcC52MS5BcHByb3ZhbERlY2lkZWRIABItCgxsb2NrX2NoYW5nZWQYEiABKAsyFS5zd2FtcC52MS5Mb2NrQ2hhbmdlZEgAEj4KFXN0ZXBfb3V0cHV0c19yZWNvcmRlZBgTIAEoCzIdLnN3YW1wLnYxLlN0ZXBPdXRwdXRzUmVjb3JkZWRIABIoCgloZWFydGJlYXQYFCABKAsyEy5zd2FtcC52MS5IZWFydGJlYXRIABIzCg93YWl0aW5nX2NoYW5nZWQYFSABKAsyGC5zd2FtcC52MS5XYWl0aW5nQ2hhbmdlZEgAQgkKB3BheWxvYWQiKAoKUnVuQ3JlYXRlZBIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4iVgoQUnVuU3RhdHVzQ2hhbmdlZBIhCgRmcm9tGAEgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEh8KAnRvGAIgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzIsQBChFTdGVwU3RhdHVzQ2hhbmdlZBIPCgdzdGVwX2lkGAEgASgJEiIKBGZyb20YAiABKA4yFC5zd2FtcC52MS5TdGVwU3RhdHVzEiAKAnRvGAMgASgOMhQuc3dhbXAudjEuU3RlcFN0YXR1cxImCgdwcm9jZXNzGAQgASgLMhUuc3dhbXAudjEuU3RlcFByb2Nlc3MSEQoJZXhpdF9jb2RlGAUgASgFEh0KBWFkZGVkGAYgASgLMg4uc3dhbXAudjEuU3RlcCJjChBKb2JTdGF0dXNDaGFuZ2VkEgsKA2pvYhgBIAEoCRIhCgRmcm9tGAIgASgOMhMuc3dhbXAudjEuSm9iU3RhdHVzEh8KAnRvGAMgASgOMhMuc3dhbXAudjEuSm9iU3RhdHVzIi4KDE93bmVyQ2hhbmdlZBIeCgVvd25lchgBIAEoCzIPLnN3YW1wLnYxLk93bmVyIicKD0NhbmNlbFJlcXVlc3RlZBIUCgxyZXF1ZXN0ZWRfYnkYASABKAkiOgoSQ2FuY2VsU3RhZ2VSZWFjaGVkEiQKBXN0YWdlGAEgASgLMhUuc3dhbXAudjEuQ2FuY2VsU3RhZ2UiUAoPQXBwcm92YWxEZWNpZGVkEg8KB3N0ZXBfaWQYASABKAkSLAoIZGVjaXNpb24YAiABKAsyGi5zd2FtcC52MS5BcHByb3ZhbERlY2lzaW9uIikKC0xvY2tDaGFuZ2VkEgwKBGxvY2sYASABKAkSDAoEaGVsZBgCIAEoCCJQChNTdGVwT3V0cHV0c1JlY29yZGVkEg8KB3N0ZXBfaWQYASABKAkSKAoHb3V0cHV0cxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiRQoOV2FpdGluZ0NoYW5nZWQSDwoHc3RlcF9pZBgBIAEoCRIiCgd3YWl0aW5nGAIgASgLMhEuc3dhbXAudjEuV2FpdGluZyI1CglIZWFydGJlYXQSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibwoHTG9nTGluZRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3RlcF9pZBgDIAEoCRIOCgZzdHJlYW0YBCABKAkSDAoEdGV4dBgFIAEoCWIGcHJvdG8z",
+    "ChRzd2FtcC92MS9ldmVudC5wcm90bxIIc3dhbXAudjEisAYKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSDgoGcmVhc29uGAUgASgJEisKC3J1bl9jcmVhdGVkGAogASgLMhQuc3dhbXAudjEuUnVuQ3JlYXRlZEgAEjgKEnJ1bl9zdGF0dXNfY2hhbmdlZBgLIAEoCzIaLnN3YW1wLnYxLlJ1blN0YXR1c0NoYW5nZWRIABI6ChNzdGVwX3N0YXR1c19jaGFuZ2VkGAwgASgLMhsuc3dhbXAudjEuU3RlcFN0YXR1c0NoYW5nZWRIABI4ChJqb2Jfc3RhdHVzX2NoYW5nZWQYDSABKAsyGi5zd2FtcC52MS5Kb2JTdGF0dXNDaGFuZ2VkSAASLwoNb3duZXJfY2hhbmdlZBgOIAEoCzIWLnN3YW1wLnYxLk93bmVyQ2hhbmdlZEgAEjUKEGNhbmNlbF9yZXF1ZXN0ZWQYDyABKAsyGS5zd2FtcC52MS5DYW5jZWxSZXF1ZXN0ZWRIABI8ChRjYW5jZWxfc3RhZ2VfcmVhY2hlZBgQIAEoCzIcLnN3YW1wLnYxLkNhbmNlbFN0YWdlUmVhY2hlZEgAEjUKEGFwcHJvdmFsX2RlY2lkZWQYESABKAsyGS5zd2FtcC52MS5BcHByb3ZhbERlY2lkZWRIABItCgxsb2NrX2NoYW5nZWQYEiABKAsyFS5zd2FtcC52MS5Mb2NrQ2hhbmdlZEgAEj4KFXN0ZXBfb3V0cHV0c19yZWNvcmRlZBgTIAEoCzIdLnN3YW1wLnYxLlN0ZXBPdXRwdXRzUmVjb3JkZWRIABIoCgloZWFydGJlYXQYFCABKAsyEy5zd2FtcC52MS5IZWFydGJlYXRIABIzCg93YWl0aW5nX2NoYW5nZWQYFSABKAsyGC5zd2FtcC52MS5XYWl0aW5nQ2hhbmdlZEgAEisKC3J1bl9yZXN1bWVkGBYgASgLMhQuc3dhbXAudjEuUnVuUmVzdW1lZEgAQgkKB3BheWxvYWQiKAoKUnVuQ3JlYXRlZBIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4iVgoQUnVuU3RhdHVzQ2hhbmdlZBIhCgRmcm9tGAEgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEh8KAnRvGAIgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzIoQCChFTdGVwU3RhdHVzQ2hhbmdlZBIPCgdzdGVwX2lkGAEgASgJEiIKBGZyb20YAiABKA4yFC5zd2FtcC52MS5TdGVwU3RhdHVzEiAKAnRvGAMgASgOMhQuc3dhbXAudjEuU3RlcFN0YXR1cxImCgdwcm9jZXNzGAQgASgLMhUuc3dhbXAudjEuU3RlcFByb2Nlc3MSEQoJZXhpdF9jb2RlGAUgASgFEh0KBWFkZGVkGAYgASgLMg4uc3dhbXAudjEuU3RlcBIoCghhcHByb3ZhbBgHIAEoCzIWLnN3YW1wLnYxLkFwcHJvdmFsR2F0ZRIUCgxjaGlsZF9ydW5faWQYCCABKAkiYwoQSm9iU3RhdHVzQ2hhbmdlZBILCgNqb2IYASABKAkSIQoEZnJvbRgCIAEoDjITLnN3YW1wLnYxLkpvYlN0YXR1cxIfCgJ0bxgDIAEoDjITLnN3YW1wLnYxLkpvYlN0YXR1cyIuCgxPd25lckNoYW5nZWQSHgoFb3duZXIYASABKAsyDy5zd2FtcC52MS5Pd25lciInCg9DYW5jZWxSZXF1ZXN0ZWQSFAoMcmVxdWVzdGVkX2J5GAEgASgJIjoKEkNhbmNlbFN0YWdlUmVhY2hlZBIkCgVzdGFnZRgBIAEoCzIVLnN3YW1wLnYxLkNhbmNlbFN0YWdlIlAKD0FwcHJvdmFsRGVjaWRlZBIPCgdzdGVwX2lkGAEgASgJEiwKCGRlY2lzaW9uGAIgASgLMhouc3dhbXAudjEuQXBwcm92YWxEZWNpc2lvbiIpCgtMb2NrQ2hhbmdlZBIMCgRsb2NrGAEgASgJEgwKBGhlbGQYAiABKAgiUAoTU3RlcE91dHB1dHNSZWNvcmRlZBIPCgdzdGVwX2lkGAEgASgJEigKB291dHB1dHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkUKDldhaXRpbmdDaGFuZ2VkEg8KB3N0ZXBfaWQYASABKAkSIgoHd2FpdGluZxgCIAEoCzIRLnN3YW1wLnYxLldhaXRpbmciRAoKUnVuUmVzdW1lZBIPCgdhdHRlbXB0GAEgASgNEhIKCmlucHV0X2tleXMYAiADKAkSEQoJZnJvbV9zdGVwGAMgASgJIjUKCUhlYXJ0YmVhdBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJvCgdMb2dMaW5lEgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdzdGVwX2lkGAMgASgJEg4KBnN0cmVhbRgEIAEoCRIMCgR0ZXh0GAUgASgJYgZwcm90bzM",
     [file_google_protobuf_struct, file_google_protobuf_timestamp, file_swamp_v1_run],
   );
 
@@ -144,6 +145,12 @@ export type RunEvent = Message<"swamp.v1.RunEvent"> & {
      */
     value: WaitingChanged;
     case: "waitingChanged";
+  } | {
+    /**
+     * @generated from field: swamp.v1.RunResumed run_resumed = 22;
+     */
+    value: RunResumed;
+    case: "runResumed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -230,6 +237,20 @@ export type StepStatusChanged = Message<"swamp.v1.StepStatusChanged"> & {
    * @generated from field: swamp.v1.Step added = 6;
    */
   added?: Step | undefined;
+
+  /**
+   * Present when a manual_approval step starts waiting: the evaluated gate.
+   *
+   * @generated from field: swamp.v1.ApprovalGate approval = 7;
+   */
+  approval?: ApprovalGate | undefined;
+
+  /**
+   * Present when a `workflow` step starts its nested run.
+   *
+   * @generated from field: string child_run_id = 8;
+   */
+  childRunId: string;
 };
 
 /**
@@ -409,6 +430,38 @@ export const WaitingChangedSchema: GenMessage<WaitingChanged> = /*@__PURE__*/
   messageDesc(file_swamp_v1_event, 11);
 
 /**
+ * RunResumed starts a new attempt of a suspended or failed run. Only the
+ * names of the inputs given to the resume are recorded, never their values.
+ *
+ * @generated from message swamp.v1.RunResumed
+ */
+export type RunResumed = Message<"swamp.v1.RunResumed"> & {
+  /**
+   * @generated from field: uint32 attempt = 1;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: repeated string input_keys = 2;
+   */
+  inputKeys: string[];
+
+  /**
+   * The step a failed run was re-entered at, when it was.
+   *
+   * @generated from field: string from_step = 3;
+   */
+  fromStep: string;
+};
+
+/**
+ * Describes the message swamp.v1.RunResumed.
+ * Use `create(RunResumedSchema)` to create a new message.
+ */
+export const RunResumedSchema: GenMessage<RunResumed> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_event, 12);
+
+/**
  * @generated from message swamp.v1.Heartbeat
  */
 export type Heartbeat = Message<"swamp.v1.Heartbeat"> & {
@@ -423,7 +476,7 @@ export type Heartbeat = Message<"swamp.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_event, 12);
+  messageDesc(file_swamp_v1_event, 13);
 
 /**
  * LogLine is one line a step wrote.
@@ -464,4 +517,4 @@ export type LogLine = Message<"swamp.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_event, 13);
+  messageDesc(file_swamp_v1_event, 14);

@@ -1,0 +1,4 @@
+// Example --json documents shared by several commands' reference entries.
+
+export const runJson =
+  `{"run": {"id": "0f5c…", "workflowId": "…", "workflowName": "deploy", "status": "RUN_STATUS_SUCCEEDED", "attempt": 1, "actor": "ada", "trigger": "TRIGGER_MANUAL", "createTime": "2026-11-21T09:00:00Z", "startTime": "…", "endTime": "…", "owner": {"host": "…", "bootId": "…", "pid": 4242, "processStart": "…", "heartbeatTime": "…"}, "inputs": {}, "jobs": [{"name": "build", "status": "JOB_STATUS_SUCCEEDED"}], "steps": [{"id": "build/compile", "name": "compile", "job": "build", "status": "STEP_STATUS_SUCCEEDED", "exitCode": 0, "outputs": {"exitCode": 0, "stdout": "…", "durationMs": 812}, "process": {"pid": 4250, "pgid": 4250, "processStart": "…", "executor": "loopback"}, "itemIndex": -1}], "cancelTimeline": [], "revision": "12", "locks": []}}`;
