@@ -102,7 +102,7 @@ export const gateCommands: CommandSpec[] = [
       "swamp workflow resume 0f5c",
       "swamp workflow resume 0f5c --from build/test --input retries=3",
     ],
-    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
+    json: runJson,
     load: () => import("./commands/workflow_resume.ts"),
   },
 ];

@@ -1,4 +1,4 @@
-import { type JsonObject, toJson } from "@bufbuild/protobuf";
+import { create, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { ResumeRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { finishFollowing } from "./workflow_run.ts";
@@ -32,5 +32,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   ctx.out.line(run.id);
   ctx.out.info(`resumed, attempt ${run.attempt}`);
-  return await finishFollowing(ctx, run.id, { eventSeq: run.revision, time: asked });
+  return await finishFollowing(
+    ctx,
+    run.id,
+    { eventSeq: run.revision, time: asked },
+    (final) =>
+      toJson(ResumeRunResponseSchema, create(ResumeRunResponseSchema, { run: final }), {
+        alwaysEmitImplicit: true,
+      }),
+  );
 }

@@ -1,9 +1,9 @@
-import { type JsonObject, toJson } from "@bufbuild/protobuf";
+import { create, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   GetRunResponseSchema,
   SubmitRunResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
-import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { type Run, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { exitCodeFor } from "../exit_codes.ts";
@@ -35,18 +35,14 @@ export async function finishFollowing(
   ctx: CommandContext,
   runId: string,
   since?: { eventSeq: bigint; time: Date },
+  document: (final: Run) => JsonValue = (final) =>
+    toJson(GetRunResponseSchema, create(GetRunResponseSchema, { run: final }), {
+      alwaysEmitImplicit: true,
+    }),
 ): Promise<number> {
   const final = await followRun(ctx, runId, since);
   if (!final) return 0;
-  ctx.out.document(
-    toJson(GetRunResponseSchema, {
-      $typeName: "swamp.v1.GetRunResponse",
-      run: final,
-      definitionChanged: false,
-    }, {
-      alwaysEmitImplicit: true,
-    }),
-  );
+  ctx.out.document(document(final));
   const status = runStatusText(final.status);
   ctx.out.info(
     `run ${runId} ${paintStatus(ctx.out, status)}${final.reason ? `: ${final.reason}` : ""}`,

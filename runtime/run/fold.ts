@@ -9,6 +9,7 @@ import {
   RunSummarySchema,
   type Step,
   StepSchema,
+  type Waiting,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { isTerminalRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
 
@@ -78,8 +79,11 @@ export function applyEvent(run: Run, event: RunEvent): void {
       }
       if (isTerminalStep(change.to) || change.to === StepStatus.WAITING_APPROVAL) {
         if (isTerminalStep(change.to)) step.endTime = time;
-        if (step.waiting && run.waiting === step.waiting) run.waiting = undefined;
+        if (sameWaiting(run.waiting, step.waiting)) run.waiting = undefined;
         step.waiting = undefined;
+      }
+      if (change.from === StepStatus.WAITING_APPROVAL && run.status === RunStatus.SUSPENDED) {
+        run.reason = suspendedReason(run);
       }
       if (event.reason) step.reason = event.reason;
       if (change.process) step.process = change.process;
@@ -154,6 +158,22 @@ export function applyEvent(run: Run, event: RunEvent): void {
   run.revision = event.seq;
 }
 
+/** Whether the run's wait is the step's (the same object, or equal after a reload). */
+function sameWaiting(run: Waiting | undefined, step: Waiting | undefined): boolean {
+  if (!run || !step) return false;
+  return run === step ||
+    (run.on.case === step.on.case && run.on.value === step.on.value &&
+      run.holderRunId === step.holderRunId);
+}
+
+/** What a suspended run waits for now that one of its gates was decided. */
+function suspendedReason(run: Run): string {
+  const waiting = run.steps.filter((s) => s.status === StepStatus.WAITING_APPROVAL);
+  return waiting.length > 0
+    ? `waiting for approval: ${waiting.map((s) => s.id).join(", ")}`
+    : "every gate is decided: resume it to go on";
+}
+
 /**
  * A step sent back to pending (a resume re-entering it) forgets its last
  * attempt. A step that was waiting keeps its nested run, which resumes too.
@@ -166,7 +186,7 @@ function resetStep(run: Run, step: Step, from: StepStatus): void {
   step.process = undefined;
   step.reason = "";
   step.approval = undefined;
-  if (step.waiting && run.waiting === step.waiting) run.waiting = undefined;
+  if (sameWaiting(run.waiting, step.waiting)) run.waiting = undefined;
   step.waiting = undefined;
   if (from !== StepStatus.WAITING_APPROVAL) step.childRunId = "";
 }

@@ -38,7 +38,7 @@ import type { ServiceClient } from "./client.ts";
 import { readRun } from "./run_reads.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
-import { expiredGates } from "../run/gates.ts";
+import { expiredGates, pendingGates } from "../run/gates.ts";
 import { foldEvents } from "../run/fold.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
@@ -184,10 +184,18 @@ async function reconcileGates(
     }`
   );
   if (dryRun) {
+    const rejects = expired.some((gate) => gate.approval!.onTimeout !== "approve");
+    const allDecided = pendingGates(before).length === expired.length;
     return create(ReconciliationSchema, {
       runId,
       from: before.status,
-      to: before.status,
+      to: before.status !== RunStatus.SUSPENDED
+        ? before.status
+        : rejects
+        ? RunStatus.FAILED
+        : allDecided
+        ? RunStatus.PENDING
+        : before.status,
       reason: "approval-timed-out",
       actions,
     });
