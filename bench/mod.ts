@@ -6,6 +6,7 @@ import { main as cancelLatency } from "./cancel_latency.ts";
 import { main as cel } from "./cel.ts";
 import { main as stores } from "./stores.ts";
 import { main as runs } from "./runs.ts";
+import { main as docker } from "./docker.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -21,3 +22,5 @@ console.log();
 await cancelLatency();
 console.log();
 await runs();
+console.log();
+await docker();

@@ -40,6 +40,7 @@ try {
     {
       store,
       executor: executorMap.get("loopback")!,
+      executors: executorMap,
       evaluator,
       clock: systemClock,
       ids: randomIds,

@@ -22,10 +22,17 @@ export async function openRepoStore(repoRoot: string): Promise<RunStore> {
 }
 
 /** Every executor this build knows, by name. */
+/**
+ * Every executor this build has, in one explicit list. The Docker executor
+ * loads its engine client only when a step uses it.
+ */
 export async function executors(): Promise<Map<string, Executor>> {
-  const { createLoopbackExecutor } = await import("../plugins/executors/loopback/mod.ts");
-  const loopback = createLoopbackExecutor();
-  return new Map([[loopback.name, loopback]]);
+  const [{ createLoopbackExecutor }, { createDockerExecutor }] = await Promise.all([
+    import("../plugins/executors/loopback/mod.ts"),
+    import("../plugins/executors/docker/mod.ts"),
+  ]);
+  const registered = [createLoopbackExecutor(), createDockerExecutor()];
+  return new Map(registered.map((executor) => [executor.name, executor]));
 }
 
 /** Who is acting: --actor, else SWAMP_ACTOR, else the OS user. */

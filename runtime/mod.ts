@@ -29,6 +29,7 @@ export type {
 export { StoreConflict, StoreNotFound } from "./ports/store.ts";
 export type {
   CancelStageName,
+  ContainerSpec,
   Executor,
   ExecutorFeatures,
   RecordedProcess,
@@ -53,3 +54,4 @@ export {
   stepStatusText,
 } from "./run/status.ts";
 export { reconcileRun } from "./run/reconcile.ts";
+export { EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";

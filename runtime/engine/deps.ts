@@ -9,7 +9,10 @@ import type { RunStore } from "../ports/store.ts";
 /** Everything an engine needs from outside: ports, the repository, and limits. */
 export interface EngineDeps {
   store: RunStore;
+  /** The default executor (loopback). */
   executor: Executor;
+  /** Every registered executor by name, for steps that choose one with `executor:`. */
+  executors?: ReadonlyMap<string, Executor>;
   evaluator?: ExpressionEvaluator;
   clock: Clock;
   ids: IdSource;

@@ -311,6 +311,7 @@ export class RunEngine implements RunView {
       inputs: this.inputs,
       item,
       signal: controller.signal,
+      executor: def.executor ?? this.defs.job(step.job)?.executor ?? this.workflow.executor,
     }).finally(() => {
       this.running.delete(id);
       this.tasks.delete(task);

@@ -16,7 +16,9 @@ import type { RunJournal } from "../run/journal.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 import type { Step as StepDef } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
-import { baseEnv, identityEnv, stepVariables } from "./identity.ts";
+import { stepVariables } from "./identity.ts";
+import { placementFor } from "./placement.ts";
+import type { ExecutorConfig } from "../workflow/executor_schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
@@ -29,6 +31,8 @@ export interface StepRun {
   inputs: Record<string, unknown>;
   item?: { name: string; value: unknown };
   signal: AbortSignal;
+  /** Where the step runs: the innermost `executor:` of step, job and workflow. */
+  executor?: ExecutorConfig;
 }
 
 type Outcome = { status: StepStatus; reason: string; exitCode?: number; outputs?: JsonObject };
@@ -181,17 +185,18 @@ async function runShell(
   logs: LogWriter,
 ): Promise<Outcome> {
   const started = deps.clock.now().getTime();
-  const work = shellWork(args, {
+  const placement = placementFor(deps, job.executor, job.run, job.step);
+  const work = placement.complete(shellWork(args, {
     repoRoot: deps.repoRoot,
-    env: { ...baseEnv(), ...identityEnv(job.run, job.step) },
+    env: placement.env,
     runId: job.run.id,
     stepId: job.step.id,
     timeoutMs: durationMs(job.def.timeout),
     graceMs: deps.graceMs,
     outputLimitBytes: deps.outputLimitBytes,
-  });
+  }));
   let exited: Extract<StepEvent, { type: "exited" }> | undefined;
-  for await (const event of deps.executor.dispatch(work, job.signal)) {
+  for await (const event of placement.executor.dispatch(work, job.signal)) {
     switch (event.type) {
       case "started":
         await journal.append({
@@ -255,8 +260,10 @@ async function runShell(
       outputs,
     };
   }
+  if (exited.outOfMemory) outputs.outOfMemory = true;
   if (exited.error) {
-    return { status: StepStatus.FAILED, reason: exited.error, exitCode: exited.exitCode, outputs };
+    const reason = exited.errorCode ? `${exited.errorCode}: ${exited.error}` : exited.error;
+    return { status: StepStatus.FAILED, reason, exitCode: exited.exitCode, outputs };
   }
   if (exited.exitCode !== 0 && args.ignoreExitCode !== true) {
     const how = exited.signal

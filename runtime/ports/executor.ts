@@ -26,6 +26,13 @@ export interface Executor {
    * per action taken, for the reconcile report.
    */
   reap(process: RecordedProcess): Promise<string[]>;
+
+  /**
+   * Ends whatever this executor still has of a run, found by what it marked
+   * it with (container labels), for the case where the owner died before it
+   * could record what it started. Returns a line per action taken.
+   */
+  reapRun?(runId: string): Promise<string[]>;
 }
 
 export interface ExecutorFeatures {
@@ -49,6 +56,29 @@ export interface StepWork {
   graceMs: number;
   /** Stdout kept as the step's output, at most this many bytes (the log gets all of it). */
   outputLimitBytes: number;
+  /** Resource limits, for executors whose features include resourceLimits. */
+  limits?: { memoryBytes?: number; cpus?: number };
+  /** Where and how a container runs it, for container executors. */
+  container?: ContainerSpec;
+  /** Names for what the step starts (container labels): run, attempt, workflow, job, step, item. */
+  labels?: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  image?: string;
+  /** The program a script runs with, instead of `/bin/sh -c`. */
+  shell?: string[];
+  /** Working directory inside the container (default: the step's cwd, mounted at the same path). */
+  workdir?: string;
+  /** `host:container[:ro|rw]`, read-only unless `rw` is given. */
+  volumes?: string[];
+  user?: string;
+  /** `none` (default) or `host`. */
+  network?: string;
+  /** `never` (default) or `if-missing`. */
+  pull?: "never" | "if-missing";
+  /** The engine's socket (default from DOCKER_HOST, else /var/run/docker.sock). */
+  socket?: string;
 }
 
 export type StepEvent =
@@ -67,6 +97,10 @@ export type StepEvent =
     stdoutTruncated: boolean;
     /** Set when the executor could not run the step at all (spawn failed). */
     error?: string;
+    /** The error code for `error`, when it has one of the closed list (e.g. "image_missing"). */
+    errorCode?: string;
+    /** The step was killed for exceeding its memory limit. */
+    outOfMemory?: boolean;
   };
 
 export type CancelStageName = "interrupted" | "terminated" | "killed" | "confirmed";

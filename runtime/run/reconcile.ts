@@ -11,6 +11,7 @@ import {
   ReconciliationSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { Executor } from "../ports/executor.ts";
 import type { RunStore } from "../ports/store.ts";
@@ -117,6 +118,12 @@ export async function reconcileRun(
     });
     actions.push(...done.map((line) => `step ${step.id}: ${line}`));
   }
+  // What an executor started but the dead owner never recorded is found by its marks.
+  for (const name of executorsNamed(journal.run)) {
+    const executor = deps.executors.get(name);
+    if (!executor?.reapRun) continue;
+    actions.push(...(await executor.reapRun(runId)).map((line) => `${name}: ${line}`));
+  }
   const released = await deps.store.releaseLocks(runId);
   if (released.length > 0) {
     await journal.append(...released.map((lock) => ({
@@ -134,4 +141,22 @@ export async function reconcileRun(
   })]);
   report.actions = actions;
   return report;
+}
+
+/** The executor types the run's pinned definition names (`executor: {type: …}` anywhere in it). */
+function executorsNamed(run: Run): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === "object") {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "executor" && inner !== null && typeof inner === "object") {
+          const type = (inner as { type?: unknown }).type;
+          if (typeof type === "string") names.add(type);
+        } else visit(inner);
+      }
+    }
+  };
+  visit(run.definition);
+  return names;
 }

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { executor } from "./executor_schema.ts";
 
 // Shapes of workflow files (docs/reference/workflow-file.md). Keys accepted by
 // swamp's own format are accepted here too, so its files load unchanged; the
@@ -16,6 +17,7 @@ export const duration = z.union([
 ]);
 
 const placement = {
+  executor: z.optional(executor),
   target: z.optional(z.string()),
   labels: z.optional(stringMap),
   platform: z.optional(z.string()),

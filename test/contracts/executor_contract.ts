@@ -10,7 +10,12 @@ import { isSameProcessAlive, processStartTime } from "../../runtime/mod.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/mod.ts";
 
 type Exited = Extract<StepEvent, { type: "exited" }>;
-type Made = { executor: Executor; dispose: () => Promise<void> };
+type Made = {
+  executor: Executor;
+  dispose: () => Promise<void>;
+  /** For executors that start containers: what is left of the step's container (ids), if anything. */
+  leftovers?: (process: RecordedProcess) => Promise<string[]>;
+};
 
 const GRACE_MS = 300;
 /** A case that has not ended after this long is aborted, then fails. */
@@ -49,6 +54,7 @@ const onHost = (p: RecordedProcess | undefined): p is RecordedProcess =>
 /** What one test started, so that it is all ended even when an assertion fails. */
 class Tracker {
   groups: RecordedProcess[] = [];
+  leftovers?: Made["leftovers"];
   pids: { pid: number; start: string }[] = [];
 
   async trackPid(pid: number): Promise<void> {
@@ -127,6 +133,9 @@ async function run(
 
 /** After `exited`, nothing of the step runs: its group is empty, its known children are gone. */
 async function assertAllGone(r: Run, t: Tracker): Promise<void> {
+  if (r.started?.containerId && t.leftovers) {
+    assertEquals(await t.leftovers(r.started), [], "the step's container is gone");
+  }
   if (!onHost(r.started)) return;
   assertEquals(groupPids(r.started.pgid), [], `process group ${r.started.pgid} is empty`);
   for (const { pid, start } of t.pids) {
@@ -148,6 +157,7 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     Deno.test(`executor contract (${name}): ${title}`, async () => {
       const made: Made[] = [await make()];
       const t = new Tracker();
+      t.leftovers = made[0].leftovers;
       const more = async () => {
         made.push(await make());
         return made.at(-1)!.executor;
@@ -182,7 +192,12 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     try {
       const go = `${dir}/go`;
       const script = 'echo first; while [ ! -e "$GO" ]; do sleep 0.02; done; echo second';
-      const work = step({ script }, { env: { PATH: hostPath, GO: go }, timeoutMs: 20_000 });
+      // The step runs in `dir`, so it sees the file wherever it runs.
+      const work = step({ script }, {
+        env: { PATH: hostPath, GO: go },
+        cwd: dir,
+        timeoutMs: 20_000,
+      });
       const r = await run(ex, t, work, async (e) => {
         if (e.type === "output" && e.line === "first") await Deno.writeTextFile(go, "");
       });
@@ -257,7 +272,19 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     assertEquals(r.stdout.length, 50);
   });
 
-  test("a step that cannot start is one exited event with an error", async (ex, t) => {
+  test("a step over its memory limit is reported as out of memory", async (ex, t) => {
+    if (!ex.features.resourceLimits) return;
+    // sort holds its whole input, one 96 MiB line, against a 32 MiB limit.
+    const script = "echo ready; head -c 100663296 /dev/zero | tr '\\0' a | sort > /dev/null";
+    const r = await run(ex, t, step({ script }, { limits: { memoryBytes: 32 << 20 } }));
+    assertEquals(r.exited.outOfMemory, true, JSON.stringify(r.exited));
+    assertEquals(r.exited.errorCode, "out_of_memory");
+    assertMatch(r.exited.error ?? "", /out of memory/);
+    assert(r.exited.exitCode !== 0);
+    await assertAllGone(r, t);
+  });
+
+  test("a step that cannot start ends with an exited event that says why", async (ex, t) => {
     for (
       const work of [
         step({ argv: ["/nonexistent/swamp-contract-no-such-program"] }),
@@ -265,9 +292,12 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
       ]
     ) {
       const r = await run(ex, t, work);
-      assertEquals(r.events.length, 1, JSON.stringify(r.events));
+      // A local process that cannot start never started; a container may
+      // have started and found nothing to run in it.
+      if (!r.started?.containerId) assertEquals(r.events.length, 1, JSON.stringify(r.events));
       assert(r.exited.error, "error says why");
       assert(r.exited.exitCode !== 0);
+      await assertAllGone(r, t);
     }
   });
 

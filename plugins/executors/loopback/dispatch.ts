@@ -12,8 +12,7 @@
 // this way; that needs cgroups or a container.
 
 import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
-import { EventQueue } from "./event_queue.ts";
-import { LineSplitter, OutputCapture } from "./output.ts";
+import { EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
 import {
   describe,
   groupMembers,

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { isSameProcessAlive, processStartTime } from "../../../runtime/mod.ts";
 import { assert, assertEquals } from "../../../test/helpers/mod.ts";
 import { createLoopbackExecutor } from "./mod.ts";
-import { LineSplitter, OutputCapture } from "./output.ts";
+import { LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
 import { readProc } from "./process_group.ts";
 
 /** `sh -c 'sleep 300 & echo $!'` in its own session: the leader exits, the sleep stays. */

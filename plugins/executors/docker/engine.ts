@@ -1,0 +1,60 @@
+// Reaching the Docker engine: which socket, one client per socket, and an
+// error that says how to start the engine when it does not answer.
+import type Dockerode from "dockerode";
+
+export type Docker = Dockerode;
+
+const clients = new Map<string, Promise<Docker>>();
+
+/** The engine socket: the step's `socket`, else DOCKER_HOST (unix://…), else the standard path. */
+export function socketPath(configured?: string): string {
+  const given = configured ?? envHost();
+  if (!given) return "/var/run/docker.sock";
+  return given.startsWith("unix://") ? given.slice("unix://".length) : given;
+}
+
+function envHost(): string | undefined {
+  try {
+    return Deno.env.get("DOCKER_HOST") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client for `path`; dockerode is loaded on first use, so nothing else pays for it. */
+export function client(path: string): Promise<Docker> {
+  let made = clients.get(path);
+  if (!made) {
+    made = import("dockerode").then(({ default: Dockerode }) =>
+      new Dockerode({ socketPath: path }) as Docker
+    );
+    clients.set(path, made);
+  }
+  return made;
+}
+
+export class EngineUnreachable extends Error {
+  readonly code = "executor_unavailable";
+  constructor(path: string, cause: string) {
+    super(
+      `the Docker engine does not answer at ${path} (${cause}); start it (as root: ` +
+        "`dockerd --bridge=none --iptables=false --ip6tables=false &`) or point DOCKER_HOST " +
+        "or the executor's `socket` at a running engine",
+    );
+  }
+}
+
+/** Checks the engine answers; throws EngineUnreachable with how to fix it otherwise. */
+export async function reachable(docker: Docker, path: string): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new EngineUnreachable(path, (error as Error).message ?? String(error));
+  }
+}
+
+/** The HTTP status of a dockerode error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown }).statusCode;
+  return typeof code === "number" ? code : undefined;
+}

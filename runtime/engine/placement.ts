@@ -1,0 +1,71 @@
+import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
+import type { Executor, StepWork } from "../ports/executor.ts";
+import { type ExecutorConfig, memoryBytes } from "../workflow/executor_schema.ts";
+import type { EngineDeps } from "./deps.ts";
+import { baseEnv, identityEnv } from "./identity.ts";
+
+// Which executor runs a step, and what it needs to know beyond the command:
+// the container, the limits, and the names its work is labelled with.
+
+/** Labels every container (or other started thing) of a step carries. */
+export function workLabels(run: Run, step: Step): Record<string, string> {
+  return {
+    "dev.swamp.run-id": run.id,
+    "dev.swamp.attempt": String(Math.max(run.attempt, 1)),
+    "dev.swamp.workflow": run.workflowName,
+    "dev.swamp.job": step.job,
+    "dev.swamp.step-id": step.id,
+    "dev.swamp.item-index": String(step.itemIndex),
+  };
+}
+
+export interface Placement {
+  executor: Executor;
+  /** The environment the step starts from, before command/shell's own `env`. */
+  env: Record<string, string>;
+  /** Adds what the executor needs to the work. */
+  complete(work: StepWork): StepWork;
+}
+
+export function placementFor(
+  deps: EngineDeps,
+  config: ExecutorConfig | undefined,
+  run: Run,
+  step: Step,
+): Placement {
+  const identity = identityEnv(run, step);
+  if (!config || config.type === "loopback") {
+    return { executor: deps.executor, env: { ...baseEnv(), ...identity }, complete: (w) => w };
+  }
+  const executor = deps.executors?.get(config.type);
+  if (!executor) {
+    throw new SwampError(
+      ErrorCode.EXECUTOR_UNAVAILABLE,
+      `no ${config.type} executor is available to run step ${step.id}`,
+    );
+  }
+  return {
+    executor,
+    // A container gets none of the host's environment: only what the workflow gives it.
+    env: { ...config.env, ...identity },
+    complete: (work) => ({
+      ...work,
+      // The repository is not mounted unless asked for: the step starts in the image's
+      // workdir, or the one configured.
+      cwd: undefined,
+      container: {
+        image: config.image,
+        shell: config.command,
+        workdir: config.workdir,
+        volumes: config.volumes,
+        user: config.user,
+        network: config.network,
+        pull: config.pull,
+        socket: config.socket,
+      },
+      limits: { memoryBytes: memoryBytes(config.memory), cpus: config.cpus },
+      labels: workLabels(run, step),
+    }),
+  };
+}
