@@ -55,7 +55,11 @@ export async function reconcileRun(
   if (options.dryRun) {
     report.actions = [
       `would mark the run abandoned (${verdict.reason})`,
-      ...orphans.map((s) => `would end what step ${s.id} left running (pid ${s.process!.pid})`),
+      ...orphans.map((s) =>
+        s.process!.containerId
+          ? `would remove container ${s.process!.containerId.slice(0, 12)} of step ${s.id}`
+          : `would end what step ${s.id} left running (pid ${s.process!.pid})`
+      ),
       ...journal.run.locks.map((lock) => `would release lock ${lock}`),
     ];
     return report;
@@ -109,20 +113,24 @@ export async function reconcileRun(
       actions.push(`cannot end step ${step.id}: no executor named ${process.executor}`);
       continue;
     }
+    // A clean-up that fails is reported; it never stops the locks from being released.
     const done = await executor.reap({
       executor: process.executor,
       pid: process.pid,
       pgid: process.pgid,
       processStart: process.processStart,
       containerId: process.containerId || undefined,
-    });
+    }).catch((error) => [`could not end what it left: ${(error as Error).message}`]);
     actions.push(...done.map((line) => `step ${step.id}: ${line}`));
   }
   // What an executor started but the dead owner never recorded is found by its marks.
   for (const name of executorsNamed(journal.run)) {
     const executor = deps.executors.get(name);
     if (!executor?.reapRun) continue;
-    actions.push(...(await executor.reapRun(runId)).map((line) => `${name}: ${line}`));
+    const done = await executor.reapRun(runId).catch((error) => [
+      `could not look for what the run left: ${(error as Error).message}`,
+    ]);
+    actions.push(...done.map((line) => `${name}: ${line}`));
   }
   const released = await deps.store.releaseLocks(runId);
   if (released.length > 0) {

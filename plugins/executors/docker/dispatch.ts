@@ -174,7 +174,9 @@ function run(
     const state = await container.inspect().then((i) => i.State).catch(() => undefined);
     const gone = await remove(container);
     if (cause) queue.push({ type: "cancelStage", stage: "confirmed", detail: gone });
-    const outOfMemory = state?.OOMKilled === true;
+    // The kernel may kill a child for memory while the step goes on and succeeds: only a
+    // step that failed failed for want of memory.
+    const outOfMemory = state?.OOMKilled === true && exitCode !== 0;
     const notStarted = exitCode === 127 ? execFailure(lastStderr) : undefined;
     const sig = exitCode > 128 && exitCode < 160 ? signalNames[exitCode - 128] : undefined;
     queue.push({

@@ -1,5 +1,6 @@
 // Reaching the Docker engine: which socket, one client per socket, and an
 // error that says how to start the engine when it does not answer.
+import { createRequire } from "node:module";
 import type Dockerode from "dockerode";
 
 export type Docker = Dockerode;
@@ -25,21 +26,31 @@ function envHost(): string | undefined {
 export function client(path: string): Promise<Docker> {
   let made = clients.get(path);
   if (!made) {
-    made = import("dockerode").then(({ default: Dockerode }) =>
-      new Dockerode({ socketPath: path }) as Docker
-    );
+    made = Promise.resolve().then(() => new (loadDockerode())({ socketPath: path }));
     clients.set(path, made);
   }
   return made;
+}
+
+/**
+ * dockerode is required from the checkout's node_modules at run time rather
+ * than imported: the launcher bundles the CLI, and bundling breaks dockerode's
+ * CommonJS dependencies (`__dirname is not defined`).
+ */
+function loadDockerode(): typeof Dockerode {
+  const checkout = Deno.env.get("SWAMP_CHECKOUT") ??
+    new URL("../../../", import.meta.url).pathname;
+  const require = createRequire(`${checkout.replace(/\/?$/, "/")}package.json`);
+  return require("dockerode") as typeof Dockerode;
 }
 
 export class EngineUnreachable extends Error {
   readonly code = "executor_unavailable";
   constructor(path: string, cause: string) {
     super(
-      `the Docker engine does not answer at ${path} (${cause}); start it (as root: ` +
-        "`dockerd --bridge=none --iptables=false --ip6tables=false &`) or point DOCKER_HOST " +
-        "or the executor's `socket` at a running engine",
+      `the Docker engine does not answer at ${path} (${cause}); start it (for example ` +
+        "`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST or the " +
+        "executor's `socket` at a running engine",
     );
   }
 }
