@@ -1,7 +1,8 @@
 // The composition root's choices: which store, which executors, how a
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
-import type { Executor, RunServiceEnv, RunStore } from "../runtime/mod.ts";
+import type { Executor, ExpressionEvaluator, RunServiceEnv, RunStore } from "../runtime/mod.ts";
+import { lazyEvaluator } from "./evaluator.ts";
 import { randomIds, type RepoLocator, systemClock } from "../runtime/mod.ts";
 
 // The checkout this CLI runs from. The launcher says (a bundle lives
@@ -111,10 +112,12 @@ export async function launchSupervisor(
 
 export function runServiceEnv(locator: RepoLocator, actor: string): RunServiceEnv {
   let loaded: Promise<Map<string, Executor>> | undefined;
+  let evaluator: ExpressionEvaluator | undefined;
   return {
     locator,
     openStore: openRepoStore,
     executors: () => loaded ??= executors(),
+    expressions: () => evaluator ??= lazyEvaluator(),
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,

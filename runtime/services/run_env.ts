@@ -1,6 +1,7 @@
 import type { Executor } from "../ports/executor.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IdSource } from "../ports/ids.ts";
+import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import type { RunStore } from "../ports/store.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RepoLocator } from "./locator.ts";
@@ -21,6 +22,8 @@ export interface RunServiceEnv {
     runId: string,
     options?: { resumeInputs?: Record<string, unknown> },
   ): Promise<void>;
+  /** The CEL sandbox, started on first use (validation checks expressions with it). */
+  expressions?: () => ExpressionEvaluator;
   clock: Clock;
   ids: IdSource;
   /** Who is acting when a request names no actor. */

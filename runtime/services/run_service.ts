@@ -14,6 +14,8 @@ import { runReads } from "./run_reads.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 import { runWrites } from "./run_writes.ts";
 import { runApprovals } from "./run_approvals.ts";
+import { cachedChecker } from "./expression_cache.ts";
+import { checkWorkflowExpressions } from "../workflow/expression_check.ts";
 
 /** The in-process RunService. */
 export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunService> {
@@ -41,16 +43,22 @@ export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunSer
         loadModelCatalog(root),
       ]);
       const entries = names.length > 0 ? names.map((n) => workflows.find(n)) : workflows.files;
-      const results = entries.map((entry) => {
+      const check = env.expressions ? cachedChecker(root, env.expressions) : undefined;
+      const results = [];
+      for (const entry of entries) {
         const diagnostics = workflows.validate(entry, models);
-        return create(WorkflowValidationSchema, {
+        if (check && entry.source.data) {
+          diagnostics.push(...await checkWorkflowExpressions(entry, check));
+          diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+        }
+        results.push(create(WorkflowValidationSchema, {
           file: entry.file,
           workflowId: entry.id ?? "",
           workflowName: entry.name ?? "",
           valid: !diagnostics.some((d) => d.severity === Severity.ERROR),
           diagnostics,
-        });
-      });
+        }));
+      }
       return create(ValidateWorkflowsResponseSchema, {
         results,
         modelDiagnostics: models.diagnostics,

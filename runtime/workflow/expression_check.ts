@@ -1,0 +1,53 @@
+import type { Diagnostic } from "../../proto/gen/swamp/v1/errors_pb.ts";
+import { DiagnosticSink } from "../diagnostics/mod.ts";
+import type { ExpressionCheck } from "../ports/expressions.ts";
+import type { WorkflowFile } from "./catalog.ts";
+import { expressionSites, KNOWN_VARIABLES } from "./expression_sites.ts";
+import { didYouMean } from "../text/suggest.ts";
+
+/** Checks expressions (syntax and the names they use) in one batch. */
+export type ExpressionChecker = (
+  expressions: string[],
+  known: string[],
+) => Promise<ExpressionCheck[]>;
+
+/**
+ * Every expression of a workflow file checked without evaluating it: syntax,
+ * and variables that do not exist (a typo such as `input.env`, or a selector
+ * that can never resolve). One diagnostic per broken expression, at its value.
+ */
+export async function checkWorkflowExpressions(
+  entry: WorkflowFile,
+  check: ExpressionChecker,
+): Promise<Diagnostic[]> {
+  const sites = expressionSites(entry.source.data);
+  if (sites.length === 0) return [];
+  const unique = [...new Set(sites.map((s) => s.expression))];
+  const results = new Map(
+    (await check(unique, KNOWN_VARIABLES)).map((result, i) => [unique[i], result]),
+  );
+  const sink = new DiagnosticSink({ file: entry.file, yaml: entry.source.yaml });
+  for (const site of sites) {
+    const result = results.get(site.expression);
+    if (!result || result.ok) continue;
+    sink.add({
+      rule: "expression-invalid",
+      message: `\`${site.expression}\`: ${result.error}`,
+      hint: hintFor(result.error, site.placement),
+      path: site.path,
+    });
+  }
+  return sink.items;
+}
+
+function hintFor(error: string, placement: boolean): string {
+  const unknown = /unknown variables?: (.*)$/.exec(error);
+  const suggestion = unknown
+    ? unknown[1].split(", ").map((name) => didYouMean(name, KNOWN_VARIABLES)).filter(Boolean)
+      .join(" ")
+    : "";
+  const base = unknown
+    ? suggestion || `expressions can use ${KNOWN_VARIABLES.join(", ")}`
+    : "see docs/reference/workflow-file.md#expressions";
+  return placement ? `${base}; a placement value that cannot resolve matches no worker` : base;
+}

@@ -1,0 +1,55 @@
+import { assert, assertEquals, repoWith } from "../helpers/mod.ts";
+
+// `workflow validate` checks every expression (syntax, variables) in the
+// sandbox without evaluating it, at the expression's own line and column.
+
+const workflow = `id: 4f1b7a52-0c1e-4a51-9d1e-2b3c4d5e6f72
+name: exprs
+target: "\${{ runs.id }}"
+jobs:
+  - name: main
+    steps:
+      - name: a \${{ inputs.env }}
+        guard: "\${{ inputs.skip && }}"
+        forEach: {item: host, in: "\${{ inputs.hosts }}"}
+        task: {type: model_method, modelType: command/shell, modelName: b, methodName: execute, inputs: {run: "echo \${{ input.env }} \${{ self.host }}"}}
+      - name: check
+        task: {type: assert, expr: "steps.a.status == 'succeeded' && run.attempt > 0", message: "x \${{ step.name }}"}
+`;
+
+Deno.test("validate reports each broken expression where it is, with a hint, and caches verdicts", async () => {
+  await using repo = await repoWith("file", { "workflows/workflow-exprs.yaml": workflow });
+  const first = await repo.cli(["workflow", "validate", "exprs", "--json"]);
+  assertEquals(first.code, 3, first.stderr);
+  type Result = {
+    diagnostics: { rule: string; line: number; column: number; message: string; hint: string }[];
+  };
+  const found = (first.json as { results: Result[] }).results[0].diagnostics
+    .filter((d) => d.rule === "expression-invalid")
+    .map((d) => [d.line, d.column, d.message, d.hint]);
+  assertEquals(
+    found,
+    [
+      [
+        3,
+        10,
+        "`runs.id`: unknown variable: runs",
+        "did you mean `run`?; a placement value that cannot resolve matches no worker",
+      ],
+      [
+        8,
+        17,
+        "`inputs.skip &&`: <input>:1:13: found & but expecting end of input",
+        "see docs/reference/workflow-file.md#expressions",
+      ],
+      [10, 112, "`input.env`: unknown variable: input", "did you mean `inputs`?"],
+    ],
+  );
+  const cache = JSON.parse(
+    await Deno.readTextFile(`${repo.root}/.swamp/cache/expression-checks.json`),
+  );
+  assert(Object.keys(cache).length >= 7, "every expression's verdict is kept");
+  // The second time the verdicts come from the cache, and they are the same.
+  const second = await repo.cli(["workflow", "validate", "exprs", "--json"]);
+  assertEquals(second.json, first.json);
+});
