@@ -3,6 +3,7 @@
 // loaded only when their command runs, to keep start-up fast.
 import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
+import { evaluateCommand } from "./spec_evaluate.ts";
 import { runJson } from "./spec_json.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
@@ -291,7 +292,7 @@ commands.push(
   },
 );
 
-commands.push(...gateCommands);
+commands.push(...gateCommands, evaluateCommand);
 
 export function findCommand(noun: string, verb: string): CommandSpec | undefined {
   return commands.find((c) => c.noun === noun && c.verb === verb);

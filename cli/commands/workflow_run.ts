@@ -61,7 +61,7 @@ export async function finishFollowing(
   return failure ? exitCodeFor(failure) : 0;
 }
 
-async function readInputs(ctx: CommandContext): Promise<Record<string, unknown>> {
+export async function readInputs(ctx: CommandContext): Promise<Record<string, unknown>> {
   const inputs: Record<string, unknown> = {};
   const file = ctx.flags["input-file"];
   if (typeof file === "string") {

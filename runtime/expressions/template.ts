@@ -6,8 +6,10 @@ import type { ExpressionEvaluator } from "../ports/expressions.ts";
 // interpolated as text. All expressions of one value tree are evaluated in
 // one batch.
 
-const whole = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
-const embedded = /\$\{\{([\s\S]*?)\}\}/g;
+/** A value that is exactly one expression. */
+export const whole = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
+/** Every expression inside a value. */
+export const embedded = /\$\{\{([\s\S]*?)\}\}/g;
 
 /** Every expression in a value tree, in the order they appear. */
 export function collectExpressions(value: unknown, out: string[] = []): string[] {
@@ -59,7 +61,8 @@ export async function renderTemplate(
   return substitute(value);
 }
 
-function textOf(value: unknown): string {
+/** How a value reads when interpolated into a string. */
+export function textOf(value: unknown): string {
   if (typeof value === "string") return value;
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return JSON.stringify(value);

@@ -15,6 +15,7 @@ import type { RunServiceEnv } from "./run_env.ts";
 import { runWrites } from "./run_writes.ts";
 import { runApprovals } from "./run_approvals.ts";
 import { cachedChecker } from "./expression_cache.ts";
+import { evaluateWorkflow } from "./evaluate.ts";
 import { checkWorkflowExpressions } from "../workflow/expression_check.ts";
 
 /** The in-process RunService. */
@@ -26,6 +27,7 @@ export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunSer
     ...runReads(env, store),
     ...runWrites(env, store),
     ...runApprovals(env, store),
+    evaluateWorkflow: (request) => evaluateWorkflow(env, request),
     async validateWorkflows(request) {
       const root = await locator.root();
       const names = request.workflows ?? [];

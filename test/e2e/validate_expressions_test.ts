@@ -53,3 +53,64 @@ Deno.test("validate reports each broken expression where it is, with a hint, and
   const second = await repo.cli(["workflow", "validate", "exprs", "--json"]);
   assertEquals(second.json, first.json);
 });
+
+Deno.test("evaluate shows what inputs decide before a run, typed, and lists what only a run knows", async () => {
+  const file = `id: 5f1b7a52-0c1e-4a51-9d1e-2b3c4d5e6f73
+name: ahead
+inputs:
+  properties:
+    env: {type: string, default: staging}
+    hosts: {type: array}
+jobs:
+  - name: main
+    steps:
+      - name: ship \${{ inputs.env }}
+        forEach: {item: host, in: "\${{ inputs.hosts }}"}
+        task: {type: model_method, modelType: command/shell, modelName: b, methodName: execute, inputs: {run: "echo \${{ inputs.env }} \${{ run.id }}"}}
+`;
+  await using repo = await repoWith("file", { "workflows/workflow-ahead.yaml": file });
+  const result = await repo.cli([
+    "workflow",
+    "evaluate",
+    "ahead",
+    "--input",
+    'hosts=["a","b"]',
+    "--json",
+  ]);
+  assertEquals(result.code, 0, result.stderr);
+  const out = result.json as {
+    inputs: Record<string, unknown>;
+    definition: {
+      jobs: {
+        steps: { name: string; forEach: { in: unknown }; task: { inputs: { run: string } } }[];
+      }[];
+    };
+    unresolved: { path: string; expression: string; reason: string }[];
+  };
+  assertEquals(out.inputs, { env: "staging", hosts: ["a", "b"] });
+  const step = out.definition.jobs[0].steps[0];
+  assertEquals(step.name, "ship staging");
+  assertEquals(step.forEach.in, ["a", "b"], "a whole expression keeps its type");
+  // A string with one expression that only a run knows is left whole, as written.
+  assertEquals(step.task.inputs.run, "echo ${{ inputs.env }} ${{ run.id }}");
+  assertEquals(out.unresolved, [{
+    path: "jobs[0].steps[0].task.inputs.run",
+    expression: "run.id",
+    reason: "known only during a run (run)",
+  }]);
+  const text = await repo.cli([
+    "workflow",
+    "evaluate",
+    "ahead",
+    "--input",
+    "env=prod",
+    "--input",
+    "hosts=[]",
+  ]);
+  assertEquals(text.code, 0, text.stderr);
+  assert(text.stdout.includes("- name: ship prod"), text.stdout);
+  assert(
+    text.stderr.includes("jobs[0].steps[0].task.inputs.run: `run.id`: known only during a run"),
+    text.stderr,
+  );
+});

@@ -1,0 +1,88 @@
+import type { ExpressionEvaluator } from "../ports/expressions.ts";
+import { embedded, textOf, whole } from "./template.ts";
+
+// Evaluating what can be known before a run: expressions that use nothing
+// but `inputs`. Everything else (run, step, item, steps, …) is left as
+// written and listed, with why it waits.
+
+export interface Unresolved {
+  /** Dotted path of the value, e.g. jobs[0].steps[1].task.inputs.run. */
+  path: string;
+  expression: string;
+  reason: string;
+}
+
+interface Site {
+  path: string;
+  text: string;
+  expressions: string[];
+}
+
+export async function evaluateAhead(
+  value: unknown,
+  inputs: Record<string, unknown>,
+  evaluator: ExpressionEvaluator,
+): Promise<{ value: unknown; unresolved: Unresolved[] }> {
+  const sites: Site[] = [];
+  collect(value, "", sites);
+  const unique = [...new Set(sites.flatMap((s) => s.expressions))];
+  const unresolved: Unresolved[] = [];
+  const known = new Map<string, unknown>();
+  if (unique.length > 0) {
+    const checks = await evaluator.check(unique, ["inputs"]);
+    const ready = unique.filter((_, i) => checks[i].ok);
+    const why = new Map(unique.map((e, i) => {
+      const check = checks[i];
+      return [e, check.ok ? "" : check.error];
+    }));
+    const results = ready.length > 0 ? await evaluator.evaluate(ready, { inputs }) : [];
+    results.forEach((result, i) => {
+      if (result.ok) known.set(ready[i], result.value);
+      else why.set(ready[i], result.error);
+    });
+    for (const site of sites) {
+      for (const expression of site.expressions) {
+        if (known.has(expression)) continue;
+        const error = why.get(expression) ?? "";
+        unresolved.push({
+          path: site.path,
+          expression,
+          reason: /unknown variable/.test(error)
+            ? `known only during a run (${error.replace(/^unknown variables?: /, "")})`
+            : error,
+        });
+      }
+    }
+  }
+  return { value: substitute(value, "", known), unresolved };
+}
+
+function collect(node: unknown, path: string, out: Site[]): void {
+  if (typeof node === "string") {
+    const expressions = [...node.matchAll(embedded)].map((m) => m[1].trim());
+    if (expressions.length > 0) out.push({ path, text: node, expressions });
+  } else if (Array.isArray(node)) {
+    node.forEach((item, i) => collect(item, `${path}[${i}]`, out));
+  } else if (node !== null && typeof node === "object") {
+    for (const [key, item] of Object.entries(node)) {
+      collect(item, path ? `${path}.${key}` : key, out);
+    }
+  }
+}
+
+/** The value with every string whose expressions are all known evaluated; others as written. */
+function substitute(node: unknown, path: string, known: Map<string, unknown>): unknown {
+  if (typeof node === "string") {
+    const expressions = [...node.matchAll(embedded)].map((m) => m[1].trim());
+    if (expressions.length === 0 || !expressions.every((e) => known.has(e))) return node;
+    if (whole.test(node) && expressions.length === 1) return known.get(expressions[0]);
+    return node.replace(embedded, (_, e: string) => textOf(known.get(e.trim())));
+  }
+  if (Array.isArray(node)) return node.map((item, i) => substitute(item, `${path}[${i}]`, known));
+  if (node !== null && typeof node === "object") {
+    return Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, known)]),
+    );
+  }
+  return node;
+}
