@@ -54,4 +54,4 @@ export {
   stepStatusText,
 } from "./run/status.ts";
 export { reconcileRun } from "./run/reconcile.ts";
-export { EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
+export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";

@@ -5,11 +5,10 @@ import {
   OwnerChangedSchema,
   RunResumedSchema,
   RunStatusChangedSchema,
-  StepStatusChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { OwnerSchema, type Run, type Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import { pendingGates } from "../run/gates.ts";
+import { pendingGates, stepDraft } from "../run/gates.ts";
 import type { EventDraft } from "../run/journal.ts";
 import { JobStatus, RunStatus, runStatusText, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
@@ -221,21 +220,4 @@ function downstreamSteps(workflow: Workflow, job: string, step: string): Set<str
     }
   }
   return found;
-}
-
-function stepDraft(
-  id: string,
-  from: StepStatus,
-  to: StepStatus,
-  reason: string,
-  actor: string,
-): EventDraft {
-  return {
-    actor,
-    reason,
-    payload: {
-      case: "stepStatusChanged",
-      value: create(StepStatusChangedSchema, { stepId: id, from, to }),
-    },
-  };
 }

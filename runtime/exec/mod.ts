@@ -3,3 +3,4 @@
 // events from several concurrent sources.
 export { LineSplitter, OutputCapture } from "./lines.ts";
 export { EventQueue } from "./event_queue.ts";
+export { couldNotRun } from "./exits.ts";

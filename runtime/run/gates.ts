@@ -258,7 +258,8 @@ export function expiryFrom(start: Date, timeoutMs: number | undefined): Timestam
     : timestampFromDate(new Date(start.getTime() + timeoutMs));
 }
 
-function stepDraft(
+/** One step status change, by `actor`, with the reason. */
+export function stepDraft(
   stepId: string,
   from: StepStatus,
   to: StepStatus,

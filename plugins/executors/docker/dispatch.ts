@@ -4,7 +4,7 @@
 // container outlives its step on any path.
 import type Dockerode from "dockerode";
 import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
-import { EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
+import { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
 import { Demuxer } from "./demux.ts";
 import { client, type Docker, reachable, socketPath, statusOf } from "./engine.ts";
 import { createOptions } from "./spec.ts";
@@ -58,18 +58,7 @@ export async function* dispatchContainer(
   }
 }
 
-function failed(error: string, exitCode: number, errorCode?: string): Exited {
-  return {
-    type: "exited",
-    exitCode,
-    cancelled: false,
-    timedOut: false,
-    stdout: "",
-    stdoutTruncated: false,
-    error,
-    ...(errorCode ? { errorCode } : {}),
-  };
-}
+const failed = couldNotRun;
 
 /** The image must be there; with `if-missing` it is pulled, with `never` its absence is an error. */
 async function ensureImage(docker: Docker, image: string, pull: string): Promise<void> {

@@ -12,7 +12,7 @@
 // this way; that needs cgroups or a container.
 
 import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
-import { EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
+import { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
 import {
   describe,
   groupMembers,
@@ -38,15 +38,7 @@ export async function* dispatchStep(
   signal: AbortSignal,
   options: DispatchOptions,
 ): AsyncGenerator<StepEvent> {
-  const failed = (error: string, exitCode = 127): Exited => ({
-    type: "exited",
-    exitCode,
-    cancelled: false,
-    timedOut: false,
-    stdout: "",
-    stdoutTruncated: false,
-    error,
-  });
+  const failed = (error: string, exitCode = 127): Exited => couldNotRun(error, exitCode);
   if (signal.aborted) {
     const { error: _none, ...notStarted } = failed("", 130);
     yield { ...notStarted, cancelled: true };
