@@ -20,7 +20,7 @@ import {
 import { libraryBundle } from "./library_bundle.ts";
 import { type CelLibraryName, sandboxProgramSource } from "./sandbox_program.ts";
 import { polyfillSource, ZONE_PARTS_FUNCTION } from "./polyfills.ts";
-import { zoneParts } from "./zone_parts.ts";
+import { warmZones, zoneParts } from "./zone_parts.ts";
 import { threadCpuMs } from "./thread_cpu.ts";
 
 const PAGE = 65536;
@@ -91,6 +91,7 @@ export class QuickJSSandbox {
     const context = runtime.newContext();
     try {
       // The only host function, captured and hidden by the polyfill.
+      warmZones();
       const fn = context.newFunction(ZONE_PARTS_FUNCTION, (zone, ms) => {
         return context.newString(zoneParts(context.dump(zone), context.dump(ms)));
       });

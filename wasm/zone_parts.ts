@@ -42,3 +42,16 @@ export function zoneParts(zone: unknown, epochMs: unknown): string {
   for (const p of f.formatToParts(date)) out[p.type] = p.value;
   return [out.year, out.month, out.day, out.hour, out.minute, out.second].join(",");
 }
+
+let warmed = false;
+
+/**
+ * Loads the host's time-zone data once, outside any expression's deadline:
+ * the first named zone a process formats initialises ICU, which costs more
+ * CPU than an expression's whole budget (seen in CI).
+ */
+export function warmZones(): void {
+  if (warmed) return;
+  warmed = true;
+  zoneParts("America/New_York", 0);
+}
