@@ -34,6 +34,15 @@ Deno.addSignalListener("SIGUSR1", () => poke());
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   Deno.addSignalListener(signal, () => stop.abort());
 }
+// A supervisor whose repository was deleted has nothing left to report to:
+// it stops its steps as a cancel would and exits, instead of running on.
+const repoGone = setInterval(() => {
+  Deno.stat(`${repoRoot}/.swamp`).catch(() => {
+    clearInterval(repoGone);
+    stop.abort();
+    setTimeout(() => Deno.exit(1), 15_000);
+  });
+}, 5_000);
 const executorMap = await executors();
 try {
   await superviseRun(
@@ -67,6 +76,7 @@ try {
   await note(`stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   Deno.exitCode = 1;
 } finally {
+  clearInterval(repoGone);
   await evaluator.close().catch(() => {});
   await store.close().catch(() => {});
 }

@@ -102,32 +102,39 @@ export class RunEngine implements RunView {
       if (!signal.aborted) throw error;
     }
     this.requeueExpansions();
-    let lastPoll = Date.now();
-    let cancelHandled = false;
-    for (;;) {
-      // Outside writers (cancel, decisions on gates) are seen within pollMs, however busy the run.
-      if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
-        this.poked = false;
-        lastPoll = Date.now();
-        await this.journal.refresh();
-        if (this.gated) await this.journal.write((run) => expiryDrafts(run, this.deps.clock.now()));
+    try {
+      let lastPoll = Date.now();
+      let cancelHandled = false;
+      for (;;) {
+        // Outside writers (cancel, decisions on gates) are seen within pollMs, however busy the run.
+        if (this.poked || Date.now() - lastPoll >= this.deps.pollMs) {
+          this.poked = false;
+          lastPoll = Date.now();
+          await this.journal.refresh();
+          if (this.gated) {
+            await this.journal.write((run) => expiryDrafts(run, this.deps.clock.now()));
+          }
+        }
+        this.refreshIndexes();
+        this.gated = hasWaitingStep(this.run);
+        if (isSettledRun(this.run.status)) break;
+        if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
+          cancelHandled = true;
+          if (await this.cancel()) break;
+        }
+        const progressed = await this.step_();
+        if (isSettledRun(this.run.status)) break;
+        if (progressed) continue;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, this.deps.pollMs);
+        });
       }
-      this.refreshIndexes();
-      this.gated = hasWaitingStep(this.run);
-      if (isSettledRun(this.run.status)) break;
-      if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
-        cancelHandled = true;
-        if (await this.cancel()) break;
-      }
-      const progressed = await this.step_();
-      if (isSettledRun(this.run.status)) break;
-      if (progressed) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, this.deps.pollMs);
-      });
+    } finally {
+      // Whatever ends the loop, a failing store included, nothing of the run is left running.
+      for (const r of this.running.values()) r.controller.abort();
+      await Promise.allSettled([...this.tasks]);
     }
-    await Promise.allSettled([...this.tasks]);
     return this.run;
   }
 

@@ -206,3 +206,21 @@ Deno.test("cancel racing the end of a run leaves one consistent state", async ()
     assertEquals(run.steps[0].status, expected);
   }
 });
+
+Deno.test("a supervisor whose repository is deleted stops its step and exits", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-slow.yaml": workflowFile("slow", shellStep("stubborn", stubborn)),
+  });
+  const { run, pgid } = await startAndWaitForProcess(repo, "slow");
+  const owner = run.owner!.pid;
+  await Deno.remove(`${repo.root}/.swamp`, { recursive: true });
+  await eventually("the supervisor to exit", () => {
+    try {
+      Deno.kill(owner, "SIGCONT");
+      return Promise.resolve(undefined);
+    } catch {
+      return Promise.resolve(true);
+    }
+  }, 60_000);
+  assertEquals(await groupAlive(pgid), [], "the step's processes were stopped first");
+});
