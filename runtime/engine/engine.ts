@@ -1,12 +1,11 @@
-import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import {
   CancelStageReachedSchema,
   JobStatusChangedSchema,
   RunStatusChangedSchema,
-  StepStatusChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { type Run, type Step, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { renderTemplate } from "../expressions/template.ts";
 import type { EventDraft, RunJournal } from "../run/journal.ts";
 import { findStep } from "../run/fold.ts";
@@ -15,11 +14,12 @@ import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { stepVariables } from "./identity.ts";
 import { LockKeeper } from "./locks.ts";
-import { DefinitionIndex, stepId } from "./plan.ts";
+import { DefinitionIndex } from "./plan.ts";
 import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
+import { expansionPlan } from "./expansion.ts";
 import { reachGate, suspendDraft } from "./gate_steps.ts";
 import { expiryDrafts, hasWaitingStep } from "../run/gates.ts";
-import { cancelStage, runStep, stepChange } from "./step_runner.ts";
+import { cancelStage, runStep, stepDraft } from "./step_runner.ts";
 
 interface Running {
   controller: AbortController;
@@ -339,84 +339,17 @@ export class RunEngine implements RunView {
       this.requeueExpansions();
       return true;
     }
-    const siblings = this.topLevel(step.job);
-    const variables = stepVariables({ run: this.run, step, siblings, inputs: this.inputs });
-    let source: unknown;
-    try {
-      source = await renderTemplate(
-        forEach.in,
-        variables,
-        this.deps.evaluator,
-        `forEach of ${step.id}`,
-      );
-    } catch (error) {
-      await this.journal.append(
-        stepDraft(step.id, StepStatus.PENDING, StepStatus.FAILED, (error as Error).message),
-      );
-      return true;
-    }
-    const entries: [string, unknown][] = Array.isArray(source)
-      ? source.map((value) => ["", value])
-      : source !== null && typeof source === "object"
-      ? Object.entries(source)
-      : [];
-    if (!Array.isArray(source) && (source === null || typeof source !== "object")) {
-      await this.journal.append(
-        stepDraft(
-          step.id,
-          StepStatus.PENDING,
-          StepStatus.FAILED,
-          `forEach.in must be a list or a map, not ${typeof source}`,
-        ),
-      );
-      return true;
-    }
-    if (entries.length === 0) {
-      await this.journal.append(
-        stepDraft(step.id, StepStatus.PENDING, StepStatus.SUCCEEDED, "no items"),
-      );
-      return true;
-    }
-    const def = this.defs.step(step.job, step.name)!;
-    const names = await Promise.all(entries.map(async ([key, value], index) => {
-      const item = { name: forEach.item, value: key ? { key, value } : value };
-      const vars = stepVariables({
-        siblings,
-        run: this.run,
-        step: { ...step, itemIndex: index, itemKey: key },
-        item,
-        inputs: this.inputs,
-      });
-      return String(
-        await renderTemplate(def.name, vars, this.deps.evaluator, `name of ${step.id}`),
-      );
-    }));
-    const ids = expansionIds(step, names, this.topLevel(step.job));
-    const added: EventDraft[] = entries.map(([key, value], index) => ({
-      payload: {
-        case: "stepStatusChanged",
-        value: create(StepStatusChangedSchema, {
-          stepId: ids[index],
-          from: StepStatus.UNSPECIFIED,
-          to: StepStatus.PENDING,
-          added: create(StepSchema, {
-            id: ids[index],
-            templateId: step.id,
-            name: names[index],
-            job: step.job,
-            status: StepStatus.PENDING,
-            itemIndex: index,
-            itemKey: key,
-            item: fromJson(ValueSchema, (key ? { key, value } : value ?? null) as JsonValue),
-            allowFailure: step.allowFailure,
-          }),
-        }),
-      },
-    }));
-    await this.journal.append(
-      stepDraft(step.id, StepStatus.PENDING, StepStatus.RUNNING, `${entries.length} items`),
-      ...added,
-    );
+    const plan = await expansionPlan(this.deps, {
+      run: this.run,
+      step,
+      siblings: this.topLevel(step.job),
+      inputs: this.inputs,
+      forEach,
+      nameTemplate: this.defs.step(step.job, step.name)!.name,
+    });
+    await this.journal.append(...plan.drafts);
+    if (plan.ids.length === 0) return true;
+    const ids = plan.ids;
     this.refreshIndexes();
     this.queued.set(step.id, { ids, next: 0 });
     return true;
@@ -529,23 +462,6 @@ export class RunEngine implements RunView {
       }
     }
   }
-}
-
-/**
- * Expansion ids: "<job>/<evaluated name>" when the forEach step's name is a
- * template that gives every item a distinct name, "<job>/<step>[i]" otherwise.
- */
-function expansionIds(template: Step, names: string[], siblings: Step[]): string[] {
-  const taken = new Set(siblings.map((s) => s.name));
-  const distinct = new Set(names).size === names.length &&
-    names.every((name) => name !== template.name && !taken.has(name) && !/[\[\]]/.test(name));
-  return names.map((name, index) =>
-    distinct ? stepId(template.job, name) : stepId(template.job, template.name, index)
-  );
-}
-
-function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string): EventDraft {
-  return { reason, payload: { case: "stepStatusChanged", value: stepChange(id, from, to) } };
 }
 
 function jobChange(job: string, from: JobStatus, to: JobStatus, reason: string): EventDraft {

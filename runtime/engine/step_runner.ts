@@ -274,6 +274,14 @@ async function runShell(
   return { status: StepStatus.SUCCEEDED, reason: "", exitCode: exited.exitCode, outputs };
 }
 
+/** A step status change with its reason, as the journal takes it. */
+export function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string) {
+  return {
+    reason,
+    payload: { case: "stepStatusChanged" as const, value: stepChange(id, from, to) },
+  };
+}
+
 export function stepChange(
   stepId: string,
   from: StepStatus,
