@@ -70,22 +70,7 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
     }
     return v;
   };
-  const fromTyped = (v: any): any => {
-    if ("int64Value" in v) return BigInt(v.int64Value);
-    if ("uint64Value" in v) return L.celUint(BigInt(v.uint64Value));
-    if ("doubleValue" in v) return h.parseTypedDouble(v.doubleValue);
-    if ("stringValue" in v) return v.stringValue;
-    if ("boolValue" in v) return v.boolValue;
-    if ("nullValue" in v) return null;
-    if ("bytesValue" in v) return h.unbase64(v.bytesValue);
-    if ("listValue" in v) return (v.listValue.values ?? []).map(fromTyped);
-    if ("mapValue" in v) {
-      const m = new Map();
-      for (const e of v.mapValue.entries ?? []) m.set(fromTyped(e.key), fromTyped(e.value));
-      return m;
-    }
-    throw new Error(`unsupported typed input ${JSON.stringify(v)}`);
-  };
+  const fromTyped = (v: any): any => h.fromTyped(v, (n: bigint) => L.celUint(n));
   return {
     compile(source: string) {
       const program = L.plan(env, L.parse(source));
@@ -217,22 +202,7 @@ export function marcAdapter(L: any, h: ValueHelpers): Adapter {
     }
     return v;
   };
-  const fromTyped = (v: any): any => {
-    if ("int64Value" in v) return BigInt(v.int64Value);
-    if ("uint64Value" in v) return new L.UnsignedInt(BigInt(v.uint64Value));
-    if ("doubleValue" in v) return h.parseTypedDouble(v.doubleValue);
-    if ("stringValue" in v) return v.stringValue;
-    if ("boolValue" in v) return v.boolValue;
-    if ("nullValue" in v) return null;
-    if ("bytesValue" in v) return h.unbase64(v.bytesValue);
-    if ("listValue" in v) return (v.listValue.values ?? []).map(fromTyped);
-    if ("mapValue" in v) {
-      const m = new Map();
-      for (const e of v.mapValue.entries ?? []) m.set(fromTyped(e.key), fromTyped(e.value));
-      return m;
-    }
-    throw new Error(`unsupported typed input ${JSON.stringify(v)}`);
-  };
+  const fromTyped = (v: any): any => h.fromTyped(v, (n: bigint) => new L.UnsignedInt(n));
   return {
     compile: (source: string) => env.parse(source),
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),

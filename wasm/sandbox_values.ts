@@ -92,10 +92,31 @@ export function valueHelpers(g: any) {
     const n = nanos < 0 ? -nanos : nanos;
     return `${negative ? "-" : ""}${s}.${String(n).padStart(9, "0").replace(/0+$/, "")}s`;
   }
+  /** A `cel.expr.Value` JSON input as a library value; `uint` makes the library's unsigned int. */
+  function fromTyped(v: any, uint: (n: bigint) => any): any {
+    if ("int64Value" in v) return BigInt(v.int64Value);
+    if ("uint64Value" in v) return uint(BigInt(v.uint64Value));
+    if ("doubleValue" in v) return parseTypedDouble(v.doubleValue);
+    if ("stringValue" in v) return v.stringValue;
+    if ("boolValue" in v) return v.boolValue;
+    if ("nullValue" in v) return null;
+    if ("bytesValue" in v) return unbase64(v.bytesValue);
+    if ("listValue" in v) return (v.listValue.values ?? []).map((x: any) => fromTyped(x, uint));
+    if ("mapValue" in v) {
+      const m = new Map();
+      for (const e of v.mapValue.entries ?? []) {
+        m.set(fromTyped(e.key, uint), fromTyped(e.value, uint));
+      }
+      return m;
+    }
+    throw new Error(`unsupported typed input ${JSON.stringify(v)}`);
+  }
+
   return {
     safeNumber,
     base64,
     unbase64,
+    fromTyped,
     jsonDouble,
     typedDouble,
     parseTypedDouble,
