@@ -17,6 +17,7 @@ import { sha256Hex } from "../text/hash.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
+import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
 type Client = ServiceClient<typeof RunService>;
@@ -58,12 +59,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
 
     async listRuns(request) {
       const s = await store();
-      for (const active of await s.listActiveRuns()) {
-        await reconcileRun(
-          { store: s, clock: env.clock, executors: await env.executors() },
-          active.id,
-        );
-      }
+      for (const active of await s.listActiveRuns()) await checkActiveRun(env, s, active);
       const page = await s.listRuns({
         workflow: request.workflow || undefined,
         statuses: request.statuses?.length ? request.statuses : undefined,

@@ -9,8 +9,6 @@ import { type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   CancelRunResponseSchema,
   ReconcileRunsResponseSchema,
-  type Reconciliation,
-  ReconciliationSchema,
   type RunService,
   SubmitRunResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
@@ -21,7 +19,6 @@ import type { RunStore } from "../ports/store.ts";
 import { createRun } from "../run/create.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import { type EventDraft, RunJournal } from "../run/journal.ts";
-import { reconcileRun } from "../run/reconcile.ts";
 import {
   isSettledRun,
   isTerminalRun,
@@ -37,9 +34,7 @@ import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
 import { readRun } from "./run_reads.ts";
 import { pokeOwner } from "./owner_signal.ts";
-import { applyExpiredGates } from "./gate_writes.ts";
-import { expiredGates, pendingGates } from "../run/gates.ts";
-import { foldEvents } from "../run/fold.ts";
+import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
 type Client = ServiceClient<typeof RunService>;
@@ -74,12 +69,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const s = await store();
       // A new run of a workflow is a read of its earlier runs: a dead owner is found now (DESIGN §6).
       for (const active of await s.listActiveRuns()) {
-        if (active.workflowName === parsed.data.name) {
-          await reconcileRun(
-            { store: s, clock: env.clock, executors: await env.executors() },
-            active.id,
-          );
-        }
+        if (active.workflowName === parsed.data.name) await checkActiveRun(env, s, active);
       }
       const run = await createRun(s, env.clock, env.ids, {
         workflow: parsed.data,
@@ -146,69 +136,13 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const active = await s.listActiveRuns();
       const changes = [];
       for (const summary of active) {
-        const gates = await reconcileGates(env, s, summary.id, request.dryRun === true);
-        if (gates) {
-          changes.push(gates);
-          continue;
-        }
-        const change = await reconcileRun(
-          { store: s, clock: env.clock, executors: await env.executors() },
-          summary.id,
-          {
-            dryRun: request.dryRun,
-          },
-        );
+        const change = await checkActiveRun(env, s, summary, request.dryRun === true);
         if (change) changes.push(change);
       }
       return create(ReconcileRunsResponseSchema, { changes, examined: active.length });
     },
   };
   return writes;
-}
-
-/** Applies expired gates' on-timeout actions; what it did, or undefined if no gate had expired. */
-async function reconcileGates(
-  env: RunServiceEnv,
-  store: RunStore,
-  runId: string,
-  dryRun: boolean,
-): Promise<Reconciliation | undefined> {
-  const stored = await store.loadRun(runId);
-  if (!stored) return undefined;
-  const before = foldEvents(stored.snapshot, stored.tail);
-  const expired = expiredGates(before, env.clock.now());
-  if (expired.length === 0) return undefined;
-  const actions = expired.map((gate) =>
-    `${dryRun ? "would apply" : "applied"} gate ${gate.id}'s on-timeout action: ${
-      gate.approval!.onTimeout || "reject"
-    }`
-  );
-  if (dryRun) {
-    const rejects = expired.some((gate) => gate.approval!.onTimeout !== "approve");
-    const allDecided = pendingGates(before).length === expired.length;
-    return create(ReconciliationSchema, {
-      runId,
-      from: before.status,
-      to: before.status !== RunStatus.SUSPENDED
-        ? before.status
-        : rejects
-        ? RunStatus.FAILED
-        : allDecided
-        ? RunStatus.PENDING
-        : before.status,
-      reason: "approval-timed-out",
-      actions,
-    });
-  }
-  await applyExpiredGates(env, store, before);
-  const after = await store.loadRun(runId);
-  return create(ReconciliationSchema, {
-    runId,
-    from: before.status,
-    to: after ? foldEvents(after.snapshot, after.tail).status : before.status,
-    reason: "approval-timed-out",
-    actions,
-  });
 }
 
 function statusChange(from: RunStatus, to: RunStatus, reason: string): EventDraft {

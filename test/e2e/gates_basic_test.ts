@@ -194,3 +194,16 @@ Deno.test("onTimeout: approve lets the run go on after the timeout, applied by r
   assertEquals(done.attempt, 2);
   assertEquals(stepStatuses(done)["main/deploy"], "SUCCEEDED");
 });
+
+Deno.test("listing runs applies a timeout that has passed, like any other read", async () => {
+  const gate = "          timeout: 1s\n";
+  await using repo = await repoWith("file", { "workflows/workflow-gated.yaml": gated(gate) });
+  const runId = runIdOf(await repo.cli(["workflow", "run", "gated"]));
+  const waiting = await statusJson(repo, runId);
+  const expires = Date.parse(waiting.steps[1].approval!.expiresTime!);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires - Date.now()) + 200));
+  const listed = await repo.cli(["workflow", "list", "--json"]);
+  assertEquals(listed.code, 0, listed.stderr);
+  const runs = (listed.json as { runs: { id: string; status: string }[] }).runs;
+  assertEquals(runs.map((r) => [r.id, r.status]), [[runId, "RUN_STATUS_FAILED"]]);
+});

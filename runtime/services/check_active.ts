@@ -1,0 +1,80 @@
+import { create } from "@bufbuild/protobuf";
+import type { RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  type Reconciliation,
+  ReconciliationSchema,
+} from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import type { RunStore } from "../ports/store.ts";
+import { foldEvents } from "../run/fold.ts";
+import { expiredGates, pendingGates } from "../run/gates.ts";
+import { reconcileRun } from "../run/reconcile.ts";
+import { RunStatus } from "../run/status.ts";
+import { applyExpiredGates } from "./gate_writes.ts";
+import type { RunServiceEnv } from "./run_env.ts";
+
+/**
+ * What any read of the runs (list, a new run of a workflow, reconcile) does
+ * to one unfinished run, loading it once: a suspended run has no owner to
+ * judge, but its gates' timeouts may have passed; any other run is judged by
+ * its owner's liveness.
+ */
+export async function checkActiveRun(
+  env: RunServiceEnv,
+  store: RunStore,
+  summary: RunSummary,
+  dryRun = false,
+): Promise<Reconciliation | undefined> {
+  if (summary.status === RunStatus.SUSPENDED) {
+    return await reconcileGates(env, store, summary.id, dryRun);
+  }
+  return await reconcileRun(
+    { store, clock: env.clock, executors: await env.executors() },
+    summary.id,
+    { dryRun },
+  );
+}
+
+/** Applies expired gates' on-timeout actions; what it did, or undefined if no gate had expired. */
+async function reconcileGates(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  dryRun: boolean,
+): Promise<Reconciliation | undefined> {
+  const stored = await store.loadRun(runId);
+  if (!stored) return undefined;
+  const before = foldEvents(stored.snapshot, stored.tail);
+  const expired = expiredGates(before, env.clock.now());
+  if (expired.length === 0) return undefined;
+  const actions = expired.map((gate) =>
+    `${dryRun ? "would apply" : "applied"} gate ${gate.id}'s on-timeout action: ${
+      gate.approval!.onTimeout || "reject"
+    }`
+  );
+  if (dryRun) {
+    const rejects = expired.some((gate) => gate.approval!.onTimeout !== "approve");
+    const allDecided = pendingGates(before).length === expired.length;
+    return create(ReconciliationSchema, {
+      runId,
+      from: before.status,
+      to: before.status !== RunStatus.SUSPENDED
+        ? before.status
+        : rejects
+        ? RunStatus.FAILED
+        : allDecided
+        ? RunStatus.PENDING
+        : before.status,
+      reason: "approval-timed-out",
+      actions,
+    });
+  }
+  await applyExpiredGates(env, store, before);
+  const after = await store.loadRun(runId);
+  return create(ReconciliationSchema, {
+    runId,
+    from: before.status,
+    to: after ? foldEvents(after.snapshot, after.tail).status : before.status,
+    reason: "approval-timed-out",
+    actions,
+  });
+}
