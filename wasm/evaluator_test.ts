@@ -129,6 +129,19 @@ Deno.test("check reports syntax errors and unknown top-level variables", async (
   assertEquals(checks[5], { ok: true });
 });
 
+Deno.test("check lists the env fields an expression names literally, not shadowed ones", async () => {
+  const checks = await evaluator.check([
+    'env.REGION + env["ZONE"] + (has(env.HOME) ? "h" : "")',
+    "[{'X': 1}].map(env, env.X)",
+    "env[inputs.name]",
+    "inputs.env.REGION",
+  ], ["inputs", "env"]);
+  assertEquals(checks[0], { ok: true, envReads: ["REGION", "ZONE", "HOME"] });
+  assertEquals(checks[1], { ok: true }, "a comprehension variable named env is not the host's");
+  assertEquals(checks[2], { ok: true }, "a computed key cannot be checked ahead");
+  assertEquals(checks[3], { ok: true });
+});
+
 Deno.test("a batch is one call; compiled expressions are cached by source", async () => {
   const cel = new CelEvaluator();
   try {

@@ -88,14 +88,25 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
     },
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
     fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
-    freeVariables(source: string): string[] {
-      return bufbuildFreeVariables(L.parse(source).expr);
+    references(source: string) {
+      return bufbuildReferences(L.parse(source).expr);
     },
   };
 
-  /** Top-level names an expression reads, minus comprehension variables in scope. */
-  function bufbuildFreeVariables(root: any): string[] {
+  /**
+   * Top-level names an expression reads, minus comprehension variables in
+   * scope; and for each, the fields it selects by a literal name
+   * (`env.HOME`, `env["HOME"]`).
+   */
+  function bufbuildReferences(root: any) {
     const found = new Set<string>();
+    const fields: Record<string, string[]> = {};
+    const field = (operand: any, name: unknown, bound: Set<string>) => {
+      const k = operand?.exprKind;
+      if (k?.case !== "identExpr" || bound.has(k.value.name) || typeof name !== "string") return;
+      const list = fields[k.value.name] ??= [];
+      if (!list.includes(name)) list.push(name);
+    };
     const walk = (e: any, bound: Set<string>) => {
       const k = e?.exprKind;
       if (!k) return;
@@ -104,8 +115,15 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
           if (!bound.has(k.value.name)) found.add(k.value.name);
           return;
         case "selectExpr":
+          field(k.value.operand, k.value.field, bound);
           return walk(k.value.operand, bound);
         case "callExpr":
+          if (k.value.function === "_[_]" && k.value.args.length === 2) {
+            const key = k.value.args[1]?.exprKind;
+            if (key?.case === "constExpr" && key.value.constantKind?.case === "stringValue") {
+              field(k.value.args[0], key.value.constantKind.value, bound);
+            }
+          }
           if (k.value.target) walk(k.value.target, bound);
           for (const a of k.value.args) walk(a, bound);
           return;
@@ -132,7 +150,7 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
       }
     };
     walk(root, new Set());
-    return [...found];
+    return { names: [...found], fields };
   }
 }
 
@@ -207,20 +225,24 @@ export function marcAdapter(L: any, h: ValueHelpers): Adapter {
     compile: (source: string) => env.parse(source),
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
     fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
-    freeVariables(source: string): string[] {
-      // The library's own checker, strict about undeclared names: it reports
-      // one unknown name per run, so declare each found one (dyn) and rerun.
-      const names: string[] = [];
-      for (let i = 0; i < 100; i++) {
-        const strict = new L.Environment({ ...options, unlistedVariablesAreDyn: false });
-        for (const n of names) strict.registerVariable(n, "dyn");
-        const r = strict.check(source);
-        if (r.valid) return names;
-        const m = /Unknown variable: (\w+)/.exec(r.error.message);
-        if (!m) throw r.error;
-        names.push(m[1]);
-      }
-      return names;
+    references(source: string) {
+      return { names: freeVariables(source), fields: {} };
     },
   };
+
+  function freeVariables(source: string): string[] {
+    // The library's own checker, strict about undeclared names: it reports
+    // one unknown name per run, so declare each found one (dyn) and rerun.
+    const names: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const strict = new L.Environment({ ...options, unlistedVariablesAreDyn: false });
+      for (const n of names) strict.registerVariable(n, "dyn");
+      const r = strict.check(source);
+      if (r.valid) return names;
+      const m = /Unknown variable: (\w+)/.exec(r.error.message);
+      if (!m) throw r.error;
+      names.push(m[1]);
+    }
+    return names;
+  }
 }

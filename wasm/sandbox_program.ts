@@ -107,8 +107,11 @@ export function installSandbox(
       const known = new Set<string>(r.known);
       return JSON.stringify(r.exprs.map((source: string) => {
         try {
-          const unknown = adapter.freeVariables(source).filter((n: string) => !known.has(n));
-          if (unknown.length === 0) return { ok: true };
+          const { names, fields } = adapter.references(source);
+          const unknown = names.filter((n: string) => !known.has(n));
+          if (unknown.length === 0) {
+            return fields.env ? { ok: true, envReads: fields.env } : { ok: true };
+          }
           return {
             ok: false,
             error: `unknown variable${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,

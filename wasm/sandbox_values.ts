@@ -20,7 +20,8 @@ export interface Adapter {
   compile(source: string): (vars: any) => any;
   toWire(value: any, mode: WireMode): unknown;
   fromWire(value: any, mode: WireMode): any;
-  freeVariables(source: string): string[];
+  /** Free variable names, and the fields selected from each by a literal name. */
+  references(source: string): { names: string[]; fields: Record<string, string[]> };
 }
 
 export interface WireResult {

@@ -12,7 +12,8 @@ import { findStep } from "../run/fold.ts";
 import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
-import { stepVariables } from "./identity.ts";
+import { declaredEnv, stepVariables } from "./identity.ts";
+import { placementTemplates } from "./placement.ts";
 import { LockKeeper } from "./locks.ts";
 import { DefinitionIndex } from "./plan.ts";
 import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
@@ -35,6 +36,8 @@ interface Running {
  */
 export class RunEngine implements RunView {
   private readonly defs: DefinitionIndex;
+  /** Read once: a run sees the declared variables as they were when its supervisor started. */
+  private readonly env: Record<string, string>;
   private readonly running = new Map<string, Running>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly locks: LockKeeper;
@@ -56,6 +59,7 @@ export class RunEngine implements RunView {
     private readonly inputs: Record<string, unknown>,
   ) {
     this.defs = new DefinitionIndex(workflow);
+    this.env = declaredEnv(workflow.reads?.env);
     this.locks = new LockKeeper(deps, journal);
   }
 
@@ -278,6 +282,7 @@ export class RunEngine implements RunView {
         siblings: this.topLevel(step.job),
         item,
         inputs: this.inputs,
+        env: this.env,
       });
       const guard = await renderTemplate(
         def.guard,
@@ -297,6 +302,7 @@ export class RunEngine implements RunView {
         siblings: this.topLevel(step.job),
         item,
         inputs: this.inputs,
+        env: this.env,
       };
       await this.journal.append(...await reachGate(this.deps, def.task, context));
       this.gated = true;
@@ -316,9 +322,11 @@ export class RunEngine implements RunView {
       siblings: this.topLevel(step.job),
       def,
       inputs: this.inputs,
+      env: this.env,
       item,
       signal: controller.signal,
       executor: def.executor ?? this.defs.job(step.job)?.executor ?? this.workflow.executor,
+      placement: placementTemplates(this.workflow, this.defs.job(step.job), def),
     }).finally(() => {
       this.running.delete(id);
       this.tasks.delete(task);
@@ -344,6 +352,7 @@ export class RunEngine implements RunView {
       step,
       siblings: this.topLevel(step.job),
       inputs: this.inputs,
+      env: this.env,
       forEach,
       nameTemplate: this.defs.step(step.job, step.name)!.name,
     });

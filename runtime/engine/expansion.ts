@@ -19,6 +19,7 @@ export interface ExpansionContext {
   step: Step;
   siblings: Step[];
   inputs: Record<string, unknown>;
+  env: Record<string, string>;
   forEach: { item: string; in?: unknown };
   /** The forEach step's `name` as written (it may be a template per item). */
   nameTemplate: string;
@@ -29,7 +30,7 @@ export async function expansionPlan(
   deps: EngineDeps,
   context: ExpansionContext,
 ): Promise<{ drafts: EventDraft[]; ids: string[] }> {
-  const { run, step, siblings, inputs, forEach } = context;
+  const { run, step, siblings, inputs, env, forEach } = context;
   const ended = (status: StepStatus, reason: string) => ({
     drafts: [stepDraft(step.id, StepStatus.PENDING, status, reason)],
     ids: [],
@@ -38,7 +39,7 @@ export async function expansionPlan(
   try {
     source = await renderTemplate(
       forEach.in,
-      stepVariables({ run, step, siblings, inputs }),
+      stepVariables({ run, step, siblings, inputs, env }),
       deps.evaluator,
       `forEach of ${step.id}`,
     );
@@ -60,6 +61,7 @@ export async function expansionPlan(
       step: { ...step, itemIndex: index, itemKey: key },
       item,
       inputs,
+      env,
     });
     return String(
       await renderTemplate(context.nameTemplate, vars, deps.evaluator, `name of ${step.id}`),

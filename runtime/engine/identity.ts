@@ -26,6 +26,8 @@ export interface StepContext {
   /** The forEach item, when the step is an expansion. */
   item?: { name: string; value: unknown };
   inputs: Record<string, unknown>;
+  /** The declared host variables (`reads.env`) that are set. */
+  env?: Record<string, string>;
 }
 
 /** The CEL variables of a step. */
@@ -41,6 +43,7 @@ export function stepVariables(context: StepContext): Record<string, unknown> {
   }
   return {
     inputs: context.inputs,
+    env: context.env ?? {},
     self: context.item ? { [context.item.name]: context.item.value } : {},
     run: {
       id: run.id,
@@ -56,6 +59,19 @@ export function stepVariables(context: StepContext): Record<string, unknown> {
     worker: { id: "local" },
     steps,
   };
+}
+
+/**
+ * The host variables a workflow declares it reads (`reads.env`), those that are
+ * set in this process. Nothing else of the environment reaches expressions.
+ */
+export function declaredEnv(names: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 /** The SWAMP_* environment of a step. */

@@ -1,6 +1,14 @@
-import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  type Placement as StepPlacement,
+  PlacementSchema,
+  type Run,
+  type Step,
+} from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Executor, StepWork } from "../ports/executor.ts";
+import type { ExpressionEvaluator } from "../ports/expressions.ts";
+import { renderTemplate } from "../expressions/template.ts";
 import { type ExecutorConfig, memoryBytes } from "../workflow/executor_schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
@@ -68,4 +76,58 @@ export function placementFor(
       labels: workLabels(run, step),
     }),
   };
+}
+
+/** A step's `target` and `labels` as written, before evaluation. */
+export interface PlacementTemplates {
+  target?: string;
+  labels?: Record<string, string>;
+}
+
+type Placed = { target?: string; labels?: Record<string, string> } | undefined;
+
+/** The innermost `target`, and the labels of workflow, job and step merged (inner keys win). */
+export function placementTemplates(
+  workflow: Placed,
+  job: Placed,
+  step: Placed,
+): PlacementTemplates | undefined {
+  const target = step?.target ?? job?.target ?? workflow?.target;
+  const labels = { ...workflow?.labels, ...job?.labels, ...step?.labels };
+  if (target === undefined && Object.keys(labels).length === 0) return undefined;
+  return { target, labels };
+}
+
+/**
+ * The placement evaluated in the step's own templating pass, so a selector
+ * such as `${{ run.id }}` names this run. A value that is not text fails the
+ * step: a selector that cannot resolve must not silently match nothing.
+ */
+export async function evaluatePlacement(
+  templates: PlacementTemplates | undefined,
+  variables: Record<string, unknown>,
+  evaluator: ExpressionEvaluator | undefined,
+  where: string,
+): Promise<StepPlacement | undefined> {
+  if (!templates) return undefined;
+  const value = await renderTemplate(
+    { target: templates.target ?? "", labels: templates.labels ?? {} },
+    variables,
+    evaluator,
+    `placement of ${where}`,
+  ) as { target: unknown; labels: Record<string, unknown> };
+  const text = (v: unknown, what: string) => {
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    throw new SwampError(
+      ErrorCode.EXPRESSION_INVALID,
+      `placement of ${where}: ${what} must evaluate to text, not ${JSON.stringify(v)}`,
+    );
+  };
+  return create(PlacementSchema, {
+    target: text(value.target, "target"),
+    labels: Object.fromEntries(
+      Object.entries(value.labels).map(([k, v]) => [k, text(v, `label ${k}`)]),
+    ),
+  });
 }

@@ -8,7 +8,7 @@ import { CancelStageSchema, StepProcessSchema } from "../../proto/gen/swamp/v1/r
 import type { RecordedProcess } from "../ports/executor.ts";
 
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Placement, Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { SwampError } from "../errors/mod.ts";
 import { renderTemplate } from "../expressions/template.ts";
 import type { StepEvent } from "../ports/executor.ts";
@@ -17,7 +17,7 @@ import { RunStatus, StepStatus } from "../run/status.ts";
 import type { Step as StepDef } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { stepVariables } from "./identity.ts";
-import { placementFor } from "./placement.ts";
+import { evaluatePlacement, placementFor, type PlacementTemplates } from "./placement.ts";
 import type { ExecutorConfig } from "../workflow/executor_schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
@@ -29,10 +29,13 @@ export interface StepRun {
   siblings: readonly Step[];
   def: StepDef;
   inputs: Record<string, unknown>;
+  env: Record<string, string>;
   item?: { name: string; value: unknown };
   signal: AbortSignal;
   /** Where the step runs: the innermost `executor:` of step, job and workflow. */
   executor?: ExecutorConfig;
+  /** `target` and `labels` as written, evaluated when the step starts. */
+  placement?: PlacementTemplates;
 }
 
 type Outcome = { status: StepStatus; reason: string; exitCode?: number; outputs?: JsonObject };
@@ -98,6 +101,7 @@ async function execute(
     siblings: job.siblings,
     item: job.item,
     inputs: job.inputs,
+    env: job.env,
   });
   const where = `step ${job.step.id}`;
   switch (task.type) {
@@ -117,8 +121,9 @@ async function execute(
       ) as Record<string, unknown>;
       // Held from the first step that acts on the model until the run ends or
       // suspends (DESIGN §6): other runs see the model busy for that whole time.
+      const placed = await evaluatePlacement(job.placement, variables, deps.evaluator, where);
       await locks.acquire(target.lock, job.step.id, job.signal);
-      return await runShell(deps, journal, job, args, logs);
+      return await runShell(deps, journal, job, args, logs, placed);
     }
     case "assert": {
       const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??
@@ -183,6 +188,7 @@ async function runShell(
   job: StepRun,
   args: Record<string, unknown>,
   logs: LogWriter,
+  placed?: Placement,
 ): Promise<Outcome> {
   const started = deps.clock.now().getTime();
   const placement = placementFor(deps, job.executor, job.run, job.step);
@@ -208,6 +214,7 @@ async function runShell(
               StepStatus.RUNNING,
               0,
               event.process,
+              placed,
             ),
           },
         });
@@ -288,12 +295,14 @@ export function stepChange(
   to: StepStatus,
   exitCode = 0,
   process?: RecordedProcess,
+  placement?: Placement,
 ) {
   return create(StepStatusChangedSchema, {
     stepId,
     from,
     to,
     exitCode,
+    placement,
     process: process && create(StepProcessSchema, {
       pid: process.pid,
       pgid: process.pgid,

@@ -2,7 +2,7 @@ import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import { embedded, textOf, whole } from "./template.ts";
 
 // Evaluating what can be known before a run: expressions that use nothing
-// but `inputs`. Everything else (run, step, item, steps, …) is left as
+// but `inputs` and the declared host variables (`env`). Everything else (run, step, item, steps, …) is left as
 // written and listed, with why it waits.
 
 export interface Unresolved {
@@ -20,7 +20,7 @@ interface Site {
 
 export async function evaluateAhead(
   value: unknown,
-  inputs: Record<string, unknown>,
+  scope: { inputs: Record<string, unknown>; env: Record<string, string> },
   evaluator: ExpressionEvaluator,
 ): Promise<{ value: unknown; unresolved: Unresolved[] }> {
   const sites: Site[] = [];
@@ -29,13 +29,13 @@ export async function evaluateAhead(
   const unresolved: Unresolved[] = [];
   const known = new Map<string, unknown>();
   if (unique.length > 0) {
-    const checks = await evaluator.check(unique, ["inputs"]);
+    const checks = await evaluator.check(unique, ["inputs", "env"]);
     const ready = unique.filter((_, i) => checks[i].ok);
     const why = new Map(unique.map((e, i) => {
       const check = checks[i];
       return [e, check.ok ? "" : check.error];
     }));
-    const results = ready.length > 0 ? await evaluator.evaluate(ready, { inputs }) : [];
+    const results = ready.length > 0 ? await evaluator.evaluate(ready, scope) : [];
     results.forEach((result, i) => {
       if (result.ok) known.set(ready[i], result.value);
       else why.set(ready[i], result.error);

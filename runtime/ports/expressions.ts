@@ -17,7 +17,10 @@ export interface ExpressionEvaluator {
   close(): Promise<void>;
 }
 
-export type ExpressionCheck = { ok: true } | { ok: false; error: string };
+export type ExpressionCheck =
+  /** envReads: the `env` fields named literally (`env.HOME`, `env["HOME"]`). */
+  | { ok: true; envReads?: string[] }
+  | { ok: false; error: string };
 
 export type ExpressionResult =
   | { ok: true; value: unknown }

@@ -87,6 +87,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       }
       if (event.reason) step.reason = event.reason;
       if (change.process) step.process = change.process;
+      if (change.placement) step.placement = change.placement;
       if (change.approval) step.approval = change.approval;
       if (change.childRunId) step.childRunId = change.childRunId;
       if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
@@ -184,6 +185,7 @@ function resetStep(run: Run, step: Step, from: StepStatus): void {
   step.exitCode = 0;
   step.outputs = undefined;
   step.process = undefined;
+  step.placement = undefined;
   step.reason = "";
   step.approval = undefined;
   if (sameWaiting(run.waiting, step.waiting)) run.waiting = undefined;

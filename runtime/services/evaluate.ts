@@ -7,6 +7,7 @@ import {
   UnresolvedExpressionSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { declaredEnv } from "../engine/identity.ts";
 import { evaluateAhead } from "../expressions/ahead.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import { resolveInputs } from "../run/inputs.ts";
@@ -41,7 +42,11 @@ export async function evaluateWorkflow(
   if (!env.expressions) {
     throw new SwampError(ErrorCode.UNIMPLEMENTED, "this service has no expression evaluator");
   }
-  const { value, unresolved } = await evaluateAhead(entry.source.data, inputs, env.expressions());
+  const { value, unresolved } = await evaluateAhead(
+    entry.source.data,
+    { inputs, env: declaredEnv(parsed.data.reads?.env) },
+    env.expressions(),
+  );
   return create(EvaluateWorkflowResponseSchema, {
     workflowName: parsed.data.name,
     file: entry.file,

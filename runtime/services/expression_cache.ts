@@ -6,7 +6,7 @@ import type { ExpressionChecker } from "../workflow/expression_check.ts";
 // are kept in .swamp/cache/ and `validate` starts the sandbox only for new
 // expressions.
 
-const version = "cel-check-1";
+const version = "cel-check-2";
 const maxEntries = 20_000;
 
 export function cachedChecker(

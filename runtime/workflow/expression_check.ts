@@ -27,9 +27,26 @@ export async function checkWorkflowExpressions(
     (await check(unique, KNOWN_VARIABLES)).map((result, i) => [unique[i], result]),
   );
   const sink = new DiagnosticSink({ file: entry.file, yaml: entry.source.yaml });
+  const declared = declaredEnvNames(entry.source.data);
   for (const site of sites) {
     const result = results.get(site.expression);
-    if (!result || result.ok) continue;
+    if (!result) continue;
+    if (result.ok) {
+      const undeclared = (result.envReads ?? []).filter((name) => !declared.includes(name));
+      if (undeclared.length > 0) {
+        sink.add({
+          rule: "env-undeclared",
+          message: `\`${site.expression}\` reads ${
+            undeclared.map((n) => `env.${n}`).join(", ")
+          }, which the workflow does not declare`,
+          hint: `add it to the workflow's \`reads: {env: [${
+            [...declared, ...undeclared].join(", ")
+          }]}\`; only declared variables reach expressions`,
+          path: site.path,
+        });
+      }
+      continue;
+    }
     sink.add({
       rule: "expression-invalid",
       message: `\`${site.expression}\`: ${result.error}`,
@@ -38,6 +55,12 @@ export async function checkWorkflowExpressions(
     });
   }
   return sink.items;
+}
+
+function declaredEnvNames(data: unknown): string[] {
+  const reads = (data as { reads?: { env?: unknown } } | null)?.reads;
+  const names = reads && typeof reads === "object" ? reads.env : undefined;
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === "string") : [];
 }
 
 function hintFor(error: string, placement: boolean): string {

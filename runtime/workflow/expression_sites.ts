@@ -12,7 +12,17 @@ export interface ExpressionSite {
 }
 
 /** The variables every expression may name (DESIGN §9, docs/reference/runs.md#identity). */
-export const KNOWN_VARIABLES = ["inputs", "self", "run", "job", "step", "item", "worker", "steps"];
+export const KNOWN_VARIABLES = [
+  "inputs",
+  "env",
+  "self",
+  "run",
+  "job",
+  "step",
+  "item",
+  "worker",
+  "steps",
+];
 
 const embedded = /\$\{\{([\s\S]*?)\}\}/g;
 

@@ -6,6 +6,9 @@ import { executor } from "./executor_schema.ts";
 // ones this version does not act on are reported as warnings by the checks.
 
 const name = z.string().check(z.minLength(1, "must not be empty"));
+const envName = z.string().check(
+  z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)"),
+);
 const stringMap = z.record(z.string(), z.string());
 const seconds = z.number().check(z.nonnegative());
 /** A number of seconds, or a duration text such as "90s", "5m", "2h". */
@@ -146,6 +149,8 @@ export const workflow = z.strictObject({
   writes: z.optional(z.boolean()),
   autoResume: z.optional(z.boolean()),
   vaults: z.optional(z.array(name)),
+  /** Host environment variables the workflow's expressions may read, as `env.NAME`. */
+  reads: z.optional(z.strictObject({ env: z.optional(z.array(envName)) })),
   ...placement,
 });
 

@@ -99,8 +99,14 @@ export interface RunJson {
   owner?: { pid: number };
   locks?: string[];
   waiting?: { lock?: string; holderRunId?: string };
+  workflowName?: string;
+  workflowId?: string;
   steps: {
     id: string;
+    name: string;
+    job: string;
+    itemIndex?: number;
+    placement?: { target: string; labels: Record<string, string> };
     status: string;
     reason?: string;
     outputs?: Record<string, unknown>;

@@ -1,0 +1,123 @@
+import { assertEquals } from "../helpers/mod.ts";
+import { repoWith, statusJson } from "../helpers/runs.ts";
+
+// Run identity as a step's processes see it (DESIGN §9): a grandchild of a
+// fan-out step inherits the SWAMP_* values, and they are the ids `status
+// --json` reports. Placement selectors are evaluated with the same values,
+// and only host variables the workflow declares reach its expressions.
+
+// Runs a grandchild (a shell started by a shell the step started) that writes
+// its SWAMP_* environment to the file named by $1.
+const deepScript = `#!/bin/sh
+sh -c 'env | grep "^SWAMP_" | sort > "$1"' grandchild "$1"
+`;
+
+const workflow = `id: 6f1b7a52-0c1e-4a51-9d1e-2b3c4d5e6f74
+name: ident
+reads:
+  env: [SWAMP_TEST_REGION]
+target: "pool-\${{ run.id }}"
+labels: {run: "\${{ run.id }}", region: "\${{ env.SWAMP_TEST_REGION }}"}
+jobs:
+  - name: fan
+    steps:
+      - name: each \${{ self.host }}
+        forEach: {item: host, in: [alpha, beta]}
+        labels: {host: "\${{ self.host }}"}
+        task:
+          type: model_method
+          modelType: command/shell
+          modelName: each
+          methodName: execute
+          inputs:
+            run: >-
+              sh scripts/deep.sh "$PWD/item-$SWAMP_ITEM_INDEX.env" &&
+              echo "region=\${{ env.SWAMP_TEST_REGION }} home=\${{ has(env.HOME) }}"
+`;
+
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.split("\n").filter(Boolean).map((line) => {
+      const at = line.indexOf("=");
+      return [line.slice(0, at), line.slice(at + 1)];
+    }),
+  );
+}
+
+Deno.test("a fan-out step's grandchild sees the identity status reports; placement and env evaluate per run", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-ident.yaml": workflow,
+    "scripts/deep.sh": deepScript,
+  });
+  const result = await repo.cli(
+    ["workflow", "run", "ident", "--json", "--actor", "ada"],
+    { SWAMP_TEST_REGION: "eu-west-3" },
+  );
+  assertEquals(result.code, 0, result.stderr + result.stdout);
+  const runId = (result.json as { run: { id: string } }).run.id;
+  const run = await statusJson(repo, runId);
+  const expansions = run.steps.filter((s) => (s.itemIndex ?? -1) >= 0);
+  assertEquals(expansions.length, 2);
+  for (const [index, host] of ["alpha", "beta"].entries()) {
+    const step = expansions.find((s) => (s.itemIndex ?? 0) === index)!;
+    const env = parseEnv(await Deno.readTextFile(`${repo.root}/item-${index}.env`));
+    assertEquals(env.SWAMP_RUN_ID, runId);
+    assertEquals(env.SWAMP_RUN_ATTEMPT, String(run.attempt ?? 1));
+    assertEquals(env.SWAMP_WORKFLOW_NAME, "ident");
+    assertEquals(env.SWAMP_WORKFLOW_ID, "6f1b7a52-0c1e-4a51-9d1e-2b3c4d5e6f74");
+    assertEquals(env.SWAMP_ACTOR, "ada");
+    assertEquals(env.SWAMP_EVENT_NAME, "manual");
+    assertEquals(env.SWAMP_JOB_ID, step.job);
+    assertEquals(env.SWAMP_JOB_NAME, "fan");
+    assertEquals(env.SWAMP_STEP_ID, step.id);
+    assertEquals(env.SWAMP_STEP_NAME, step.name);
+    assertEquals(step.name, `each ${host}`);
+    assertEquals(env.SWAMP_ITEM_INDEX, String(index));
+    assertEquals(env.SWAMP_ITEM_KEY, "");
+    assertEquals(env.SWAMP_WORKER_ID, "local");
+    // Placement: the step's own label merged over the workflow's, each evaluated.
+    assertEquals(step.placement, {
+      target: `pool-${runId}`,
+      labels: { run: runId, region: "eu-west-3", host },
+    });
+    // Declared variables are there; the rest of the host's environment is not.
+    assertEquals(step.outputs?.stdout, "region=eu-west-3 home=false\n");
+  }
+  // The same ids are in the run log, each line tagged with its step.
+  const logs = await repo.cli(["workflow", "logs", runId, "--json"]);
+  assertEquals(logs.code, 0, logs.stderr);
+  const tagged = logs.stdout.split("\n").filter(Boolean)
+    .map((line) => JSON.parse(line) as { stepId: string; text: string })
+    .filter((l) => l.text.startsWith("region="));
+  assertEquals(tagged.map((l) => l.stepId).sort(), expansions.map((s) => s.id).sort());
+});
+
+Deno.test("validate names an env variable a workflow reads without declaring it", async () => {
+  const file = workflow.replace("reads:\n  env: [SWAMP_TEST_REGION]\n", "");
+  await using repo = await repoWith("file", { "workflows/workflow-ident.yaml": file });
+  const result = await repo.cli(["workflow", "validate", "ident", "--json"]);
+  assertEquals(result.code, 3, result.stderr);
+  const diagnostics = (result.json as {
+    results: { diagnostics: { rule: string; message: string; hint: string; line: number }[] }[];
+  }).results[0].diagnostics.filter((d) => d.rule === "env-undeclared");
+  assertEquals(
+    diagnostics.map((d) => [d.line, d.message, d.hint]),
+    [
+      [
+        4,
+        "`env.SWAMP_TEST_REGION` reads env.SWAMP_TEST_REGION, which the workflow does not declare",
+        "add it to the workflow's `reads: {env: [SWAMP_TEST_REGION]}`; only declared variables reach expressions",
+      ],
+      [
+        18,
+        "`env.SWAMP_TEST_REGION` reads env.SWAMP_TEST_REGION, which the workflow does not declare",
+        "add it to the workflow's `reads: {env: [SWAMP_TEST_REGION]}`; only declared variables reach expressions",
+      ],
+      [
+        18,
+        "`has(env.HOME)` reads env.HOME, which the workflow does not declare",
+        "add it to the workflow's `reads: {env: [HOME]}`; only declared variables reach expressions",
+      ],
+    ],
+  );
+});
