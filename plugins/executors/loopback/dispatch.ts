@@ -65,6 +65,9 @@ export async function* dispatchStep(
     // whose id is its pid (it execs in place: a child Deno spawns never
     // leads a group already); everything the step forks inherits the group.
     // Deno.Command spawns several times faster than node:child_process here.
+    // Not `detached: true`: that forks, and forking a supervisor of a few
+    // hundred MB costs more than exec'ing setsid (posix_spawn does not copy
+    // the parent's page tables).
     child = new Deno.Command("setsid", {
       args: [program, ...argv.slice(1)],
       cwd: step.cwd,

@@ -95,22 +95,22 @@ export class RunIndex {
    * runs first and may throw to refuse (nothing is written); `commit` runs
    * after the line is written, still under the lock, to publish the run.
    */
-  async insert(
+  insert(
     entry: Omit<IndexEntry, "slot">,
-    check: (slot: number) => Promise<void>,
-    commit: () => Promise<void>,
-  ): Promise<number> {
-    const file = await Deno.open(this.path, { read: true, write: true, create: true });
+    check: (slot: number) => void,
+    commit: () => void,
+  ): number {
+    const file = Deno.openSync(this.path, { read: true, write: true, create: true });
     try {
-      await file.lock(true);
-      const size = (await file.stat()).size;
+      file.lockSync(true);
+      const size = file.statSync().size;
       const slot = Math.floor(size / recordBytes);
       // A crash mid-write leaves a partial line; it belongs to no run.
-      if (size % recordBytes !== 0) await file.truncate(slot * recordBytes);
-      await check(slot);
-      await writeAt(file, slot * recordBytes, encodeRecord(entry));
-      if (this.sync) await file.syncData();
-      await commit();
+      if (size % recordBytes !== 0) file.truncateSync(slot * recordBytes);
+      check(slot);
+      writeAt(file, slot * recordBytes, encodeRecord(entry));
+      if (this.sync) file.syncDataSync();
+      commit();
       return slot;
     } finally {
       file.close(); // also releases the lock
@@ -118,19 +118,19 @@ export class RunIndex {
   }
 
   /** Rewrites a run's status character in place (the caller holds the run's lock). */
-  async setStatus(slot: number, runId: string, status: number): Promise<void> {
+  setStatus(slot: number, runId: string, status: number): void {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.path, { read: true, write: true });
+      file = Deno.openSync(this.path, { read: true, write: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return;
       throw error;
     }
     try {
-      const current = await readAt(file, slot * recordBytes, recordBytes);
+      const current = readAt(file, slot * recordBytes, recordBytes);
       if (current.length < recordBytes || decodeRecord(current, slot).runId !== runId) return;
-      await writeAt(file, slot * recordBytes, encoder.encode(statusChar(status)));
-      if (this.sync) await file.syncData();
+      writeAt(file, slot * recordBytes, encoder.encode(statusChar(status)));
+      if (this.sync) file.syncDataSync();
     } finally {
       file.close();
     }
@@ -140,22 +140,22 @@ export class RunIndex {
    * Entries matching `filter` from slot `before - 1` down to 0 (newest
    * first); from the last slot without `before`.
    */
-  async *newestFirst(filter: IndexFilter, before?: number): AsyncGenerator<IndexEntry> {
+  *newestFirst(filter: IndexFilter, before?: number): Generator<IndexEntry> {
     const matches = rawMatcher(filter);
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.path, { read: true });
+      file = Deno.openSync(this.path, { read: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return;
       throw error;
     }
     try {
-      const count = Math.floor((await file.stat()).size / recordBytes);
+      const count = Math.floor(file.statSync().size / recordBytes);
       let next = Math.min(before ?? count, count); // exclusive
       let chunk = firstChunkRecords;
       while (next > 0) {
         const first = Math.max(0, next - chunk);
-        const bytes = await readAt(file, first * recordBytes, (next - first) * recordBytes);
+        const bytes = readAt(file, first * recordBytes, (next - first) * recordBytes);
         for (let slot = next - 1; slot >= first; slot--) {
           const at = (slot - first) * recordBytes;
           if (matches(bytes, at)) yield decodeRecord(bytes.subarray(at, at + recordBytes), slot);

@@ -5,6 +5,7 @@
 //
 // A crash can leave a final line without its newline. Readers ignore such a
 // torn line; the next writer (holding the file's lock) cuts it off first.
+// Synchronous like fsio.ts, for the same reason.
 import { readAt, writeAll } from "./fsio.ts";
 
 const newline = 0x0a;
@@ -25,14 +26,14 @@ function seqOf(line: Uint8Array): bigint {
 }
 
 /** Finds the last complete line by reading backwards from the end in chunks. */
-export async function readTail(file: Deno.FsFile): Promise<Tail> {
-  const size = (await file.stat()).size;
+export function readTail(file: Deno.FsFile): Tail {
+  const size = file.statSync().size;
   let end = -1; // offset just past the last "\n"
   const pieces: Uint8Array[] = []; // the last line's bytes, collected back to front
   let position = size;
   scan: while (position > 0) {
     const from = Math.max(0, position - chunkBytes);
-    const chunk = await readAt(file, from, position - from);
+    const chunk = readAt(file, from, position - from);
     let stop = chunk.length;
     for (let i = chunk.length - 1; i >= 0; i--) {
       if (chunk[i] !== newline) continue;
@@ -55,33 +56,33 @@ export async function readTail(file: Deno.FsFile): Promise<Tail> {
  * Appends whole lines at the tail, first cutting off a torn line a crashed
  * writer left. The caller holds the file's lock and opened it for append.
  */
-export async function appendLines(
+export function appendLines(
   file: Deno.FsFile,
   tail: Tail,
   lines: string[],
   sync: boolean,
-): Promise<void> {
-  if (tail.end < tail.size) await file.truncate(tail.end);
+): void {
+  if (tail.end < tail.size) file.truncateSync(tail.end);
   if (lines.length === 0) return;
-  await writeAll(file, new TextEncoder().encode(lines.join("\n") + "\n"));
-  if (sync) await file.syncData();
+  writeAll(file, new TextEncoder().encode(lines.join("\n") + "\n"));
+  if (sync) file.syncDataSync();
 }
 
 /**
  * The first complete line starting at or after `position` and before `limit`:
  * its start offset and bytes, or undefined when there is none.
  */
-async function lineFrom(
+function lineFrom(
   file: Deno.FsFile,
   position: number,
   limit: number,
-): Promise<{ start: number; bytes: Uint8Array } | undefined> {
+): { start: number; bytes: Uint8Array } | undefined {
   let start = position;
   if (position > 0) {
     // The line containing position - 1 ends somewhere; the next one starts after it.
     start = -1;
     for (let at = position - 1; at < limit && start < 0; at += chunkBytes) {
-      const chunk = await readAt(file, at, Math.min(chunkBytes, limit - at));
+      const chunk = readAt(file, at, Math.min(chunkBytes, limit - at));
       const i = chunk.indexOf(newline);
       if (i >= 0) start = at + i + 1;
       if (chunk.length === 0) break;
@@ -90,7 +91,7 @@ async function lineFrom(
   }
   const pieces: Uint8Array[] = [];
   for (let at = start;; at += chunkBytes) {
-    const chunk = await readAt(file, at, chunkBytes);
+    const chunk = readAt(file, at, chunkBytes);
     if (chunk.length === 0) return undefined; // torn final line
     const i = chunk.indexOf(newline);
     if (i >= 0) {
@@ -106,12 +107,12 @@ async function lineFrom(
  * at most one window before it). Invariant: lines starting before `low` have
  * seq <= afterSeq; lines starting at or after `high` have seq > afterSeq.
  */
-async function seekAfter(file: Deno.FsFile, size: number, afterSeq: bigint): Promise<number> {
+function seekAfter(file: Deno.FsFile, size: number, afterSeq: bigint): number {
   let low = 0;
   let high = size;
   while (high - low > chunkBytes) {
     const middle = low + Math.floor((high - low) / 2);
-    const line = await lineFrom(file, middle, high);
+    const line = lineFrom(file, middle, high);
     if (!line) {
       // No line starts in [middle, high): the lines at or after middle are those at or after high.
       high = middle;
@@ -135,13 +136,10 @@ export interface ReadOptions<T> {
  * Lines with seq > afterSeq, in file order, at most `limit`. Returns
  * undefined when the file does not exist.
  */
-export async function readAfter<T>(
-  path: string,
-  options: ReadOptions<T>,
-): Promise<T[] | undefined> {
+export function readAfter<T>(path: string, options: ReadOptions<T>): T[] | undefined {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true });
+    file = Deno.openSync(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
@@ -149,11 +147,11 @@ export async function readAfter<T>(
   const limit = options.limit ?? Infinity;
   const out: T[] = [];
   try {
-    const size = (await file.stat()).size;
-    let position = options.afterSeq > 0n ? await seekAfter(file, size, options.afterSeq) : 0;
+    const size = file.statSync().size;
+    let position = options.afterSeq > 0n ? seekAfter(file, size, options.afterSeq) : 0;
     let carry = new Uint8Array(0);
     while (position < size && out.length < limit) {
-      const chunk = concat([carry, await readAt(file, position, chunkBytes)]);
+      const chunk = concat([carry, readAt(file, position, chunkBytes)]);
       position += chunk.length - carry.length;
       if (chunk.length === carry.length) break;
       let start = 0;

@@ -7,7 +7,7 @@ import type { ListPage, ListQuery } from "../../../runtime/mod.ts";
 import type { SummaryFile } from "./codec.ts";
 import { type IndexEntry, type RunIndex, workflowHash } from "./index_file.ts";
 
-type ReadSummary = (runId: string) => Promise<SummaryFile | undefined>;
+type ReadSummary = (runId: string) => SummaryFile | undefined;
 
 function parseCursor(cursor: string | undefined): number | undefined {
   if (!cursor) return undefined;
@@ -22,11 +22,11 @@ function matches(summary: RunSummary, query: ListQuery): boolean {
   return true;
 }
 
-export async function listRuns(
+export function listRuns(
   index: RunIndex,
   readSummary: ReadSummary,
   query: ListQuery,
-): Promise<ListPage> {
+): ListPage {
   const limit = Math.floor(query.limit);
   if (!(limit > 0)) return { runs: [], nextCursor: "" };
   const filter = {
@@ -37,8 +37,8 @@ export async function listRuns(
   let lastSlot = -1;
   let batch: IndexEntry[] = [];
   // Returns true once the page is full and one more match proves there is a next page.
-  const settle = async (): Promise<boolean> => {
-    const found = await Promise.all(batch.map((entry) => readSummary(entry.runId)));
+  const settle = (): boolean => {
+    const found = batch.map((entry) => readSummary(entry.runId));
     for (const [i, entry] of batch.entries()) {
       const stored = found[i];
       // A line whose run never finished being created, or a re-created id, has no matching summary.
@@ -50,13 +50,13 @@ export async function listRuns(
     batch = [];
     return false;
   };
-  for await (const entry of index.newestFirst(filter, parseCursor(query.cursor))) {
+  for (const entry of index.newestFirst(filter, parseCursor(query.cursor))) {
     batch.push(entry);
-    // Read summaries a few at a time in parallel: enough to fill the page plus one.
-    if (batch.length > limit - runs.length && await settle()) {
+    // Read summaries in batches: enough to fill the page plus one.
+    if (batch.length > limit - runs.length && settle()) {
       return { runs, nextCursor: String(lastSlot) };
     }
   }
-  if (await settle()) return { runs, nextCursor: String(lastSlot) };
+  if (settle()) return { runs, nextCursor: String(lastSlot) };
   return { runs, nextCursor: "" };
 }

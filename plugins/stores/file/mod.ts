@@ -31,6 +31,7 @@ import {
 } from "./codec.ts";
 import {
   exists,
+  promised,
   readTextIfExists,
   removeIfExists,
   syncDir,
@@ -72,51 +73,63 @@ class FileRunStore implements RunStore {
     this.locks = new LockFiles(layout, sync);
   }
 
-  async createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
+  createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
+    return promised(() => this.createNow(first, summary, snapshot));
+  }
+
+  private createNow(first: RunEvent, summary: RunSummary, snapshot: Run): void {
     const id = summary.id;
     if (!isRunId(id)) throw new Error(`run id "${id}" is not a UUID`);
     if (first.runId !== id || snapshot.id !== id || first.seq !== 1n) {
       throw new Error(`createRun ${id}: the first event must be seq 1 of the same run`);
     }
-    if (await exists(this.layout.run(id))) throw await this.alreadyExists(id);
+    if (exists(this.layout.run(id))) throw this.alreadyExists(id);
     // Build the run beside its final place, then rename it in: readers see all or nothing.
     const shard = this.layout.shard(id);
-    await Deno.mkdir(shard, { recursive: true });
+    Deno.mkdirSync(shard, { recursive: true });
     const staging = this.layout.stagingRun(id);
-    await Deno.mkdir(staging);
+    Deno.mkdirSync(staging);
     try {
-      await writeNewFile(`${staging}/events.jsonl`, encodeEvent(first) + "\n", this.sync);
-      await writeNewFile(`${staging}/snapshot.json`, encodeRun(snapshot) + "\n", this.sync);
+      writeNewFile(`${staging}/events.jsonl`, encodeEvent(first) + "\n", this.sync);
+      writeNewFile(`${staging}/snapshot.json`, encodeRun(snapshot) + "\n", this.sync);
       const entry = {
         status: summary.status,
         createMs: summary.createTime ? timestampMs(summary.createTime) : Date.now(),
         workflowHash: workflowHash(summary.workflowName),
         runId: id,
       };
-      await this.index.insert(entry, async (slot) => {
-        if (await exists(this.layout.run(id))) throw await this.alreadyExists(id);
-        await writeNewFile(`${staging}/summary.json`, encodeSummaryFile(slot, summary), this.sync);
-      }, async () => {
-        if (isActive(summary.status)) await Deno.writeTextFile(this.layout.activeMarker(id), "");
-        await Deno.rename(staging, this.layout.run(id));
-        if (this.sync) await syncDir(shard);
+      this.index.insert(entry, (slot) => {
+        if (exists(this.layout.run(id))) throw this.alreadyExists(id);
+        writeNewFile(`${staging}/summary.json`, encodeSummaryFile(slot, summary), this.sync);
+      }, () => {
+        if (isActive(summary.status)) Deno.writeTextFileSync(this.layout.activeMarker(id), "");
+        Deno.renameSync(staging, this.layout.run(id));
+        if (this.sync) syncDir(shard);
       });
     } catch (error) {
-      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      try {
+        Deno.removeSync(staging, { recursive: true });
+      } catch {
+        // already gone
+      }
       throw error;
     }
   }
 
-  private async alreadyExists(id: string): Promise<StoreConflict> {
-    const file = await Deno.open(this.layout.events(id), { read: true });
+  private alreadyExists(id: string): StoreConflict {
+    const file = Deno.openSync(this.layout.events(id), { read: true });
     try {
-      return new StoreConflict(id, 0n, (await readTail(file)).lastSeq);
+      return new StoreConflict(id, 0n, readTail(file).lastSeq);
     } finally {
       file.close();
     }
   }
 
-  async append(request: AppendRequest): Promise<void> {
+  append(request: AppendRequest): Promise<void> {
+    return promised(() => this.appendNow(request));
+  }
+
+  private appendNow(request: AppendRequest): void {
     const { runId, expectedSeq, events } = request;
     events.forEach((event, i) => {
       if (event.runId !== runId || event.seq !== expectedSeq + BigInt(i + 1)) {
@@ -126,17 +139,19 @@ class FileRunStore implements RunStore {
       }
     });
     if (request.summary.id !== runId) throw new Error(`append to ${runId}: summary of another run`);
-    const file = await this.openRunFile(runId, this.layout.events(runId));
+    const file = this.openRunFile(runId, this.layout.events(runId));
     try {
-      await file.lock(true);
-      const tail = await readTail(file);
+      // Held only across synchronous calls: no other work of this process can
+      // interleave and ask for the same lock.
+      file.lockSync(true);
+      const tail = readTail(file);
       if (tail.lastSeq !== expectedSeq) throw new StoreConflict(runId, expectedSeq, tail.lastSeq);
       // The event lines are the commit point; summary and snapshot follow and
       // are repaired by the next append if a crash comes in between.
-      await appendLines(file, tail, events.map(encodeEvent), this.sync);
-      await this.replaceSummary(runId, request.summary);
+      appendLines(file, tail, events.map(encodeEvent), this.sync);
+      this.replaceSummary(runId, request.summary);
       if (request.snapshot) {
-        await writeFileAtomic(this.layout.snapshot(runId), encodeRun(request.snapshot), this.sync);
+        writeFileAtomic(this.layout.snapshot(runId), encodeRun(request.snapshot), this.sync);
       }
     } finally {
       file.close(); // also releases the lock
@@ -144,12 +159,12 @@ class FileRunStore implements RunStore {
   }
 
   /** Opens a run's file for locked appends; StoreNotFound when the run does not exist. */
-  private async openRunFile(runId: string, path: string, create = false): Promise<Deno.FsFile> {
-    if (!isRunId(runId) || (create && !await exists(this.layout.run(runId)))) {
+  private openRunFile(runId: string, path: string, create = false): Deno.FsFile {
+    if (!isRunId(runId) || (create && !exists(this.layout.run(runId)))) {
       throw new StoreNotFound(runId);
     }
     try {
-      return await Deno.open(path, { read: true, append: true, create });
+      return Deno.openSync(path, { read: true, append: true, create });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) throw new StoreNotFound(runId);
       throw error;
@@ -157,9 +172,9 @@ class FileRunStore implements RunStore {
   }
 
   /** Rewrites summary.json (and the index status and active marker) only when it changed. */
-  private async replaceSummary(runId: string, summary: RunSummary): Promise<void> {
+  private replaceSummary(runId: string, summary: RunSummary): void {
     const path = this.layout.summary(runId);
-    const currentText = await readTextIfExists(path);
+    const currentText = readTextIfExists(path);
     const current = currentText ? decodeSummaryFile(currentText) : undefined;
     const slot = current?.slot ?? -1;
     const text = encodeSummaryFile(slot, summary);
@@ -170,119 +185,127 @@ class FileRunStore implements RunStore {
     // Marker added before and removed after the summary: a crash leaves a
     // false positive (filtered on read), never a run missing from the list.
     if (isActive(now) && (was === undefined || !isActive(was))) {
-      await Deno.writeTextFile(marker, "");
+      Deno.writeTextFileSync(marker, "");
     }
-    await writeFileAtomic(path, text, this.sync);
-    if (slot >= 0 && was !== now) await this.index.setStatus(slot, runId, now);
-    if (!isActive(now) && (was === undefined || isActive(was))) await removeIfExists(marker);
+    writeFileAtomic(path, text, this.sync);
+    if (slot >= 0 && was !== now) this.index.setStatus(slot, runId, now);
+    if (!isActive(now) && (was === undefined || isActive(was))) removeIfExists(marker);
   }
 
-  async loadRun(runId: string): Promise<StoredRun | undefined> {
-    if (!isRunId(runId)) return undefined;
-    const text = await readTextIfExists(this.layout.snapshot(runId));
-    if (text === undefined) return undefined;
-    const snapshot = decodeRun(text);
-    const tail = await readAfter(this.layout.events(runId), {
-      afterSeq: snapshot.revision,
-      accept: decodeEvent,
+  loadRun(runId: string): Promise<StoredRun | undefined> {
+    return promised(() => {
+      if (!isRunId(runId)) return undefined;
+      const text = readTextIfExists(this.layout.snapshot(runId));
+      if (text === undefined) return undefined;
+      const snapshot = decodeRun(text);
+      const tail = readAfter(this.layout.events(runId), {
+        afterSeq: snapshot.revision,
+        accept: decodeEvent,
+      });
+      return { snapshot, tail: tail ?? [] };
     });
-    return { snapshot, tail: tail ?? [] };
   }
 
-  async readEvents(runId: string, afterSeq: bigint, limit?: number): Promise<RunEvent[]> {
-    if (!isRunId(runId)) throw new StoreNotFound(runId);
-    const events = await readAfter(this.layout.events(runId), {
-      afterSeq,
-      limit,
-      accept: decodeEvent,
+  readEvents(runId: string, afterSeq: bigint, limit?: number): Promise<RunEvent[]> {
+    return promised(() => {
+      if (!isRunId(runId)) throw new StoreNotFound(runId);
+      const events = readAfter(this.layout.events(runId), {
+        afterSeq,
+        limit,
+        accept: decodeEvent,
+      });
+      if (!events) throw new StoreNotFound(runId);
+      return events;
     });
-    if (!events) throw new StoreNotFound(runId);
-    return events;
   }
 
-  async findRunIds(prefix: string, limit: number): Promise<string[]> {
-    if (limit <= 0 || !/^[0-9A-Za-z_-]*$/.test(prefix)) return [];
-    const shards = prefix.length >= 2
-      ? [prefix.slice(0, 2)]
-      : await this.shardsStartingWith(prefix);
-    const out: string[] = [];
-    for (const shard of shards) {
-      try {
-        for await (const entry of Deno.readDir(this.layout.shard(shard))) {
-          if (!entry.isDirectory || !entry.name.startsWith(prefix) || !isRunId(entry.name)) {
-            continue;
+  findRunIds(prefix: string, limit: number): Promise<string[]> {
+    return promised(() => {
+      if (limit <= 0 || !/^[0-9A-Za-z_-]*$/.test(prefix)) return [];
+      const shards = prefix.length >= 2 ? [prefix.slice(0, 2)] : this.shardsStartingWith(prefix);
+      const out: string[] = [];
+      for (const shard of shards) {
+        try {
+          for (const entry of Deno.readDirSync(this.layout.shard(shard))) {
+            if (!entry.isDirectory || !entry.name.startsWith(prefix) || !isRunId(entry.name)) {
+              continue;
+            }
+            out.push(entry.name);
+            if (out.length >= limit) return out;
           }
-          out.push(entry.name);
-          if (out.length >= limit) return out;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
         }
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
-    }
-    return out;
+      return out;
+    });
   }
 
-  private async shardsStartingWith(prefix: string): Promise<string[]> {
+  private shardsStartingWith(prefix: string): string[] {
     const out: string[] = [];
-    for await (const entry of Deno.readDir(this.layout.runs)) {
+    for (const entry of Deno.readDirSync(this.layout.runs)) {
       if (entry.isDirectory && entry.name.startsWith(prefix)) out.push(entry.name);
     }
     return out.sort();
   }
 
   listRuns(query: ListQuery): Promise<ListPage> {
-    return listRuns(this.index, (id) => this.readSummary(id), query);
+    return promised(() => listRuns(this.index, (id) => this.readSummary(id), query));
   }
 
-  async listActiveRuns(): Promise<RunSummary[]> {
-    const ids: string[] = [];
-    for await (const entry of Deno.readDir(this.layout.active)) {
-      if (isRunId(entry.name)) ids.push(entry.name);
-    }
-    const found = await Promise.all(ids.map((id) => this.readSummary(id)));
-    return found
-      .filter((f): f is SummaryFile => f !== undefined && isActive(f.summary.status))
-      .map((f) => f.summary)
-      .sort((a, b) => createMs(b) - createMs(a) || b.id.localeCompare(a.id));
+  listActiveRuns(): Promise<RunSummary[]> {
+    return promised(() => {
+      const found: SummaryFile[] = [];
+      for (const entry of Deno.readDirSync(this.layout.active)) {
+        const summary = isRunId(entry.name) ? this.readSummary(entry.name) : undefined;
+        if (summary && isActive(summary.summary.status)) found.push(summary);
+      }
+      return found.map((f) => f.summary)
+        .sort((a, b) => createMs(b) - createMs(a) || b.id.localeCompare(a.id));
+    });
   }
 
-  private async readSummary(runId: string): Promise<SummaryFile | undefined> {
+  private readSummary(runId: string): SummaryFile | undefined {
     if (!isRunId(runId)) return undefined;
-    const text = await readTextIfExists(this.layout.summary(runId));
+    const text = readTextIfExists(this.layout.summary(runId));
     return text === undefined ? undefined : decodeSummaryFile(text);
   }
 
-  async appendLogs(runId: string, lines: LogLine[]): Promise<bigint[]> {
-    const file = await this.openRunFile(runId, this.layout.logs(runId), true);
-    try {
-      await file.lock(true);
-      const tail = await readTail(file);
-      const seqs = lines.map((_, i) => tail.lastSeq + BigInt(i + 1));
-      await appendLines(file, tail, lines.map((l, i) => encodeLogLine(l, seqs[i])), this.sync);
-      return seqs;
-    } finally {
-      file.close();
-    }
+  appendLogs(runId: string, lines: LogLine[]): Promise<bigint[]> {
+    return promised(() => {
+      const file = this.openRunFile(runId, this.layout.logs(runId), true);
+      try {
+        file.lockSync(true);
+        const tail = readTail(file);
+        const seqs = lines.map((_, i) => tail.lastSeq + BigInt(i + 1));
+        appendLines(file, tail, lines.map((l, i) => encodeLogLine(l, seqs[i])), this.sync);
+        return seqs;
+      } finally {
+        file.close();
+      }
+    });
   }
 
-  async readLogs(
+  readLogs(
     runId: string,
     afterSeq: bigint,
     limit: number,
     stepId?: string,
   ): Promise<LogLine[]> {
-    if (!isRunId(runId)) throw new StoreNotFound(runId);
-    const lines = await readAfter(this.layout.logs(runId), {
-      afterSeq,
-      limit,
-      accept: (json) =>
-        stepId !== undefined && ((json as { stepId?: string }).stepId ?? "") !== stepId
-          ? undefined
-          : decodeLogLine(json),
+    return promised(() => {
+      if (!isRunId(runId)) throw new StoreNotFound(runId);
+      const lines = readAfter(this.layout.logs(runId), {
+        afterSeq,
+        limit,
+        accept: (json) =>
+          stepId !== undefined && ((json as { stepId?: string }).stepId ?? "") !== stepId
+            ? undefined
+            : decodeLogLine(json),
+      });
+      if (lines) return lines;
+      if (exists(this.layout.run(runId))) return [];
+      throw new StoreNotFound(runId);
     });
-    if (lines) return lines;
-    if (await exists(this.layout.run(runId))) return [];
-    throw new StoreNotFound(runId);
   }
 
   tryAcquireLock(name: string, runId: string): Promise<LockResult> {
