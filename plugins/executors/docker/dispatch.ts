@@ -160,7 +160,7 @@ function run(
     signal.removeEventListener("abort", onAbort);
     await stopping;
     await output;
-    const state = await container.inspect().then((i) => i.State).catch(() => undefined);
+    const state = await finalState(container, exitCode === 137 && !cause);
     const gone = await remove(container);
     if (cause) queue.push({ type: "cancelStage", stage: "confirmed", detail: gone });
     // The kernel may kill a child for memory while the step goes on and succeeds: only a
@@ -191,6 +191,26 @@ function run(
   })();
   return { stop, done };
 }
+
+/**
+ * The container's state after it exited. The engine learns of an
+ * out-of-memory kill from a separate event that can arrive after the exit
+ * (seen in CI under load: exit 137, `OOMKilled` still false), so a step
+ * killed by SIGKILL is looked at again, for up to a second, before
+ * `OOMKilled` is taken as false.
+ */
+async function finalState(container: Container, killed: boolean) {
+  const inspect = () => container.inspect().then((i) => i.State).catch(() => undefined);
+  let state = await inspect();
+  for (let i = 0; killed && state && !state.OOMKilled && i < oomSettleTries; i++) {
+    await new Promise((resolve) => setTimeout(resolve, oomSettleMs));
+    state = await inspect();
+  }
+  return state;
+}
+
+const oomSettleTries = 10;
+const oomSettleMs = 100;
 
 /** Interrupt, terminate, kill: each stage only if the container is still running after the grace period. */
 async function stopInStages(

@@ -38,6 +38,7 @@ import {
   writeFileAtomic,
   writeNewFile,
 } from "./fsio.ts";
+import { needsFlush } from "./flush_policy.ts";
 import { RunIndex, workflowHash } from "./index_file.ts";
 import { appendLines, readAfter, readTail } from "./jsonl.ts";
 import { listRuns } from "./listing.ts";
@@ -148,7 +149,7 @@ class FileRunStore implements RunStore {
       if (tail.lastSeq !== expectedSeq) throw new StoreConflict(runId, expectedSeq, tail.lastSeq);
       // The event lines are the commit point; summary and snapshot follow and
       // are repaired by the next append if a crash comes in between.
-      appendLines(file, tail, events.map(encodeEvent), this.sync);
+      appendLines(file, tail, events.map(encodeEvent), this.sync && needsFlush(events));
       this.replaceSummary(runId, request.summary);
       if (request.snapshot) {
         writeFileAtomic(this.layout.snapshot(runId), encodeRun(request.snapshot), this.sync);
