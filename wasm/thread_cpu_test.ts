@@ -1,14 +1,34 @@
 import { assert } from "../test/helpers/assert.ts";
 import { threadCpuMs } from "./thread_cpu.ts";
 
-Deno.test("thread CPU time grows with work and not with waiting, which is what the deadline counts", () => {
-  const waitStart = threadCpuMs();
+/** Thread CPU charged while this thread blocks for `ms`. */
+function cpuWhileBlocked(ms: number): { cpu: number; wall: number } {
+  const cpuStart = threadCpuMs();
   const wallStart = Date.now();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-  const waitedWall = Date.now() - wallStart;
-  const waitedCpu = threadCpuMs() - waitStart;
-  assert(waitedWall >= 290, `waited ${waitedWall} ms of wall time`);
-  assert(waitedCpu < 100, `a blocked thread was charged ${waitedCpu} ms of CPU`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  return { cpu: threadCpuMs() - cpuStart, wall: Date.now() - wallStart };
+}
+
+Deno.test("thread CPU time grows with work and not with waiting, which is what the deadline counts", async () => {
+  // Another thread of this process burns CPU meanwhile: a reading of process
+  // CPU time (or of the wall clock) would be charged for it, a per-thread one not.
+  const burner = new Worker(
+    "data:text/javascript,const end = Date.now() + 3000; let x = 0; " +
+      "while (Date.now() < end) x += Math.sqrt(x + 1); postMessage(x);",
+    { type: "module" },
+  );
+  const burnerDone = new Promise((resolve) => burner.onmessage = resolve);
+  try {
+    // A garbage collection of this thread's heap may land inside one window on
+    // a loaded machine (seen in CI): the best of three blocked windows counts.
+    const windows = [cpuWhileBlocked(300), cpuWhileBlocked(300), cpuWhileBlocked(300)];
+    for (const w of windows) assert(w.wall >= 290, `waited ${w.wall} ms of wall time`);
+    const least = Math.min(...windows.map((w) => w.cpu));
+    assert(least < 50, `every 300 ms wait was charged CPU: ${windows.map((w) => w.cpu)} ms`);
+  } finally {
+    burner.terminate();
+    await Promise.race([burnerDone, Promise.resolve()]);
+  }
 
   // Busy work must show up as CPU time, however loaded the machine: work until it
   // does (a broken reading never advances, and the bound ends the loop).

@@ -1,10 +1,5 @@
-import { create, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import {
-  CancelStageReachedSchema,
-  JobStatusChangedSchema,
-  RunStatusChangedSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { renderTemplate } from "../expressions/template.ts";
 import type { EventDraft, RunJournal } from "../run/journal.ts";
@@ -20,7 +15,15 @@ import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./sc
 import { expansionPlan } from "./expansion.ts";
 import { reachGate, suspendDraft } from "./gate_steps.ts";
 import { expiryDrafts, hasWaitingStep } from "../run/gates.ts";
-import { cancelStage, runStep, stepDraft } from "./step_runner.ts";
+import { runStep, stepDraft } from "./step_runner.ts";
+import {
+  cancelledDrafts,
+  everyStepEnded,
+  jobChange,
+  runCancelledDraft,
+  runChange,
+  tooLateDraft,
+} from "./cancellation.ts";
 
 interface Running {
   controller: AbortController;
@@ -396,56 +399,18 @@ export class RunEngine implements RunView {
         runChange(this.run.status, RunStatus.CANCELLING, "cancel requested"),
       );
     }
-    const untouched = this.run.steps.every((step) =>
-      isTerminalStep(step.status) && step.status !== StepStatus.CANCELLED
-    );
+    const untouched = everyStepEnded(this.run);
     for (const r of this.running.values()) r.controller.abort();
     await Promise.allSettled([...this.tasks]);
-    const lateToo = this.queued.size === 0 &&
-      this.run.steps.every((step) =>
-        isTerminalStep(step.status) && step.status !== StepStatus.CANCELLED
-      );
-    if (untouched || lateToo) {
-      await this.journal.append({
-        payload: {
-          case: "cancelStageReached",
-          value: create(CancelStageReachedSchema, {
-            stage: cancelStage(
-              "too-late",
-              "",
-              "every step had already ended",
-              this.deps.clock.now(),
-            ),
-          }),
-        },
-      });
+    if (untouched || (this.queued.size === 0 && everyStepEnded(this.run))) {
+      await this.journal.append(tooLateDraft(this.deps.clock.now()));
       return false;
     }
     this.queued.clear();
-    const drafts: EventDraft[] = [];
-    for (const step of this.run.steps) {
-      if (!isTerminalStep(step.status)) {
-        const reason = step.status === StepStatus.PENDING
-          ? "run cancelled before it started"
-          : "run cancelled";
-        drafts.push(stepDraft(step.id, step.status, StepStatus.CANCELLED, reason));
-      }
-    }
-    for (const job of this.run.jobs) {
-      if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
-        drafts.push(jobChange(job.name, job.status, JobStatus.CANCELLED, "run cancelled"));
-      }
-    }
+    const drafts = cancelledDrafts(this.run);
     if (drafts.length > 0) await this.journal.append(...drafts);
     await this.locks.releaseAll();
-    const requested = this.run.cancelTimeline.find((stage) => stage.stage === "requested");
-    await this.journal.append(
-      runChange(
-        RunStatus.CANCELLING,
-        RunStatus.CANCELLED,
-        requested?.detail ? `cancel requested ${requested.detail}` : "",
-      ),
-    );
+    await this.journal.append(runCancelledDraft(this.run));
     return true;
   }
 
@@ -471,18 +436,4 @@ export class RunEngine implements RunView {
       }
     }
   }
-}
-
-function jobChange(job: string, from: JobStatus, to: JobStatus, reason: string): EventDraft {
-  return {
-    reason,
-    payload: { case: "jobStatusChanged", value: create(JobStatusChangedSchema, { job, from, to }) },
-  };
-}
-
-function runChange(from: RunStatus, to: RunStatus, reason: string): EventDraft {
-  return {
-    reason,
-    payload: { case: "runStatusChanged", value: create(RunStatusChangedSchema, { from, to }) },
-  };
 }

@@ -121,3 +121,21 @@ Deno.test("validate names an env variable a workflow reads without declaring it"
     ],
   );
 });
+
+Deno.test("evaluate fills in declared env variables from the caller's environment", async () => {
+  await using repo = await repoWith("file", { "workflows/workflow-ident.yaml": workflow });
+  const result = await repo.cli(["workflow", "evaluate", "ident", "--json"], {
+    SWAMP_TEST_REGION: "ap-south-1",
+  });
+  assertEquals(result.code, 0, result.stderr);
+  const out = result.json as {
+    definition: { target: string; labels: Record<string, string> };
+    unresolved: { expression: string }[];
+  };
+  assertEquals(out.definition.labels.region, "ap-south-1");
+  assertEquals(out.definition.target, "pool-${{ run.id }}", "run values wait for a run");
+  assertEquals(
+    out.unresolved.map((u) => u.expression).includes("env.SWAMP_TEST_REGION"),
+    false,
+  );
+});
