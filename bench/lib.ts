@@ -95,6 +95,12 @@ export function median(values: number[]): number {
   return percentile(values, 50);
 }
 
+/** Median, p90, mean and maximum: how a spread-out timing reads in one table row. */
+export function spread(values: number[]): number[] {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return [median(values), percentile(values, 90), mean, percentile(values, 100)];
+}
+
 /** The p-th percentile (0–100), linearly interpolated between the closest ranks. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

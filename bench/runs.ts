@@ -10,7 +10,7 @@
 // Run: deno run --allow-all bench/runs.ts
 //   BENCH_SEQ_RUNS (3), BENCH_SEQ_STEPS (200), BENCH_FANOUT_MAX (10000),
 //   BENCH_FANOUT_STORES (file,sqlite), BENCH_RUNS_CASE_LIMIT_S (600)
-import { envInt, median, percentile, table, withTempDir } from "./lib.ts";
+import { envInt, median, spread, table, withTempDir } from "./lib.ts";
 import {
   between,
   type DetachedResult,
@@ -96,28 +96,10 @@ async function sequential(dir: string): Promise<void> {
       `(output piped and read, as a step's is); 1 warm-up + ${runs} timed runs, interleaved`,
   );
   console.log(table(["per step", "median ms", "p90 ms", "mean ms", "max ms"], [
-    ["raw spawn of sh -c true (baseline)", median(raw), percentile(raw, 90), mean(raw), max(raw)],
-    [
-      "step cycle: start of step n → start of step n+1",
-      median(cycles),
-      percentile(cycles, 90),
-      mean(cycles),
-      max(cycles),
-    ],
-    [
-      "  gap: end of step n → start of n+1",
-      median(gaps),
-      percentile(gaps, 90),
-      mean(gaps),
-      max(gaps),
-    ],
-    [
-      "  step start → end",
-      median(durations),
-      percentile(durations, 90),
-      mean(durations),
-      max(durations),
-    ],
+    ["raw spawn of sh -c true (baseline)", ...spread(raw)],
+    ["step cycle: start of step n → start of step n+1", ...spread(cycles)],
+    ["  gap: end of step n → start of n+1", ...spread(gaps)],
+    ["  step start → end", ...spread(durations)],
   ]));
   const wallPerStep = (median(many) - median(one)) / (n - 1);
   const rawPerStep = median(rawTotals) / n;
@@ -133,14 +115,6 @@ async function sequential(dir: string): Promise<void> {
       `${ms(rawPerStep)} ms per raw spawn (${(wallPerStep / rawPerStep).toFixed(2)}×). ` +
       "Both carry this host's process-creation tail (see the p90 and max columns).",
   );
-}
-
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function max(values: number[]): number {
-  return values.reduce((a, b) => Math.max(a, b), -Infinity);
 }
 
 interface FanOutRow {

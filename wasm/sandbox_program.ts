@@ -97,6 +97,15 @@ export function installSandbox(
       for (const name of Object.keys(r.vars)) vars[name] = adapter.fromWire(r.vars[name], mode);
       return runFrom(r.from ?? 0);
     },
+    /**
+     * Runs a batch once, without keeping it compiled, so that the library's
+     * first-use work happens before any deadline counts (see QuickJSSandbox.create).
+     */
+    warm(request: string): string {
+      const out = this.evaluate(request);
+      cache.clear();
+      return out;
+    },
     /** After an interrupt: the index that was running and the results before it. */
     progress(): string {
       return JSON.stringify({ index: state.index, results: state.results });

@@ -7,8 +7,6 @@ import {
 } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Executor, StepWork } from "../ports/executor.ts";
-import type { ExpressionEvaluator } from "../ports/expressions.ts";
-import { renderTemplate } from "../expressions/template.ts";
 import { type ExecutorConfig, memoryBytes } from "../workflow/executor_schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
@@ -98,24 +96,20 @@ export function placementTemplates(
   return { target, labels };
 }
 
+/** The value tree to evaluate with the step's other templates (null when there is no placement). */
+export function placementTree(templates: PlacementTemplates | undefined): unknown {
+  return templates ? { target: templates.target ?? "", labels: templates.labels ?? {} } : null;
+}
+
 /**
- * The placement evaluated in the step's own templating pass, so a selector
- * such as `${{ run.id }}` names this run. A value that is not text fails the
- * step: a selector that cannot resolve must not silently match nothing.
+ * The evaluated placement as recorded on the step, evaluated in the step's
+ * own templating pass so that a selector such as `${{ run.id }}` names this
+ * run. A value that is not text fails the step: a selector that cannot
+ * resolve must not silently match nothing.
  */
-export async function evaluatePlacement(
-  templates: PlacementTemplates | undefined,
-  variables: Record<string, unknown>,
-  evaluator: ExpressionEvaluator | undefined,
-  where: string,
-): Promise<StepPlacement | undefined> {
-  if (!templates) return undefined;
-  const value = await renderTemplate(
-    { target: templates.target ?? "", labels: templates.labels ?? {} },
-    variables,
-    evaluator,
-    `placement of ${where}`,
-  ) as { target: unknown; labels: Record<string, unknown> };
+export function placementRecord(value: unknown, where: string): StepPlacement | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { target, labels } = value as { target: unknown; labels: Record<string, unknown> };
   const text = (v: unknown, what: string) => {
     if (typeof v === "string") return v;
     if (typeof v === "number" || typeof v === "boolean") return String(v);
@@ -125,9 +119,9 @@ export async function evaluatePlacement(
     );
   };
   return create(PlacementSchema, {
-    target: text(value.target, "target"),
+    target: text(target, "target"),
     labels: Object.fromEntries(
-      Object.entries(value.labels).map(([k, v]) => [k, text(v, `label ${k}`)]),
+      Object.entries(labels).map(([k, v]) => [k, text(v, `label ${k}`)]),
     ),
   });
 }

@@ -17,7 +17,12 @@ import { RunStatus, StepStatus } from "../run/status.ts";
 import type { Step as StepDef } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { stepVariables } from "./identity.ts";
-import { evaluatePlacement, placementFor, type PlacementTemplates } from "./placement.ts";
+import {
+  placementFor,
+  placementRecord,
+  type PlacementTemplates,
+  placementTree,
+} from "./placement.ts";
 import type { ExecutorConfig } from "../workflow/executor_schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
@@ -113,17 +118,21 @@ async function execute(
           reason: `model type \`${target.type}\` cannot run in this version`,
         };
       }
-      const args = await renderTemplate(
-        { ...target.arguments, ...(typeof task.inputs === "object" ? task.inputs : {}) },
+      // Arguments and placement in one crossing of the sandbox.
+      const rendered = await renderTemplate(
+        {
+          args: { ...target.arguments, ...(typeof task.inputs === "object" ? task.inputs : {}) },
+          placement: placementTree(job.placement),
+        },
         variables,
         deps.evaluator,
         where,
-      ) as Record<string, unknown>;
+      ) as { args: Record<string, unknown>; placement: unknown };
+      const placed = placementRecord(rendered.placement, where);
       // Held from the first step that acts on the model until the run ends or
       // suspends (DESIGN §6): other runs see the model busy for that whole time.
-      const placed = await evaluatePlacement(job.placement, variables, deps.evaluator, where);
       await locks.acquire(target.lock, job.step.id, job.signal);
-      return await runShell(deps, journal, job, args, logs, placed);
+      return await runShell(deps, journal, job, rendered.args, logs, placed);
     }
     case "assert": {
       const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Run, RunSummary, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   type Reconciliation,
   ReconciliationSchema,
@@ -52,18 +52,10 @@ async function reconcileGates(
     }`
   );
   if (dryRun) {
-    const rejects = expired.some((gate) => gate.approval!.onTimeout !== "approve");
-    const allDecided = pendingGates(before).length === expired.length;
     return create(ReconciliationSchema, {
       runId,
       from: before.status,
-      to: before.status !== RunStatus.SUSPENDED
-        ? before.status
-        : rejects
-        ? RunStatus.FAILED
-        : allDecided
-        ? RunStatus.PENDING
-        : before.status,
+      to: statusAfterTimeouts(before, expired),
       reason: "approval-timed-out",
       actions,
     });
@@ -77,4 +69,15 @@ async function reconcileGates(
     reason: "approval-timed-out",
     actions,
   });
+}
+
+/**
+ * What applying the expired gates would make of a suspended run: failed by
+ * any reject, pending again (to be resumed) when every waiting gate is
+ * approved, suspended still otherwise.
+ */
+function statusAfterTimeouts(run: Run, expired: Step[]): RunStatus {
+  if (run.status !== RunStatus.SUSPENDED) return run.status;
+  if (expired.some((gate) => gate.approval!.onTimeout !== "approve")) return RunStatus.FAILED;
+  return pendingGates(run).length === expired.length ? RunStatus.PENDING : run.status;
 }

@@ -156,14 +156,23 @@ Deno.test("only listed approvers decide, and a gate can forbid the run's starter
   assertEquals(allowed.code, 0, allowed.stderr);
 });
 
-Deno.test("an expired gate has already taken its on-timeout action: a late approval is refused", async () => {
-  const gate = "          timeout: 1s\n";
-  await using repo = await repoWith("file", { "workflows/workflow-gated.yaml": gated(gate) });
+const oneSecondGate = "          timeout: 1s\n";
+
+/** Starts the gated workflow and waits until its gate's expiry time has passed. */
+async function runPastExpiry(repo: Awaited<ReturnType<typeof repoWith>>): Promise<string> {
   const runId = runIdOf(await repo.cli(["workflow", "run", "gated"]));
   const waiting = await statusJson(repo, runId);
   const expires = Date.parse(waiting.steps[1].approval!.expiresTime!);
-  // No process is alive for this run now; wait out the timeout.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires - Date.now()) + 200));
+  return runId;
+}
+
+Deno.test("an expired gate has already taken its on-timeout action: a late approval is refused", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-gated.yaml": gated(oneSecondGate),
+  });
+  // No process is alive for this run now; wait out the timeout.
+  const runId = await runPastExpiry(repo);
 
   const late = await repo.cli(["workflow", "approve", runId]);
   assertEquals(late.code, 5, late.stderr);
@@ -196,12 +205,10 @@ Deno.test("onTimeout: approve lets the run go on after the timeout, applied by r
 });
 
 Deno.test("listing runs applies a timeout that has passed, like any other read", async () => {
-  const gate = "          timeout: 1s\n";
-  await using repo = await repoWith("file", { "workflows/workflow-gated.yaml": gated(gate) });
-  const runId = runIdOf(await repo.cli(["workflow", "run", "gated"]));
-  const waiting = await statusJson(repo, runId);
-  const expires = Date.parse(waiting.steps[1].approval!.expiresTime!);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires - Date.now()) + 200));
+  await using repo = await repoWith("file", {
+    "workflows/workflow-gated.yaml": gated(oneSecondGate),
+  });
+  const runId = await runPastExpiry(repo);
   const listed = await repo.cli(["workflow", "list", "--json"]);
   assertEquals(listed.code, 0, listed.stderr);
   const runs = (listed.json as { runs: { id: string; status: string }[] }).runs;

@@ -30,7 +30,7 @@ export async function* dispatchContainer(
   options: DockerDispatchOptions,
 ): AsyncGenerator<StepEvent> {
   if (signal.aborted) {
-    yield { ...failed("", 130), error: undefined, cancelled: true };
+    yield { ...couldNotRun("", 130), error: undefined, cancelled: true };
     return;
   }
   const path = socketPath(work.container?.socket ?? options.socket);
@@ -44,7 +44,7 @@ export async function* dispatchContainer(
     container = await docker.createContainer(create);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    yield failed((error as Error).message, 125, typeof code === "string" ? code : undefined);
+    yield couldNotRun((error as Error).message, 125, typeof code === "string" ? code : undefined);
     return;
   }
   const queue = new EventQueue<StepEvent>();
@@ -57,8 +57,6 @@ export async function* dispatchContainer(
     await finished.done;
   }
 }
-
-const failed = couldNotRun;
 
 /** The image must be there; with `if-missing` it is pulled, with `never` its absence is an error. */
 async function ensureImage(docker: Docker, image: string, pull: string): Promise<void> {
@@ -130,7 +128,7 @@ function run(
       await container.start();
     } catch (error) {
       await remove(container);
-      queue.push(failed(`cannot start the container: ${(error as Error).message}`, 127));
+      queue.push(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
       queue.close();
       return;
     }
