@@ -1,33 +1,14 @@
 // Validation time of a 10,000-step workflow against a 1-step one, measured in the same run.
 // Run: deno run --allow-all bench/validate_large.ts  (BENCH_RUNS, BENCH_WARMUP to override)
-import { type Case, direct, envInt, measure, run, table, withTempDir } from "./lib.ts";
+import { constructFromEvents, CORE_SCHEMA, parseEvents } from "js-yaml";
+import { readBlockYaml } from "../runtime/text/yaml_block.ts";
+import { quickAccept } from "../runtime/workflow/quick_check.ts";
+import { workflow as workflowSchema } from "../runtime/workflow/schema.ts";
+import { workflowYaml } from "../test/helpers/large_workflow.ts";
+import { type Case, direct, envInt, measure, median, run, table, withTempDir } from "./lib.ts";
 
 const JOBS = 10;
 const STEPS_PER_JOB = 1_000;
-
-/** `condition: {type: succeeded}` as block YAML, indented by `pad` spaces. */
-const succeeded = (pad: number) =>
-  `${" ".repeat(pad)}condition:\n${" ".repeat(pad + 2)}type: succeeded\n`;
-
-/** A workflow of `jobs` chained jobs, each a chain of `steps` command/shell steps. */
-export function workflowYaml(name: string, jobs: number, steps: number): string {
-  const out = [`id: ${crypto.randomUUID()}\nname: ${name}\nversion: 1\njobs:\n`];
-  for (let j = 0; j < jobs; j++) {
-    out.push(`  - name: job-${j}\n`);
-    if (j > 0) out.push(`    dependsOn:\n      - job: job-${j - 1}\n${succeeded(8)}`);
-    out.push("    steps:\n");
-    for (let s = 0; s < steps; s++) {
-      const i = j * steps + s;
-      out.push(`      - name: step-${s}\n`);
-      if (s > 0) out.push(`        dependsOn:\n          - step: step-${s - 1}\n${succeeded(12)}`);
-      out.push(
-        "        task:\n          type: model_method\n          modelType: command/shell\n" +
-          `          modelName: shell\n          methodName: execute\n          inputs:\n            run: echo ${i}\n`,
-      );
-    }
-  }
-  return out.join("");
-}
 
 export async function main(): Promise<void> {
   const runs = envInt("BENCH_RUNS", 5);
@@ -87,6 +68,59 @@ export async function main(): Promise<void> {
       } ms)`,
     );
   });
+  phases(runs);
+}
+
+/**
+ * The two slow phases of validating the large file, in this process, each
+ * against the way it was done before (js-yaml's events; zod's runtime parser),
+ * interleaved so that both sides see the same machine.
+ */
+function phases(runs: number): void {
+  const text = workflowYaml("big", JOBS, STEPS_PER_JOB);
+  const time = (f: () => unknown) => {
+    const start = performance.now();
+    f();
+    return performance.now() - start;
+  };
+  const data = readBlockYaml(text);
+  const firstQuick = time(() => quickAccept(data)); // compiles the schema: once per process
+  const rows = {
+    jsYaml: [] as number[],
+    block: [] as number[],
+    zod: [] as number[],
+    quick: [] as number[],
+  };
+  for (let i = 0; i < runs; i++) {
+    rows.jsYaml.push(
+      time(() =>
+        constructFromEvents(parseEvents(text, { maxDepth: 64 }), {
+          source: text,
+          schema: CORE_SCHEMA,
+        })
+      ),
+    );
+    rows.block.push(time(() => readBlockYaml(text)));
+    rows.zod.push(time(() => workflowSchema.safeParse(data)));
+    rows.quick.push(time(() => quickAccept(data)));
+  }
+  const m = (values: number[]) => median(values).toFixed(0);
+  console.log(`\nIn-process phases for the ${JOBS * STEPS_PER_JOB}-step file (median of ${runs}):`);
+  console.log(table(["phase", "before (baseline) ms", "now ms", "× faster"], [
+    [
+      "YAML parse: js-yaml events → block reader",
+      m(rows.jsYaml),
+      m(rows.block),
+      (median(rows.jsYaml) / median(rows.block)).toFixed(1),
+    ],
+    [
+      "schema: zod runtime → compiled quick check",
+      m(rows.zod),
+      m(rows.quick),
+      (median(rows.zod) / median(rows.quick)).toFixed(1),
+    ],
+  ]));
+  console.log(`first quick check in a process (compiles the schema): ${firstQuick.toFixed(0)} ms`);
 }
 
 if (import.meta.main) await main();

@@ -1,8 +1,11 @@
 // YAML parsing that keeps source positions for every node, so diagnostics can
 // name a file, line and column. Built on js-yaml's event stream, which carries
 // source offsets, and is an order of magnitude faster than the `yaml` package
-// on large files (docs/design/0003-yaml-parser.md).
+// on large files (docs/design/0003-yaml-parser.md). Plain block YAML is read
+// faster still, without positions; they are found only when a diagnostic
+// needs one (docs/design/0008-block-yaml-fast-path.md).
 import { constructFromEvents, CORE_SCHEMA, type Event, EVENT_ID, parseEvents } from "js-yaml";
+import { readBlockYaml } from "./yaml_block.ts";
 
 /** A node's place in the source: where it starts and, for collections, its children. */
 export interface PositionNode {
@@ -31,27 +34,17 @@ export class YamlSyntaxError extends Error {
 
 /** Parses one YAML document; throws YamlSyntaxError with a position on bad input. */
 export function parseYaml(text: string, maxDepth = 64): ParsedYaml {
-  let events: Event[];
-  let data: unknown;
-  try {
-    events = parseEvents(text, { maxDepth });
-    const documents = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
-    if (documents.length > 1) {
-      throw new YamlSyntaxError("the file holds several YAML documents; a workflow is one", 1, 1);
-    }
-    data = documents[0];
-  } catch (error) {
-    if (error instanceof YamlSyntaxError) throw error;
-    const mark = (error as { mark?: { line: number; column: number } }).mark;
-    const reason = (error as { reason?: string }).reason ?? (error as Error).message;
-    throw new YamlSyntaxError(reason, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1);
-  }
+  let events: Event[] | undefined;
+  let data: unknown = readBlockYaml(text);
+  if (data === undefined) [events, data] = parseFully(text, maxDepth);
   let lineStarts: number[] | undefined;
   let root: PositionNode | undefined | null = null;
   return {
     data,
     get root() {
-      if (root === null) root = positionTree(events, text);
+      // Either parser accepted the text, and the block reader accepts only
+      // what js-yaml accepts, so this does not throw.
+      if (root === null) root = positionTree(events ??= parseEvents(text, { maxDepth }), text);
       return root;
     },
     position(offset) {
@@ -59,6 +52,23 @@ export function parseYaml(text: string, maxDepth = 64): ParsedYaml {
       return lineAndColumn(lineStarts, offset);
     },
   };
+}
+
+/** js-yaml's events and the data built from them; YamlSyntaxError on bad input. */
+function parseFully(text: string, maxDepth: number): [Event[], unknown] {
+  try {
+    const events = parseEvents(text, { maxDepth });
+    const documents = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
+    if (documents.length > 1) {
+      throw new YamlSyntaxError("the file holds several YAML documents; a workflow is one", 1, 1);
+    }
+    return [events, documents[0]];
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) throw error;
+    const mark = (error as { mark?: { line: number; column: number } }).mark;
+    const reason = (error as { reason?: string }).reason ?? (error as Error).message;
+    throw new YamlSyntaxError(reason, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1);
+  }
 }
 
 function positionTree(events: Event[], text: string): PositionNode | undefined {

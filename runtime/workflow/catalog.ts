@@ -11,6 +11,7 @@ import {
 } from "../text/read_source.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { checkWorkflow, type WorkflowDirectory } from "./checks.ts";
+import { quickAccept } from "./quick_check.ts";
 import { workflow as workflowSchema } from "./schema.ts";
 
 export const workflowsDir = "workflows";
@@ -119,8 +120,10 @@ export class WorkflowCatalog implements WorkflowDirectory {
     const sink = new DiagnosticSink({ file: entry.file, yaml: source.yaml });
     for (const problem of source.problems) sink.add(problem);
     if (source.data) {
-      const result = workflowSchema.safeParse(source.data);
-      if (!result.success) reportIssues(sink, workflowSchema, source.data, result.error.issues);
+      if (!quickAccept(source.data)) {
+        const result = workflowSchema.safeParse(source.data);
+        if (!result.success) reportIssues(sink, workflowSchema, source.data, result.error.issues);
+      }
       checkWorkflow(source.data, sink, models, this);
       this.checkUniqueIdentity(entry, sink);
     }

@@ -38,27 +38,41 @@ export function expressionSites(workflow: unknown): ExpressionSite[] {
     asArray(jobObject.steps).forEach((step, s) => {
       const stepObject = asObject(step);
       if (!stepObject) return;
-      const at: PathSegment[] = ["jobs", j, "steps", s];
-      placementSites(stepObject, at, sites);
-      templates(stepObject.name, [...at, "name"], sites, false);
-      templates(stepObject.guard, [...at, "guard"], sites, false);
-      templates(asObject(stepObject.forEach)?.in, [...at, "forEach", "in"], sites, false);
+      // Paths are built only for values that hold a template: a large
+      // workflow has few, and a path per value would cost more than the scan.
+      const at = (...keys: PathSegment[]): PathSegment[] => ["jobs", j, "steps", s, ...keys];
+      const visit = (value: unknown, ...keys: PathSegment[]) => {
+        if (holdsTemplate(value)) templates(value, at(...keys), sites, false);
+      };
+      placementSites(stepObject, at(), sites);
+      visit(stepObject.name, "name");
+      visit(stepObject.guard, "guard");
+      visit(asObject(stepObject.forEach)?.in, "forEach", "in");
       const task = asObject(stepObject.task);
       if (!task) return;
-      templates(task.inputs, [...at, "task", "inputs"], sites, false);
-      templates(task.prompt, [...at, "task", "prompt"], sites, false);
-      templates(task.message, [...at, "task", "message"], sites, false);
+      visit(task.inputs, "task", "inputs");
+      visit(task.prompt, "task", "prompt");
+      visit(task.message, "task", "message");
       if (task.type === "assert" && typeof task.expr === "string") {
-        sites.push({ path: [...at, "task", "expr"], expression: task.expr, placement: false });
+        sites.push({ path: at("task", "expr"), expression: task.expr, placement: false });
       }
     });
   });
   return sites;
 }
 
+function holdsTemplate(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("${{");
+  if (value === null || typeof value !== "object") return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (holdsTemplate(item)) return true;
+  }
+  return false;
+}
+
 function placementSites(node: Record<string, unknown>, at: PathSegment[], out: ExpressionSite[]) {
-  templates(node.target, [...at, "target"], out, true);
-  templates(node.labels, [...at, "labels"], out, true);
+  if (holdsTemplate(node.target)) templates(node.target, [...at, "target"], out, true);
+  if (holdsTemplate(node.labels)) templates(node.labels, [...at, "labels"], out, true);
 }
 
 function templates(value: unknown, path: PathSegment[], out: ExpressionSite[], placement: boolean) {

@@ -35,12 +35,16 @@ export type Condition =
   | { type: "and" | "or"; conditions: Condition[] }
   | { type: "not"; condition: Condition };
 
+const simpleCondition = z.strictObject({ type: z.enum(simpleConditionTypes) });
+const conditionList = (inner: z.ZodMiniType<Condition>) =>
+  z.array(inner).check(z.minLength(2, "needs at least two conditions"));
+
 export const condition: z.ZodMiniType<Condition> = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.enum(simpleConditionTypes) }),
+  simpleCondition,
   z.strictObject({
     type: z.enum(["and", "or"]),
     get conditions() {
-      return z.array(condition).check(z.minLength(2, "needs at least two conditions"));
+      return conditionList(condition);
     },
   }),
   z.strictObject({
@@ -50,6 +54,20 @@ export const condition: z.ZodMiniType<Condition> = z.discriminatedUnion("type", 
     },
   }),
 ]);
+
+/**
+ * The same conditions nested at most `depth` levels. Narrower, and with
+ * neither a cycle nor a getter, so zod can compile it (quick_check.ts).
+ */
+export function boundedCondition(depth: number): z.ZodMiniType<Condition> {
+  if (depth === 0) return simpleCondition;
+  const inner = boundedCondition(depth - 1);
+  return z.discriminatedUnion("type", [
+    simpleCondition,
+    z.strictObject({ type: z.enum(["and", "or"]), conditions: conditionList(inner) }),
+    z.strictObject({ type: z.literal("not"), condition: inner }),
+  ]);
+}
 
 const jsonSchemaObject = z.looseObject({
   type: z.optional(z.string()),
@@ -98,61 +116,67 @@ export const task = z.discriminatedUnion("type", [
   assertTask,
 ]);
 
-const stepDependency = z.strictObject({ step: name, condition: condition });
-const jobDependency = z.strictObject({ job: name, condition: condition });
+/** The step, job and workflow schemas, built around a condition schema. */
+export function workflowSchemas(condition: z.ZodMiniType<Condition>) {
+  const stepDependency = z.strictObject({ step: name, condition });
+  const jobDependency = z.strictObject({ job: name, condition });
 
-export const step = z.strictObject({
-  name,
-  description: z.optional(z.string()),
-  task,
-  dependsOn: z.optional(z.array(stepDependency)),
-  forEach: z.optional(z.strictObject({ item: name, in: z.unknown() })),
-  concurrency: z.optional(z.int().check(z.nonnegative())),
-  allowFailure: z.optional(z.boolean()),
-  guard: z.optional(z.union([z.string(), z.boolean()])),
-  timeout: z.optional(duration),
-  weight: z.optional(z.number()),
-  writes: z.optional(z.boolean()),
-  dataOutputOverrides: z.optional(z.array(z.unknown())),
-  ...placement,
-});
+  const step = z.strictObject({
+    name,
+    description: z.optional(z.string()),
+    task,
+    dependsOn: z.optional(z.array(stepDependency)),
+    forEach: z.optional(z.strictObject({ item: name, in: z.unknown() })),
+    concurrency: z.optional(z.int().check(z.nonnegative())),
+    allowFailure: z.optional(z.boolean()),
+    guard: z.optional(z.union([z.string(), z.boolean()])),
+    timeout: z.optional(duration),
+    weight: z.optional(z.number()),
+    writes: z.optional(z.boolean()),
+    dataOutputOverrides: z.optional(z.array(z.unknown())),
+    ...placement,
+  });
 
-export const job = z.strictObject({
-  name,
-  description: z.optional(z.string()),
-  steps: z.array(step).check(z.minLength(1, "a job needs at least one step")),
-  dependsOn: z.optional(z.array(jobDependency)),
-  concurrency: z.optional(z.int().check(z.nonnegative())),
-  weight: z.optional(z.number()),
-  affinity: z.optional(z.boolean()),
-  writes: z.optional(z.boolean()),
-  ...placement,
-});
+  const job = z.strictObject({
+    name,
+    description: z.optional(z.string()),
+    steps: z.array(step).check(z.minLength(1, "a job needs at least one step")),
+    dependsOn: z.optional(z.array(jobDependency)),
+    concurrency: z.optional(z.int().check(z.nonnegative())),
+    weight: z.optional(z.number()),
+    affinity: z.optional(z.boolean()),
+    writes: z.optional(z.boolean()),
+    ...placement,
+  });
 
-export const workflow = z.strictObject({
-  id: z.string().check(z.uuid("must be a UUID (swamp workflow create makes one)")),
-  name,
-  description: z.optional(z.string()),
-  version: z.optional(z.int().check(z.positive())),
-  inputs: z.optional(jsonSchemaObject),
-  jobs: z.array(job).check(z.minLength(1, "a workflow needs at least one job")),
-  tags: z.optional(stringMap),
-  concurrency: z.optional(z.int().check(z.nonnegative())),
-  /** Named locks the run holds from start to end; runs naming the same lock take turns. */
-  locks: z.optional(z.array(name)),
-  trigger: z.optional(z.strictObject({
-    schedule: z.optional(z.string()),
-    inputs: z.optional(z.record(z.string(), z.unknown())),
-  })),
-  reports: z.optional(z.unknown()),
-  affinity: z.optional(z.boolean()),
-  writes: z.optional(z.boolean()),
-  autoResume: z.optional(z.boolean()),
-  vaults: z.optional(z.array(name)),
-  /** Host environment variables the workflow's expressions may read, as `env.NAME`. */
-  reads: z.optional(z.strictObject({ env: z.optional(z.array(envName)) })),
-  ...placement,
-});
+  const workflow = z.strictObject({
+    id: z.string().check(z.uuid("must be a UUID (swamp workflow create makes one)")),
+    name,
+    description: z.optional(z.string()),
+    version: z.optional(z.int().check(z.positive())),
+    inputs: z.optional(jsonSchemaObject),
+    jobs: z.array(job).check(z.minLength(1, "a workflow needs at least one job")),
+    tags: z.optional(stringMap),
+    concurrency: z.optional(z.int().check(z.nonnegative())),
+    /** Named locks the run holds from start to end; runs naming the same lock take turns. */
+    locks: z.optional(z.array(name)),
+    trigger: z.optional(z.strictObject({
+      schedule: z.optional(z.string()),
+      inputs: z.optional(z.record(z.string(), z.unknown())),
+    })),
+    reports: z.optional(z.unknown()),
+    affinity: z.optional(z.boolean()),
+    writes: z.optional(z.boolean()),
+    autoResume: z.optional(z.boolean()),
+    vaults: z.optional(z.array(name)),
+    /** Host environment variables the workflow's expressions may read, as `env.NAME`. */
+    reads: z.optional(z.strictObject({ env: z.optional(z.array(envName)) })),
+    ...placement,
+  });
+  return { step, job, workflow };
+}
+
+export const { step, job, workflow } = workflowSchemas(condition);
 
 export type Workflow = z.infer<typeof workflow>;
 export type Job = z.infer<typeof job>;
