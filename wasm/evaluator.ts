@@ -4,6 +4,7 @@
 import { type CrossingOutcome, QuickJSSandbox } from "./quickjs_sandbox.ts";
 import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts";
 import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
+import { decodeResults, WireSession } from "./wire_session.ts";
 
 export interface CelEvaluatorOptions {
   /** Deadline for each expression, in milliseconds of CPU time. Default 100. */
@@ -17,6 +18,24 @@ export interface CelEvaluatorOptions {
    * Default true; tests turn it off to show the WebAssembly cap alone holds.
    */
   engineMemoryLimit?: boolean;
+  /**
+   * Evaluate through compiled JS first, the library only when that cannot be
+   * sure of the library's value (docs/design/0007). Default true; tests and
+   * bench/cel.ts turn it off to compare.
+   */
+  fastPath?: boolean;
+}
+
+/** What `inspect()` reports, for tests. */
+export interface SandboxInspection {
+  /** Compiled expressions held. */
+  cached: number;
+  /** Names on the sandbox's global object. */
+  globals: string[];
+  /** Evaluations the compiled fast path answered, since the sandbox started. */
+  fastPath: number;
+  /** Evaluations the compiled code handed back to the library. */
+  fallbacks: number;
 }
 
 export const DEFAULT_DEADLINE_MS = 100;
@@ -28,8 +47,11 @@ export class CelEvaluator implements ExpressionEvaluator {
   readonly memoryLimitBytes: number;
   readonly library: CelLibraryName;
   readonly engineMemoryLimit: boolean;
+  readonly fastPath: boolean;
   #sandbox: Promise<QuickJSSandbox> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** What each sandbox holds of past batches (wire_session.ts). */
+  #sessions = new WeakMap<QuickJSSandbox, WireSession>();
   #closed = false;
   /** How many times a sandbox was replaced after it could not go on. */
   replacements = 0;
@@ -39,6 +61,7 @@ export class CelEvaluator implements ExpressionEvaluator {
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     this.library = options.library ?? "bufbuild";
     this.engineMemoryLimit = options.engineMemoryLimit ?? true;
+    this.fastPath = options.fastPath ?? true;
   }
 
   /** Creates the sandbox now instead of on first use. */
@@ -91,12 +114,15 @@ export class CelEvaluator implements ExpressionEvaluator {
       while (results.length < expressions.length) {
         const from = results.length;
         const sandbox = await this.#current();
-        const request = JSON.stringify({ exprs: expressions, vars: variables, mode, from });
+        let session = this.#sessions.get(sandbox);
+        if (!session) this.#sessions.set(sandbox, session = new WireSession());
+        const request = session.request(expressions, variables, mode, from);
         const outcome = sandbox.call("evaluate", [request], this.deadlineMs);
         if (outcome.kind === "done") {
-          results.push(...JSON.parse(outcome.json) as WireResult[]);
+          results.push(...decodeResults(outcome.json));
           break;
         }
+        session.lost();
         if (outcome.kind === "failed" && !sandbox.broken) {
           throw new Error(`the CEL sandbox failed: ${outcome.message}`);
         }
@@ -104,8 +130,8 @@ export class CelEvaluator implements ExpressionEvaluator {
         let index = from;
         const progress = sandbox.broken ? undefined : sandbox.call("progress", [], this.deadlineMs);
         if (progress?.kind === "done") {
-          const p = JSON.parse(progress.json) as { index: number; results: WireResult[] };
-          results.push(...p.results);
+          const p = JSON.parse(progress.json) as { index: number };
+          results.push(...decodeResults(progress.json));
           index = p.index;
         }
         if (outcome.kind !== "interrupted" || index === from) {
@@ -119,8 +145,8 @@ export class CelEvaluator implements ExpressionEvaluator {
     });
   }
 
-  /** For tests: the number of compiled expressions cached, and the sandbox's global names. */
-  inspect(): Promise<{ cached: number; globals: string[] }> {
+  /** For tests: what the sandbox holds and how often the fast path answered. */
+  inspect(): Promise<SandboxInspection> {
     return this.#serial(async () => {
       const out = (await this.#current()).call("inspect", [], this.deadlineMs);
       if (out.kind !== "done") throw new Error(`inspect failed: ${out.kind}`);
@@ -149,6 +175,7 @@ export class CelEvaluator implements ExpressionEvaluator {
         library: this.library,
         memoryLimitBytes: this.memoryLimitBytes,
         engineMemoryLimit: this.engineMemoryLimit,
+        fastPath: this.fastPath,
       });
       this.#sandbox = created;
       created.catch(() => {

@@ -47,6 +47,8 @@ export interface SandboxOptions {
   memoryLimitBytes: number;
   /** Also apply QuickJS's own (soft) memory accounting; default true. */
   engineMemoryLimit?: boolean;
+  /** The compiled fast path (docs/design/0007); default true. */
+  fastPath?: boolean;
 }
 
 /** How one crossing ended. */
@@ -118,7 +120,7 @@ export class QuickJSSandbox {
         const [name, source] of [
           ["polyfills.js", polyfillSource],
           ["cel-library.js", bundle],
-          ["sandbox.js", sandboxProgramSource(options.library)],
+          ["sandbox.js", sandboxProgramSource(options.library, { fastPath: options.fastPath })],
         ]
       ) {
         const r = context.evalCode(source, name);
@@ -136,9 +138,9 @@ export class QuickJSSandbox {
       // deadline of a trivial expression in a run. Pay it now, with no deadline.
       const warmed = sandbox.call("warm", [WARM_UP], Infinity);
       const failed = warmed.kind === "done"
-        ? (JSON.parse(warmed.json) as { ok: boolean; error?: string }[]).find((r) => !r.ok)
-        : { error: warmed.kind };
-      if (failed) throw new Error(`warming the sandbox failed: ${failed.error}`);
+        ? (JSON.parse(warmed.json) as { errors: [number, string][] }).errors[0]?.[1]
+        : warmed.kind;
+      if (failed !== undefined) throw new Error(`warming the sandbox failed: ${failed}`);
       return sandbox;
     } catch (e) {
       context.dispose();

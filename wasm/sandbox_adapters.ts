@@ -4,11 +4,15 @@
 // source text into QuickJS, so it must use nothing but its parameters.
 
 // deno-lint-ignore-file no-explicit-any
-import type { Adapter, ValueHelpers, WireMode } from "./sandbox_values.ts";
+import type { Adapter, FastCompiler, ValueHelpers, WireMode } from "./sandbox_values.ts";
 
-/** @bufbuild/cel: the default (docs/design/0004-cel-sandbox.md). */
-export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
+/**
+ * @bufbuild/cel: the default (docs/design/0004-cel-sandbox.md), with the
+ * compiled fast path when `fast` is given (docs/design/0007).
+ */
+export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): Adapter {
   const env = L.celEnv({ funcs: L.ext.strings });
+  const compiler = fast ? fast(env) : undefined;
   const toJson = (v: any): unknown => {
     switch (typeof v) {
       case "bigint":
@@ -20,10 +24,12 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
         return v;
     }
     if (v === null) return null;
+    // Plain arrays and Maps come from the fast path, the library's lists and maps from it.
+    if (Array.isArray(v)) return plainJson(v) ? v : v.map(toJson);
     if (v instanceof Uint8Array) return h.base64(v);
     if (L.isCelUint(v)) return h.safeNumber(v.value, "uint");
     if (L.isCelList(v)) return Array.from(v, toJson);
-    if (L.isCelMap(v)) {
+    if (v instanceof Map || L.isCelMap(v)) {
       const out: Record<string, unknown> = {};
       for (const [k, x] of v) {
         out[typeof k === "object" ? String(k.value) : String(k)] = toJson(x);
@@ -36,6 +42,14 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
     if (typeName === "google.protobuf.Timestamp") return h.rfc3339(msg.seconds, msg.nanos);
     if (typeName === "google.protobuf.Duration") return h.durationText(msg.seconds, msg.nanos);
     throw new Error(`a value of type ${typeName ?? typeof v} cannot be returned`);
+  };
+  /** An array of strings, booleans and nulls is its own JSON: no copy needed. */
+  const plainJson = (a: any[]): boolean => {
+    for (let i = 0; i < a.length; i++) {
+      const t = typeof a[i];
+      if (t !== "string" && t !== "boolean" && a[i] !== null) return false;
+    }
+    return true;
   };
   const toTyped = (v: any): unknown => {
     switch (typeof v) {
@@ -51,8 +65,10 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
     if (v === null) return { nullValue: null };
     if (v instanceof Uint8Array) return { bytesValue: h.base64(v) };
     if (L.isCelUint(v)) return { uint64Value: String(v.value) };
-    if (L.isCelList(v)) return { listValue: { values: Array.from(v, toTyped) } };
-    if (L.isCelMap(v)) {
+    if (Array.isArray(v) || L.isCelList(v)) {
+      return { listValue: { values: Array.from(v, toTyped) } };
+    }
+    if (v instanceof Map || L.isCelMap(v)) {
       const entries = [];
       for (const [k, x] of v) entries.push({ key: toTyped(k), value: toTyped(x) });
       return { mapValue: { entries } };
@@ -73,8 +89,9 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
   const fromTyped = (v: any): any => h.fromTyped(v, (n: bigint) => L.celUint(n));
   return {
     compile(source: string) {
-      const program = L.plan(env, L.parse(source));
-      return (bindings: any) => {
+      const parsed = L.parse(source);
+      const program = L.plan(env, parsed);
+      const run = (bindings: any) => {
         const r = program(bindings);
         if (L.isCelError(r)) {
           // The library's words for a missing variable, field or key; say so.
@@ -85,6 +102,7 @@ export function bufbuildAdapter(L: any, h: ValueHelpers): Adapter {
         }
         return r;
       };
+      return { run, fast: compiler?.compile(parsed.expr) };
     },
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
     fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
@@ -222,7 +240,7 @@ export function marcAdapter(L: any, h: ValueHelpers): Adapter {
   };
   const fromTyped = (v: any): any => h.fromTyped(v, (n: bigint) => new L.UnsignedInt(n));
   return {
-    compile: (source: string) => env.parse(source),
+    compile: (source: string) => ({ run: env.parse(source) }),
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
     fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
     references(source: string) {

@@ -10,13 +10,18 @@
 
 // deno-lint-ignore-file no-explicit-any
 import { bufbuildAdapter, marcAdapter } from "./sandbox_adapters.ts";
+import { celCompiler } from "./sandbox_compiler.ts";
+import { callCompiler } from "./sandbox_compile_calls.ts";
+import { loopCompiler } from "./sandbox_compile_loops.ts";
+import { compiledOps } from "./sandbox_compiled_ops.ts";
 import {
   type Adapter,
   type CelLibraryName,
+  type FastCompiler,
+  type Program,
   type ValueHelpers,
   valueHelpers,
   type WireMode,
-  type WireResult,
 } from "./sandbox_values.ts";
 
 export type { CelLibraryName, WireMode, WireResult } from "./sandbox_values.ts";
@@ -26,24 +31,39 @@ export function installSandbox(
   g: any,
   libraryName: CelLibraryName,
   helpers: (g: any) => ValueHelpers,
-  adapters: Record<CelLibraryName, (L: any, h: ValueHelpers) => Adapter>,
+  adapters: Record<CelLibraryName, (L: any, h: ValueHelpers, fast?: FastCompiler) => Adapter>,
+  fast?: FastCompiler,
 ): void {
   const L = g.__celLibrary;
   delete g.__celLibrary;
   const LIMIT = "expression_limit_exceeded";
-  const adapter = adapters[libraryName](L, helpers(g));
+  const adapter = adapters[libraryName](L, helpers(g), fast);
 
   // ---- the batch runner -------------------------------------------------
-  const cache = new Map<string, (vars: any) => any>();
+  const cache = new Map<string, Program>();
   const MAX_CACHE = 2000;
-  const state = { index: 0, results: [] as WireResult[], exprs: [] as string[] };
+  // Results from the batch's `from` on: values, and [position, error, limit]
+  // for the ones that failed (their value is null). One flat array of values
+  // costs QuickJS's JSON.stringify far less than an object per result.
+  const state = { index: 0, ids: [] as number[], values: [] as unknown[], errors: [] as any[] };
+  const counts = { fast: 0, fallback: 0 };
+  // Sources by the id the host gave them, their programs once looked up, and
+  // the variables of the last batch: the host sends only what this sandbox
+  // does not hold (wire_session.ts).
+  const sources: string[] = [];
+  let programs: (Program | undefined)[] = [];
+  let held: Record<string, any> = Object.create(null);
   let vars: any = {};
+  // The same values for compiled code, without a prototype to inherit names
+  // from; null when a variable's name has a dot, since the library then
+  // resolves `a.b` to a variable named "a.b" before the field b of a.
+  let fastVars: Record<string, any> | null = null;
   let mode: WireMode = "json";
 
-  function compiled(source: string): (vars: any) => any {
+  function compiled(source: string): Program {
     let program = cache.get(source);
     if (!program) {
-      program = adapter.compile(source) as (vars: any) => any;
+      program = adapter.compile(source);
       // A full cache is dropped wholesale: simple, bounded, and refilled by
       // the expressions still in use.
       if (cache.size >= MAX_CACHE) cache.clear();
@@ -71,30 +91,85 @@ export function installSandbox(
   }
 
   function runFrom(start: number): string {
-    state.results = [];
-    for (let i = start; i < state.exprs.length; i++) {
+    const values: unknown[] = state.values = [];
+    const errors: any[] = state.errors = [];
+    const ids = state.ids;
+    const plain = fastVars;
+    const json = mode === "json";
+    let fast = 0;
+    let fallback = 0;
+    for (let i = start; i < ids.length; i++) {
       state.index = i;
       try {
-        const value = adapter.toWire(compiled(state.exprs[i])(vars), mode);
-        state.results.push({ ok: true, value });
+        const id = ids[i];
+        const program = programs[id] ?? (programs[id] = compiled(sources[id]));
+        let value;
+        if (program.fast !== undefined && plain !== null) {
+          // undefined: the compiled code cannot be sure; the library decides.
+          value = program.fast(plain);
+          if (value === undefined) fallback++;
+          else fast++;
+        }
+        if (value === undefined) value = program.run(vars);
+        // Strings and booleans are their own JSON: the commonest results skip two calls.
+        const t = typeof value;
+        values.push(
+          json && (t === "string" || t === "boolean") ? value : adapter.toWire(value, mode),
+        );
       } catch (e) {
         const { error, limit } = describe(e);
-        state.results.push(limit ? { ok: false, error, limit } : { ok: false, error });
+        values.push(null);
+        errors.push(limit ? [i - start, error, 1] : [i - start, error]);
       }
     }
-    state.index = state.exprs.length;
-    return JSON.stringify(state.results);
+    // (An interrupted batch is not counted: the counts are for tests.)
+    counts.fast += fast;
+    counts.fallback += fallback;
+    state.index = ids.length;
+    return JSON.stringify({ values, errors });
+  }
+
+  /** The variables of a request: new ones from the wire, kept ones as held. */
+  function bind(r: any): void {
+    const next: Record<string, any> = Object.create(null);
+    for (const name of r.keep ?? []) {
+      if (!(name in held)) throw new Error(`the sandbox does not hold variable ${name}`);
+      next[name] = held[name];
+    }
+    for (const name of Object.keys(r.vars)) next[name] = adapter.fromWire(r.vars[name], mode);
+    held = next;
+    vars = {};
+    const plain = Object.create(null);
+    let dotted = false;
+    for (const name of Object.keys(next)) {
+      vars[name] = plain[name] = next[name];
+      if (name.includes(".")) dotted = true;
+    }
+    fastVars = dotted ? null : plain;
   }
 
   g.__swamp = {
-    /** request: {exprs, vars, mode, from}; returns the JSON array of results from `from` on. */
+    /**
+     * request: {exprs, vars, keep, mode, from, reset}; each of exprs is a
+     * source, which takes the next id, or the id of one sent before. Returns
+     * {values, errors} for the expressions from `from` on.
+     */
     evaluate(request: string): string {
       const r = JSON.parse(request);
+      if (r.reset) {
+        sources.length = 0;
+        programs = [];
+        held = Object.create(null);
+      }
       mode = r.mode;
-      state.exprs = r.exprs;
-      state.results = [];
-      vars = {};
-      for (const name of Object.keys(r.vars)) vars[name] = adapter.fromWire(r.vars[name], mode);
+      state.ids = r.exprs.map((e: string | number) => {
+        if (typeof e === "string") return sources.push(e) - 1;
+        if (sources[e] === undefined) throw new Error(`the sandbox has no expression ${e}`);
+        return e;
+      });
+      state.values = [];
+      state.errors = [];
+      bind(r);
       return runFrom(r.from ?? 0);
     },
     /**
@@ -104,11 +179,15 @@ export function installSandbox(
     warm(request: string): string {
       const out = this.evaluate(request);
       cache.clear();
+      sources.length = 0;
+      programs = [];
+      held = Object.create(null);
+      counts.fast = counts.fallback = 0;
       return out;
     },
     /** After an interrupt: the index that was running and the results before it. */
     progress(): string {
-      return JSON.stringify({ index: state.index, results: state.results });
+      return JSON.stringify({ index: state.index, values: state.values, errors: state.errors });
     },
     /** request: {exprs, known}; returns [{ok} | {ok:false, error}] without evaluating. */
     check(request: string): string {
@@ -132,21 +211,46 @@ export function installSandbox(
     },
     /** For tests: compiled expressions held, and what the sandbox's global object holds. */
     inspect(): string {
-      return JSON.stringify({ cached: cache.size, globals: Object.getOwnPropertyNames(g) });
+      return JSON.stringify({
+        cached: cache.size,
+        globals: Object.getOwnPropertyNames(g),
+        fastPath: counts.fast,
+        fallbacks: counts.fallback,
+      });
     },
   };
 }
 
+/** Options of the sandbox program. */
+export interface ProgramOptions {
+  /** Compile expressions to JS and try that before the library (default true; docs/design/0007). */
+  fastPath?: boolean;
+}
+
 /** The program as source text, to be evaluated inside the sandbox after the library bundle. */
-export function sandboxProgramSource(libraryName: CelLibraryName): string {
+export function sandboxProgramSource(
+  libraryName: CelLibraryName,
+  options: ProgramOptions = {},
+): string {
+  const fast = options.fastPath === false
+    ? "undefined"
+    : `(env) => (${celCompiler})(env, ${compiledOps}, ` +
+      `{ call: ${callCompiler}, comprehension: ${loopCompiler} })`;
   return `(${installSandbox})(globalThis, ${JSON.stringify(libraryName)}, ${valueHelpers}, ` +
-    `{ bufbuild: ${bufbuildAdapter}, marcbachmann: ${marcAdapter} });`;
+    `{ bufbuild: ${bufbuildAdapter}, marcbachmann: ${marcAdapter} }, ${fast});`;
 }
 
 /** Installs the program in V8 (bench/cel.ts), with the same code as in the sandbox. */
-export function installInV8(g: any, libraryName: CelLibraryName): void {
+export function installInV8(
+  g: any,
+  libraryName: CelLibraryName,
+  options: ProgramOptions = {},
+): void {
+  const fast: FastCompiler | undefined = options.fastPath === false
+    ? undefined
+    : (env) => celCompiler(env, compiledOps, { call: callCompiler, comprehension: loopCompiler });
   installSandbox(g, libraryName, valueHelpers, {
     bufbuild: bufbuildAdapter,
     marcbachmann: marcAdapter,
-  });
+  }, fast);
 }

@@ -15,9 +15,22 @@ export type CelLibraryName = "bufbuild" | "marcbachmann";
  */
 export type WireMode = "json" | "typed";
 
+/**
+ * A compiled expression: the library's program, and the compiled fast path
+ * (sandbox_compiler.ts) when there is one, which returns undefined whenever
+ * the library must decide.
+ */
+export interface Program {
+  run(vars: any): any;
+  fast?: (vars: any) => any;
+}
+
+/** Makes the fast-path compiler for a library environment (bufbuild only). */
+export type FastCompiler = (env: any) => { compile(expr: any): ((vars: any) => any) | undefined };
+
 /** What the runner needs from a CEL library. */
 export interface Adapter {
-  compile(source: string): (vars: any) => any;
+  compile(source: string): Program;
   toWire(value: any, mode: WireMode): unknown;
   fromWire(value: any, mode: WireMode): any;
   /** Free variable names, and the fields selected from each by a literal name. */
