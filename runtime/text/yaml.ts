@@ -20,6 +20,8 @@ export interface PositionNode {
 
 export interface ParsedYaml {
   data: unknown;
+  /** True when the text was read without aliases, so the data is no larger than the text. */
+  readonly aliasFree: boolean;
   /** Built on first use: most files have no problem to locate. */
   readonly root: PositionNode | undefined;
   /** 1-based line and column of an offset. */
@@ -36,11 +38,13 @@ export class YamlSyntaxError extends Error {
 export function parseYaml(text: string, maxDepth = 64): ParsedYaml {
   let events: Event[] | undefined;
   let data: unknown = readBlockYaml(text);
+  const aliasFree = data !== undefined;
   if (data === undefined) [events, data] = parseFully(text, maxDepth);
   let lineStarts: number[] | undefined;
   let root: PositionNode | undefined | null = null;
   return {
     data,
+    aliasFree,
     get root() {
       // Either parser accepted the text, and the block reader accepts only
       // what js-yaml accepts, so this does not throw.

@@ -38,8 +38,6 @@ function resolvePlain(source: string): unknown {
 const NON_PRINTABLE =
   // deno-lint-ignore no-control-regex
   /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-// A plain scalar may not start with an indicator (YAML 1.2 §7.3.3).
-const INDICATOR_START = /^(?:[,\[\]{}#&*!|>'"%@`]|[-?:](?:\s|$))/;
 const MAX_DEPTH = 32;
 
 /** The document's data, or undefined when the text is not in the subset. */
@@ -60,22 +58,40 @@ function outside(): never {
 const SPACE = 32;
 const DASH = 45;
 const HASH = 35;
-const TAB = "\t";
+const COLON = 58;
+const SINGLE = 39;
+const DOUBLE = 34;
+const BACKSLASH = 92;
+
+// Characters a plain scalar may not start with (YAML 1.2 §7.3.3); `-`, `?`
+// and `:` only when a space or the end follows.
+const INDICATORS = new Set([..."#&*!|>'\"%@`,[]{}"].map((c) => c.charCodeAt(0)));
 
 /**
  * Reads line by line over offsets into the one text, so that the only
- * strings made are the keys and values themselves.
+ * strings made are the keys and values themselves: on a large file the
+ * garbage of per-line strings costs more than the reading.
  */
 class BlockReader {
   /** Offset where each line starts; a final entry one past the end. */
   private readonly starts: number[] = [0];
+  /** Offsets of tab characters, in order (few or none). */
+  private readonly tabs: number[] = [];
   /** Column a line's content starts at, when not its own indentation (`- key:`). */
   private readonly columns = new Map<number, number>();
   private at = 0;
+  /** Set by `entry()`: the key, and the offset where its value starts. */
+  private key = "";
+  private valueAt = 0;
+  /** Set by `quoted()`: the offset just past the closing quote. */
+  private quotedEnd = 0;
+  /** Short plain scalars already read, by length, with what they resolved to. */
+  private readonly seen = new Map<number, { source: string; value: unknown }[]>();
 
   constructor(private readonly text: string) {
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
     this.starts.push(text.length + 1);
+    for (let i = text.indexOf("\t"); i >= 0; i = text.indexOf("\t", i + 1)) this.tabs.push(i);
   }
 
   private get lineCount(): number {
@@ -91,10 +107,27 @@ class BlockReader {
     const column = this.columns.get(line);
     if (column !== undefined) return column;
     const start = this.starts[line];
-    const end = this.end(line);
-    let i = start;
-    while (i < end && this.text.charCodeAt(i) === SPACE) i++;
-    return i - start;
+    return this.skipSpaces(start, this.end(line)) - start;
+  }
+
+  private skipSpaces(from: number, to: number): number {
+    let i = from;
+    while (i < to && this.text.charCodeAt(i) === SPACE) i++;
+    return i;
+  }
+
+  /** Whether a tab lies in [from, to). */
+  private hasTab(from: number, to: number): boolean {
+    const tabs = this.tabs;
+    if (tabs.length === 0) return false;
+    let low = 0;
+    let high = tabs.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (tabs[mid] < from) low = mid + 1;
+      else high = mid;
+    }
+    return low < tabs.length && tabs[low] < to;
   }
 
   document(): unknown {
@@ -116,11 +149,11 @@ class BlockReader {
     return -1;
   }
 
-  /** The current line's content from `column` on, refusing tabs outside quotes. */
-  private content(column: number): string {
-    const line = this.text.slice(this.starts[this.at] + column, this.end(this.at));
-    if (line.includes(TAB)) outside();
-    return line;
+  /** The current line's content offsets from `column` on; tabs outside quotes are refused. */
+  private contentFrom(column: number): number {
+    const from = this.starts[this.at] + column;
+    if (this.hasTab(from, this.end(this.at))) outside();
+    return from;
   }
 
   private mapping(indent: number, depth: number): Record<string, unknown> {
@@ -130,60 +163,66 @@ class BlockReader {
       const next = this.nextIndent();
       if (next < indent) return out;
       if (next > indent) outside();
-      const entry = splitEntry(this.content(indent));
-      if (entry === undefined) outside();
-      const [key, rest] = entry;
+      const end = this.end(this.at);
+      if (!this.entry(this.contentFrom(indent), end)) outside();
+      const key = this.key;
       if (Object.hasOwn(out, key)) outside();
       this.at++;
-      out[key] = this.value(rest, indent, depth);
+      out[key] = this.value(this.valueAt, end, indent, depth);
     }
   }
 
   private sequence(indent: number, depth: number): unknown[] {
     if (depth > MAX_DEPTH) outside();
     const out: unknown[] = [];
+    const t = this.text;
     while (true) {
       const next = this.nextIndent();
       if (next < indent) return out;
       if (next > indent) outside();
-      const line = this.content(indent);
-      if (line.charCodeAt(0) !== DASH || (line.length > 1 && line.charCodeAt(1) !== SPACE)) {
+      const from = this.contentFrom(indent);
+      const end = this.end(this.at);
+      if (t.charCodeAt(from) !== DASH || (from + 1 < end && t.charCodeAt(from + 1) !== SPACE)) {
         return out; // a sibling key of the mapping this sequence is the value of
       }
-      const rest = line.slice(1).trimStart();
-      if (rest === "" || rest.charCodeAt(0) === HASH) {
+      const rest = this.skipSpaces(from + 1, end);
+      if (rest === end || t.charCodeAt(rest) === HASH) {
         this.at++;
         out.push(this.nested(indent, depth + 1, false));
-      } else if (splitEntry(rest) !== undefined) {
+      } else if (this.entry(rest, end)) {
         // `- key: value`: a mapping whose column is that of its first key.
-        this.columns.set(this.at, indent + line.length - rest.length);
-        out.push(this.mapping(indent + line.length - rest.length, depth + 1));
+        const column = rest - this.starts[this.at];
+        this.columns.set(this.at, column);
+        out.push(this.mapping(column, depth + 1));
       } else {
         this.at++;
-        out.push(this.value(rest, indent, depth));
+        out.push(this.value(rest, end, indent, depth));
       }
     }
   }
 
-  /** The value after `key:` or `- ` on the same line; `rest` is trimmed at the start. */
-  private value(rest: string, parentIndent: number, depth: number): unknown {
-    if (rest === "" || rest.charCodeAt(0) === HASH) {
+  /**
+   * The value after `key:` or `- ` on the same line, from `from` (past the
+   * spaces) to `end`, or on the lines that follow.
+   */
+  private value(from: number, end: number, parentIndent: number, depth: number): unknown {
+    const t = this.text;
+    if (from === end || t.charCodeAt(from) === HASH) {
       return this.nested(parentIndent, depth + 1, true);
     }
     let value: unknown;
-    const first = rest[0];
-    if (first === "|") return this.literalBlock(rest, parentIndent);
-    if (first === '"' || first === "'") {
-      const [text, end] = quoted(rest, 0);
-      if (!isCommentAfter(rest, end)) outside();
-      value = text;
-    } else if (first === "[" || first === "{") {
-      const flow = rest.replace(/\s+#.*$/, "").trimEnd();
+    const first = t.charCodeAt(from);
+    if (first === 124 /* | */) return this.literalBlock(from, end, parentIndent);
+    if (first === DOUBLE || first === SINGLE) {
+      value = this.quoted(from, end);
+      if (!this.isCommentAfter(this.quotedEnd, end)) outside();
+    } else if (first === 91 /* [ */ || first === 123 /* { */) {
+      const flow = t.slice(from, end).replace(/\s+#.*$/, "").trimEnd();
       if (flow === "[]") value = [];
       else if (flow === "{}") value = {};
       else outside();
     } else {
-      value = plain(rest);
+      value = this.plain(from, end);
     }
     // A more indented line after a one-line scalar would continue it.
     if (this.nextIndent() > parentIndent) outside();
@@ -205,17 +244,17 @@ class BlockReader {
   }
 
   /** `|` or `|-` and the more indented lines after it (`|+` and indicators go to js-yaml). */
-  private literalBlock(header: string, parentIndent: number): string {
-    const chomp = header[1] === "-" ? "-" : "";
-    if (!isCommentAfter(header, 1 + chomp.length)) outside();
+  private literalBlock(from: number, end: number, parentIndent: number): string {
+    const strip = this.text.charCodeAt(from + 1) === DASH;
+    if (!this.isCommentAfter(from + (strip ? 2 : 1), end)) outside();
     const body: string[] = [];
     let blockIndent = -1;
     let line = this.at;
     for (; line < this.lineCount; line++) {
       const indent = this.indentOf(line);
       const start = this.starts[line];
-      const end = this.end(line);
-      if (start + indent === end) { // spaces only
+      const lineEnd = this.end(line);
+      if (start + indent === lineEnd) { // spaces only
         if (blockIndent >= 0 ? indent > blockIndent : indent > parentIndent + 1) outside();
         body.push("");
         continue;
@@ -224,7 +263,7 @@ class BlockReader {
         if (indent <= parentIndent) break;
         blockIndent = indent;
       } else if (indent < blockIndent) break;
-      body.push(this.text.slice(start + blockIndent, end));
+      body.push(this.text.slice(start + blockIndent, lineEnd));
     }
     if (blockIndent < 0) outside();
     // A block that runs to the end of a text without a final newline is chomped differently.
@@ -233,94 +272,136 @@ class BlockReader {
     while (last > 0 && body[last - 1] === "") last--;
     this.at = line;
     const content = body.slice(0, last).join("\n");
-    return chomp === "-" ? content : content + "\n";
+    return strip ? content : content + "\n";
   }
-}
 
-/** True when `text` from `from` on is empty, spaces, or spaces and a comment. */
-function isCommentAfter(text: string, from: number): boolean {
-  let i = from;
-  while (i < text.length && text[i] === " ") i++;
-  // A `#` is a comment only after a space.
-  return i === text.length || (text[i] === "#" && i > from);
-}
-
-/** `key: rest`: the key's text and the trimmed rest, or undefined when `line` is no entry. */
-function splitEntry(line: string): [string, string] | undefined {
-  let key: string;
-  let after: number;
-  const first = line[0];
-  if (first === '"' || first === "'") {
-    const [text, end] = quoted(line, 0);
-    if (line[end] !== ":") return undefined;
-    key = text;
-    after = end + 1;
-  } else {
-    const colon = line.indexOf(":");
-    if (colon < 0) return undefined;
-    let at = colon;
-    // The key ends at the first `:` followed by a space or the end of the line.
-    while (at >= 0 && at + 1 < line.length && line[at + 1] !== " ") at = line.indexOf(":", at + 1);
-    if (at < 0) return undefined;
-    const source = line.slice(0, at);
-    if (
-      source === "" || source.endsWith(" ") || source.includes(" #") || INDICATOR_START.test(source)
-    ) {
-      outside();
-    }
-    const resolved = resolvePlain(source);
-    if (typeof resolved !== "string") outside();
-    key = resolved;
-    after = at + 1;
+  /** True when [from, end) is empty, spaces, or spaces and a comment. */
+  private isCommentAfter(from: number, end: number): boolean {
+    const i = this.skipSpaces(from, end);
+    // A `#` is a comment only after a space.
+    return i === end || (this.text.charCodeAt(i) === HASH && i > from);
   }
-  if (after < line.length && line[after] !== " ") return undefined;
-  if (key === "__proto__" || key === "<<") outside();
-  return [key, line.slice(after).trimStart()];
-}
 
-/** A one-line quoted scalar starting at `start`: its value and the index after it. */
-function quoted(line: string, start: number): [string, number] {
-  const q = line[start];
-  if (q === "'") {
-    let i = start + 1;
-    while (true) {
-      const close = line.indexOf("'", i);
-      if (close < 0) outside();
-      if (line[close + 1] !== "'") {
-        return [line.slice(start + 1, close).replaceAll("''", "'"), close + 1];
+  /**
+   * Whether [from, end) is `key: rest`; if so, sets `key` and `valueAt` (the
+   * value's first non-space offset).
+   */
+  private entry(from: number, end: number): boolean {
+    const t = this.text;
+    let after: number;
+    const first = t.charCodeAt(from);
+    if (first === DOUBLE || first === SINGLE) {
+      const key = this.quoted(from, end);
+      if (t.charCodeAt(this.quotedEnd) !== COLON || this.quotedEnd >= end) return false;
+      this.key = key;
+      after = this.quotedEnd + 1;
+    } else {
+      // The key ends at the first `:` followed by a space or the end of the line.
+      let colon = from;
+      while (
+        colon < end &&
+        !(t.charCodeAt(colon) === COLON && (colon + 1 === end || t.charCodeAt(colon + 1) === SPACE))
+      ) colon++;
+      if (colon === end) return false;
+      if (
+        colon === from || t.charCodeAt(colon - 1) === SPACE || startsWithIndicator(t, from, end)
+      ) {
+        outside();
       }
-      i = close + 2;
+      const resolved = this.resolved(from, colon);
+      if (typeof resolved !== "string" || resolved.includes(" #")) outside();
+      this.key = resolved;
+      after = colon + 1;
     }
+    if (after < end && t.charCodeAt(after) !== SPACE) return false;
+    if (this.key === "__proto__" || this.key === "<<") outside();
+    this.valueAt = this.skipSpaces(after, end);
+    return true;
   }
-  let i = start + 1;
-  while (i < line.length && line[i] !== '"') {
-    if (line[i] === "\\") {
-      // Only the escapes YAML and JSON agree on; the rest go to js-yaml.
-      if (!'"\\/bfnrtu'.includes(line[i + 1] ?? "")) outside();
+
+  /** A one-line quoted scalar starting at `from`; sets `quotedEnd`. */
+  private quoted(from: number, end: number): string {
+    const t = this.text;
+    if (t.charCodeAt(from) === SINGLE) {
+      let i = from + 1;
+      while (true) {
+        const close = t.indexOf("'", i);
+        if (close < 0 || close >= end) outside();
+        if (close + 1 >= end || t.charCodeAt(close + 1) !== SINGLE) {
+          this.quotedEnd = close + 1;
+          return t.slice(from + 1, close).replaceAll("''", "'");
+        }
+        i = close + 2;
+      }
+    }
+    let i = from + 1;
+    let escaped = false;
+    while (i < end && t.charCodeAt(i) !== DOUBLE) {
+      const c = t.charCodeAt(i);
+      if (c < SPACE) outside(); // JSON refuses them raw; YAML allows a tab
+      if (c === BACKSLASH) {
+        // Only the escapes YAML and JSON agree on; the rest go to js-yaml.
+        if (i + 1 >= end || !'"\\/bfnrtu'.includes(t[i + 1])) outside();
+        escaped = true;
+        i++;
+      }
       i++;
     }
-    i++;
+    if (i >= end) outside();
+    this.quotedEnd = i + 1;
+    if (!escaped) return t.slice(from + 1, i);
+    try {
+      return JSON.parse(t.slice(from, i + 1));
+    } catch {
+      return outside();
+    }
   }
-  if (i >= line.length) outside();
-  const inner = line.slice(start + 1, i);
-  // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1F]/.test(inner)) outside(); // JSON refuses them raw; YAML allows a tab
-  try {
-    return [JSON.parse(`"${inner}"`), i + 1];
-  } catch {
-    return outside();
+
+  /** A one-line plain scalar in [from, end), resolved as js-yaml's CORE_SCHEMA does. */
+  private plain(from: number, end: number): unknown {
+    const t = this.text;
+    if (startsWithIndicator(t, from, end)) outside();
+    let stop = end;
+    for (let i = from + 1; i < end; i++) {
+      const c = t.charCodeAt(i);
+      if (c === HASH && t.charCodeAt(i - 1) === SPACE) {
+        stop = i;
+        break;
+      }
+      // `: ` would make it a mapping: an error in this place.
+      if (c === COLON && (i + 1 === end || t.charCodeAt(i + 1) === SPACE)) outside();
+    }
+    while (stop > from && t.charCodeAt(stop - 1) === SPACE) stop--;
+    return this.resolved(from, stop);
+  }
+
+  /**
+   * The plain scalar in [from, to), resolved. Keys and many values repeat
+   * (`name`, `task`, `model_method`): a short one seen before is matched in
+   * place and reused, so it is neither copied out nor resolved again, and
+   * objects share their key strings.
+   */
+  private resolved(from: number, to: number): unknown {
+    const length = to - from;
+    if (length > 24) return resolvePlain(this.text.slice(from, to));
+    let bucket = this.seen.get(length);
+    if (bucket === undefined) this.seen.set(length, bucket = []);
+    for (const entry of bucket) {
+      if (this.text.startsWith(entry.source, from)) return entry.value;
+    }
+    const source = this.text.slice(from, to);
+    const value = resolvePlain(source);
+    if (bucket.length < 16) bucket.push({ source, value });
+    return value;
   }
 }
 
-/** A one-line plain scalar, resolved as js-yaml's CORE_SCHEMA does. */
-function plain(rest: string): unknown {
-  const hash = rest.indexOf(" #");
-  const source = (hash < 0 ? rest : rest.slice(0, hash)).trimEnd();
-  if (
-    INDICATOR_START.test(source) || source.includes(": ") || source.endsWith(":") ||
-    source.includes("\t")
-  ) {
-    outside();
+/** Whether the text at `from` starts with an indicator a plain scalar cannot start with. */
+function startsWithIndicator(t: string, from: number, end: number): boolean {
+  const c = t.charCodeAt(from);
+  if (INDICATORS.has(c)) return true;
+  if (c === DASH || c === 63 /* ? */ || c === COLON) {
+    return from + 1 === end || t.charCodeAt(from + 1) === SPACE;
   }
-  return resolvePlain(source);
+  return false;
 }
