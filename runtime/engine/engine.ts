@@ -2,9 +2,9 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { renderTemplate } from "../expressions/template.ts";
-import type { EventDraft, RunJournal } from "../run/journal.ts";
+import type { RunJournal } from "../run/journal.ts";
 import { findStep } from "../run/fold.ts";
-import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import { isSettledRun, isTerminalStep, RunStatus, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { declaredEnv, stepVariables } from "./identity.ts";
@@ -16,10 +16,11 @@ import { expansionPlan } from "./expansion.ts";
 import { reachGate, suspendDraft } from "./gate_steps.ts";
 import { expiryDrafts, hasWaitingStep } from "../run/gates.ts";
 import { runStep, stepDraft } from "./step_runner.ts";
+import { StepIndex } from "./step_index.ts";
+import { planPass } from "./decision_drafts.ts";
 import {
   cancelledDrafts,
   everyStepEnded,
-  jobChange,
   runCancelledDraft,
   runChange,
   tooLateDraft,
@@ -46,10 +47,7 @@ export class RunEngine implements RunView {
   private readonly locks: LockKeeper;
   /** Expansions not yet started, per forEach step, with the position of the next one. */
   private readonly queued = new Map<string, { ids: string[]; next: number }>();
-  private byJob = new Map<string, Step[]>();
-  private expansions = new Map<string, Step[]>();
-  private cachedGeneration = -1;
-  private cachedSteps = -1;
+  private readonly index = new StepIndex();
   private wake: () => void = () => {};
   private poked = false;
   /** A step waits for a person: start nothing new but gates, then suspend. */
@@ -77,7 +75,7 @@ export class RunEngine implements RunView {
   }
 
   topLevel(job: string): Step[] {
-    return this.byJob.get(job) ?? [];
+    return this.index.byJob.get(job) ?? [];
   }
 
   step(id: string): Step | undefined {
@@ -85,7 +83,7 @@ export class RunEngine implements RunView {
   }
 
   templateOutcome(templateId: string): [StepStatus, string] | undefined {
-    const items = this.expansions.get(templateId);
+    const items = this.index.expansions.get(templateId);
     if (!items || this.queued.has(templateId)) return undefined;
     // Cheap answer while items still run; the full look happens once, at the end.
     for (const r of this.running.values()) if (r.template === templateId) return undefined;
@@ -147,31 +145,9 @@ export class RunEngine implements RunView {
 
   /** One scheduling pass; true if it changed anything. */
   private async step_(): Promise<boolean> {
-    const decisions = decide(this, this.defs, new Set(this.running.keys()));
-    const drafts: EventDraft[] = [];
-    const ready: string[] = [];
-    let finish: EventDraft | undefined;
-    for (const d of decisions) {
-      switch (d.kind) {
-        case "startJob":
-          drafts.push(jobChange(d.job, JobStatus.PENDING, JobStatus.RUNNING, ""));
-          break;
-        case "finishJob":
-          drafts.push(jobChange(d.job, JobStatus.RUNNING, d.status, d.reason));
-          break;
-        case "skipStep":
-          drafts.push(stepDraft(d.stepId, StepStatus.PENDING, StepStatus.SKIPPED, d.reason));
-          break;
-        case "finishTemplate":
-          drafts.push(stepDraft(d.stepId, StepStatus.RUNNING, d.status, d.reason));
-          break;
-        case "readyStep":
-          ready.push(d.stepId);
-          break;
-        case "finishRun":
-          finish = runChange(RunStatus.RUNNING, d.status, d.reason);
-      }
-    }
+    const { drafts, ready, finish } = planPass(
+      decide(this, this.defs, new Set(this.running.keys())),
+    );
     if (drafts.length > 0) await this.journal.append(...drafts);
     if (finish) {
       await this.locks.releaseAll();
@@ -206,7 +182,7 @@ export class RunEngine implements RunView {
    */
   private requeueExpansions(): void {
     this.refreshIndexes();
-    for (const [template, items] of this.expansions) {
+    for (const [template, items] of this.index.expansions) {
       if (this.step(template)?.status !== StepStatus.RUNNING) continue;
       const ids = items.filter((s) => s.status === StepStatus.PENDING).map((s) => s.id);
       if (ids.length > 0) this.queued.set(template, { ids, next: 0 });
@@ -341,7 +317,7 @@ export class RunEngine implements RunView {
 
   /** Adds one step per forEach item; the forEach step then runs until they all end. */
   private async expand(step: Step, forEach: { item: string; in?: unknown }): Promise<boolean> {
-    const recorded = this.expansions.get(step.id) ?? [];
+    const recorded = this.index.expansions.get(step.id) ?? [];
     if (recorded.length > 0) {
       // Re-entered by a resume: the items are those the run fanned out over before.
       await this.journal.append(
@@ -414,26 +390,7 @@ export class RunEngine implements RunView {
     return true;
   }
 
-  /** Rebuilds the per-job and per-forEach indexes when the record changed shape. */
   private refreshIndexes(): void {
-    const run = this.run;
-    if (
-      this.cachedGeneration === this.journal.generation && this.cachedSteps === run.steps.length
-    ) return;
-    this.cachedGeneration = this.journal.generation;
-    this.cachedSteps = run.steps.length;
-    this.byJob = new Map();
-    this.expansions = new Map();
-    for (const step of run.steps) {
-      if (isExpansion(step)) {
-        const list = this.expansions.get(templateIdOf(step)) ?? [];
-        list.push(step);
-        this.expansions.set(templateIdOf(step), list);
-      } else {
-        const list = this.byJob.get(step.job) ?? [];
-        list.push(step);
-        this.byJob.set(step.job, list);
-      }
-    }
+    this.index.refresh(this.run, this.journal.generation);
   }
 }
