@@ -6,6 +6,7 @@ import { CelEvaluator, type CelEvaluatorOptions } from "../wasm/evaluator.ts";
 import { libraryBundle } from "../wasm/library_bundle.ts";
 import { type CelLibraryName, installInV8 } from "../wasm/sandbox_program.ts";
 import { decodeResults, WireSession } from "../wasm/wire_session.ts";
+import { hostPauseShare, median } from "./lib.ts";
 
 /** The five templating expressions of issue 5. */
 const EXPRESSIONS = [
@@ -28,7 +29,7 @@ const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 2);
  * Evaluations per second of `evaluate(batch)` over about SECONDS of wall
  * time (`mean`), and at the median batch's pace (`median`). The median is
  * not moved by the host pausing this VM for tens of milliseconds now and
- * then (`hostStalls` measures how much of a busy loop's time that takes).
+ * then (`hostPauseShare` in lib.ts measures how much of a busy loop's time that takes).
  */
 async function rates(evaluate: (batch: string[]) => Promise<unknown>, copies: number) {
   const batch = Array.from({ length: copies }, () => EXPRESSIONS).flat();
@@ -49,31 +50,6 @@ async function rates(evaluate: (batch: string[]) => Promise<unknown>, copies: nu
 
 async function rate(evaluate: (batch: string[]) => Promise<unknown>, copies: number) {
   return (await rates(evaluate, copies)).mean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/**
- * The share of wall time a plain JS loop (fixed chunks of work, nothing
- * allocated) spends in chunks that took over three times the median chunk:
- * time the host did not run this VM. Every mean rate above loses about as much.
- */
-function hostStalls(): number {
-  let x = 0;
-  const chunks: number[] = [];
-  const start = performance.now();
-  while (performance.now() - start < SECONDS * 1000) {
-    const t = performance.now();
-    for (let i = 0; i < 200_000; i++) x = (x * 31 + i) | 0;
-    chunks.push(performance.now() - t);
-  }
-  const typical = median(chunks);
-  const total = chunks.reduce((a, b) => a + b, 0);
-  const stalled = chunks.filter((c) => c > 3 * typical).reduce((a, b) => a + b, 0);
-  return x === 0.5 ? 0 : stalled / total; // x keeps the loop from being optimised away
 }
 
 /** The sandbox program and bundle, run in V8 instead of QuickJS, with the same wire protocol. */
@@ -124,7 +100,9 @@ export async function main(): Promise<void> {
       (on.batch100Median >= 100_000 ? "PASS" : "FAIL"),
   );
   console.log(
-    `  host: a fixed-work JS loop spent ${(hostStalls() * 100).toFixed(0)} % of its wall time ` +
+    `  host: a fixed-work JS loop spent ${
+      (hostPauseShare(SECONDS) * 100).toFixed(0)
+    } % of its wall time ` +
       `in chunks over 3x its median (the VM paused); mean rates lose about as much`,
   );
   const marc = await sandboxRates({ library: "marcbachmann" });

@@ -95,6 +95,26 @@ export function median(values: number[]): number {
   return percentile(values, 50);
 }
 
+/**
+ * The share of wall time a plain JS loop (fixed chunks of work, nothing
+ * allocated) spends in chunks over three times its median chunk: time the
+ * host did not run this VM. Mean timings lose about as much; medians much less.
+ */
+export function hostPauseShare(seconds: number): number {
+  let x = 0;
+  const chunks: number[] = [];
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    const t = performance.now();
+    for (let i = 0; i < 200_000; i++) x = (x * 31 + i) | 0;
+    chunks.push(performance.now() - t);
+  }
+  const typical = median(chunks);
+  const total = chunks.reduce((a, b) => a + b, 0);
+  const paused = chunks.filter((c) => c > 3 * typical).reduce((a, b) => a + b, 0);
+  return x === 0.5 ? 0 : paused / total; // x keeps the loop from being optimised away
+}
+
 /** Median, p90, mean and maximum: how a spread-out timing reads in one table row. */
 export function spread(values: number[]): number[] {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
