@@ -15,7 +15,8 @@ import { isSettledRun, isTerminalRun, RunStatus } from "../run/status.ts";
 import { resumeDrafts } from "./resume.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
-import { type Workflow, workflow as workflowSchema } from "../workflow/schema.ts";
+import type { Workflow } from "../workflow/schema.ts";
+import { checkShape } from "../workflow/quick_check.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
@@ -120,7 +121,7 @@ async function runChild(
   }
   const catalog = await WorkflowCatalog.load(deps.repoRoot);
   const entry = catalog.find(request.workflow);
-  const parsed = workflowSchema.safeParse(entry.source.data);
+  const parsed = entry.shape;
   if (!parsed.success) {
     throw new SwampError(
       ErrorCode.INVALID_WORKFLOW,
@@ -199,7 +200,7 @@ async function executeChild(
 
 /** The workflow definition the run pinned when it was created. */
 export function pinnedWorkflow(run: Run): Workflow {
-  const parsed = workflowSchema.safeParse(run.definition as JsonObject | undefined);
+  const parsed = checkShape(run.definition as JsonObject | undefined);
   if (!parsed.success) {
     throw new SwampError(ErrorCode.INTERNAL, `run ${run.id} has no usable pinned definition`);
   }

@@ -12,7 +12,6 @@ import { evaluateAhead } from "../expressions/ahead.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
-import { workflow as workflowSchema } from "../workflow/schema.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 
 /** `workflow evaluate`: the workflow as a run with these inputs would start it. */
@@ -24,7 +23,7 @@ export async function evaluateWorkflow(
   const [catalog, models] = await Promise.all([WorkflowCatalog.load(root), loadModelCatalog(root)]);
   const entry = catalog.find(request.workflow ?? "");
   const problems = catalog.validate(entry, models).filter((d) => d.severity === Severity.ERROR);
-  const parsed = workflowSchema.safeParse(entry.source.data);
+  const parsed = entry.shape;
   if (problems.length > 0 || !parsed.success) {
     throw new SwampError(
       ErrorCode.INVALID_WORKFLOW,

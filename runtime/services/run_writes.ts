@@ -29,7 +29,6 @@ import {
 } from "../run/status.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
-import { workflow as workflowSchema } from "../workflow/schema.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceClient } from "./client.ts";
 import { readRun } from "./run_reads.ts";
@@ -55,7 +54,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const entry = catalog.find(request.workflow ?? "");
       const diagnostics = [...models.diagnostics, ...catalog.validate(entry, models)]
         .filter((d) => d.severity === Severity.ERROR);
-      const parsed = workflowSchema.safeParse(entry.source.data);
+      const parsed = entry.shape;
       if (diagnostics.length > 0 || !parsed.success) {
         throw new SwampError(
           ErrorCode.INVALID_WORKFLOW,

@@ -11,7 +11,7 @@ import {
 } from "../text/read_source.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { checkWorkflow, type WorkflowDirectory } from "./checks.ts";
-import { quickAccept } from "./quick_check.ts";
+import { checkShape, type WorkflowShape } from "./quick_check.ts";
 import { workflow as workflowSchema } from "./schema.ts";
 
 export const workflowsDir = "workflows";
@@ -19,6 +19,7 @@ export const workflowsDir = "workflows";
 /** One workflow file as found on disk; parsed only when its contents are needed. */
 export class WorkflowFile {
   private parsed?: ParsedSource;
+  private shaped?: WorkflowShape;
   readonly id?: string;
   readonly name?: string;
 
@@ -39,6 +40,12 @@ export class WorkflowFile {
       ? { text: "", problems: this.readProblems }
       : parseYamlText(this.text);
     return this.parsed;
+  }
+
+  /** The document checked against the workflow schema, once: validate and run both need it. */
+  get shape(): WorkflowShape {
+    this.shaped ??= checkShape(this.source.data);
+    return this.shaped;
   }
 }
 
@@ -120,10 +127,8 @@ export class WorkflowCatalog implements WorkflowDirectory {
     const sink = new DiagnosticSink({ file: entry.file, yaml: source.yaml });
     for (const problem of source.problems) sink.add(problem);
     if (source.data) {
-      if (!quickAccept(source.data)) {
-        const result = workflowSchema.safeParse(source.data);
-        if (!result.success) reportIssues(sink, workflowSchema, source.data, result.error.issues);
-      }
+      const shape = entry.shape;
+      if (!shape.success) reportIssues(sink, workflowSchema, source.data, shape.error.issues);
       checkWorkflow(source.data, sink, models, this);
       this.checkUniqueIdentity(entry, sink);
     }

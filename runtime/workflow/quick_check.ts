@@ -1,8 +1,9 @@
 import * as z from "zod/mini";
-import { boundedCondition, workflowSchemas } from "./schema.ts";
+import { boundedCondition, type Workflow, workflow, workflowSchemas } from "./schema.ts";
 
-// On a large workflow, zod's runtime parser is the slowest part of
-// `validate`. zod can compile a schema to specialised code (`z.compile`) that
+// On a large workflow, zod's runtime parser is the slowest part of checking
+// it (validate, run, evaluate all do; catalog.ts keeps one result per file).
+// zod can compile a schema to specialised code (`z.compile`) that
 // checks several times faster, but not a schema with a cycle, and conditions
 // nest recursively. So a narrower schema (conditions at most `nesting` levels
 // deep) is compiled, once, on the first large workflow: whatever it accepts,
@@ -15,20 +16,33 @@ import { boundedCondition, workflowSchemas } from "./schema.ts";
 export const quickCheckMinSteps = 500;
 const nesting = 3;
 
-type Check = (data: unknown) => boolean;
+/** The outcome of checking a document against the workflow schema, as zod reports it. */
+export type WorkflowShape = ReturnType<typeof workflow.safeParse>;
+
+/**
+ * `data` checked against the workflow schema: by the compiled check when the
+ * workflow is large and that accepts it, else by the full schema (whose
+ * issues are the ones to report).
+ */
+export function checkShape(data: unknown): WorkflowShape {
+  const quick = quickAccept(data);
+  return quick ? { success: true, data: quick } : workflow.safeParse(data);
+}
+
+type Check = (data: unknown) => Workflow | undefined;
 let compiled: Check | null | undefined;
 
-/** True when `data` is certainly a valid workflow; false means "ask the full schema". */
-export function quickAccept(data: unknown, minSteps = quickCheckMinSteps): boolean {
-  if (stepCount(data) < minSteps) return false;
+/** The workflow when `data` is certainly valid; undefined means "ask the full schema". */
+export function quickAccept(data: unknown, minSteps = quickCheckMinSteps): Workflow | undefined {
+  if (stepCount(data) < minSteps) return undefined;
   compiled ??= compile();
-  return compiled !== null && compiled(data);
+  return compiled?.(data) ?? undefined;
 }
 
 function compile(): Check | null {
   try {
     const schema = z.compile(workflowSchemas(boundedCondition(nesting)).workflow, { strict: true });
-    return (data) => schema.safeParse(data).success;
+    return (data) => schema.safeParse(data).data;
   } catch {
     return null; // a zod that cannot compile it: the full schema does all the work
   }
