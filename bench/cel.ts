@@ -6,23 +6,12 @@ import { CelEvaluator, type CelEvaluatorOptions } from "../wasm/evaluator.ts";
 import { libraryBundle } from "../wasm/library_bundle.ts";
 import { type CelLibraryName, installInV8 } from "../wasm/sandbox_program.ts";
 import { decodeResults, WireSession } from "../wasm/wire_session.ts";
+import {
+  TEMPLATING_EXPRESSIONS as EXPRESSIONS,
+  TEMPLATING_VARS as VARIABLES,
+} from "../wasm/fast_path_cases.ts";
 import { hostPauseShare, median } from "./lib.ts";
 
-/** The five templating expressions of issue 5. */
-const EXPRESSIONS = [
-  'inputs.env == "prod" && size(inputs.hosts) > 3',
-  '"run-" + run.id',
-  "data.items.filter(x, x.ok).map(x, x.name)",
-  'has(inputs.region) ? inputs.region : "us-east-1"',
-  'string(item.index) + "/" + job.name',
-];
-const VARIABLES = {
-  inputs: { env: "prod", hosts: ["a", "b", "c", "d"] },
-  run: { id: "0190c1e2-run" },
-  data: { items: Array.from({ length: 20 }, (_, i) => ({ ok: i % 2 === 0, name: `n${i}` })) },
-  item: { index: 3 },
-  job: { name: "deploy" },
-};
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 2);
 
 /**

@@ -4,7 +4,7 @@
 import { type CrossingOutcome, QuickJSSandbox } from "./quickjs_sandbox.ts";
 import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts";
 import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
-import { decodeResults, WireSession } from "./wire_session.ts";
+import { decodeResults, type ResultsReply, WireSession } from "./wire_session.ts";
 
 export interface CelEvaluatorOptions {
   /** Deadline for each expression, in milliseconds of CPU time. Default 100. */
@@ -130,8 +130,8 @@ export class CelEvaluator implements ExpressionEvaluator {
         let index = from;
         const progress = sandbox.broken ? undefined : sandbox.call("progress", [], this.deadlineMs);
         if (progress?.kind === "done") {
-          const p = JSON.parse(progress.json) as { index: number };
-          results.push(...decodeResults(progress.json));
+          const p = JSON.parse(progress.json) as ResultsReply & { index: number };
+          results.push(...decodeResults(p));
           index = p.index;
         }
         if (outcome.kind !== "interrupted" || index === from) {

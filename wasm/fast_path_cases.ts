@@ -3,6 +3,24 @@
 // results must be identical. Many are edge cases where a naive compilation
 // would differ from @bufbuild/cel; the rest check the ordinary paths.
 
+/** The five templating expressions of issue 5, measured by bench/cel.ts. */
+export const TEMPLATING_EXPRESSIONS = [
+  'inputs.env == "prod" && size(inputs.hosts) > 3',
+  '"run-" + run.id',
+  "data.items.filter(x, x.ok).map(x, x.name)",
+  'has(inputs.region) ? inputs.region : "us-east-1"',
+  'string(item.index) + "/" + job.name',
+];
+
+/** The variables bench/cel.ts evaluates them with. */
+export const TEMPLATING_VARS = {
+  inputs: { env: "prod", hosts: ["a", "b", "c", "d"] },
+  run: { id: "0190c1e2-run" },
+  data: { items: Array.from({ length: 20 }, (_, i) => ({ ok: i % 2 === 0, name: `n${i}` })) },
+  item: { index: 3 },
+  job: { name: "deploy" },
+};
+
 /** Variables in the port's JSON form. */
 export const JSON_VARS: Record<string, unknown> = {
   i: 5,

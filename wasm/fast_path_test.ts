@@ -10,24 +10,10 @@ import {
   DOTTED_VARS,
   EXPRESSIONS,
   JSON_VARS,
+  TEMPLATING_EXPRESSIONS as BENCH,
+  TEMPLATING_VARS as BENCH_VARS,
   TYPED_VARS,
 } from "./fast_path_cases.ts";
-
-/** The five templating expressions of bench/cel.ts. */
-const BENCH = [
-  'inputs.env == "prod" && size(inputs.hosts) > 3',
-  '"run-" + run.id',
-  "data.items.filter(x, x.ok).map(x, x.name)",
-  'has(inputs.region) ? inputs.region : "us-east-1"',
-  'string(item.index) + "/" + job.name',
-];
-const BENCH_VARS = {
-  inputs: { env: "prod", hosts: ["a", "b", "c", "d"] },
-  run: { id: "0190c1e2-run" },
-  data: { items: Array.from({ length: 20 }, (_, i) => ({ ok: i % 2 === 0, name: `n${i}` })) },
-  item: { index: 3 },
-  job: { name: "deploy" },
-};
 
 async function both(
   exprs: string[],

@@ -63,12 +63,16 @@ export class WireSession {
   }
 }
 
-/** Results as the sandbox sends them: {values, errors: [[position, error, limit?]]}. */
-export function decodeResults(json: string): WireResult[] {
-  const { values, errors } = JSON.parse(json) as {
-    values: unknown[];
-    errors: [number, string, number?][];
-  };
+/** Results as the sandbox sends them. */
+export interface ResultsReply {
+  values: unknown[];
+  /** [position, error, limit?] for each that failed. */
+  errors: [number, string, number?][];
+}
+
+/** The results of a reply, as its JSON or already parsed. */
+export function decodeResults(reply: string | ResultsReply): WireResult[] {
+  const { values, errors } = typeof reply === "string" ? JSON.parse(reply) as ResultsReply : reply;
   const out: WireResult[] = values.map((value) => ({ ok: true, value }));
   for (const [i, error, limit] of errors) {
     out[i] = limit ? { ok: false, error, limit: true } : { ok: false, error };

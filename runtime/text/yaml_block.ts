@@ -1,6 +1,6 @@
 // A fast reader for the plain block YAML that workflow files are written in:
 // block mappings and sequences, one-line plain and quoted scalars, literal
-// block scalars (`|`, `|-`, `|+`), comments, and empty `[]`/`{}`. It builds
+// block scalars (`|`, `|-`), comments, and empty `[]`/`{}`. It builds
 // data only, no positions. Anything outside that subset, or anything it is not
 // sure of, makes it answer `undefined`, and the caller parses with js-yaml
 // instead; so it never has to report an error, and for every text it accepts
