@@ -1,10 +1,14 @@
-// The executor contract run against the loopback executor (local process groups).
+// The executor contract run against the loopback executor (local process
+// groups), once for each way it can start a step in its own session.
 import { createLoopbackExecutor } from "../../plugins/executors/loopback/mod.ts";
+import type { SpawnPreference } from "../../plugins/executors/loopback/session_spawn.ts";
 import { executorContract } from "./executor_contract.ts";
 
-executorContract("loopback", () =>
-  Promise.resolve({
-    // Short waits keep the suite fast; the contract's steps use graceMs 300.
-    executor: createLoopbackExecutor({ killWaitMs: 2000, reapGraceMs: 300 }),
-    dispose: () => Promise.resolve(),
-  }));
+for (const spawn of ["auto", "setsid"] satisfies SpawnPreference[]) {
+  executorContract(spawn === "auto" ? "loopback" : "loopback, setsid(1)", () =>
+    Promise.resolve({
+      // Short waits keep the suite fast; the contract's steps use graceMs 300.
+      executor: createLoopbackExecutor({ killWaitMs: 2000, reapGraceMs: 300, spawn }),
+      dispose: () => Promise.resolve(),
+    }));
+}

@@ -17,11 +17,11 @@ import {
   describe,
   groupMembers,
   INT_TERM_KILL,
-  readProc,
   stopGroup,
   type StopResult,
   TERM_KILL,
 } from "./process_group.ts";
+import { type SessionChild, spawnInSession, type SpawnMethod } from "./session_spawn.ts";
 
 export interface DispatchOptions {
   shell: string;
@@ -29,6 +29,7 @@ export interface DispatchOptions {
   maxLineChars: number;
   /** How long to wait, after SIGKILL, for the group to be confirmed empty. */
   killWaitMs: number;
+  spawnMethod: SpawnMethod;
 }
 
 type Exited = Extract<StepEvent, { type: "exited" }>;
@@ -54,42 +55,25 @@ export async function* dispatchStep(
   const env = { ...step.env };
   if (env.PATH === undefined) env.PATH = options.defaultPath;
 
-  const program = "script" in step.command ? argv[0] : resolveProgram(argv[0], env.PATH, step.cwd);
+  const program = resolveProgram(argv[0], env.PATH, step.cwd);
   if (program === undefined) {
     yield failed(`cannot start ${JSON.stringify(argv[0])}: not found on PATH or not executable`);
     return;
   }
-  let child: Deno.ChildProcess;
+  let child: SessionChild;
   try {
-    // setsid(1) makes the step lead a new session and a new process group
-    // whose id is its pid (it execs in place: a child Deno spawns never
-    // leads a group already); everything the step forks inherits the group.
-    // Deno.Command spawns several times faster than node:child_process here.
-    // Not `detached: true`: that forks, and forking a supervisor of a few
-    // hundred MB costs more than exec'ing setsid (posix_spawn does not copy
-    // the parent's page tables).
-    child = new Deno.Command("setsid", {
-      args: [program, ...argv.slice(1)],
-      cwd: step.cwd,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = spawnInSession(
+      { program, args: argv.slice(1), cwd: step.cwd, env },
+      options.spawnMethod,
+    );
   } catch (e) {
     yield failed(await spawnError(argv[0], step.cwd, e));
     return;
   }
-  // Read in the tick of spawn: the child cannot have been reaped yet, so its
-  // /proc entry (the start time) is still there.
   const pid = child.pid;
   const pgid = pid;
   const queue = new EventQueue<StepEvent>();
-  // The same field processStartTime() reads (stat field 22), but read
-  // synchronously: the async read can lose the race with a child that exits
-  // at once and is reaped ("" then: a reap can never match it).
-  const processStart = readProc(pid)?.start ?? "";
+  const processStart = child.processStart;
   queue.push({ type: "started", process: { executor: "loopback", pid, pgid, processStart } });
   const capture = new OutputCapture(step.outputLimitBytes);
   const readers = [

@@ -4,6 +4,7 @@
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchStep } from "./dispatch.ts";
 import { reapRecorded } from "./reap.ts";
+import { spawnMethod, type SpawnPreference } from "./session_spawn.ts";
 
 export interface LoopbackOptions {
   /** The shell for `{script}` commands, run as `<shell> -c <script>`. Default "/bin/sh". */
@@ -16,6 +17,12 @@ export interface LoopbackOptions {
   killWaitMs?: number;
   /** reap(): wait between SIGTERM and SIGKILL (a record carries no grace). Default 2000 ms. */
   reapGraceMs?: number;
+  /**
+   * How a step gets its own session: `auto` (default) uses posix_spawn with
+   * POSIX_SPAWN_SETSID when the C library can be reached, else setsid(1);
+   * `setsid` always execs setsid(1) first.
+   */
+  spawn?: SpawnPreference;
 }
 
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -32,6 +39,7 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
     defaultPath: options.defaultPath ?? hostPath ?? STANDARD_PATH,
     maxLineChars: options.maxLineChars ?? 64 * 1024,
     killWaitMs: options.killWaitMs ?? 5000,
+    spawnMethod: spawnMethod(options.spawn ?? "auto").method,
   };
   const reap = { graceMs: options.reapGraceMs ?? 2000, killWaitMs: dispatch.killWaitMs };
   return {

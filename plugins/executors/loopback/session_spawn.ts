@@ -1,0 +1,40 @@
+// Starts a step's process as the leader of a new session (and so of a new
+// process group whose id is its pid): with posix_spawn and POSIX_SPAWN_SETSID
+// where the C library can be reached, else through setsid(1). Why two ways:
+// docs/design/0009-posix-spawn-steps.md.
+import { libc, unavailableReason } from "./libc.ts";
+import { readProc } from "./process_group.ts";
+import { posixSpawn, type SessionChild, type SpawnSpec } from "./posix_spawn.ts";
+
+export type { SessionChild, SpawnSpec };
+
+/** `auto`: posix_spawn when available, else setsid; `setsid`: always setsid(1). */
+export type SpawnPreference = "auto" | "setsid";
+export type SpawnMethod = "posix_spawn" | "setsid";
+
+/** The method `preference` comes to on this host, and why posix_spawn is not used when it is not. */
+export function spawnMethod(preference: SpawnPreference): { method: SpawnMethod; why: string } {
+  if (preference === "setsid") return { method: "setsid", why: "asked for" };
+  return libc() ? { method: "posix_spawn", why: "" } : { method: "setsid", why: unavailableReason };
+}
+
+/** Throws when the program cannot be started; nothing is left running then. */
+export function spawnInSession(spec: SpawnSpec, method: SpawnMethod): SessionChild {
+  const c = method === "posix_spawn" ? libc() : null;
+  if (c) return posixSpawn(c, spec);
+  // setsid(1) execs in place: a child Deno spawns never leads a group
+  // already, so setsid needs no fork and the step keeps setsid's pid.
+  const child = new Deno.Command("setsid", {
+    args: [spec.program, ...spec.args],
+    cwd: spec.cwd,
+    env: spec.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read in the tick of spawn, synchronously: Deno cannot have reaped the
+  // child yet, however quickly it exits.
+  const { pid, stdout, stderr, status } = child;
+  return { pid, processStart: readProc(pid)?.start ?? "", stdout, stderr, status };
+}
