@@ -3,6 +3,7 @@
 import { main as cliStartup } from "./cli_startup.ts";
 import { main as validateLarge } from "./validate_large.ts";
 import { main as cancelLatency } from "./cancel_latency.ts";
+import { main as loopbackSpawn } from "./loopback_spawn.ts";
 import { main as cel } from "./cel.ts";
 import { main as stores } from "./stores.ts";
 import { main as runs } from "./runs.ts";
@@ -20,6 +21,8 @@ console.log();
 await stores();
 console.log();
 await cancelLatency();
+console.log();
+await loopbackSpawn();
 console.log();
 await runs();
 console.log();

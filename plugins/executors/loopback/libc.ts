@@ -26,9 +26,13 @@ const SYMBOLS = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
-  // Both block a thread of Deno's pool, never the event loop.
+  // Run on a thread of Deno's pool, never on the event loop. Every call made
+  // there is bounded (a poll times out), so running steps never hold the
+  // pool's threads for long, however many there are.
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // pidfd_open(2) through syscall(2): glibc wraps it only from 2.36 on.
+  syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -40,6 +44,9 @@ export const POSIX_SPAWN_SETSIGDEF = 0x04;
 export const POSIX_SPAWN_SETSIGMASK = 0x08;
 export const POSIX_SPAWN_SETSID = 0x80;
 export const POLLIN = 0x1;
+export const WNOHANG = 1;
+/** The same number on x86-64 and arm64 (numbers from 424 on are shared). */
+export const SYS_PIDFD_OPEN = 434n;
 // Large enough for glibc's posix_spawnattr_t (336 bytes), posix_spawn_file_actions_t
 // (80) and sigset_t (128) on 64-bit Linux.
 export const ATTR_BYTES = 512;

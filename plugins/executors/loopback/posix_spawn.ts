@@ -17,6 +17,8 @@ import {
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
   SIGSET_BYTES,
+  SYS_PIDFD_OPEN,
+  WNOHANG,
 } from "./libc.ts";
 import { readProc } from "./process_group.ts";
 
@@ -125,9 +127,7 @@ function pipe(c: Libc): Int32Array {
  * even while a process outside the group still holds the write end.
  */
 function pipeReader(c: Libc, fd: number): ReadableStream<Uint8Array> {
-  const pollFd = new DataView(new ArrayBuffer(8)); // struct pollfd {int fd; short events, revents}
-  pollFd.setInt32(0, fd, true);
-  pollFd.setInt16(4, POLLIN, true);
+  const pollFd = pollStruct(fd);
   const pollBytes = new Uint8Array(pollFd.buffer);
   const buffer = new Uint8Array(CHUNK_BYTES);
   let open = true;
@@ -166,12 +166,35 @@ function pipeReader(c: Libc, fd: number): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
+/** struct pollfd {int fd; short events, revents} asking for POLLIN. */
+function pollStruct(fd: number): DataView {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  return view;
+}
+
+/**
+ * The child's exit status. A pidfd (Linux 5.3 on) becomes readable when the
+ * child exits, so a bounded poll on it wakes at once; then waitpid(WNOHANG)
+ * reaps it. Without pidfds the same loop polls nothing and looks every 50 ms.
+ */
 async function waitFor(c: Libc, pid: number): Promise<Deno.CommandStatus> {
   const status = new Int32Array(1);
   const statusBytes = new Uint8Array(status.buffer);
-  // -1 is EINTR (try again); anything else would be a bug, so give up after a while.
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await c.waitpid(pid, statusBytes, 0) === pid) return commandStatus(status[0]);
+  const pidFd = Number(c.syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n));
+  const pollBytes = new Uint8Array(pollStruct(pidFd).buffer);
+  try {
+    for (let failures = 0; failures < 100;) {
+      const reaped = c.waitpid(pid, statusBytes, WNOHANG);
+      if (reaped === pid) return commandStatus(status[0]);
+      // 0: still running. -1 can only be EINTR for our own child, and passes.
+      failures = reaped < 0 ? failures + 1 : 0;
+      if (pidFd >= 0) await c.poll(pollBytes, 1n, POLL_MS);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    if (pidFd >= 0) c.close(pidFd);
   }
   throw new Error(`waitpid(${pid}) kept failing`);
 }

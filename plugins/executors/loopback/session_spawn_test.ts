@@ -62,6 +62,21 @@ Deno.test("posix_spawn: a program or cwd that is not there throws and leaks no d
   assertEquals(openFds(), before);
 });
 
+Deno.test("posix_spawn: many children with more output than a pipe holds all finish", async () => {
+  const before = openFds();
+  const children = Array.from({ length: 40 }, () => sh("head -c 200000 /dev/zero; exit 3"));
+  const results = await Promise.all(children.map(async (child) => {
+    const [out, , status] = await Promise.all([
+      new Response(child.stdout).arrayBuffer(),
+      text(child.stderr),
+      child.status,
+    ]);
+    return [out.byteLength, status.code];
+  }));
+  assertEquals(results, children.map(() => [200000, 3]));
+  assertEquals(openFds(), before);
+});
+
 Deno.test("posix_spawn: reading can stop while a process outside the group holds the pipe", async () => {
   const before = openFds();
   // The sleep leaves the group (its own session) and keeps stdout open.
