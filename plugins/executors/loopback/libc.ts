@@ -30,6 +30,8 @@ const SYMBOLS = {
   // there is bounded (a poll times out), so running steps never hold the
   // pool's threads for long, however many there are.
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  /** poll with a zero timeout: what is ready now, without a trip to the pool. */
+  pollNow: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // pidfd_open(2) through syscall(2): glibc wraps it only from 2.36 on.
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },

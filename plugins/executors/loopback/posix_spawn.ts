@@ -1,25 +1,21 @@
 // Starts a step with posix_spawn(3) and POSIX_SPAWN_SETSID: the child leads a
 // new session and process group from its first instruction, with one exec
 // (the step's own program) instead of two (setsid(1), then the program).
-// Output is read from plain pipes by poll(2) and read(2) on Deno's thread
-// pool; the exit status comes from waitpid(2) on that pool too.
+// Output and exit are then watched by child_watch.ts.
 import {
   ACTIONS_BYTES,
   ATTR_BYTES,
-  commandStatus,
   cString,
   errnoMessage,
   type Libc,
   O_CLOEXEC,
   pointerArray,
-  POLLIN,
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
   SIGSET_BYTES,
-  SYS_PIDFD_OPEN,
-  WNOHANG,
 } from "./libc.ts";
+import { watchChild } from "./child_watch.ts";
 import { readProc } from "./process_group.ts";
 
 export interface SpawnSpec {
@@ -44,10 +40,6 @@ export interface SessionChild {
   readonly stderr: ReadableStream<Uint8Array>;
   readonly status: Promise<Deno.CommandStatus>;
 }
-
-/** How long a poll waits before looking again whether reading was cancelled. */
-const POLL_MS = 250;
-const CHUNK_BYTES = 64 * 1024;
 
 /** Throws (nothing started, no descriptor left open) when the program cannot be started. */
 export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
@@ -107,9 +99,7 @@ export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
     pid,
     // Until waitpid below, the child stays in /proc even if it has exited.
     processStart: readProc(pid)?.start ?? "",
-    stdout: pipeReader(c, out[0]),
-    stderr: pipeReader(c, err[0]),
-    status: waitFor(c, pid),
+    ...watchChild(c, pid, out[0], err[0]),
   };
 }
 
@@ -119,82 +109,4 @@ function pipe(c: Libc): Int32Array {
     throw new Error("cannot create a pipe (too many open files?)");
   }
   return fds;
-}
-
-/**
- * The read end of a pipe as a stream. A read only follows a poll that found
- * data or end of file, so it never blocks; a cancel is seen within POLL_MS
- * even while a process outside the group still holds the write end.
- */
-function pipeReader(c: Libc, fd: number): ReadableStream<Uint8Array> {
-  const pollFd = pollStruct(fd);
-  const pollBytes = new Uint8Array(pollFd.buffer);
-  const buffer = new Uint8Array(CHUNK_BYTES);
-  let open = true;
-  let cancelled = false;
-  let polling = false;
-  const closeFd = () => {
-    if (open) c.close(fd);
-    open = false;
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      while (!cancelled) {
-        pollFd.setInt16(6, 0, true);
-        polling = true;
-        const ready = await c.poll(pollBytes, 1n, POLL_MS);
-        polling = false;
-        if (cancelled) break;
-        if (ready <= 0) continue; // timed out, or interrupted
-        const n = Number(c.read(fd, buffer, BigInt(CHUNK_BYTES)));
-        if (n > 0) {
-          controller.enqueue(buffer.slice(0, n));
-          return;
-        }
-        // 0 is end of file; -1 after a poll that found the pipe ready means it broke.
-        closeFd();
-        controller.close();
-        return;
-      }
-      closeFd();
-    },
-    cancel() {
-      cancelled = true;
-      // A poll in flight closes the descriptor when it returns; none: now.
-      if (!polling) closeFd();
-    },
-  }, { highWaterMark: 0 });
-}
-
-/** struct pollfd {int fd; short events, revents} asking for POLLIN. */
-function pollStruct(fd: number): DataView {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setInt32(0, fd, true);
-  view.setInt16(4, POLLIN, true);
-  return view;
-}
-
-/**
- * The child's exit status. A pidfd (Linux 5.3 on) becomes readable when the
- * child exits, so a bounded poll on it wakes at once; then waitpid(WNOHANG)
- * reaps it. Without pidfds the same loop polls nothing and looks every 50 ms.
- */
-async function waitFor(c: Libc, pid: number): Promise<Deno.CommandStatus> {
-  const status = new Int32Array(1);
-  const statusBytes = new Uint8Array(status.buffer);
-  const pidFd = Number(c.syscall(SYS_PIDFD_OPEN, BigInt(pid), 0n));
-  const pollBytes = new Uint8Array(pollStruct(pidFd).buffer);
-  try {
-    for (let failures = 0; failures < 100;) {
-      const reaped = c.waitpid(pid, statusBytes, WNOHANG);
-      if (reaped === pid) return commandStatus(status[0]);
-      // 0: still running. -1 can only be EINTR for our own child, and passes.
-      failures = reaped < 0 ? failures + 1 : 0;
-      if (pidFd >= 0) await c.poll(pollBytes, 1n, POLL_MS);
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    if (pidFd >= 0) c.close(pidFd);
-  }
-  throw new Error(`waitpid(${pid}) kept failing`);
 }

@@ -8,7 +8,44 @@ const env = { PATH: "/usr/bin:/bin", X: "from the step env" };
 const sh = (script: string, cwd?: string): SessionChild =>
   spawnInSession({ program: "/bin/sh", args: ["-c", script], env, cwd }, "posix_spawn");
 const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
-const openFds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+
+// Test modules run in parallel in this one process, so descriptors are told
+// apart by what they are, never counted as a whole.
+function ourDescriptors(): { link: string; fd: string }[] {
+  const found = [];
+  for (const { name } of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      found.push({ link: Deno.readLinkSync(`/proc/self/fd/${name}`), fd: name });
+    } catch {
+      // closed while we looked
+    }
+  }
+  return found;
+}
+const pipeCount = () => ourDescriptors().filter((d) => d.link.startsWith("pipe:")).length;
+/** The pipes a live child writes its stdout and stderr to. */
+const pipesOf = (pid: number) => [1, 2].map((fd) => Deno.readLinkSync(`/proc/${pid}/fd/${fd}`));
+
+/** Pipes of `pipes` we still hold, and pidfds of processes already reaped (a pidfd left open). */
+async function leftOpen(pipes: string[]): Promise<string[]> {
+  let left: string[] = [];
+  // A pidfd is closed just after its child is reaped, maybe by another module's
+  // step at this very moment: only one that stays counts.
+  for (let look = 0; look < 3; look++) {
+    left = ourDescriptors().filter(({ link, fd }) => {
+      if (pipes.includes(link)) return true;
+      if (link !== "anon_inode:[pidfd]") return false;
+      try {
+        return /^Pid:\s*-1$/m.test(Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`));
+      } catch {
+        return false;
+      }
+    }).map(({ link }) => link);
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return left;
+}
 
 Deno.test("posix_spawn is what a Linux host with glibc uses (Deno itself links glibc)", () => {
   assertEquals(spawnMethod("auto"), { method: "posix_spawn", why: "" });
@@ -48,23 +85,33 @@ Deno.test("posix_spawn: signals start at their defaults, none blocked; a signal 
 });
 
 Deno.test("posix_spawn: a program or cwd that is not there throws and leaks no descriptor", async () => {
-  const before = openFds();
-  assertThrows(
-    () => spawnInSession({ program: "/no/such/program", args: [], env }, "posix_spawn"),
-    "No such file or directory (os error 2)",
-  );
-  assertThrows(() => sh("true", "/no/such/dir"), "os error 2");
+  const before = pipeCount();
+  for (let i = 0; i < 30; i++) {
+    assertThrows(
+      () => spawnInSession({ program: "/no/such/program", args: [], env }, "posix_spawn"),
+      "No such file or directory (os error 2)",
+    );
+    assertThrows(() => sh("true", "/no/such/dir"), "os error 2");
+  }
   assertThrows(() => sh("echo a\0b"), "NUL character");
-  const child = sh("echo fine");
+  // Each failed spawn would leave 4 pipe ends open if it leaked: 240 in all.
+  assert(pipeCount() - before < 30, `pipes open: ${before} before, ${pipeCount()} after`);
+  const child = sh("sleep 0.2; echo fine");
+  const pipes = pipesOf(child.pid);
   assertEquals(await text(child.stdout), "fine\n");
   await text(child.stderr);
   await child.status;
-  assertEquals(openFds(), before);
+  assertEquals(await leftOpen(pipes), []);
 });
 
 Deno.test("posix_spawn: many children with more output than a pipe holds all finish", async () => {
-  const before = openFds();
-  const children = Array.from({ length: 40 }, () => sh("head -c 200000 /dev/zero; exit 3"));
+  // Each pauses first, so that its pipes can be looked up while it lives.
+  const pipes: string[] = [];
+  const children = Array.from({ length: 40 }, () => {
+    const child = sh("sleep 0.5; head -c 200000 /dev/zero; exit 3");
+    pipes.push(...pipesOf(child.pid));
+    return child;
+  });
   const results = await Promise.all(children.map(async (child) => {
     const [out, , status] = await Promise.all([
       new Response(child.stdout).arrayBuffer(),
@@ -74,27 +121,26 @@ Deno.test("posix_spawn: many children with more output than a pipe holds all fin
     return [out.byteLength, status.code];
   }));
   assertEquals(results, children.map(() => [200000, 3]));
-  assertEquals(openFds(), before);
+  assertEquals(await leftOpen(pipes), []);
 });
 
 Deno.test("posix_spawn: reading can stop while a process outside the group holds the pipe", async () => {
-  const before = openFds();
   // The sleep leaves the group (its own session) and keeps stdout open.
   const child = sh("setsid sleep 30 2>/dev/null & echo $!");
   const reader = child.stdout.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   const sleeper = Number(first.trim());
+  const [stdoutPipe] = pipesOf(sleeper);
   try {
     assertEquals((await child.status).code, 0);
     await text(child.stderr);
     const pending = reader.read(); // no end of file: the sleep holds the write end
     await reader.cancel();
     assertEquals((await pending).done, true);
-    // The descriptor closes once the poll in flight returns (within 250 ms).
-    for (let i = 0; i < 50 && openFds() !== before; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assertEquals(openFds(), before);
+    // Our read end closes once the poll in flight returns (within 250 ms).
+    const ours = () => ourDescriptors().filter((d) => d.link === stdoutPipe).length;
+    for (let i = 0; i < 50 && ours() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assertEquals(ours(), 0);
   } finally {
     Deno.kill(sleeper, "SIGKILL");
   }
