@@ -193,9 +193,9 @@ function run(
 /**
  * The container's state after it exited. The engine learns of an
  * out-of-memory kill from a separate event that can arrive after the exit
- * (seen in CI under load: exit 137, `OOMKilled` still false), so a step
- * killed by SIGKILL is looked at again, for up to a second, before
- * `OOMKilled` is taken as false.
+ * (seen in CI under load: exit 137, `OOMKilled` still false, and once
+ * still false a second later), so a step killed by SIGKILL is looked at
+ * again, for up to three seconds, before `OOMKilled` is taken as false.
  */
 async function finalState(container: Container, killed: boolean) {
   const inspect = () => container.inspect().then((i) => i.State).catch(() => undefined);
@@ -207,7 +207,7 @@ async function finalState(container: Container, killed: boolean) {
   return state;
 }
 
-const oomSettleTries = 10;
+const oomSettleTries = 30;
 const oomSettleMs = 100;
 
 /** Interrupt, terminate, kill: each stage only if the container is still running after the grace period. */
