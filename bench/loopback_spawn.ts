@@ -6,6 +6,7 @@
 import type { StepWork } from "../runtime/mod.ts";
 import { createLoopbackExecutor } from "../plugins/executors/loopback/mod.ts";
 import { envInt, median, table } from "./lib.ts";
+import { rawSpawn } from "./runs_lib.ts";
 
 const step = (i: number): StepWork => ({
   runId: "bench",
@@ -15,20 +16,6 @@ const step = (i: number): StepWork => ({
   graceMs: 300,
   outputLimitBytes: 1 << 20,
 });
-
-async function rawSpawn(): Promise<void> {
-  const child = new Deno.Command("sh", {
-    args: ["-c", "true"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await Promise.all([
-    new Response(child.stdout).arrayBuffer(),
-    new Response(child.stderr).arrayBuffer(),
-    child.status,
-  ]);
-}
 
 export async function main(): Promise<void> {
   const n = envInt("BENCH_SPAWNS", 200);

@@ -36,7 +36,7 @@ let compiled: Check | null | undefined;
 export function quickAccept(data: unknown, minSteps = quickCheckMinSteps): Workflow | undefined {
   if (stepCount(data) < minSteps) return undefined;
   compiled ??= compile();
-  return compiled?.(data) ?? undefined;
+  return compiled?.(data);
 }
 
 function compile(): Check | null {

@@ -60,6 +60,7 @@ async function watch(
   const waitStatus = new Int32Array(1);
   const waitBytes = new Uint8Array(waitStatus.buffer);
   let exited = false;
+  let yielded = true;
   let failures = 0;
   const closePipe = (pipe: Pipe, end: boolean) => {
     c.close(pipe.fd);
@@ -68,7 +69,6 @@ async function watch(
   };
   try {
     for (;;) {
-      for (const pipe of pipes) if (pipe.fd >= 0 && !pipe.wanted) closePipe(pipe, false);
       if (!exited) {
         const reaped = c.waitpid(pid, waitBytes, WNOHANG);
         if (reaped === pid) {
@@ -85,16 +85,20 @@ async function watch(
         fds.setInt16(i * 8 + 4, POLLIN, true);
         fds.setInt16(i * 8 + 6, 0, true);
       });
-      // Whatever is ready already is taken without a trip to the thread pool.
-      let ready = c.pollNow(fdBytes, 3n, 0);
+      // Whatever is ready already is taken without a trip to the thread pool,
+      // but only every other round: a child that writes without pause must
+      // not keep the event loop from everything else.
+      let ready: number = yielded ? c.pollNow(fdBytes, 3n, 0) : 0;
+      yielded = ready === 0;
       if (ready === 0) {
         const waitMs = exited || pidFd >= 0 ? POLL_MS : NO_PIDFD_POLL_MS;
         ready = await c.poll(fdBytes, 3n, waitMs);
+        // A stream can only be cancelled while this loop waits, so here.
+        for (const pipe of pipes) if (pipe.fd >= 0 && !pipe.wanted) closePipe(pipe, false);
       }
       if (ready <= 0) continue; // timed out, or interrupted
       pipes.forEach((pipe, i) => {
         if (pipe.fd < 0 || fds.getInt16(i * 8 + 6, true) === 0) return;
-        if (!pipe.wanted) return closePipe(pipe, false);
         const n = Number(c.read(pipe.fd, buffer, BigInt(CHUNK_BYTES)));
         // 0 is end of file; -1 after a poll that found the pipe ready means it broke.
         if (n > 0) pipe.controller!.enqueue(buffer.slice(0, n));

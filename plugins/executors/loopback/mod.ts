@@ -39,7 +39,7 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
     defaultPath: options.defaultPath ?? hostPath ?? STANDARD_PATH,
     maxLineChars: options.maxLineChars ?? 64 * 1024,
     killWaitMs: options.killWaitMs ?? 5000,
-    spawnMethod: spawnMethod(options.spawn ?? "auto").method,
+    spawnMethod: spawnMethod(options.spawn ?? "auto"),
   };
   const reap = { graceMs: options.reapGraceMs ?? 2000, killWaitMs: dispatch.killWaitMs };
   return {

@@ -97,7 +97,7 @@ export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
   }
   return {
     pid,
-    // Until waitpid below, the child stays in /proc even if it has exited.
+    // Until the watch reaps it, the child stays in /proc even if it has exited.
     processStart: readProc(pid)?.start ?? "",
     ...watchChild(c, pid, out[0], err[0]),
   };

@@ -2,7 +2,7 @@
 // process group whose id is its pid): with posix_spawn and POSIX_SPAWN_SETSID
 // where the C library can be reached, else through setsid(1). Why two ways:
 // docs/design/0009-posix-spawn-steps.md.
-import { libc, unavailableReason } from "./libc.ts";
+import { libc } from "./libc.ts";
 import { readProc } from "./process_group.ts";
 import { posixSpawn, type SessionChild, type SpawnSpec } from "./posix_spawn.ts";
 
@@ -12,10 +12,9 @@ export type { SessionChild, SpawnSpec };
 export type SpawnPreference = "auto" | "setsid";
 export type SpawnMethod = "posix_spawn" | "setsid";
 
-/** The method `preference` comes to on this host, and why posix_spawn is not used when it is not. */
-export function spawnMethod(preference: SpawnPreference): { method: SpawnMethod; why: string } {
-  if (preference === "setsid") return { method: "setsid", why: "asked for" };
-  return libc() ? { method: "posix_spawn", why: "" } : { method: "setsid", why: unavailableReason };
+/** The method `preference` comes to on this host (libc.ts's `unavailableReason` says why not posix_spawn). */
+export function spawnMethod(preference: SpawnPreference): SpawnMethod {
+  return preference === "auto" && libc() ? "posix_spawn" : "setsid";
 }
 
 /** Throws when the program cannot be started; nothing is left running then. */

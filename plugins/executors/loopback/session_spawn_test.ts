@@ -1,6 +1,7 @@
 // Starting a step in its own session through posix_spawn: real processes,
 // read back from /proc. The executor contract covers the rest of the step's life.
 import { assert, assertEquals, assertThrows } from "../../../test/helpers/mod.ts";
+import { unavailableReason } from "./libc.ts";
 import { readProc } from "./process_group.ts";
 import { type SessionChild, spawnInSession, spawnMethod } from "./session_spawn.ts";
 
@@ -48,8 +49,8 @@ async function leftOpen(pipes: string[]): Promise<string[]> {
 }
 
 Deno.test("posix_spawn is what a Linux host with glibc uses (Deno itself links glibc)", () => {
-  assertEquals(spawnMethod("auto"), { method: "posix_spawn", why: "" });
-  assertEquals(spawnMethod("setsid").method, "setsid");
+  assertEquals(spawnMethod("auto"), "posix_spawn", `libc cannot be used: ${unavailableReason}`);
+  assertEquals(spawnMethod("setsid"), "setsid");
 });
 
 Deno.test("posix_spawn: the child leads its own session and group, in cwd, with env", async () => {
@@ -122,6 +123,19 @@ Deno.test("posix_spawn: many children with more output than a pipe holds all fin
   }));
   assertEquals(results, children.map(() => [200000, 3]));
   assertEquals(await leftOpen(pipes), []);
+});
+
+Deno.test("posix_spawn: a child that writes without pause leaves the event loop running", async () => {
+  const child = sh("exec yes");
+  // Only this timer stops the child: if reading kept the event loop busy, it
+  // would never fire and the test would not end.
+  const timer = setTimeout(() => Deno.kill(child.pid, "SIGTERM"), 200);
+  let bytes = 0;
+  for await (const chunk of child.stdout) bytes += chunk.length;
+  await text(child.stderr);
+  clearTimeout(timer);
+  assertEquals((await child.status).signal, "SIGTERM");
+  assert(bytes > 0);
 });
 
 Deno.test("posix_spawn: reading can stop while a process outside the group holds the pipe", async () => {
