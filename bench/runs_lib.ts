@@ -206,7 +206,13 @@ export async function runDetached(
   let pid: number | undefined;
   for (let i = 0; i < 200 && pid === undefined; i++) {
     pid = await findSupervisor(runId);
-    if (pid === undefined) await delay(sampleMs);
+    if (pid !== undefined) break;
+    // A short run can end before its supervisor is seen: stop looking once the record says so.
+    if (
+      i % 10 === 9 &&
+      /SUCCEEDED|FAILED|CANCELLED|ABANDONED/.test((await runRecord(repo, runId)).status)
+    ) break;
+    await delay(sampleMs);
   }
   let peakKb = 0;
   let cpuS = 0;

@@ -5,7 +5,7 @@ import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText, stepStatusText } from "../runtime/mod.ts";
 import type { CommandContext } from "./context.ts";
 import type { Output } from "./output.ts";
-import { paintStatus } from "./render_run.ts";
+import { paintStatus, waitingText } from "./render_run.ts";
 
 export function printLogLine(out: Output, line: LogLine): void {
   const tag = line.stepId || "run";
@@ -38,8 +38,11 @@ function printEvent(out: Output, event: RunEvent): void {
         out.dim(p.value.stage.detail)
       }`,
     );
-  } else if (p.case === "waitingChanged" && p.value.waiting?.on.case === "lock") {
-    out.info(`${out.dim("•")} ${p.value.stepId} waits for lock ${p.value.waiting.on.value}`);
+  } else if (p.case === "waitingChanged" && p.value.waiting?.on.case) {
+    const on = p.value.waiting.on.case;
+    if (on === "lock" || on === "hostSlot") {
+      out.info(`${out.dim("•")} ${p.value.stepId} waits for ${waitingText(p.value.waiting)}`);
+    }
   }
 }
 

@@ -19,6 +19,8 @@ export function waitingText(waiting?: Waiting): string {
       return `approval ${waiting.on.value}`;
     case "worker":
       return `worker ${waiting.on.value}`;
+    case "hostSlot":
+      return `a host step slot (all ${waiting.on.value.limit} taken, SWAMP_HOST_MAX_STEPS)`;
     default:
       return "";
   }

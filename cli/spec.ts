@@ -140,7 +140,7 @@ commands.push(
     verb: "run",
     summary: "start a run of a workflow and follow it",
     description:
-      "Validates the workflow, creates a durable run and starts a supervisor process for it in its own session, then prints the run id as the first line and follows the run's progress and logs until it ends, exiting with its outcome (0 succeeded, 1 failed, cancelled or abandoned). Ctrl-C asks for a cooperative cancel and shows it through; a second Ctrl-C stops following and leaves the run going. If the terminal closes, the run goes on. With --detach, prints the run id and returns at once.",
+      "Validates the workflow, creates a durable run and starts a supervisor process for it in its own session, then prints the run id as the first line and follows the run's progress and logs until it ends, exiting with its outcome (0 succeeded, 1 failed, cancelled or abandoned). Ctrl-C asks for a cooperative cancel and shows it through; a second Ctrl-C stops following and leaves the run going. If the terminal closes, the run goes on. With --detach, prints the run id and returns at once. The supervisor takes its limits from this command's environment: SWAMP_MAX_CONCURRENT_STEPS (steps of this run at once, default 16), SWAMP_HOST_MAX_STEPS (shell steps of every run on the host at once, default 64, 0 for none; a malformed value is a usage error), SWAMP_HOST_SLOTS_DIR and SWAMP_CANCEL_GRACE_MS.",
     args: [{ name: "WORKFLOW", required: true, description: "workflow name or id" }],
     flags: [
       {
@@ -245,7 +245,7 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first: id, workflow, status, who started it, when, and what it waits on. Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
+      "Lists runs across all workflows, newest first: id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
     args: [],
     flags: [
       {

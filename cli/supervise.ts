@@ -1,7 +1,7 @@
 // The run supervisor process: started by `workflow run` in its own session,
 // it owns one run until the run is settled, then exits (DESIGN §4).
 // Usage: supervise.ts <repo-root> <run-id>
-import { executors, openRepoStore } from "./wiring.ts";
+import { executors, hostSlots, openRepoStore } from "./wiring.ts";
 import {
   loadModelCatalog,
   randomIds,
@@ -56,6 +56,7 @@ try {
       models: await loadModelCatalog(repoRoot),
       repoRoot,
       maxParallel: Number(Deno.env.get("SWAMP_MAX_CONCURRENT_STEPS")) || 16,
+      hostSlots: await hostSlots(),
       graceMs: Number(Deno.env.get("SWAMP_CANCEL_GRACE_MS")) || 3000,
       outputLimitBytes: 64 * 1024,
       pollMs: 250,

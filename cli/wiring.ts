@@ -1,9 +1,15 @@
 // The composition root's choices: which store, which executors, how a
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
-import type { Executor, ExpressionEvaluator, RunServiceEnv, RunStore } from "../runtime/mod.ts";
+import type {
+  Executor,
+  ExpressionEvaluator,
+  RunServiceEnv,
+  RunStore,
+  StepSlots,
+} from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
-import { randomIds, type RepoLocator, systemClock } from "../runtime/mod.ts";
+import { ErrorCode, randomIds, type RepoLocator, SwampError, systemClock } from "../runtime/mod.ts";
 
 // The checkout this CLI runs from. The launcher says (a bundle lives
 // elsewhere); running from source, it is this file's parent directory.
@@ -35,6 +41,38 @@ export async function executors(): Promise<Map<string, Executor>> {
   const registered = [createLoopbackExecutor(), createDockerExecutor()];
   return new Map(registered.map((executor) => [executor.name, executor]));
 }
+
+/** The host-wide step ceiling from the environment; undefined when it is off (`0`). */
+export async function hostSlots(): Promise<StepSlots | undefined> {
+  const settings = hostSlotSettings();
+  if (!settings) return undefined;
+  const { defaultSlotDir, openFlockSlots } = await import("../plugins/slots/flock/mod.ts");
+  const dir = settings.dir ?? defaultSlotDir(Deno.env);
+  return openFlockSlots({ dir, limit: settings.limit, mustOwn: settings.dir === undefined });
+}
+
+/**
+ * `SWAMP_HOST_MAX_STEPS` (default 64, `0` for none) and `SWAMP_HOST_SLOTS_DIR`.
+ * Checked by the CLI before it starts a supervisor, so a bad value is a usage
+ * error at once rather than a run that fails later.
+ */
+export function hostSlotSettings(): { limit: number; dir?: string } | undefined {
+  const text = Deno.env.get("SWAMP_HOST_MAX_STEPS")?.trim() || String(DEFAULT_HOST_MAX_STEPS);
+  if (!/^\d+$/.test(text) || Number(text) > 100_000) {
+    throw new SwampError(
+      ErrorCode.USAGE,
+      `SWAMP_HOST_MAX_STEPS is \`${text}\`, not a whole number of steps`,
+      {
+        hint: "set it to how many steps may run on this host at once (0 for no limit), or unset it",
+      },
+    );
+  }
+  const limit = Number(text);
+  if (limit === 0) return undefined;
+  return { limit, dir: Deno.env.get("SWAMP_HOST_SLOTS_DIR") || undefined };
+}
+
+const DEFAULT_HOST_MAX_STEPS = 64;
 
 /** Who is acting: --actor, else SWAMP_ACTOR, else the OS user. */
 export function actorFrom(flag: unknown): string {
@@ -98,7 +136,6 @@ export async function launchSupervisor(
   ]);
   clearTimeout(timer);
   if (early && !early.success) {
-    const { ErrorCode, SwampError } = await import("../runtime/mod.ts");
     throw new SwampError(
       ErrorCode.EXECUTOR_UNAVAILABLE,
       `the run supervisor exited at once (status ${early.code})`,

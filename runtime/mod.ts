@@ -36,6 +36,7 @@ export type {
   StepEvent,
   StepWork,
 } from "./ports/executor.ts";
+export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
 export type {
   ExpressionCheck,
   ExpressionEvaluator,

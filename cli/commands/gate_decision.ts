@@ -6,10 +6,13 @@ import {
 import { type Run, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
+import { hostSlotSettings } from "../wiring.ts";
 import { paintStatus } from "../render_run.ts";
 
 /** `approve` and `reject`: one small write each, the same report. */
 export async function decideGate(ctx: CommandContext, approved: boolean): Promise<number> {
+  // Approving the last gate starts a supervisor: a bad ceiling is refused before anything is written.
+  if (approved) hostSlotSettings();
   const request = {
     runId: ctx.args[0],
     step: typeof ctx.flags.step === "string" ? ctx.flags.step : "",

@@ -1,10 +1,12 @@
 import { create, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { ResumeRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import type { CommandContext } from "../context.ts";
+import { hostSlotSettings } from "../wiring.ts";
 import { finishFollowing } from "./workflow_run.ts";
 import { UsageError } from "../types.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
+  hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
   const inputs: Record<string, unknown> = {};
   for (const pair of (ctx.flags.input as string[] | undefined) ?? []) {
     const at = pair.indexOf("=");

@@ -6,12 +6,14 @@ import {
 import { type Run, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
+import { hostSlotSettings } from "../wiring.ts";
 import { exitCodeFor } from "../exit_codes.ts";
 import { followRun, outcomeExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
+  hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
   const inputs = await readInputs(ctx);
   const submitted = await ctx.runs.submitRun({
     workflow: ctx.args[0],

@@ -4,6 +4,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { Executor } from "../ports/executor.ts";
 import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import type { IdSource } from "../ports/ids.ts";
+import type { StepSlots } from "../ports/step_slots.ts";
 import type { RunStore } from "../ports/store.ts";
 
 /** Everything an engine needs from outside: ports, the repository, and limits. */
@@ -20,6 +21,8 @@ export interface EngineDeps {
   repoRoot: string;
   /** Steps running at once in this process, whatever the workflow says. */
   maxParallel: number;
+  /** The host-wide ceiling every process step (local or in a container) takes a slot of. */
+  hostSlots?: StepSlots;
   /** Between the stages of stopping a step. */
   graceMs: number;
   /** Stdout kept as a step's output. */

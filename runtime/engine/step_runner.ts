@@ -11,8 +11,9 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Placement, Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { SwampError } from "../errors/mod.ts";
 import { renderTemplate } from "../expressions/template.ts";
-import type { StepEvent } from "../ports/executor.ts";
+import type { Executor, StepEvent, StepWork } from "../ports/executor.ts";
 import type { RunJournal } from "../run/journal.ts";
+import type { SlotLease } from "../ports/step_slots.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 import type { Step as StepDef } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -26,6 +27,7 @@ import {
 import type { ExecutorConfig } from "../workflow/executor_schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
+import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 
 export interface StepRun {
@@ -53,9 +55,31 @@ export async function runStep(
   job: StepRun,
 ): Promise<void> {
   const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
+  // A host slot is given back only once the step's end is recorded, so no two
+  // steps' recorded run times overlap beyond the ceiling.
+  const held: HeldSlot = {};
+  try {
+    await runAndRecord(deps, journal, locks, job, logs, held);
+  } finally {
+    held.slot?.release();
+  }
+}
+
+interface HeldSlot {
+  slot?: SlotLease;
+}
+
+async function runAndRecord(
+  deps: EngineDeps,
+  journal: RunJournal,
+  locks: LockKeeper,
+  job: StepRun,
+  logs: LogWriter,
+  held: HeldSlot,
+): Promise<void> {
   let outcome: Outcome;
   try {
-    outcome = await execute(deps, journal, locks, job, logs);
+    outcome = await execute(deps, journal, locks, job, logs, held);
   } catch (error) {
     const message = error instanceof SwampError || error instanceof Error
       ? error.message
@@ -89,6 +113,7 @@ async function execute(
   locks: LockKeeper,
   job: StepRun,
   logs: LogWriter,
+  held: HeldSlot,
 ): Promise<Outcome> {
   const task = job.def.task;
   if (task.type !== "model_method") {
@@ -132,7 +157,7 @@ async function execute(
       // Held from the first step that acts on the model until the run ends or
       // suspends (DESIGN §6): other runs see the model busy for that whole time.
       await locks.acquire(target.lock, job.step.id, job.signal);
-      return await runShell(deps, journal, job, rendered.args, logs, placed);
+      return await runShell(deps, journal, job, rendered.args, logs, placed, held);
     }
     case "assert": {
       const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??
@@ -197,9 +222,9 @@ async function runShell(
   job: StepRun,
   args: Record<string, unknown>,
   logs: LogWriter,
-  placed?: Placement,
+  placed: Placement | undefined,
+  held: HeldSlot,
 ): Promise<Outcome> {
-  const started = deps.clock.now().getTime();
   const placement = placementFor(deps, job.executor, job.run, job.step);
   const work = placement.complete(shellWork(args, {
     repoRoot: deps.repoRoot,
@@ -210,8 +235,23 @@ async function runShell(
     graceMs: deps.graceMs,
     outputLimitBytes: deps.outputLimitBytes,
   }));
+  held.slot = await takeHostSlot(deps.hostSlots, journal, job.step.id, job.signal, deps.pollMs);
+  return await dispatchShell(deps, journal, job, args, logs, placed, placement.executor, work);
+}
+
+async function dispatchShell(
+  deps: EngineDeps,
+  journal: RunJournal,
+  job: StepRun,
+  args: Record<string, unknown>,
+  logs: LogWriter,
+  placed: Placement | undefined,
+  executor: Executor,
+  work: StepWork,
+): Promise<Outcome> {
+  const started = deps.clock.now().getTime();
   let exited: Extract<StepEvent, { type: "exited" }> | undefined;
-  for await (const event of placement.executor.dispatch(work, job.signal)) {
+  for await (const event of executor.dispatch(work, job.signal)) {
     switch (event.type) {
       case "started":
         await journal.append({
