@@ -144,7 +144,20 @@ export async function launchSupervisor(
       },
     );
   }
-  child.unref();
+  unrefChild(child);
+}
+
+/**
+ * Lets this process exit while `child` runs on. A child that has just exited
+ * (its exit seen by the runtime, not yet by our status promise) has no
+ * resource left to unref: Deno throws BadResource, and there is nothing to do.
+ */
+export function unrefChild(child: Deno.ChildProcess): void {
+  try {
+    child.unref();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
 }
 
 export function runServiceEnv(locator: RepoLocator, actor: string): RunServiceEnv {
