@@ -57,29 +57,29 @@ export async function runStep(
   const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
   // A host slot is given back only once the step's end is recorded, so no two
   // steps' recorded run times overlap beyond the ceiling.
-  const held: HeldSlot = {};
+  const call: StepCall = { deps, journal, locks, job, logs };
   try {
-    await runAndRecord(deps, journal, locks, job, logs, held);
+    await runAndRecord(call);
   } finally {
-    held.slot?.release();
+    call.slot?.release();
   }
 }
 
-interface HeldSlot {
+/** One started step and what it works with; `slot` is its host slot once it has one. */
+interface StepCall {
+  deps: EngineDeps;
+  journal: RunJournal;
+  locks: LockKeeper;
+  job: StepRun;
+  logs: LogWriter;
   slot?: SlotLease;
 }
 
-async function runAndRecord(
-  deps: EngineDeps,
-  journal: RunJournal,
-  locks: LockKeeper,
-  job: StepRun,
-  logs: LogWriter,
-  held: HeldSlot,
-): Promise<void> {
+async function runAndRecord(call: StepCall): Promise<void> {
+  const { journal, job, logs } = call;
   let outcome: Outcome;
   try {
-    outcome = await execute(deps, journal, locks, job, logs, held);
+    outcome = await execute(call);
   } catch (error) {
     const message = error instanceof SwampError || error instanceof Error
       ? error.message
@@ -107,14 +107,8 @@ async function runAndRecord(
   );
 }
 
-async function execute(
-  deps: EngineDeps,
-  journal: RunJournal,
-  locks: LockKeeper,
-  job: StepRun,
-  logs: LogWriter,
-  held: HeldSlot,
-): Promise<Outcome> {
+async function execute(call: StepCall): Promise<Outcome> {
+  const { deps, journal, locks, job, logs } = call;
   const task = job.def.task;
   if (task.type !== "model_method") {
     // A shell step is marked running when its process starts; other tasks now.
@@ -157,7 +151,7 @@ async function execute(
       // Held from the first step that acts on the model until the run ends or
       // suspends (DESIGN §6): other runs see the model busy for that whole time.
       await locks.acquire(target.lock, job.step.id, job.signal);
-      return await runShell(deps, journal, job, rendered.args, logs, placed, held);
+      return await runShell(call, rendered.args, placed);
     }
     case "assert": {
       const [result] = await (deps.evaluator?.evaluate([task.expr], variables) ??
@@ -217,14 +211,11 @@ async function execute(
 }
 
 async function runShell(
-  deps: EngineDeps,
-  journal: RunJournal,
-  job: StepRun,
+  call: StepCall,
   args: Record<string, unknown>,
-  logs: LogWriter,
   placed: Placement | undefined,
-  held: HeldSlot,
 ): Promise<Outcome> {
+  const { deps, job } = call;
   const placement = placementFor(deps, job.executor, job.run, job.step);
   const work = placement.complete(shellWork(args, {
     repoRoot: deps.repoRoot,
@@ -235,20 +226,24 @@ async function runShell(
     graceMs: deps.graceMs,
     outputLimitBytes: deps.outputLimitBytes,
   }));
-  held.slot = await takeHostSlot(deps.hostSlots, journal, job.step.id, job.signal, deps.pollMs);
-  return await dispatchShell(deps, journal, job, args, logs, placed, placement.executor, work);
+  call.slot = await takeHostSlot(
+    deps.hostSlots,
+    call.journal,
+    job.step.id,
+    job.signal,
+    deps.pollMs,
+  );
+  return await dispatchShell(call, args, placed, placement.executor, work);
 }
 
 async function dispatchShell(
-  deps: EngineDeps,
-  journal: RunJournal,
-  job: StepRun,
+  call: StepCall,
   args: Record<string, unknown>,
-  logs: LogWriter,
   placed: Placement | undefined,
   executor: Executor,
   work: StepWork,
 ): Promise<Outcome> {
+  const { deps, journal, job, logs } = call;
   const started = deps.clock.now().getTime();
   let exited: Extract<StepEvent, { type: "exited" }> | undefined;
   for await (const event of executor.dispatch(work, job.signal)) {

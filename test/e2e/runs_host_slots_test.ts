@@ -68,22 +68,45 @@ function mostAtOnce(steps: RunJson["steps"]): number {
   return most;
 }
 
+/**
+ * Two repositories under one ceiling: `hold` runs until `gate` exists, and
+ * `next`, started once hold's step runs, waits for a slot. Both removed on dispose.
+ */
+async function holderAndWaiter(
+  slots: { env: Record<string, string> },
+  gate: string,
+  secondStore: "file" | "sqlite",
+) {
+  const first = await repoWith("file", {
+    "workflows/workflow-hold.yaml": workflowFile("hold", shellStep("hold", waitsFor(gate))),
+  });
+  const second = await repoWith(secondStore, {
+    "workflows/workflow-next.yaml": workflowFile("next", shellStep("next", "echo next")),
+  });
+  const dispose = async () => {
+    await first[Symbol.asyncDispose]();
+    await second[Symbol.asyncDispose]();
+  };
+  try {
+    const holder = await detach(first, "hold", slots.env);
+    const holding = await eventually("the first step to run", async () => {
+      const run = await statusJson(first, holder);
+      return run.steps[0].process?.pid ? run : undefined;
+    });
+    const waiter = await detach(second, "next", slots.env);
+    const waiting = await waitingOnSlot(second, waiter);
+    return { first, second, holder, holding, waiter, waiting, [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
 Deno.test("host ceiling: runs of two repositories share it; the second waits, says on what, then runs", async () => {
   await using slots = await ceiling(1);
   const gate = `${slots.dir}/open`;
-  await using first = await repoWith("file", {
-    "workflows/workflow-hold.yaml": workflowFile("hold", shellStep("hold", waitsFor(gate))),
-  });
-  await using second = await repoWith("sqlite", {
-    "workflows/workflow-next.yaml": workflowFile("next", shellStep("next", "echo next")),
-  });
-  const holder = await detach(first, "hold", slots.env);
-  await eventually("the first step to run", async () => {
-    const run = await statusJson(first, holder);
-    return run.steps[0].process?.pid ? run : undefined;
-  });
-  const waiter = await detach(second, "next", slots.env);
-  const waiting = await waitingOnSlot(second, waiter);
+  await using pair = await holderAndWaiter(slots, gate, "sqlite");
+  const { first, second, holder, waiter, waiting } = pair;
   assertEquals(waiting.steps[0].status, "STEP_STATUS_PENDING");
   assertEquals(waiting.waiting, waiting.steps[0].waiting);
   assertEquals(hostSlotOf(waiting.steps[0]), { dir: slots.dir, limit: 1 });
@@ -124,19 +147,8 @@ Deno.test("host ceiling: a fan-out wider than the ceiling never runs more steps 
 Deno.test("host ceiling: kill -9 of the supervisor holding the only slot frees it at once", async () => {
   await using slots = await ceiling(1);
   const gate = `${slots.dir}/never`;
-  await using first = await repoWith("file", {
-    "workflows/workflow-hold.yaml": workflowFile("hold", shellStep("hold", waitsFor(gate))),
-  });
-  await using second = await repoWith("file", {
-    "workflows/workflow-next.yaml": workflowFile("next", shellStep("next", "echo next")),
-  });
-  const holder = await detach(first, "hold", slots.env);
-  const holding = await eventually("the first step to run", async () => {
-    const run = await statusJson(first, holder);
-    return run.steps[0].process?.pid ? run : undefined;
-  });
-  const waiter = await detach(second, "next", slots.env);
-  await waitingOnSlot(second, waiter);
+  await using pair = await holderAndWaiter(slots, gate, "file");
+  const { first, second, holder, holding, waiter } = pair;
   Deno.kill(holding.owner!.pid, "SIGKILL");
   const next = await settled(second, waiter);
   assertEquals(next.status, "RUN_STATUS_SUCCEEDED");
