@@ -40,7 +40,14 @@ export function openFlockSlots(options: FlockSlotOptions): StepSlots {
     where: dir,
     tryTake(): SlotLease | undefined {
       if (!ready) {
-        prepare(dir, options.mustOwn ?? false);
+        try {
+          prepare(dir, options.mustOwn ?? false);
+        } catch (error) {
+          throw new Error(
+            `cannot keep host step slots in ${dir}: ${(error as Error).message}; ` +
+              `set SWAMP_HOST_SLOTS_DIR to a directory of your own, or SWAMP_HOST_MAX_STEPS=0`,
+          );
+        }
         ready = true;
       }
       for (let i = 0; i < limit; i++) {
@@ -89,9 +96,6 @@ function prepare(dir: string, mustOwn: boolean): void {
   const owner = Deno.statSync(dir).uid;
   const uid = Deno.uid();
   if (uid !== null && owner !== null && owner !== uid) {
-    throw new Error(
-      `the host slot directory ${dir} belongs to another account (uid ${owner}); ` +
-        `remove it or set SWAMP_HOST_SLOTS_DIR to a directory of your own`,
-    );
+    throw new Error(`it belongs to another account (uid ${owner}); remove it`);
   }
 }

@@ -116,6 +116,15 @@ Deno.test({
   });
 });
 
+Deno.test("host slots: a directory that cannot be made says which and what to do", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}-file`, ""); // beside dir, so removed with it
+    const open = () => openFlockSlots({ dir: `${dir}-file/slots`, limit: 1 }).tryTake();
+    assertThrows(open, `cannot keep host step slots in ${dir}-file/slots`);
+    assertThrows(open, "set SWAMP_HOST_SLOTS_DIR");
+  });
+});
+
 Deno.test("host slots: settings are checked", () => {
   assertThrows(() => openFlockSlots({ dir: "/tmp/x", limit: 0 }), "at least 1");
   assertThrows(() => openFlockSlots({ dir: "/tmp/x", limit: 1.5 }), "at least 1");
