@@ -6,6 +6,13 @@ import { runStatusText, stepStatusText } from "../runtime/mod.ts";
 import type { CommandContext } from "./context.ts";
 import type { Output } from "./output.ts";
 import { paintStatus, waitingText } from "./render_run.ts";
+import { FollowMerge } from "./follow_merge.ts";
+
+/**
+ * How long a followed item waits for the other stream before it is printed:
+ * both streams poll every 150 ms (runtime/services/run_reads.ts).
+ */
+const followHoldMs = 400;
 
 export function printLogLine(out: Output, line: LogLine): void {
   const tag = line.stepId || "run";
@@ -74,12 +81,14 @@ export async function followRun(
     }
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
+  const merge = new FollowMerge(followHoldMs);
+  const flusher = setInterval(() => merge.flush(), 50);
   try {
     const events = (async () => {
       const afterSeq = since?.eventSeq ?? 0n;
       for await (const { event } of ctx.runs.watchRunEvents({ runId, follow: true, afterSeq })) {
         if (stopFollowing.signal.aborted) return;
-        if (event && !ctx.out.json) printEvent(ctx.out, event);
+        if (event && !ctx.out.json) merge.addEvent(event, () => printEvent(ctx.out, event));
       }
     })();
     const logs = (async () => {
@@ -88,7 +97,7 @@ export async function followRun(
         if (!line || ctx.out.json) continue;
         // A resumed run's earlier lines were shown by the attempt that wrote them.
         if (since && line.time && timestampDate(line.time) < since.time) continue;
-        printLogLine(ctx.out, line);
+        merge.addLine(line, () => printLogLine(ctx.out, line));
       }
     })();
     const stopped = new Promise<"stopped">((resolve) =>
@@ -105,6 +114,8 @@ export async function followRun(
     }
     return (await ctx.runs.getRun({ runId })).run;
   } finally {
+    clearInterval(flusher);
+    merge.flush(true);
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
 }

@@ -49,6 +49,7 @@ export type { RunServiceEnv } from "./services/run_env.ts";
 export {
   isSettledRun,
   isTerminalRun,
+  isTerminalStep,
   jobStatusText,
   parseRunStatus,
   runStatusText,
