@@ -6,7 +6,7 @@ import {
 } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { EventDraft } from "../run/journal.ts";
-import { isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import { isActiveJob, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
 import { cancelStage, stepDraft } from "./step_runner.ts";
 
 // The events of a cancel the engine carries out (DESIGN §7), decided from
@@ -57,7 +57,7 @@ export function cancelledDrafts(run: Run): EventDraft[] {
     }
   }
   for (const job of run.jobs) {
-    if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+    if (isActiveJob(job.status)) {
       drafts.push(jobChange(job.name, job.status, JobStatus.CANCELLED, "run cancelled"));
     }
   }

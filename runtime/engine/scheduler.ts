@@ -1,5 +1,5 @@
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import { isActiveJob, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
 import { conditionHolds, describeCondition } from "./conditions.ts";
 import type { DefinitionIndex } from "./plan.ts";
 import { stepId } from "./plan.ts";
@@ -176,8 +176,7 @@ function jobOutcome(steps: Step[]): [JobStatus, string] {
 }
 
 export function isTerminalJob(status: JobStatus): boolean {
-  return status !== JobStatus.PENDING && status !== JobStatus.RUNNING &&
-    status !== JobStatus.UNSPECIFIED;
+  return !isActiveJob(status) && status !== JobStatus.UNSPECIFIED;
 }
 
 function jobAsStep(status: JobStatus): StepStatus {

@@ -11,7 +11,14 @@ import {
   StepSchema,
   type Waiting,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { isTerminalRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
+import {
+  isActiveJob,
+  isTerminalRun,
+  isTerminalStep,
+  JobStatus,
+  RunStatus,
+  StepStatus,
+} from "./status.ts";
 
 // The run record is the fold of its events: every reader (status, list,
 // reconcile, the owner after a conflict) derives it the same way.
@@ -57,6 +64,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (to === RunStatus.RUNNING) run.reason = "";
       if (event.reason) run.reason = event.reason;
       if (to === RunStatus.RUNNING) run.attempt = Math.max(run.attempt, 1);
+      showWaitingJobs(run);
       break;
     }
     case "stepStatusChanged": {
@@ -91,6 +99,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (change.approval) step.approval = change.approval;
       if (change.childRunId) step.childRunId = change.childRunId;
       if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
+      if (run.status === RunStatus.SUSPENDED) showWaitingJobs(run);
       break;
     }
     case "jobStatusChanged": {
@@ -104,7 +113,8 @@ export function applyEvent(run: Run, event: RunEvent): void {
         break;
       }
       if (!job.startTime) job.startTime = time;
-      job.endTime = time;
+      // A job has ended only in an end status; a running one shows no end time.
+      job.endTime = isActiveJob(payload.value.to) ? undefined : time;
       if (event.reason) job.reason = event.reason;
       break;
     }
@@ -191,6 +201,27 @@ function resetStep(run: Run, step: Step, from: StepStatus): void {
   if (sameWaiting(run.waiting, step.waiting)) run.waiting = undefined;
   step.waiting = undefined;
   if (from !== StepStatus.WAITING_APPROVAL) step.childRunId = "";
+}
+
+/**
+ * While a run is suspended, a running job with a step at a gate shows
+ * `waiting_approval`; any other time such a job is `running` again. A view of
+ * the run's own transitions, so it needs no event of its own.
+ */
+function showWaitingJobs(run: Run): void {
+  const suspended = run.status === RunStatus.SUSPENDED;
+  let waiting: Set<string> | undefined;
+  for (const job of run.jobs) {
+    if (job.status !== JobStatus.RUNNING && job.status !== JobStatus.WAITING_APPROVAL) continue;
+    if (!suspended) {
+      job.status = JobStatus.RUNNING;
+      continue;
+    }
+    waiting ??= new Set(
+      run.steps.filter((s) => s.status === StepStatus.WAITING_APPROVAL).map((s) => s.job),
+    );
+    job.status = waiting.has(job.name) ? JobStatus.WAITING_APPROVAL : JobStatus.RUNNING;
+  }
 }
 
 /** The record after `events`, starting from a snapshot (not modified). */

@@ -14,7 +14,7 @@ import {
 } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { EventDraft } from "./journal.ts";
-import { isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
+import { isActiveJob, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
 
 // Approval gates as decisions over a run's record: which gates wait, who may
 // decide them, and the events a decision or an expiry writes. Pure, so the
@@ -195,7 +195,7 @@ export function failAtOnce(
     drafts.push(stepDraft(step.id, step.status, to, `run failed: ${reason}`, actor));
   }
   for (const job of run.jobs) {
-    if (job.status !== JobStatus.PENDING && job.status !== JobStatus.RUNNING) continue;
+    if (!isActiveJob(job.status)) continue;
     const to = job.name === failedStep.job ? JobStatus.FAILED : JobStatus.SKIPPED;
     drafts.push({
       actor,

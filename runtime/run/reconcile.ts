@@ -18,7 +18,14 @@ import type { RunStore } from "../ports/store.ts";
 import type { EventDraft } from "./journal.ts";
 import { RunJournal } from "./journal.ts";
 import { judgeOwner } from "./liveness.ts";
-import { isSettledRun, isTerminalStep, JobStatus, RunStatus, StepStatus } from "./status.ts";
+import {
+  isActiveJob,
+  isSettledRun,
+  isTerminalStep,
+  JobStatus,
+  RunStatus,
+  StepStatus,
+} from "./status.ts";
 
 export interface ReconcileDeps {
   store: RunStore;
@@ -88,7 +95,7 @@ export async function reconcileRun(
       });
     }
     for (const job of run.jobs) {
-      if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+      if (isActiveJob(job.status)) {
         drafts.push({
           reason: verdict.reason,
           payload: {

@@ -26,6 +26,12 @@ export function isSettledRun(status: RunStatus): boolean {
   return terminalRun.has(status) || status === RunStatus.SUSPENDED;
 }
 
+/** A job still to finish: pending, running, or waiting at a gate of a suspended run. */
+export function isActiveJob(status: JobStatus): boolean {
+  return status === JobStatus.PENDING || status === JobStatus.RUNNING ||
+    status === JobStatus.WAITING_APPROVAL;
+}
+
 export function isTerminalStep(status: StepStatus): boolean {
   return terminalStep.has(status);
 }

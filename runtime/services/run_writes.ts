@@ -20,6 +20,7 @@ import { createRun } from "../run/create.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import { type EventDraft, RunJournal } from "../run/journal.ts";
 import {
+  isActiveJob,
   isSettledRun,
   isTerminalRun,
   isTerminalStep,
@@ -158,7 +159,7 @@ function cancelSuspended(run: Run): EventDraft[] {
     if (!isTerminalStep(step.status)) drafts.push(stepCancelled(step.id, step.status));
   }
   for (const job of run.jobs) {
-    if (job.status === JobStatus.PENDING || job.status === JobStatus.RUNNING) {
+    if (isActiveJob(job.status)) {
       drafts.push({
         reason: "run cancelled",
         payload: {

@@ -50,6 +50,10 @@ for (const store of storeKinds) {
     });
     assertEquals(suspended.steps[1].approval?.prompt, "Approve confirm?");
     assertEquals(suspended.locks ?? [], []);
+    // The job is not shown running while nothing of it runs, and has not ended.
+    assertEquals(suspended.jobs?.map((j) => [j.name, j.status, j.endTime]), [
+      ["main", "JOB_STATUS_WAITING_APPROVAL", undefined],
+    ]);
 
     const listed = await repo.cli(["workflow", "approvals", "--json"]);
     const approvals = (listed.json as { approvals: { runId: string; stepId: string }[] }).approvals;
@@ -82,6 +86,7 @@ for (const store of storeKinds) {
 
     const done = await statusJson(repo, runId);
     assertEquals(done.status, "RUN_STATUS_SUCCEEDED");
+    assertEquals(done.jobs?.map((j) => j.status), ["JOB_STATUS_SUCCEEDED"]);
     assertEquals(done.attempt, 2);
     assertEquals(done.actor, "ada");
     const gate = done.steps.find((s) => s.id === "main/confirm")!;

@@ -125,7 +125,7 @@ export interface RunJson {
       decision?: { approved: boolean; actor: string; reason?: string; time: string };
     };
   }[];
-  jobs?: { name: string; status: string }[];
+  jobs?: { name: string; status: string; endTime?: string }[];
   cancelTimeline: { stage: string; stepId?: string }[];
 }
 
