@@ -7,7 +7,12 @@
 
 import type { CelLibraryName } from "./sandbox_program.ts";
 
-const root = new URL("../", import.meta.url);
+// The checkout: beside this file, or where the launcher says when this file
+// runs from the CLI's bundle (which lives under node_modules/.cache).
+const checkout = Deno.env.get("SWAMP_CHECKOUT");
+const root = checkout
+  ? new URL(`file://${checkout.replace(/\/?$/, "/")}`)
+  : new URL("../", import.meta.url);
 const nodeModules = new URL("node_modules/", root);
 const cacheDir = new URL(".cache/swamp-cel/", nodeModules);
 

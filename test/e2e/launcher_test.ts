@@ -1,0 +1,51 @@
+// The path a user takes: the `cli/swamp` launcher, which runs a bundle of the
+// CLI from node_modules/.cache. Every other end-to-end test runs the sources,
+// so this one checks what the bundle must find beside it or through the
+// checkout: the CEL sandbox's WebAssembly and the CEL library.
+import { assertEquals, assertMatch, swampLauncher, workflowFile } from "../helpers/mod.ts";
+
+const withExpression = workflowFile(
+  "greet",
+  `      - name: hello
+        task:
+          type: model_method
+          modelType: command/shell
+          modelName: hello
+          methodName: execute
+          inputs:
+            run: "echo hello \${{ inputs.who }}"
+`,
+  "inputs:\n  properties:\n    who: {type: string, default: world}\n",
+);
+
+async function launch(args: string[], cwd: string) {
+  const out = await new Deno.Command(swampLauncher, {
+    args,
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+Deno.test("the launcher's bundle validates, evaluates and runs a workflow with expressions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-launcher-" });
+  try {
+    const init = await launch(["repo", "init", dir, "-q"], dir);
+    assertEquals(init.code, 0, init.stderr);
+    await Deno.writeTextFile(`${dir}/workflows/workflow-greet.yaml`, withExpression);
+    const validated = await launch(["workflow", "validate", "--all"], dir);
+    assertEquals(validated.code, 0, validated.stderr);
+    const evaluated = await launch(["workflow", "evaluate", "greet", "--input", "who=ada"], dir);
+    assertEquals(evaluated.code, 0, evaluated.stderr);
+    assertMatch(evaluated.stdout, /run: echo hello ada/);
+    const ran = await launch(["workflow", "run", "greet"], dir);
+    assertEquals(ran.code, 0, ran.stderr);
+    assertMatch(ran.stdout, /^\[main\/hello\] hello world$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
