@@ -11,7 +11,8 @@ import { paintStatus } from "../render_run.ts";
 
 /** `approve` and `reject`: one small write each, the same report. */
 export async function decideGate(ctx: CommandContext, approved: boolean): Promise<number> {
-  // Approving the last gate starts a supervisor: a bad ceiling is refused before anything is written.
+  // An approve can resume the run (a timed-out gate that approves itself): a bad ceiling is
+  // refused before anything is written.
   if (approved) hostSlotSettings();
   const request = {
     runId: ctx.args[0],
