@@ -1,4 +1,4 @@
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
 import { StepStatus } from "../proto/gen/swamp/v1/run_pb.ts";
 import { isSettledRun, isTerminalStep } from "../runtime/mod.ts";
@@ -24,23 +24,16 @@ export class FollowMerge {
   constructor(private readonly holdMs: number, private readonly now: () => number = Date.now) {}
 
   addEvent(event: RunEvent, print: () => void): void {
-    const arrived = this.now();
-    this.events.push({
-      time: event.time ? Number(timestampMs(event.time)) : arrived,
-      arrived,
-      print,
-      closing: closes(event),
-    });
+    this.push(this.events, event.time, print, closes(event));
   }
 
   addLine(line: LogLine, print: () => void): void {
+    this.push(this.lines, line.time, print, false);
+  }
+
+  private push(queue: Pending[], time: Timestamp | undefined, print: () => void, closing: boolean) {
     const arrived = this.now();
-    this.lines.push({
-      time: line.time ? Number(timestampMs(line.time)) : arrived,
-      arrived,
-      print,
-      closing: false,
-    });
+    queue.push({ time: time ? Number(timestampMs(time)) : arrived, arrived, print, closing });
   }
 
   /** Prints, in the run's order, what has waited long enough; everything when `all`. */

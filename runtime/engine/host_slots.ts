@@ -25,7 +25,13 @@ export async function takeHostSlot(
     signal.throwIfAborted();
     const lease = slots.tryTake();
     if (lease) {
-      if (shown) await journal.append(waitingDraft(stepId, undefined));
+      if (shown) {
+        // A slot is never kept by a step that failed to say it stopped waiting.
+        await journal.append(waitingDraft(stepId, undefined)).catch((error) => {
+          lease.release();
+          throw error;
+        });
+      }
       return lease;
     }
     if (!shown) {

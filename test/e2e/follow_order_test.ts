@@ -2,8 +2,6 @@
 // stderr (the progress) in one place, in the order things happened.
 import { assertEquals, repoWith, shellStep, workflowFile } from "../helpers/mod.ts";
 
-const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-
 Deno.test("a followed run prints each step's output between its start and its end", async () => {
   await using repo = await repoWith("file", {
     "workflows/workflow-lines.yaml": workflowFile(
@@ -16,31 +14,9 @@ Deno.test("a followed run prints each step's output between its start and its en
         ),
     ),
   });
-  // One pipe for both streams, as a terminal shows them.
-  const output = await new Deno.Command("sh", {
-    args: [
-      "-c",
-      'exec "$@" 2>&1',
-      "sh",
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--allow-all",
-      `--config=${root}/deno.json`,
-      `${root}/cli/main.ts`,
-      "workflow",
-      "run",
-      "lines",
-      "--repo",
-      repo.root,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  assertEquals(output.code, 0, text);
+  const result = await repo.cli(["workflow", "run", "lines"], undefined, { interleaved: true });
+  const text = result.stdout;
+  assertEquals(result.code, 0, text);
   const lines = text.trim().split("\n").slice(1, -1); // the run id first, the outcome last
   assertEquals(lines, [
     "• run running",

@@ -14,20 +14,27 @@ export interface CliResult {
 interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** stderr into the same pipe as stdout, in the order written, as a terminal shows them. */
+  interleaved?: boolean;
 }
 
 /** The CLI from this checkout's sources, as the launcher would run it, with piped output. */
 function cliCommand(args: string[], options: CliOptions): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--allow-all",
-      `--config=${root}/deno.json`,
-      `${root}/cli/main.ts`,
-      ...args,
-    ],
+  const argv = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--allow-all",
+    `--config=${root}/deno.json`,
+    `${root}/cli/main.ts`,
+    ...args,
+  ];
+  const [program, ...rest] = options.interleaved
+    ? ["sh", "-c", 'exec "$@" 2>&1', "sh", ...argv]
+    : argv;
+  return new Deno.Command(program, {
+    args: rest,
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",

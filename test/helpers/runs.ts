@@ -15,8 +15,8 @@ export async function repoWith(store: StoreKind, files: Record<string, string>) 
   }
   return {
     root,
-    cli: (args: string[], env?: Record<string, string>) =>
-      runCli([...args, "--repo", root], { cwd: root, env }),
+    cli: (args: string[], env?: Record<string, string>, options: { interleaved?: boolean } = {}) =>
+      runCli([...args, "--repo", root], { cwd: root, env, ...options }),
     async [Symbol.asyncDispose]() {
       // Whatever a failed test left running in this repository is cancelled
       // (or, if its owner died, reconciled) before the repository goes away.
