@@ -1,7 +1,7 @@
 // The README's first command: makes a repository in a temporary directory and
 // drives the real CLI through a run of a fan-out workflow with a dependent
 // summary step, printing each command and its output as a user would see it.
-const root = new URL("..", import.meta.url).pathname;
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const launcher = `${root}cli/swamp`;
 
 const workflow = `id: 3f1c2b7a-8d4e-4f5a-9b6c-1d2e3f4a5b6c

@@ -14,7 +14,7 @@ import { ErrorCode, randomIds, type RepoLocator, SwampError, systemClock } from 
 // The checkout this CLI runs from. The launcher says (a bundle lives
 // elsewhere); running from source, it is this file's parent directory.
 const root = Deno.env.get("SWAMP_CHECKOUT") ??
-  new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** Opens the store a repository's .swamp.yaml names. */
 export async function openRepoStore(repoRoot: string): Promise<RunStore> {
@@ -61,7 +61,7 @@ export function hostSlotSettings(): { limit: number; dir?: string } | undefined 
   if (!/^\d+$/.test(text) || Number(text) > 100_000) {
     throw new SwampError(
       ErrorCode.USAGE,
-      `SWAMP_HOST_MAX_STEPS is \`${text}\`, not a whole number of steps`,
+      `SWAMP_HOST_MAX_STEPS is \`${text}\`, not a whole number of steps from 0 to 100000`,
       {
         hint: "set it to how many steps may run on this host at once (0 for no limit), or unset it",
       },

@@ -7,14 +7,12 @@
 
 import type { CelLibraryName } from "./sandbox_program.ts";
 
-// The checkout: beside this file, or where the launcher says when this file
-// runs from the CLI's bundle (which lives under node_modules/.cache).
-const checkout = Deno.env.get("SWAMP_CHECKOUT");
-const root = checkout
-  ? new URL(`file://${checkout.replace(/\/?$/, "/")}`)
-  : new URL("../", import.meta.url);
-const nodeModules = new URL("node_modules/", root);
-const cacheDir = new URL(".cache/swamp-cel/", nodeModules);
+// The checkout, as a path: beside this file, or where the launcher says when
+// this file runs from the CLI's bundle (which lives under node_modules/.cache).
+const root = Deno.env.get("SWAMP_CHECKOUT")?.replace(/\/?$/, "/") ??
+  decodeURIComponent(new URL("../", import.meta.url).pathname);
+const nodeModules = `${root}node_modules/`;
+const cacheDir = `${nodeModules}.cache/swamp-cel/`;
 
 const packages: Record<CelLibraryName, string> = {
   bufbuild: "@bufbuild/cel",
@@ -38,7 +36,7 @@ globalThis.__celLibrary = { ...lib, UnsignedInt, Duration };
 
 /** The installed version of a library's npm package. */
 export async function libraryVersion(library: CelLibraryName): Promise<string> {
-  const manifest = new URL(`${packages[library]}/package.json`, nodeModules);
+  const manifest = `${nodeModules}${packages[library]}/package.json`;
   return JSON.parse(await Deno.readTextFile(manifest)).version;
 }
 
@@ -58,7 +56,7 @@ export function libraryBundle(library: CelLibraryName): Promise<string> {
 async function loadOrBuild(library: CelLibraryName): Promise<string> {
   const version = await libraryVersion(library);
   const name = `${packages[library].replace("/", "__")}@${version}.js`;
-  const target = new URL(name, cacheDir);
+  const target = `${cacheDir}${name}`;
   try {
     return await Deno.readTextFile(target);
   } catch (e) {
@@ -68,8 +66,8 @@ async function loadOrBuild(library: CelLibraryName): Promise<string> {
   // Unique temporary names, then rename: concurrent builders (parallel test
   // files, two CLI processes) never read a half-written bundle.
   const unique = `${Deno.pid}-${crypto.randomUUID()}`;
-  const entry = new URL(`entry-${library}-${unique}.js`, cacheDir);
-  const temp = new URL(`${name}.${unique}.tmp`, cacheDir);
+  const entry = `${cacheDir}entry-${library}-${unique}.js`;
+  const temp = `${cacheDir}${name}.${unique}.tmp`;
   await Deno.writeTextFile(entry, entries[library]);
   try {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -82,10 +80,10 @@ async function loadOrBuild(library: CelLibraryName): Promise<string> {
         "--node-modules-dir=manual",
         "--no-lock",
         "-o",
-        temp.pathname,
-        entry.pathname,
+        temp,
+        entry,
       ],
-      cwd: root.pathname,
+      cwd: root,
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -39,7 +39,7 @@ export function client(path: string): Promise<Docker> {
  */
 function loadDockerode(): typeof Dockerode {
   const checkout = Deno.env.get("SWAMP_CHECKOUT") ??
-    new URL("../../../", import.meta.url).pathname;
+    decodeURIComponent(new URL("../../../", import.meta.url).pathname);
   const require = createRequire(`${checkout.replace(/\/?$/, "/")}package.json`);
   return require("dockerode") as typeof Dockerode;
 }
