@@ -1,5 +1,6 @@
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { EventDraft } from "../run/journal.ts";
-import { JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import { JobStatus, StepStatus } from "../run/status.ts";
 import { jobChange, runChange } from "./cancellation.ts";
 import type { Decision } from "./scheduler.ts";
 import { stepDraft } from "./step_runner.ts";
@@ -11,15 +12,26 @@ export interface PassPlan {
   finish?: EventDraft;
 }
 
-export function planPass(decisions: readonly Decision[]): PassPlan {
+/**
+ * The pass's transitions start from the record it was decided on: the run's
+ * end too (a cancel that came too late leaves it `cancelling` until then).
+ */
+export function planPass(decisions: readonly Decision[], run: Run): PassPlan {
   const plan: PassPlan = { drafts: [], ready: [] };
+  // Each transition leaves the status the pass saw (a job may also be started
+  // and finished in one pass, or skipped while still pending).
+  const jobs = new Map(run.jobs.map((job) => [job.name, job.status]));
+  const moveJob = (job: string, to: JobStatus, reason: string) => {
+    plan.drafts.push(jobChange(job, jobs.get(job) ?? JobStatus.UNSPECIFIED, to, reason));
+    jobs.set(job, to);
+  };
   for (const d of decisions) {
     switch (d.kind) {
       case "startJob":
-        plan.drafts.push(jobChange(d.job, JobStatus.PENDING, JobStatus.RUNNING, ""));
+        moveJob(d.job, JobStatus.RUNNING, "");
         break;
       case "finishJob":
-        plan.drafts.push(jobChange(d.job, JobStatus.RUNNING, d.status, d.reason));
+        moveJob(d.job, d.status, d.reason);
         break;
       case "skipStep":
         plan.drafts.push(stepDraft(d.stepId, StepStatus.PENDING, StepStatus.SKIPPED, d.reason));
@@ -31,7 +43,7 @@ export function planPass(decisions: readonly Decision[]): PassPlan {
         plan.ready.push(d.stepId);
         break;
       case "finishRun":
-        plan.finish = runChange(RunStatus.RUNNING, d.status, d.reason);
+        plan.finish = runChange(run.status, d.status, d.reason);
     }
   }
   return plan;

@@ -2,8 +2,9 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { renderTemplate } from "../expressions/template.ts";
-import type { RunJournal } from "../run/journal.ts";
+import type { EventDraft, RunJournal } from "../run/journal.ts";
 import { findStep } from "../run/fold.ts";
+import { isOwnershipLost } from "../run/fencing.ts";
 import { isSettledRun, isTerminalStep, RunStatus, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -52,6 +53,8 @@ export class RunEngine implements RunView {
   private poked = false;
   /** A step waits for a person: start nothing new but gates, then suspend. */
   private gated = false;
+  /** What stopped a step's task from recording its end (a lost ownership, a failing store). */
+  private failure: unknown;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -116,10 +119,13 @@ export class RunEngine implements RunView {
           this.poked = false;
           lastPoll = Date.now();
           await this.journal.refresh();
+          // Taken over by another process: stop here, write nothing, leave the run to it.
+          this.journal.assertOwner();
           if (this.gated) {
             await this.journal.write((run) => expiryDrafts(run, this.deps.clock.now()));
           }
         }
+        if (this.failure !== undefined) throw this.failure;
         this.refreshIndexes();
         this.gated = hasWaitingStep(this.run);
         if (isSettledRun(this.run.status)) break;
@@ -147,12 +153,12 @@ export class RunEngine implements RunView {
   private async step_(): Promise<boolean> {
     const { drafts, ready, finish } = planPass(
       decide(this, this.defs, new Set(this.running.keys())),
+      this.run,
     );
-    if (drafts.length > 0) await this.journal.append(...drafts);
+    const changed = drafts.length > 0 && await this.wrote(...drafts);
     if (finish) {
       await this.locks.releaseAll();
-      await this.journal.append(finish);
-      return true;
+      return await this.wrote(finish);
     }
     let started = 0;
     for (const id of ready) {
@@ -160,14 +166,18 @@ export class RunEngine implements RunView {
       if (await this.start(id)) started++;
     }
     started += await this.startQueuedExpansions();
-    if (drafts.length > 0 || started > 0) return true;
+    if (changed || started > 0) return true;
     if (this.gated && this.running.size === 0) {
       // Never hold locks while suspended (DESIGN §6): another run may need them for days.
       await this.locks.releaseAll();
-      await this.journal.append(suspendDraft(this.run));
-      return true;
+      return await this.wrote(suspendDraft(this.run));
     }
     return false;
+  }
+
+  /** True if anything was written: a dropped transition (0011) is no progress, or the loop would spin. */
+  private async wrote(...drafts: EventDraft[]): Promise<boolean> {
+    return (await this.journal.append(...drafts)).length > 0;
   }
 
   private isGate(id: string): boolean {
@@ -236,13 +246,12 @@ export class RunEngine implements RunView {
     try {
       return await this.startOrExpand(id);
     } catch (error) {
-      if (this.running.has(id)) throw error;
+      if (this.running.has(id) || isOwnershipLost(error, this.run.id)) throw error;
       const step = this.step(id);
       if (!step || isTerminalStep(step.status)) throw error;
-      await this.journal.append(
+      return await this.wrote(
         stepDraft(id, step.status, StepStatus.FAILED, (error as Error).message),
       );
-      return true;
     }
   }
 
@@ -270,8 +279,7 @@ export class RunEngine implements RunView {
         `guard of ${id}`,
       );
       if (guard === true || (typeof guard === "string" && guard !== "" && guard !== "false")) {
-        await this.journal.append(stepDraft(id, StepStatus.PENDING, StepStatus.SKIPPED, "guarded"));
-        return true;
+        return await this.wrote(stepDraft(id, StepStatus.PENDING, StepStatus.SKIPPED, "guarded"));
       }
     }
     if (def.task.type === "manual_approval") {
@@ -283,7 +291,7 @@ export class RunEngine implements RunView {
         inputs: this.inputs,
         env: this.env,
       };
-      await this.journal.append(...await reachGate(this.deps, def.task, context));
+      if (!await this.wrote(...await reachGate(this.deps, def.task, context))) return false;
       this.gated = true;
       return true;
     }
@@ -306,7 +314,7 @@ export class RunEngine implements RunView {
       signal: controller.signal,
       executor: def.executor ?? this.defs.job(step.job)?.executor ?? this.workflow.executor,
       placement: placementTemplates(this.workflow, this.defs.job(step.job), def),
-    }).finally(() => {
+    }).catch((error) => void (this.failure ??= error)).finally(() => {
       this.running.delete(id);
       this.tasks.delete(task);
       this.wake();
@@ -335,7 +343,7 @@ export class RunEngine implements RunView {
       forEach,
       nameTemplate: this.defs.step(step.job, step.name)!.name,
     });
-    await this.journal.append(...plan.drafts);
+    if (!await this.wrote(...plan.drafts)) return false;
     if (plan.ids.length === 0) return true;
     const ids = plan.ids;
     this.refreshIndexes();

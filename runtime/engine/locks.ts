@@ -36,6 +36,8 @@ export class LockKeeper {
         await this.journal.refresh();
         if (stopWhen(this.journal.run)) return false;
       }
+      // Locks are the run's, whoever owns it: a replaced owner takes none.
+      this.journal.assertOwner();
       const result = await this.deps.store.tryAcquireLock(name, runId);
       if (result.acquired) break;
       const holder = result.holder.runId;
@@ -83,6 +85,10 @@ export class LockKeeper {
 
   /** Releases everything the run still holds (at its end, whatever the end). */
   async releaseAll(): Promise<void> {
+    // A release is not a conditional append, so the log is read first: an
+    // owner replaced since its last look must not free its successor's locks.
+    await this.journal.refresh();
+    this.journal.assertOwner();
     this.holds.clear();
     const released = await this.deps.store.releaseLocks(this.journal.run.id);
     if (released.length > 0) {

@@ -13,6 +13,7 @@ import { SwampError } from "../errors/mod.ts";
 import { renderTemplate } from "../expressions/template.ts";
 import type { Executor, StepEvent, StepWork } from "../ports/executor.ts";
 import type { RunJournal } from "../run/journal.ts";
+import { isOwnershipLost } from "../run/fencing.ts";
 import type { SlotLease } from "../ports/step_slots.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 import type { Step as StepDef } from "../workflow/schema.ts";
@@ -57,7 +58,7 @@ export async function runStep(
   const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
   // A host slot is given back only once the step's end is recorded, so no two
   // steps' recorded run times overlap beyond the ceiling.
-  const call: StepCall = { deps, journal, locks, job, logs };
+  const call: StepCall = { deps, journal, locks, job, logs, recorded: StepStatus.PENDING };
   try {
     await runAndRecord(call);
   } finally {
@@ -73,6 +74,28 @@ interface StepCall {
   job: StepRun;
   logs: LogWriter;
   slot?: SlotLease;
+  /** The status this runner has recorded for the step: what its end is a transition from. */
+  recorded: StepStatus;
+}
+
+/** Records the step running (with what it started, if anything). */
+async function recordRunning(
+  call: StepCall,
+  process?: RecordedProcess,
+  placed?: Placement,
+): Promise<void> {
+  const change = stepChange(
+    call.job.step.id,
+    StepStatus.PENDING,
+    StepStatus.RUNNING,
+    0,
+    process,
+    placed,
+  );
+  const written = await call.journal.append({
+    payload: { case: "stepStatusChanged", value: change },
+  });
+  if (written.length > 0) call.recorded = StepStatus.RUNNING;
 }
 
 async function runAndRecord(call: StepCall): Promise<void> {
@@ -81,6 +104,8 @@ async function runAndRecord(call: StepCall): Promise<void> {
   try {
     outcome = await execute(call);
   } catch (error) {
+    // Another process owns the run now: nothing more is written, not even a log line.
+    if (isOwnershipLost(error, job.run.id)) throw error;
     const message = error instanceof SwampError || error instanceof Error
       ? error.message
       : String(error);
@@ -101,7 +126,7 @@ async function runAndRecord(call: StepCall): Promise<void> {
       reason,
       payload: {
         case: "stepStatusChanged",
-        value: stepChange(job.step.id, StepStatus.RUNNING, status, exitCode ?? 0),
+        value: stepChange(job.step.id, call.recorded, status, exitCode ?? 0),
       },
     },
   );
@@ -112,12 +137,7 @@ async function execute(call: StepCall): Promise<Outcome> {
   const task = job.def.task;
   if (task.type !== "model_method") {
     // A shell step is marked running when its process starts; other tasks now.
-    await journal.append({
-      payload: {
-        case: "stepStatusChanged",
-        value: stepChange(job.step.id, StepStatus.PENDING, StepStatus.RUNNING),
-      },
-    });
+    await recordRunning(call);
   }
   const variables = stepVariables({
     run: job.run,
@@ -249,19 +269,7 @@ async function dispatchShell(
   for await (const event of executor.dispatch(work, job.signal)) {
     switch (event.type) {
       case "started":
-        await journal.append({
-          payload: {
-            case: "stepStatusChanged",
-            value: stepChange(
-              job.step.id,
-              StepStatus.PENDING,
-              StepStatus.RUNNING,
-              0,
-              event.process,
-              placed,
-            ),
-          },
-        });
+        await recordRunning(call, event.process, placed);
         break;
       case "output":
         logs.line(event.stream, event.line);

@@ -1,17 +1,13 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  CancelRequestedSchema,
-  HeartbeatSchema,
-  OwnerChangedSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
-import { OwnerSchema, type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { CancelRequestedSchema, HeartbeatSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
+import { type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { bootId, hostName, processStartTime } from "../host/mod.ts";
+import { claimRun, type OwnerIdentity } from "../run/claim.ts";
 import { createRun } from "../run/create.ts";
 import { RunJournal } from "../run/journal.ts";
-import { judgeOwner } from "../run/liveness.ts";
-import { isSettledRun, isTerminalRun, RunStatus } from "../run/status.ts";
+import { isTerminalRun, RunStatus } from "../run/status.ts";
 import { resumeDrafts } from "./resume.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
@@ -29,12 +25,19 @@ export interface SupervisorOptions {
   signal?: AbortSignal;
   /** Inputs given to a resume: they win over the run's own, and are not recorded. */
   resumeInputs?: Record<string, unknown>;
+  /**
+   * The id of the `swamp serve` instance this runs in, recorded as part of
+   * the owner: one server process owns many runs under one pid.
+   */
+  serverInstance?: string;
 }
 
 /**
  * Owns one run in this process until it is settled: claims it (only if no
- * live process owns it), heartbeats, runs the engine, and runs nested
- * workflows inline as runs of their own. Returns the final record.
+ * live owner with another identity holds it), heartbeats, runs the engine,
+ * and runs nested workflows inline as runs of their own. Returns the final
+ * record. Throws OwnershipLost, having written nothing more, when another
+ * process claimed the run meanwhile.
  */
 export async function superviseRun(
   deps: EngineDeps,
@@ -42,19 +45,8 @@ export async function superviseRun(
   options: SupervisorOptions,
 ): Promise<Run> {
   const journal = await RunJournal.open(deps.store, runId, deps.clock, "system");
-  const owner = await ownerIdentity(deps);
-  const stillOwned = await judgeOwner(journal.run, deps.clock);
-  const claimed = await journal.write((run) => {
-    if (isSettledRun(run.status)) return undefined;
-    if (run.owner && run.owner.pid !== 0 && run.owner.pid !== owner.pid && stillOwned.alive) {
-      return undefined;
-    }
-    return [{
-      reason: "supervisor started",
-      payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
-    }];
-  });
-  if (claimed.length === 0) {
+  const owner = await ownerIdentity(options.serverInstance);
+  if (!await claimRun(journal, owner, deps.clock, "supervisor started")) {
     throw new SwampError(ErrorCode.RUN_STATE, `run ${runId} is already owned or finished`);
   }
   return await runOwned(deps, journal, options, owner);
@@ -64,7 +56,7 @@ async function runOwned(
   deps: EngineDeps,
   journal: RunJournal,
   options: SupervisorOptions,
-  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+  owner: OwnerIdentity,
 ): Promise<Run> {
   const controller = new AbortController();
   const onOuterAbort = async () => {
@@ -112,7 +104,7 @@ async function runChild(
   childDeps: EngineDeps,
   request: ChildRunRequest,
   signal: AbortSignal,
-  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+  owner: OwnerIdentity,
   engines: Set<RunEngine>,
 ): Promise<Run> {
   if (request.resumeRunId) {
@@ -140,10 +132,7 @@ async function runChild(
   });
   await request.onCreated?.(child.id);
   const journal = new RunJournal(deps.store, child, deps.clock, "system");
-  await journal.append({
-    reason: `nested run of ${request.parentStepId}`,
-    payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
-  });
+  await claimChild(journal, owner, deps, `nested run of ${request.parentStepId}`);
   return await executeChild(childDeps, journal, parsed.data, engines, signal);
 }
 
@@ -154,7 +143,7 @@ async function runChild(
 async function resumeChild(
   deps: EngineDeps,
   childRunId: string,
-  owner: ReturnType<typeof create<typeof OwnerSchema>>,
+  owner: OwnerIdentity,
   engines: Set<RunEngine>,
   signal: AbortSignal,
 ): Promise<Run | undefined> {
@@ -170,11 +159,23 @@ async function resumeChild(
       now: deps.clock.now(),
     });
   });
-  await journal.append({
-    reason: "resumed with its parent",
-    payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
-  });
+  await claimChild(journal, owner, deps, "resumed with its parent");
   return await executeChild(deps, journal, workflow, engines, signal);
+}
+
+/** A nested run is owned by its parent's owner, claimed like any run. */
+async function claimChild(
+  journal: RunJournal,
+  owner: OwnerIdentity,
+  deps: EngineDeps,
+  reason: string,
+): Promise<void> {
+  if (!await claimRun(journal, owner, deps.clock, reason)) {
+    throw new SwampError(
+      ErrorCode.RUN_STATE,
+      `nested run ${journal.run.id} is owned by another live process or already ended`,
+    );
+  }
 }
 
 async function executeChild(
@@ -207,12 +208,12 @@ export function pinnedWorkflow(run: Run): Workflow {
   return parsed.data;
 }
 
-async function ownerIdentity(deps: EngineDeps) {
-  return create(OwnerSchema, {
+async function ownerIdentity(serverInstance = ""): Promise<OwnerIdentity> {
+  return {
     host: hostName(),
     bootId: await bootId(),
     pid: Deno.pid,
     processStart: (await processStartTime(Deno.pid)) ?? "",
-    heartbeatTime: timestampFromDate(deps.clock.now()),
-  });
+    server: serverInstance,
+  };
 }

@@ -3,6 +3,8 @@ import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import {
   CancelStageSchema,
   type Job,
+  type Owner,
+  OwnerSchema,
   type Run,
   RunSchema,
   type RunSummary,
@@ -19,6 +21,7 @@ import {
   RunStatus,
   StepStatus,
 } from "./status.ts";
+import { isFencedOff, ownerEpochOf } from "./fencing.ts";
 
 // The run record is the fold of its events: every reader (status, list,
 // reconcile, the owner after a conflict) derives it the same way.
@@ -42,6 +45,10 @@ export function findJob(run: Run, name: string): Job | undefined {
 
 /** Applies one event to a record in place. */
 export function applyEvent(run: Run, event: RunEvent): void {
+  if (isFencedOff(ownerEpochOf(run), event)) {
+    run.revision = event.seq;
+    return;
+  }
   const time = event.time;
   const payload = event.payload;
   switch (payload.case) {
@@ -119,7 +126,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       break;
     }
     case "ownerChanged":
-      run.owner = payload.value.owner;
+      run.owner = keepEpoch(run.owner, payload.value.owner);
       break;
     case "heartbeat":
       if (run.owner) run.owner.heartbeatTime = payload.value.time ?? time;
@@ -167,6 +174,19 @@ export function applyEvent(run: Run, event: RunEvent): void {
     }
   }
   run.revision = event.seq;
+}
+
+/**
+ * The owner after an ownerChanged event. The epoch never goes down: a writer
+ * that records "no owner yet" (a resume) must not let a replaced owner's
+ * epoch count again.
+ */
+function keepEpoch(before: Owner | undefined, after: Owner | undefined): Owner | undefined {
+  const epoch = before?.epoch ?? 0n;
+  if ((after?.epoch ?? 0n) >= epoch) return after;
+  const kept = after ? clone(OwnerSchema, after) : create(OwnerSchema, {});
+  kept.epoch = epoch;
+  return kept;
 }
 
 /** Whether the run's wait is the step's (the same object, or equal after a reload). */

@@ -6,6 +6,8 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Clock } from "../ports/clock.ts";
 import { type RunStore, StoreConflict } from "../ports/store.ts";
 import { applyEvent, foldEvents, summarize } from "./fold.ts";
+import { isFencedOff, ownerEpochOf, OwnershipLost } from "./fencing.ts";
+import { stillApplicable } from "./preconditions.ts";
 import { isSettledRun, isTerminalRun, RunStatus } from "./status.ts";
 
 /** An event before it has a place in the log. */
@@ -29,9 +31,15 @@ const maxAttempts = 50;
 function foldPreview(run: Run, events: RunEvent[]): RunSummary {
   const shallow = { ...run, owner: run.owner, waiting: run.waiting } as Run;
   const summary = summarize(shallow);
+  // The same fencing as applyEvent, so the summary agrees with the record.
+  let epoch = ownerEpochOf(run);
   for (const event of events) {
+    if (isFencedOff(epoch, event)) continue;
     const p = event.payload;
-    if (p.case === "runStatusChanged") {
+    if (p.case === "ownerChanged") {
+      const claimed = p.value.owner?.epoch ?? 0n;
+      if (claimed > epoch) epoch = claimed;
+    } else if (p.case === "runStatusChanged") {
       summary.status = p.value.to;
       if (isTerminalRun(p.value.to)) {
         summary.endTime = event.time;
@@ -54,14 +62,30 @@ interface PendingWrite {
 }
 
 /**
+ * The epoch a draft makes its writer the owner with: an owner (with a
+ * process or server identity) whose epoch is above the one held. A journal
+ * that writes such an owner is that owner (the claim is its own write).
+ */
+function claimedEpoch(draft: EventDraft, held: bigint): bigint {
+  if (draft.payload.case !== "ownerChanged") return held;
+  const owner = draft.payload.value.owner;
+  const identified = owner !== undefined && (owner.pid !== 0 || owner.server !== "");
+  return identified && owner.epoch > held ? owner.epoch : held;
+}
+
+/**
  * One writer's view of a run: the folded record and its revision, and
  * conditional appends that retry with a fresh record on conflict. Every
  * process that writes a run (owner, cancel, reconcile) goes through one.
+ * A journal that claimed the run stamps what it writes with its owner epoch
+ * and stops for good once another process has claimed the run since.
  */
 export class RunJournal {
   private lastSnapshotSeq: bigint;
   /** Bumped whenever the record object is replaced (after a conflict), so caches of it can be rebuilt. */
   generation = 0;
+  /** The owner epoch this writer claimed the run with; 0 while it does not own it. */
+  private epoch = 0n;
 
   constructor(
     private readonly store: RunStore,
@@ -86,6 +110,23 @@ export class RunJournal {
 
   get run(): Run {
     return this.current;
+  }
+
+  /** The owner epoch this writer holds; 0 when it does not own the run. */
+  get ownerEpoch(): bigint {
+    return this.epoch;
+  }
+
+  /**
+   * Throws OwnershipLost when this writer owned the run and the record it
+   * has read shows a later claim. Checked before every write, so a replaced
+   * owner writes nothing more; callers that only read call it after refresh.
+   */
+  assertOwner(): void {
+    const current = ownerEpochOf(this.current);
+    if (this.epoch !== 0n && current > this.epoch) {
+      throw new OwnershipLost(this.current.id, this.epoch, current);
+    }
   }
 
   /** Replaces the record with the store's. */
@@ -155,11 +196,12 @@ export class RunJournal {
    */
   private async commitOne(write: PendingWrite): Promise<RunEvent[]> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      this.assertOwner();
       const drafts = write.decide(this.current) ?? [];
       if (drafts.length === 0) return [];
       const base = this.current.revision;
       const now = timestampFromDate(this.clock.now());
-      const events = this.toEvents(drafts, base, now);
+      const [events, epoch] = this.toEvents(drafts, base, now, this.epoch);
       const next = foldPreview(this.current, events);
       const snapshotDue = isSettledRun(next.status) ||
         base + BigInt(events.length) - this.lastSnapshotSeq >=
@@ -190,6 +232,7 @@ export class RunJournal {
         if (!snapshotDue) await this.refresh();
         continue;
       }
+      this.epoch = epoch;
       return events;
     }
     throw new SwampError(
@@ -203,16 +246,19 @@ export class RunJournal {
 
   private async commitMany(batch: PendingWrite[]): Promise<RunEvent[][]> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      this.assertOwner();
       const base = this.current.revision;
       const now = timestampFromDate(this.clock.now());
       const perWrite: RunEvent[][] = [];
       const events: RunEvent[] = [];
+      let epoch = this.epoch;
       // Each write decides against the record as the writes before it left
       // it; events are applied in place, so a write costs the same however
       // large the run is. If the append loses a race the record is reloaded.
       for (const write of batch) {
         const drafts = write.decide(this.current) ?? [];
-        const mine = this.toEvents(drafts, this.current.revision, now);
+        const [mine, after] = this.toEvents(drafts, this.current.revision, now, epoch);
+        epoch = after;
         for (const event of mine) applyEvent(this.current, event);
         perWrite.push(mine);
         events.push(...mine);
@@ -235,6 +281,7 @@ export class RunJournal {
         continue;
       }
       if (snapshotDue) this.lastSnapshotSeq = next.revision;
+      this.epoch = epoch;
       return perWrite;
     }
     throw new SwampError(
@@ -246,22 +293,42 @@ export class RunJournal {
     );
   }
 
-  /** Events for drafts that follow the event with seq `base`. */
-  private toEvents(drafts: EventDraft[], base: bigint, time: Timestamp): RunEvent[] {
-    return drafts.map((draft, i) =>
-      create(RunEventSchema, {
+  /**
+   * Events for drafts that follow the event with seq `base`, stamped with
+   * the owner epoch held (from a claim among them on); returns the epoch
+   * held after them.
+   */
+  private toEvents(
+    drafts: EventDraft[],
+    base: bigint,
+    time: Timestamp,
+    held: bigint,
+  ): [RunEvent[], bigint] {
+    let epoch = held;
+    const events = drafts.map((draft, i) => {
+      epoch = claimedEpoch(draft, epoch);
+      return create(RunEventSchema, {
         runId: this.current.id,
         seq: base + BigInt(i + 1),
         time,
         actor: draft.actor ?? this.actor,
         reason: draft.reason ?? "",
+        ownerEpoch: epoch,
         payload: draft.payload,
-      })
-    );
+      });
+    });
+    return [events, epoch];
   }
 
-  /** Shorthand for writing drafts that do not depend on the record. */
+  /**
+   * Writes drafts made from the record as the caller last read it. Each
+   * status transition among them is written only if what it changes is
+   * still in the state it names as `from`, checked against the record it
+   * is written on (again after a conflict): a transition another writer
+   * made moot is dropped, never re-sent, and the caller decides again on
+   * its next look. Returns the events written.
+   */
   append(...drafts: EventDraft[]): Promise<RunEvent[]> {
-    return this.write(() => drafts);
+    return this.write((run) => stillApplicable(run, drafts));
   }
 }

@@ -1,0 +1,139 @@
+// Ownership fencing across real processes (DESIGN §13, docs/design/0011):
+// claimants racing for one run in one store, and an owner taken over while
+// it still writes.
+import { create } from "@bufbuild/protobuf";
+import {
+  OwnerChangedSchema,
+  RunCreatedSchema,
+  RunEventSchema,
+} from "../../proto/gen/swamp/v1/event_pb.ts";
+import { OwnerSchema, RunSchema, RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { systemClock } from "../../runtime/ports/clock.ts";
+import type { RunStore } from "../../runtime/ports/store.ts";
+import { foldEvents, summarize } from "../../runtime/run/fold.ts";
+import { RunJournal } from "../../runtime/run/journal.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { tempFileStore } from "../helpers/stores.ts";
+import type { Job, Report } from "./fixtures/owner_claim.ts";
+
+const script = new URL("./fixtures/owner_claim.ts", import.meta.url).pathname;
+const repoRoot = new URL("../../", import.meta.url).pathname;
+/** A bound on the whole exchange, not a timing assertion: a stuck child is killed. */
+const limitMs = 60_000;
+
+async function pendingRun(store: RunStore): Promise<string> {
+  const id = crypto.randomUUID();
+  const run = create(RunSchema, { id, status: RunStatus.PENDING, attempt: 1, revision: 1n });
+  const first = create(RunEventSchema, {
+    runId: id,
+    seq: 1n,
+    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
+  });
+  await store.createRun(first, summarize(run), run);
+  return id;
+}
+
+async function present(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+/** Waits until every path exists, or fails when a child has failed or the limit passed. */
+async function until(paths: string[], failed: () => boolean, deadline: number): Promise<void> {
+  for (;;) {
+    if ((await Promise.all(paths.map(present))).every(Boolean)) return;
+    assert(!failed(), `a claimant failed before ${paths.join(", ")}`);
+    assert(Date.now() < deadline, `gave up waiting for ${paths.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Starts one claimant per job, releases them together, runs `between` once
+ * every winner is done writing, and returns their reports.
+ */
+async function claimants(
+  jobs: Omit<Job, "barrier">[],
+  between: (barrier: string) => Promise<void> = async () => {},
+): Promise<Report[]> {
+  const barrier = await Deno.makeTempDir({ prefix: "swamp-owner-race-" });
+  const deadline = Date.now() + limitMs;
+  try {
+    let failed = false;
+    const outputs = jobs.map((job) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "--allow-all", script, JSON.stringify({ ...job, barrier })],
+        cwd: repoRoot,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(limitMs),
+      }).output().then((output) => {
+        failed ||= !output.success;
+        return output;
+      })
+    );
+    const hasFailed = () => failed;
+    await until(jobs.map((job) => `${barrier}/ready-${job.name}`), hasFailed, deadline);
+    await Deno.writeTextFile(`${barrier}/go`, "");
+    await until(jobs.map((job) => `${barrier}/done-${job.name}`), hasFailed, deadline);
+    await between(barrier);
+    const decoder = new TextDecoder();
+    return (await Promise.all(outputs)).map((output, i) => {
+      assert(output.success, `claimant ${jobs[i].name} failed:\n${decoder.decode(output.stderr)}`);
+      return JSON.parse(decoder.decode(output.stdout).trim().split("\n").at(-1)!) as Report;
+    });
+  } finally {
+    await Deno.remove(barrier, { recursive: true });
+  }
+}
+
+Deno.test("two processes claim one pending run at once: one owns it, the other writes nothing", async () => {
+  await using temp = await tempFileStore();
+  const runId = await pendingRun(temp.store);
+  const peers = ["a", "b"];
+  // Both read the run before they are released, so the later claim always
+  // meets the earlier one in the store's compare-and-swap, whatever the timing.
+  const reports = await claimants(
+    peers.map((name) => ({ storeDir: temp.dir, runId, name, peers, events: 3 })),
+  );
+  const winners = reports.filter((r) => r.claimed);
+  assertEquals(winners.length, 1, JSON.stringify(reports));
+  const [winner] = winners;
+  const loser = reports.find((r) => !r.claimed)!;
+  assertEquals([winner.epoch, loser.epoch], ["1", "0"]);
+  const events = await temp.store.readEvents(runId, 0n);
+  assertEquals(events.map((e) => [String(e.seq), e.actor, e.ownerEpoch, e.payload.case]), [
+    ["1", "", 0n, "runCreated"],
+    ["2", winner.name, 1n, "ownerChanged"],
+    ...winner.written.map((seq) => [seq, winner.name, 1n, "heartbeat"]),
+  ]);
+  assert(events.every((e) => e.actor !== loser.name), "the loser wrote nothing");
+  const stored = (await temp.store.loadRun(runId))!;
+  const run = foldEvents(stored.snapshot, stored.tail);
+  assertEquals([run.owner?.pid, run.owner?.epoch], [winner.pid, 1n]);
+});
+
+Deno.test("an owner taken over while it writes stops at its next write and writes nothing", async () => {
+  await using temp = await tempFileStore();
+  const runId = await pendingRun(temp.store);
+  let takeoverSeq = 0n;
+  const [report] = await claimants(
+    [{ storeDir: temp.dir, runId, name: "a", peers: ["a"], events: 2, then: "taken" }],
+    async (barrier) => {
+      // Another host's supervisor that judged the owner's heartbeat too old.
+      const successor = await RunJournal.open(temp.store, runId, systemClock, "successor");
+      const owner = create(OwnerSchema, { host: "elsewhere", pid: 7, epoch: 2n });
+      const [claim] = await successor.append({
+        payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
+      });
+      takeoverSeq = claim.seq;
+      await Deno.writeTextFile(`${barrier}/taken`, "");
+    },
+  );
+  assertEquals([report.claimed, report.lost], [true, "stale_lease"]);
+  assertEquals(report.written.length, 2, "only the writes before the takeover");
+  const events = await temp.store.readEvents(runId, 0n);
+  assertEquals(events.at(-1)?.seq, takeoverSeq);
+  const stored = (await temp.store.loadRun(runId))!;
+  const run = foldEvents(stored.snapshot, stored.tail);
+  assertEquals([run.owner?.host, run.owner?.epoch], ["elsewhere", 2n]);
+});
