@@ -30,6 +30,12 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     const spec = long
       ? specs.find((s) => s.name === rawName)
       : specs.find((s) => s.short === rawName);
+    if (!spec && rawName === "actor") {
+      throw new UsageError(
+        "--actor is no longer accepted: who acts comes from a credential, never from a flag",
+        "locally you act as your OS account; through a server, as the API token you pass (--token)",
+      );
+    }
     if (!spec) {
       const names = specs.map((s) => s.name);
       throw new UsageError(

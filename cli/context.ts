@@ -1,16 +1,22 @@
+import type { AuthService } from "../proto/gen/swamp/v1/auth_service_pb.ts";
 import type { RepoService } from "../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import {
+  bindService,
+  type CallContext,
+  localAuthService,
   localRepoService,
   localRunService,
   randomIds,
   type RepoLocator,
   repoLocator,
   type ServiceClient,
+  systemClock,
 } from "../runtime/mod.ts";
 import type { FlagValues } from "./types.ts";
-import { actorFrom, runServiceEnv } from "./wiring.ts";
+import { localPrincipal, openRepoStore, runServiceEnv } from "./wiring.ts";
 import type { Output } from "./output.ts";
+import { remoteSettings } from "./remote.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {
@@ -18,29 +24,45 @@ export interface CommandContext {
   flags: FlagValues;
   out: Output;
   locator: RepoLocator;
-  /** Who is acting (recorded on runs and decisions). */
-  actor: string;
   runs: ServiceClient<typeof RunService>;
   repo: ServiceClient<typeof RepoService>;
+  auth: ServiceClient<typeof AuthService>;
+  /** The server's URL when the command goes through one (--server or SWAMP_SERVER). */
+  server?: string;
 }
 
-/** The composition root: wires the in-process services for one command. */
-export function createContext(
+/**
+ * The composition root: the in-process services bound to the OS user, or,
+ * with --server, the same services over a Connect transport. Commands cannot
+ * tell the difference (DESIGN §4: one code path per command).
+ */
+export async function createContext(
   args: string[],
   flags: FlagValues,
   out: Output,
-): CommandContext {
+  remoteAllowed: boolean,
+): Promise<CommandContext> {
   const explicitRoot = typeof flags.repo === "string" ? absolute(flags.repo) : undefined;
   const locator = repoLocator(Deno.cwd(), explicitRoot);
-  const actor = actorFrom(flags.actor);
+  const remote = remoteAllowed ? remoteSettings(flags) : undefined;
+  if (remote) {
+    const { remoteServices } = await import("./remote.ts");
+    return { args, flags, out, locator, server: remote.url, ...await remoteServices(remote) };
+  }
+  const principal = localPrincipal();
+  const context = (): CallContext => ({ principal, signal: new AbortController().signal });
+  let tokens: ReturnType<typeof openRepoStore> | undefined;
   return {
     args,
     flags,
     out,
     locator,
-    actor,
-    runs: localRunService(runServiceEnv(locator, actor)),
-    repo: localRepoService(locator, randomIds),
+    runs: bindService(localRunService(runServiceEnv(locator)), context),
+    repo: bindService(localRepoService(locator, randomIds), context),
+    auth: bindService(
+      localAuthService(() => tokens ??= locator.root().then(openRepoStore), systemClock),
+      context,
+    ),
   };
 }
 

@@ -9,6 +9,7 @@
 //                                                                the one holding this file)
 import { exitCodes } from "./exit_codes.ts";
 import { usageLine } from "./help.ts";
+import { commandWords } from "./types.ts";
 import {
   type ArgSpec,
   commands,
@@ -54,7 +55,7 @@ const defaultSource: CliDocsSource = { commands, globalFlags, nouns, errorShape,
 
 /** The file name of a command's page, e.g. `workflow-validate.md`. */
 export function pageName(spec: Pick<CommandSpec, "noun" | "verb">): string {
-  return `${spec.noun}-${spec.verb}.md`;
+  return `${commandWords(spec).replaceAll(" ", "-")}.md`;
 }
 
 /**
@@ -91,7 +92,7 @@ function renderIndex(source: CliDocsSource): string {
     lines.push("| command | summary |", "|---|---|");
     for (const spec of verbs) {
       lines.push(
-        `| [\`swamp ${spec.noun} ${spec.verb}\`](${pageName(spec)}) | ${cell(spec.summary)} |`,
+        `| [\`swamp ${commandWords(spec)}\`](${pageName(spec)}) | ${cell(spec.summary)} |`,
       );
     }
     lines.push("");
@@ -122,7 +123,7 @@ function renderCommand(spec: CommandSpec, source: CliDocsSource): string {
   const lines = [
     header,
     "",
-    `# swamp ${spec.noun} ${spec.verb}`,
+    `# swamp ${commandWords(spec)}`,
     "",
     `${capitalize(spec.summary)}.`,
     "",

@@ -71,7 +71,6 @@ export async function followRun(
       ctx.out.info("cancelling… (Ctrl-C again to stop watching; the cancel goes on)");
       ctx.runs.cancelRun({
         runId,
-        actor: ctx.actor,
         reason: "interrupted from the terminal",
         noWait: true,
       })

@@ -1,3 +1,4 @@
+import { commandWords } from "./types.ts";
 import { commands, type CommandSpec, type FlagSpec, globalFlags, nouns } from "./spec.ts";
 
 export const version = "0.1.0";
@@ -11,7 +12,7 @@ function flagLine(flag: FlagSpec): string {
 
 export function usageLine(spec: CommandSpec): string {
   const args = spec.args.map((a) => (a.required ? a.name : `[${a.name}]`)).join(" ");
-  return `swamp ${spec.noun} ${spec.verb}${args ? ` ${args}` : ""} [options]`;
+  return `swamp ${commandWords(spec)}${args ? ` ${args}` : ""} [options]`;
 }
 
 export function topHelp(): string {
@@ -50,7 +51,7 @@ export function nounHelp(noun: string): string {
 
 export function commandHelp(spec: CommandSpec): string {
   const lines = [
-    `swamp ${spec.noun} ${spec.verb}: ${spec.summary}`,
+    `swamp ${commandWords(spec)}: ${spec.summary}`,
     "",
     `Usage: ${usageLine(spec)}`,
     "",

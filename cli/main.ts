@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
         candidates,
       });
     }
-    const spec = verb === undefined ? undefined : findCommand(noun, verb);
+    const spec = findCommand(noun, verb ?? "");
     if (!spec) {
       if (verb !== undefined) {
         const verbs = commands.filter((c) => c.noun === noun).map((c) => c.verb);
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     const parsed = parseArgs(argv, [...globalFlags, ...spec.flags]);
     out = new Output(parsed.flags);
     if (parsed.flags.help) return printHelp(out, commandHelp(spec));
-    const args = parsed.positionals.slice(2);
+    const args = parsed.positionals.slice(1 + (spec.verb ? spec.verb.split(" ").length : 0));
     const required = spec.args.filter((a) => a.required).length;
     if (args.length < required) {
       throw new UsageError(
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
     return await (run as (ctx: unknown) => Promise<number>)(
-      createContext(args, parsed.flags, out),
+      await createContext(args, parsed.flags, out, spec.remote === true),
     );
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) return 0;
@@ -72,14 +72,23 @@ function printHelp(out: Output, text: string): number {
   return 0;
 }
 
-/** The first two words that are not options (skipping the value of --repo). */
+/**
+ * The command's words: noun and verb, or noun and two verbs for the nouns
+ * that group their verbs (`auth token create`). Skips the values of the
+ * global flags that take one.
+ */
 function leadingWords(argv: string[]): (string | undefined)[] {
   const words: string[] = [];
-  for (let i = 0; i < argv.length && words.length < 2; i++) {
+  for (let i = 0; i < argv.length && words.length < 3; i++) {
     const arg = argv[i];
     if (arg === "--") break;
     if (arg === "--repo") i++;
     else if (!arg.startsWith("-")) words.push(arg);
+  }
+  // A noun that is a command by itself takes no verb (its later words are flag values).
+  if (commands.some((c) => c.noun === words[0] && c.verb === "")) return [words[0], ""];
+  if (words[0] === "auth" && words[1] === "token" && words[2] !== undefined) {
+    return [words[0], `token ${words[2]}`];
   }
   return [words[0], words[1]];
 }

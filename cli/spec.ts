@@ -5,6 +5,8 @@ import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
 import { runJson } from "./spec_json.ts";
+import { remoteFlags } from "./remote.ts";
+import { serveCommands } from "./spec_serve.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
 
@@ -43,6 +45,8 @@ export const globalFlags: FlagSpec[] = [
 export const nouns: NounSpec[] = [
   { noun: "repo", summary: "create and inspect swamp repositories" },
   { noun: "workflow", summary: "write, check and inspect workflows" },
+  { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
+  { noun: "auth", summary: "API tokens and who you are to a server" },
 ];
 
 const errorJson =
@@ -157,12 +161,6 @@ commands.push(
         description: "inputs from a YAML or JSON file (a map); --input wins",
       },
       { name: "detach", type: "boolean", description: "return once the run is started" },
-      {
-        name: "actor",
-        type: "string",
-        value: "NAME",
-        description: "who starts the run (default: $SWAMP_ACTOR, else the OS user)",
-      },
     ],
     examples: ["swamp workflow run deploy", "swamp workflow run deploy --input env=prod --detach"],
     json: runJson,
@@ -229,12 +227,6 @@ commands.push(
         type: "boolean",
         description: "return once the cancel is recorded and delivered",
       },
-      {
-        name: "actor",
-        type: "string",
-        value: "NAME",
-        description: "who cancels (default: $SWAMP_ACTOR, else the OS user)",
-      },
     ],
     examples: ["swamp workflow cancel 0f5c --reason 'wrong branch'"],
     json: `{"changed": true, ${runJson.slice(1)}`,
@@ -292,7 +284,35 @@ commands.push(
   },
 );
 
-commands.push(...gateCommands, evaluateCommand);
+commands.push(...gateCommands, evaluateCommand, ...serveCommands);
+
+// Commands that can act through a server take the same four flags and run the
+// same code either way (DESIGN §4).
+const remoteVerbs = new Set([
+  "workflow get",
+  "workflow validate",
+  "workflow evaluate",
+  "workflow run",
+  "workflow status",
+  "workflow logs",
+  "workflow cancel",
+  "workflow list",
+  "workflow reconcile",
+  "workflow approvals",
+  "workflow approve",
+  "workflow reject",
+  "workflow resume",
+  "auth whoami",
+  "auth token create",
+  "auth token list",
+  "auth token revoke",
+]);
+for (const command of commands) {
+  if (remoteVerbs.has(`${command.noun} ${command.verb}`)) {
+    command.remote = true;
+    command.flags.push(...remoteFlags);
+  }
+}
 
 export function findCommand(noun: string, verb: string): CommandSpec | undefined {
   return commands.find((c) => c.noun === noun && c.verb === verb);

@@ -2,13 +2,6 @@
 import type { CommandSpec, FlagSpec } from "./types.ts";
 import { runJson } from "./spec_json.ts";
 
-const actorFlag = (who: string): FlagSpec => ({
-  name: "actor",
-  type: "string",
-  value: "NAME",
-  description: `who ${who} (default: $SWAMP_ACTOR, else the OS user)`,
-});
-
 const decisionFlags: FlagSpec[] = [
   {
     name: "step",
@@ -55,7 +48,7 @@ export const gateCommands: CommandSpec[] = [
     description:
       "Writes an approval on a gate that waits: who, when and why. It runs nothing: the run goes on when it is resumed (`swamp workflow resume`). --step may be left out when the run has one pending gate. Refused, with the reason, when the actor is not among the gate's approvers, when the gate forbids the run's starter and that is who asks, or when the gate has expired (it then says when, and the gate has already taken its on-timeout action).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
-    flags: [...decisionFlags, actorFlag("approves")],
+    flags: [...decisionFlags],
     examples: [
       "swamp workflow approve 0f5c",
       "swamp workflow approve 0f5c --step ship/confirm --reason 'checked the canary'",
@@ -70,7 +63,7 @@ export const gateCommands: CommandSpec[] = [
     description:
       "Writes a rejection on a gate that waits: who, when and why. The gate fails and the suspended run fails at once; every step it had not reached is skipped with the reason. The same checks as approve apply.",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
-    flags: [...decisionFlags, actorFlag("rejects")],
+    flags: [...decisionFlags],
     examples: ["swamp workflow reject 0f5c --reason 'error rate too high'"],
     json: gateJson("reject"),
     load: () => import("./commands/workflow_reject.ts"),
@@ -96,7 +89,6 @@ export const gateCommands: CommandSpec[] = [
         description: "re-enter a failed run at this step (id or name)",
       },
       { name: "detach", type: "boolean", description: "return once the run is resumed" },
-      actorFlag("resumes"),
     ],
     examples: [
       "swamp workflow resume 0f5c",

@@ -1,14 +1,9 @@
 // The run supervisor process: started by `workflow run` in its own session,
 // it owns one run until the run is settled, then exits (DESIGN §4).
 // Usage: supervise.ts <repo-root> <run-id>
-import { executors, hostSlots, openRepoStore } from "./wiring.ts";
-import {
-  loadModelCatalog,
-  randomIds,
-  reconcileRun,
-  superviseRun,
-  systemClock,
-} from "../runtime/mod.ts";
+import { openRepoStore } from "./wiring.ts";
+import { superviseRun } from "../runtime/mod.ts";
+import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 
 const [repoRoot, runId] = Deno.args;
@@ -43,28 +38,9 @@ const repoGone = setInterval(() => {
     setTimeout(() => Deno.exit(1), 15_000);
   });
 }, 5_000);
-const executorMap = await executors();
 try {
   await superviseRun(
-    {
-      store,
-      executor: executorMap.get("loopback")!,
-      executors: executorMap,
-      evaluator,
-      clock: systemClock,
-      ids: randomIds,
-      models: await loadModelCatalog(repoRoot),
-      repoRoot,
-      maxParallel: Number(Deno.env.get("SWAMP_MAX_CONCURRENT_STEPS")) || 16,
-      hostSlots: await hostSlots(),
-      graceMs: Number(Deno.env.get("SWAMP_CANCEL_GRACE_MS")) || 3000,
-      outputLimitBytes: 64 * 1024,
-      pollMs: 250,
-      // A lock held by a run whose owner died is freed by reconciling that run.
-      reapIfAbandoned: async (holder) =>
-        (await reconcileRun({ store, clock: systemClock, executors: executorMap }, holder)) !==
-          undefined,
-    },
+    await engineDeps(repoRoot, store, evaluator),
     runId,
     {
       heartbeatMs: 10_000,

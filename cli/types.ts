@@ -28,6 +28,8 @@ export interface CommandSpec {
   /** The --json output, as an example document. */
   json: string;
   load: () => Promise<{ run: (ctx: never) => Promise<number> }>;
+  /** Takes --server, --token, --ca-cert and --pin, and then goes through that server. */
+  remote?: boolean;
 }
 
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
@@ -45,4 +47,9 @@ export class UsageError extends Error {
   ) {
     super(message);
   }
+}
+
+/** "workflow run", "auth token create", or "serve" for a noun that is its own command. */
+export function commandWords(spec: Pick<CommandSpec, "noun" | "verb">): string {
+  return spec.verb ? `${spec.noun} ${spec.verb}` : spec.noun;
 }

@@ -9,7 +9,16 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
-import { ErrorCode, randomIds, type RepoLocator, SwampError, systemClock } from "../runtime/mod.ts";
+import {
+  ActorKind,
+  ErrorCode,
+  type Principal,
+  randomIds,
+  type RepoLocator,
+  Role,
+  SwampError,
+  systemClock,
+} from "../runtime/mod.ts";
 
 // The checkout this CLI runs from. The launcher says (a bundle lives
 // elsewhere); running from source, it is this file's parent directory.
@@ -74,11 +83,14 @@ export function hostSlotSettings(): { limit: number; dir?: string } | undefined 
 
 const DEFAULT_HOST_MAX_STEPS = 64;
 
-/** Who is acting: --actor, else SWAMP_ACTOR, else the OS user. */
-export function actorFrom(flag: unknown): string {
-  if (typeof flag === "string" && flag.trim() !== "") return flag.trim();
-  return Deno.env.get("SWAMP_ACTOR") || Deno.env.get("USER") || Deno.env.get("LOGNAME") ||
-    userNameOf(Deno.uid()) || "unknown";
+/**
+ * The OS account running this process: the principal of every local command.
+ * Read from the process's uid, not from USER or SWAMP_ACTOR, which anyone can set.
+ */
+export function localPrincipal(): Principal {
+  const uid = Deno.uid();
+  const name = userNameOf(uid) ?? (uid === null ? "unknown" : `uid-${uid}`);
+  return { name, kind: ActorKind.OS_USER, role: Role.ADMIN };
 }
 
 /** The account name of `uid` from /etc/passwd, when neither USER nor LOGNAME is set (cron, containers). */
@@ -160,7 +172,7 @@ export function unrefChild(child: Deno.ChildProcess): void {
   }
 }
 
-export function runServiceEnv(locator: RepoLocator, actor: string): RunServiceEnv {
+export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
   let loaded: Promise<Map<string, Executor>> | undefined;
   let evaluator: ExpressionEvaluator | undefined;
   return {
@@ -171,6 +183,5 @@ export function runServiceEnv(locator: RepoLocator, actor: string): RunServiceEn
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,
-    defaultActor: actor,
   };
 }

@@ -1,13 +1,43 @@
 // The runtime's public face: everything outside runtime/ imports from here.
-export { asSwampError, describeCause, ErrorCode, errorCodeName, SwampError } from "./errors/mod.ts";
+export {
+  asSwampError,
+  codeForGrpcStatus,
+  describeCause,
+  ErrorCode,
+  errorCodeName,
+  errorCodeTable,
+  exitCodeFor,
+  grpcStatus,
+  grpcStatusFor,
+  SwampError,
+} from "./errors/mod.ts";
 export type { SwampErrorOptions } from "./errors/mod.ts";
 export { type Clock, type IdSource, randomIds, systemClock } from "./ports/mod.ts";
 export {
+  ActorKind,
+  authenticate,
+  authorize,
+  bindService,
+  type CallContext,
+  ChangeFeed,
+  defaultTokenSeconds,
+  type GateTimer,
+  localAuthService,
   localRepoService,
   localRunService,
+  observedStore,
+  parseRole,
+  type Principal,
   type RepoLocator,
   repoLocator,
+  requiredRoles,
+  Role,
+  roleName,
   type ServiceClient,
+  type ServiceImpl,
+  startGateTimer,
+  systemPrincipal,
+  tokenState,
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
 export {
@@ -27,6 +57,8 @@ export type {
   StoredRun,
 } from "./ports/store.ts";
 export { StoreConflict, StoreNotFound } from "./ports/store.ts";
+export type { StoredApiToken, TokenStore } from "./ports/tokens.ts";
+export { TokenExists } from "./ports/tokens.ts";
 export type {
   CancelStageName,
   ContainerSpec,

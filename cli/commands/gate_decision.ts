@@ -18,7 +18,6 @@ export async function decideGate(ctx: CommandContext, approved: boolean): Promis
     runId: ctx.args[0],
     step: typeof ctx.flags.step === "string" ? ctx.flags.step : "",
     reason: typeof ctx.flags.reason === "string" ? ctx.flags.reason : "",
-    actor: ctx.actor,
   };
   let result: { run?: Run; stepId: string };
   if (approved) {

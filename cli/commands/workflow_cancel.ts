@@ -8,7 +8,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.runs.cancelRun({
     runId: ctx.args[0],
     reason: typeof ctx.flags.reason === "string" ? ctx.flags.reason : "",
-    actor: ctx.actor,
     noWait: ctx.flags["no-wait"] === true,
   });
   ctx.out.document(toJson(CancelRunResponseSchema, result, { alwaysEmitImplicit: true }));

@@ -18,7 +18,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     runId: ctx.args[0],
     inputs: inputs as JsonObject,
     fromStep: typeof ctx.flags.from === "string" ? ctx.flags.from : "",
-    actor: ctx.actor,
     detach: ctx.flags.detach === true,
   });
   const run = result.run!;

@@ -18,7 +18,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   const submitted = await ctx.runs.submitRun({
     workflow: ctx.args[0],
     inputs: inputs as JsonObject,
-    actor: ctx.actor,
     detach: ctx.flags.detach === true,
   });
   const runId = submitted.run!.id;

@@ -1,5 +1,6 @@
 import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { TokenStore } from "./tokens.ts";
 
 /**
  * Where runs live: each run is an append-only event log (the record is the
@@ -12,8 +13,11 @@ import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb
  * Costs: an append, a log write and a lock operation are constant-time,
  * whatever the size of the run; listing and prefix lookup never scan every
  * run. Every implementation passes test/contracts/store_contract.ts unchanged.
+ *
+ * A store also keeps the repository's API tokens (TokenStore), so a server
+ * needs one place for all its state.
  */
-export interface RunStore {
+export interface RunStore extends TokenStore {
   /**
    * Creates a run from its first event (seq 1, a `runCreated`), with its
    * summary and an initial snapshot. Throws StoreConflict if the id exists.

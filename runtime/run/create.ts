@@ -1,7 +1,13 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { RunCreatedSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { type Run, RunSchema, RunStatus, type Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  ActorKind,
+  type Run,
+  RunSchema,
+  RunStatus,
+  type Trigger,
+} from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IdSource } from "../ports/ids.ts";
 import type { RunStore } from "../ports/store.ts";
@@ -15,6 +21,8 @@ export interface NewRun {
   workflowHash: string;
   inputs: Record<string, unknown>;
   actor: string;
+  /** How the actor was identified; nested runs inherit their parent's. */
+  actorKind?: ActorKind;
   trigger: Trigger;
   parentRunId?: string;
   parentStepId?: string;
@@ -38,6 +46,7 @@ export async function createRun(
     status: RunStatus.PENDING,
     attempt: 1,
     actor: spec.actor,
+    actorKind: spec.actorKind ?? ActorKind.UNSPECIFIED,
     trigger: spec.trigger,
     createTime: now,
     inputs: spec.inputs as JsonObject,

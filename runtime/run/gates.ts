@@ -7,6 +7,7 @@ import {
   StepStatusChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
 import {
+  ActorKind,
   type ApprovalDecision,
   ApprovalDecisionSchema,
   type Run,
@@ -118,7 +119,9 @@ export function checkDecider(run: Run, gate: Step, actor: string, now: Date): vo
     throw new SwampError(
       ErrorCode.NOT_APPROVER,
       `${actor} may not decide gate ${gate.id}; its approvers are ${approval.approvers.join(", ")}`,
-      { hint: "ask one of them, or act as one with --actor if you are" },
+      {
+        hint: "ask one of them to decide; through a server, each decides with their own token",
+      },
     );
   }
   if (approval.forbidRunActor && actor === run.actor) {
@@ -139,12 +142,13 @@ export function checkDecider(run: Run, gate: Step, actor: string, now: Date): vo
 export function decisionDrafts(
   run: Run,
   gate: Step,
-  decision: { approved: boolean; actor: string; reason: string; time: Date },
+  decision: { approved: boolean; actor: string; actorKind?: ActorKind; reason: string; time: Date },
   decidedAlready: ReadonlySet<string> = new Set(),
 ): EventDraft[] {
   const recorded: ApprovalDecision = create(ApprovalDecisionSchema, {
     approved: decision.approved,
     actor: decision.actor,
+    actorKind: decision.actorKind ?? ActorKind.SYSTEM,
     reason: decision.reason,
     time: timestampFromDate(decision.time),
   });

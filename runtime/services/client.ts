@@ -1,9 +1,10 @@
 import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { CallContext, ServiceImpl } from "./call_context.ts";
 
 /**
  * The calling shape of a generated service: what the in-process
- * implementation offers and what a Connect client for the same service
- * offers, so a command is written once for both (DESIGN §4).
+ * implementation offers once bound to a caller, and what a Connect client for
+ * the same service offers, so a command is written once for both (DESIGN §4).
  */
 export type ServiceClient<S extends DescService> = {
   [K in keyof S["method"]]: S["method"][K] extends {
@@ -18,3 +19,16 @@ export type ServiceClient<S extends DescService> = {
     } ? (request: MessageInitShape<I>) => AsyncIterable<MessageShape<O>>
     : never;
 };
+
+/** An implementation bound to one caller: every call gets `context()`. */
+export function bindService<S extends DescService>(
+  impl: ServiceImpl<S>,
+  context: () => CallContext,
+): ServiceClient<S> {
+  const bound: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(impl)) {
+    bound[name] = (request: unknown) =>
+      (method as (r: unknown, c: CallContext) => unknown)(request, context());
+  }
+  return bound as ServiceClient<S>;
+}

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { StepStatusChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { ActorKind, Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { pendingError, resumeDrafts } from "../engine/resume.ts";
 import { pinnedWorkflow } from "../engine/supervisor.ts";
@@ -29,6 +29,7 @@ import type { RunServiceEnv } from "./run_env.ts";
 export interface Decision {
   approved: boolean;
   actor: string;
+  actorKind: ActorKind;
   reason: string;
 }
 

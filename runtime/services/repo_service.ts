@@ -15,14 +15,14 @@ import { initRepo } from "../repo/init.ts";
 import { createWorkflowFile } from "../workflow/create.ts";
 import { WorkflowCatalog, type WorkflowFile } from "../workflow/catalog.ts";
 import { sha256Hex } from "../text/hash.ts";
-import type { ServiceClient } from "./client.ts";
+import type { ServiceImpl } from "./call_context.ts";
 import type { RepoLocator } from "./locator.ts";
 
 /** The in-process RepoService. */
 export function localRepoService(
   locator: RepoLocator,
   ids: IdSource,
-): ServiceClient<typeof RepoService> {
+): ServiceImpl<typeof RepoService> {
   return {
     async initRepo(request) {
       const path = request.path || locator.cwd;

@@ -11,19 +11,20 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RunStore } from "../ports/store.ts";
 import { pendingGates } from "../run/gates.ts";
 import { RunStatus } from "../run/status.ts";
-import type { ServiceClient } from "./client.ts";
+import type { CallContext, ServiceImpl } from "./call_context.ts";
 import { checkNoPendingGates, rootRun, startResume, writeDecision } from "./gate_writes.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 import { readRun } from "./run_reads.ts";
 
-type Client = ServiceClient<typeof RunService>;
+type Client = ServiceImpl<typeof RunService>;
 
 export function runApprovals(env: RunServiceEnv, store: () => Promise<RunStore>): Pick<
   Client,
   "approveStep" | "rejectStep" | "resumeRun" | "listApprovals"
 > {
   const decide = async (
-    request: { runId?: string; step?: string; reason?: string; actor?: string },
+    request: { runId?: string; step?: string; reason?: string },
+    ctx: CallContext,
     approved: boolean,
   ) => {
     const s = await store();
@@ -32,22 +33,23 @@ export function runApprovals(env: RunServiceEnv, store: () => Promise<RunStore>)
     await readRun(env, s, runId);
     return await writeDecision(env, s, runId, request.step ?? "", {
       approved,
-      actor: request.actor || env.defaultActor,
+      actor: ctx.principal.name,
+      actorKind: ctx.principal.kind,
       reason: request.reason ?? "",
     });
   };
   return {
-    async approveStep(request) {
-      const { run, gate } = await decide(request, true);
+    async approveStep(request, ctx) {
+      const { run, gate } = await decide(request, ctx, true);
       return create(ApproveStepResponseSchema, { run, stepId: gate.id });
     },
 
-    async rejectStep(request) {
-      const { run, gate } = await decide(request, false);
+    async rejectStep(request, ctx) {
+      const { run, gate } = await decide(request, ctx, false);
       return create(RejectStepResponseSchema, { run, stepId: gate.id });
     },
 
-    async resumeRun(request) {
+    async resumeRun(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
       const asked = await readRun(env, s, runId);
@@ -63,7 +65,7 @@ export function runApprovals(env: RunServiceEnv, store: () => Promise<RunStore>)
       const target = asked.parentRunId ? await rootRun(s, asked) : asked;
       if (target.status === RunStatus.SUSPENDED) await checkNoPendingGates(s, target);
       const run = await startResume(env, s, target, {
-        actor: request.actor || env.defaultActor,
+        actor: ctx.principal.name,
         inputs: (request.inputs ?? {}) as Record<string, unknown>,
         fromStep,
       });

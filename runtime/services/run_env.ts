@@ -5,6 +5,7 @@ import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import type { RunStore } from "../ports/store.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RepoLocator } from "./locator.ts";
+import type { ChangeFeed } from "./change_feed.ts";
 
 /** What the in-process RunService needs from the composition root. */
 export interface RunServiceEnv {
@@ -26,8 +27,8 @@ export interface RunServiceEnv {
   expressions?: () => ExpressionEvaluator;
   clock: Clock;
   ids: IdSource;
-  /** Who is acting when a request names no actor. */
-  defaultActor: string;
+  /** Wakes followers when a writer in this process changes a run (a server); else they poll. */
+  changes?: ChangeFeed;
 }
 
 /** The full id of the run that `idOrPrefix` names; errors when none or several match. */

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   GetRunResponseSchema,
@@ -15,12 +16,12 @@ import { judgeOwner } from "../run/liveness.ts";
 import { isSettledRun } from "../run/status.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { sleep } from "../engine/locks.ts";
-import type { ServiceClient } from "./client.ts";
+import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
 import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
-type Client = ServiceClient<typeof RunService>;
+type Client = ServiceImpl<typeof RunService>;
 
 const followPollMs = 150;
 const livenessEveryMs = 2000;
@@ -69,37 +70,37 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       return create(ListRunsResponseSchema, { runs: page.runs, nextCursor: page.nextCursor });
     },
 
-    async *watchRunEvents(request) {
+    async *watchRunEvents(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
-      let run = await readRun(env, s, runId);
+      const run = await readRun(env, s, runId);
       let after = request.afterSeq ?? 0n;
       let lastCheck = Date.now();
       for (;;) {
-        const events = await s.readEvents(runId, after, 500);
+        const seen = env.changes?.version(runId, "events");
+        const events = await eventsAfter(env, s, runId, after);
         for (const event of events) {
           after = event.seq;
           if (event.seq > run.revision) applyEvent(run, event);
           yield create(WatchRunEventsResponseSchema, { event });
         }
         if (events.length === 500) continue;
-        if (!request.follow || isSettledRun(run.status)) return;
-        await sleep(followPollMs);
+        if (!request.follow || isSettledRun(run.status) || ctx.signal.aborted) return;
+        await waitForChange(env, runId, ctx.signal, [seen]);
         if (Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
-          if (
+          // Judged on the record this stream already follows: a live owner costs no read.
+          if (!(await judgeOwner(run, env.clock)).alive) {
             await reconcileRun(
               { store: s, clock: env.clock, executors: await env.executors() },
               runId,
-            )
-          ) {
-            run = await readRun(env, s, runId);
+            );
           }
         }
       }
     },
 
-    async *readLogs(request) {
+    async *readLogs(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
       const run = await readRun(env, s, runId);
@@ -108,17 +109,21 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       let settledSeen = isSettledRun(run.status);
       let lastCheck = Date.now();
       for (;;) {
-        const lines = await s.readLogs(runId, after, 500, stepFilter);
+        const seen = [env.changes?.version(runId, "events"), env.changes?.version(runId, "logs")];
+        const kept = env.changes?.logsAfter(runId, after, 500, stepFilter);
+        const lines = kept?.length ? kept : await s.readLogs(runId, after, 500, stepFilter);
         for (const line of lines) {
           after = line.seq;
           yield create(ReadLogsResponseSchema, { line });
         }
         if (lines.length === 500) continue;
-        if (!request.follow || settledSeen) return;
+        if (!request.follow || settledSeen || ctx.signal.aborted) return;
         // Status comes from the new events only, so following stays cheap
         // however large the run; one more read of the log after the run
         // settles catches lines written just before the end.
-        for (const event of await s.readEvents(runId, run.revision)) applyEvent(run, event);
+        for (const event of await eventsAfter(env, s, runId, run.revision, Infinity)) {
+          applyEvent(run, event);
+        }
         settledSeen = isSettledRun(run.status);
         if (!settledSeen && Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
@@ -129,10 +134,49 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
             );
           }
         }
-        if (!settledSeen) await sleep(followPollMs);
+        if (!settledSeen) await waitForChange(env, runId, ctx.signal, seen);
       }
     },
   };
+}
+
+/**
+ * Events after `afterSeq`: from the change feed's memory when it holds the
+ * very next ones (a server's own writes, shared by all its followers), else
+ * from the store, which also has what other processes wrote.
+ */
+async function eventsAfter(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  afterSeq: bigint,
+  limit = 500,
+): Promise<RunEvent[]> {
+  const kept = env.changes?.eventsAfter(runId, afterSeq, limit);
+  if (kept?.length) return kept;
+  return await store.readEvents(runId, afterSeq, Number.isFinite(limit) ? limit : undefined);
+}
+
+/**
+ * Until the run changes in this process (its events; with two versions, its
+ * events or its log), or the poll interval for changes made elsewhere.
+ * `seen` are the feed's versions taken before the last read.
+ */
+function waitForChange(
+  env: RunServiceEnv,
+  runId: string,
+  signal: AbortSignal,
+  seen: (number | undefined)[],
+): Promise<void> {
+  if (!env.changes) return sleep(followPollMs);
+  const changes = env.changes;
+  if (seen.length === 1) return changes.wait(runId, followPollMs, signal, "events", seen[0]);
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
+  return Promise.race([
+    changes.wait(runId, followPollMs, both, "events", seen[0]),
+    changes.wait(runId, followPollMs, both, "logs", seen[1]),
+  ]).finally(() => stop.abort());
 }
 
 function stepIdIn(run: Run, runId: string, step: string): string {

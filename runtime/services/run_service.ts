@@ -8,7 +8,7 @@ import { Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
-import type { ServiceClient } from "./client.ts";
+import type { ServiceImpl } from "./call_context.ts";
 import type { RunStore } from "../ports/store.ts";
 import { runReads } from "./run_reads.ts";
 import type { RunServiceEnv } from "./run_env.ts";
@@ -19,7 +19,7 @@ import { evaluateWorkflow } from "./evaluate.ts";
 import { checkWorkflowExpressions } from "../workflow/expression_check.ts";
 
 /** The in-process RunService. */
-export function localRunService(env: RunServiceEnv): ServiceClient<typeof RunService> {
+export function localRunService(env: RunServiceEnv): ServiceImpl<typeof RunService> {
   const locator = env.locator;
   let opened: Promise<RunStore> | undefined;
   const store = () => (opened ??= locator.root().then((root) => env.openStore(root)));

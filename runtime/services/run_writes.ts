@@ -31,13 +31,13 @@ import {
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
 import { sleep } from "../engine/locks.ts";
-import type { ServiceClient } from "./client.ts";
+import type { ServiceImpl } from "./call_context.ts";
 import { readRun } from "./run_reads.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 
-type Client = ServiceClient<typeof RunService>;
+type Client = ServiceImpl<typeof RunService>;
 
 const cancelWaitMs = 30_000;
 
@@ -46,7 +46,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
   "submitRun" | "cancelRun" | "reconcileRuns"
 > {
   const writes: Pick<Client, "submitRun" | "cancelRun" | "reconcileRuns"> = {
-    async submitRun(request) {
+    async submitRun(request, ctx) {
       const root = await env.locator.root();
       const [catalog, models] = await Promise.all([
         WorkflowCatalog.load(root),
@@ -79,21 +79,22 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
           parsed.data.inputs,
           (request.inputs ?? {}) as Record<string, unknown>,
         ),
-        actor: request.actor || env.defaultActor,
+        actor: ctx.principal.name,
+        actorKind: ctx.principal.kind,
         trigger: request.trigger || Trigger.MANUAL,
       });
       await env.launchSupervisor(root, run.id);
       return create(SubmitRunResponseSchema, { run });
     },
 
-    async cancelRun(request) {
+    async cancelRun(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
       const before = await readRun(env, s, runId);
       if (isTerminalRun(before.status)) {
         return create(CancelRunResponseSchema, { run: before, changed: false });
       }
-      const actor = request.actor || env.defaultActor;
+      const actor = ctx.principal.name;
       const journal = await RunJournal.open(s, runId, env.clock, actor);
       await journal.write((run) => {
         if (isTerminalRun(run.status)) return undefined;
@@ -118,13 +119,17 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       // Nested runs that waited with it are cancelled with it.
       for (const step of journal.run.steps) {
         if (step.childRunId && step.status === StepStatus.CANCELLED) {
-          await writes.cancelRun({ ...request, runId: step.childRunId, noWait: true })
+          await writes.cancelRun({ ...request, runId: step.childRunId, noWait: true }, ctx)
             .catch(() => {});
         }
       }
       let run = journal.run;
       const deadline = Date.now() + cancelWaitMs;
-      while (!request.noWait && !isSettledRun(run.status) && Date.now() < deadline) {
+      // A caller that goes away stops the wait, never the cancel: it is already recorded.
+      while (
+        !request.noWait && !isSettledRun(run.status) && Date.now() < deadline &&
+        !ctx.signal.aborted
+      ) {
         await sleep(100);
         run = await readRun(env, s, runId);
       }

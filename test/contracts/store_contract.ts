@@ -14,6 +14,7 @@ import {
   summary,
 } from "./store_messages.ts";
 import { processContract } from "./store_contract_processes.ts";
+import { tokenContract } from "./store_contract_tokens.ts";
 import { type OpenStore, type StoreFixture, withStore } from "./store_fixture.ts";
 
 export type { OpenStore, StoreFixture };
@@ -354,5 +355,6 @@ export function storeContract(name: string, open: OpenStore): void {
     assertEquals(await again.appendLogs(id, [logLine("a", "again")]), [2n]);
   });
 
+  tokenContract(test);
   processContract(name, open);
 }

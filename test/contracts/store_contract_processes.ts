@@ -10,10 +10,10 @@ import type { Job } from "./store_writer.ts";
 const writerScript = new URL("./store_writer.ts", import.meta.url).pathname;
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
-type Spec = Omit<Job, "opener" | "barrier">;
+export type Spec = Omit<Job, "opener" | "barrier">;
 
 /** Starts one writer process per spec, releases them together, returns their JSON results. */
-async function race<T>(fixture: StoreFixture, specs: Spec[]): Promise<T[]> {
+export async function race<T>(fixture: StoreFixture, specs: Spec[]): Promise<T[]> {
   const barrier = await Deno.makeTempDir({ prefix: "swamp-store-race-" });
   try {
     const children = specs.map((spec) => {

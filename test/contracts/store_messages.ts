@@ -1,6 +1,8 @@
 // Message builders shared by the store contract and its writer subprocess.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { createHash } from "node:crypto";
+import { ApiTokenSchema, ApiTokenState, Role } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import {
   type LogLine,
   LogLineSchema,
@@ -14,8 +16,9 @@ import {
   type RunSummary,
   RunSummarySchema,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { StoredApiToken } from "../../runtime/mod.ts";
 
-export { RunStatus };
+export { ApiTokenState, RunStatus };
 
 export interface RunShape {
   id?: string;
@@ -111,4 +114,28 @@ export function logLine(stepId: string, text: string): LogLine {
     text,
     seq: 999n, // ignored by the store
   });
+}
+
+export interface TokenShape {
+  name: string;
+  createdBy?: string;
+  role?: Role;
+  createMs?: number;
+  /** Omitted: the token never expires. */
+  expireMs?: number;
+}
+
+/** A token as a store keeps it: state unset, the hash of a fresh random secret. */
+export function storedToken(shape: TokenShape): StoredApiToken {
+  const createMs = shape.createMs ?? 1_700_000_000_000;
+  return {
+    token: create(ApiTokenSchema, {
+      name: shape.name,
+      role: shape.role ?? Role.OPERATOR,
+      createTime: timestampFromMs(createMs),
+      expireTime: shape.expireMs === undefined ? undefined : timestampFromMs(shape.expireMs),
+      createdBy: shape.createdBy ?? "tester",
+    }),
+    secretHash: createHash("sha256").update(crypto.randomUUID()).digest("hex"),
+  };
 }

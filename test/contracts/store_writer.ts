@@ -4,11 +4,11 @@
 //
 // It opens the store the way the contract says (a module, an export, its
 // arguments), signals it is ready by creating `<barrier>/ready-<writer>`, and
-// waits for `<barrier>/go` so all writers start together. Then it either
-// appends `count` events with retry on conflict, or tries to take a lock, and
-// prints a JSON result on stdout.
-import { type RunStore, StoreConflict } from "../../runtime/mod.ts";
-import { event, RunStatus, summary } from "./store_messages.ts";
+// waits for `<barrier>/go` so all writers start together. Then it appends
+// `count` events with retry on conflict, tries to take a lock, or tries to
+// create an API token, and prints a JSON result on stdout.
+import { type RunStore, StoreConflict, TokenExists } from "../../runtime/mod.ts";
+import { event, RunStatus, storedToken, summary } from "./store_messages.ts";
 
 export interface Opener {
   /** Module URL exporting the open function. */
@@ -21,15 +21,21 @@ export interface Job {
   opener: Opener;
   barrier: string;
   writer: string;
-  mode: "append" | "lock";
-  runId: string;
+  mode: "append" | "lock" | "token";
+  /** append, lock: the run that writes. */
+  runId?: string;
   /** append: how many events to add. */
   count?: number;
   /** append: the run's creation time, for the summary. */
   createMs?: number;
   /** lock: the lock to race for. */
   lockName?: string;
+  /** token: the name to race for; the token records the writer as its creator. */
+  tokenName?: string;
 }
+
+/** Longer than any race may take to start: a writer left waiting gives up on its own. */
+const goTimeoutMs = 120_000;
 
 async function openStore(opener: Opener): Promise<RunStore> {
   const module = await import(opener.module);
@@ -38,21 +44,24 @@ async function openStore(opener: Opener): Promise<RunStore> {
 
 async function waitForGo(barrier: string, writer: string): Promise<void> {
   await Deno.writeTextFile(`${barrier}/ready-${writer}`, "");
+  const deadline = Date.now() + goTimeoutMs;
   for (;;) {
     try {
       await Deno.lstat(`${barrier}/go`);
       return;
     } catch {
+      if (Date.now() > deadline) throw new Error(`writer ${writer}: no go signal`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }
 
 async function appendAll(store: RunStore, job: Job): Promise<{ conflicts: number }> {
+  const runId = job.runId ?? "";
   let expected = 1n; // a guess: the first conflict tells the truth
   let conflicts = 0;
   const shape = {
-    id: job.runId,
+    id: runId,
     workflow: "race",
     status: RunStatus.RUNNING,
     createMs: job.createMs ?? 0,
@@ -60,9 +69,9 @@ async function appendAll(store: RunStore, job: Job): Promise<{ conflicts: number
   for (let i = 0; i < (job.count ?? 0);) {
     try {
       await store.append({
-        runId: job.runId,
+        runId,
         expectedSeq: expected,
-        events: [event(job.runId, expected + 1n, `${job.writer}:${i}`, job.writer)],
+        events: [event(runId, expected + 1n, `${job.writer}:${i}`, job.writer)],
         summary: summary(shape),
       });
       expected++;
@@ -76,13 +85,32 @@ async function appendAll(store: RunStore, job: Job): Promise<{ conflicts: number
   return { conflicts };
 }
 
+async function createToken(store: RunStore, job: Job): Promise<{ created: boolean }> {
+  try {
+    await store.createApiToken(storedToken({ name: job.tokenName ?? "", createdBy: job.writer }));
+    return { created: true };
+  } catch (error) {
+    if (error instanceof TokenExists) return { created: false };
+    throw error;
+  }
+}
+
+async function work(store: RunStore, job: Job): Promise<unknown> {
+  switch (job.mode) {
+    case "append":
+      return await appendAll(store, job);
+    case "lock":
+      return await store.tryAcquireLock(job.lockName ?? "", job.runId ?? "");
+    case "token":
+      return await createToken(store, job);
+  }
+}
+
 if (import.meta.main) {
   const job = JSON.parse(Deno.args[0]) as Job;
   const store = await openStore(job.opener);
   await waitForGo(job.barrier, job.writer);
-  const result = job.mode === "append"
-    ? await appendAll(store, job)
-    : await store.tryAcquireLock(job.lockName ?? "", job.runId);
+  const result = await work(store, job);
   await store.close();
   console.log(JSON.stringify(result));
 }

@@ -4,9 +4,11 @@ import {
   assertMatch,
   eventually,
   gateStep,
+  mintToken,
   repoWith,
   runIdOf,
   shellStep,
+  startServe,
   statusJson,
   stepStatuses,
   storeKinds,
@@ -14,6 +16,8 @@ import {
 } from "../helpers/mod.ts";
 
 // Approval gates driven as a user would, each decision from its own process.
+// Who decides comes from a credential: decisions by different people go
+// through a real `swamp serve` with one API token each.
 
 const after = (step: string) =>
   `        dependsOn: [{step: ${step}, condition: {type: succeeded}}]\n`;
@@ -36,7 +40,10 @@ function gated(gate = "") {
 for (const store of storeKinds) {
   Deno.test(`[${store}] run to a gate, approve from a second process, resume from a third: nothing runs twice`, async () => {
     await using repo = await repoWith(store, { "workflows/workflow-gated.yaml": gated() });
-    const started = await repo.cli(["workflow", "run", "gated", "--actor", "ada"]);
+    const ada = await mintToken(repo.root, "ada", "operator");
+    const grace = await mintToken(repo.root, "grace", "approver");
+    await using server = await startServe(repo.root);
+    const started = await server.cli(["workflow", "run", "gated"], ada);
     assertEquals(started.code, 0, started.stderr);
     const runId = runIdOf(started);
     assertMatch(started.stderr, /run .* suspended: waiting for approval: main\/confirm/);
@@ -64,16 +71,14 @@ for (const store of storeKinds) {
     assertEquals(early.code, 5, early.stderr);
     assertMatch(early.stderr, /error\[approval_pending\]: .*main\/confirm/);
 
-    const approve = await repo.cli([
+    const approve = await server.cli([
       "workflow",
       "approve",
       runId.slice(0, 8),
-      "--actor",
-      "grace",
       "--reason",
       "canary is clean",
       "--json",
-    ]);
+    ], grace);
     assertEquals(approve.code, 0, approve.stderr);
     const decided = approve.json as { stepId: string; run: { status: string } };
     assertEquals(decided.stepId, "main/confirm");
@@ -88,10 +93,11 @@ for (const store of storeKinds) {
     assertEquals(done.status, "RUN_STATUS_SUCCEEDED");
     assertEquals(done.jobs?.map((j) => j.status), ["JOB_STATUS_SUCCEEDED"]);
     assertEquals(done.attempt, 2);
-    assertEquals(done.actor, "ada");
+    assertEquals([done.actor, done.actorKind], ["ada", "ACTOR_KIND_TOKEN"]);
     const gate = done.steps.find((s) => s.id === "main/confirm")!;
     assertEquals(gate.approval?.decision?.approved, true);
     assertEquals(gate.approval?.decision?.actor, "grace");
+    assertEquals(gate.approval?.decision?.actorKind, "ACTOR_KIND_TOKEN");
     assertEquals(gate.approval?.decision?.reason, "canary is clean");
     // The build step ran once: its side effect is in the file exactly once.
     assertEquals(await Deno.readTextFile(`${repo.root}/build-count`), "built\n");
@@ -106,8 +112,10 @@ for (const store of storeKinds) {
 
 Deno.test("reject fails the gate and the run at once; what it had not reached is skipped", async () => {
   await using repo = await repoWith("file", { "workflows/workflow-gated.yaml": gated() });
+  const grace = await mintToken(repo.root, "grace", "approver");
+  await using server = await startServe(repo.root);
   const runId = runIdOf(await repo.cli(["workflow", "run", "gated"]));
-  const rejected = await repo.cli([
+  const rejected = await server.cli([
     "workflow",
     "reject",
     runId,
@@ -115,9 +123,7 @@ Deno.test("reject fails the gate and the run at once; what it had not reached is
     "confirm",
     "--reason",
     "error rate too high",
-    "--actor",
-    "grace",
-  ]);
+  ], grace);
   assertEquals(rejected.code, 0, rejected.stderr);
   const run = await statusJson(repo, runId);
   assertEquals(run.status, "RUN_STATUS_FAILED");
@@ -140,16 +146,20 @@ Deno.test("reject fails the gate and the run at once; what it had not reached is
 Deno.test("only listed approvers decide, and a gate can forbid the run's starter", async () => {
   const gate = "          approvers: [ada, grace]\n          allowRunActor: false\n";
   await using repo = await repoWith("file", { "workflows/workflow-gated.yaml": gated(gate) });
-  const runId = runIdOf(await repo.cli(["workflow", "run", "gated", "--actor", "ada"]));
+  const [ada, grace, mallory] = await Promise.all(
+    ["ada", "grace", "mallory"].map((name) => mintToken(repo.root, name, "approver")),
+  );
+  await using server = await startServe(repo.root);
+  const runId = runIdOf(await server.cli(["workflow", "run", "gated"], ada));
 
-  const stranger = await repo.cli(["workflow", "approve", runId, "--actor", "mallory"]);
+  const stranger = await server.cli(["workflow", "approve", runId], mallory);
   assertEquals(stranger.code, 5, stranger.stderr);
   assertMatch(
     stranger.stderr,
     /error\[not_approver\]: mallory may not decide gate main\/confirm; its approvers are ada, grace/,
   );
 
-  const starter = await repo.cli(["workflow", "approve", runId], { SWAMP_ACTOR: "ada" });
+  const starter = await server.cli(["workflow", "approve", runId], ada);
   assertEquals(starter.code, 5, starter.stderr);
   assertMatch(starter.stderr, /error\[not_approver\]: ada started run .* may not decide/);
 
@@ -157,7 +167,17 @@ Deno.test("only listed approvers decide, and a gate can forbid the run's starter
   assertEquals(before.steps[1].approval?.decision, undefined);
   assertEquals(before.steps[1].approval?.approvers, ["ada", "grace"]);
 
-  const allowed = await repo.cli(["workflow", "approve", runId, "--actor", "grace"]);
+  // A name the client asserts counts for nothing: the flag is refused outright.
+  const asserted = await repo.cli(["workflow", "approve", runId, "--actor", "grace"]);
+  assertEquals(asserted.code, 2, asserted.stderr);
+  assertMatch(asserted.stderr, /--actor is no longer accepted/);
+  // Nor does SWAMP_ACTOR: the local OS user is not an approver of this gate.
+  const local = await repo.cli(["workflow", "approve", runId], { SWAMP_ACTOR: "grace" });
+  assertEquals(local.code, 5, local.stderr);
+  assertMatch(local.stderr, /error\[not_approver\]: .* may not decide gate main\/confirm/);
+  assert(!/^grace may not/.test(local.stderr.replace(/^error\[not_approver\]: /, "")));
+
+  const allowed = await server.cli(["workflow", "approve", runId], grace);
   assertEquals(allowed.code, 0, allowed.stderr);
 });
 

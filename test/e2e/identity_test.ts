@@ -1,4 +1,4 @@
-import { assertEquals } from "../helpers/mod.ts";
+import { assertEquals, mintToken, startServe } from "../helpers/mod.ts";
 import { repoWith, statusJson } from "../helpers/runs.ts";
 
 // Run identity as a step's processes see it (DESIGN §9): a grandchild of a
@@ -49,10 +49,10 @@ Deno.test("a fan-out step's grandchild sees the identity status reports; placeme
     "workflows/workflow-ident.yaml": workflow,
     "scripts/deep.sh": deepScript,
   });
-  const result = await repo.cli(
-    ["workflow", "run", "ident", "--json", "--actor", "ada"],
-    { SWAMP_TEST_REGION: "eu-west-3" },
-  );
+  // The actor comes from the credential: a token named ada, presented to a server.
+  const ada = await mintToken(repo.root, "ada", "operator");
+  await using server = await startServe(repo.root, [], { SWAMP_TEST_REGION: "eu-west-3" });
+  const result = await server.cli(["workflow", "run", "ident", "--json"], ada);
   assertEquals(result.code, 0, result.stderr + result.stdout);
   const runId = (result.json as { run: { id: string } }).run.id;
   const run = await statusJson(repo, runId);

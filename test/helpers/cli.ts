@@ -18,9 +18,9 @@ interface CliOptions {
   interleaved?: boolean;
 }
 
-/** The CLI from this checkout's sources, as the launcher would run it, with piped output. */
-function cliCommand(args: string[], options: CliOptions): Deno.Command {
-  const argv = [
+/** The command line that runs the CLI from this checkout's sources with `args`. */
+export function cliArgv(args: string[]): string[] {
+  return [
     Deno.execPath(),
     "run",
     "--quiet",
@@ -30,6 +30,11 @@ function cliCommand(args: string[], options: CliOptions): Deno.Command {
     `${root}/cli/main.ts`,
     ...args,
   ];
+}
+
+/** The CLI from this checkout's sources, as the launcher would run it, with piped output. */
+function cliCommand(args: string[], options: CliOptions): Deno.Command {
+  const argv = cliArgv(args);
   const [program, ...rest] = options.interleaved
     ? ["sh", "-c", 'exec "$@" 2>&1', "sh", ...argv]
     : argv;

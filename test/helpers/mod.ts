@@ -17,3 +17,18 @@ export {
   storeKinds,
   workflowFile,
 } from "./runs.ts";
+export {
+  type CaSignedCert,
+  caSignedCert,
+  type CertFiles,
+  certFingerprint,
+  type CertOptions,
+  normalizeFingerprint,
+  pinOf,
+  selfSignedCert,
+  type TestCa,
+  testCa,
+} from "./tls.ts";
+// The grpc-js client (./grpc_js.ts) is imported directly by the tests that use it: loading
+// @grpc/grpc-js costs every other test process about 90 ms.
+export { mintToken, osUserName, type ServeProcess, startServe } from "./serve.ts";

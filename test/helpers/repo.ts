@@ -1,4 +1,4 @@
-import { localRepoService, randomIds, repoLocator } from "../../runtime/mod.ts";
+import { localRepoService, randomIds, repoLocator, systemPrincipal } from "../../runtime/mod.ts";
 
 export interface TempRepo {
   root: string;
@@ -10,7 +10,10 @@ export async function makeTempRepo(
   files: Record<string, string | Uint8Array> = {},
 ): Promise<TempRepo> {
   const root = await Deno.makeTempDir({ prefix: "swamp-test-" });
-  await localRepoService(repoLocator(root), randomIds).initRepo({ path: root });
+  await localRepoService(repoLocator(root), randomIds).initRepo({ path: root }, {
+    principal: systemPrincipal,
+    signal: new AbortController().signal,
+  });
   await writeFiles(root, files);
   return {
     root,

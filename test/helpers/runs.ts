@@ -95,6 +95,7 @@ export interface RunJson {
   reason?: string;
   attempt?: number;
   actor?: string;
+  actorKind?: string;
   parentRunId?: string;
   owner?: { pid: number };
   locks?: string[];
@@ -122,7 +123,13 @@ export interface RunJson {
       forbidRunActor?: boolean;
       expiresTime?: string;
       onTimeout?: string;
-      decision?: { approved: boolean; actor: string; reason?: string; time: string };
+      decision?: {
+        approved: boolean;
+        actor: string;
+        actorKind?: string;
+        reason?: string;
+        time: string;
+      };
     };
   }[];
   jobs?: { name: string; status: string; endTime?: string }[];

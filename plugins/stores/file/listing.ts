@@ -2,6 +2,7 @@
 // its fixed-width lines, and confirm each hit against the run's summary.json
 // (the source of truth for status and workflow). The cursor is the index slot
 // of the last run returned; slots never move, so paging sees every run once.
+import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 import type { RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import type { ListPage, ListQuery } from "../../../runtime/mod.ts";
 import type { SummaryFile } from "./codec.ts";
@@ -12,7 +13,11 @@ type ReadSummary = (runId: string) => SummaryFile | undefined;
 function parseCursor(cursor: string | undefined): number | undefined {
   if (!cursor) return undefined;
   const slot = Number(cursor);
-  if (!Number.isSafeInteger(slot) || slot < 0) throw new Error(`not a listing cursor: ${cursor}`);
+  if (!Number.isSafeInteger(slot) || slot < 0) {
+    throw new SwampError(ErrorCode.USAGE, `\`${cursor}\` is not a listing cursor`, {
+      hint: "pass the nextCursor of a previous listing, unchanged",
+    });
+  }
   return slot;
 }
 

@@ -2,6 +2,7 @@
 // A lock is taken by hard-linking a fully written temporary file to its name:
 // link() fails if the name exists, so of two processes exactly one wins, and
 // nobody ever sees a half-written holder.
+import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 import { createHash } from "node:crypto";
 import type { LockHolder, LockResult } from "../../../runtime/mod.ts";
 import { promised, readTextIfExists, removeIfExists, writeNewFile } from "./fsio.ts";
@@ -54,7 +55,9 @@ export class LockFiles {
         if (current.runId === runId) return { acquired: true };
         return { acquired: false, holder: current };
       }
-      throw new Error(`lock ${name} kept changing hands; try again`);
+      throw new SwampError(ErrorCode.CONFLICT, `lock ${name} kept changing hands`, {
+        hint: "try again",
+      });
     } finally {
       removeIfExists(temp);
     }

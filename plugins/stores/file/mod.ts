@@ -3,6 +3,7 @@
 // happens under an exclusive file lock (flock): the run's events.jsonl for
 // appends, logs.jsonl for log lines, the run index for creation. An append
 // costs a tail read and a few lines written, whatever the size of the run.
+// API tokens live beside the runs (tokens.ts).
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
@@ -14,6 +15,7 @@ import {
   type LockResult,
   type RunStore,
   StoreConflict,
+  type StoredApiToken,
   type StoredRun,
   StoreNotFound,
 } from "../../../runtime/mod.ts";
@@ -44,6 +46,7 @@ import { appendLines, readAfter, readTail } from "./jsonl.ts";
 import { listRuns } from "./listing.ts";
 import { LockFiles } from "./locks.ts";
 import { isRunId, Layout } from "./paths.ts";
+import { TokenFiles } from "./tokens.ts";
 
 export interface FileStoreOptions {
   /**
@@ -59,7 +62,7 @@ export async function openFileStore(
   options: FileStoreOptions = {},
 ): Promise<RunStore> {
   const layout = new Layout(stateDir);
-  for (const dir of [layout.runs, layout.active, layout.lockTemp]) {
+  for (const dir of [layout.runs, layout.active, layout.lockTemp, layout.tokenTemp]) {
     await Deno.mkdir(dir, { recursive: true });
   }
   return new FileRunStore(layout, options.fsync ?? true);
@@ -68,10 +71,12 @@ export async function openFileStore(
 class FileRunStore implements RunStore {
   private readonly index: RunIndex;
   private readonly locks: LockFiles;
+  private readonly tokens: TokenFiles;
 
   constructor(private readonly layout: Layout, private readonly sync: boolean) {
     this.index = new RunIndex(layout.index, sync);
     this.locks = new LockFiles(layout, sync);
+    this.tokens = new TokenFiles(layout, sync);
   }
 
   createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
@@ -323,6 +328,25 @@ class FileRunStore implements RunStore {
 
   listLocks(): Promise<LockHolder[]> {
     return this.locks.list();
+  }
+
+  createApiToken(record: StoredApiToken): Promise<void> {
+    return this.tokens.create(record);
+  }
+
+  getApiToken(name: string): Promise<StoredApiToken | undefined> {
+    return this.tokens.get(name);
+  }
+
+  listApiTokens(): Promise<StoredApiToken[]> {
+    return this.tokens.list();
+  }
+
+  revokeApiToken(
+    name: string,
+    time: Date,
+  ): Promise<{ record: StoredApiToken; changed: boolean } | undefined> {
+    return this.tokens.revoke(name, time);
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@
 //   index/runs                     fixed-width run index, one line per run (index_file.ts)
 //   index/active/<id>              an empty marker per run that is not terminal
 //   locks/<encoded name>.json      one file per held lock (locks.ts)
+//   tokens/<encoded name>.json     one file per API token (tokens.ts)
 //
 // Runs are sharded by the first two characters of their id so a prefix lookup
 // lists one small directory instead of every run.
@@ -28,6 +29,9 @@ export class Layout {
   readonly locks: string;
   /** Lock files are written here first, then hard-linked into `locks`. */
   readonly lockTemp: string;
+  readonly tokens: string;
+  /** Token files are written here first, then hard-linked into `tokens`. */
+  readonly tokenTemp: string;
 
   constructor(readonly root: string) {
     this.runs = `${root}/runs`;
@@ -35,6 +39,8 @@ export class Layout {
     this.active = `${root}/index/active`;
     this.locks = `${root}/locks`;
     this.lockTemp = `${root}/locks/.tmp`;
+    this.tokens = `${root}/tokens`;
+    this.tokenTemp = `${root}/tokens/.tmp`;
   }
 
   shard(idOrPrefix: string): string {

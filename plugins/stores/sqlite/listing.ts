@@ -3,6 +3,7 @@
 // first. A query for several statuses runs once per status (each one walks
 // an index in order and stops after a page) and the results are merged, so
 // SQLite never has to sort every matching run.
+import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 import type { DatabaseSync, Row, SQLValue, StatementSync } from "node:sqlite";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type RunSummary, RunSummarySchema } from "../../../proto/gen/swamp/v1/run_pb.ts";
@@ -18,7 +19,9 @@ function parseCursor(cursor: string | undefined): Key | undefined {
   const colon = cursor.indexOf(":");
   const createMs = Number(cursor.slice(0, colon));
   if (colon < 0 || !Number.isSafeInteger(createMs)) {
-    throw new Error(`not a listing cursor: ${cursor}`);
+    throw new SwampError(ErrorCode.USAGE, `\`${cursor}\` is not a listing cursor`, {
+      hint: "pass the nextCursor of a previous listing, unchanged",
+    });
   }
   return { createMs, id: cursor.slice(colon + 1) };
 }

@@ -2,6 +2,7 @@
 // The SQLite store: one database file (WAL mode) that several processes share.
 // Every write is one BEGIN IMMEDIATE transaction, so a conditional append's
 // read of the last seq and its insert happen under the same write lock.
+// API tokens share the database (tokens.ts).
 import type { DatabaseSync, Row } from "node:sqlite";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
@@ -23,12 +24,14 @@ import {
   type LockHolder,
   type LockResult,
   type RunStore,
+  type StoredApiToken,
   type StoredRun,
   StoreNotFound,
 } from "../../../runtime/mod.ts";
 import { RunLister } from "./listing.ts";
 import { openDatabase, writeTransaction } from "./schema.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
+import { SqliteTokens } from "./tokens.ts";
 import { appendEvents, checkAppend, checkNewRun, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
@@ -50,11 +53,13 @@ function holderOf(row: Row): LockHolder {
 class SqliteRunStore implements RunStore {
   private readonly statements: Statements;
   private readonly lister: RunLister;
+  private readonly tokens: SqliteTokens;
   private closed = false;
 
   constructor(private readonly db: DatabaseSync) {
     this.statements = prepareStatements(db);
     this.lister = new RunLister(db);
+    this.tokens = new SqliteTokens(db);
   }
 
   private lastSeq(runId: string): bigint | undefined {
@@ -169,6 +174,25 @@ class SqliteRunStore implements RunStore {
 
   listLocks(): Promise<LockHolder[]> {
     return this.read(() => this.statements.allLocks.all().map(holderOf));
+  }
+
+  createApiToken(record: StoredApiToken): Promise<void> {
+    return this.write(() => this.tokens.create(record));
+  }
+
+  getApiToken(name: string): Promise<StoredApiToken | undefined> {
+    return this.read(() => this.tokens.get(name));
+  }
+
+  listApiTokens(): Promise<StoredApiToken[]> {
+    return this.read(() => this.tokens.list());
+  }
+
+  revokeApiToken(
+    name: string,
+    time: Date,
+  ): Promise<{ record: StoredApiToken; changed: boolean } | undefined> {
+    return this.write(() => this.tokens.revoke(name, time));
   }
 
   close(): Promise<void> {

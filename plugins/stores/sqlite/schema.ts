@@ -8,6 +8,9 @@ import { DatabaseSync } from "node:sqlite";
  *
  * `runs` is one row per run: its head (last event seq, last log seq, for the
  * conditional writes) and its listing summary with the columns listings use.
+ *
+ * Every table is created only if missing, so a database made by an older
+ * version gains the newer tables (api_tokens) the next time it is opened.
  */
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,6 +55,12 @@ CREATE TABLE IF NOT EXISTS locks (
   since_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS locks_by_run ON locks (run_id);
+
+CREATE TABLE IF NOT EXISTS api_tokens (
+  name TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  data BLOB NOT NULL
+);
 `;
 
 /** Runs `body` in a write transaction that takes the write lock up front. */

@@ -1,0 +1,35 @@
+import { toJson } from "@bufbuild/protobuf";
+import {
+  ApiTokenState,
+  ListTokensResponseSchema,
+} from "../../proto/gen/swamp/v1/auth_service_pb.ts";
+import { roleName } from "../../runtime/mod.ts";
+import type { CommandContext } from "../context.ts";
+import { when } from "../time_text.ts";
+
+export function stateName(state: ApiTokenState): string {
+  return (ApiTokenState[state] ?? "UNSPECIFIED").replace(/^API_TOKEN_STATE_/, "").toLowerCase();
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const listed = await ctx.auth.listTokens({});
+  ctx.out.document(toJson(ListTokensResponseSchema, listed, { alwaysEmitImplicit: true }));
+  if (listed.tokens.length === 0) {
+    ctx.out.info("no API tokens; create one with: swamp auth token create NAME --role ROLE");
+    return 0;
+  }
+  const rows = listed.tokens.map((t) => [
+    t.name,
+    roleName(t.role),
+    stateName(t.state),
+    when(t.revokeTime ?? t.expireTime),
+    t.createdBy,
+  ]);
+  const header = ["NAME", "ROLE", "STATE", "UNTIL", "CREATED BY"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (row: string[]) =>
+    row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  ctx.out.line(ctx.out.bold(format(header)));
+  for (const row of rows) ctx.out.line(format(row));
+  return 0;
+}

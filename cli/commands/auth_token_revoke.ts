@@ -1,0 +1,16 @@
+import { toJson } from "@bufbuild/protobuf";
+import { RevokeTokenResponseSchema } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
+import type { CommandContext } from "../context.ts";
+import { when } from "../time_text.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const revoked = await ctx.auth.revokeToken({ name: ctx.args[0] });
+  ctx.out.document(toJson(RevokeTokenResponseSchema, revoked, { alwaysEmitImplicit: true }));
+  const token = revoked.token!;
+  ctx.out.line(
+    revoked.changed
+      ? `revoked token ${token.name}; it is refused from now on`
+      : `token ${token.name} was already revoked at ${when(token.revokeTime)}`,
+  );
+  return 0;
+}

@@ -1,0 +1,153 @@
+import {
+  authenticate,
+  authorize,
+  describeCause,
+  ErrorCode,
+  errorCodeName,
+  SwampError,
+  systemClock,
+} from "../../runtime/mod.ts";
+import type { CommandContext } from "../context.ts";
+import { UsageError } from "../types.ts";
+import { startOrchestrator } from "../serve/orchestrator.ts";
+import {
+  isLoopback,
+  parseListen,
+  readTlsFiles,
+  selfSignedTls,
+  type TlsFiles,
+} from "../serve/tls_files.ts";
+import { parseDuration } from "../duration.ts";
+
+/** The largest request message the server reads (documented in docs/reference/api.md). */
+export const maxRequestBytes = 16 * 1024 * 1024;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { host, port } = parseListen(flag(ctx, "listen") ?? "127.0.0.1:7870");
+  const tls = await tlsFor(ctx, host);
+  if (!tls && !isLoopback(host) && ctx.flags.insecure !== true) {
+    throw new UsageError(
+      `refusing to serve ${host} without TLS: tokens and run data would cross the network in clear`,
+      "add --tls-self-signed (or --tls-cert F --tls-key F); or --insecure if something else encrypts the link",
+    );
+  }
+  const drainMs = parseDuration(flag(ctx, "drain-timeout") ?? "30s", "--drain-timeout");
+  const lifecycle = (event: string, fields: Record<string, unknown> = {}, text?: string) => {
+    if (ctx.out.json) {
+      ctx.out.raw(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
+    } else if (text) ctx.out.info(text);
+  };
+  const orchestrator = await startOrchestrator(ctx.locator, {
+    runStarted: (runId) => lifecycle("run_owned", { runId }),
+    runSettled: (runId, error) =>
+      lifecycle("run_released", error ? { runId, error: describeCause(error) } : { runId }),
+    error: (where, error) =>
+      lifecycle(
+        "error",
+        { where, error: describeCause(error) },
+        `serve: ${where}: ${describeCause(error)}`,
+      ),
+  });
+  const reconciled = await orchestrator.reconcileOnStart();
+  if (reconciled > 0) {
+    lifecycle(
+      "reconciled",
+      { runs: reconciled },
+      `reconciled ${reconciled} run(s) a previous server left`,
+    );
+  }
+  const { startServer } = await import("../../plugins/rpc/connect/mod.ts");
+  const server = await startServer({
+    host,
+    port,
+    tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+    services: orchestrator.services,
+    readMaxBytes: maxRequestBytes,
+    gate: {
+      principalFor: (authorization) => authenticate(orchestrator.store, authorization, systemClock),
+      authorize,
+      onError: (error, method) => {
+        if (error instanceof SwampError && error.code !== ErrorCode.INTERNAL) return;
+        lifecycle(
+          "error",
+          { where: method, error: describeCause(error) },
+          `serve: ${method}: ${describeCause(error)}`,
+        );
+      },
+    },
+  }).catch((error) => {
+    throw new SwampError(ErrorCode.UNAVAILABLE, `cannot listen on ${host}:${port}`, {
+      cause: error,
+      hint: "pick another port with --listen, or stop what already listens there",
+    });
+  });
+  const pin = server.fingerprint ? `sha256:${server.fingerprint}` : "";
+  lifecycle("listening", {
+    url: server.url,
+    fingerprint: pin,
+    instance: orchestrator.instance,
+    repo: await ctx.locator.root(),
+    pid: Deno.pid,
+    selfSigned: tls?.selfSigned ?? false,
+  });
+  if (!ctx.out.json) {
+    ctx.out.line(`swamp serve listening on ${server.url}`);
+    if (pin) ctx.out.line(`certificate fingerprint ${pin}`);
+    ctx.out.info(
+      pin
+        ? `clients: --server ${server.url} --pin ${pin} --token NAME.SECRET`
+        : `clients: --server ${server.url} --token NAME.SECRET (plain HTTP/2, loopback only)`,
+    );
+  }
+  await untilSignal();
+  lifecycle(
+    "draining",
+    { owned: orchestrator.owned().length },
+    "draining: no new calls; waiting for owned runs",
+  );
+  const closed = server.close();
+  const stopped = await orchestrator.drain(drainMs);
+  await closed;
+  await orchestrator.close();
+  lifecycle(
+    "stopped",
+    { cancelled: stopped },
+    stopped.length > 0
+      ? `stopped; cancelled ${stopped.length} run(s) still going after ${drainMs} ms`
+      : "stopped",
+  );
+  return 0;
+}
+
+function flag(ctx: CommandContext, name: string): string | undefined {
+  const value = ctx.flags[name];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+async function tlsFor(ctx: CommandContext, host: string): Promise<TlsFiles | undefined> {
+  const certFile = flag(ctx, "tls-cert");
+  const keyFile = flag(ctx, "tls-key");
+  if (ctx.flags["tls-self-signed"] === true) {
+    if (certFile || keyFile) {
+      throw new UsageError("--tls-self-signed and --tls-cert/--tls-key exclude each other");
+    }
+    return await selfSignedTls(await ctx.locator.root(), [host]);
+  }
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new UsageError("--tls-cert and --tls-key go together");
+  return await readTlsFiles(certFile, keyFile);
+}
+
+/** Resolves at SIGTERM or SIGINT (Ctrl-C): both drain. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const signals = ["SIGTERM", "SIGINT"] as const;
+    const done = () => {
+      for (const signal of signals) Deno.removeSignalListener(signal, done);
+      resolve();
+    };
+    for (const signal of signals) Deno.addSignalListener(signal, done);
+  });
+}
+
+export { errorCodeName };

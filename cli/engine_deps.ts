@@ -1,0 +1,41 @@
+// What an engine needs, as the CLI wires it: shared by the run supervisor
+// process (cli/supervise.ts) and `swamp serve`, which owns runs in-process.
+import {
+  type ExpressionEvaluator,
+  loadModelCatalog,
+  randomIds,
+  reconcileRun,
+  type RunStore,
+  type superviseRun,
+  systemClock,
+} from "../runtime/mod.ts";
+import { executors, hostSlots } from "./wiring.ts";
+
+export type EngineDeps = Parameters<typeof superviseRun>[0];
+
+export async function engineDeps(
+  repoRoot: string,
+  store: RunStore,
+  evaluator: ExpressionEvaluator,
+): Promise<EngineDeps> {
+  const executorMap = await executors();
+  return {
+    store,
+    executor: executorMap.get("loopback")!,
+    executors: executorMap,
+    evaluator,
+    clock: systemClock,
+    ids: randomIds,
+    models: await loadModelCatalog(repoRoot),
+    repoRoot,
+    maxParallel: Number(Deno.env.get("SWAMP_MAX_CONCURRENT_STEPS")) || 16,
+    hostSlots: await hostSlots(),
+    graceMs: Number(Deno.env.get("SWAMP_CANCEL_GRACE_MS")) || 3000,
+    outputLimitBytes: 64 * 1024,
+    pollMs: 250,
+    // A lock held by a run whose owner died is freed by reconciling that run.
+    reapIfAbandoned: async (holder) =>
+      (await reconcileRun({ store, clock: systemClock, executors: executorMap }, holder)) !==
+        undefined,
+  };
+}

@@ -1,0 +1,152 @@
+// What `swamp serve` owns: one store, the runs submitted to it (run by
+// in-process supervisors under this server's instance id), a change feed
+// that wakes its own followers at once, and the gate timer.
+import { AuthService } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
+import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
+import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import {
+  ChangeFeed,
+  type Executor,
+  type GateTimer,
+  localAuthService,
+  localRepoService,
+  localRunService,
+  observedStore,
+  randomIds,
+  type RepoLocator,
+  type RunServiceEnv,
+  type RunStore,
+  startGateTimer,
+  superviseRun,
+  systemClock,
+  systemPrincipal,
+} from "../../runtime/mod.ts";
+import { lazyEvaluator } from "../evaluator.ts";
+import { type EngineDeps, engineDeps } from "../engine_deps.ts";
+import { executors, openRepoStore } from "../wiring.ts";
+import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
+
+export interface Orchestrator {
+  instance: string;
+  store: RunStore;
+  services: ServedService[];
+  /** Runs this process executes now. */
+  owned(): string[];
+  /** Reconciles what a previous server left (DESIGN §6); returns how many runs changed. */
+  reconcileOnStart(): Promise<number>;
+  /** Waits up to `ms` for owned runs to settle, then stops the rest; returns those it stopped. */
+  drain(ms: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface OrchestratorEvents {
+  runStarted(runId: string): void;
+  runSettled(runId: string, error?: unknown): void;
+  error(where: string, error: unknown): void;
+}
+
+export async function startOrchestrator(
+  locator: RepoLocator,
+  events: OrchestratorEvents,
+): Promise<Orchestrator> {
+  const root = await locator.root();
+  const instance = crypto.randomUUID();
+  const feed = new ChangeFeed();
+  const store = observedStore(await openRepoStore(root), feed);
+  const evaluator = lazyEvaluator();
+  let deps: Promise<EngineDeps> | undefined;
+  const stop = new AbortController();
+  const running = new Map<string, Promise<void>>();
+  const pokes = new Set<() => void>();
+
+  const launch = (runId: string, resumeInputs?: Record<string, unknown>) => {
+    const done = (async () => {
+      deps ??= engineDeps(root, store, evaluator);
+      let poke = () => {};
+      try {
+        events.runStarted(runId);
+        await superviseRun(await deps, runId, {
+          heartbeatMs: 10_000,
+          resumeInputs,
+          serverInstance: instance,
+          signal: stop.signal,
+          onPoke: (fn) => {
+            poke = fn;
+            pokes.add(fn);
+          },
+        });
+        events.runSettled(runId);
+      } catch (error) {
+        events.runSettled(runId, error);
+      } finally {
+        pokes.delete(poke);
+        running.delete(runId);
+      }
+    })();
+    running.set(runId, done);
+  };
+
+  let loaded: Promise<Map<string, Executor>> | undefined;
+  const env: RunServiceEnv = {
+    locator,
+    openStore: () => Promise.resolve(store),
+    executors: () => loaded ??= executors(),
+    expressions: () => evaluator,
+    // Resolves once the run is handed to its in-process supervisor; the run outlives the call.
+    launchSupervisor: (_root, runId, options) => {
+      launch(runId, options?.resumeInputs);
+      return Promise.resolve();
+    },
+    clock: systemClock,
+    ids: randomIds,
+    changes: feed,
+  };
+  const runs = localRunService(env);
+  const timer: GateTimer = startGateTimer(env, store, {
+    everyMs: 1000,
+    onError: (error) => events.error("gate timer", error),
+  });
+  // A cancel or a decision pokes the owner's pid with SIGUSR1: here that is this process.
+  const onPoke = () => pokes.forEach((poke) => poke());
+  Deno.addSignalListener("SIGUSR1", onPoke);
+
+  return {
+    instance,
+    store,
+    services: [
+      { service: RunService, impl: runs },
+      { service: RepoService, impl: localRepoService(locator, randomIds) },
+      { service: AuthService, impl: localAuthService(() => Promise.resolve(store), systemClock) },
+    ],
+    owned: () => [...running.keys()],
+    async reconcileOnStart() {
+      const result = await runs.reconcileRuns({}, {
+        principal: systemPrincipal,
+        signal: stop.signal,
+      });
+      await timer.sweep();
+      return result.changes.length;
+    },
+    async drain(ms) {
+      const settled = Promise.all(running.values());
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const late = await Promise.race([
+        settled.then(() => false),
+        new Promise<boolean>((resolve) => timeout = setTimeout(() => resolve(true), ms)),
+      ]);
+      clearTimeout(timeout);
+      const stopped = late ? [...running.keys()] : [];
+      // Runs still going are cancelled as a supervisor asked to stop cancels them: durably,
+      // with their processes confirmed gone, so nothing is left half-owned.
+      stop.abort();
+      await settled;
+      return stopped;
+    },
+    async close() {
+      timer.stop();
+      Deno.removeSignalListener("SIGUSR1", onPoke);
+      await evaluator.close().catch(() => {});
+      await store.close().catch(() => {});
+    },
+  };
+}

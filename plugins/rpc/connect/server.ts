@@ -1,0 +1,86 @@
+// An HTTP/2 server that speaks gRPC, gRPC-web and Connect (JSON and binary)
+// on one port, with TLS when given a certificate (h2c otherwise).
+import * as http2 from "node:http2";
+import { X509Certificate } from "node:crypto";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { connectHandlers, type Gatekeeper, type ServedService } from "./handlers.ts";
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** PEM texts; without them the server speaks h2c (plain HTTP/2). */
+  tls?: { cert: string; key: string };
+  services: ServedService[];
+  gate: Gatekeeper;
+  /** Largest request message accepted; larger ones get resource_exhausted. */
+  readMaxBytes: number;
+}
+
+export interface RunningServer {
+  /** e.g. https://127.0.0.1:7870 */
+  url: string;
+  port: number;
+  /** SHA-256 of the certificate (DER), lower-case hex; empty without TLS. */
+  fingerprint: string;
+  /** Stops accepting, ends open streams, waits for in-flight calls; resolves when closed. */
+  close(): Promise<void>;
+}
+
+/** The SHA-256 fingerprint of a PEM certificate, lower-case hex without separators. */
+export function certificateFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replaceAll(":", "").toLowerCase();
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      for (const served of options.services) {
+        router.service(served.service, connectHandlers(served, options.gate));
+      }
+    },
+    readMaxBytes: options.readMaxBytes,
+    shutdownSignal: shutdown.signal,
+  });
+  // Both kinds share every method used here; one type keeps the calls simple.
+  const server =
+    (options.tls
+      ? http2.createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true })
+      : http2.createServer()) as unknown as http2.Http2Server;
+  server.on("request", handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    server.once("error", failed);
+    server.listen(options.port, options.host, () => {
+      server.removeListener("error", failed);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${options.tls ? "https" : "http"}://${host}:${port}`,
+    port,
+    fingerprint: options.tls ? certificateFingerprint(options.tls.cert) : "",
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Streams that follow runs would never end by themselves: ending them is part of draining.
+        shutdown.abort();
+        for (const session of sessions) session.close();
+        setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, 5_000).unref?.();
+      });
+      return closing;
+    },
+  };
+}

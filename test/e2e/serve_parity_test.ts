@@ -1,0 +1,109 @@
+// One code path per command: the same CLI scenarios run against the local
+// repository and through `swamp serve` give the same output, --json
+// documents and exit statuses (only ids, times, pids and the actor differ).
+import {
+  assertEquals,
+  gateStep,
+  mintToken,
+  repoWith,
+  runIdOf,
+  shellStep,
+  startServe,
+  storeKinds,
+  workflowFile,
+} from "../helpers/mod.ts";
+
+const after = (step: string) =>
+  `        dependsOn: [{step: ${step}, condition: {type: succeeded}}]\n`;
+
+const files = {
+  "workflows/workflow-ok.yaml": workflowFile(
+    "ok",
+    shellStep("one", "echo one; echo to-stderr >&2") +
+      shellStep("two", 'echo "two ${{ inputs.who }}"', after("one")),
+    "inputs:\n  properties:\n    who: {type: string, default: world}\n",
+  ),
+  "workflows/workflow-bad.yaml": workflowFile("bad", shellStep("boom", "echo boom; exit 3")),
+  "workflows/workflow-gated.yaml": workflowFile(
+    "gated",
+    shellStep("build", "echo built") + gateStep("confirm", after("build")),
+  ),
+  "workflows/workflow-broken.yaml": "id: 1\nname: broken\njobs: []\nunknownKey: 1\n",
+};
+
+type Cli = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const isoTime = /\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z/g;
+
+/** What may differ between two runs of the same scenario: ids, times, pids, durations, the actor. */
+function normalise(text: string, actor: string, root: string): string {
+  return text
+    .replaceAll(root, "<repo>")
+    .replace(uuid, "<id>")
+    .replace(/\b[0-9a-f]{8}\b/g, "<short-id>")
+    .replace(isoTime, "<time>")
+    .replace(/"\d{13}:/g, '"<ms>:')
+    .replaceAll(actor, "<actor>")
+    .replace(/ACTOR_KIND_(TOKEN|OS_USER)/g, "<actor-kind>")
+    .replace(
+      /"(pid|pgid|processStart|durationMs|bootId|host|server|epoch)": ("[^"]*"|\d+)/g,
+      '"$1": <v>',
+    )
+    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "<dur>")
+    .replace(/"(seq|revision)": "\d+"/g, '"$1": <n>')
+    // Table columns are as wide as the longest actor name, which differs on purpose.
+    .replace(/ {2,}/g, "  ");
+}
+
+async function scenario(cli: Cli, actor: string, root: string): Promise<string[]> {
+  const out: string[] = [];
+  const record = async (args: string[]) => {
+    const r = await cli(args);
+    out.push(
+      `$ ${normalise(args.join(" "), actor, root)}\n[${r.code}]\n${
+        normalise(r.stdout, actor, root)
+      }\n${normalise(r.stderr, actor, root)}`,
+    );
+    return r;
+  };
+  const ok = await record(["workflow", "run", "ok", "--input", "who=ada"]);
+  const okId = runIdOf(ok);
+  await record(["workflow", "status", okId, "--json"]);
+  await record(["workflow", "status", okId.slice(0, 8)]);
+  await record(["workflow", "logs", okId]);
+  await record(["workflow", "logs", okId, "--json", "--step", "main/two"]);
+  const bad = await record(["workflow", "run", "bad", "--json"]);
+  const badId = (JSON.parse(bad.stdout) as { run: { id: string } }).run.id;
+  await record(["workflow", "logs", badId, "--follow"]);
+  const gated = await record(["workflow", "run", "gated"]);
+  const gatedId = runIdOf(gated);
+  await record(["workflow", "approvals", "--json"]);
+  await record(["workflow", "cancel", gatedId, "--json"]);
+  await record(["workflow", "cancel", okId]);
+  await record(["workflow", "list", "--json", "--limit", "2"]);
+  await record(["workflow", "list", "--status", "cancelled"]);
+  await record(["workflow", "validate", "--all", "--json"]);
+  await record(["workflow", "validate", "broken"]);
+  await record(["workflow", "evaluate", "ok", "--input", "who=x", "--json"]);
+  await record(["workflow", "status", "ffffffff"]);
+  await record(["workflow", "status", "no"]);
+  await record(["workflow", "run", "nosuch"]);
+  await record(["workflow", "resume", okId]);
+  await record(["workflow", "get", "ok"]);
+  return out;
+}
+
+for (const store of storeKinds) {
+  Deno.test(`[${store}] every run command gives the same output locally and through swamp serve`, async () => {
+    await using local = await repoWith(store, files);
+    await using remote = await repoWith(store, files);
+    const token = await mintToken(remote.root, "parity", "admin");
+    await using server = await startServe(remote.root, ["--tls-self-signed"]);
+    const { osUserName } = await import("../helpers/mod.ts");
+    const localOut = await scenario((args) => local.cli(args), osUserName(), local.root);
+    const remoteOut = await scenario((args) => server.cli(args, token), "parity", remote.root);
+    for (let i = 0; i < localOut.length; i++) assertEquals(remoteOut[i], localOut[i]);
+    assertEquals(remoteOut.length, localOut.length);
+  });
+}
