@@ -8,6 +8,7 @@ import { main as cel } from "./cel.ts";
 import { main as stores } from "./stores.ts";
 import { main as runs } from "./runs.ts";
 import { main as docker } from "./docker.ts";
+import { main as api } from "./api.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -27,3 +28,5 @@ console.log();
 await runs();
 console.log();
 await docker();
+console.log();
+await api();

@@ -1,0 +1,342 @@
+// `swamp serve` (issue: the API server), against baselines measured in the same run:
+//  1. GetRun p50/p99 over Connect (h2c and TLS) against a bare node:http2 echo;
+//     then GetRun while the same server executes LOAD_RUNS runs × LOAD_STEPS steps;
+//  2. `workflow status ID --server URL --token T` against local `workflow status ID`;
+//  3. event delivery latency to a WatchRunEvents(follow) stream, idle and under load;
+//  4. SubmitRun → the first step's process running, against local `workflow run --detach`;
+//  5. 10,000 one-step runs submitted 16 at a time, waited for by WatchRunEvents, both stores.
+// Informational: targets print PASS/FAIL, nothing fails on time.
+// Run: deno run --allow-all bench/api.ts
+//   BENCH_API_CALLS (1000), BENCH_API_LOAD_RUNS (100), BENCH_API_LOAD_STEPS (100),
+//   BENCH_API_SAMPLES (15), BENCH_API_RUNS (10000), BENCH_API_STORES (file,sqlite),
+//   BENCH_API_LIMIT_S (600), BENCH_API_PARTS (1,2,3,4,5), BENCH_API_STORE (file: parts 1-4),
+//   BENCH_API_SHARED_MODEL (1: every load run on one model, so they queue on its lock),
+//   BENCH_API_CPU_PROF (a directory: every server writes a CPU profile there)
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GetRunRequestSchema, GetRunResponseSchema } from "../proto/gen/swamp/v1/run_service_pb.ts";
+import {
+  direct,
+  envInt,
+  hostPauseShare,
+  launcher,
+  measure,
+  median,
+  percentile,
+  run,
+  table,
+  withTempDir,
+} from "./lib.ts";
+import { delay, sequentialWorkflow, type StoreKind } from "./runs_lib.ts";
+import { echoClient, startEcho, startStub } from "./api_baselines.ts";
+import {
+  f,
+  header,
+  noopWorkflows,
+  row,
+  runClient,
+  runMany,
+  serve,
+  type Served,
+  stampWorkflow,
+  streamBreaks,
+  timeCalls,
+  verdict,
+  waitForEnd,
+  wallMs,
+  watchLatency,
+} from "./api_lib.ts";
+
+const calls = envInt("BENCH_API_CALLS", 1000);
+const loadRuns = envInt("BENCH_API_LOAD_RUNS", 100);
+const loadSteps = envInt("BENCH_API_LOAD_STEPS", 100);
+const samples = envInt("BENCH_API_SAMPLES", 15);
+const manyRuns = envInt("BENCH_API_RUNS", 10_000);
+const limitMs = envInt("BENCH_API_LIMIT_S", 600) * 1000;
+const profDir = Deno.env.get("BENCH_API_CPU_PROF");
+/** All load runs (and all part-5 workers) on one model: they queue on its lock. */
+const sharedModel = Deno.env.get("BENCH_API_SHARED_MODEL") === "1";
+/** The store of the server of parts 1–4. */
+const serverStore: StoreKind = Deno.env.get("BENCH_API_STORE") === "sqlite" ? "sqlite" : "file";
+const modelOf = (i: number) => (sharedModel ? "noop" : `noop-${i}`);
+const denoFlags = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+const parts = (Deno.env.get("BENCH_API_PARTS") ?? "1,2,3,4,5").split(",").map((x) => x.trim());
+const CONCURRENCY = 16;
+const LOAD_INTERVAL_MS = 5;
+
+/**
+ * 1a. GetRun of a finished 1-step run against a bare http2 echo of the request's
+ * bytes, and against swamp's Connect stack answering the same GetRun from memory.
+ */
+async function idle(dir: string, s: Served, runId: string, label: string): Promise<void> {
+  const tls = s.certFile ? { cert: s.certFile, key: s.keyFile! } : undefined;
+  const body = toBinary(GetRunRequestSchema, create(GetRunRequestSchema, { runId }));
+  const answer = toBinary(GetRunResponseSchema, await s.api.getRun({ runId }));
+  const echo = await startEcho(dir, tls);
+  const stub = await startStub(dir, answer, tls);
+  const echoCalls = echoClient(echo.url, s.ca);
+  const stubCalls = runClient(stub.url, s.token, s.ca);
+  const cases: [string, () => Promise<unknown>][] = [
+    [`echo (${label}, baseline)`, () => echoCalls.call(body)],
+    ["Connect stack, fixed answer", () => stubCalls.client.getRun({ runId })],
+    ["GetRun", () => s.api.getRun({ runId })],
+  ];
+  const ms = cases.map(() => [] as number[]);
+  for (const [, call] of cases) await timeCalls(100, call);
+  for (let done = 0; done < calls; done += 50) {
+    for (const [i, [, call]] of cases.entries()) ms[i].push(...await timeCalls(50, call));
+  }
+  stubCalls.close();
+  await echoCalls.close();
+  await Promise.all([echo.close(), stub.close()]);
+  const ratio = median(ms[2]) / median(ms[0]);
+  console.log(
+    `GetRun over Connect (binary, ${label}) against a node:http2 echo of the same request ` +
+      `(${body.length} B; GetRun answers ${answer.length} B) and against swamp's Connect ` +
+      "server answering it from memory (bench/api_baselines.ts: no token check, no store), each " +
+      `its own process; 100 warm-up + ${calls} calls each, interleaved in rounds of 50`,
+  );
+  console.log(table(header, cases.map(([name], i) => row(name, ms[i]))));
+  console.log(
+    `target: GetRun p50 ≤ 3× the echo's: ${verdict(ratio <= 3)} (${ratio.toFixed(2)}×; ` +
+      `Connect stack ${(median(ms[1]) / median(ms[0])).toFixed(2)}×; informational only)`,
+  );
+}
+
+/** 1b + 3. GetRun and a watcher while the server runs LOAD_RUNS × LOAD_STEPS steps. */
+async function underLoad(s: Served, finishedId: string): Promise<void> {
+  const ids: string[] = [];
+  const released = new Set<string>();
+  const finishedMs: number[] = [];
+  const runningMs: number[] = [];
+  const submitMs: number[] = [];
+  let stop = false;
+  let failedCalls = 0;
+  const sampler = (async () => {
+    for (let i = 0; !stop; i++) {
+      let cursor = 0;
+      while (cursor < ids.length && released.has(ids[cursor])) cursor++;
+      const running = i % 2 === 1 && cursor < ids.length ? ids[cursor] : undefined;
+      const start = performance.now();
+      const ok = await s.api.getRun({ runId: running ?? finishedId }).then(() => true, () => false);
+      const ms = performance.now() - start;
+      if (ok) (running ? runningMs : finishedMs).push(ms);
+      else failedCalls++;
+      await delay(Math.max(0, LOAD_INTERVAL_MS - ms));
+    }
+  })();
+  let watched: Promise<number[]> | undefined;
+  const start = performance.now();
+  for (let i = 0; i < loadRuns; i++) {
+    const t = performance.now();
+    const id = (await s.api.submitRun({ workflow: `load-${sharedModel ? 0 : i}` })).run!.id;
+    submitMs.push(performance.now() - t);
+    ids.push(id);
+    s.released(id).then(() => released.add(id));
+    if (i === Math.floor(loadRuns / 2)) {
+      watched = watchLatency(s.api, id);
+      watched.catch(() => {}); // awaited below; this keeps an early failure from going unhandled
+    }
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const all = await Promise.race([
+    Promise.all(ids.map((id) => s.released(id))).then(() => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), limitMs)),
+  ]);
+  clearTimeout(timer);
+  const seconds = (performance.now() - start) / 1000;
+  stop = true;
+  await sampler;
+  const ages = await (watched ?? Promise.resolve([]));
+  console.log(
+    `Under load: ${loadRuns} runs × ${loadSteps} sequential \`true\` steps submitted through ` +
+      `SubmitRun (${serverStore} store), ${
+        all ? "all ended" : `NOT ALL ENDED (limit ${limitMs / 1000} s)`
+      } ` +
+      `in ${seconds.toFixed(1)} s (${((loadRuns * loadSteps) / seconds).toFixed(0)} steps/s); ` +
+      `GetRun one call every ${LOAD_INTERVAL_MS} ms at most, alternating between the finished ` +
+      "1-step run and the oldest load run still going; one watcher on the middle load run, " +
+      `from its submit${failedCalls > 0 ? `; ${failedCalls} GetRun calls FAILED` : ""}`,
+  );
+  console.log(table(header, [
+    row("GetRun, finished 1-step run", finishedMs),
+    row("GetRun, a running load run", runningMs),
+    row("SubmitRun of a load run", submitMs),
+    row("event delivery to the watcher", ages),
+  ]));
+  const both = [...finishedMs, ...runningMs];
+  console.log(
+    `target: GetRun p99 under load ≤ 10 ms: ${verdict(percentile(both, 99) <= 10)} ` +
+      `(p99 ${f(percentile(both, 99))} ms, max ${f(Math.max(...both))} ms over both rows; ` +
+      "the max is the longest the event loop kept a call waiting; informational only)",
+  );
+}
+
+/** 2. `workflow status` of the same run, locally and through the server. */
+async function status(s: Served, runId: string): Promise<void> {
+  const remote = ["workflow", "status", runId, "--server", s.url, "--token", s.token];
+  const local = ["workflow", "status", runId];
+  const results = await measure([
+    { label: "local, cli/swamp", cmd: [...launcher, ...local] },
+    { label: "--server, cli/swamp", cmd: [...launcher, ...remote] },
+    { label: "local, deno run cli/main.ts", cmd: [...direct, ...local] },
+    { label: "--server, deno run cli/main.ts", cmd: [...direct, ...remote] },
+  ], { runs: samples, warmup: 2, cwd: s.repo });
+  console.log(
+    `\`swamp workflow status ID\` of the ${loadSteps}-step run, locally and with --server ` +
+      `(h2c), spawn to exit; 2 warm-up + ${samples} runs each, interleaved`,
+  );
+  console.log(table(
+    ["case", "median ms", "p90 ms"],
+    results.map((r) => [r.label, f(r.median), f(r.p90)]),
+  ));
+  for (const [l, r] of [[results[0], results[1]], [results[2], results[3]]]) {
+    const ratio = r.median / l.median;
+    console.log(
+      `target (${l.label.split(", ")[1]}): --server ≤ 1.2× local: ${verdict(ratio <= 1.2)} ` +
+        `(${ratio.toFixed(2)}×; informational only)`,
+    );
+  }
+}
+
+/** 4. From the submit to the moment the first step's process wrote `date +%s%N`. */
+async function firstStep(s: Served, stamp: string): Promise<void> {
+  const read = async (t0: number) => Number(await Deno.readTextFile(stamp)) / 1e6 - t0;
+  const api: number[] = [];
+  const cli: number[] = [];
+  const cliRemote: number[] = [];
+  const cliRun = async (extra: string[], into: number[], i: number) => {
+    await Deno.remove(stamp).catch(() => {});
+    const t0 = wallMs();
+    const out = await run([...launcher, "workflow", "run", "stamp", "--detach", ...extra], s.repo);
+    await waitForEnd(s.api, out.split("\n")[0].trim());
+    if (i > 0) into.push(await read(t0));
+  };
+  for (let i = 0; i <= samples; i++) { // the first round is a warm-up
+    await Deno.remove(stamp).catch(() => {});
+    const t0 = wallMs();
+    const id = (await s.api.submitRun({ workflow: "stamp" })).run!.id;
+    await s.released(id);
+    if (i > 0) api.push(await read(t0));
+    await cliRun([], cli, i);
+    await cliRun(["--server", s.url, "--token", s.token], cliRemote, i);
+  }
+  console.log(
+    "Submit → the first step's process running (it writes `date +%s%N`), minus the wall " +
+      `clock at the submit; 1 warm-up + ${samples} rounds, interleaved`,
+  );
+  console.log(table(header, [
+    row("SubmitRun through the server (Connect client)", api),
+    row("`swamp workflow run --detach --server` (cli/swamp)", cliRemote),
+    row("local `swamp workflow run --detach` (cli/swamp)", cli),
+  ]));
+  console.log(
+    `target: through the server ≤ 50 ms (median): ${verdict(median(api) <= 50)} ` +
+      `(${f(median(api))} ms; informational only)`,
+  );
+}
+
+/** 5. `manyRuns` one-step runs, CONCURRENCY at a time, each followed to its end. */
+async function throughput(dir: string, store: StoreKind): Promise<void> {
+  const workflows = noopWorkflows("one", CONCURRENCY, 1, modelOf);
+  const s = await serve(dir, `many-${store}`, store, workflows, { denoFlags });
+  try {
+    const go = (n: number, deadline: number) =>
+      runMany(s.api, n, CONCURRENCY, deadline, (w) => `one-${w}`);
+    await go(CONCURRENCY * 2, Infinity); // warm-up, untimed
+    const breaks = streamBreaks.count;
+    const start = performance.now();
+    const progress = setInterval(
+      () => console.error(`  … ${store}: ${((performance.now() - start) / 1000).toFixed(0)} s`),
+      30_000,
+    );
+    const { done, failed } = await go(manyRuns, start + limitMs);
+    clearInterval(progress);
+    const seconds = (performance.now() - start) / 1000;
+    const scaled = seconds * (10_000 / done);
+    console.log(
+      `${done.toLocaleString("en")} one-step runs${
+        done < 10_000 ? " (scaled down from 10,000)" : ""
+      }, ${store} store, ${CONCURRENCY} at a time (SubmitRun, then WatchRunEvents follow ` +
+        `to the end): ${seconds.toFixed(1)} s, ${(done / seconds).toFixed(1)} runs/s, ` +
+        `${((seconds * 1000) / done).toFixed(1)} ms per run; ${failed} did not succeed; ` +
+        `${streamBreaks.count - breaks} watch streams broke before the end and were resumed`,
+    );
+    console.log(
+      `target: 10,000 runs ≤ 25 s: ${verdict(done > 0 && scaled <= 25)} (${
+        done < 10_000 ? `${scaled.toFixed(1)} s at this pace` : `${seconds.toFixed(1)} s`
+      }; informational only)`,
+    );
+  } finally {
+    await s.close();
+  }
+}
+
+export async function main(): Promise<void> {
+  const stores = (Deno.env.get("BENCH_API_STORES") ?? "file,sqlite").split(",")
+    .map((x) => x.trim()).filter((x): x is StoreKind => x === "file" || x === "sqlite");
+  console.log(
+    `api.ts: swamp serve on 127.0.0.1; host pause share ${
+      (hostPauseShare(2) * 100).toFixed(0)
+    } % (see README)`,
+  );
+  const started = performance.now();
+  await withTempDir("swamp-bench-api-", async (dir) => {
+    const stamp = `${dir}/stamp`;
+    const workflows = {
+      one: sequentialWorkflow("one", 1),
+      load: sequentialWorkflow("load", loadSteps),
+      ...noopWorkflows("load", sharedModel ? 1 : loadRuns, loadSteps, modelOf),
+      stamp: stampWorkflow("stamp", stamp),
+    };
+    const serverParts = ["1", "2", "3", "4"].filter((p) => parts.includes(p));
+    for (const tls of serverParts.length === 0 ? [] : [false, true]) {
+      if (tls && !parts.includes("1")) continue;
+      const s = await serve(dir, tls ? "tls" : "h2c", serverStore, workflows, { tls, denoFlags });
+      try {
+        const one = (await s.api.submitRun({ workflow: "one" })).run!.id;
+        await waitForEnd(s.api, one);
+        if (parts.includes("1")) {
+          await idle(dir, s, one, tls ? "TLS" : "h2c");
+          console.log();
+        }
+        if (tls) continue;
+        const watched = (await s.api.submitRun({ workflow: "load" })).run!.id;
+        const ages = await watchLatency(s.api, watched);
+        if (parts.includes("3")) {
+          console.log(
+            `Event delivery to a WatchRunEvents(follow) stream opened right after SubmitRun of ` +
+              `a ${loadSteps}-step run, idle server: receipt − event.time (whole ms, so up to ` +
+              "1 ms high) for events recorded after the stream's first message",
+          );
+          console.log(table(header, [row("event delivery, idle", ages)]));
+          console.log();
+        }
+        if (parts.includes("1") || parts.includes("3")) {
+          await underLoad(s, one);
+          console.log();
+        }
+        if (parts.includes("2")) {
+          await status(s, watched);
+          console.log();
+        }
+        if (parts.includes("4")) {
+          await firstStep(s, stamp);
+          console.log();
+        }
+      } finally {
+        await s.close();
+      }
+    }
+    for (const store of parts.includes("5") ? stores : []) {
+      await throughput(dir, store);
+      console.log();
+    }
+  });
+  console.log(
+    `api.ts took ${((performance.now() - started) / 1000).toFixed(0)} s; WatchRunEvents ` +
+      `streams that broke ("Premature close") and were resumed: ${streamBreaks.count}; ` +
+      `host pause share now ${(hostPauseShare(2) * 100).toFixed(0)} %`,
+  );
+}
+
+if (import.meta.main) await main();
