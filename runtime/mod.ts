@@ -26,6 +26,8 @@ export {
   localRepoService,
   localRunService,
   observedStore,
+  observeWrites,
+  type OnStored,
   parseRole,
   type Principal,
   type RepoLocator,

@@ -17,12 +17,11 @@ import {
   type RunServiceEnv,
   type RunStore,
   startGateTimer,
-  superviseRun,
   systemClock,
   systemPrincipal,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
-import { type EngineDeps, engineDeps } from "../engine_deps.ts";
+import { startRunThread } from "./run_thread.ts";
 import { executors, openRepoStore } from "../wiring.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
 
@@ -41,7 +40,7 @@ export interface Orchestrator {
 
 export interface OrchestratorEvents {
   runStarted(runId: string): void;
-  runSettled(runId: string, error?: unknown): void;
+  runSettled(runId: string, error?: string): void;
   error(where: string, error: unknown): void;
 }
 
@@ -54,37 +53,14 @@ export async function startOrchestrator(
   const feed = new ChangeFeed();
   const store = observedStore(await openRepoStore(root), feed);
   const evaluator = lazyEvaluator();
-  let deps: Promise<EngineDeps> | undefined;
   const stop = new AbortController();
-  const running = new Map<string, Promise<void>>();
-  const pokes = new Set<() => void>();
-
-  const launch = (runId: string, resumeInputs?: Record<string, unknown>) => {
-    const done = (async () => {
-      deps ??= engineDeps(root, store, evaluator);
-      let poke = () => {};
-      try {
-        events.runStarted(runId);
-        await superviseRun(await deps, runId, {
-          heartbeatMs: 10_000,
-          resumeInputs,
-          serverInstance: instance,
-          signal: stop.signal,
-          onPoke: (fn) => {
-            poke = fn;
-            pokes.add(fn);
-          },
-        });
-        events.runSettled(runId);
-      } catch (error) {
-        events.runSettled(runId, error);
-      } finally {
-        pokes.delete(poke);
-        running.delete(runId);
-      }
-    })();
-    running.set(runId, done);
-  };
+  // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
+  // hold up this thread, which answers the API.
+  const runThread = startRunThread(root, instance, feed, {
+    runStarted: (runId) => events.runStarted(runId),
+    runSettled: (runId, error) => events.runSettled(runId, error),
+    failed: (error) => events.error("run thread", error),
+  });
 
   let loaded: Promise<Map<string, Executor>> | undefined;
   const env: RunServiceEnv = {
@@ -92,9 +68,9 @@ export async function startOrchestrator(
     openStore: () => Promise.resolve(store),
     executors: () => loaded ??= executors(),
     expressions: () => evaluator,
-    // Resolves once the run is handed to its in-process supervisor; the run outlives the call.
+    // Resolves once the run is handed to the run thread; the run outlives the call.
     launchSupervisor: (_root, runId, options) => {
-      launch(runId, options?.resumeInputs);
+      runThread.supervise(runId, options?.resumeInputs);
       return Promise.resolve();
     },
     clock: systemClock,
@@ -107,7 +83,7 @@ export async function startOrchestrator(
     onError: (error) => events.error("gate timer", error),
   });
   // A cancel or a decision pokes the owner's pid with SIGUSR1: here that is this process.
-  const onPoke = () => pokes.forEach((poke) => poke());
+  const onPoke = () => runThread.poke();
   Deno.addSignalListener("SIGUSR1", onPoke);
 
   return {
@@ -118,7 +94,7 @@ export async function startOrchestrator(
       { service: RepoService, impl: localRepoService(locator, randomIds) },
       { service: AuthService, impl: localAuthService(() => Promise.resolve(store), systemClock) },
     ],
-    owned: () => [...running.keys()],
+    owned: () => runThread.owned(),
     async reconcileOnStart() {
       const result = await runs.reconcileRuns({}, {
         principal: systemPrincipal,
@@ -128,18 +104,17 @@ export async function startOrchestrator(
       return result.changes.length;
     },
     async drain(ms) {
-      const settled = Promise.all(running.values());
       let timeout: ReturnType<typeof setTimeout> | undefined;
       const late = await Promise.race([
-        settled.then(() => false),
+        runThread.idle().then(() => false),
         new Promise<boolean>((resolve) => timeout = setTimeout(() => resolve(true), ms)),
       ]);
       clearTimeout(timeout);
-      const stopped = late ? [...running.keys()] : [];
+      const stopped = late ? runThread.owned() : [];
       // Runs still going are cancelled as a supervisor asked to stop cancels them: durably,
       // with their processes confirmed gone, so nothing is left half-owned.
       stop.abort();
-      await settled;
+      await runThread.stop();
       return stopped;
     },
     async close() {

@@ -85,6 +85,18 @@ export class ChangeFeed {
     return n;
   }
 
+  /** Keeps and announces what a write just stored for `runId`. */
+  stored(runId: string, events: RunEvent[], lines: LogLine[]): void {
+    if (events.length > 0) {
+      this.rememberEvents(runId, events);
+      this.notify(runId, "events");
+    }
+    if (lines.length > 0) {
+      this.rememberLogs(runId, lines);
+      this.notify(runId, "logs");
+    }
+  }
+
   /**
    * Keeps events just stored for `runId`, as copies: a writer's record may
    * share parts with the events it folded and change them later.
@@ -156,8 +168,15 @@ function after<T extends { seq: bigint }>(
   return kept.slice(start, start + limit);
 }
 
-/** `store`, announcing (and keeping) every run change it stores on `feed`. */
-export function observedStore(store: RunStore, feed: ChangeFeed): RunStore {
+/** What a store wrapped by observeWrites reports after each successful write. */
+export type OnStored = (runId: string, events: RunEvent[], lines: LogLine[]) => void;
+
+/**
+ * `store`, reporting to `onStored` what each successful write stored: the
+ * events of a createRun or append, the log lines of appendLogs with the seqs
+ * the store gave them. A failed write reports nothing.
+ */
+export function observeWrites(store: RunStore, onStored: OnStored): RunStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -165,29 +184,32 @@ export function observedStore(store: RunStore, feed: ChangeFeed): RunStore {
       if (property === "createRun") {
         return async (first: RunEvent, ...rest: unknown[]) => {
           await value.call(target, first, ...rest);
-          feed.rememberEvents(first.runId, [first]);
-          feed.notify(first.runId, "events");
+          onStored(first.runId, [first], []);
         };
       }
       if (property === "append") {
         return async (request: AppendRequest) => {
           await value.call(target, request);
-          feed.rememberEvents(request.runId, request.events);
-          feed.notify(request.runId, "events");
+          onStored(request.runId, request.events, []);
         };
       }
       if (property === "appendLogs") {
         return async (runId: string, lines: LogLine[]) => {
           const seqs: bigint[] = await value.call(target, runId, lines);
-          feed.rememberLogs(
+          onStored(
             runId,
+            [],
             lines.map((line, i) => create(LogLineSchema, { ...line, seq: seqs[i] })),
           );
-          feed.notify(runId, "logs");
           return seqs;
         };
       }
       return value.bind(target);
     },
   });
+}
+
+/** `store`, announcing (and keeping) every run change it stores on `feed`. */
+export function observedStore(store: RunStore, feed: ChangeFeed): RunStore {
+  return observeWrites(store, (runId, events, lines) => feed.stored(runId, events, lines));
 }

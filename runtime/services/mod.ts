@@ -13,5 +13,5 @@ export { authenticate } from "./authenticate.ts";
 export { type RepoLocator, repoLocator } from "./locator.ts";
 export { localRepoService } from "./repo_service.ts";
 export { localRunService } from "./run_service.ts";
-export { ChangeFeed, observedStore } from "./change_feed.ts";
+export { ChangeFeed, observedStore, observeWrites, type OnStored } from "./change_feed.ts";
 export { type GateTimer, startGateTimer } from "./gate_timer.ts";
