@@ -85,6 +85,10 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
           yield create(WatchRunEventsResponseSchema, { event });
         }
         if (events.length === 500) continue;
+        // The record read at the start may be ahead of what the change feed has been told so
+        // far (a server's run thread reports its writes a moment after storing them): every
+        // event it folds is sent before the stream can end.
+        if (after < run.revision && !ctx.signal.aborted) continue;
         if (!request.follow || isSettledRun(run.status) || ctx.signal.aborted) return;
         await waitForChange(env, runId, ctx.signal, [seen]);
         if (Date.now() - lastCheck > livenessEveryMs) {
@@ -110,7 +114,10 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       let lastCheck = Date.now();
       for (;;) {
         const seen = [env.changes?.version(runId, "events"), env.changes?.version(runId, "logs")];
-        const kept = env.changes?.logsAfter(runId, after, 500, stepFilter);
+        // Once the run is settled the store is read, never memory, which may lag behind it.
+        const kept = settledSeen
+          ? undefined
+          : env.changes?.logsAfter(runId, after, 500, stepFilter);
         const lines = kept?.length ? kept : await s.readLogs(runId, after, 500, stepFilter);
         for (const line of lines) {
           after = line.seq;
