@@ -11,14 +11,10 @@ import { grpcJsClient, grpcTlsCredentials } from "../helpers/grpc_js.ts";
 import {
   assert,
   assertEquals,
-  caSignedCert,
   eventually,
-  mintToken,
-  repoWith,
+  serveWithTestCa,
   shellStep,
-  startServe,
   statusJson,
-  testCa,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -39,29 +35,11 @@ const files = {
 
 /** A repository, an operator token, a test CA and a `swamp serve` with a certificate it signed. */
 async function serving() {
-  const repo = await repoWith("file", files);
-  const dir = await Deno.makeTempDir({ prefix: "swamp-interop-tls-" });
-  const ca = await testCa(dir);
-  const cert = await caSignedCert(ca, dir);
-  const token = await mintToken(repo.root, "interop", "operator");
-  const server = await startServe(repo.root, [
-    "--tls-cert",
-    cert.certFile,
-    "--tls-key",
-    cert.keyFile,
-  ]);
+  const served = await serveWithTestCa("file", files, "interop", "operator");
   return {
-    repo,
-    server,
-    token,
-    ca,
-    auth: { authorization: `Bearer ${token}` },
-    address: server.url.replace(/^https:\/\//, ""),
-    async [Symbol.asyncDispose]() {
-      await server.kill();
-      await repo[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
-    },
+    ...served,
+    auth: { authorization: `Bearer ${served.token}` },
+    address: served.server.url.replace(/^https:\/\//, ""),
   };
 }
 

@@ -1,6 +1,8 @@
 // A real `swamp serve` for tests: started as a user would, its lifecycle read
 // from its --json lines, stopped with SIGTERM (or killed with SIGKILL).
 import { cliArgv, type CliResult, runCli } from "./cli.ts";
+import { repoWith } from "./runs.ts";
+import { caSignedCert, testCa } from "./tls.ts";
 
 export interface ServeProcess {
   url: string;
@@ -145,4 +147,40 @@ export function osUserName(): string {
     if (id === uid) return name;
   }
   return `uid-${uid}`;
+}
+
+/**
+ * A repository with `files` and `store`, a token `name` with `role`, a test CA
+ * and a `swamp serve` presenting a certificate that CA signed; all removed on
+ * dispose.
+ */
+export async function serveWithTestCa(
+  store: "file" | "sqlite",
+  files: Record<string, string>,
+  name: string,
+  role: string,
+) {
+  const repo = await repoWith(store, files);
+  const dir = await Deno.makeTempDir({ prefix: "swamp-serve-tls-" });
+  const ca = await testCa(dir);
+  const cert = await caSignedCert(ca, dir);
+  const token = await mintToken(repo.root, name, role);
+  const server = await startServe(repo.root, [
+    "--tls-cert",
+    cert.certFile,
+    "--tls-key",
+    cert.keyFile,
+  ]);
+  return {
+    repo,
+    server,
+    token,
+    ca,
+    cert,
+    async [Symbol.asyncDispose]() {
+      await server.kill();
+      await repo[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
