@@ -36,13 +36,14 @@ export function topHelp(): string {
 export function nounHelp(noun: string): string {
   const summary = nouns.find((n) => n.noun === noun)?.summary ?? "";
   const verbs = commands.filter((c) => c.noun === noun);
+  const width = Math.max(11, ...verbs.map((c) => c.verb.length));
   return [
     `swamp ${noun}: ${summary}`,
     "",
     `Usage: swamp ${noun} <verb> [arguments] [options]`,
     "",
     "Verbs:",
-    ...verbs.map((c) => `  ${c.verb.padEnd(12)} ${c.summary}`),
+    ...verbs.map((c) => `  ${c.verb.padEnd(width)}  ${c.summary}`),
     "",
     `Run \`swamp ${noun} <verb> --help\` for details.`,
     "",

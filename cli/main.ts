@@ -29,8 +29,11 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     const spec = findCommand(noun, verb ?? "");
+    // `swamp auth token` names a group of verbs, not a command: show the noun's verbs.
+    const group = verb !== undefined &&
+      commands.some((c) => c.noun === noun && c.verb.startsWith(`${verb} `));
     if (!spec) {
-      if (verb !== undefined) {
+      if (verb !== undefined && !group) {
         const verbs = commands.filter((c) => c.noun === noun).map((c) => c.verb);
         throw new UsageError(`unknown command \`${noun} ${verb}\``, `verbs: ${verbs.join(", ")}`, {
           word: verb,

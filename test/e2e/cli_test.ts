@@ -158,6 +158,13 @@ Deno.test("help is available at every level", async () => {
   assertMatch(verb.stdout, /--all/);
   const json = await runCli(["repo", "init", "--help", "--json"]);
   assertMatch((json.json as { help: string }).help, /swamp repo init/);
+  // A group of verbs shows the noun's verbs; a command that is its own noun has help too.
+  const group = await runCli(["auth", "token"]);
+  assertEquals(group.code, 0, group.stderr);
+  assertMatch(group.stdout, /^ {2}token create\s+mint an API token/m);
+  const serve = await runCli(["serve", "--help"]);
+  assertMatch(serve.stdout, /Usage: swamp serve \[options\]/);
+  assertMatch(serve.stdout, /--tls-self-signed/);
 });
 
 Deno.test("--repo points commands at a repository from anywhere", async () => {
