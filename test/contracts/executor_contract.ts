@@ -2,10 +2,17 @@
 // processes and signals. Every executor runs this suite unchanged:
 //   executorContract("loopback", async () => ({ executor, dispose }));
 // Checks of host processes (/proc: process groups, grandchildren) run when
-// the recorded process has no containerId. Cancel and timeout cases run when
-// features.canCancel; the streaming case when features.streamsLogs.
+// the recorded process has no containerId. A case that needs a feature
+// (canCancel, streamsLogs, resourceLimits) is reported ignored, naming it, for
+// an executor that declares it lacks that feature.
 import { spawn } from "node:child_process";
-import type { Executor, RecordedProcess, StepEvent, StepWork } from "../../runtime/mod.ts";
+import type {
+  Executor,
+  ExecutorFeatures,
+  RecordedProcess,
+  StepEvent,
+  StepWork,
+} from "../../runtime/mod.ts";
 import { isSameProcessAlive, processStartTime } from "../../runtime/mod.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/mod.ts";
 
@@ -149,26 +156,40 @@ const trackChildren = (t: Tracker) => async (e: StepEvent) => {
   if (m) await t.trackPid(Number(m[1]));
 };
 
-export function executorContract(name: string, make: () => Promise<Made>): void {
+export function executorContract(
+  name: string,
+  features: ExecutorFeatures,
+  make: () => Promise<Made>,
+): void {
+  /** A case; one that `needs` a feature the executor lacks is reported ignored, with why. */
   const test = (
     title: string,
     fn: (ex: Executor, t: Tracker, made: () => Promise<Executor>) => Promise<void>,
-  ) =>
-    Deno.test(`executor contract (${name}): ${title}`, async () => {
-      const made: Made[] = [await make()];
-      const t = new Tracker();
-      t.leftovers = made[0].leftovers;
-      const more = async () => {
-        made.push(await make());
-        return made.at(-1)!.executor;
-      };
-      try {
-        await fn(made[0].executor, t, more);
-      } finally {
-        await t.cleanup();
-        for (const m of made) await m.dispose();
-      }
+    needs?: keyof ExecutorFeatures,
+  ) => {
+    const lacks = needs !== undefined && !features[needs];
+    Deno.test({
+      name: `executor contract (${name}): ${title}${lacks ? ` (ignored: no ${needs})` : ""}`,
+      ignore: lacks,
+      fn: async () => {
+        const made: Made[] = [await make()];
+        // The features the cases were chosen by are the executor's own.
+        assertEquals(made[0].executor.features, features);
+        const t = new Tracker();
+        t.leftovers = made[0].leftovers;
+        const more = async () => {
+          made.push(await make());
+          return made.at(-1)!.executor;
+        };
+        try {
+          await fn(made[0].executor, t, more);
+        } finally {
+          await t.cleanup();
+          for (const m of made) await m.dispose();
+        }
+      },
     });
+  };
 
   test("started comes first, exited last, with the exit code", async (ex, t) => {
     const r = await run(ex, t, step({ script: "sleep 0.05; exit 0" }));
@@ -185,7 +206,6 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
   });
 
   test("output is streamed while the process runs", async (ex, t) => {
-    if (!ex.features.streamsLogs) return;
     // The script only exits once the test has seen its first line: if output
     // were held back until exit, the step would time out instead.
     const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
@@ -206,7 +226,7 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  });
+  }, "streamsLogs");
 
   test("stdout and stderr are separate lines, in order", async (ex, t) => {
     const script = "echo out1; echo err1 >&2; printf 'out2\\r\\n'; echo err2 >&2; echo; " +
@@ -273,7 +293,6 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
   });
 
   test("a step over its memory limit is reported as out of memory", async (ex, t) => {
-    if (!ex.features.resourceLimits) return;
     // sort holds its whole input, one 96 MiB line, against a 32 MiB limit.
     const script = "echo ready; head -c 100663296 /dev/zero | tr '\\0' a | sort > /dev/null";
     const r = await run(ex, t, step({ script }, { limits: { memoryBytes: 32 << 20 } }));
@@ -282,7 +301,7 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     assertMatch(r.exited.error ?? "", /out of memory/);
     assert(r.exited.exitCode !== 0);
     await assertAllGone(r, t);
-  });
+  }, "resourceLimits");
 
   test("a step that cannot start ends with an exited event that says why", async (ex, t) => {
     for (
@@ -310,20 +329,18 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
   });
 
   test("timeoutMs ends the step as timed out, group gone", async (ex, t) => {
-    if (!ex.features.canCancel) return;
     const script = "sleep 300 & echo child $!; sleep 300";
     const r = await run(ex, t, step({ script }, { timeoutMs: 300 }), trackChildren(t));
     assertEquals([r.exited.timedOut, r.exited.cancelled], [true, false]);
     assertEquals(r.stages.at(-1), "confirmed");
     await assertAllGone(r, t);
-  });
+  }, "canCancel");
 
   const ready = (e: StepEvent, cancel: () => void) => {
     if (e.type === "output" && e.line === "ready") cancel();
   };
 
   test("cancel: a step that exits on SIGINT needs no harder signal", async (ex, t) => {
-    if (!ex.features.canCancel) return;
     // A long grace: a loaded machine may take a while to see the group empty,
     // and only a step that ignores SIGINT should get the next signal.
     const work = step({ script: "echo ready; exec sleep 300" }, { graceMs: 5000 });
@@ -335,20 +352,18 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     );
     assertEquals(confirmedAt, r.events.length - 2, "confirmed comes right before exited");
     await assertAllGone(r, t);
-  });
+  }, "canCancel");
 
   test("cancel: a step that ignores SIGINT and SIGTERM is killed", async (ex, t) => {
-    if (!ex.features.canCancel) return;
     const script = "trap '' INT TERM; echo ready; while :; do sleep 0.05; done";
     const r = await run(ex, t, step({ script }), ready);
     assertEquals(r.exited.cancelled, true);
     assertEquals(r.stages, ["interrupted", "terminated", "killed", "confirmed"]);
     for (const e of r.events) if (e.type === "cancelStage") assert(e.detail !== "");
     await assertAllGone(r, t);
-  });
+  }, "canCancel");
 
   test("cancel: grandchildren in the group are gone before exited", async (ex, t) => {
-    if (!ex.features.canCancel) return;
     const script = "sleep 300 & echo child $!; (trap '' INT; sleep 300) & echo child $!; " +
       "echo ready; wait";
     const r = await run(ex, t, step({ script }), async (e, cancel) => {
@@ -359,16 +374,15 @@ export function executorContract(name: string, make: () => Promise<Made>): void 
     assertEquals(r.stages.at(-1), "confirmed");
     if (onHost(r.started)) assertEquals(t.pids.length, 2, "both children were seen");
     await assertAllGone(r, t);
-  });
+  }, "canCancel");
 
   test("cancel: an already aborted signal ends at once", async (ex, t) => {
-    if (!ex.features.canCancel) return;
     const controller = new AbortController();
     controller.abort();
     const r = await run(ex, t, step({ script: "sleep 300" }), undefined, controller);
     assertEquals(r.exited.cancelled, true);
     await assertAllGone(r, t);
-  });
+  }, "canCancel");
 
   test("a consumer that stops reading early leaves nothing running", async (ex, t) => {
     const it = ex.dispatch(

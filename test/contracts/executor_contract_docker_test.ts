@@ -6,9 +6,10 @@ import { executorContract } from "./executor_contract.ts";
 
 if (await dockerAvailable()) {
   const image = await ensureTestImage();
-  executorContract("docker", () =>
+  const create = () => createDockerExecutor({ defaultImage: image });
+  executorContract("docker", create().features, () =>
     Promise.resolve({
-      executor: createDockerExecutor({ defaultImage: image }),
+      executor: create(),
       dispose: () => Promise.resolve(),
       leftovers: (process) =>
         containersLabelled({ "dev.swamp.owned": "true" }).then((ids) =>

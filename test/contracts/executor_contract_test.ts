@@ -5,10 +5,11 @@ import type { SpawnPreference } from "../../plugins/executors/loopback/session_s
 import { executorContract } from "./executor_contract.ts";
 
 for (const spawn of ["auto", "setsid"] satisfies SpawnPreference[]) {
-  executorContract(spawn === "auto" ? "loopback" : "loopback, setsid(1)", () =>
-    Promise.resolve({
-      // Short waits keep the suite fast; the contract's steps use graceMs 300.
-      executor: createLoopbackExecutor({ killWaitMs: 2000, reapGraceMs: 300, spawn }),
-      dispose: () => Promise.resolve(),
-    }));
+  // Short waits keep the suite fast; the contract's steps use graceMs 300.
+  const create = () => createLoopbackExecutor({ killWaitMs: 2000, reapGraceMs: 300, spawn });
+  executorContract(
+    spawn === "auto" ? "loopback" : "loopback, setsid(1)",
+    create().features,
+    () => Promise.resolve({ executor: create(), dispose: () => Promise.resolve() }),
+  );
 }
