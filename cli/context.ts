@@ -16,7 +16,7 @@ import {
 import type { FlagValues } from "./types.ts";
 import { localPrincipal, openRepoStore, runServiceEnv } from "./wiring.ts";
 import type { Output } from "./output.ts";
-import { remoteSettings } from "./remote.ts";
+import { remoteServices, remoteSettings } from "./remote.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {
@@ -46,7 +46,6 @@ export async function createContext(
   const locator = repoLocator(Deno.cwd(), explicitRoot);
   const remote = remoteAllowed ? remoteSettings(flags) : undefined;
   if (remote) {
-    const { remoteServices } = await import("./remote.ts");
     return { args, flags, out, locator, server: remote.url, ...await remoteServices(remote) };
   }
   const principal = localPrincipal();

@@ -3,7 +3,6 @@ import {
   authorize,
   describeCause,
   ErrorCode,
-  errorCodeName,
   SwampError,
   systemClock,
 } from "../../runtime/mod.ts";
@@ -149,5 +148,3 @@ function untilSignal(): Promise<void> {
     for (const signal of signals) Deno.addSignalListener(signal, done);
   });
 }
-
-export { errorCodeName };

@@ -1,6 +1,6 @@
-// What `swamp serve` owns: one store, the runs submitted to it (run by
-// in-process supervisors under this server's instance id), a change feed
-// that wakes its own followers at once, and the gate timer.
+// What `swamp serve` owns: one store, the runs submitted to it (run on its run
+// thread under this server's instance id), a change feed that wakes its
+// followers at once, and the gate timer.
 import { AuthService } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
@@ -53,7 +53,6 @@ export async function startOrchestrator(
   const feed = new ChangeFeed();
   const store = observedStore(await openRepoStore(root), feed);
   const evaluator = lazyEvaluator();
-  const stop = new AbortController();
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
   const runThread = startRunThread(root, instance, feed, {
@@ -98,7 +97,7 @@ export async function startOrchestrator(
     async reconcileOnStart() {
       const result = await runs.reconcileRuns({}, {
         principal: systemPrincipal,
-        signal: stop.signal,
+        signal: new AbortController().signal,
       });
       await timer.sweep();
       return result.changes.length;
@@ -113,7 +112,6 @@ export async function startOrchestrator(
       const stopped = late ? runThread.owned() : [];
       // Runs still going are cancelled as a supervisor asked to stop cancels them: durably,
       // with their processes confirmed gone, so nothing is left half-owned.
-      stop.abort();
       await runThread.stop();
       return stopped;
     },

@@ -126,6 +126,7 @@ async function runChild(
     workflowHash: await sha256Hex(entry.source.text),
     inputs: resolveInputs(parsed.data.inputs, request.inputs),
     actor: request.parent.actor,
+    actorKind: request.parent.actorKind,
     trigger: Trigger.MANUAL,
     parentRunId: request.parent.id,
     parentStepId: request.parentStepId,

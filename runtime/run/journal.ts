@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type RunEvent, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import type { Run, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { ActorKind, type Run, type RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Clock } from "../ports/clock.ts";
 import { type RunStore, StoreConflict } from "../ports/store.ts";
@@ -9,6 +9,11 @@ import { applyEvent, foldEvents, summarize } from "./fold.ts";
 import { isFencedOff, ownerEpochOf, OwnershipLost } from "./fencing.ts";
 import { stillApplicable } from "./preconditions.ts";
 import { isSettledRun, isTerminalRun, RunStatus } from "./status.ts";
+
+/** swamp's own writes are `system`; any other name's kind is known only to whoever opened the journal. */
+function kindOf(actor: string): ActorKind {
+  return actor === "system" ? ActorKind.SYSTEM : ActorKind.UNSPECIFIED;
+}
 
 /** An event before it has a place in the log. */
 export interface EventDraft {
@@ -92,6 +97,8 @@ export class RunJournal {
     private current: Run,
     private readonly clock: Clock,
     readonly actor: string,
+    /** How `actor` was identified; recorded on every event it writes. */
+    readonly actorKind: ActorKind = kindOf(actor),
   ) {
     this.lastSnapshotSeq = current.revision;
   }
@@ -102,10 +109,17 @@ export class RunJournal {
     runId: string,
     clock: Clock,
     actor: string,
+    actorKind: ActorKind = kindOf(actor),
   ): Promise<RunJournal> {
     const stored = await store.loadRun(runId);
     if (!stored) throw new SwampError(ErrorCode.NOT_FOUND, `no run ${runId}`);
-    return new RunJournal(store, foldEvents(stored.snapshot, stored.tail), clock, actor);
+    return new RunJournal(
+      store,
+      foldEvents(stored.snapshot, stored.tail),
+      clock,
+      actor,
+      actorKind,
+    );
   }
 
   get run(): Run {
@@ -312,6 +326,7 @@ export class RunJournal {
         seq: base + BigInt(i + 1),
         time,
         actor: draft.actor ?? this.actor,
+        actorKind: draft.actor === undefined ? this.actorKind : kindOf(draft.actor),
         reason: draft.reason ?? "",
         ownerEpoch: epoch,
         payload: draft.payload,

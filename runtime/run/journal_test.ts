@@ -9,7 +9,13 @@ import {
   RunStatusChangedSchema,
   StepStatusChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { JobSchema, OwnerSchema, RunSchema, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  ActorKind,
+  JobSchema,
+  OwnerSchema,
+  RunSchema,
+  StepSchema,
+} from "../../proto/gen/swamp/v1/run_pb.ts";
 import { assert, assertEquals, assertRejects } from "../../test/helpers/assert.ts";
 import { tempFileStore } from "../../test/helpers/stores.ts";
 import { ErrorCode } from "../errors/mod.ts";
@@ -167,4 +173,25 @@ Deno.test("an owner whose run was claimed since stops and writes nothing more", 
     "stepStatusChanged",
     `main/a ${StepStatus.RUNNING}`,
   ]);
+});
+
+Deno.test("every event records how its actor was identified", async () => {
+  await using temp = await tempFileStore();
+  await newRun(temp.store);
+  const byToken = await RunJournal.open(temp.store, runId, systemClock, "ci", ActorKind.TOKEN);
+  await byToken.append(
+    { payload: { case: "cancelRequested", value: create(CancelRequestedSchema, {}) } },
+    // A draft that names swamp itself is swamp's, whoever's journal writes it.
+    {
+      actor: "system",
+      payload: { case: "heartbeat", value: create(HeartbeatSchema, {}) },
+    },
+  );
+  const events = await temp.store.readEvents(runId, 1n);
+  assertEquals(events.map((e) => [e.actor, e.actorKind]), [
+    ["ci", ActorKind.TOKEN],
+    ["system", ActorKind.SYSTEM],
+  ]);
+  const bySystem = await RunJournal.open(temp.store, runId, systemClock, "system");
+  assertEquals(bySystem.actorKind, ActorKind.SYSTEM);
 });

@@ -16,7 +16,6 @@ import type { Clock } from "../ports/clock.ts";
 import type { TokenStore } from "../ports/tokens.ts";
 import { TokenExists } from "../ports/tokens.ts";
 import type { ServiceImpl } from "./call_context.ts";
-import { roleName } from "./roles.ts";
 import { newSecret, secretHash } from "./token_secret.ts";
 
 /** How long a token lives when the request names no duration. */
@@ -115,5 +114,3 @@ export function localAuthService(
     },
   };
 }
-
-export { roleName };

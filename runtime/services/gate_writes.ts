@@ -41,7 +41,13 @@ export async function writeDecision(
   selector: string,
   decision: Decision,
 ): Promise<{ run: Run; gate: Step }> {
-  const journal = await RunJournal.open(store, runId, env.clock, decision.actor);
+  const journal = await RunJournal.open(
+    store,
+    runId,
+    env.clock,
+    decision.actor,
+    decision.actorKind,
+  );
   let gate: Step | undefined;
   await journal.write((run) => {
     const now = env.clock.now();
@@ -119,6 +125,8 @@ async function failParents(env: RunServiceEnv, store: RunStore, child: Run): Pro
 
 export interface ResumeOptions {
   actor: string;
+  /** How the actor was identified (system when left out for `system`). */
+  actorKind?: ActorKind;
   inputs: Record<string, unknown>;
   fromStep: string;
 }
@@ -143,7 +151,13 @@ export async function startResume(
   const resumeInputs = Object.fromEntries(
     Object.keys(options.inputs).map((key) => [key, resolved[key]]),
   );
-  const journal = await RunJournal.open(store, target.id, env.clock, options.actor);
+  const journal = await RunJournal.open(
+    store,
+    target.id,
+    env.clock,
+    options.actor,
+    options.actorKind,
+  );
   await journal.write((run) =>
     resumeDrafts(run, workflow, {
       actor: options.actor,

@@ -66,6 +66,7 @@ export function runApprovals(env: RunServiceEnv, store: () => Promise<RunStore>)
       if (target.status === RunStatus.SUSPENDED) await checkNoPendingGates(s, target);
       const run = await startResume(env, s, target, {
         actor: ctx.principal.name,
+        actorKind: ctx.principal.kind,
         inputs: (request.inputs ?? {}) as Record<string, unknown>,
         fromStep,
       });

@@ -95,7 +95,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         return create(CancelRunResponseSchema, { run: before, changed: false });
       }
       const actor = ctx.principal.name;
-      const journal = await RunJournal.open(s, runId, env.clock, actor);
+      const journal = await RunJournal.open(s, runId, env.clock, actor, ctx.principal.kind);
       await journal.write((run) => {
         if (isTerminalRun(run.status)) return undefined;
         const drafts: EventDraft[] = [{

@@ -1,3 +1,5 @@
+import { sha256Hex } from "../text/hash.ts";
+
 /** 32 random bytes as base64url: the secret half of a `NAME.SECRET` credential. */
 export function newSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -6,10 +8,7 @@ export function newSecret(): string {
 }
 
 /** What a store keeps instead of the secret: its SHA-256, lower-case hex. */
-export async function secretHash(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const secretHash: (secret: string) => Promise<string> = sha256Hex;
 
 /** Compares two hex digests in time that does not depend on where they differ. */
 export function sameDigest(a: string, b: string): boolean {

@@ -19,14 +19,10 @@ import { grpcJsClient, grpcTlsCredentials } from "../helpers/grpc_js.ts";
 import {
   assert,
   assertEquals,
-  caSignedCert,
   eventually,
-  mintToken,
-  repoWith,
+  serveWithTestCa,
   shellStep,
-  startServe,
   statusJson,
-  testCa,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -36,16 +32,8 @@ const files = {
 
 /** A repository with one finished run, an approver token and `swamp serve` with a CA-signed cert. */
 async function serving() {
-  const repo = await repoWith("file", files);
-  const token = await mintToken(repo.root, "careless", "approver");
-  const dir = await Deno.makeTempDir({ prefix: "swamp-bad-input-tls-" });
-  const cert = await caSignedCert(await testCa(dir), dir);
-  const server = await startServe(repo.root, [
-    "--tls-cert",
-    cert.certFile,
-    "--tls-key",
-    cert.keyFile,
-  ]);
+  const served = await serveWithTestCa("file", files, "careless", "approver");
+  const { repo, server, cert, token } = served;
   const ca = cert.caPem;
   const headers = { authorization: `Bearer ${token}` };
   const http = Deno.createHttpClient({ caCerts: [ca] });
@@ -112,9 +100,7 @@ async function serving() {
     async [Symbol.asyncDispose]() {
       sessions.abort();
       http.close();
-      await server.kill();
-      await repo[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
+      await served[Symbol.asyncDispose]();
     },
   };
 }

@@ -18,16 +18,12 @@ import {
 import {
   assert,
   assertEquals,
-  caSignedCert,
   eventually,
-  mintToken,
-  repoWith,
+  serveWithTestCa,
   shellStep,
-  startServe,
   statusJson,
   type StoreKind,
   storeKinds,
-  testCa,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -51,16 +47,8 @@ const files = {
 };
 
 async function serving(store: StoreKind) {
-  const repo = await repoWith(store, files);
-  const token = await mintToken(repo.root, "strain", "operator");
-  const dir = await Deno.makeTempDir({ prefix: "swamp-slow-tls-" });
-  const cert = await caSignedCert(await testCa(dir), dir);
-  const server = await startServe(repo.root, [
-    "--tls-cert",
-    cert.certFile,
-    "--tls-key",
-    cert.keyFile,
-  ]);
+  const served = await serveWithTestCa(store, files, "strain", "operator");
+  const { repo, server, cert, token } = served;
   const authorization = `Bearer ${token}`;
   const sessions = new Http2SessionManager(server.url, {}, { ca: cert.caPem });
   const runs = createClient(
@@ -109,9 +97,7 @@ async function serving(store: StoreKind) {
     },
     async [Symbol.asyncDispose]() {
       sessions.abort();
-      await server.kill();
-      await repo[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
+      await served[Symbol.asyncDispose]();
     },
   };
 }

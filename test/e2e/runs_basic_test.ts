@@ -2,13 +2,13 @@ import {
   assert,
   assertEquals,
   assertMatch,
-  osUserName,
   repoWith,
   shellStep,
   statusJson,
   storeKinds,
   workflowFile,
 } from "../helpers/mod.ts";
+import { localPrincipal } from "../../cli/wiring.ts";
 
 const dag = `id: 5b1f0a8e-3c2d-4e6f-9a1b-2c3d4e5f6a7b
 name: dag
@@ -105,7 +105,7 @@ for (const store of storeKinds) {
     // Locally the actor is the OS account running the command, whatever SWAMP_ACTOR says.
     assertEquals(runs.map((r) => [r.id, r.actor, r.status]), [[
       runId,
-      osUserName(),
+      localPrincipal().name,
       "RUN_STATUS_FAILED",
     ]]);
   });

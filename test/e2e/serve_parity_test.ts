@@ -12,6 +12,7 @@ import {
   storeKinds,
   workflowFile,
 } from "../helpers/mod.ts";
+import { localPrincipal } from "../../cli/wiring.ts";
 
 const after = (step: string) =>
   `        dependsOn: [{step: ${step}, condition: {type: succeeded}}]\n`;
@@ -100,8 +101,7 @@ for (const store of storeKinds) {
     await using remote = await repoWith(store, files);
     const token = await mintToken(remote.root, "parity", "admin");
     await using server = await startServe(remote.root, ["--tls-self-signed"]);
-    const { osUserName } = await import("../helpers/mod.ts");
-    const localOut = await scenario((args) => local.cli(args), osUserName(), local.root);
+    const localOut = await scenario((args) => local.cli(args), localPrincipal().name, local.root);
     const remoteOut = await scenario((args) => server.cli(args, token), "parity", remote.root);
     for (let i = 0; i < localOut.length; i++) assertEquals(remoteOut[i], localOut[i]);
     assertEquals(remoteOut.length, localOut.length);

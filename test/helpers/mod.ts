@@ -31,4 +31,4 @@ export {
 } from "./tls.ts";
 // The grpc-js client (./grpc_js.ts) is imported directly by the tests that use it: loading
 // @grpc/grpc-js costs every other test process about 90 ms.
-export { mintToken, osUserName, type ServeProcess, serveWithTestCa, startServe } from "./serve.ts";
+export { mintToken, type ServeProcess, serveWithTestCa, startServe } from "./serve.ts";

@@ -139,16 +139,6 @@ export async function mintToken(repoRoot: string, name: string, role: string): P
   return result.stdout.trim();
 }
 
-/** The account name of this process's uid, as swamp records a local actor. */
-export function osUserName(): string {
-  const uid = String(Deno.uid());
-  for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-    const [name, , id] = line.split(":");
-    if (id === uid) return name;
-  }
-  return `uid-${uid}`;
-}
-
 /**
  * A repository with `files` and `store`, a token `name` with `role`, a test CA
  * and a `swamp serve` presenting a certificate that CA signed; all removed on
