@@ -57,7 +57,12 @@ async function startBaseline(args: string[]): Promise<Baseline> {
   return {
     url: text.trim(),
     async close() {
-      child.kill("SIGTERM");
+      // It may be gone already: see the abort noted at stderr above.
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
       await child.status;
       await child.stdout.cancel().catch(() => {});
     },
@@ -89,21 +94,34 @@ export async function startStub(
   ]);
 }
 
-/** A plain node:http2 client session: POST `body`, read the whole answer. */
-export function echoClient(url: string, ca?: string) {
+/**
+ * A plain node:http2 client session: POST `body` to GetRun as a Connect unary
+ * call in binary (the protocol is just that: these headers and the message as
+ * the body), read the whole answer, fail on any status but 200. The same
+ * client for the echo and for swamp, so the ratio compares the servers.
+ */
+export function bareClient(url: string, ca?: string, token?: string) {
   const session = http2.connect(url, ca ? { ca } : {});
   session.on("error", () => {});
   return {
-    call(body: Uint8Array): Promise<number> {
+    call(body: Uint8Array): Promise<Uint8Array> {
       return new Promise((resolve, reject) => {
         const request = session.request({
           ":method": "POST",
           ":path": "/swamp.v1.RunService/GetRun",
           "content-type": "application/proto",
+          "connect-protocol-version": "1",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
         });
-        let length = 0;
-        request.on("data", (chunk: Buffer) => length += chunk.length);
-        request.on("end", () => resolve(length));
+        let status = 0;
+        const chunks: Buffer[] = [];
+        request.on("response", (headers) => status = Number(headers[":status"]));
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          const answer = Buffer.concat(chunks);
+          if (status === 200) resolve(answer);
+          else reject(new Error(`HTTP ${status}: ${answer.toString().slice(0, 200)}`));
+        });
         request.on("error", reject);
         request.end(Buffer.from(body));
       });

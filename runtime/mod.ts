@@ -79,6 +79,7 @@ export type {
 export { superviseRun } from "./engine/supervisor.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";
+export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";
 export type { RunServiceEnv } from "./services/run_env.ts";
 export {
   isSettledRun,

@@ -32,6 +32,9 @@ export interface RunServiceEnv {
 }
 
 /** The full id of the run that `idOrPrefix` names; errors when none or several match. */
+/** Run ids are UUIDs (runtime/ports/ids.ts): one of them is never a prefix of another. */
+const wholeRunId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export async function resolveRunId(store: RunStore, idOrPrefix: string): Promise<string> {
   const wanted = idOrPrefix.trim().toLowerCase();
   if (wanted.length < 4) {
@@ -39,6 +42,8 @@ export async function resolveRunId(store: RunStore, idOrPrefix: string): Promise
       hint: "give at least 4 characters of the run id",
     });
   }
+  // A whole id names one run whatever else exists: the store's load says whether it does.
+  if (wholeRunId.test(wanted)) return wanted;
   const matches = await store.findRunIds(wanted, 6);
   if (matches.length === 0) {
     throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${idOrPrefix}`, {

@@ -9,12 +9,12 @@ import {
   WatchRunEventsResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import type { RunStore } from "../ports/store.ts";
+import type { RunStore, StoredRun } from "../ports/store.ts";
 import { applyEvent, foldEvents } from "../run/fold.ts";
 import { reconcileRun } from "../run/reconcile.ts";
 import { judgeOwner } from "../run/liveness.ts";
 import { isSettledRun } from "../run/status.ts";
-import { sha256Hex } from "../text/hash.ts";
+import { fileSha256 } from "../repo/file_hash.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
@@ -26,12 +26,37 @@ type Client = ServiceImpl<typeof RunService>;
 const followPollMs = 150;
 const livenessEveryMs = 2000;
 
-/** Reads a run's record, reconciling it first if its owner is gone (DESIGN §6). */
-export async function readRun(env: RunServiceEnv, store: RunStore, runId: string): Promise<Run> {
+/**
+ * Runs folded from the stored record they came from. A store that hands back
+ * the same record while a run is unchanged (the file store does) gets each
+ * version folded once; these runs are shared and never mutated.
+ */
+const folded = new WeakMap<StoredRun, Run>();
+
+function foldShared(stored: StoredRun): Run {
+  let run = folded.get(stored);
+  if (!run) folded.set(stored, run = foldEvents(stored.snapshot, stored.tail));
+  return run;
+}
+
+/**
+ * Reads a run's record, reconciling it first if its owner is gone (DESIGN §6).
+ * `shared`: the caller only reads the result, which may then be shared with other callers.
+ */
+export async function readRun(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  shared = false,
+): Promise<Run> {
   const load = async () => {
     const stored = await store.loadRun(runId);
-    if (!stored) throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${runId}`);
-    return foldEvents(stored.snapshot, stored.tail);
+    if (!stored) {
+      throw new SwampError(ErrorCode.NOT_FOUND, `no run with id ${runId}`, {
+        hint: "list runs with `swamp workflow list`",
+      });
+    }
+    return shared ? foldShared(stored) : foldEvents(stored.snapshot, stored.tail);
   };
   let run = await load();
   // A gate's timeout holds whether or not any process is alive: any read applies it.
@@ -51,7 +76,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
   return {
     async getRun(request) {
       const s = await store();
-      const run = await readRun(env, s, await resolveRunId(s, request.runId ?? ""));
+      const run = await readRun(env, s, await resolveRunId(s, request.runId ?? ""), true);
       return create(GetRunResponseSchema, {
         run,
         definitionChanged: await definitionChanged(env, run),
@@ -200,8 +225,7 @@ async function definitionChanged(env: RunServiceEnv, run: Run): Promise<boolean>
   if (!run.workflowFile || !run.workflowHash) return false;
   try {
     const root = await env.locator.root();
-    return (await sha256Hex(await Deno.readTextFile(`${root}/${run.workflowFile}`))) !==
-      run.workflowHash;
+    return (await fileSha256(`${root}/${run.workflowFile}`)) !== run.workflowHash;
   } catch {
     return true;
   }

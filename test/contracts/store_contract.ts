@@ -118,6 +118,34 @@ export function storeContract(name: string, open: OpenStore): void {
     assertEquals(seqs(await f.store.readEvents(shape.id, 0n)), [1n, 2n]);
   });
 
+  test("loadRun sees what another connection wrote since its own last load", async (f) => {
+    const { shape } = await create(f.store);
+    const id = shape.id;
+    const other = await f.reopen();
+    const base = { runId: id, summary: summary(shape) };
+    const tailSeqs = async () => seqs((await f.store.loadRun(id))!.tail);
+    assertEquals(await tailSeqs(), []);
+    // Loaded again while fresh and after the file system's clock has moved on, so a store
+    // that remembers a loaded run is tried both ways.
+    await other.append({ ...base, expectedSeq: 1n, events: events(id, 1n, 1) });
+    assertEquals(await tailSeqs(), [2n]);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assertEquals(await tailSeqs(), [2n]);
+    await other.append({ ...base, expectedSeq: 2n, events: events(id, 2n, 1) });
+    assertEquals(await tailSeqs(), [2n, 3n]);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assertEquals(await tailSeqs(), [2n, 3n]);
+    await other.append({
+      ...base,
+      expectedSeq: 3n,
+      events: events(id, 3n, 1),
+      snapshot: snapshotAt(shape, 4n),
+    });
+    const loaded = await f.store.loadRun(id);
+    assertEquals(loaded!.snapshot.revision, 4n);
+    assertEquals(loaded!.tail, []);
+  });
+
   test("loadRun returns the newest snapshot and only the events after it", async ({ store }) => {
     const { shape } = await create(store);
     const id = shape.id;

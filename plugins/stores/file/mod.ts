@@ -31,6 +31,7 @@ import {
   isActive,
   type SummaryFile,
 } from "./codec.ts";
+import { DecodedFiles } from "./decoded_files.ts";
 import {
   exists,
   promised,
@@ -72,6 +73,7 @@ class FileRunStore implements RunStore {
   private readonly index: RunIndex;
   private readonly locks: LockFiles;
   private readonly tokens: TokenFiles;
+  private readonly decoded = new DecodedFiles<StoredRun>();
 
   constructor(private readonly layout: Layout, private readonly sync: boolean) {
     this.index = new RunIndex(layout.index, sync);
@@ -201,14 +203,14 @@ class FileRunStore implements RunStore {
   loadRun(runId: string): Promise<StoredRun | undefined> {
     return promised(() => {
       if (!isRunId(runId)) return undefined;
-      const text = readTextIfExists(this.layout.snapshot(runId));
-      if (text === undefined) return undefined;
-      const snapshot = decodeRun(text);
-      const tail = readAfter(this.layout.events(runId), {
-        afterSeq: snapshot.revision,
-        accept: decodeEvent,
+      const files = [this.layout.snapshot(runId), this.layout.events(runId)];
+      return this.decoded.get(runId, files, () => {
+        const text = readTextIfExists(files[0]);
+        if (text === undefined) return undefined;
+        const snapshot = decodeRun(text);
+        const tail = readAfter(files[1], { afterSeq: snapshot.revision, accept: decodeEvent });
+        return { snapshot, tail: tail ?? [] };
       });
-      return { snapshot, tail: tail ?? [] };
     });
   }
 

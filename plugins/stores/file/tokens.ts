@@ -24,6 +24,7 @@ import {
   writeNewFile,
 } from "./fsio.ts";
 import type { Layout } from "./paths.ts";
+import { DecodedFiles } from "./decoded_files.ts";
 
 const maxEncodedName = 180;
 
@@ -63,6 +64,8 @@ const byName = (a: StoredApiToken, b: StoredApiToken): number =>
   a.token.name < b.token.name ? -1 : a.token.name > b.token.name ? 1 : 0;
 
 export class TokenFiles {
+  private readonly decoded = new DecodedFiles<StoredApiToken>();
+
   constructor(private readonly layout: Layout, private readonly sync: boolean) {}
 
   private path(name: string): string {
@@ -89,8 +92,9 @@ export class TokenFiles {
     if (this.sync) syncDir(this.layout.tokens);
   }
 
+  /** Shared with later calls while the file is unchanged: callers must not mutate it. */
   get(name: string): Promise<StoredApiToken | undefined> {
-    return promised(() => this.read(name));
+    return promised(() => this.decoded.get(name, [this.path(name)], () => this.read(name)));
   }
 
   private read(name: string): StoredApiToken | undefined {

@@ -39,6 +39,9 @@ export function openSqliteStore(path: string): Promise<RunStore> {
   return Promise.resolve(new SqliteRunStore(openDatabase(path)));
 }
 
+/** How many decoded runs a store keeps for reads of unchanged runs. */
+const decodedRuns = 256;
+
 /** SQLite's LIMIT -1 means no limit. */
 const noLimit = -1;
 
@@ -54,6 +57,7 @@ class SqliteRunStore implements RunStore {
   private readonly statements: Statements;
   private readonly lister: RunLister;
   private readonly tokens: SqliteTokens;
+  private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
   private closed = false;
 
   constructor(private readonly db: DatabaseSync) {
@@ -82,6 +86,17 @@ class SqliteRunStore implements RunStore {
 
   loadRun(runId: string): Promise<StoredRun | undefined> {
     return this.read(() => {
+      // The snapshot's revision and the last event's seq name a version of the run: while
+      // they stay, the record decoded before still holds (and readers may share it).
+      const version = this.statements.version.get(runId);
+      if (!version) return undefined;
+      const key = `${version.revision}:${version.last_seq}`;
+      const known = this.decoded.get(runId);
+      this.decoded.delete(runId);
+      if (known?.key === key) {
+        this.decoded.set(runId, known);
+        return known.run;
+      }
       const row = this.statements.snapshot.get(runId);
       if (!row) return undefined;
       const snapshot = fromBinary(RunSchema, row.data as Uint8Array);
@@ -89,7 +104,10 @@ class SqliteRunStore implements RunStore {
         RunEventSchema,
         this.statements.events.all(runId, snapshot.revision, noLimit),
       );
-      return { snapshot, tail };
+      const run = { snapshot, tail };
+      this.decoded.set(runId, { key, run });
+      if (this.decoded.size > decodedRuns) this.decoded.delete(this.decoded.keys().next().value!);
+      return run;
     });
   }
 

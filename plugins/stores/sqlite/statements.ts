@@ -19,6 +19,8 @@ const sql = {
   insertEvent: "INSERT INTO events (run_id, seq, data) VALUES (?, ?, ?)",
   putSnapshot: "INSERT OR REPLACE INTO snapshots (run_id, revision, data) VALUES (?, ?, ?)",
   snapshot: "SELECT data FROM snapshots WHERE run_id = ?",
+  version: "SELECT s.revision, r.last_seq FROM snapshots s JOIN runs r ON r.id = s.run_id " +
+    "WHERE s.run_id = ?",
   events: "SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
   findIds: "SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT ?",
   active: `SELECT summary FROM runs WHERE status IN (${activeStatuses.join(", ")}) ` +
