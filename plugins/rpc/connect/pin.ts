@@ -2,7 +2,8 @@
 // certificate becomes the only trusted CA and checkServerIdentity compares
 // its fingerprint again on the real connection. With a pin and no CA file,
 // the certificate is first fetched and checked on its own connection, so a
-// wrong pin fails before any request is sent.
+// wrong pin fails before any request is sent; a CA-signed certificate is
+// trusted through the root of the chain the server presents.
 import { Buffer } from "node:buffer";
 import * as tls from "node:tls";
 import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
@@ -112,19 +113,58 @@ function fetchPinnedCertificate(url: URL, expected: string, timeoutMs: number): 
     }, timeoutMs);
     socket.once("secureConnect", () => {
       clearTimeout(timer);
-      const cert = socket.getPeerCertificate();
+      const cert = socket.getPeerCertificate(true);
       socket.end();
       const actual = normalise(cert.fingerprint256 ?? "");
       if (actual !== expected) return reject(mismatch(expected, actual, url));
-      // Deno hands `raw` over as a plain Uint8Array, whose toString ignores "base64".
-      const base64 = Buffer.from(cert.raw).toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
-      resolve(`-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`);
+      try {
+        resolve(trustAnchors(cert, url));
+      } catch (error) {
+        reject(error);
+      }
     });
     socket.once("error", (error) => {
       clearTimeout(timer);
       reject(unreachable(url, error));
     });
   });
+}
+
+function pem(cert: tls.PeerCertificate): string {
+  // Deno hands `raw` over as a plain Uint8Array, whose toString ignores "base64".
+  const base64 = Buffer.from(cert.raw).toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
+  return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`;
+}
+
+const selfIssued = (cert: tls.PeerCertificate) =>
+  JSON.stringify(cert.subject) === JSON.stringify(cert.issuer);
+
+/**
+ * What to trust so that the pinned certificate verifies: itself when it is
+ * self-signed; else the chain the server presents up to its self-signed root
+ * (OpenSSL cannot end a chain at a certificate that is not self-signed). The
+ * pin is what authenticates either way: the real connection must present
+ * exactly the pinned certificate.
+ */
+function trustAnchors(leaf: tls.DetailedPeerCertificate, url: URL): string {
+  if (selfIssued(leaf)) return pem(leaf);
+  const chain: string[] = [];
+  let cert: tls.DetailedPeerCertificate | undefined = leaf.issuerCertificate;
+  while (cert && chain.length < 10) {
+    chain.push(pem(cert));
+    if (selfIssued(cert)) return chain.join("");
+    cert = cert.issuerCertificate === cert ? undefined : cert.issuerCertificate;
+  }
+  const issuer = leaf.issuer?.CN ?? JSON.stringify(leaf.issuer);
+  throw new SwampError(
+    ErrorCode.USAGE,
+    `the certificate of ${url.host} matches the pin but is issued by ${issuer}, whose ` +
+      "certificate the server does not send, so it cannot be verified from the pin alone",
+    {
+      hint: "pass that CA's certificate with --ca-cert (the pin still applies), or serve the " +
+        "full chain (server certificate, then its CA)",
+    },
+  );
 }
 
 function unreachable(url: URL, cause: Error): SwampError {
