@@ -4,7 +4,8 @@
 //  2. `workflow status ID --server URL --token T` against local `workflow status ID`;
 //  3. event delivery latency to a WatchRunEvents(follow) stream, idle and under load;
 //  4. SubmitRun → the first step's process running, against local `workflow run --detach`;
-//  5. 10,000 one-step runs submitted 16 at a time, waited for by WatchRunEvents, both stores.
+//  5. 10,000 one-step runs submitted 16 at a time, waited for by WatchRunEvents, both stores
+//     (with the CPU each run costs, per thread of the server, its steps and this client).
 // Informational: targets print PASS/FAIL, nothing fails on time.
 // Run: deno run --allow-all bench/api.ts
 //   BENCH_API_CALLS (1000), BENCH_API_LOAD_RUNS (100), BENCH_API_LOAD_STEPS (100),
@@ -27,6 +28,7 @@ import {
   withTempDir,
 } from "./lib.ts";
 import { delay, sequentialWorkflow, type StoreKind } from "./runs_lib.ts";
+import { cpuPerUnit, threadCpu } from "./thread_cpu.ts";
 import { bareClient, startEcho, startStub } from "./api_baselines.ts";
 import {
   f,
@@ -294,6 +296,7 @@ async function throughput(dir: string, store: StoreKind): Promise<void> {
       runMany(s.api, n, CONCURRENCY, deadline, (w) => `one-${w}`);
     await go(CONCURRENCY * 2, Infinity); // warm-up, untimed
     const breaks = streamBreaks.count;
+    const cpu = [threadCpu(s.pid), threadCpu(Deno.pid)];
     const start = performance.now();
     const progress = setInterval(
       () => console.error(`  … ${store}: ${((performance.now() - start) / 1000).toFixed(0)} s`),
@@ -302,6 +305,10 @@ async function throughput(dir: string, store: StoreKind): Promise<void> {
     const { done, failed } = await go(manyRuns, start + limitMs);
     clearInterval(progress);
     const seconds = (performance.now() - start) / 1000;
+    const [server, client] = [
+      cpuPerUnit(cpu[0], threadCpu(s.pid), done),
+      cpuPerUnit(cpu[1], threadCpu(Deno.pid), done),
+    ];
     const scaled = seconds * (10_000 / done);
     console.log(
       `${done.toLocaleString("en")} one-step runs${
@@ -311,6 +318,8 @@ async function throughput(dir: string, store: StoreKind): Promise<void> {
         `${((seconds * 1000) / done).toFixed(1)} ms per run; ${failed} did not succeed; ` +
         `${streamBreaks.count - breaks} watch streams broke before the end and were resumed`,
     );
+    // Two cores run all of it: the server's threads, its steps' processes and this client.
+    console.log(`CPU ms per run: server ${server}; this client ${client}`);
     console.log(
       `target: 10,000 runs ≤ 25 s: ${verdict(done > 0 && scaled <= 25)} (${
         done < 10_000 ? `${scaled.toFixed(1)} s at this pace` : `${seconds.toFixed(1)} s`

@@ -9,6 +9,7 @@ import { main as stores } from "./stores.ts";
 import { main as runs } from "./runs.ts";
 import { main as docker } from "./docker.ts";
 import { main as api } from "./api.ts";
+import { main as workers } from "./workers.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -30,3 +31,5 @@ console.log();
 await docker();
 console.log();
 await api();
+console.log();
+await workers();

@@ -1,12 +1,14 @@
 import type { AuthService } from "../proto/gen/swamp/v1/auth_service_pb.ts";
 import type { RepoService } from "../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
+import type { WorkerService } from "../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
   bindService,
   type CallContext,
   localAuthService,
   localRepoService,
   localRunService,
+  localWorkerService,
   randomIds,
   type RepoLocator,
   repoLocator,
@@ -17,6 +19,7 @@ import type { FlagValues } from "./types.ts";
 import { localPrincipal, openRepoStore, runServiceEnv } from "./wiring.ts";
 import type { Output } from "./output.ts";
 import { remoteServices, remoteSettings } from "./remote.ts";
+import { fileRoster } from "./serve/worker_roster.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {
@@ -27,6 +30,7 @@ export interface CommandContext {
   runs: ServiceClient<typeof RunService>;
   repo: ServiceClient<typeof RepoService>;
   auth: ServiceClient<typeof AuthService>;
+  workers: ServiceClient<typeof WorkerService>;
   /** The server's URL when the command goes through one (--server or SWAMP_SERVER). */
   server?: string;
 }
@@ -50,7 +54,8 @@ export async function createContext(
   }
   const principal = localPrincipal();
   const context = (): CallContext => ({ principal, signal: new AbortController().signal });
-  let tokens: ReturnType<typeof openRepoStore> | undefined;
+  let store: ReturnType<typeof openRepoStore> | undefined;
+  const tokens = () => store ??= locator.root().then(openRepoStore);
   return {
     args,
     flags,
@@ -58,8 +63,9 @@ export async function createContext(
     locator,
     runs: bindService(localRunService(runServiceEnv(locator)), context),
     repo: bindService(localRepoService(locator, randomIds), context),
-    auth: bindService(
-      localAuthService(() => tokens ??= locator.root().then(openRepoStore), systemClock),
+    auth: bindService(localAuthService(tokens, systemClock), context),
+    workers: bindService(
+      localWorkerService(tokens, systemClock, { roster: fileRoster(() => locator.root()) }),
       context,
     ),
   };

@@ -47,7 +47,7 @@ function printEvent(out: Output, event: RunEvent): void {
     );
   } else if (p.case === "waitingChanged" && p.value.waiting?.on.case) {
     const on = p.value.waiting.on.case;
-    if (on === "lock" || on === "hostSlot") {
+    if (on === "lock" || on === "hostSlot" || on === "worker") {
       out.info(`${out.dim("•")} ${p.value.stepId} waits for ${waitingText(p.value.waiting)}`);
     }
   }

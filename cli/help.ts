@@ -1,7 +1,9 @@
 import { commandWords } from "./types.ts";
 import { commands, type CommandSpec, type FlagSpec, globalFlags, nouns } from "./spec.ts";
 
-export const version = "0.1.0";
+import { version } from "./version.ts";
+
+export { version };
 
 function flagLine(flag: FlagSpec): string {
   const names = `${flag.short ? `-${flag.short}, ` : "    "}--${flag.name}${

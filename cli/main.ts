@@ -77,8 +77,8 @@ function printHelp(out: Output, text: string): number {
 
 /**
  * The command's words: noun and verb, or noun and two verbs for the nouns
- * that group their verbs (`auth token create`). Skips the values of the
- * global flags that take one.
+ * that group their verbs (`auth token create`, `worker token list`). Skips
+ * the values of the global flags that take one.
  */
 function leadingWords(argv: string[]): (string | undefined)[] {
   const words: string[] = [];
@@ -90,9 +90,8 @@ function leadingWords(argv: string[]): (string | undefined)[] {
   }
   // A noun that is a command by itself takes no verb (its later words are flag values).
   if (commands.some((c) => c.noun === words[0] && c.verb === "")) return [words[0], ""];
-  if (words[0] === "auth" && words[1] === "token" && words[2] !== undefined) {
-    return [words[0], `token ${words[2]}`];
-  }
+  const grouped = commands.some((c) => c.noun === words[0] && c.verb.startsWith(`${words[1]} `));
+  if (grouped && words[2] !== undefined) return [words[0], `${words[1]} ${words[2]}`];
   return [words[0], words[1]];
 }
 

@@ -3,6 +3,7 @@
 import type { AuthService } from "../proto/gen/swamp/v1/auth_service_pb.ts";
 import type { RepoService } from "../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
+import type { WorkerService } from "../proto/gen/swamp/v1/worker_service_pb.ts";
 import type { ServiceClient } from "../runtime/mod.ts";
 import type { FlagSpec, FlagValues } from "./types.ts";
 import { UsageError } from "./types.ts";
@@ -74,19 +75,21 @@ export function remoteSettings(flags: FlagValues): RemoteSettings | undefined {
   };
 }
 
-/** The three services over a Connect transport to the server. */
+/** The services over a Connect transport to the server. */
 export async function remoteServices(settings: RemoteSettings): Promise<{
   runs: ServiceClient<typeof RunService>;
   repo: ServiceClient<typeof RepoService>;
   auth: ServiceClient<typeof AuthService>;
+  workers: ServiceClient<typeof WorkerService>;
 }> {
   const [{ remoteClient, remoteTransport, serverUrl }, { RunService }, { RepoService }, {
     AuthService,
-  }] = await Promise.all([
+  }, { WorkerService }] = await Promise.all([
     import("../plugins/rpc/connect/mod.ts"),
     import("../proto/gen/swamp/v1/run_service_pb.ts"),
     import("../proto/gen/swamp/v1/repo_service_pb.ts"),
     import("../proto/gen/swamp/v1/auth_service_pb.ts"),
+    import("../proto/gen/swamp/v1/worker_service_pb.ts"),
   ]);
   let caCert: string | undefined;
   if (settings.caCertFile) {
@@ -107,5 +110,6 @@ export async function remoteServices(settings: RemoteSettings): Promise<{
     runs: remoteClient(RunService, transport),
     repo: remoteClient(RepoService, transport),
     auth: remoteClient(AuthService, transport),
+    workers: remoteClient(WorkerService, transport),
   };
 }

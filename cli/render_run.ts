@@ -18,7 +18,7 @@ export function waitingText(waiting?: Waiting): string {
     case "approval":
       return `approval ${waiting.on.value}`;
     case "worker":
-      return `worker ${waiting.on.value}`;
+      return `a worker: ${waiting.on.value}`;
     case "hostSlot":
       return `a host step slot (all ${waiting.on.value.limit} taken, SWAMP_HOST_MAX_STEPS)`;
     default:
@@ -102,7 +102,10 @@ export function stepLine(out: Output, step: Step): string {
   const indent = step.itemIndex >= 0 ? "    " : "  ";
   const status = stepStatusText(step.status);
   const time = step.startTime ? out.dim(` ${duration(step.startTime, step.endTime)}`) : "";
-  const wait = step.waiting?.on.case ? out.dim(`  waiting on ${waitingText(step.waiting)}`) : "";
+  // A queued step's reason already says what it waits for.
+  const wait = step.waiting?.on.case && !(step.waiting.on.case === "worker" && step.reason)
+    ? out.dim(`  waiting on ${waitingText(step.waiting)}`)
+    : "";
   const reason = step.reason ? out.dim(`  ${step.reason}`) : "";
   return `${indent}${step.id}  ${paintStatus(out, status)}${time}${wait}${reason}`;
 }

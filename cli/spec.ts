@@ -7,6 +7,7 @@ import { evaluateCommand } from "./spec_evaluate.ts";
 import { runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { serveCommands } from "./spec_serve.ts";
+import { workerCommands } from "./spec_worker.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
 
@@ -47,6 +48,7 @@ export const nouns: NounSpec[] = [
   { noun: "workflow", summary: "write, check and inspect workflows" },
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
+  { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
 ];
 
 const errorJson =
@@ -284,7 +286,7 @@ commands.push(
   },
 );
 
-commands.push(...gateCommands, evaluateCommand, ...serveCommands);
+commands.push(...gateCommands, evaluateCommand, ...serveCommands, ...workerCommands);
 
 // Commands that can act through a server take the same four flags and run the
 // same code either way (DESIGN §4).
@@ -306,6 +308,11 @@ const remoteVerbs = new Set([
   "auth token create",
   "auth token list",
   "auth token revoke",
+  "worker token create",
+  "worker token list",
+  "worker token revoke",
+  "worker list",
+  "worker drain",
 ]);
 for (const command of commands) {
   if (remoteVerbs.has(`${command.noun} ${command.verb}`)) {

@@ -10,7 +10,7 @@ export const serveCommands: CommandSpec[] = [
     verb: "",
     summary: "serve the RPC API on one port and own the runs submitted to it",
     description:
-      "Serves RunService, RepoService and AuthService over gRPC, gRPC-web and Connect (JSON and binary) on one HTTP/2 port, for the repository (--repo, or the one around the current directory). Prints its URL and, with TLS, the SHA-256 fingerprint of its certificate: what clients pin with --pin. Every call needs an API token (`swamp auth token create`); what it may do follows the token's role. Runs submitted to it are owned by this process (no supervisor per run); on start it reconciles runs a previous server left (a run whose owner died is abandoned, its processes ended, its locks released; suspended runs stay suspended), and it applies gate timeouts on its own timer. Refuses a non-loopback address without TLS unless --insecure. SIGTERM or Ctrl-C drains: no new calls, open streams end, owned runs get --drain-timeout to settle, runs still going are then cancelled with their processes confirmed gone, and it exits 0. With --json, prints one JSON line per lifecycle event (listening, reconciled, run_owned, run_released, error, draining, stopped).",
+      "Serves RunService, RepoService, AuthService and WorkerService over gRPC, gRPC-web and Connect (JSON and binary) on one HTTP/2 port, for the repository (--repo, or the one around the current directory). Prints its URL and, with TLS, the SHA-256 fingerprint of its certificate: what clients pin with --pin. Every call needs an API token (`swamp auth token create`); what it may do follows the token's role. Runs submitted to it are owned by this process (no supervisor per run); on start it reconciles runs a previous server left (a run whose owner died is abandoned, its processes ended, its locks released; suspended runs stay suspended), and it applies gate timeouts on its own timer. Refuses a non-loopback address without TLS unless --insecure. SIGTERM or Ctrl-C drains: no new calls, open streams end, owned runs get --drain-timeout to settle, runs still going are then cancelled with their processes confirmed gone, and it exits 0. Workers attach with `swamp worker connect` and their enrollment token (no API token); a worker that disconnects keeps its session for --worker-grace. With --json, prints one JSON line per lifecycle event (listening, reconciled, run_owned, run_released, worker_connected, worker_disconnected, worker_lost, worker_refused, worker_draining, lease_error, error, draining, stopped).",
     args: [],
     flags: [
       {
@@ -49,6 +49,20 @@ export const serveCommands: CommandSpec[] = [
         value: "DURATION",
         description:
           "on SIGTERM, how long owned runs may take to settle before they are cancelled (default 30s)",
+      },
+      {
+        name: "worker-grace",
+        type: "string",
+        value: "DURATION",
+        description:
+          "how long a disconnected worker keeps its session and leases before its steps count as lost (default 30s)",
+      },
+      {
+        name: "pass-env",
+        type: "list",
+        value: "NAME",
+        description:
+          "an environment variable of this server passed to steps placed on remote workers (repeatable); nothing else of its environment is sent",
       },
     ],
     examples: [

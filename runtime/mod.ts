@@ -20,16 +20,21 @@ export {
   bindService,
   type CallContext,
   ChangeFeed,
+  checkLabels,
   defaultTokenSeconds,
+  defaultWorkerTokenSeconds,
   type GateTimer,
   localAuthService,
   localRepoService,
   localRunService,
+  localWorkerService,
   observedStore,
   observeWrites,
   type OnStored,
+  parseLabels,
   parseRole,
   type Principal,
+  redeemWorkerToken,
   type RepoLocator,
   repoLocator,
   requiredRoles,
@@ -40,6 +45,23 @@ export {
   startGateTimer,
   systemPrincipal,
   tokenState,
+  workerTokenState,
+} from "./services/mod.ts";
+export {
+  anonymousPrincipal,
+  authenticatesItself,
+  type DispatchEvent,
+  type DispatchRequest,
+  type HubEvent,
+  hubRoster,
+  type KillOutcome,
+  negotiateProtocol,
+  type Placement,
+  type ProtocolRange,
+  supportedProtocol,
+  WorkerHub,
+  type WorkerHubOptions,
+  type WorkerRoster,
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
 export {
@@ -60,7 +82,21 @@ export type {
 } from "./ports/store.ts";
 export { StoreConflict, StoreNotFound } from "./ports/store.ts";
 export type { StoredApiToken, TokenStore } from "./ports/tokens.ts";
+export {
+  type AcquireLease,
+  type Lease,
+  leaseId,
+  type LeaseStore,
+  parseLeaseId,
+} from "./ports/leases.ts";
 export { TokenExists } from "./ports/tokens.ts";
+export type {
+  StoredWorkerToken,
+  WorkerTokenBinding,
+  WorkerTokenRefusal,
+  WorkerTokenStore,
+} from "./ports/worker_tokens.ts";
+export { applyBinding, applyRevoke, bindingOf, WorkerTokenExists } from "./ports/worker_tokens.ts";
 export type {
   CancelStageName,
   ContainerSpec,
@@ -76,7 +112,8 @@ export type {
   ExpressionEvaluator,
   ExpressionResult,
 } from "./ports/expressions.ts";
-export { superviseRun } from "./engine/supervisor.ts";
+export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
+export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";

@@ -1,5 +1,7 @@
 import {
+  anonymousPrincipal,
   authenticate,
+  authenticatesItself,
   authorize,
   describeCause,
   ErrorCode,
@@ -36,6 +38,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       ctx.out.raw(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
     } else if (text) ctx.out.info(text);
   };
+  const workerGraceMs = parseDuration(flag(ctx, "worker-grace") ?? "30s", "--worker-grace");
   const orchestrator = await startOrchestrator(ctx.locator, {
     runStarted: (runId) => lifecycle("run_owned", { runId }),
     runSettled: (runId, error) =>
@@ -46,7 +49,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         { where, error: describeCause(error) },
         `serve: ${where}: ${describeCause(error)}`,
       ),
-  });
+    worker: ({ event, ...fields }) =>
+      lifecycle(event, fields, `serve: ${event.replace("_", " ")} ${JSON.stringify(fields)}`),
+  }, { workerGraceMs, passEnv: passEnvNames(ctx.flags["pass-env"]) });
   const reconciled = await orchestrator.reconcileOnStart();
   if (reconciled > 0) {
     lifecycle(
@@ -65,6 +70,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     gate: {
       principalFor: (authorization) => authenticate(orchestrator.store, authorization, systemClock),
       authorize,
+      authenticatesItself,
+      anonymous: anonymousPrincipal,
       onError: (error, method) => {
         if (error instanceof SwampError && error.code !== ErrorCode.INTERNAL) return;
         lifecycle(
@@ -147,4 +154,18 @@ function untilSignal(): Promise<void> {
     };
     for (const signal of signals) Deno.addSignalListener(signal, done);
   });
+}
+
+/** `--pass-env NAME` (repeatable): environment variable names, checked. */
+function passEnvNames(value: unknown): string[] {
+  const names = Array.isArray(value) ? value.map(String) : [];
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `--pass-env \`${name}\` is not an environment variable name`,
+        "give one name per --pass-env, e.g. --pass-env HTTPS_PROXY --pass-env LANG",
+      );
+    }
+  }
+  return names;
 }

@@ -4,13 +4,17 @@
 import { AuthService } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
   ChangeFeed,
   type Executor,
   type GateTimer,
+  type HubEvent,
+  hubRoster,
   localAuthService,
   localRepoService,
   localRunService,
+  localWorkerService,
   observedStore,
   randomIds,
   type RepoLocator,
@@ -19,15 +23,20 @@ import {
   startGateTimer,
   systemClock,
   systemPrincipal,
+  WorkerHub,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
 import { startRunThread } from "./run_thread.ts";
 import { executors, openRepoStore } from "../wiring.ts";
+import { publishRoster } from "./worker_roster.ts";
+import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
 
 export interface Orchestrator {
   instance: string;
   store: RunStore;
+  /** The connected workers; the remote executor dispatches steps through it. */
+  hub: WorkerHub;
   services: ServedService[];
   /** Runs this process executes now. */
   owned(): string[];
@@ -42,11 +51,20 @@ export interface OrchestratorEvents {
   runStarted(runId: string): void;
   runSettled(runId: string, error?: string): void;
   error(where: string, error: unknown): void;
+  worker(event: HubEvent): void;
+}
+
+export interface OrchestratorOptions {
+  /** How long a disconnected worker keeps its session and leases (default 30 s). */
+  workerGraceMs?: number;
+  /** Names of this process's environment variables passed to steps on remote workers. */
+  passEnv?: string[];
 }
 
 export async function startOrchestrator(
   locator: RepoLocator,
   events: OrchestratorEvents,
+  options: OrchestratorOptions = {},
 ): Promise<Orchestrator> {
   const root = await locator.root();
   const instance = crypto.randomUUID();
@@ -55,18 +73,23 @@ export async function startOrchestrator(
   const evaluator = lazyEvaluator();
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
+  // The run thread reaches the hub (made below, on this thread) through a port of its own.
+  const hubChannel = new MessageChannel();
   const runThread = startRunThread(root, instance, feed, {
     runStarted: (runId) => events.runStarted(runId),
     runSettled: (runId, error) => events.runSettled(runId, error),
     failed: (error) => events.error("run thread", error),
-  });
+  }, { port: hubChannel.port2, passEnv: passEnvOf(options.passEnv ?? []) });
 
   let loaded: Promise<Map<string, Executor>> | undefined;
   const env: RunServiceEnv = {
     locator,
     openStore: () => Promise.resolve(store),
-    executors: () => loaded ??= executors(),
+    // With the remote executor on the hub itself, so reconciling can reap a remote step.
+    executors: () => loaded ??= executors().then((map) => withHubExecutor(map, hub)),
     expressions: () => evaluator,
+    // New runs are created on the run thread, which writes all of them; the run outlives the call.
+    startRun: (spec) => runThread.start(spec),
     // Resolves once the run is handed to the run thread; the run outlives the call.
     launchSupervisor: (_root, runId, options) => {
       runThread.supervise(runId, options?.resumeInputs);
@@ -81,6 +104,17 @@ export async function startOrchestrator(
     everyMs: 1000,
     onError: (error) => events.error("gate timer", error),
   });
+  // Workers attach here, on the thread that answers the API: the hub is all in memory and
+  // its work per message is small, so it never waits behind the run thread's disk syncs.
+  const hub = new WorkerHub({
+    tokens: store,
+    leases: store,
+    clock: systemClock,
+    graceMs: options.workerGraceMs,
+    onEvent: (event) => events.worker(event),
+  });
+  const bridge = serveHubBridge(hub, hubChannel.port1);
+  const roster = await publishRoster(root, hub);
   // A cancel or a decision pokes the owner's pid with SIGUSR1: here that is this process.
   const onPoke = () => runThread.poke();
   Deno.addSignalListener("SIGUSR1", onPoke);
@@ -88,10 +122,18 @@ export async function startOrchestrator(
   return {
     instance,
     store,
+    hub,
     services: [
       { service: RunService, impl: runs },
       { service: RepoService, impl: localRepoService(locator, randomIds) },
       { service: AuthService, impl: localAuthService(() => Promise.resolve(store), systemClock) },
+      {
+        service: WorkerService,
+        impl: localWorkerService(() => Promise.resolve(store), systemClock, {
+          hub,
+          roster: hubRoster(hub),
+        }),
+      },
     ],
     owned: () => runThread.owned(),
     async reconcileOnStart() {
@@ -117,6 +159,9 @@ export async function startOrchestrator(
     },
     async close() {
       timer.stop();
+      bridge.stop();
+      hub.close();
+      await roster.stop();
       Deno.removeSignalListener("SIGUSR1", onPoke);
       await evaluator.close().catch(() => {});
       await store.close().catch(() => {});

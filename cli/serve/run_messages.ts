@@ -1,11 +1,35 @@
-// What the server thread and its run thread say to each other.
+// What the server thread and its run thread say to each other. Messages cross
+// as structured clones: protobuf-es messages are plain objects, and a clone
+// costs a fraction of encoding to binary and decoding again.
+import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { NewRun } from "../../runtime/mod.ts";
+import type { HubLink } from "./hub_bridge.ts";
+
+/** An error as it crosses to the other thread: a SwampError's code and hint survive. */
+export interface ErrorInfo {
+  message: string;
+  code?: number;
+  hint?: string;
+}
+
 export type ToWorker =
-  | { kind: "init"; root: string; instance: string }
+  | {
+    kind: "init";
+    root: string;
+    instance: string;
+    /** The run thread's end of the worker hub bridge (hub_bridge.ts), when the server has a hub. */
+    hub?: HubLink;
+  }
   | { kind: "supervise"; runId: string; resumeInputs?: Record<string, unknown> }
+  /** Create the run, answer `started`, then supervise it. */
+  | { kind: "start"; requestId: number; spec: NewRun }
   | { kind: "poke" }
   | { kind: "stop" };
 
 export type ToServer =
-  | { kind: "changed"; runId: string; events: Uint8Array[]; lines: Uint8Array[] }
+  | { kind: "changed"; runId: string; events: RunEvent[]; lines: LogLine[] }
+  /** The run of a `start`, as created, or why it could not be created. */
+  | { kind: "started"; requestId: number; run?: Run; error?: ErrorInfo }
   | { kind: "settled"; runId: string; error?: string }
   | { kind: "stopped" };

@@ -1,9 +1,9 @@
 // The server thread's side of the run thread (run_worker.ts): hands it runs,
 // relays pokes and stop, and feeds the change feed with what it stored.
-import { fromBinary } from "@bufbuild/protobuf";
-import { LogLineSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import type { ChangeFeed } from "../../runtime/mod.ts";
+import { type ChangeFeed, type NewRun, SwampError } from "../../runtime/mod.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { ToServer, ToWorker } from "./run_messages.ts";
+import type { HubLink } from "./hub_bridge.ts";
 
 export interface RunThreadEvents {
   runStarted(runId: string): void;
@@ -14,6 +14,8 @@ export interface RunThreadEvents {
 
 export interface RunThread {
   supervise(runId: string, resumeInputs?: Record<string, unknown>): void;
+  /** Creates the run on the run thread, which then supervises it; resolves with it as created. */
+  start(spec: NewRun): Promise<Run>;
   poke(): void;
   /** Runs it executes now. */
   owned(): string[];
@@ -47,27 +49,44 @@ export function startRunThread(
   instance: string,
   feed: ChangeFeed,
   events: RunThreadEvents,
+  hub?: HubLink,
 ): RunThread {
   const worker = new Worker(workerUrl(), { type: "module", name: "swamp-runs" });
   const send = (message: ToWorker) => worker.postMessage(message);
   const running = new Set<string>();
+  /** Starts asked for and not yet answered, by request id. */
+  const starting = new Map<number, { resolve(run: Run): void; reject(error: unknown): void }>();
+  let requests = 0;
   let whenIdle: (() => void)[] = [];
+  const wakeIfIdle = () => {
+    if (running.size > 0 || starting.size > 0) return;
+    whenIdle.forEach((resolve) => resolve());
+    whenIdle = [];
+  };
   let stopped: (() => void) | undefined;
   worker.onmessage = (message: MessageEvent<ToServer>) => {
     const said = message.data;
-    if (said.kind === "changed") {
-      feed.stored(
-        said.runId,
-        said.events.map((bytes) => fromBinary(RunEventSchema, bytes)),
-        said.lines.map((bytes) => fromBinary(LogLineSchema, bytes)),
-      );
+    if (said.kind === "started") {
+      const asked = starting.get(said.requestId);
+      starting.delete(said.requestId);
+      if (said.run) {
+        const run = said.run;
+        running.add(run.id);
+        events.runStarted(run.id);
+        asked?.resolve(run);
+      } else {
+        const { message, code, hint } = said.error ?? { message: "the run thread failed" };
+        asked?.reject(
+          code === undefined ? new Error(message) : new SwampError(code, message, { hint }),
+        );
+        wakeIfIdle();
+      }
+    } else if (said.kind === "changed") {
+      feed.stored(said.runId, said.events, said.lines, true);
     } else if (said.kind === "settled") {
       running.delete(said.runId);
       events.runSettled(said.runId, said.error);
-      if (running.size === 0) {
-        whenIdle.forEach((resolve) => resolve());
-        whenIdle = [];
-      }
+      wakeIfIdle();
     } else if (said.kind === "stopped") {
       stopped?.();
     }
@@ -78,23 +97,39 @@ export function startRunThread(
     // Nothing it ran can settle now: report them, and let a stop finish.
     for (const runId of running) events.runSettled(runId, "the run thread failed");
     running.clear();
+    for (const asked of starting.values()) asked.reject(new Error("the run thread failed"));
+    starting.clear();
     whenIdle.forEach((resolve) => resolve());
     whenIdle = [];
     stopped?.();
     dead = true;
   };
   let dead = false;
-  send({ kind: "init", root, instance });
+  // The hub bridge's port is transferred with init (hub_bridge.ts).
+  worker.postMessage(
+    { kind: "init", root, instance, hub } satisfies ToWorker,
+    hub ? [hub.port] : [],
+  );
   return {
     supervise(runId, resumeInputs) {
       running.add(runId);
       events.runStarted(runId);
       send({ kind: "supervise", runId, resumeInputs });
     },
+    start(spec) {
+      if (dead) return Promise.reject(new Error("the run thread failed"));
+      const requestId = ++requests;
+      return new Promise((resolve, reject) => {
+        starting.set(requestId, { resolve, reject });
+        send({ kind: "start", requestId, spec });
+      });
+    },
     poke: () => send({ kind: "poke" }),
     owned: () => [...running],
     idle: () =>
-      running.size === 0 ? Promise.resolve() : new Promise((resolve) => whenIdle.push(resolve)),
+      running.size === 0 && starting.size === 0
+        ? Promise.resolve()
+        : new Promise((resolve) => whenIdle.push(resolve)),
     async stop() {
       if (!dead) {
         const done = new Promise<void>((resolve) => stopped = resolve);

@@ -3,13 +3,19 @@
 // has its own store instance (stores are safe for several writers) and tells
 // the server thread about every change it stores, for the change feed.
 /// <reference lib="deno.worker" />
-import { toBinary } from "@bufbuild/protobuf";
-import { LogLineSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { describeCause, observeWrites, superviseRun } from "../../runtime/mod.ts";
+import {
+  createAndSuperviseRun,
+  describeCause,
+  type NewRun,
+  observeWrites,
+  superviseRun,
+  SwampError,
+} from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
 import { engineDeps } from "../engine_deps.ts";
 import { openRepoStore } from "../wiring.ts";
-import type { ToServer, ToWorker } from "./run_messages.ts";
+import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
+import { withRemoteExecutor } from "./remote_deps.ts";
 
 const post = (message: ToServer) => self.postMessage(message);
 const stop = new AbortController();
@@ -28,20 +34,21 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       ready = openRepoStore(command.root).then((store) =>
         engineDeps(
           command.root,
+          // Copied as they are posted: later changes to the writer's objects do not cross.
           observeWrites(store, (runId, events, lines) =>
-            post({
-              kind: "changed",
-              runId,
-              events: events.map((e) => toBinary(RunEventSchema, e)),
-              lines: lines.map((l) => toBinary(LogLineSchema, l)),
-            })),
+            post({ kind: "changed", runId, events, lines })),
           evaluator!,
+        ).then((deps) =>
+          command.hub ? withRemoteExecutor(deps, command.hub) : deps
         )
       );
       break;
     }
     case "supervise":
       supervise(command.runId, command.resumeInputs);
+      break;
+    case "start":
+      start(command.requestId, command.spec);
       break;
     case "poke":
       pokes.forEach((poke) => poke());
@@ -59,27 +66,60 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
 };
 
 function supervise(runId: string, resumeInputs?: Record<string, unknown>): void {
-  let poke = () => {};
-  const done = (async () => {
+  track(async (options) => {
     try {
-      const deps = await ready!;
-      await superviseRun(deps, runId, {
-        heartbeatMs: 10_000,
-        resumeInputs,
-        serverInstance: instance,
-        signal: stop.signal,
-        onPoke: (fn) => {
-          poke = fn;
-          pokes.add(fn);
-        },
-      });
+      await superviseRun(await ready!, runId, { ...options, resumeInputs });
       post({ kind: "settled", runId });
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });
-    } finally {
-      pokes.delete(poke);
     }
-  })();
+  });
+}
+
+/** Creates a run (answering with it, or with why it could not be) and supervises it. */
+function start(requestId: number, spec: NewRun): void {
+  track(async (options) => {
+    let runId: string | undefined;
+    try {
+      await createAndSuperviseRun(await ready!, spec, {
+        ...options,
+        onCreated: (run) => {
+          runId = run.id;
+          post({ kind: "started", requestId, run });
+        },
+      });
+      post({ kind: "settled", runId: runId! });
+    } catch (error) {
+      if (runId === undefined) post({ kind: "started", requestId, error: errorInfo(error) });
+      else post({ kind: "settled", runId, error: describeCause(error) || String(error) });
+    }
+  });
+}
+
+function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof SwampError) {
+    return { message: error.message, code: error.code, hint: error.hint };
+  }
+  return { message: describeCause(error) || String(error) };
+}
+
+type RunOptions = Pick<
+  Parameters<typeof superviseRun>[2],
+  "heartbeatMs" | "serverInstance" | "signal" | "onPoke"
+>;
+
+/** Runs `body` as one of the runs this thread owns, reachable by poke and waited for by stop. */
+function track(body: (options: RunOptions) => Promise<void>): void {
+  let poke = () => {};
+  const done = body({
+    heartbeatMs: 10_000,
+    serverInstance: instance,
+    signal: stop.signal,
+    onPoke: (fn) => {
+      poke = fn;
+      pokes.add(fn);
+    },
+  }).finally(() => pokes.delete(poke));
   running.add(done);
   done.finally(() => running.delete(done));
 }

@@ -14,6 +14,12 @@ export interface EngineDeps {
   executor: Executor;
   /** Every registered executor by name, for steps that choose one with `executor:`. */
   executors?: ReadonlyMap<string, Executor>;
+  /**
+   * The server's environment variables passed to steps that run on remote
+   * workers (`swamp serve --pass-env NAME`): an allowlist, never the whole
+   * environment.
+   */
+  remoteEnv?: Readonly<Record<string, string>>;
   evaluator?: ExpressionEvaluator;
   clock: Clock;
   ids: IdSource;

@@ -155,11 +155,11 @@ export class RunEngine implements RunView {
       decide(this, this.defs, new Set(this.running.keys())),
       this.run,
     );
-    const changed = drafts.length > 0 && await this.wrote(...drafts);
     if (finish) {
-      await this.locks.releaseAll();
-      return await this.wrote(finish);
+      // The pass's last transitions, the locks given back and the run's end: one append.
+      return await this.wrote(...drafts, ...await this.locks.release(), finish);
     }
+    const changed = drafts.length > 0 && await this.wrote(...drafts);
     let started = 0;
     for (const id of ready) {
       if (this.gated && !this.isGate(id)) continue;

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { LockChangedSchema, WaitingChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { WaitingSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
-import type { RunJournal } from "../run/journal.ts";
+import type { EventDraft, RunJournal } from "../run/journal.ts";
 import type { EngineDeps } from "./deps.ts";
 
 /**
@@ -85,22 +85,27 @@ export class LockKeeper {
 
   /** Releases everything the run still holds (at its end, whatever the end). */
   async releaseAll(): Promise<void> {
+    const drafts = await this.release();
+    if (drafts.length > 0) await this.journal.append(...drafts);
+  }
+
+  /**
+   * Releases everything the run still holds in the store; returns the events
+   * that record it, for the caller to write (with the run's end, say).
+   */
+  async release(): Promise<EventDraft[]> {
     // A release is not a conditional append, so the log is read first: an
     // owner replaced since its last look must not free its successor's locks.
     await this.journal.refresh();
     this.journal.assertOwner();
     this.holds.clear();
     const released = await this.deps.store.releaseLocks(this.journal.run.id);
-    if (released.length > 0) {
-      await this.journal.append(
-        ...released.map((lock) => ({
-          payload: {
-            case: "lockChanged" as const,
-            value: create(LockChangedSchema, { lock, held: false }),
-          },
-        })),
-      );
-    }
+    return released.map((lock) => ({
+      payload: {
+        case: "lockChanged" as const,
+        value: create(LockChangedSchema, { lock, held: false }),
+      },
+    }));
   }
 }
 

@@ -10,6 +10,7 @@ import type { Executor, StepWork } from "../ports/executor.ts";
 import { type ExecutorConfig, memoryBytes } from "../workflow/executor_schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
+import { durationMs } from "./shell_task.ts";
 
 // Which executor runs a step, and what it needs to know beyond the command:
 // the container, the limits, and the names its work is labelled with.
@@ -28,6 +29,11 @@ export function workLabels(run: Run, step: Step): Record<string, string> {
 
 export interface Placement {
   executor: Executor;
+  /**
+   * The step runs on a remote worker: it holds no host slot here, and its
+   * events include queued/placed/redispatched.
+   */
+  remote?: boolean;
   /** The environment the step starts from, before command/shell's own `env`. */
   env: Record<string, string>;
   /** Adds what the executor needs to the work. */
@@ -39,8 +45,11 @@ export function placementFor(
   config: ExecutorConfig | undefined,
   run: Run,
   step: Step,
+  placed?: StepPlacement,
+  queueTimeoutMs?: number,
 ): Placement {
   const identity = identityEnv(run, step);
+  if (isPlaced(placed)) return remotePlacement(deps, run, step, placed, identity, queueTimeoutMs);
   if (!config || config.type === "loopback") {
     return { executor: deps.executor, env: { ...baseEnv(), ...identity }, complete: (w) => w };
   }
@@ -76,13 +85,76 @@ export function placementFor(
   };
 }
 
-/** A step's `target` and `labels` as written, before evaluation. */
+/** True when an evaluated placement names a worker or labels: the step runs on a remote worker. */
+export function isPlaced(placed: StepPlacement | undefined): placed is StepPlacement {
+  return placed !== undefined &&
+    (placed.target !== "" || Object.keys(placed.labels).length > 0);
+}
+
+/** `{gpu: "true", pool: "a"}`, as messages show a selector. */
+export function labelsText(labels: Record<string, string>): string {
+  return `{${Object.entries(labels).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")}}`;
+}
+
+/**
+ * A placed step runs on the remote executor, which exists only in `swamp
+ * serve` (its worker hub). Its environment is the identity and what the
+ * server passes on (`serve --pass-env`), never this process's whole
+ * environment; the repository's directory does not exist on a worker, so no
+ * cwd is sent unless the step names one (the worker uses its scratch dir).
+ */
+function remotePlacement(
+  deps: EngineDeps,
+  run: Run,
+  step: Step,
+  placed: StepPlacement,
+  identity: Record<string, string>,
+  queueTimeoutMs: number | undefined,
+): Placement {
+  const executor = deps.executors?.get("remote");
+  const where = [
+    placed.target && `target ${JSON.stringify(placed.target)}`,
+    Object.keys(placed.labels).length > 0 && `labels ${labelsText(placed.labels)}`,
+  ].filter(Boolean).join(" and ");
+  if (!executor) {
+    throw new SwampError(
+      ErrorCode.EXECUTOR_UNAVAILABLE,
+      `executor_unavailable: step ${step.id} is placed (${where}) and must run on a remote ` +
+        "worker, but this run has none: a local run has no worker hub. Submit the run to " +
+        "`swamp serve` with a connected worker (`swamp workflow run NAME --server URL`), or " +
+        "remove `target`/`labels` to run it here",
+    );
+  }
+  return {
+    executor,
+    remote: true,
+    env: { ...deps.remoteEnv, ...identity },
+    complete: (work) => ({
+      ...work,
+      placement: {
+        ...(placed.target ? { target: placed.target } : {}),
+        ...(Object.keys(placed.labels).length > 0 ? { labels: { ...placed.labels } } : {}),
+        ...(queueTimeoutMs !== undefined ? { queueTimeoutMs } : {}),
+      },
+      attempt: Math.max(run.attempt, 1),
+      labels: workLabels(run, step),
+    }),
+  };
+}
+
+/** A step's `target` and `labels` as written, before evaluation, and its queue timeout. */
 export interface PlacementTemplates {
   target?: string;
   labels?: Record<string, string>;
+  /** The innermost `queueTimeout` in milliseconds. */
+  queueTimeoutMs?: number;
 }
 
-type Placed = { target?: string; labels?: Record<string, string> } | undefined;
+type Placed = {
+  target?: string;
+  labels?: Record<string, string>;
+  queueTimeout?: string | number;
+} | undefined;
 
 /** The innermost `target`, and the labels of workflow, job and step merged (inner keys win). */
 export function placementTemplates(
@@ -93,7 +165,10 @@ export function placementTemplates(
   const target = step?.target ?? job?.target ?? workflow?.target;
   const labels = { ...workflow?.labels, ...job?.labels, ...step?.labels };
   if (target === undefined && Object.keys(labels).length === 0) return undefined;
-  return { target, labels };
+  const queueTimeoutMs = durationMs(
+    step?.queueTimeout ?? job?.queueTimeout ?? workflow?.queueTimeout,
+  );
+  return { target, labels, ...(queueTimeoutMs !== undefined ? { queueTimeoutMs } : {}) };
 }
 
 /** The value tree to evaluate with the step's other templates (null when there is no placement). */

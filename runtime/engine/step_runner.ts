@@ -3,8 +3,14 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   StepOutputsRecordedSchema,
   StepStatusChangedSchema,
+  WaitingChangedSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { CancelStageSchema, StepProcessSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  CancelStageSchema,
+  PlacementSchema,
+  StepProcessSchema,
+  WaitingSchema,
+} from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { RecordedProcess } from "../ports/executor.ts";
 
 import type { JsonObject } from "@bufbuild/protobuf";
@@ -83,18 +89,22 @@ async function recordRunning(
   call: StepCall,
   process?: RecordedProcess,
   placed?: Placement,
+  attempt?: number,
 ): Promise<void> {
   const change = stepChange(
     call.job.step.id,
-    StepStatus.PENDING,
+    call.recorded === StepStatus.QUEUED ? StepStatus.QUEUED : StepStatus.PENDING,
     StepStatus.RUNNING,
     0,
     process,
     placed,
+    attempt,
   );
-  const written = await call.journal.append({
-    payload: { case: "stepStatusChanged", value: change },
-  });
+  const written = await call.journal.append(
+    // A step that waited for a worker waits no more.
+    ...(call.recorded === StepStatus.QUEUED ? [workerWait(call.job.step.id, "")] : []),
+    { payload: { case: "stepStatusChanged", value: change } },
+  );
   if (written.length > 0) call.recorded = StepStatus.RUNNING;
 }
 
@@ -236,7 +246,14 @@ async function runShell(
   placed: Placement | undefined,
 ): Promise<Outcome> {
   const { deps, job } = call;
-  const placement = placementFor(deps, job.executor, job.run, job.step);
+  const placement = placementFor(
+    deps,
+    job.executor,
+    job.run,
+    job.step,
+    placed,
+    job.placement?.queueTimeoutMs,
+  );
   const work = placement.complete(shellWork(args, {
     repoRoot: deps.repoRoot,
     env: placement.env,
@@ -246,6 +263,12 @@ async function runShell(
     graceMs: deps.graceMs,
     outputLimitBytes: deps.outputLimitBytes,
   }));
+  if (placement.remote) {
+    // The repository's directory is not on the worker: it runs in its scratch dir
+    // unless the step names one. A queued step holds no host slot: it runs elsewhere.
+    if (typeof args.workingDir !== "string") work.cwd = undefined;
+    return await dispatchShell(call, args, placed, placement.executor, work);
+  }
   call.slot = await takeHostSlot(
     deps.hostSlots,
     call.journal,
@@ -266,10 +289,50 @@ async function dispatchShell(
   const { deps, journal, job, logs } = call;
   const started = deps.clock.now().getTime();
   let exited: Extract<StepEvent, { type: "exited" }> | undefined;
+  // A remote step's `started` comes just before its `placed`: recorded together.
+  let remoteStart: RecordedProcess | undefined;
+  let queuedReason = "";
   for await (const event of executor.dispatch(work, job.signal)) {
+    if (remoteStart && event.type !== "placed") {
+      await recordRunning(call, remoteStart, placed);
+      remoteStart = undefined;
+    }
     switch (event.type) {
+      case "queued":
+        if (event.reason !== queuedReason && !job.signal.aborted) {
+          queuedReason = event.reason;
+          await recordQueued(call, event.reason, placed);
+        }
+        break;
+      case "placed":
+        queuedReason = "";
+        await recordRunning(
+          call,
+          remoteStart,
+          create(PlacementSchema, {
+            target: placed?.target ?? "",
+            labels: placed?.labels ?? {},
+            workerId: remoteStart?.workerId ?? "",
+            workerName: event.worker,
+            leaseId: event.leaseId,
+            leaseEpoch: event.epoch,
+          }),
+          event.attempt,
+        );
+        remoteStart = undefined;
+        logs.line(
+          "system",
+          `placed on worker ${event.worker} (lease ${event.leaseId}, attempt ${event.attempt})`,
+        );
+        break;
+      case "redispatched":
+        queuedReason = "";
+        logs.line("system", `redispatched as attempt ${event.attempt}: ${event.reason}`);
+        await recordRedispatched(call, event.attempt, event.reason);
+        break;
       case "started":
-        await recordRunning(call, event.process, placed);
+        if (event.process.leaseId) remoteStart = event.process;
+        else await recordRunning(call, event.process, placed);
         break;
       case "output":
         logs.line(event.stream, event.line);
@@ -348,6 +411,7 @@ export function stepChange(
   exitCode = 0,
   process?: RecordedProcess,
   placement?: Placement,
+  attempt?: number,
 ) {
   return create(StepStatusChangedSchema, {
     stepId,
@@ -355,14 +419,70 @@ export function stepChange(
     to,
     exitCode,
     placement,
+    attempt: attempt ?? 0,
     process: process && create(StepProcessSchema, {
       pid: process.pid,
       pgid: process.pgid,
       processStart: process.processStart,
       containerId: process.containerId ?? "",
       executor: process.executor,
+      workerId: process.workerId ?? "",
+      leaseId: process.leaseId ?? "",
     }),
   });
+}
+
+/** A remote step waits for a worker, and why: status `queued`, the reason shown with it. */
+async function recordQueued(
+  call: StepCall,
+  reason: string,
+  placed: Placement | undefined,
+): Promise<void> {
+  const from = call.recorded;
+  const written = await call.journal.append(
+    {
+      reason: `queued: ${reason}`,
+      payload: {
+        case: "stepStatusChanged",
+        value: stepChange(call.job.step.id, from, StepStatus.QUEUED, 0, undefined, placed),
+      },
+    },
+    workerWait(call.job.step.id, reason),
+  );
+  if (written.length > 0) call.recorded = StepStatus.QUEUED;
+}
+
+/** A lost worker's step is sent again: back to `queued`, as the next attempt, with why. */
+async function recordRedispatched(call: StepCall, attempt: number, reason: string) {
+  const written = await call.journal.append({
+    reason: `redispatched as attempt ${attempt}: ${reason}`,
+    payload: {
+      case: "stepStatusChanged",
+      value: stepChange(
+        call.job.step.id,
+        call.recorded,
+        StepStatus.QUEUED,
+        0,
+        undefined,
+        undefined,
+        attempt,
+      ),
+    },
+  });
+  if (written.length > 0) call.recorded = StepStatus.QUEUED;
+}
+
+/** What a step waits on while queued for a worker ("" when it waits no more). */
+function workerWait(stepId: string, reason: string) {
+  return {
+    payload: {
+      case: "waitingChanged" as const,
+      value: create(WaitingChangedSchema, {
+        stepId,
+        waiting: create(WaitingSchema, reason ? { on: { case: "worker", value: reason } } : {}),
+      }),
+    },
+  };
 }
 
 function stepOutputs(stepId: string, outputs: JsonObject) {

@@ -5,7 +5,7 @@ import { type Run, Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { bootId, hostName, processStartTime } from "../host/mod.ts";
 import { claimRun, type OwnerIdentity } from "../run/claim.ts";
-import { createRun } from "../run/create.ts";
+import { createRun, type NewRun } from "../run/create.ts";
 import { RunJournal } from "../run/journal.ts";
 import { isTerminalRun, RunStatus } from "../run/status.ts";
 import { resumeDrafts } from "./resume.ts";
@@ -16,6 +16,7 @@ import { checkShape } from "../workflow/quick_check.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
+import { runChange } from "./cancellation.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;
@@ -45,9 +46,37 @@ export async function superviseRun(
   options: SupervisorOptions,
 ): Promise<Run> {
   const journal = await RunJournal.open(deps.store, runId, deps.clock, "system");
+  return await claimAndRun(deps, journal, options);
+}
+
+/**
+ * Creates a run and owns it as superviseRun does, without reading back what
+ * it wrote. `onCreated` sees the record as created (pending, unowned) before
+ * anything more is written; what it keeps it must copy, since the journal
+ * then folds into that record in place (as into every snapshot it writes).
+ */
+export async function createAndSuperviseRun(
+  deps: EngineDeps,
+  spec: NewRun,
+  options: SupervisorOptions & { onCreated(run: Run): void },
+): Promise<Run> {
+  const created = await createRun(deps.store, deps.clock, deps.ids, spec);
+  options.onCreated(created);
+  const journal = new RunJournal(deps.store, created, deps.clock, "system");
+  return await claimAndRun(deps, journal, options);
+}
+
+async function claimAndRun(
+  deps: EngineDeps,
+  journal: RunJournal,
+  options: SupervisorOptions,
+): Promise<Run> {
   const owner = await ownerIdentity(options.serverInstance);
-  if (!await claimRun(journal, owner, deps.clock, "supervisor started")) {
-    throw new SwampError(ErrorCode.RUN_STATE, `run ${runId} is already owned or finished`);
+  // A new run starts running in the claim's own write: one append (and flush) less per run.
+  const start = (run: Run) =>
+    run.status === RunStatus.PENDING ? [runChange(RunStatus.PENDING, RunStatus.RUNNING, "")] : [];
+  if (!await claimRun(journal, owner, deps.clock, "supervisor started", start)) {
+    throw new SwampError(ErrorCode.RUN_STATE, `run ${journal.run.id} is already owned or finished`);
   }
   return await runOwned(deps, journal, options, owner);
 }
@@ -209,12 +238,15 @@ export function pinnedWorkflow(run: Run): Workflow {
   return parsed.data;
 }
 
+/** This process's start time: read once, it never changes. */
+let ownStart: Promise<string | undefined> | undefined;
+
 async function ownerIdentity(serverInstance = ""): Promise<OwnerIdentity> {
   return {
     host: hostName(),
     bootId: await bootId(),
     pid: Deno.pid,
-    processStart: (await processStartTime(Deno.pid)) ?? "",
+    processStart: (await (ownStart ??= processStartTime(Deno.pid))) ?? "",
     server: serverInstance,
   };
 }

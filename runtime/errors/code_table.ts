@@ -65,11 +65,13 @@ export const errorCodeTable: Record<string, CodeRow> = {
   out_of_memory: { grpc: "resource_exhausted", exit: 6 },
   message_too_large: { grpc: "resource_exhausted", exit: 6 },
   deadline_exceeded: { grpc: "deadline_exceeded", exit: 6 },
+  queue_timeout: { grpc: "deadline_exceeded", exit: 6 },
   // 7: something outside swamp failed or refused
   io: { grpc: "internal", exit: 7 },
   executor_unavailable: { grpc: "unavailable", exit: 7 },
   image_missing: { grpc: "failed_precondition", exit: 7 },
   unavailable: { grpc: "unavailable", exit: 7 },
+  worker_lost: { grpc: "unavailable", exit: 7 },
   // 8: connection and credentials
   protocol_mismatch: { grpc: "failed_precondition", exit: 8 },
   already_connected: { grpc: "already_exists", exit: 8 },

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { DiagnosticSink, reportIssues } from "../diagnostics/mod.ts";
 import { readYamlSource } from "../text/read_source.ts";
 import { listFiles } from "../repo/files.ts";
+import { FileMemo, sameItems } from "../repo/file_memo.ts";
 import { builtinModelTypes, type ModelTypeInfo } from "./builtin.ts";
 import { modelDefinition, type ModelDefinitionData } from "./schema.ts";
 
@@ -18,40 +19,85 @@ export interface ModelCatalog {
   diagnostics: Diagnostic[];
 }
 
-/** Loads models/** definitions and discovers extension types under extensions/models. */
+/** One model file as loaded: its definition when valid, and its problems. */
+interface LoadedModel {
+  definition?: ModelDefinition;
+  diagnostics: Diagnostic[];
+}
+
+/** Per repository root: its files as last read, and the catalog they last made. */
+const loaded = new Map<string, {
+  types: FileMemo<string | undefined>;
+  models: FileMemo<LoadedModel>;
+  last?: { types: (string | undefined)[]; models: LoadedModel[]; catalog: ModelCatalog };
+}>();
+const keptRoots = 16;
+
+/**
+ * Loads models/** definitions and discovers extension types under
+ * extensions/models. Files unchanged since the last load are not read
+ * again, and when none changed the catalog is the one loaded before (a
+ * server loads it on every submission; callers only read it).
+ */
 export async function loadModelCatalog(root: string): Promise<ModelCatalog> {
+  const memo = loaded.get(root) ?? { types: new FileMemo(), models: new FileMemo() };
+  loaded.delete(root);
+  loaded.set(root, memo);
+  if (loaded.size > keptRoots) loaded.delete(loaded.keys().next().value!);
+  const [extensionFiles, modelFiles] = await Promise.all([
+    listFiles(root, "extensions/models", [".ts", ".js"]),
+    listFiles(root, "models", [".yaml", ".yml"]),
+  ]);
+  const declared = await Promise.all(
+    extensionFiles.map((file) =>
+      memo.types.get(`${root}/${file}`, () => declaredExtensionType(`${root}/${file}`))
+    ),
+  );
+  const models = await Promise.all(
+    modelFiles.map((file) => memo.models.get(`${root}/${file}`, () => loadModel(root, file))),
+  );
+  const last = memo.last;
+  if (last && sameItems(last.types, declared) && sameItems(last.models, models)) {
+    return last.catalog;
+  }
   const types = new Map(builtinModelTypes.map((t) => [t.type, t]));
-  const diagnostics: Diagnostic[] = [];
-  for (const file of await listFiles(root, "extensions/models", [".ts", ".js"])) {
-    const declared = await declaredExtensionType(`${root}/${file}`);
-    if (declared) types.set(declared, { type: declared, origin: file });
-  }
-  const definitions: ModelDefinition[] = [];
-  for (const file of await listFiles(root, "models", [".yaml", ".yml"])) {
-    const parsed = await readYamlSource(`${root}/${file}`);
-    const sink = new DiagnosticSink({ file, yaml: parsed.yaml });
-    for (const problem of parsed.problems) sink.add(problem);
-    if (parsed.data) {
-      const result = modelDefinition.safeParse(parsed.data);
-      if (!result.success) reportIssues(sink, modelDefinition, parsed.data, result.error.issues);
-      else {
-        const dirType = file.split("/").slice(1, -1).join("/");
-        const type = result.data.type ?? dirType;
-        if (result.data.type && dirType && result.data.type !== dirType) {
-          sink.add({
-            rule: "type-mismatch",
-            message:
-              `the definition says type \`${result.data.type}\` but sits in models/${dirType}/`,
-            hint: `move it to models/${result.data.type}/ or correct \`type\``,
-            path: ["type"],
-          });
-        }
-        definitions.push({ ...result.data, type, file });
+  extensionFiles.forEach((file, i) => {
+    const type = declared[i];
+    if (type) types.set(type, { type, origin: file });
+  });
+  const catalog: ModelCatalog = {
+    types,
+    definitions: models.flatMap((m) => (m.definition ? [m.definition] : [])),
+    diagnostics: models.flatMap((m) => m.diagnostics),
+  };
+  memo.last = { types: declared, models, catalog };
+  return catalog;
+}
+
+async function loadModel(root: string, file: string): Promise<LoadedModel> {
+  const parsed = await readYamlSource(`${root}/${file}`);
+  const sink = new DiagnosticSink({ file, yaml: parsed.yaml });
+  for (const problem of parsed.problems) sink.add(problem);
+  let definition: ModelDefinition | undefined;
+  if (parsed.data) {
+    const result = modelDefinition.safeParse(parsed.data);
+    if (!result.success) reportIssues(sink, modelDefinition, parsed.data, result.error.issues);
+    else {
+      const dirType = file.split("/").slice(1, -1).join("/");
+      const type = result.data.type ?? dirType;
+      if (result.data.type && dirType && result.data.type !== dirType) {
+        sink.add({
+          rule: "type-mismatch",
+          message:
+            `the definition says type \`${result.data.type}\` but sits in models/${dirType}/`,
+          hint: `move it to models/${result.data.type}/ or correct \`type\``,
+          path: ["type"],
+        });
       }
+      definition = { ...result.data, type, file };
     }
-    diagnostics.push(...sink.items);
   }
-  return { types, definitions, diagnostics };
+  return { definition, diagnostics: sink.items };
 }
 
 /**

@@ -62,6 +62,14 @@ export interface StepWork {
   container?: ContainerSpec;
   /** Names for what the step starts (container labels): run, attempt, workflow, job, step, item. */
   labels?: Record<string, string>;
+  /**
+   * Where a step runs, for executors that place steps on workers (remote):
+   * a worker's name or id, labels it must carry, and how long the step may
+   * wait for one before it fails with queue_timeout. Others ignore it.
+   */
+  placement?: { target?: string; labels?: Record<string, string>; queueTimeoutMs?: number };
+  /** The step's attempt (1 when absent); a re-dispatch of a lost worker's step adds one. */
+  attempt?: number;
 }
 
 export interface ContainerSpec {
@@ -82,6 +90,21 @@ export interface ContainerSpec {
 }
 
 export type StepEvent =
+  /**
+   * No worker can take the step yet, and why (placing executors only: the
+   * others never emit it). It may come several times, before `placed`.
+   */
+  | { type: "queued"; reason: string }
+  /**
+   * A worker took the step under a lease (placing executors only). The epoch
+   * is a number here (step events are plain JSON); the lease id carries it too.
+   */
+  | { type: "placed"; worker: string; leaseId: string; epoch: number; attempt: number }
+  /**
+   * The step's worker was lost before the step wrote anything: it is sent
+   * again as `attempt` (a new lease, a higher epoch), for `reason`.
+   */
+  | { type: "redispatched"; attempt: number; reason: string }
   | { type: "started"; process: RecordedProcess }
   | { type: "output"; stream: "stdout" | "stderr"; line: string }
   | { type: "cancelStage"; stage: CancelStageName; detail: string }
@@ -114,4 +137,7 @@ export interface RecordedProcess {
   /** The OS's start time of the process, e.g. /proc/<pid>/stat field 22. */
   processStart: string;
   containerId?: string;
+  /** For a step run on a remote worker: the worker's id and the lease it ran under. */
+  workerId?: string;
+  leaseId?: string;
 }

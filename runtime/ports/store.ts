@@ -1,6 +1,8 @@
 import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { TokenStore } from "./tokens.ts";
+import type { WorkerTokenStore } from "./worker_tokens.ts";
+import type { LeaseStore } from "./leases.ts";
 
 /**
  * Where runs live: each run is an append-only event log (the record is the
@@ -14,10 +16,11 @@ import type { TokenStore } from "./tokens.ts";
  * whatever the size of the run; listing and prefix lookup never scan every
  * run. Every implementation passes test/contracts/store_contract.ts unchanged.
  *
- * A store also keeps the repository's API tokens (TokenStore), so a server
- * needs one place for all its state.
+ * A store also keeps the repository's API tokens (TokenStore) and worker
+ * enrollment tokens (WorkerTokenStore), so a server needs one place for all
+ * its state.
  */
-export interface RunStore extends TokenStore {
+export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore {
   /**
    * Creates a run from its first event (seq 1, a `runCreated`), with its
    * summary and an initial snapshot. Throws StoreConflict if the id exists.

@@ -18,7 +18,7 @@ export interface StoredApiToken {
 export interface TokenStore {
   /** Stores a new token; throws TokenExists when the name is taken (revoked tokens keep their name). */
   createApiToken(record: StoredApiToken): Promise<void>;
-  /** The token of that name, or undefined. */
+  /** The token of that name, or undefined. Read-only: a store may share it with later calls. */
   getApiToken(name: string): Promise<StoredApiToken | undefined>;
   /** Every token, ordered by name. */
   listApiTokens(): Promise<StoredApiToken[]>;

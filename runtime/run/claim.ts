@@ -4,7 +4,7 @@ import { OwnerChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { type Owner, OwnerSchema, type Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { Clock } from "../ports/clock.ts";
 import { ownerEpochOf } from "./fencing.ts";
-import type { RunJournal } from "./journal.ts";
+import type { EventDraft, RunJournal } from "./journal.ts";
 import { judgeOwner, type OwnerVerdict } from "./liveness.ts";
 import { isSettledRun } from "./status.ts";
 
@@ -41,13 +41,15 @@ const maxJudgements = 5;
  * writes carry that epoch from then on). Refused (false) when the run is
  * settled or a live owner with another identity holds it. Liveness is judged
  * before the write (it reads /proc); if the owner changed by the time the
- * write is decided, it is judged again rather than trusted.
+ * write is decided, it is judged again rather than trusted. `then` adds what
+ * the new owner writes first, decided on the same record, to the same write.
  */
 export async function claimRun(
   journal: RunJournal,
   me: OwnerIdentity,
   clock: Clock,
   reason: string,
+  then: (run: Run) => EventDraft[] = () => [],
 ): Promise<boolean> {
   for (let judgement = 0; judgement < maxJudgements; judgement++) {
     const judged = journal.run.owner;
@@ -72,7 +74,7 @@ export async function claimRun(
       return [{
         reason,
         payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
-      }];
+      }, ...then(run)];
     });
     if (written.length > 0) return true;
     if (!rejudge) return false;

@@ -90,7 +90,10 @@ export function applyEvent(run: Run, event: RunEvent): void {
       step.status = change.to;
       if (change.to === StepStatus.RUNNING && !step.startTime) step.startTime = time;
       if (change.to === StepStatus.RUNNING || change.to === StepStatus.WAITING_APPROVAL) {
-        step.attempt = Math.max(run.attempt, 1);
+        step.attempt = change.attempt || Math.max(run.attempt, 1);
+      } else if (change.attempt) {
+        // A remote step sent again after its worker was lost (a re-dispatch).
+        step.attempt = change.attempt;
       }
       if (isTerminalStep(change.to) || change.to === StepStatus.WAITING_APPROVAL) {
         if (isTerminalStep(change.to)) step.endTime = time;

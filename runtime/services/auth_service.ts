@@ -16,12 +16,10 @@ import type { Clock } from "../ports/clock.ts";
 import type { TokenStore } from "../ports/tokens.ts";
 import { TokenExists } from "../ports/tokens.ts";
 import type { ServiceImpl } from "./call_context.ts";
-import { newSecret, secretHash } from "./token_secret.ts";
+import { maxTokenSeconds, newSecret, secretHash, tokenNamePattern } from "./token_secret.ts";
 
 /** How long a token lives when the request names no duration. */
 export const defaultTokenSeconds = 30 * 24 * 3600;
-const maxTokenSeconds = 10 * 365 * 24 * 3600;
-const tokenNamePattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The token's state at `now`: revoked wins over expired. */
 export function tokenState(token: ApiToken, now: Date): ApiTokenState {

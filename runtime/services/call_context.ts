@@ -44,6 +44,11 @@ type Method<M> = M extends {
     input: infer I extends DescMessage;
     output: infer O extends DescMessage;
   } ? (request: MessageInitShape<I>, ctx: CallContext) => AsyncIterable<MessageShape<O>>
+  : M extends {
+    methodKind: "bidi_streaming";
+    input: infer I extends DescMessage;
+    output: infer O extends DescMessage;
+  } ? (requests: AsyncIterable<MessageShape<I>>, ctx: CallContext) => AsyncIterable<MessageShape<O>>
   : never;
 
 /**

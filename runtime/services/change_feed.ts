@@ -85,10 +85,15 @@ export class ChangeFeed {
     return n;
   }
 
-  /** Keeps and announces what a write just stored for `runId`. */
-  stored(runId: string, events: RunEvent[], lines: LogLine[]): void {
+  /**
+   * Keeps and announces what a write just stored for `runId`. `own`: the
+   * events are this feed's alone (copies that crossed from another thread),
+   * so they are kept as they are.
+   */
+  stored(runId: string, events: RunEvent[], lines: LogLine[], own = false): void {
     if (events.length > 0) {
-      this.rememberEvents(runId, events);
+      if (own) remember(this.kept(runId).events, events);
+      else this.rememberEvents(runId, events);
       this.notify(runId, "events");
     }
     if (lines.length > 0) {

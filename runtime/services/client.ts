@@ -17,6 +17,11 @@ export type ServiceClient<S extends DescService> = {
       input: infer I extends DescMessage;
       output: infer O extends DescMessage;
     } ? (request: MessageInitShape<I>) => AsyncIterable<MessageShape<O>>
+    : S["method"][K] extends {
+      methodKind: "bidi_streaming";
+      input: infer I extends DescMessage;
+      output: infer O extends DescMessage;
+    } ? (requests: AsyncIterable<MessageShape<I>>) => AsyncIterable<MessageShape<O>>
     : never;
 };
 

@@ -29,6 +29,36 @@ export const requiredRoles: Readonly<Record<string, Role>> = {
   "AuthService/ListTokens": Role.ADMIN,
   "AuthService/CreateToken": Role.ADMIN,
   "AuthService/RevokeToken": Role.ADMIN,
+  "WorkerService/ListWorkerTokens": Role.OPERATOR,
+  "WorkerService/CreateWorkerToken": Role.ADMIN,
+  "WorkerService/RevokeWorkerToken": Role.ADMIN,
+  "WorkerService/ListWorkers": Role.VIEWER,
+  "WorkerService/DrainWorker": Role.OPERATOR,
+};
+
+/**
+ * Methods that take no API token because they authenticate their caller
+ * themselves, by `Service/Method`. The only one: a worker's control stream,
+ * whose first message carries the worker's enrollment token (redeemed by the
+ * worker hub, which refuses with token_* codes). Every other method needs an
+ * API token and its role above; a method is in one table or the other, never
+ * both (a test checks it).
+ */
+export const selfAuthenticated: ReadonlySet<string> = new Set(["WorkerService/Attach"]);
+
+/** Whether `service/method` authenticates its caller itself (see selfAuthenticated). */
+export function authenticatesItself(service: string, method: string): boolean {
+  return selfAuthenticated.has(`${service.replace(/^.*\./, "")}/${method}`);
+}
+
+/**
+ * The principal of a call to a self-authenticating method before it has
+ * authenticated: it has no role, so authorize() refuses it everything.
+ */
+export const anonymousPrincipal: Principal = {
+  name: "anonymous",
+  kind: ActorKind.UNSPECIFIED,
+  role: Role.UNSPECIFIED,
 };
 
 /** "ROLE_APPROVER" is "approver". */

@@ -6,6 +6,8 @@ import type { RunStore } from "../ports/store.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RepoLocator } from "./locator.ts";
 import type { ChangeFeed } from "./change_feed.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { NewRun } from "../run/create.ts";
 
 /** What the in-process RunService needs from the composition root. */
 export interface RunServiceEnv {
@@ -23,6 +25,13 @@ export interface RunServiceEnv {
     runId: string,
     options?: { resumeInputs?: Record<string, unknown> },
   ): Promise<void>;
+  /**
+   * Creates the run and hands it to whatever executes it, in one step; when
+   * absent, the run is created here and `launchSupervisor` starts it. A
+   * server whose runs execute on a thread of their own creates them there:
+   * that thread then writes every run, and does not read back what it made.
+   */
+  startRun?(spec: NewRun): Promise<Run>;
   /** The CEL sandbox, started on first use (validation checks expressions with it). */
   expressions?: () => ExpressionEvaluator;
   clock: Clock;

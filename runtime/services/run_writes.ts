@@ -16,7 +16,7 @@ import { Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import type { RunStore } from "../ports/store.ts";
-import { createRun } from "../run/create.ts";
+import { createRun, type NewRun } from "../run/create.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import { type EventDraft, RunJournal } from "../run/journal.ts";
 import {
@@ -71,7 +71,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       for (const active of await s.listActiveRuns()) {
         if (active.workflowName === parsed.data.name) await checkActiveRun(env, s, active);
       }
-      const run = await createRun(s, env.clock, env.ids, {
+      const spec: NewRun = {
         workflow: parsed.data,
         workflowFile: entry.file,
         workflowHash: await sha256Hex(entry.source.text),
@@ -82,7 +82,9 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         actor: ctx.principal.name,
         actorKind: ctx.principal.kind,
         trigger: request.trigger || Trigger.MANUAL,
-      });
+      };
+      if (env.startRun) return create(SubmitRunResponseSchema, { run: await env.startRun(spec) });
+      const run = await createRun(s, env.clock, env.ids, spec);
       await env.launchSupervisor(root, run.id);
       return create(SubmitRunResponseSchema, { run });
     },

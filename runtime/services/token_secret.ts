@@ -1,5 +1,11 @@
 import { sha256Hex } from "../text/hash.ts";
 
+/** A token's name (API or worker): lower-case letters, digits and dashes, at most 64 characters. */
+export const tokenNamePattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** The longest any token may live: ten years, in seconds. */
+export const maxTokenSeconds = 10 * 365 * 24 * 3600;
+
 /** 32 random bytes as base64url: the secret half of a `NAME.SECRET` credential. */
 export function newSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { DiagnosticSink, reportIssues } from "../diagnostics/mod.ts";
 import type { ModelCatalog } from "../model/catalog.ts";
 import { listFiles } from "../repo/files.ts";
+import { FileMemo, sameItems } from "../repo/file_memo.ts";
 import { didYouMean } from "../text/suggest.ts";
 import {
   type ParsedSource,
@@ -76,18 +77,39 @@ function plainValue(raw: string): string | undefined {
   return text;
 }
 
+/** Per repository root: its files as last read, and the catalog they last made. */
+const loaded = new Map<string, { files: FileMemo<WorkflowFile>; last?: WorkflowCatalog }>();
+const keptRoots = 16;
+
 /** All workflow files of a repository, each read once and parsed on demand. */
 export class WorkflowCatalog implements WorkflowDirectory {
   private constructor(readonly root: string, readonly files: WorkflowFile[]) {}
 
+  /**
+   * Files unchanged since the last load are not read again, and when no file
+   * changed at all the catalog is the one loaded before, with the checks it
+   * has made (a server loads it on every submission).
+   */
   static async load(root: string): Promise<WorkflowCatalog> {
     const paths = await listFiles(root, workflowsDir, [".yaml", ".yml"]);
-    const files = await Promise.all(paths.map(async (file) => {
-      const read = await readSourceText(`${root}/${file}`);
-      return new WorkflowFile(file, read.text, read.problems);
-    }));
-    return new WorkflowCatalog(root, files);
+    const memo = loaded.get(root) ?? { files: new FileMemo<WorkflowFile>() };
+    loaded.delete(root);
+    loaded.set(root, memo);
+    if (loaded.size > keptRoots) loaded.delete(loaded.keys().next().value!);
+    const files = await Promise.all(
+      paths.map((file) =>
+        memo.files.get(`${root}/${file}`, async () => {
+          const read = await readSourceText(`${root}/${file}`);
+          return new WorkflowFile(file, read.text, read.problems);
+        })
+      ),
+    );
+    if (memo.last && sameItems(memo.last.files, files)) return memo.last;
+    return memo.last = new WorkflowCatalog(root, files);
   }
+
+  /** Diagnostics of each file against a model catalog, as validate() found them. */
+  private readonly checked = new WeakMap<ModelCatalog, Map<WorkflowFile, Diagnostic[]>>();
 
   resolve(nameOrId: string): string | undefined {
     return this.files.find((f) => f.name === nameOrId || f.id === nameOrId)?.name;
@@ -121,8 +143,19 @@ export class WorkflowCatalog implements WorkflowDirectory {
     });
   }
 
-  /** Every problem in one workflow file, in file order. */
+  /**
+   * Every problem in one workflow file, in file order. The checks read only
+   * this catalog's files and `models`, both unchanging: they are made once.
+   */
   validate(entry: WorkflowFile, models: ModelCatalog): Diagnostic[] {
+    let byFile = this.checked.get(models);
+    if (!byFile) this.checked.set(models, byFile = new Map());
+    let found = byFile.get(entry);
+    if (!found) byFile.set(entry, found = this.check(entry, models));
+    return [...found];
+  }
+
+  private check(entry: WorkflowFile, models: ModelCatalog): Diagnostic[] {
     const { source } = entry;
     const sink = new DiagnosticSink({ file: entry.file, yaml: source.yaml });
     for (const problem of source.problems) sink.add(problem);

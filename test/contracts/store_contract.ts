@@ -15,6 +15,8 @@ import {
 } from "./store_messages.ts";
 import { processContract } from "./store_contract_processes.ts";
 import { tokenContract } from "./store_contract_tokens.ts";
+import { workerTokenContract } from "./store_contract_worker_tokens.ts";
+import { leaseContract } from "./store_contract_leases.ts";
 import { type OpenStore, type StoreFixture, withStore } from "./store_fixture.ts";
 
 export type { OpenStore, StoreFixture };
@@ -384,5 +386,7 @@ export function storeContract(name: string, open: OpenStore): void {
   });
 
   tokenContract(test);
+  workerTokenContract(test);
+  leaseContract(test);
   processContract(name, open);
 }

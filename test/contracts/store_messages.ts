@@ -16,9 +16,10 @@ import {
   type RunSummary,
   RunSummarySchema,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
-import type { StoredApiToken } from "../../runtime/mod.ts";
+import { WorkerTokenSchema, WorkerTokenState } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import type { StoredApiToken, StoredWorkerToken } from "../../runtime/mod.ts";
 
-export { ApiTokenState, RunStatus };
+export { ApiTokenState, RunStatus, WorkerTokenState };
 
 export interface RunShape {
   id?: string;
@@ -134,6 +135,31 @@ export function storedToken(shape: TokenShape): StoredApiToken {
       role: shape.role ?? Role.OPERATOR,
       createTime: timestampFromMs(createMs),
       expireTime: shape.expireMs === undefined ? undefined : timestampFromMs(shape.expireMs),
+      createdBy: shape.createdBy ?? "tester",
+    }),
+    secretHash: createHash("sha256").update(crypto.randomUUID()).digest("hex"),
+  };
+}
+
+export interface WorkerTokenShape {
+  name: string;
+  createdBy?: string;
+  labels?: Record<string, string>;
+  createMs?: number;
+  /** Default: eight hours after createMs. */
+  expireMs?: number;
+}
+
+/** An unused worker token as a store keeps it: the hash of a fresh random secret. */
+export function storedWorkerToken(shape: WorkerTokenShape): StoredWorkerToken {
+  const createMs = shape.createMs ?? 1_700_000_000_000;
+  return {
+    token: create(WorkerTokenSchema, {
+      name: shape.name,
+      labels: shape.labels ?? {},
+      createTime: timestampFromMs(createMs),
+      expireTime: timestampFromMs(shape.expireMs ?? createMs + 8 * 3_600_000),
+      state: WorkerTokenState.UNUSED,
       createdBy: shape.createdBy ?? "tester",
     }),
     secretHash: createHash("sha256").update(crypto.randomUUID()).digest("hex"),

@@ -5,8 +5,9 @@
 // It opens the store the way the contract says (a module, an export, its
 // arguments), signals it is ready by creating `<barrier>/ready-<writer>`, and
 // waits for `<barrier>/go` so all writers start together. Then it appends
-// `count` events with retry on conflict, tries to take a lock, or tries to
-// create an API token, and prints a JSON result on stdout.
+// `count` events with retry on conflict, tries to take a lock, tries to
+// create an API token, tries to bind a worker token to its machine, or takes
+// leases of one step, and prints a JSON result on stdout.
 import { type RunStore, StoreConflict, TokenExists } from "../../runtime/mod.ts";
 import { event, RunStatus, storedToken, summary } from "./store_messages.ts";
 
@@ -21,7 +22,7 @@ export interface Job {
   opener: Opener;
   barrier: string;
   writer: string;
-  mode: "append" | "lock" | "token";
+  mode: "append" | "lock" | "token" | "bind" | "lease";
   /** append, lock: the run that writes. */
   runId?: string;
   /** append: how many events to add. */
@@ -30,8 +31,14 @@ export interface Job {
   createMs?: number;
   /** lock: the lock to race for. */
   lockName?: string;
-  /** token: the name to race for; the token records the writer as its creator. */
+  /** token: the name to race for; the token records the writer as its creator. bind: the worker token. */
   tokenName?: string;
+  /** bind: the machine to bind the worker token to. */
+  machineId?: string;
+  /** bind: the time of the binding, ms since the epoch. */
+  timeMs?: number;
+  /** lease: the step to take `count` leases of (in `runId`). */
+  stepId?: string;
 }
 
 /** Longer than any race may take to start: a writer left waiting gives up on its own. */
@@ -95,6 +102,39 @@ async function createToken(store: RunStore, job: Job): Promise<{ created: boolea
   }
 }
 
+/** The binding as plain JSON: bound and changed, or the refusal. */
+async function bindToken(store: RunStore, job: Job): Promise<BindOutcome> {
+  const binding = await store.bindWorkerToken(
+    job.tokenName ?? "",
+    job.machineId ?? "",
+    new Date(job.timeMs ?? 0),
+  );
+  if (!binding) return { bound: false, refusal: "unknown" };
+  return binding.bound
+    ? { bound: true, changed: binding.changed }
+    : { bound: false, refusal: binding.refusal };
+}
+
+/** `count` leases of one step, one after another: the epochs it got, as decimal text. */
+async function takeLeases(store: RunStore, job: Job): Promise<{ epochs: string[] }> {
+  const epochs: string[] = [];
+  for (let i = 0; i < (job.count ?? 0); i++) {
+    const now = new Date();
+    const lease = await store.acquireLease({
+      runId: job.runId ?? "",
+      stepId: job.stepId ?? "",
+      attempt: i + 1,
+      workerId: job.writer,
+      now,
+      expireTime: new Date(now.getTime() + 30_000),
+    });
+    epochs.push(String(lease.epoch));
+  }
+  return { epochs };
+}
+
+export type BindOutcome = { bound: true; changed: boolean } | { bound: false; refusal: string };
+
 async function work(store: RunStore, job: Job): Promise<unknown> {
   switch (job.mode) {
     case "append":
@@ -103,6 +143,10 @@ async function work(store: RunStore, job: Job): Promise<unknown> {
       return await store.tryAcquireLock(job.lockName ?? "", job.runId ?? "");
     case "token":
       return await createToken(store, job);
+    case "bind":
+      return await bindToken(store, job);
+    case "lease":
+      return await takeLeases(store, job);
   }
 }
 

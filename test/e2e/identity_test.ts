@@ -44,9 +44,14 @@ function parseEnv(text: string): Record<string, string> {
   );
 }
 
-Deno.test("a fan-out step's grandchild sees the identity status reports; placement and env evaluate per run", async () => {
+Deno.test("a fan-out step's grandchild sees the identity status reports; env evaluates per run", async () => {
+  // Without placement, so the steps run here (placed ones would wait for a remote worker:
+  // the last test).
+  const local = workflow
+    .replace(/^target: .*\n^labels: .*\n/m, "")
+    .replace(/^ +labels: \{host: .*\n/m, "");
   await using repo = await repoWith("file", {
-    "workflows/workflow-ident.yaml": workflow,
+    "workflows/workflow-ident.yaml": local,
     "scripts/deep.sh": deepScript,
   });
   // The actor comes from the credential: a token named ada, presented to a server.
@@ -75,11 +80,6 @@ Deno.test("a fan-out step's grandchild sees the identity status reports; placeme
     assertEquals(env.SWAMP_ITEM_INDEX, String(index));
     assertEquals(env.SWAMP_ITEM_KEY, "");
     assertEquals(env.SWAMP_WORKER_ID, "local");
-    // Placement: the step's own label merged over the workflow's, each evaluated.
-    assertEquals(step.placement, {
-      target: `pool-${runId}`,
-      labels: { run: runId, region: "eu-west-3", host },
-    });
     // Declared variables are there; the rest of the host's environment is not.
     assertEquals(step.outputs?.stdout, "region=eu-west-3 home=false\n");
   }
@@ -138,4 +138,45 @@ Deno.test("evaluate fills in declared env variables from the caller's environmen
     out.unresolved.map((u) => u.expression).includes("env.SWAMP_TEST_REGION"),
     false,
   );
+});
+
+// Placement selectors evaluate with the same per-run values. A placed step runs on a remote
+// worker; with none connected it waits, queued, with its placement recorded, until its
+// queueTimeout.
+const placed = `id: 7a2c8b63-1d2f-4b62-8e2f-3c4d5e6f7a85
+name: placed
+reads:
+  env: [SWAMP_TEST_REGION]
+target: "pool-\${{ run.id }}"
+labels: {run: "\${{ run.id }}", region: "\${{ env.SWAMP_TEST_REGION }}"}
+queueTimeout: 1s
+jobs:
+  - name: fan
+    steps:
+      - name: each \${{ self.host }}
+        forEach: {item: host, in: [alpha, beta]}
+        labels: {host: "\${{ self.host }}"}
+        task: {type: model_method, modelType: command/shell, modelName: each, methodName: execute, inputs: {run: "true"}}
+`;
+
+Deno.test("placement selectors are evaluated per run and recorded on a queued step", async () => {
+  await using repo = await repoWith("file", { "workflows/workflow-placed.yaml": placed });
+  const ada = await mintToken(repo.root, "ada", "operator");
+  await using server = await startServe(repo.root, [], { SWAMP_TEST_REGION: "eu-west-3" });
+  const result = await server.cli(["workflow", "run", "placed", "--json"], ada);
+  assertEquals(result.code, 1, result.stderr + result.stdout);
+  const runId = (result.json as { run: { id: string } }).run.id;
+  const run = await statusJson(repo, runId);
+  const expansions = run.steps.filter((s) => (s.itemIndex ?? -1) >= 0);
+  assertEquals(expansions.length, 2);
+  for (const [index, host] of ["alpha", "beta"].entries()) {
+    const step = expansions.find((s) => (s.itemIndex ?? 0) === index)!;
+    assertEquals(step.name, `each ${host}`);
+    // The step's own label merged over the workflow's, each evaluated.
+    assertEquals({ target: step.placement?.target, labels: step.placement?.labels }, {
+      target: `pool-${runId}`,
+      labels: { run: runId, region: "eu-west-3", host },
+    });
+    assertEquals(step.reason?.startsWith("queue_timeout: "), true, step.reason);
+  }
 });

@@ -1,12 +1,9 @@
 // A real Docker engine for tests: whether one answers, and a busybox image
 // built locally (never pulled) from the busybox-static binary.
 
-export const TEST_IMAGE = "swamp-test/busybox:1";
+import { capability } from "./capabilities.ts";
 
-const socket = (Deno.env.get("DOCKER_HOST") ?? "unix:///var/run/docker.sock").replace(
-  /^unix:\/\//,
-  "",
-);
+export const TEST_IMAGE = "swamp-test/busybox:1";
 
 async function docker(args: string[], stdin?: Uint8Array): Promise<Deno.CommandOutput> {
   const child = new Deno.Command("docker", {
@@ -25,15 +22,10 @@ async function docker(args: string[], stdin?: Uint8Array): Promise<Deno.CommandO
 
 /**
  * Whether tests that need Docker run here. Under CI=true a missing engine is
- * an error, never a skip: CI installs and starts one.
+ * an error, never a skip: CI installs and starts one (see ./capabilities.ts).
  */
 export async function dockerAvailable(): Promise<boolean> {
-  const answered = await docker(["version", "--format", "{{.Server.Version}}"])
-    .then((o) => o.success).catch(() => false);
-  if (!answered && Deno.env.get("CI") === "true") {
-    throw new Error(`CI=true but no Docker engine answers at ${socket}; .ci/run starts one`);
-  }
-  return answered;
+  return (await capability("docker")).available;
 }
 
 /** Builds TEST_IMAGE from /usr/bin/busybox (package busybox-static) once per machine. */

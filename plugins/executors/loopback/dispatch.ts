@@ -62,7 +62,7 @@ export async function* dispatchStep(
   }
   let child: SessionChild;
   try {
-    child = spawnInSession(
+    child = await spawnInSession(
       { program, args: argv.slice(1), cwd: step.cwd, env },
       options.spawnMethod,
     );
@@ -98,6 +98,8 @@ export async function* dispatchStep(
   };
   const onAbort = () => stop("cancel");
   signal.addEventListener("abort", onAbort, { once: true });
+  // Aborted while the spawn was under way: the abort event has fired already.
+  if (signal.aborted) onAbort();
   const timer = step.timeoutMs === undefined
     ? undefined
     : setTimeout(() => stop("timeout"), Math.max(0, step.timeoutMs));

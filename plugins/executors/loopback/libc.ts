@@ -4,9 +4,13 @@
 // the library cannot be opened (no --allow-ffi, not glibc) callers fall back.
 
 const SYMBOLS = {
+  // On Deno's blocking-thread pool: glibc's posix_spawn returns only once the
+  // child has exec'd (a vfork), a millisecond or more on a busy host, which
+  // the event loop of the thread running the engine should not sit out.
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
+    nonblocking: true,
   },
   posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
   posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },

@@ -16,7 +16,7 @@ import {
   SIGSET_BYTES,
 } from "./libc.ts";
 import { watchChild } from "./child_watch.ts";
-import { readProc } from "./process_group.ts";
+import { parseStat } from "./process_group.ts";
 
 export interface SpawnSpec {
   /** The executable, a path (no PATH search here). */
@@ -41,8 +41,8 @@ export interface SessionChild {
   readonly status: Promise<Deno.CommandStatus>;
 }
 
-/** Throws (nothing started, no descriptor left open) when the program cannot be started. */
-export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
+/** Rejects (nothing started, no descriptor left open) when the program cannot be started. */
+export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild> {
   const strings = [spec.program, ...spec.args, ...Object.entries(spec.env).flat()];
   if (spec.cwd !== undefined) strings.push(spec.cwd);
   if (strings.some((s) => s.includes("\0"))) {
@@ -75,7 +75,9 @@ export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
     const argv = [spec.program, ...spec.args].map(cString);
     const envp = Object.entries(spec.env).map(([k, v]) => cString(`${k}=${v}`));
     const pidOut = new Int32Array(1);
-    const rc = c.posix_spawn(
+    // Every buffer the call reads (argv, envp and their strings included) stays referenced here
+    // until it returns.
+    const rc = await c.posix_spawn(
       new Uint8Array(pidOut.buffer),
       cString(spec.program),
       actions,
@@ -95,12 +97,15 @@ export function posixSpawn(c: Libc, spec: SpawnSpec): SessionChild {
       c.close(err[0]);
     }
   }
-  return {
-    pid,
-    // Until the watch reaps it, the child stays in /proc even if it has exited.
-    processStart: readProc(pid)?.start ?? "",
-    ...watchChild(c, pid, out[0], err[0]),
-  };
+  // Until the watch reaps it, the child stays in /proc even if it has exited; so the watch
+  // starts only once its start time is read (off this thread: a fresh child's stat can be slow).
+  let processStart = "";
+  try {
+    processStart = parseStat(await Deno.readTextFile(`/proc/${pid}/stat`), pid).start;
+  } catch {
+    // not readable: a reap can never match "" then
+  }
+  return { pid, processStart, ...watchChild(c, pid, out[0], err[0]) };
 }
 
 function pipe(c: Libc): Int32Array {

@@ -46,6 +46,11 @@ export function readProc(pid: number): ProcInfo | undefined {
   } catch {
     return undefined;
   }
+  return parseStat(stat, pid);
+}
+
+/** The fields of a /proc/<pid>/stat text that matter here. */
+export function parseStat(stat: string, pid: number): ProcInfo {
   // Field 2 (the command) is parenthesised and may hold spaces or ")".
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { pid, state: f[0], pgid: Number(f[2]), sid: Number(f[3]), start: f[19] };

@@ -17,10 +17,18 @@ export function spawnMethod(preference: SpawnPreference): SpawnMethod {
   return preference === "auto" && libc() ? "posix_spawn" : "setsid";
 }
 
-/** Throws when the program cannot be started; nothing is left running then. */
-export function spawnInSession(spec: SpawnSpec, method: SpawnMethod): SessionChild {
+/** Rejects when the program cannot be started; nothing is left running then. */
+export function spawnInSession(spec: SpawnSpec, method: SpawnMethod): Promise<SessionChild> {
   const c = method === "posix_spawn" ? libc() : null;
   if (c) return posixSpawn(c, spec);
+  try {
+    return Promise.resolve(setsidSpawn(spec));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function setsidSpawn(spec: SpawnSpec): SessionChild {
   // setsid(1) execs in place: a child Deno spawns never leads a group
   // already, so setsid needs no fork and the step keeps setsid's pid.
   const child = new Deno.Command("setsid", {

@@ -1,14 +1,16 @@
 // Starting a step in its own session through posix_spawn: real processes,
 // read back from /proc. The executor contract covers the rest of the step's life.
-import { assert, assertEquals, assertThrows } from "../../../test/helpers/mod.ts";
+import { assert, assertEquals, assertRejects } from "../../../test/helpers/mod.ts";
 import { unavailableReason } from "./libc.ts";
 import { readProc } from "./process_group.ts";
 import { type SessionChild, spawnInSession, spawnMethod } from "./session_spawn.ts";
 
 const env = { PATH: "/usr/bin:/bin", X: "from the step env" };
-const sh = (script: string, cwd?: string): SessionChild =>
+const sh = (script: string, cwd?: string): Promise<SessionChild> =>
   spawnInSession({ program: "/bin/sh", args: ["-c", script], env, cwd }, "posix_spawn");
 const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+const rejectsWith = (fn: () => Promise<unknown>, fragment: string) =>
+  assertRejects(fn, (error) => error instanceof Error && error.message.includes(fragment));
 
 // Test modules run in parallel in this one process, so descriptors are told
 // apart by what they are, never counted as a whole.
@@ -54,7 +56,7 @@ Deno.test("posix_spawn is what a Linux host with glibc uses (Deno itself links g
 });
 
 Deno.test("posix_spawn: the child leads its own session and group, in cwd, with env", async () => {
-  const child = sh('cat /proc/$$/stat; pwd; echo "$X"; echo oops >&2; exit 7', "/tmp");
+  const child = await sh('cat /proc/$$/stat; pwd; echo "$X"; echo oops >&2; exit 7', "/tmp");
   const [out, err, status] = await Promise.all([
     text(child.stdout),
     text(child.stderr),
@@ -77,7 +79,7 @@ Deno.test("posix_spawn: signals start at their defaults, none blocked; a signal 
     BigInt("0x" + new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "m").exec(status)![1]);
   const sigpipe = 1n << 12n;
   assert((mask(Deno.readTextFileSync("/proc/self/status"), "SigIgn") & sigpipe) !== 0n);
-  const child = sh("cat /proc/self/status; kill -TERM $$");
+  const child = await sh("cat /proc/self/status; kill -TERM $$");
   const [out, , status] = await Promise.all([text(child.stdout), text(child.stderr), child.status]);
   const signals1to31 = (1n << 31n) - 1n; // 32 and up include glibc's own, which it keeps
   assertEquals(mask(out, "SigIgn") & signals1to31, 0n);
@@ -88,16 +90,16 @@ Deno.test("posix_spawn: signals start at their defaults, none blocked; a signal 
 Deno.test("posix_spawn: a program or cwd that is not there throws and leaks no descriptor", async () => {
   const before = pipeCount();
   for (let i = 0; i < 30; i++) {
-    assertThrows(
+    await rejectsWith(
       () => spawnInSession({ program: "/no/such/program", args: [], env }, "posix_spawn"),
       "No such file or directory (os error 2)",
     );
-    assertThrows(() => sh("true", "/no/such/dir"), "os error 2");
+    await rejectsWith(() => sh("true", "/no/such/dir"), "os error 2");
   }
-  assertThrows(() => sh("echo a\0b"), "NUL character");
+  await rejectsWith(() => sh("echo a\0b"), "NUL character");
   // Each failed spawn would leave 4 pipe ends open if it leaked: 240 in all.
   assert(pipeCount() - before < 30, `pipes open: ${before} before, ${pipeCount()} after`);
-  const child = sh("sleep 0.2; echo fine");
+  const child = await sh("sleep 0.2; echo fine");
   const pipes = pipesOf(child.pid);
   assertEquals(await text(child.stdout), "fine\n");
   await text(child.stderr);
@@ -108,11 +110,11 @@ Deno.test("posix_spawn: a program or cwd that is not there throws and leaks no d
 Deno.test("posix_spawn: many children with more output than a pipe holds all finish", async () => {
   // Each pauses first, so that its pipes can be looked up while it lives.
   const pipes: string[] = [];
-  const children = Array.from({ length: 40 }, () => {
-    const child = sh("sleep 0.5; head -c 200000 /dev/zero; exit 3");
+  const children = await Promise.all(Array.from({ length: 40 }, async () => {
+    const child = await sh("sleep 0.5; head -c 200000 /dev/zero; exit 3");
     pipes.push(...pipesOf(child.pid));
     return child;
-  });
+  }));
   const results = await Promise.all(children.map(async (child) => {
     const [out, , status] = await Promise.all([
       new Response(child.stdout).arrayBuffer(),
@@ -126,7 +128,7 @@ Deno.test("posix_spawn: many children with more output than a pipe holds all fin
 });
 
 Deno.test("posix_spawn: a child that writes without pause leaves the event loop running", async () => {
-  const child = sh("exec yes");
+  const child = await sh("exec yes");
   // Only this timer stops the child: if reading kept the event loop busy, it
   // would never fire and the test would not end.
   const timer = setTimeout(() => Deno.kill(child.pid, "SIGTERM"), 200);
@@ -140,7 +142,7 @@ Deno.test("posix_spawn: a child that writes without pause leaves the event loop 
 
 Deno.test("posix_spawn: reading can stop while a process outside the group holds the pipe", async () => {
   // The sleep leaves the group (its own session) and keeps stdout open.
-  const child = sh("setsid sleep 30 2>/dev/null & echo $!");
+  const child = await sh("setsid sleep 30 2>/dev/null & echo $!");
   const reader = child.stdout.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   const sleeper = Number(first.trim());

@@ -19,6 +19,8 @@ import { tlsOptionsFor, type TrustOptions } from "./pin.ts";
 export interface RemoteOptions extends TrustOptions {
   /** `NAME.SECRET`, sent as a bearer token. */
   token?: string;
+  /** Sends HTTP/2 pings this often, so a dead connection is noticed (long-lived streams). */
+  pingIntervalMs?: number;
 }
 
 /** Parses and checks a server URL; only http and https are meaningful. */
@@ -50,6 +52,9 @@ export async function remoteTransport(url: URL, options: RemoteOptions): Promise
     useBinaryFormat: true,
     nodeOptions,
     interceptors: [bearer],
+    ...(options.pingIntervalMs
+      ? { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingIntervalMs * 2 }
+      : {}),
   });
 }
 
@@ -63,6 +68,11 @@ export function remoteClient<S extends DescService>(
   for (const method of service.methods) {
     const call = (client as Record<string, (r: unknown) => unknown>)[method.localName];
     const resumes = method.input.fields.some((field) => field.localName === "afterSeq");
+    if (method.methodKind === "bidi_streaming") {
+      wrapped[method.localName] = (requests: AsyncIterable<unknown>) =>
+        mapStreamErrors(call(requests) as AsyncIterable<unknown>);
+      continue;
+    }
     wrapped[method.localName] = method.methodKind === "server_streaming"
       ? (request: unknown) =>
         resumes

@@ -79,6 +79,12 @@ function hintFor(code: Code): string {
 /** Any failure of a remote call as a SwampError. */
 export function asRemoteError(error: unknown): SwampError {
   if (error instanceof SwampError) return error;
+  // A refusal raised on this side of the connection (a certificate that does not match the
+  // pin) travels inside the transport's error: it is the answer, not the transport's failure.
+  for (let cause = (error as { cause?: unknown })?.cause, depth = 0; cause && depth < 5; depth++) {
+    if (cause instanceof SwampError) return cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
   if (error instanceof ConnectError) return fromConnectError(error);
   return fromConnectError(ConnectError.from(error));
 }

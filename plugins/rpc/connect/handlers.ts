@@ -1,6 +1,8 @@
 // The bridge from Connect's handlers to swamp's service implementations:
 // each request is authenticated, authorized for its method, given a call
 // context, and any error leaves as a Connect error with swamp's detail.
+// Unary, server-streaming and bidirectional methods are bridged; a method
+// the gate says authenticates itself skips the API token (see Gatekeeper).
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl as ConnectImpl } from "@connectrpc/connect";
 import type { CallContext, Principal } from "../../../runtime/mod.ts";
@@ -19,6 +21,15 @@ export interface Gatekeeper {
   principalFor(authorization: string | null): Promise<Principal>;
   /** Throws unless the principal may call the method. */
   authorize(principal: Principal, service: string, method: string): void;
+  /**
+   * Methods that authenticate their caller themselves (a worker's control
+   * stream carries its enrollment token in its first message): they are
+   * called without an API token, with `anonymous` as the principal, and
+   * without `authorize`. Every other method needs both.
+   */
+  authenticatesItself?(service: string, method: string): boolean;
+  /** The principal such a method is called with before it authenticates. */
+  anonymous?: Principal;
   /** Sees every error that leaves a handler, before it is converted (for the server's log). */
   onError?(error: unknown, method: string): void;
 }
@@ -29,8 +40,13 @@ async function callContext(
   method: DescMethod,
   handler: HandlerContext,
 ): Promise<CallContext> {
-  const principal = await gate.principalFor(handler.requestHeader.get("authorization"));
-  gate.authorize(principal, service.typeName, method.name);
+  let principal: Principal;
+  if (gate.anonymous && gate.authenticatesItself?.(service.typeName, method.name)) {
+    principal = gate.anonymous;
+  } else {
+    principal = await gate.principalFor(handler.requestHeader.get("authorization"));
+    gate.authorize(principal, service.typeName, method.name);
+  }
   const timeout = handler.timeoutMs();
   return {
     principal,
@@ -66,6 +82,21 @@ export function connectHandlers(served: ServedService, gate: Gatekeeper): Connec
           }
         } catch (error) {
           // A caller that went away needs no answer, and its going is not a server error.
+          if (handler.signal.aborted) return;
+          throw fail(error);
+        }
+      };
+    } else if (method.methodKind === "bidi_streaming") {
+      handlers[method.localName] = async function* (
+        requests: AsyncIterable<unknown>,
+        handler: HandlerContext,
+      ) {
+        try {
+          const ctx = await callContext(gate, served.service, method, handler);
+          for await (const message of impl(requests, ctx) as AsyncIterable<unknown>) {
+            yield message;
+          }
+        } catch (error) {
           if (handler.signal.aborted) return;
           throw fail(error);
         }

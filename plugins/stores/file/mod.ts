@@ -3,12 +3,15 @@
 // happens under an exclusive file lock (flock): the run's events.jsonl for
 // appends, logs.jsonl for log lines, the run index for creation. An append
 // costs a tail read and a few lines written, whatever the size of the run.
-// API tokens live beside the runs (tokens.ts).
+// API tokens and worker enrollment tokens live beside the runs (tokens.ts,
+// worker_tokens.ts).
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import {
+  type AcquireLease,
   type AppendRequest,
+  type Lease,
   type ListPage,
   type ListQuery,
   type LockHolder,
@@ -17,7 +20,9 @@ import {
   StoreConflict,
   type StoredApiToken,
   type StoredRun,
+  type StoredWorkerToken,
   StoreNotFound,
+  type WorkerTokenBinding,
 } from "../../../runtime/mod.ts";
 import {
   decodeEvent,
@@ -32,6 +37,7 @@ import {
   type SummaryFile,
 } from "./codec.ts";
 import { DecodedFiles } from "./decoded_files.ts";
+import { LeaseFiles } from "./leases.ts";
 import {
   exists,
   promised,
@@ -48,6 +54,7 @@ import { listRuns } from "./listing.ts";
 import { LockFiles } from "./locks.ts";
 import { isRunId, Layout } from "./paths.ts";
 import { TokenFiles } from "./tokens.ts";
+import { WorkerTokenFiles } from "./worker_tokens.ts";
 
 export interface FileStoreOptions {
   /**
@@ -63,7 +70,14 @@ export async function openFileStore(
   options: FileStoreOptions = {},
 ): Promise<RunStore> {
   const layout = new Layout(stateDir);
-  for (const dir of [layout.runs, layout.active, layout.lockTemp, layout.tokenTemp]) {
+  const dirs = [
+    layout.runs,
+    layout.active,
+    layout.lockTemp,
+    layout.tokenTemp,
+    layout.workerTokenTemp,
+  ];
+  for (const dir of dirs) {
     await Deno.mkdir(dir, { recursive: true });
   }
   return new FileRunStore(layout, options.fsync ?? true);
@@ -73,12 +87,16 @@ class FileRunStore implements RunStore {
   private readonly index: RunIndex;
   private readonly locks: LockFiles;
   private readonly tokens: TokenFiles;
+  private readonly workerTokens: WorkerTokenFiles;
+  private readonly leases: LeaseFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
 
   constructor(private readonly layout: Layout, private readonly sync: boolean) {
     this.index = new RunIndex(layout.index, sync);
     this.locks = new LockFiles(layout, sync);
     this.tokens = new TokenFiles(layout, sync);
+    this.workerTokens = new WorkerTokenFiles(layout, sync);
+    this.leases = new LeaseFiles(layout, sync);
   }
 
   createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
@@ -349,6 +367,58 @@ class FileRunStore implements RunStore {
     time: Date,
   ): Promise<{ record: StoredApiToken; changed: boolean } | undefined> {
     return this.tokens.revoke(name, time);
+  }
+
+  createWorkerToken(record: StoredWorkerToken): Promise<void> {
+    return this.workerTokens.create(record);
+  }
+
+  getWorkerToken(name: string): Promise<StoredWorkerToken | undefined> {
+    return this.workerTokens.get(name);
+  }
+
+  listWorkerTokens(): Promise<StoredWorkerToken[]> {
+    return this.workerTokens.list();
+  }
+
+  revokeWorkerToken(
+    name: string,
+    time: Date,
+  ): Promise<{ record: StoredWorkerToken; changed: boolean } | undefined> {
+    return this.workerTokens.revoke(name, time);
+  }
+
+  bindWorkerToken(
+    name: string,
+    machineId: string,
+    time: Date,
+  ): Promise<WorkerTokenBinding | undefined> {
+    return this.workerTokens.bind(name, machineId, time);
+  }
+  acquireLease(request: AcquireLease): Promise<Lease> {
+    return this.leases.acquire(request);
+  }
+
+  getLease(id: string): Promise<Lease | undefined> {
+    return this.leases.get(id);
+  }
+
+  renewLeases(workerId: string, ids: readonly string[], expireTime: Date): Promise<string[]> {
+    return this.leases.renew(workerId, ids, expireTime);
+  }
+
+  markLeaseWritten(id: string): Promise<boolean> {
+    return this.leases.update(id, (lease) => lease.hasWritten = true);
+  }
+
+  releaseLease(id: string): Promise<boolean> {
+    return this.leases.update(id, (lease) => lease.state = "released");
+  }
+
+  listLeases(
+    filter?: { runId?: string; workerId?: string; activeOnly?: boolean },
+  ): Promise<Lease[]> {
+    return this.leases.list(filter);
   }
 
   close(): Promise<void> {

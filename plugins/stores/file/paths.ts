@@ -8,9 +8,27 @@
 //   index/active/<id>              an empty marker per run that is not terminal
 //   locks/<encoded name>.json      one file per held lock (locks.ts)
 //   tokens/<encoded name>.json     one file per API token (tokens.ts)
+//   worker-tokens/<encoded name>.json  one file per worker enrollment token (worker_tokens.ts)
 //
 // Runs are sharded by the first two characters of their id so a prefix lookup
 // lists one small directory instead of every run.
+
+import { createHash } from "node:crypto";
+
+/** Longest encoded name kept whole in a file name; longer ones are cut and hashed. */
+const maxEncodedName = 180;
+
+/**
+ * A file name (`.json`) for any name a user gives (a token's). Long names are
+ * cut and suffixed with their hash after "=", a character encodeURIComponent
+ * never emits, so a short name can never spell the file name of a long one.
+ */
+export function encodedFileName(name: string): string {
+  const encoded = encodeURIComponent(name);
+  if (encoded.length <= maxEncodedName) return `${encoded}.json`;
+  const hex = createHash("sha256").update(name, "utf8").digest("hex");
+  return `${encoded.slice(0, 100)}=${hex}.json`;
+}
 
 /** Run ids are UUIDs; anything else is refused before it can name a path. */
 const runIdPattern = /^[0-9A-Za-z]{2}[0-9A-Za-z_-]{0,34}$/;
@@ -32,6 +50,9 @@ export class Layout {
   readonly tokens: string;
   /** Token files are written here first, then hard-linked into `tokens`. */
   readonly tokenTemp: string;
+  readonly workerTokens: string;
+  /** Worker token files are written here first, then hard-linked into `workerTokens`. */
+  readonly workerTokenTemp: string;
 
   constructor(readonly root: string) {
     this.runs = `${root}/runs`;
@@ -41,6 +62,8 @@ export class Layout {
     this.lockTemp = `${root}/locks/.tmp`;
     this.tokens = `${root}/tokens`;
     this.tokenTemp = `${root}/tokens/.tmp`;
+    this.workerTokens = `${root}/worker-tokens`;
+    this.workerTokenTemp = `${root}/worker-tokens/.tmp`;
   }
 
   shard(idOrPrefix: string): string {

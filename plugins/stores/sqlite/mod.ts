@@ -2,7 +2,8 @@
 // The SQLite store: one database file (WAL mode) that several processes share.
 // Every write is one BEGIN IMMEDIATE transaction, so a conditional append's
 // read of the last seq and its insert happen under the same write lock.
-// API tokens share the database (tokens.ts).
+// API tokens and worker enrollment tokens share the database (tokens.ts,
+// worker_tokens.ts).
 import type { DatabaseSync, Row } from "node:sqlite";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
@@ -18,7 +19,9 @@ import {
   RunSummarySchema,
 } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import {
+  type AcquireLease,
   type AppendRequest,
+  type Lease,
   type ListPage,
   type ListQuery,
   type LockHolder,
@@ -26,12 +29,16 @@ import {
   type RunStore,
   type StoredApiToken,
   type StoredRun,
+  type StoredWorkerToken,
   StoreNotFound,
+  type WorkerTokenBinding,
 } from "../../../runtime/mod.ts";
 import { RunLister } from "./listing.ts";
 import { openDatabase, writeTransaction } from "./schema.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
+import { SqliteWorkerTokens } from "./worker_tokens.ts";
+import { SqliteLeases } from "./leases.ts";
 import { appendEvents, checkAppend, checkNewRun, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
@@ -57,6 +64,8 @@ class SqliteRunStore implements RunStore {
   private readonly statements: Statements;
   private readonly lister: RunLister;
   private readonly tokens: SqliteTokens;
+  private readonly workerTokens: SqliteWorkerTokens;
+  private readonly leases: SqliteLeases;
   private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
   private closed = false;
 
@@ -64,6 +73,8 @@ class SqliteRunStore implements RunStore {
     this.statements = prepareStatements(db);
     this.lister = new RunLister(db);
     this.tokens = new SqliteTokens(db);
+    this.workerTokens = new SqliteWorkerTokens(db);
+    this.leases = new SqliteLeases(db);
   }
 
   private lastSeq(runId: string): bigint | undefined {
@@ -211,6 +222,58 @@ class SqliteRunStore implements RunStore {
     time: Date,
   ): Promise<{ record: StoredApiToken; changed: boolean } | undefined> {
     return this.write(() => this.tokens.revoke(name, time));
+  }
+
+  createWorkerToken(record: StoredWorkerToken): Promise<void> {
+    return this.write(() => this.workerTokens.create(record));
+  }
+
+  getWorkerToken(name: string): Promise<StoredWorkerToken | undefined> {
+    return this.read(() => this.workerTokens.get(name));
+  }
+
+  listWorkerTokens(): Promise<StoredWorkerToken[]> {
+    return this.read(() => this.workerTokens.list());
+  }
+
+  revokeWorkerToken(
+    name: string,
+    time: Date,
+  ): Promise<{ record: StoredWorkerToken; changed: boolean } | undefined> {
+    return this.write(() => this.workerTokens.revoke(name, time));
+  }
+
+  bindWorkerToken(
+    name: string,
+    machineId: string,
+    time: Date,
+  ): Promise<WorkerTokenBinding | undefined> {
+    return this.write(() => this.workerTokens.bind(name, machineId, time));
+  }
+  acquireLease(request: AcquireLease): Promise<Lease> {
+    return this.write(() => this.leases.acquire(request));
+  }
+
+  getLease(id: string): Promise<Lease | undefined> {
+    return this.read(() => this.leases.current(id));
+  }
+
+  renewLeases(workerId: string, ids: readonly string[], expireTime: Date): Promise<string[]> {
+    return this.write(() => this.leases.renew(workerId, ids, expireTime));
+  }
+
+  markLeaseWritten(id: string): Promise<boolean> {
+    return this.write(() => this.leases.update(id, (lease) => lease.hasWritten = true));
+  }
+
+  releaseLease(id: string): Promise<boolean> {
+    return this.write(() => this.leases.update(id, (lease) => lease.state = "released"));
+  }
+
+  listLeases(
+    filter?: { runId?: string; workerId?: string; activeOnly?: boolean },
+  ): Promise<Lease[]> {
+    return this.read(() => this.leases.list(filter));
   }
 
   close(): Promise<void> {

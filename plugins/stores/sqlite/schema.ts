@@ -10,7 +10,8 @@ import { DatabaseSync } from "node:sqlite";
  * conditional writes) and its listing summary with the columns listings use.
  *
  * Every table is created only if missing, so a database made by an older
- * version gains the newer tables (api_tokens) the next time it is opened.
+ * version gains the newer tables (api_tokens, worker_tokens, leases) the next time
+ * it is opened.
  */
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -60,6 +61,25 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   name TEXT PRIMARY KEY,
   secret_hash TEXT NOT NULL,
   data BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS worker_tokens (
+  name TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS leases (
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  create_ms INTEGER NOT NULL,
+  expire_ms INTEGER NOT NULL,
+  has_written INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (run_id, step_id)
 );
 `;
 

@@ -11,10 +11,12 @@ const activeStatuses = [
 ];
 
 const sql = {
-  head: "SELECT last_seq, last_log_seq FROM runs WHERE id = ?",
+  head: "SELECT last_seq, last_log_seq, workflow, status FROM runs WHERE id = ?",
   insertRun: "INSERT INTO runs (id, last_seq, create_ms, workflow, status, summary) " +
     "VALUES (?, ?, ?, ?, ?, ?)",
   updateRun: "UPDATE runs SET last_seq = ?, workflow = ?, status = ?, summary = ? WHERE id = ?",
+  // Most appends change neither column: naming them would rewrite three indexes' pages for nothing.
+  updateRunSummary: "UPDATE runs SET last_seq = ?, summary = ? WHERE id = ?",
   updateLogSeq: "UPDATE runs SET last_log_seq = ? WHERE id = ?",
   insertEvent: "INSERT INTO events (run_id, seq, data) VALUES (?, ?, ?)",
   putSnapshot: "INSERT OR REPLACE INTO snapshots (run_id, revision, data) VALUES (?, ?, ?)",

@@ -53,13 +53,18 @@ export function insertRun(
 
 export function appendEvents(s: Statements, request: AppendRequest): void {
   const { runId, expectedSeq, events, summary } = request;
-  const actual = lastSeq(s, runId);
-  if (actual === undefined) throw new StoreNotFound(runId);
+  const head = s.head.get(runId);
+  if (!head) throw new StoreNotFound(runId);
+  const actual = BigInt(head.last_seq as number);
   if (actual !== expectedSeq) throw new StoreConflict(runId, expectedSeq, actual);
   for (const event of events) s.insertEvent.run(runId, event.seq, toBinary(RunEventSchema, event));
   const last = expectedSeq + BigInt(events.length);
   const encoded = toBinary(RunSummarySchema, summary);
-  s.updateRun.run(last, summary.workflowName, summary.status, encoded, runId);
+  if (head.workflow === summary.workflowName && Number(head.status) === summary.status) {
+    s.updateRunSummary.run(last, encoded, runId);
+  } else {
+    s.updateRun.run(last, summary.workflowName, summary.status, encoded, runId);
+  }
   if (request.snapshot) {
     s.putSnapshot.run(runId, request.snapshot.revision, toBinary(RunSchema, request.snapshot));
   }

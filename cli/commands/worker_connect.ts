@@ -1,0 +1,142 @@
+// `swamp worker connect URL --token NAME.SECRET`: a worker that dials home
+// and runs what the orchestrator assigns, until SIGTERM or Ctrl-C.
+import {
+  exitCodeFor,
+  parseLabels,
+  type ProtocolRange,
+  supportedProtocol,
+  SwampError,
+} from "../../runtime/mod.ts";
+import type { CommandContext } from "../context.ts";
+import { version } from "../version.ts";
+import { UsageError } from "../types.ts";
+import { WorkerAgent } from "../worker/agent.ts";
+import { defaultCacheDir, machineId } from "../worker/identity.ts";
+import { StepRecords } from "../worker/step_records.ts";
+
+/** For tests only: the protocol range the worker claims, `MIN-MAX`. */
+export const protocolOverrideEnv = "SWAMP_WORKER_PROTOCOL_FOR_TESTS";
+
+const stopGraceMs = 30_000;
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+function protocolRange(): ProtocolRange {
+  const override = Deno.env.get(protocolOverrideEnv);
+  if (!override) return supportedProtocol;
+  const match = /^(\d+)-(\d+)$/.exec(override.trim());
+  if (!match) throw new UsageError(`${protocolOverrideEnv} must be MIN-MAX, e.g. 1-1`);
+  return { min: Number(match[1]), max: Number(match[2]) };
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { serverUrl, parsePin } = await import("../../plugins/rpc/connect/mod.ts");
+  const url = serverUrl(ctx.args[0]);
+  const credential = text(ctx.flags.token) ?? text(Deno.env.get("SWAMP_WORKER_TOKEN"));
+  if (!credential) {
+    throw new UsageError(
+      "worker connect needs an enrollment token",
+      "pass --token NAME.SECRET (or set SWAMP_WORKER_TOKEN); an admin mints one with " +
+        "`swamp worker token create NAME`",
+    );
+  }
+  const pin = text(ctx.flags.pin);
+  if (pin) parsePin(pin);
+  const caFile = text(ctx.flags["ca-cert"]);
+  let caCert: string | undefined;
+  if (caFile) {
+    try {
+      caCert = await Deno.readTextFile(caFile);
+    } catch (error) {
+      throw new UsageError(`cannot read --ca-cert ${caFile}: ${(error as Error).message}`);
+    }
+  }
+  const concurrency = Number(text(ctx.flags.concurrency) ?? "1");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+    throw new UsageError("--concurrency must be a whole number from 1 to 1024");
+  }
+  const labels = parseLabels(Array.isArray(ctx.flags.label) ? ctx.flags.label : []);
+  const cacheDir = text(ctx.flags["cache-dir"]) ?? defaultCacheDir();
+  const id = await machineId(cacheDir);
+  const { createLoopbackExecutor } = await import("../../plugins/executors/loopback/mod.ts");
+
+  const log = (event: string, fields: Record<string, unknown>) => {
+    if (ctx.out.json) {
+      ctx.out.raw(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
+      return;
+    }
+    const said = humanLine(event, fields);
+    if (said) ctx.out.info(said);
+  };
+  const executor = createLoopbackExecutor();
+  // Before connecting: end the steps a previous worker process of this cache dir left running
+  // (killed with -9, or the machine's OOM killer), so a re-dispatched step never runs twice.
+  const records = new StepRecords(`${cacheDir}/steps`);
+  for (const report of await records.reapLeftovers(executor)) log("reaped", { ...report });
+  const agent = new WorkerAgent({
+    url,
+    credential,
+    machineId: id,
+    name: text(ctx.flags.name) ?? "",
+    labels,
+    concurrency,
+    caCert,
+    pin,
+    reconnect: ctx.flags["no-reconnect"] !== true,
+    protocol: protocolRange(),
+    softwareVersion: version,
+    executor,
+    workDir: `${cacheDir}/work`,
+    records,
+    log,
+  });
+  const signals = ["SIGTERM", "SIGINT"] as const;
+  let stopping: Promise<void> | undefined;
+  const onSignal = () => stopping ??= agent.stop(stopGraceMs);
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    await agent.run();
+    await stopping;
+    log("stopped", {});
+    return 0;
+  } catch (error) {
+    // Under --json the refusal was its own line; the exit status says the rest.
+    if (ctx.out.json && error instanceof SwampError) return exitCodeFor(error.codeName);
+    throw error;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+}
+
+function humanLine(event: string, f: Record<string, unknown>): string | undefined {
+  switch (event) {
+    case "connected":
+      return `worker: ${f.resumed ? "reconnected" : "connected"} to ${f.server} as ${f.workerId}` +
+        ` (protocol ${f.protocolVersion})`;
+    case "assigned":
+      return `worker: running ${f.runId}/${f.stepId} (lease ${f.leaseId})`;
+    case "finished":
+      return `worker: ${f.runId}/${f.stepId} exited ${f.exitCode}${
+        f.cancelled ? " (cancelled)" : ""
+      }`;
+    case "disconnected":
+      return `worker: disconnected (${f.error}); reconnecting in ${f.retryInMs} ms`;
+    case "draining":
+      return `worker: stopping; waiting for ${f.running} running step(s)`;
+    case "drained":
+      return `worker: drained by the orchestrator (${f.reason}); takes no new steps`;
+    case "cancel":
+      return `worker: cancelling lease ${f.leaseId}`;
+    case "killed":
+      return `worker: killed lease ${f.leaseId} (${f.reason})`;
+    case "stopped":
+      return "worker: stopped";
+    case "reaped":
+      return `worker: a previous worker's step ${f.runId}/${f.stepId} (lease ${f.leaseId}, ` +
+        `pid ${f.pid}): ${f.outcome}`;
+    default:
+      return undefined;
+  }
+}

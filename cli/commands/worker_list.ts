@@ -1,0 +1,38 @@
+import { toJson } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  ListWorkersResponseSchema,
+  WorkerState,
+} from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import type { CommandContext } from "../context.ts";
+import { labelsText } from "./worker_token_list.ts";
+
+/** "WORKER_STATE_DRAINING" is "draining". */
+export function workerStateName(state: WorkerState): string {
+  return (WorkerState[state] ?? "UNSPECIFIED").replace(/^WORKER_STATE_/, "").toLowerCase();
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const listed = await ctx.workers.listWorkers({});
+  ctx.out.document(toJson(ListWorkersResponseSchema, listed, { alwaysEmitImplicit: true }));
+  if (listed.workers.length === 0) {
+    ctx.out.info("no workers; start one with: swamp worker connect URL --token NAME.SECRET");
+    return 0;
+  }
+  const rows = listed.workers.map((w) => [
+    w.name,
+    w.id,
+    workerStateName(w.state),
+    labelsText(w.labels) || "-",
+    `${w.running.length}/${w.concurrency}`,
+    String(w.protocolVersion),
+    w.lastSeenTime ? timestampDate(w.lastSeenTime).toISOString() : "-",
+  ]);
+  const header = ["NAME", "ID", "STATE", "LABELS", "RUNNING", "PROTOCOL", "LAST SEEN"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (row: string[]) =>
+    row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  ctx.out.line(ctx.out.bold(format(header)));
+  for (const row of rows) ctx.out.line(format(row));
+  return 0;
+}

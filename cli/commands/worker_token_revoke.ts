@@ -1,0 +1,18 @@
+import { toJson } from "@bufbuild/protobuf";
+import { RevokeWorkerTokenResponseSchema } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import type { CommandContext } from "../context.ts";
+import { when } from "../time_text.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const revoked = await ctx.workers.revokeWorkerToken({ name: ctx.args[0] });
+  ctx.out.document(
+    toJson(RevokeWorkerTokenResponseSchema, revoked, { alwaysEmitImplicit: true }),
+  );
+  const token = revoked.token!;
+  ctx.out.line(
+    revoked.changed
+      ? `revoked worker token ${token.name}; it is refused from now on`
+      : `worker token ${token.name} was already revoked at ${when(token.revokeTime)}`,
+  );
+  return 0;
+}

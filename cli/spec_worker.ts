@@ -1,0 +1,163 @@
+// The `worker` commands of the command table (see spec.ts): enrollment tokens,
+// the worker process itself, and the workers as the orchestrator sees them.
+import type { CommandSpec } from "./types.ts";
+
+const tokenJson =
+  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "boundMachineId": "", "state": "WORKER_TOKEN_STATE_UNUSED", "effectiveState": "WORKER_TOKEN_STATE_UNUSED", "createdBy": "ada"}`;
+
+const enrolledJson =
+  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "revokeTime": "2026-12-04T12:30:00Z", "boundMachineId": "5b0e…", "enrollTime": "2026-12-04T09:05:12Z", "state": "WORKER_TOKEN_STATE_REVOKED", "effectiveState": "WORKER_TOKEN_STATE_REVOKED", "createdBy": "ada"}`;
+
+export const workerCommands: CommandSpec[] = [
+  {
+    noun: "worker",
+    verb: "token create",
+    summary: "mint a worker enrollment token; its secret is shown exactly once",
+    description:
+      "Creates an enrollment token for one remote worker machine: a name, labels the worker enrolled with it carries, and a lifetime that is a hard deadline (default 8h). Prints the credential NAME.SECRET on stdout, once: only a hash of the secret is stored. The worker presents it with `swamp worker connect URL --token NAME.SECRET`; on its first use the token binds to that machine, and any other machine is refused (bound_to_other_machine). Worker token names are apart from API token names. Locally this writes the repository's store as your OS account; with --server it needs an admin token.",
+    args: [{
+      name: "NAME",
+      required: true,
+      description: "lower-case letters, digits and dashes, at most 64 characters",
+    }],
+    flags: [
+      {
+        name: "duration",
+        type: "string",
+        value: "DURATION",
+        description: "how long it is valid, a hard deadline, e.g. 8h or 30d (default 8h)",
+      },
+      {
+        name: "label",
+        type: "list",
+        value: "KEY=VALUE",
+        description: "a label the enrolled worker carries (placement selects workers by label)",
+      },
+    ],
+    examples: [
+      "swamp worker token create gpu-box --duration 8h --label gpu=true",
+      "swamp worker token create ci-runner --duration 30d --label pool=ci --label arch=arm64 -q",
+    ],
+    json: `{"token": ${tokenJson}, "credential": "gpu-box.Zm9v…"}`,
+    load: () => import("./commands/worker_token_create.ts"),
+  },
+  {
+    noun: "worker",
+    verb: "token list",
+    summary: "list worker enrollment tokens: state, expiry and the machine each is bound to",
+    description:
+      "Lists every worker enrollment token: its effective state now (unused, enrolled, expired, revoked), the state recorded by its last change, when it expires, the machine it is bound to (empty until its first use) and its labels. Never shows a secret or a hash. With --server it needs an operator token.",
+    args: [],
+    flags: [],
+    examples: ["swamp worker token list", "swamp worker token list --json"],
+    json: `{"tokens": [${tokenJson}]}`,
+    load: () => import("./commands/worker_token_list.ts"),
+  },
+  {
+    noun: "worker",
+    verb: "token revoke",
+    summary: "revoke a worker enrollment token at once",
+    description:
+      "Revokes an enrollment token: it is refused from now on (token_revoked), whether or not a machine enrolled with it. The name stays taken, so the history of what it did stays unambiguous. Revoking a revoked token changes nothing and says so. With --server it needs an admin token.",
+    args: [{ name: "NAME", required: true, description: "the token's name" }],
+    flags: [],
+    examples: ["swamp worker token revoke gpu-box"],
+    json: `{"token": ${enrolledJson}, "changed": true}`,
+    load: () => import("./commands/worker_token_revoke.ts"),
+  },
+  {
+    noun: "worker",
+    verb: "connect",
+    summary: "run a worker: dial a `swamp serve` and run the steps it assigns",
+    description:
+      "Dials the orchestrator at URL over one long-lived HTTP/2 stream (TLS with --ca-cert or --pin as for --server), presents the enrollment token, and runs the steps assigned to it with the local (loopback) executor, at most --concurrency at a time, streaming their output and exit back. On its first use the token binds to this machine: the machine id kept in --cache-dir (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker, which survives restarts). A new cache dir is a new machine: the token refuses it (bound_to_other_machine). The worker reconnects with backoff when the connection drops or the server restarts, resuming its session and resending what the orchestrator had not acknowledged (unless --no-reconnect). A refusal (token_invalid, token_expired, token_revoked, bound_to_other_machine, already_connected, protocol_mismatch, pin_mismatch) is printed with its cause and fix and the worker exits with that code's exit status (8), without retrying. SIGTERM or Ctrl-C: takes no new steps, lets running ones finish (cancelling them after 30s), exits 0. With --json, prints one JSON line per lifecycle event (connected, assigned, cancel, killed, finished, drained, disconnected, refused, draining, stopped).",
+    args: [{
+      name: "URL",
+      required: true,
+      description: "the orchestrator's URL, as `swamp serve` printed it",
+    }],
+    flags: [
+      {
+        name: "token",
+        type: "string",
+        value: "NAME.SECRET",
+        description: "the enrollment token (also SWAMP_WORKER_TOKEN)",
+      },
+      {
+        name: "label",
+        type: "list",
+        value: "KEY=VALUE",
+        description: "a label this worker adds (the token's labels win on a clash)",
+      },
+      {
+        name: "cache-dir",
+        type: "string",
+        value: "DIR",
+        description:
+          "where the worker keeps its machine id and work (default: a per-user state directory)",
+      },
+      {
+        name: "name",
+        type: "string",
+        value: "NAME",
+        description: "the worker's name in `worker list` and placement (default: the token's name)",
+      },
+      {
+        name: "concurrency",
+        type: "string",
+        value: "N",
+        description: "how many steps it runs at once (default 1)",
+      },
+      {
+        name: "ca-cert",
+        type: "string",
+        value: "FILE",
+        description: "trust this CA (or self-signed) certificate for the server",
+      },
+      {
+        name: "pin",
+        type: "string",
+        value: "sha256:HEX",
+        description: "accept only a server certificate with this SHA-256 fingerprint",
+      },
+      {
+        name: "no-reconnect",
+        type: "boolean",
+        description: "exit when the connection drops instead of reconnecting",
+      },
+    ],
+    examples: [
+      "swamp worker connect https://orchestrator:7870 --token gpu-box.Zm9v… --pin sha256:9f86…",
+      "swamp worker connect https://10.0.0.5:7870 --token ci-1.Zm9v… --ca-cert ca.pem --label pool=ci --concurrency 4 --json",
+    ],
+    json:
+      `{"event": "connected", "time": "…", "workerId": "w-3f2a9c0b1d4e", "sessionId": "…", "resumed": false, "server": "https://127.0.0.1:7870", "protocolVersion": 1, "labels": {"gpu": "true"}, "expireTime": "2026-12-04T17:00:00.000Z"}`,
+    load: () => import("./commands/worker_connect.ts"),
+  },
+  {
+    noun: "worker",
+    verb: "list",
+    summary: "list the workers the orchestrator knows: state, labels, running steps",
+    description:
+      "Lists the workers of the orchestrator: connected, draining, or disconnected and still within the grace window (--worker-grace of `swamp serve`), with their id, labels (the token's and the worker's), running steps against their concurrency, protocol version and when they were last heard from. With --server it asks that server (viewer token); without, it reads the list the running `swamp serve` of the repository publishes (at once when a worker comes, goes or changes state; last-heard times up to 30 s old), and shows none when no server runs.",
+    args: [],
+    flags: [],
+    examples: ["swamp worker list", "swamp worker list --json --server https://127.0.0.1:7870"],
+    json:
+      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "WORKER_STATE_CONNECTED", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}]}`,
+    load: () => import("./commands/worker_list.ts"),
+  },
+  {
+    noun: "worker",
+    verb: "drain",
+    summary: "stop new steps going to a worker; the ones it runs finish",
+    description:
+      "Marks a worker draining: the orchestrator assigns it no new steps and tells it so; steps it runs finish as usual. The worker stays connected (stop it with SIGTERM when it is idle). Draining a draining worker changes nothing and says so. Needs the server (--server, operator token).",
+    args: [{ name: "WORKER", required: true, description: "the worker's name or id" }],
+    flags: [],
+    examples: ["swamp worker drain gpu-box --server https://127.0.0.1:7870"],
+    json:
+      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "WORKER_STATE_DRAINING", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}, "changed": true}`,
+    load: () => import("./commands/worker_drain.ts"),
+  },
+];

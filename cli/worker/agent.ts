@@ -1,0 +1,287 @@
+// The worker's side of the control channel: dial the orchestrator, say
+// hello (resuming the session and naming the leases still held after a
+// reconnect), run what is assigned, report it, heartbeat, and reconnect
+// with backoff when the connection drops. A refusal (token_*, pin_mismatch,
+// protocol_mismatch, already_connected, …) ends the worker: retrying would
+// be refused again.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type AttachRequest,
+  AttachRequestSchema,
+  type AttachResponse,
+} from "../../proto/gen/swamp/v1/worker_channel_pb.ts";
+import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import {
+  asSwampError,
+  EventQueue,
+  type Executor,
+  type ProtocolRange,
+  type SwampError,
+} from "../../runtime/mod.ts";
+import { LeaseBook } from "./leases.ts";
+import type { StepRecords } from "./step_records.ts";
+
+/** Codes that end a worker instead of a reconnect. */
+export const refusalCodes = new Set([
+  "token_invalid",
+  "token_expired",
+  "token_revoked",
+  "bound_to_other_machine",
+  "already_connected",
+  "protocol_mismatch",
+  "pin_mismatch",
+  "usage",
+  "unauthenticated",
+  "permission_denied",
+]);
+
+export interface AgentOptions {
+  url: URL;
+  credential: string;
+  machineId: string;
+  name: string;
+  labels: Record<string, string>;
+  concurrency: number;
+  caCert?: string;
+  pin?: string;
+  reconnect: boolean;
+  protocol: ProtocolRange;
+  softwareVersion: string;
+  executor: Executor;
+  workDir: string;
+  /** Where running steps are recorded for a later worker process to reap (the cache dir's). */
+  records?: StepRecords;
+  /** One lifecycle event (connected, assigned, finished, disconnected, …). */
+  log(event: string, fields: Record<string, unknown>): void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+export class WorkerAgent {
+  readonly #options: AgentOptions;
+  readonly #book: LeaseBook;
+  #outbox?: EventQueue<AttachRequest>;
+  #sessionId = "";
+  #heartbeatMs = 5000;
+  #stopping = false;
+  readonly #stop = new AbortController();
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.#book = new LeaseBook(
+      options.executor,
+      {
+        send: (update) => this.#push({ case: "update", value: update }),
+        finished: (lease, exited) =>
+          options.log("finished", {
+            leaseId: lease.assignment.leaseId,
+            runId: lease.assignment.runId,
+            stepId: lease.assignment.stepId,
+            exitCode: exited.exitCode,
+            cancelled: exited.cancelled,
+          }),
+      },
+      options.workDir,
+      options.records,
+    );
+  }
+
+  /**
+   * Stops taking work (the orchestrator is told at once), lets running steps
+   * finish for `graceMs`, then cancels them; resolves when nothing runs.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#options.log("draining", { running: this.#book.running() });
+    this.#heartbeat();
+    const deadline = Date.now() + graceMs;
+    while (this.#book.running() > 0 && Date.now() < deadline) await sleep(100);
+    if (this.#book.running() > 0) this.#book.cancelAll();
+    // Cancelled steps report their stages and exit; their last updates get a moment to be acked.
+    const settle = Date.now() + 15_000;
+    while (this.#book.held.size > 0 && Date.now() < settle) await sleep(100);
+    this.#stop.abort();
+    this.#outbox?.close();
+  }
+
+  /**
+   * The worker ends on its own (refused, or the stream ended under
+   * --no-reconnect): cancel what runs (interrupt, terminate, kill) and wait
+   * until it has exited, so no step outlives its worker. What is still
+   * running after that (a step stuck past its cancel) stays in the step
+   * records for the next worker process to reap.
+   */
+  async #endSteps(): Promise<void> {
+    if (this.#book.running() === 0) return;
+    this.#book.cancelAll();
+    await this.#book.idle(30_000);
+  }
+
+  /** Runs until stopped (resolves) or refused (throws the refusal). */
+  async run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stop.signal.aborted) {
+      let welcomed = false;
+      let error: SwampError | undefined;
+      try {
+        welcomed = await this.#session(() => failures = 0);
+      } catch (caught) {
+        error = asSwampError(caught);
+        if (refusalCodes.has(error.codeName)) {
+          this.#options.log("refused", {
+            code: error.codeName,
+            message: error.message,
+            hint: error.hint,
+          });
+          await this.#endSteps();
+          throw error;
+        }
+      }
+      if (this.#stop.signal.aborted) return;
+      if (!this.#options.reconnect) {
+        await this.#endSteps();
+        if (error) throw error;
+        return;
+      }
+      if (!welcomed) failures++;
+      const retryInMs = Math.min(5000, 250 * 2 ** Math.min(failures, 5)) *
+        (0.75 + Math.random() / 2);
+      this.#options.log("disconnected", {
+        error: error ? `${error.codeName}: ${error.message}` : "the orchestrator ended the stream",
+        retryInMs: Math.round(retryInMs),
+      });
+      await sleep(retryInMs, this.#stop.signal);
+    }
+  }
+
+  /** One connection, from hello to its end; true when it was welcomed. */
+  async #session(onWelcome: () => void): Promise<boolean> {
+    const { remoteClient, remoteTransport } = await import("../../plugins/rpc/connect/mod.ts");
+    const o = this.#options;
+    const transport = await remoteTransport(o.url, {
+      caCert: o.caCert,
+      pin: o.pin,
+      pingIntervalMs: 5000,
+    });
+    const client = remoteClient(WorkerService, transport);
+    const outbox = new EventQueue<AttachRequest>();
+    outbox.push(create(AttachRequestSchema, {
+      kind: {
+        case: "hello",
+        value: {
+          credential: o.credential,
+          machineId: o.machineId,
+          name: o.name,
+          labels: o.labels,
+          concurrency: o.concurrency,
+          protocolMin: o.protocol.min,
+          protocolMax: o.protocol.max,
+          softwareVersion: o.softwareVersion,
+          sessionId: this.#sessionId,
+          held: [...this.#book.held.values()].map((l) => ({
+            leaseId: l.assignment.leaseId,
+            epoch: l.assignment.epoch,
+            lastSeq: l.seq,
+          })),
+        },
+      },
+    }));
+    let welcomed = false;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    try {
+      for await (const response of client.attach(outbox)) {
+        if (response.kind.case === "welcome") {
+          welcomed = true;
+          onWelcome();
+          this.#outbox = outbox;
+          this.#welcome(response.kind.value);
+          timer = setInterval(() => this.#heartbeat(), this.#heartbeatMs);
+          if (this.#stopping) this.#heartbeat();
+        } else {
+          this.#handle(response);
+        }
+      }
+    } finally {
+      clearInterval(timer);
+      if (this.#outbox === outbox) this.#outbox = undefined;
+      outbox.close();
+    }
+    return welcomed;
+  }
+
+  #welcome(welcome: Extract<AttachResponse["kind"], { case: "welcome" }>["value"]): void {
+    const resumed = welcome.sessionId === this.#sessionId;
+    this.#sessionId = welcome.sessionId;
+    this.#heartbeatMs = Math.max(100, welcome.heartbeatIntervalMs || 5000);
+    for (const [leaseId, lease] of [...this.#book.held]) {
+      const acked = welcome.acked[leaseId];
+      if (acked === undefined) {
+        this.#options.log("killed", { leaseId, reason: "the orchestrator no longer has it" });
+        this.#book.kill(leaseId);
+        continue;
+      }
+      this.#book.acked(leaseId, acked);
+      for (const update of lease.unacked) this.#push({ case: "update", value: update });
+    }
+    this.#options.log("connected", {
+      workerId: welcome.workerId,
+      sessionId: welcome.sessionId,
+      resumed,
+      server: this.#options.url.origin,
+      protocolVersion: welcome.protocolVersion,
+      labels: welcome.labels,
+      expireTime: welcome.expireTime
+        ? new Date(Number(welcome.expireTime.seconds) * 1000).toISOString()
+        : "",
+    });
+  }
+
+  #handle(response: AttachResponse): void {
+    const { kind } = response;
+    switch (kind.case) {
+      case "assign":
+        this.#options.log("assigned", {
+          leaseId: kind.value.leaseId,
+          runId: kind.value.runId,
+          stepId: kind.value.stepId,
+          attempt: kind.value.attempt,
+          epoch: String(kind.value.epoch),
+        });
+        this.#book.start(kind.value);
+        return;
+      case "ack":
+        this.#book.acked(kind.value.leaseId, kind.value.seq);
+        return;
+      case "cancel":
+        this.#options.log("cancel", { leaseId: kind.value.leaseId, reason: kind.value.reason });
+        this.#book.cancel(kind.value.leaseId);
+        return;
+      case "kill":
+        this.#options.log("killed", { leaseId: kind.value.leaseId, reason: kind.value.reason });
+        this.#book.kill(kind.value.leaseId);
+        return;
+      case "drain":
+        this.#options.log("drained", { reason: kind.value.reason });
+        return;
+    }
+  }
+
+  #heartbeat(): void {
+    this.#push({
+      case: "heartbeat",
+      value: { leaseIds: [...this.#book.held.keys()], draining: this.#stopping },
+    });
+  }
+
+  #push(kind: MessageInitShape<typeof AttachRequestSchema>["kind"]): void {
+    this.#outbox?.push(create(AttachRequestSchema, { kind }));
+  }
+}

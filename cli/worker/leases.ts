@@ -1,0 +1,237 @@
+// The leases a worker holds: each runs its step with the worker's local
+// executor and turns the step's events into numbered LeaseUpdates. Updates
+// are kept until the orchestrator acknowledges them, so after a reconnect
+// the unacknowledged ones are sent again and nothing is lost or doubled.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type Assignment,
+  type LeaseUpdate,
+  LeaseUpdateSchema,
+} from "../../proto/gen/swamp/v1/worker_channel_pb.ts";
+import type { Executor, StepEvent, StepWork } from "../../runtime/mod.ts";
+import type { StepRecords } from "./step_records.ts";
+
+type UpdateKind = MessageInitShape<typeof LeaseUpdateSchema>["kind"];
+
+export interface HeldLeaseState {
+  assignment: Assignment;
+  seq: bigint;
+  unacked: LeaseUpdate[];
+  abort: AbortController;
+  /** Told to stop at once (KillLease): nothing more is reported. */
+  killed: boolean;
+  /** Its step has exited (its last update may still await an ack). */
+  finished: boolean;
+  pgid?: number;
+}
+
+export interface LeaseSink {
+  /** Sends an update now if connected (it is kept for a resend either way). */
+  send(update: LeaseUpdate): void;
+  finished(lease: HeldLeaseState, exited: Extract<StepEvent, { type: "exited" }>): void;
+}
+
+export class LeaseBook {
+  readonly held = new Map<string, HeldLeaseState>();
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly sink: LeaseSink,
+    private readonly workDir: string,
+    /** Where running steps are recorded, so a later worker process reaps what this one leaves. */
+    private readonly records?: StepRecords,
+  ) {}
+
+  /** Leases whose step still runs. */
+  running(): number {
+    return [...this.held.values()].filter((l) => !l.finished).length;
+  }
+
+  start(assignment: Assignment): void {
+    if (this.held.has(assignment.leaseId)) return;
+    const lease: HeldLeaseState = {
+      assignment,
+      seq: 0n,
+      unacked: [],
+      abort: new AbortController(),
+      killed: false,
+      finished: false,
+    };
+    this.held.set(assignment.leaseId, lease);
+    void this.#run(lease);
+  }
+
+  /** Every update of the lease up to `seq` is stored: forget them; drop a finished lease. */
+  acked(leaseId: string, seq: bigint): void {
+    const lease = this.held.get(leaseId);
+    if (!lease) return;
+    lease.unacked = lease.unacked.filter((u) => u.seq > seq);
+    if (lease.finished && lease.unacked.length === 0) this.held.delete(leaseId);
+  }
+
+  cancel(leaseId: string): void {
+    this.held.get(leaseId)?.abort.abort();
+  }
+
+  /**
+   * Stops the lease's step at once (SIGKILL to its process group), for a
+   * stale lease or a reap. Only its exit is still reported: the orchestrator
+   * takes it when the lease is current (a reap), refuses it otherwise. A
+   * second kill, or one of a lease that has exited, forgets it at once.
+   */
+  kill(leaseId: string): void {
+    const lease = this.held.get(leaseId);
+    if (!lease) return;
+    if (lease.killed || lease.finished) {
+      this.held.delete(leaseId);
+      return;
+    }
+    lease.killed = true;
+    if (lease.pgid) {
+      // Not an abort: that would run the cancel stages and report a cancel.
+      try {
+        Deno.kill(-lease.pgid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    } else {
+      lease.abort.abort(); // not started yet: nothing to kill, stop it starting
+    }
+  }
+
+  cancelAll(): void {
+    for (const lease of this.held.values()) lease.abort.abort();
+  }
+
+  /** Resolves true once no step runs, false when `ms` pass first. */
+  async idle(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (this.running() > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
+  }
+
+  #emit(lease: HeldLeaseState, kind: UpdateKind): void {
+    if (lease.killed && kind?.case !== "exited") return;
+    const a = lease.assignment;
+    lease.seq += 1n;
+    const update = create(LeaseUpdateSchema, {
+      leaseId: a.leaseId,
+      epoch: a.epoch,
+      runId: a.runId,
+      stepId: a.stepId,
+      attempt: a.attempt,
+      seq: lease.seq,
+      kind,
+    });
+    lease.unacked.push(update);
+    this.sink.send(update);
+  }
+
+  async #run(lease: HeldLeaseState): Promise<void> {
+    const a = lease.assignment;
+    // The step's own directory when the orchestrator names one, else a scratch one.
+    const scratch = a.work?.cwd ? undefined : `${this.workDir}/lease-${crypto.randomUUID()}`;
+    const cwd = a.work?.cwd || scratch!;
+    let exited: Extract<StepEvent, { type: "exited" }> | undefined;
+    let recorded = false;
+    try {
+      if (scratch) await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
+      for await (const event of this.executor.dispatch(stepWork(a, cwd), lease.abort.signal)) {
+        if (lease.killed && event.type !== "exited") continue;
+        if (event.type === "started") {
+          lease.pgid = event.process.pgid;
+          if (this.records) {
+            // Recorded before the orchestrator hears of it; a failed write costs only the reap.
+            recorded = await this.records.write(a, event.process, scratch).then(
+              () => true,
+              () => false,
+            );
+          }
+        }
+        if (event.type === "exited") exited = event;
+        const kind = updateOf(event);
+        if (kind) this.#emit(lease, kind);
+      }
+    } catch (error) {
+      exited = {
+        type: "exited",
+        exitCode: 127,
+        cancelled: false,
+        timedOut: false,
+        stdout: "",
+        stdoutTruncated: false,
+        error: `the worker could not run the step: ${(error as Error).message}`,
+        errorCode: "executor_unavailable",
+      };
+      this.#emit(lease, updateOf(exited)!);
+    } finally {
+      lease.finished = true;
+      if (recorded) await this.records!.remove(a.leaseId);
+      if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    }
+    if (exited) this.sink.finished(lease, exited);
+    // A killed lease's exit is sent once, not kept for a resend.
+    if (lease.killed) {
+      this.held.delete(a.leaseId);
+      return;
+    }
+    if (lease.unacked.length === 0) this.held.delete(a.leaseId);
+  }
+}
+
+function stepWork(a: Assignment, cwd: string): StepWork {
+  const w = a.work!;
+  return {
+    runId: a.runId,
+    stepId: a.stepId,
+    command: w.command.case === "argv" ? { argv: w.command.value.args } : {
+      script: w.command.value ?? "",
+    },
+    env: { ...w.env },
+    cwd,
+    timeoutMs: w.timeoutMs > 0n ? Number(w.timeoutMs) : undefined,
+    graceMs: Number(w.graceMs) || 5000,
+    outputLimitBytes: Number(w.outputLimitBytes) || 1024 * 1024,
+    labels: { ...w.labels },
+  };
+}
+
+/** The update for a step event; undefined for events only placing executors emit. */
+function updateOf(event: StepEvent): UpdateKind | undefined {
+  switch (event.type) {
+    case "started":
+      return {
+        case: "started",
+        value: {
+          pid: event.process.pid,
+          pgid: event.process.pgid,
+          processStart: event.process.processStart,
+          containerId: event.process.containerId ?? "",
+        },
+      };
+    case "output":
+      return { case: "output", value: { stream: event.stream, line: event.line } };
+    case "cancelStage":
+      return { case: "cancelStage", value: { stage: event.stage, detail: event.detail } };
+    case "exited":
+      return {
+        case: "exited",
+        value: {
+          exitCode: event.exitCode,
+          signal: event.signal ?? "",
+          cancelled: event.cancelled,
+          timedOut: event.timedOut,
+          stdout: event.stdout,
+          stdoutTruncated: event.stdoutTruncated,
+          error: event.error ?? "",
+          errorCode: event.errorCode ?? "",
+          outOfMemory: event.outOfMemory ?? false,
+        },
+      };
+    default:
+      return undefined;
+  }
+}

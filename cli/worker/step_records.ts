@@ -1,0 +1,208 @@
+// What a worker leaves on its machine when it dies without stopping its
+// steps. Each step runs in its own session, so a `kill -9` of the worker
+// leaves it running; Linux has no portable "kill my children when I die"
+// for a process that is not their parent's thread (PR_SET_PDEATHSIG is per
+// thread, and Deno cannot set it on the steps it spawns). So the worker
+// records each running step's process (pid, group, start time, lease) in its
+// cache dir and removes the record when the step ends; the next worker
+// process of that cache dir reaps what is left before it connects.
+//
+// A record is written whole (temporary file, then rename) and is never
+// fsynced: it must outlive the worker process, not the machine, whose
+// reboot ends the steps anyway (records of another boot are dropped).
+import {
+  bootId,
+  type Executor,
+  isSameProcessAlive,
+  processStartTime,
+  type RecordedProcess,
+} from "../../runtime/mod.ts";
+
+export interface StepRecord {
+  version: 1;
+  leaseId: string;
+  runId: string;
+  stepId: string;
+  /** The boot the step ran in: its pid and start time mean nothing in another. */
+  bootId: string;
+  /** The worker process that ran it; while that one lives, nobody else reaps its steps. */
+  owner: { pid: number; processStart: string };
+  process: RecordedProcess;
+  /** The step's scratch directory in the cache dir, removed with the record. */
+  scratch?: string;
+}
+
+/** One leftover step and what was done about it, for the `reaped` lifecycle line. */
+export interface ReapReport {
+  leaseId: string;
+  runId: string;
+  stepId: string;
+  pid: number;
+  pgid: number;
+  processStart: string;
+  /**
+   * `stopped` (it ran and was ended), `gone`, `reused` (its pid is another
+   * process's now), `other-boot`, `unprovable` (no start time to compare),
+   * and, keeping the record: `owner-alive`, `left-running`, `unreadable`.
+   */
+  outcome: string;
+  /** Whether none of the step's processes is left (the record is then removed). */
+  confirmed: boolean;
+  actions: string[];
+}
+
+/** Outcomes whose record stays for the next start. */
+const keep = new Set(["owner-alive", "left-running", "unreadable"]);
+
+export class StepRecords {
+  #owner?: Promise<StepRecord["owner"]>;
+
+  /** `dir` is `<cache-dir>/steps`. */
+  constructor(readonly dir: string) {}
+
+  #file(leaseId: string): string {
+    return `${this.dir}/${encodeURIComponent(leaseId)}.json`;
+  }
+
+  /** Records a started step (atomically: a reader sees the whole record or none). */
+  async write(
+    lease: { leaseId: string; runId: string; stepId: string },
+    process: RecordedProcess,
+    scratch?: string,
+  ): Promise<void> {
+    this.#owner ??= processStartTime(Deno.pid).then((s) => ({
+      pid: Deno.pid,
+      processStart: s ?? "",
+    }));
+    const record: StepRecord = {
+      version: 1,
+      leaseId: lease.leaseId,
+      runId: lease.runId,
+      stepId: lease.stepId,
+      bootId: await bootId(),
+      owner: await this.#owner,
+      process,
+      ...(scratch ? { scratch } : {}),
+    };
+    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = this.#file(lease.leaseId);
+    const temp = `${file}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify(record) + "\n", { mode: 0o600 });
+    await Deno.rename(temp, file);
+  }
+
+  /** The step ended: forget it. */
+  async remove(leaseId: string): Promise<void> {
+    await Deno.remove(this.#file(leaseId)).catch(() => {});
+  }
+
+  /**
+   * Ends the steps a previous worker process of this cache dir left running,
+   * with `executor.reap` (it never touches a pid reused by another process:
+   * it compares start times; interrupt/terminate, then kill, confirmed gone).
+   * One report per record; a record is removed once nothing more can be
+   * done about it, and stays for the next start while its step may run.
+   */
+  async reapLeftovers(executor: Executor): Promise<ReapReport[]> {
+    const reports: ReapReport[] = [];
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(this.dir));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+    const boot = await bootId();
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = `${this.dir}/${entry.name}`;
+      if (entry.name.endsWith(".tmp")) {
+        await Deno.remove(path).catch(() => {}); // a write cut short: it names no process
+        continue;
+      }
+      if (!entry.name.endsWith(".json")) continue;
+      const record = await readRecord(path);
+      if (!record) {
+        reports.push({
+          leaseId: decodeURIComponent(entry.name.slice(0, -5)),
+          runId: "",
+          stepId: "",
+          pid: 0,
+          pgid: 0,
+          processStart: "",
+          outcome: "unreadable",
+          confirmed: false,
+          actions: [`${path} is not a step record; left in place for an operator`],
+        });
+        continue;
+      }
+      const report = await reapOne(record, boot, executor);
+      if (!keep.has(report.outcome)) {
+        await Deno.remove(path).catch(() => {});
+        if (record.scratch) await Deno.remove(record.scratch, { recursive: true }).catch(() => {});
+      }
+      reports.push(report);
+    }
+    return reports;
+  }
+}
+
+async function reapOne(r: StepRecord, boot: string, executor: Executor): Promise<ReapReport> {
+  const p = r.process;
+  const base = {
+    leaseId: r.leaseId,
+    runId: r.runId,
+    stepId: r.stepId,
+    pid: p.pid,
+    pgid: p.pgid,
+    processStart: p.processStart,
+  };
+  if (!boot || r.bootId !== boot) {
+    return {
+      ...base,
+      outcome: "other-boot",
+      confirmed: true,
+      actions: ["recorded in another boot: its processes ended with it"],
+    };
+  }
+  if (await isSameProcessAlive(r.owner.pid, r.owner.processStart)) {
+    return {
+      ...base,
+      outcome: "owner-alive",
+      confirmed: false,
+      actions: [
+        `the worker process ${r.owner.pid} that runs it is alive (another worker on this cache dir?); left alone`,
+      ],
+    };
+  }
+  const wasAlive = await isSameProcessAlive(p.pid, p.processStart);
+  const actions = await executor.reap(p);
+  const said = (pattern: RegExp) => actions.some((a) => pattern.test(a));
+  if ((await isSameProcessAlive(p.pid, p.processStart)) || said(/still alive after SIGKILL/)) {
+    return { ...base, outcome: "left-running", confirmed: false, actions };
+  }
+  if (said(/cannot be told|cannot tell|not loopback|not a valid pid/)) {
+    // No later start can prove more: the record is dropped, the report says why.
+    return { ...base, outcome: "unprovable", confirmed: false, actions };
+  }
+  const outcome = wasAlive || said(/confirmed/)
+    ? "stopped"
+    : said(/pid was reused/)
+    ? "reused"
+    : "gone";
+  return { ...base, outcome, confirmed: true, actions };
+}
+
+async function readRecord(path: string): Promise<StepRecord | undefined> {
+  try {
+    const r = JSON.parse(await Deno.readTextFile(path)) as StepRecord;
+    const p = r?.process;
+    if (
+      r?.version !== 1 || typeof r.leaseId !== "string" || typeof p?.pid !== "number" ||
+      typeof p.pgid !== "number" || typeof p.processStart !== "string" ||
+      typeof r.owner?.pid !== "number"
+    ) return undefined;
+    return r;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,183 @@
+// Leases as files: leases/<encoded run id>/<encoded step id>.json holds the
+// newest lease of that step (runtime/ports/leases.ts). Every change is a read,
+// a decision and a rewrite (temporary file + rename) under an exclusive flock
+// on leases/.lock, so two processes taking a lease of one step get different
+// epochs and the later one stays.
+import { type AcquireLease, type Lease, leaseId, parseLeaseId } from "../../../runtime/mod.ts";
+import { promised, readTextIfExists, syncDir, writeFileAtomic } from "./fsio.ts";
+import { encodedFileName, type Layout } from "./paths.ts";
+
+interface LeaseJson {
+  id: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  epoch: string;
+  workerId: string;
+  createMs: number;
+  expireMs: number;
+  hasWritten: boolean;
+  state: Lease["state"];
+}
+
+function encode(lease: Lease): string {
+  const json: LeaseJson = {
+    ...lease,
+    epoch: String(lease.epoch),
+    createMs: lease.createTime.getTime(),
+    expireMs: lease.expireTime.getTime(),
+  };
+  delete (json as unknown as Record<string, unknown>).createTime;
+  delete (json as unknown as Record<string, unknown>).expireTime;
+  return JSON.stringify(json) + "\n";
+}
+
+function decode(text: string): Lease {
+  const json = JSON.parse(text) as LeaseJson;
+  return {
+    id: json.id,
+    runId: json.runId,
+    stepId: json.stepId,
+    attempt: json.attempt,
+    epoch: BigInt(json.epoch),
+    workerId: json.workerId,
+    createTime: new Date(json.createMs),
+    expireTime: new Date(json.expireMs),
+    hasWritten: json.hasWritten,
+    state: json.state,
+  };
+}
+
+const dirName = (runId: string) => encodedFileName(runId).slice(0, -".json".length);
+const byRunThenStep = (a: Lease, b: Lease) =>
+  a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.stepId < b.stepId ? -1 : 1;
+
+export class LeaseFiles {
+  private readonly root: string;
+
+  constructor(layout: Layout, private readonly sync: boolean) {
+    this.root = `${layout.root}/leases`;
+  }
+
+  private path(runId: string, stepId: string): string {
+    return `${this.root}/${dirName(runId)}/${encodedFileName(stepId)}`;
+  }
+
+  /** The step's newest lease, checked to be that step's (a hashed long name could be another's). */
+  private newest(runId: string, stepId: string): Lease | undefined {
+    const text = readTextIfExists(this.path(runId, stepId));
+    const lease = text === undefined ? undefined : decode(text);
+    return lease?.runId === runId && lease.stepId === stepId ? lease : undefined;
+  }
+
+  /** The lease `id` names while it is its step's newest. */
+  private current(id: string): Lease | undefined {
+    const parts = parseLeaseId(id);
+    if (!parts) return undefined;
+    const lease = this.newest(parts.runId, parts.stepId);
+    return lease?.epoch === parts.epoch ? lease : undefined;
+  }
+
+  private write(lease: Lease): void {
+    const dir = `${this.root}/${dirName(lease.runId)}`;
+    Deno.mkdirSync(dir, { recursive: true });
+    writeFileAtomic(this.path(lease.runId, lease.stepId), encode(lease), this.sync);
+    if (this.sync) syncDir(dir);
+  }
+
+  /** Runs `work` holding the exclusive lock across synchronous calls only. */
+  private locked<T>(work: () => T): Promise<T> {
+    return promised(() => {
+      Deno.mkdirSync(this.root, { recursive: true });
+      const lock = Deno.openSync(`${this.root}/.lock`, { read: true, write: true, create: true });
+      try {
+        lock.lockSync(true);
+        return work();
+      } finally {
+        lock.close(); // also releases the lock
+      }
+    });
+  }
+
+  acquire(request: AcquireLease): Promise<Lease> {
+    return this.locked(() => {
+      const before = this.newest(request.runId, request.stepId);
+      const epoch = (before?.epoch ?? 0n) + 1n;
+      const lease: Lease = {
+        id: leaseId(request.runId, request.stepId, epoch),
+        runId: request.runId,
+        stepId: request.stepId,
+        attempt: request.attempt,
+        epoch,
+        workerId: request.workerId,
+        createTime: request.now,
+        expireTime: request.expireTime,
+        hasWritten: false,
+        state: "active",
+      };
+      this.write(lease);
+      return lease;
+    });
+  }
+
+  get(id: string): Promise<Lease | undefined> {
+    return promised(() => this.current(id));
+  }
+
+  renew(workerId: string, ids: readonly string[], expireTime: Date): Promise<string[]> {
+    return this.locked(() => {
+      const renewed: string[] = [];
+      for (const id of ids) {
+        const lease = this.current(id);
+        if (lease?.state !== "active" || lease.workerId !== workerId) continue;
+        lease.expireTime = expireTime;
+        this.write(lease);
+        renewed.push(id);
+      }
+      return renewed;
+    });
+  }
+
+  /** Applies `change` to the lease when it is current and active; false otherwise. */
+  update(id: string, change: (lease: Lease) => void): Promise<boolean> {
+    return this.locked(() => {
+      const lease = this.current(id);
+      if (lease?.state !== "active") return false;
+      change(lease);
+      this.write(lease);
+      return true;
+    });
+  }
+
+  list(filter: { runId?: string; workerId?: string; activeOnly?: boolean } = {}): Promise<Lease[]> {
+    return promised(() => {
+      const dirs = filter.runId !== undefined ? [dirName(filter.runId)] : this.entries(this.root);
+      const out: Lease[] = [];
+      for (const dir of dirs) {
+        for (const name of this.entries(`${this.root}/${dir}`)) {
+          if (!name.endsWith(".json")) continue;
+          const text = readTextIfExists(`${this.root}/${dir}/${name}`);
+          if (text === undefined) continue;
+          const lease = decode(text);
+          if (filter.runId !== undefined && lease.runId !== filter.runId) continue;
+          if (filter.workerId !== undefined && lease.workerId !== filter.workerId) continue;
+          if (filter.activeOnly && lease.state !== "active") continue;
+          out.push(lease);
+        }
+      }
+      return out.sort(byRunThenStep);
+    });
+  }
+
+  /** The names in a directory (none when it does not exist), dot files left out. */
+  private entries(dir: string): string[] {
+    try {
+      return [...Deno.readDirSync(dir)].map((entry) => entry.name).filter((n) =>
+        !n.startsWith(".")
+      );
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,404 @@
+// The orchestrator's worker hub: the sessions of attached workers and the
+// placement of dispatched steps; their leases live in the store's lease
+// table, kept by leasing.ts.
+// Protocol-independent: `attach` takes the worker's messages as an async
+// iterable and yields the orchestrator's; a transport (plugins/rpc/connect)
+// bridges it to a bidirectional stream. docs/design/0013-remote-workers.md.
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type {
+  AttachRequest,
+  AttachResponse,
+  WorkerHello,
+} from "../../../proto/gen/swamp/v1/worker_channel_pb.ts";
+import type { Worker, WorkerToken } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
+import { ErrorCode, SwampError } from "../../errors/mod.ts";
+import { EventQueue } from "../../exec/event_queue.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { LeaseStore } from "../../ports/leases.ts";
+import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
+import { secretHash } from "../token_secret.ts";
+import { redeemWorkerToken, workerTokenRefusal } from "../worker_enroll.ts";
+import { checkLabels } from "../worker_labels.ts";
+import { choose, queueReason } from "./placement.ts";
+import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
+import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
+import { Channel, WorkerSession } from "./session.ts";
+import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
+
+export interface WorkerHubOptions {
+  tokens: WorkerTokenStore;
+  /** Where leases are kept (the same store as the tokens, in `swamp serve`). */
+  leases: LeaseStore;
+  clock: Clock;
+  /** How often workers send a heartbeat. Default 5 s. */
+  heartbeatMs?: number;
+  /** How long a disconnected worker keeps its session and leases. Default 30 s. */
+  graceMs?: number;
+  /** How often tokens, silent streams and grace windows are checked. Default 1 s. */
+  tickMs?: number;
+  /** The protocol versions the hub speaks (tests narrow it). */
+  protocol?: ProtocolRange;
+  /** How long a new stream may take to send its hello. Default 10 s. */
+  helloTimeoutMs?: number;
+  onEvent?(event: HubEvent): void;
+}
+
+export class WorkerHub {
+  readonly heartbeatMs: number;
+  readonly graceMs: number;
+  readonly #options: WorkerHubOptions;
+  /** By token name: a token enrolls one worker. */
+  readonly #sessions = new Map<string, WorkerSession>();
+  #queue: Pending[] = [];
+  readonly #leasing: Leasing;
+  readonly #ticker: ReturnType<typeof setInterval>;
+  #ticking = false;
+
+  constructor(options: WorkerHubOptions) {
+    this.#options = options;
+    this.heartbeatMs = options.heartbeatMs ?? 5000;
+    this.graceMs = options.graceMs ?? 30_000;
+    this.#leasing = new Leasing({
+      store: options.leases,
+      clock: options.clock,
+      heartbeatMs: this.heartbeatMs,
+      freed: () => this.#place(),
+      onError: (what, error) => this.#emit({ event: "lease_error", what, message: String(error) }),
+    });
+    this.#ticker = setInterval(() => void this.#tick(), options.tickMs ?? 1000);
+  }
+
+  /** Stops the hub's timer; streams end with the server that carries them. */
+  close(): void {
+    clearInterval(this.#ticker);
+  }
+
+  /** Every worker the hub knows, by name. */
+  list(): Worker[] {
+    return [...this.#sessions.values()].map((s) => s.describe())
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Stops new dispatches to the worker named (or with that id); what it runs finishes. */
+  drain(nameOrId: string): { worker: Worker; changed: boolean } {
+    const session = [...this.#sessions.values()].find((s) =>
+      s.name === nameOrId || s.id === nameOrId
+    );
+    if (!session) {
+      throw new SwampError(ErrorCode.NOT_FOUND, `no worker named ${nameOrId} is known`, {
+        hint: "list them with `swamp worker list`",
+      });
+    }
+    const changed = !session.draining;
+    session.draining = true;
+    if (changed) {
+      session.send({ case: "drain", value: { reason: "drained by an operator" } });
+      this.#emit({ event: "worker_draining", workerId: session.id, name: session.name });
+    }
+    return { worker: session.describe(), changed };
+  }
+
+  /**
+   * Runs a step on a worker (see DispatchEvent for what it yields). It waits
+   * for a matching connected, non-draining worker under its concurrency;
+   * aborting `signal` cancels it: a queued step ends at once, a placed one
+   * gets CancelLease and its worker's cancel stages come back before exited.
+   */
+  async *dispatch(request: DispatchRequest, signal: AbortSignal): AsyncGenerator<DispatchEvent> {
+    if (signal.aborted) {
+      yield cancelledBeforeStart;
+      return;
+    }
+    const pending: Pending = { request, events: new EventQueue() };
+    this.#queue.push(pending);
+    const onAbort = () => this.#cancel(pending, "the dispatch was cancelled");
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#place();
+    if (!pending.lease && !pending.placing) {
+      const candidates = this.#connected().map((s) => s.candidate());
+      pending.events.push({ type: "queued", reason: queueReason(candidates, request.placement) });
+    }
+    try {
+      yield* pending.events;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      // A consumer that stopped reading leaves nothing running behind it.
+      if (!pending.lease?.done) this.#cancel(pending, "the dispatcher went away");
+      this.#queue = this.#queue.filter((p) => p !== pending);
+    }
+  }
+
+  /**
+   * One worker's control stream: `requests` are its messages, the result the
+   * orchestrator's. The first request must be a hello; a refusal throws
+   * (before anything is yielded) a SwampError with one stable code.
+   */
+  async *attach(
+    requests: AsyncIterable<AttachRequest>,
+    signal: AbortSignal,
+  ): AsyncGenerator<AttachResponse> {
+    const iterator = requests[Symbol.asyncIterator]();
+    const hello = await this.#hello(iterator, signal);
+    let session: WorkerSession;
+    let resumed: boolean;
+    try {
+      const version = negotiateProtocol(
+        { min: hello.protocolMin, max: hello.protocolMax },
+        this.#options.protocol ?? supportedProtocol,
+      );
+      checkLabels(hello.labels);
+      const token = await redeemWorkerToken(
+        this.#options.tokens,
+        hello.credential,
+        hello.machineId,
+        this.#options.clock,
+      );
+      [session, resumed] = await this.#admit(token, hello, version);
+    } catch (error) {
+      const refusal = error instanceof SwampError ? error : undefined;
+      this.#emit({
+        event: "worker_refused",
+        code: refusal?.codeName ?? "internal",
+        message: refusal?.message ?? String(error),
+      });
+      throw error;
+    }
+    const channel = new Channel();
+    this.#connect(session, channel, hello, resumed);
+    const reading = (async () => {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done || channel.closed) return;
+        this.#receive(session, channel, next.value);
+      }
+    })();
+    reading.catch(() => {}).finally(() => channel.close());
+    const onAbort = () => channel.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      yield* channel.queue;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      channel.close();
+      this.#detach(session, channel);
+    }
+    if (channel.error) throw channel.error;
+  }
+
+  async #hello(
+    iterator: AsyncIterator<AttachRequest>,
+    signal: AbortSignal,
+  ): Promise<WorkerHello> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SwampError(ErrorCode.DEADLINE_EXCEEDED, "no hello within the deadline")),
+        this.#options.helloTimeoutMs ?? 10_000,
+      );
+    });
+    try {
+      const first = await Promise.race([iterator.next(), late]);
+      if (signal.aborted || first.done || first.value.kind.case !== "hello") {
+        throw new SwampError(ErrorCode.USAGE, "a worker's control stream starts with a hello", {
+          hint: "connect with `swamp worker connect`",
+        });
+      }
+      return first.value.kind.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #admit(
+    token: WorkerToken,
+    hello: WorkerHello,
+    version: number,
+  ): Promise<[WorkerSession, boolean]> {
+    const now = this.#options.clock.now();
+    const existing = this.#sessions.get(token.name);
+    const sameSession = existing !== undefined && hello.sessionId === existing.sessionId;
+    if (existing?.channel && !sameSession) {
+      throw new SwampError(
+        ErrorCode.ALREADY_CONNECTED,
+        `worker ${existing.name} (token ${token.name}) is already connected, since ` +
+          existing.connectTime.toISOString(),
+        {
+          hint: "a token enrolls one worker: stop the other `swamp worker connect` that uses " +
+            `it, or if it is gone, retry in ${Math.ceil((3 * this.heartbeatMs) / 1000)} s, ` +
+            "when the orchestrator notices its silence",
+        },
+      );
+    }
+    // The same worker process coming back on a new stream (a blip the hub had not noticed yet).
+    if (existing?.channel && sameSession) existing.channel.close();
+    let session = existing;
+    if (existing && !sameSession) {
+      // A worker process that restarted holds none of its old leases.
+      this.#lose(existing, "the worker restarted and no longer runs them");
+      session = undefined;
+    }
+    session ??= new WorkerSession({
+      id: `w-${(await secretHash(`${token.name}\n${hello.machineId}`)).slice(0, 12)}`,
+      name: hello.name || token.name,
+      tokenName: token.name,
+      machineId: hello.machineId,
+    });
+    session.labels = { ...hello.labels, ...token.labels };
+    session.concurrency = Math.max(1, hello.concurrency);
+    session.protocolVersion = version;
+    session.softwareVersion = hello.softwareVersion;
+    session.tokenExpire = token.expireTime ? timestampDate(token.expireTime) : now;
+    session.lastSeen = now;
+    this.#sessions.set(token.name, session);
+    return [session, sameSession];
+  }
+
+  #connect(session: WorkerSession, channel: Channel, hello: WorkerHello, resumed: boolean): void {
+    const now = this.#options.clock.now();
+    session.channel = channel;
+    session.disconnectedAt = undefined;
+    if (!resumed) session.connectTime = now;
+    const acked = this.#leasing.resume(session, hello.held);
+    channel.send({
+      case: "welcome",
+      value: {
+        workerId: session.id,
+        sessionId: session.sessionId,
+        protocolVersion: session.protocolVersion,
+        heartbeatIntervalMs: this.heartbeatMs,
+        graceMs: this.graceMs,
+        labels: session.labels,
+        expireTime: timestampFromDate(session.tokenExpire),
+        acked,
+      },
+    });
+    for (const lease of session.leases.values()) {
+      if (lease.killReason) {
+        session.send({
+          case: "kill",
+          value: { leaseId: lease.record.id, epoch: lease.record.epoch, reason: lease.killReason },
+        });
+      } else if (lease.cancelReason) this.#leasing.sendCancel(session, lease);
+    }
+    void this.#leasing.killStale(session, hello.held);
+    if (session.draining) session.send({ case: "drain", value: { reason: "drained" } });
+    this.#emit({ event: "worker_connected", workerId: session.id, name: session.name, resumed });
+    this.#place();
+  }
+
+  #detach(session: WorkerSession, channel: Channel): void {
+    if (session.channel !== channel) return;
+    session.channel = undefined;
+    if (this.#sessions.get(session.identity.tokenName) !== session) return;
+    session.disconnectedAt = this.#options.clock.now();
+    const reason = channel.error?.message ?? "the control stream ended";
+    this.#emit({ event: "worker_disconnected", workerId: session.id, name: session.name, reason });
+    // A revoked or expired token cannot come back: its leases are lost now, not after the grace.
+    if (channel.error) this.#lose(session, reason);
+  }
+
+  #receive(session: WorkerSession, channel: Channel, request: AttachRequest): void {
+    if (session.channel !== channel) return;
+    const now = this.#options.clock.now();
+    session.lastSeen = now;
+    const { kind } = request;
+    if (kind.case === "heartbeat") {
+      this.#leasing.heartbeat(session, kind.value.leaseIds);
+      if (kind.value.draining && !session.draining) {
+        session.draining = true;
+        this.#emit({ event: "worker_draining", workerId: session.id, name: session.name });
+      }
+    } else if (kind.case === "update") {
+      this.#leasing.update(session, kind.value);
+    }
+  }
+
+  #connected(): WorkerSession[] {
+    return [...this.#sessions.values()].filter((s) => s.channel !== undefined);
+  }
+
+  /** Gives queued dispatches, oldest first, to free workers that fit them. */
+  #place(): void {
+    for (const pending of this.#queue) {
+      if (pending.lease || pending.placing) continue;
+      const sessions = this.#connected();
+      const chosen = choose(sessions.map((s) => s.candidate()), pending.request.placement);
+      const session = sessions.find((s) => s.id === chosen?.id);
+      if (session) void this.#leasing.assign(pending, session);
+    }
+    this.#queue = this.#queue.filter((p) => !p.lease && !p.placing);
+  }
+
+  #cancel(pending: Pending, reason: string): void {
+    if (this.#leasing.cancel(pending, reason)) return;
+    this.#queue = this.#queue.filter((p) => p !== pending);
+    pending.events.push(cancelledBeforeStart);
+    pending.events.close();
+  }
+
+  /**
+   * Kills a lease's step on its worker, for a reap (see Leasing.kill): sent
+   * now when the worker is connected, else when it reconnects.
+   */
+  killLease(workerId: string, leaseId: string, reason: string): Promise<KillOutcome> {
+    const session = [...this.#sessions.values()].find((s) => s.id === workerId);
+    return this.#leasing.kill(session, leaseId, reason);
+  }
+
+  /** Forgets a worker: its leases end with workerLost. */
+  #lose(session: WorkerSession, reason: string): void {
+    const leases = session.leases.size;
+    for (const lease of [...session.leases.values()]) this.#leasing.lost(session, lease, reason);
+    if (this.#sessions.get(session.identity.tokenName) === session) {
+      this.#sessions.delete(session.identity.tokenName);
+    }
+    session.channel?.close();
+    this.#emit({ event: "worker_lost", workerId: session.id, name: session.name, reason, leases });
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const now = this.#options.clock.now();
+      for (const session of [...this.#sessions.values()]) {
+        if (session.channel) {
+          await this.#checkToken(session, now);
+          // A stream that went silent (a half-open connection) is treated as gone.
+          if (now.getTime() - session.lastSeen.getTime() > 3 * this.heartbeatMs) {
+            session.channel?.close();
+          }
+        } else if (
+          session.disconnectedAt &&
+          now.getTime() - session.disconnectedAt.getTime() >= this.graceMs
+        ) {
+          this.#lose(session, `the worker did not reconnect within ${this.graceMs} ms`);
+        }
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** Disconnects a worker whose token was revoked or has expired (read from the store). */
+  async #checkToken(session: WorkerSession, now: Date): Promise<void> {
+    const record = await this.#options.tokens.getWorkerToken(session.identity.tokenName)
+      .catch(() => undefined);
+    if (!record) return;
+    const token = record.token;
+    const reason = token.revokeTime
+      ? "token_revoked"
+      : !token.expireTime || timestampDate(token.expireTime) <= now
+      ? "token_expired"
+      : undefined;
+    if (reason) session.channel?.close(workerTokenRefusal(reason, token));
+  }
+
+  #emit(event: HubEvent): void {
+    try {
+      this.#options.onEvent?.(event);
+    } catch {
+      // The log's trouble is not the worker's.
+    }
+  }
+}
