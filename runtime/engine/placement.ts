@@ -49,7 +49,18 @@ export function placementFor(
   queueTimeoutMs?: number,
 ): Placement {
   const identity = identityEnv(run, step);
-  if (isPlaced(placed)) return remotePlacement(deps, run, step, placed, identity, queueTimeoutMs);
+  if (isPlaced(placed)) {
+    // `workflow validate` refuses this; a run of a file changed since is refused here.
+    if (config && config.type !== "loopback") {
+      throw new SwampError(
+        ErrorCode.INVALID_WORKFLOW,
+        `step ${step.id} runs in \`executor: ${config.type}\` and is placed on a remote worker, ` +
+          `which runs steps with its own executor: the ${config.type} settings would not reach it`,
+        { hint: "remove `target`/`labels` or the `executor` (see `swamp workflow validate`)" },
+      );
+    }
+    return remotePlacement(deps, run, step, placed, identity, queueTimeoutMs);
+  }
   if (!config || config.type === "loopback") {
     return { executor: deps.executor, env: { ...baseEnv(), ...identity }, complete: (w) => w };
   }
