@@ -22,6 +22,15 @@ export class Output {
     if (!this.json) this.write(Deno.stdout, `${text}\n`);
   }
 
+  /** Rows under a bold header, each column as wide as its widest cell (suppressed under --json). */
+  table(header: string[], rows: string[][]): void {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const format = (row: string[]) =>
+      row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+    this.line(this.bold(format(header)));
+    for (const row of rows) this.line(format(row));
+  }
+
   /** Progress and commentary on stderr; -q silences it. */
   info(text: string): void {
     if (!this.quiet && !this.json) this.write(Deno.stderr, `${text}\n`);

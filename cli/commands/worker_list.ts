@@ -29,10 +29,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     w.lastSeenTime ? timestampDate(w.lastSeenTime).toISOString() : "-",
   ]);
   const header = ["NAME", "ID", "STATE", "LABELS", "RUNNING", "PROTOCOL", "LAST SEEN"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (row: string[]) =>
-    row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  ctx.out.line(ctx.out.bold(format(header)));
-  for (const row of rows) ctx.out.line(format(row));
+  ctx.out.table(header, rows);
   return 0;
 }

@@ -33,10 +33,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     labelsText(t.labels) || "-",
   ]);
   const header = ["NAME", "STATE", "RECORDED", "EXPIRES", "MACHINE", "LABELS"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (row: string[]) =>
-    row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  ctx.out.line(ctx.out.bold(format(header)));
-  for (const row of rows) ctx.out.line(format(row));
+  ctx.out.table(header, rows);
   return 0;
 }
