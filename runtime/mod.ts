@@ -106,6 +106,8 @@ export type {
   StepEvent,
   StepWork,
 } from "./ports/executor.ts";
+export type { ExecutorSettings, StepContext, StepSetup } from "./ports/executor.ts";
+export { defineExecutorSettings } from "./ports/executor.ts";
 export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
 export type {
   ExpressionCheck,

@@ -5,18 +5,24 @@ import type { DiagnosticSink, PathSegment } from "./source.ts";
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
 
-/** Reports every issue of a failed zod parse as a positioned diagnostic. */
+/**
+ * Reports every issue of a failed zod parse as a positioned diagnostic.
+ * `schema` and `data` may be a part of the file found at `at` (a block
+ * checked by its own schema): positions and messages use the whole path.
+ */
 export function reportIssues(
   sink: DiagnosticSink,
   schema: AnySchema,
   data: unknown,
   issues: readonly Issue[],
+  at: readonly PathSegment[] = [],
 ): void {
   for (const issue of issues) {
-    const path = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
+    const inner = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
+    const path = [...at, ...inner];
     switch (issue.code) {
       case "unrecognized_keys": {
-        const known = knownKeysAt(schema, data, path) ?? [];
+        const known = knownKeysAt(schema, data, inner) ?? [];
         for (const key of issue.keys) {
           const suggestion = didYouMean(key, known);
           sink.add({
@@ -33,7 +39,7 @@ export function reportIssues(
         const options = (issue as { options?: unknown[] }).options;
         const discriminator = (issue as { discriminator?: string }).discriminator;
         if (options && discriminator) {
-          const given = valueAt(data, path);
+          const given = valueAt(data, inner);
           const names = options.map(String);
           const missing = given === undefined;
           sink.add({
@@ -51,7 +57,7 @@ export function reportIssues(
         break;
       }
       case "invalid_type": {
-        const given = valueAt(data, path);
+        const given = valueAt(data, inner);
         if (given === undefined) {
           const key = path.at(-1);
           sink.add({
@@ -73,8 +79,8 @@ export function reportIssues(
       case "invalid_value":
         sink.add({
           rule: "invalid-value",
-          message: `\`${String(valueAt(data, path))}\` is not allowed for \`${lastName(path)}\``,
-          hint: didYouMean(String(valueAt(data, path)), issue.values.map(String)) ||
+          message: `\`${String(valueAt(data, inner))}\` is not allowed for \`${lastName(path)}\``,
+          hint: didYouMean(String(valueAt(data, inner)), issue.values.map(String)) ||
             `expected one of: ${issue.values.map(String).join(", ")}`,
           path,
         });

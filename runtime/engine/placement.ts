@@ -7,7 +7,8 @@ import {
 } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Executor, StepWork } from "../ports/executor.ts";
-import { type ExecutorConfig, memoryBytes } from "../workflow/executor_schema.ts";
+import type { ExecutorSettings, StepSetup } from "../ports/executor.ts";
+import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
 import { durationMs } from "./shell_task.ts";
@@ -42,7 +43,7 @@ export interface Placement {
 
 export function placementFor(
   deps: EngineDeps,
-  config: ExecutorConfig | undefined,
+  config: ExecutorBlock | undefined,
   run: Run,
   step: Step,
   placed?: StepPlacement,
@@ -61,39 +62,35 @@ export function placementFor(
     }
     return remotePlacement(deps, run, step, placed, identity, queueTimeoutMs);
   }
-  if (!config || config.type === "loopback") {
-    return { executor: deps.executor, env: { ...baseEnv(), ...identity }, complete: (w) => w };
-  }
-  const executor = deps.executors?.get(config.type);
+  const executor = !config || config.type === deps.executor.name
+    ? deps.executor
+    : deps.executors?.get(config.type);
   if (!executor) {
     throw new SwampError(
       ErrorCode.EXECUTOR_UNAVAILABLE,
-      `no ${config.type} executor is available to run step ${step.id}`,
+      `no ${config?.type} executor is available to run step ${step.id}`,
     );
   }
-  return {
-    executor,
-    // A container gets none of the host's environment: only what the workflow gives it.
-    env: { ...config.env, ...identity },
-    complete: (work) => ({
-      ...work,
-      // The repository is not mounted unless asked for: the step starts in the image's
-      // workdir, or the one configured.
-      cwd: undefined,
-      container: {
-        image: config.image,
-        shell: config.command,
-        workdir: config.workdir,
-        volumes: config.volumes,
-        user: config.user,
-        network: config.network,
-        pull: config.pull,
-        socket: config.socket,
-      },
-      limits: { memoryBytes: memoryBytes(config.memory), cpus: config.cpus },
-      labels: workLabels(run, step),
-    }),
-  };
+  const context = { identity, hostEnv: baseEnv(), labels: workLabels(run, step) };
+  if (!config || !executor.settings) {
+    return { executor, env: { ...context.hostEnv, ...identity }, complete: (w) => w };
+  }
+  return { executor, ...prepare(executor.settings, config, step) };
+
+  function prepare(settings: ExecutorSettings, block: ExecutorBlock, of: Step): StepSetup {
+    try {
+      return settings.prepare(block, context);
+    } catch (error) {
+      // Checked when the run started: the workflow file has changed since.
+      throw new SwampError(
+        ErrorCode.INVALID_WORKFLOW,
+        `step ${of.id}: its \`executor: ${block.type}\` block is not valid: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { hint: "see the problems with `swamp workflow validate`" },
+      );
+    }
+  }
 }
 
 /** True when an evaluated placement names a worker or labels: the step runs on a remote worker. */

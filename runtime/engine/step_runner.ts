@@ -31,7 +31,7 @@ import {
   type PlacementTemplates,
   placementTree,
 } from "./placement.ts";
-import type { ExecutorConfig } from "../workflow/executor_schema.ts";
+import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
 import { takeHostSlot } from "./host_slots.ts";
@@ -47,7 +47,7 @@ export interface StepRun {
   item?: { name: string; value: unknown };
   signal: AbortSignal;
   /** Where the step runs: the innermost `executor:` of step, job and workflow. */
-  executor?: ExecutorConfig;
+  executor?: ExecutorBlock;
   /** `target` and `labels` as written, evaluated when the step starts. */
   placement?: PlacementTemplates;
 }

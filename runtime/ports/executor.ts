@@ -1,3 +1,5 @@
+import type * as z from "zod/mini";
+
 /**
  * Executors run one step's work somewhere (a local process group, a
  * container, a remote worker) and report what happens as a stream of
@@ -9,6 +11,11 @@ export interface Executor {
   /** "loopback", "docker", … */
   readonly name: string;
   readonly features: ExecutorFeatures;
+  /**
+   * The `executor:` block that selects this executor in a workflow file, if
+   * one can (the remote executor is chosen by placement instead).
+   */
+  readonly settings?: ExecutorSettings;
 
   /**
    * Starts the step and yields its events until it has ended. The last event
@@ -140,4 +147,46 @@ export interface RecordedProcess {
   /** For a step run on a remote worker: the worker's id and the lease it ran under. */
   workerId?: string;
   leaseId?: string;
+}
+
+/**
+ * The `executor:` block an executor accepts in workflow files, and what it
+ * makes of one. The runtime knows no executor's settings: it checks a block
+ * against the schema of the executor its `type` names (`workflow validate`)
+ * and lets that executor turn it into the step's environment and work.
+ */
+export interface ExecutorSettings {
+  /** A strict object schema whose `type` is the executor's name as a literal. */
+  readonly schema: z.ZodMiniType;
+  /** The step's environment and work under this block; the block is checked first. */
+  prepare(config: unknown, step: StepContext): StepSetup;
+}
+
+/** What an executor may build a step's setup from. */
+export interface StepContext {
+  /** The step's identity variables (DESIGN §9): every executor passes them on. */
+  identity: Record<string, string>;
+  /** This host's environment as a local process would inherit it. */
+  hostEnv: Record<string, string>;
+  /** Names for what the step starts: run, attempt, workflow, job, step, item. */
+  labels: Record<string, string>;
+}
+
+export interface StepSetup {
+  /** The environment the step starts from, before command/shell's own `env`. */
+  env: Record<string, string>;
+  /** Adds what the executor needs to the work. */
+  complete(work: StepWork): StepWork;
+}
+
+/**
+ * Settings from a typed schema: `prepare` sees the block as the schema
+ * parsed it. A block that no longer fits (the file changed after the run was
+ * checked) throws the schema's error.
+ */
+export function defineExecutorSettings<Config>(
+  schema: z.ZodMiniType<Config>,
+  prepare: (config: Config, step: StepContext) => StepSetup,
+): ExecutorSettings {
+  return { schema, prepare: (config, step) => prepare(schema.parse(config), step) };
 }

@@ -20,9 +20,15 @@ export async function evaluateWorkflow(
   request: Partial<EvaluateWorkflowRequest>,
 ): Promise<EvaluateWorkflowResponse> {
   const root = await env.locator.root();
-  const [catalog, models] = await Promise.all([WorkflowCatalog.load(root), loadModelCatalog(root)]);
+  const [catalog, models, executors] = await Promise.all([
+    WorkflowCatalog.load(root),
+    loadModelCatalog(root),
+    env.executors(),
+  ]);
   const entry = catalog.find(request.workflow ?? "");
-  const problems = catalog.validate(entry, models).filter((d) => d.severity === Severity.ERROR);
+  const problems = catalog.validate(entry, models, executors).filter((d) =>
+    d.severity === Severity.ERROR
+  );
   const parsed = entry.shape;
   if (problems.length > 0 || !parsed.success) {
     throw new SwampError(

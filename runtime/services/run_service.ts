@@ -40,15 +40,16 @@ export function localRunService(env: RunServiceEnv): ServiceImpl<typeof RunServi
           },
         );
       }
-      const [workflows, models] = await Promise.all([
+      const [workflows, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),
         loadModelCatalog(root),
+        env.executors(),
       ]);
       const entries = names.length > 0 ? names.map((n) => workflows.find(n)) : workflows.files;
       const check = env.expressions ? cachedChecker(root, env.expressions) : undefined;
       const results = [];
       for (const entry of entries) {
-        const diagnostics = workflows.validate(entry, models);
+        const diagnostics = workflows.validate(entry, models, executors);
         if (check && entry.source.data) {
           diagnostics.push(...await checkWorkflowExpressions(entry, check));
           diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);

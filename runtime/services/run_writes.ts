@@ -48,12 +48,13 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
   const writes: Pick<Client, "submitRun" | "cancelRun" | "reconcileRuns"> = {
     async submitRun(request, ctx) {
       const root = await env.locator.root();
-      const [catalog, models] = await Promise.all([
+      const [catalog, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),
         loadModelCatalog(root),
+        env.executors(),
       ]);
       const entry = catalog.find(request.workflow ?? "");
-      const diagnostics = [...models.diagnostics, ...catalog.validate(entry, models)]
+      const diagnostics = [...models.diagnostics, ...catalog.validate(entry, models, executors)]
         .filter((d) => d.severity === Severity.ERROR);
       const parsed = entry.shape;
       if (diagnostics.length > 0 || !parsed.success) {

@@ -12,6 +12,7 @@ import {
 } from "../text/read_source.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { checkWorkflow, type WorkflowDirectory } from "./checks.ts";
+import { checkExecutorBlocks, type ExecutorChoices } from "./executor_check.ts";
 import { checkShape, type WorkflowShape } from "./quick_check.ts";
 import { workflow as workflowSchema } from "./schema.ts";
 
@@ -108,8 +109,11 @@ export class WorkflowCatalog implements WorkflowDirectory {
     return memo.last = new WorkflowCatalog(root, files);
   }
 
-  /** Diagnostics of each file against a model catalog, as validate() found them. */
-  private readonly checked = new WeakMap<ModelCatalog, Map<WorkflowFile, Diagnostic[]>>();
+  /** Diagnostics of each file against a model catalog and executors, as validate() found them. */
+  private readonly checked = new WeakMap<
+    ModelCatalog,
+    WeakMap<ExecutorChoices, Map<WorkflowFile, Diagnostic[]>>
+  >();
 
   resolve(nameOrId: string): string | undefined {
     return this.files.find((f) => f.name === nameOrId || f.id === nameOrId)?.name;
@@ -145,17 +149,24 @@ export class WorkflowCatalog implements WorkflowDirectory {
 
   /**
    * Every problem in one workflow file, in file order. The checks read only
-   * this catalog's files and `models`, both unchanging: they are made once.
+   * this catalog's files, `models` and `executors` (the executors a block may
+   * name), all unchanging: they are made once.
    */
-  validate(entry: WorkflowFile, models: ModelCatalog): Diagnostic[] {
-    let byFile = this.checked.get(models);
-    if (!byFile) this.checked.set(models, byFile = new Map());
+  validate(entry: WorkflowFile, models: ModelCatalog, executors: ExecutorChoices): Diagnostic[] {
+    let byExecutors = this.checked.get(models);
+    if (!byExecutors) this.checked.set(models, byExecutors = new WeakMap());
+    let byFile = byExecutors.get(executors);
+    if (!byFile) byExecutors.set(executors, byFile = new Map());
     let found = byFile.get(entry);
-    if (!found) byFile.set(entry, found = this.check(entry, models));
+    if (!found) byFile.set(entry, found = this.check(entry, models, executors));
     return [...found];
   }
 
-  private check(entry: WorkflowFile, models: ModelCatalog): Diagnostic[] {
+  private check(
+    entry: WorkflowFile,
+    models: ModelCatalog,
+    executors: ExecutorChoices,
+  ): Diagnostic[] {
     const { source } = entry;
     const sink = new DiagnosticSink({ file: entry.file, yaml: source.yaml });
     for (const problem of source.problems) sink.add(problem);
@@ -163,6 +174,7 @@ export class WorkflowCatalog implements WorkflowDirectory {
       const shape = entry.shape;
       if (!shape.success) reportIssues(sink, workflowSchema, source.data, shape.error.issues);
       checkWorkflow(source.data, sink, models, this);
+      checkExecutorBlocks(source.data, sink, executors);
       this.checkUniqueIdentity(entry, sink);
     }
     return sink.items.sort((a, b) => a.line - b.line || a.column - b.column);

@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { executor } from "./executor_schema.ts";
 
 // Shapes of workflow files (docs/reference/workflow-file.md). Keys accepted by
 // swamp's own format are accepted here too, so its files load unchanged; the
@@ -19,8 +18,19 @@ export const duration = z.union([
   ),
 ]);
 
+/**
+ * `executor:` on a workflow, job or step (the innermost wins). Its fields
+ * belong to the executor its `type` names, which checks them with its own
+ * schema (executor_check.ts): the runtime knows no executor's settings.
+ */
+const executorBlock = z.looseObject({
+  type: z.string().check(z.minLength(1, "must not be empty")),
+});
+
+export type ExecutorBlock = z.infer<typeof executorBlock>;
+
 const placement = {
-  executor: z.optional(executor),
+  executor: z.optional(executorBlock),
   target: z.optional(z.string()),
   labels: z.optional(stringMap),
   platform: z.optional(z.string()),

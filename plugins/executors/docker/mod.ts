@@ -3,6 +3,7 @@
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchContainer } from "./dispatch.ts";
 import { reapRecorded, reapRun } from "./reap.ts";
+import { dockerSettings } from "./settings.ts";
 
 export { OWNED_LABEL, RUN_LABEL, STEP_LABEL } from "./spec.ts";
 
@@ -24,6 +25,7 @@ export function createDockerExecutor(options: DockerOptions = {}): Executor {
   return {
     name: "docker",
     features: { streamsLogs: true, canCancel: true, resourceLimits: true },
+    settings: dockerSettings,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchContainer(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, options.socket),
     reapRun: (runId: string) => reapRun(runId, options.socket),

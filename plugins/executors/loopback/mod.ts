@@ -4,6 +4,7 @@
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchStep } from "./dispatch.ts";
 import { reapRecorded } from "./reap.ts";
+import { loopbackSettings } from "./settings.ts";
 import { spawnMethod, type SpawnPreference } from "./session_spawn.ts";
 
 export interface LoopbackOptions {
@@ -45,6 +46,7 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
   return {
     name: "loopback",
     features: { streamsLogs: true, canCancel: true, resourceLimits: false },
+    settings: loopbackSettings,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchStep(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, reap),
   };

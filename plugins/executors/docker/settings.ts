@@ -1,17 +1,16 @@
 import * as z from "zod/mini";
+import { defineExecutorSettings } from "../../../runtime/mod.ts";
 
-// Where a step runs (`executor:` on a workflow, job or step; the innermost
-// wins). docs/reference/workflow-file.md#executor describes every field.
+// `executor: {type: docker, ...}` in a workflow file, and the container work
+// it makes. docs/reference/workflow-file.md#executor describes every field.
 
 /** Bytes, or a size such as "64m", "1g", "512k" (binary multiples). */
-export const memorySize = z.union([
+const memorySize = z.union([
   z.int().check(z.positive()),
   z.string().check(z.regex(/^\d+(\.\d+)?[bkmg]?$/i, "must be bytes or a size like 64m, 1g")),
 ]);
 
-const loopbackExecutor = z.strictObject({ type: z.literal("loopback") });
-
-const dockerExecutor = z.strictObject({
+const dockerBlock = z.strictObject({
   type: z.literal("docker"),
   image: z.string().check(z.minLength(1, "must not be empty")),
   /** The program a script runs with, instead of `/bin/sh -c`. */
@@ -33,14 +32,31 @@ const dockerExecutor = z.strictObject({
   socket: z.optional(z.string()),
 });
 
-export const executorTypes = ["loopback", "docker"] as const;
-
-export const executor = z.discriminatedUnion("type", [loopbackExecutor, dockerExecutor]);
-
-export type ExecutorConfig = z.infer<typeof executor>;
+export const dockerSettings = defineExecutorSettings(dockerBlock, (config, step) => ({
+  // A container gets none of the host's environment: only what the workflow gives it.
+  env: { ...config.env, ...step.identity },
+  complete: (work) => ({
+    ...work,
+    // The repository is not mounted unless asked for: the step starts in the image's
+    // workdir, or the one configured.
+    cwd: undefined,
+    container: {
+      image: config.image,
+      shell: config.command,
+      workdir: config.workdir,
+      volumes: config.volumes,
+      user: config.user,
+      network: config.network,
+      pull: config.pull,
+      socket: config.socket,
+    },
+    limits: { memoryBytes: memoryBytes(config.memory), cpus: config.cpus },
+    labels: step.labels,
+  }),
+}));
 
 /** `memory` in bytes. */
-export function memoryBytes(value: string | number | undefined): number | undefined {
+function memoryBytes(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "number") return value;
   const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(value);
