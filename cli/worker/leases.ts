@@ -138,7 +138,7 @@ export class LeaseBook {
     let exited: Extract<StepEvent, { type: "exited" }> | undefined;
     let recorded = false;
     try {
-      if (scratch) await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
+      if (scratch) Deno.mkdirSync(scratch, { recursive: true, mode: 0o700 });
       for await (const event of this.executor.dispatch(stepWork(a, cwd), lease.abort.signal)) {
         if (lease.killed && event.type !== "exited") continue;
         if (event.type === "started") {

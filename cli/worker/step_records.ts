@@ -60,6 +60,9 @@ export class StepRecords {
   /** `dir` is `<cache-dir>/steps`. */
   constructor(readonly dir: string) {}
 
+  /** The directory was made by this process (it is made on the first write). */
+  #made?: true;
+
   #file(leaseId: string): string {
     return `${this.dir}/${encodeURIComponent(leaseId)}.json`;
   }
@@ -84,11 +87,13 @@ export class StepRecords {
       process,
       ...(scratch ? { scratch } : {}),
     };
-    await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Synchronous: a few small writes cost less than the thread hops of async calls, and the
+    // step's start is reported only after them.
+    this.#made ??= Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 }) ?? true;
     const file = this.#file(lease.leaseId);
     const temp = `${file}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(temp, JSON.stringify(record) + "\n", { mode: 0o600 });
-    await Deno.rename(temp, file);
+    Deno.writeTextFileSync(temp, JSON.stringify(record) + "\n", { mode: 0o600 });
+    Deno.renameSync(temp, file);
   }
 
   /** The step ended: forget it. */

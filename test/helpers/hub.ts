@@ -18,7 +18,7 @@ import {
   type WorkerHubOptions,
 } from "../../runtime/mod.ts";
 import { runCli } from "./cli.ts";
-import { repoWith } from "./runs.ts";
+import { repoWith, type StoreKind } from "./runs.ts";
 import { caSignedCert, testCa } from "./tls.ts";
 import { startWorker, type WorkerProcess } from "./worker.ts";
 
@@ -43,10 +43,14 @@ export interface TestHub {
  * names that address).
  */
 export async function startTestHub(
-  options: Partial<Pick<WorkerHubOptions, "heartbeatMs" | "graceMs" | "tickMs">> = {},
+  options: Partial<Pick<WorkerHubOptions, "heartbeatMs" | "graceMs" | "tickMs">> & {
+    /** The repository's store, which holds the tokens and leases (default file). */
+    store?: StoreKind;
+  } = {},
   host = "127.0.0.1",
 ): Promise<TestHub> {
-  const repo = await repoWith("file", {});
+  const { store: storeKind = "file", ...hubOptions } = options;
+  const repo = await repoWith(storeKind, {});
   const dir = await Deno.makeTempDir({ prefix: "swamp-hub-" });
   const ca = await testCa(dir);
   const cert = await caSignedCert(
@@ -60,7 +64,7 @@ export async function startTestHub(
     leases: store,
     clock: systemClock,
     heartbeatMs: 1000,
-    ...options,
+    ...hubOptions,
   });
   const server = await startServer({
     host,

@@ -2,7 +2,8 @@
 // newest lease of that step (runtime/ports/leases.ts). Every change is a read,
 // a decision and a rewrite (temporary file + rename) under an exclusive flock
 // on leases/.lock, so two processes taking a lease of one step get different
-// epochs and the later one stays.
+// epochs and the later one stays. Taking a lease and marking it written are
+// flushed to disk; renewals and releases are not (see write()).
 import { type AcquireLease, type Lease, leaseId, parseLeaseId } from "../../../runtime/mod.ts";
 import { promised, readTextIfExists, syncDir, writeFileAtomic } from "./fsio.ts";
 import { encodedFileName, type Layout } from "./paths.ts";
@@ -78,11 +79,17 @@ export class LeaseFiles {
     return lease?.epoch === parts.epoch ? lease : undefined;
   }
 
-  private write(lease: Lease): void {
+  /**
+   * `durable`: on disk before this returns (an epoch taken, a step that
+   * wrote). A renewal or a release is only as durable as the page cache: lost
+   * to a machine crash, its lease just expires sooner or later.
+   */
+  private write(lease: Lease, durable = true): void {
     const dir = `${this.root}/${dirName(lease.runId)}`;
     Deno.mkdirSync(dir, { recursive: true });
-    writeFileAtomic(this.path(lease.runId, lease.stepId), encode(lease), this.sync);
-    if (this.sync) syncDir(dir);
+    const sync = this.sync && durable;
+    writeFileAtomic(this.path(lease.runId, lease.stepId), encode(lease), sync);
+    if (sync) syncDir(dir);
   }
 
   /** Runs `work` holding the exclusive lock across synchronous calls only. */
@@ -131,7 +138,7 @@ export class LeaseFiles {
         const lease = this.current(id);
         if (lease?.state !== "active" || lease.workerId !== workerId) continue;
         lease.expireTime = expireTime;
-        this.write(lease);
+        this.write(lease, false);
         renewed.push(id);
       }
       return renewed;
@@ -139,12 +146,12 @@ export class LeaseFiles {
   }
 
   /** Applies `change` to the lease when it is current and active; false otherwise. */
-  update(id: string, change: (lease: Lease) => void): Promise<boolean> {
+  update(id: string, change: (lease: Lease) => void, durable = true): Promise<boolean> {
     return this.locked(() => {
       const lease = this.current(id);
       if (lease?.state !== "active") return false;
       change(lease);
-      this.write(lease);
+      this.write(lease, durable);
       return true;
     });
   }

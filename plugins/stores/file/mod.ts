@@ -412,7 +412,7 @@ class FileRunStore implements RunStore {
   }
 
   releaseLease(id: string): Promise<boolean> {
-    return this.leases.update(id, (lease) => lease.state = "released");
+    return this.leases.update(id, (lease) => lease.state = "released", false);
   }
 
   listLeases(

@@ -187,7 +187,9 @@ export class Leasing {
     }
     if (lease.done) {
       session.retire(lease);
-      this.#write(lease, () => this.o.store.releaseLease(r.id));
+      // After the exit has been handed on: a store's write may hold this thread (a file
+      // store's fsync), and a release lost to a crash only leaves a lease to expire.
+      setTimeout(() => this.#write(lease, () => this.o.store.releaseLease(r.id)), 0);
       this.o.freed();
     }
   }
