@@ -83,7 +83,9 @@ export async function reconcileRun(
     for (const step of run.steps) {
       if (isTerminalStep(step.status)) continue;
       drafts.push({
-        reason: step.status === StepStatus.PENDING ? "never started: owner gone" : verdict.reason,
+        reason: step.status === StepStatus.PENDING || step.status === StepStatus.QUEUED
+          ? "never started: owner gone"
+          : verdict.reason,
         payload: {
           case: "stepStatusChanged",
           value: create(StepStatusChangedSchema, {

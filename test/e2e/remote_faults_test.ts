@@ -9,6 +9,8 @@ import {
   assertEquals,
   assertMatch,
   caSignedCert,
+  eventually,
+  groupAlive,
   mintToken,
   repoWith,
   runCli,
@@ -180,6 +182,79 @@ Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with w
       );
       assertEquals(await Deno.stat(`${dir}/marks`).then(() => true, () => false), false);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A loopback port nothing listens on now, for a server restarted at the same address. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("kill -9 of swamp serve in a placed step: the run is abandoned, and the restarted server has the worker kill the step", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-remote-owner-" });
+  try {
+    await using repo = await repoWith("file", { "workflows/workflow-lost.yaml": lostFlow(dir) });
+    const ca = await testCa(dir);
+    const cert = await caSignedCert(ca, dir);
+    const token = await mintToken(repo.root, "runner", "operator");
+    const flags = [
+      "--tls-cert",
+      cert.certFile,
+      "--tls-key",
+      cert.keyFile,
+      "--listen",
+      `127.0.0.1:${freePort()}`,
+    ];
+    const trust = ["--ca-cert", ca.certFile];
+    await using first = await startServe(repo.root, flags);
+    const made = await runCli(
+      ["worker", "token", "create", "w1", "--repo", repo.root, "-q", "--label", "pool=x"],
+    );
+    assertEquals(made.code, 0, made.stderr);
+    await using w1 = startWorker(first.url, [
+      ...trust,
+      "--token",
+      made.stdout.trim(),
+      "--cache-dir",
+      `${dir}/w1`,
+    ]);
+    await w1.waitFor("connected");
+    const s = { root: repo.root, cli: (args: string[]) => first.cli(args, token, trust) };
+    const started = await s.cli(["workflow", "run", "lost", "--detach"]);
+    assertEquals(started.code, 0, started.stderr);
+    const runId = runIdOf(started);
+    const running = await stepWhen(
+      s as Setup,
+      runId,
+      (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
+    );
+    const lease = running.step.placement!.leaseId!;
+    await first.kill();
+
+    // Without its owner the run is abandoned; the step still runs on the worker.
+    const local = { cli: (args: string[]) => runCli([...args, "--repo", repo.root]) };
+    const abandoned = await statusJson(local, runId);
+    assertEquals(abandoned.status, "RUN_STATUS_ABANDONED", JSON.stringify(abandoned));
+    assertEquals(abandoned.steps[0].status, "STEP_STATUS_ABANDONED");
+    assertEquals((await groupAlive(running.step.process!.pgid)).length > 0, true);
+    const logs = await local.cli(["workflow", "logs", runId]);
+    assertMatch(logs.stdout, /reconcile: .*cannot end step \S+: no executor named remote/);
+
+    // The worker reconnects to the restarted server, which follows no lease: it has it killed.
+    await using second = await startServe(repo.root, flags);
+    assertEquals(second.url, first.url);
+    const killed = await w1.waitFor("killed", 30_000);
+    assertEquals(killed.leaseId, lease);
+    await eventually(
+      "the step's process group gone",
+      async () => (await groupAlive(running.step.process!.pgid)).length === 0 ? true : undefined,
+    );
+    assertEquals(await Deno.stat(`${dir}/marks`).then(() => true, () => false), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -179,8 +179,12 @@ await testNeeding(
             ? true
             : undefined,
       );
-      const lease = await t.store.getLease("run-partition/long#2");
-      assertEquals([lease?.attempt, lease?.state], [2, "released"]);
+      // Released just after the exit is handed on.
+      const lease = await eventually("the lease of attempt 2 released", async () => {
+        const found = await t.store.getLease("run-partition/long#2");
+        return found?.state === "released" ? found : undefined;
+      });
+      assertEquals(lease.attempt, 2);
     } finally {
       await net.heal().catch(() => {});
       await Deno.remove(dir, { recursive: true });

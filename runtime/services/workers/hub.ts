@@ -19,6 +19,7 @@ import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
 import { secretHash } from "../token_secret.ts";
 import { redeemWorkerToken, workerTokenRefusal } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
+import { readHello } from "./hello.ts";
 import { choose, queueReason } from "./placement.ts";
 import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
@@ -138,7 +139,7 @@ export class WorkerHub {
     signal: AbortSignal,
   ): AsyncGenerator<AttachResponse> {
     const iterator = requests[Symbol.asyncIterator]();
-    const hello = await this.#hello(iterator, signal);
+    const hello = await readHello(iterator, signal, this.#options.helloTimeoutMs ?? 10_000);
     let session: WorkerSession;
     let resumed: boolean;
     try {
@@ -183,30 +184,6 @@ export class WorkerHub {
       this.#detach(session, channel);
     }
     if (channel.error) throw channel.error;
-  }
-
-  async #hello(
-    iterator: AsyncIterator<AttachRequest>,
-    signal: AbortSignal,
-  ): Promise<WorkerHello> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SwampError(ErrorCode.DEADLINE_EXCEEDED, "no hello within the deadline")),
-        this.#options.helloTimeoutMs ?? 10_000,
-      );
-    });
-    try {
-      const first = await Promise.race([iterator.next(), late]);
-      if (signal.aborted || first.done || first.value.kind.case !== "hello") {
-        throw new SwampError(ErrorCode.USAGE, "a worker's control stream starts with a hello", {
-          hint: "connect with `swamp worker connect`",
-        });
-      }
-      return first.value.kind.value;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async #admit(
