@@ -48,10 +48,13 @@ async function inV8(library: CelLibraryName, fastPath = true) {
   g.__celLibrary = (globalThis as Record<string, unknown>).__celLibrary;
   delete (globalThis as Record<string, unknown>).__celLibrary;
   installInV8(g, library, { fastPath });
-  const api = g.__swamp as { evaluate(request: string): string };
+  const api = g.__swamp as { evaluate(request: string, batch: number, ...texts: string[]): string };
   const session = new WireSession();
-  return (batch: string[]) =>
-    Promise.resolve(decodeResults(api.evaluate(session.request(batch, VARIABLES, "json", 0))));
+  let crossings = 0;
+  return (batch: string[]) => {
+    const { request, texts } = session.request(batch, VARIABLES, "json", 0);
+    return Promise.resolve(decodeResults(api.evaluate(request, ++crossings, ...texts)));
+  };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(10);

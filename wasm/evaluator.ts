@@ -4,7 +4,16 @@
 import { type CrossingOutcome, QuickJSSandbox } from "./quickjs_sandbox.ts";
 import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts";
 import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
-import { decodeResults, type ResultsReply, WireSession } from "./wire_session.ts";
+import { decodeResults, type ResultsReply, sizeText, WireSession } from "./wire_session.ts";
+
+/** What the sandbox says a stopped crossing was doing (sandbox_program.ts, progress()). */
+interface Progress extends ResultsReply {
+  batch: number;
+  phase: "request" | "variable" | "expressions";
+  variable: string;
+  size: number;
+  index: number;
+}
 
 export interface CelEvaluatorOptions {
   /** Deadline for each expression, in milliseconds of CPU time. Default 100. */
@@ -24,6 +33,12 @@ export interface CelEvaluatorOptions {
    * bench/cel.ts turn it off to compare.
    */
   fastPath?: boolean;
+  /**
+   * The longest JSON a variable may have to be read by expressions; a longer
+   * one is not sent to the sandbox, and the expressions that read it fail
+   * naming it. Default an eighth of the memory limit (8 MiB).
+   */
+  maxVariableBytes?: number;
 }
 
 /** What `inspect()` reports, for tests. */
@@ -48,6 +63,9 @@ export class CelEvaluator implements ExpressionEvaluator {
   readonly library: CelLibraryName;
   readonly engineMemoryLimit: boolean;
   readonly fastPath: boolean;
+  readonly maxVariableBytes: number;
+  /** Numbers each crossing; the sandbox's progress names the one it belongs to. */
+  #batches = 0;
   #sandbox: Promise<QuickJSSandbox> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** What each sandbox holds of past batches (wire_session.ts). */
@@ -62,6 +80,7 @@ export class CelEvaluator implements ExpressionEvaluator {
     this.library = options.library ?? "bufbuild";
     this.engineMemoryLimit = options.engineMemoryLimit ?? true;
     this.fastPath = options.fastPath ?? true;
+    this.maxVariableBytes = options.maxVariableBytes ?? Math.floor(this.memoryLimitBytes / 8);
   }
 
   /** Creates the sandbox now instead of on first use. */
@@ -111,13 +130,19 @@ export class CelEvaluator implements ExpressionEvaluator {
   ): Promise<WireResult[]> {
     return this.#serial(async () => {
       const results: WireResult[] = [];
+      // Variables stopped while they loaded: not sent again in this call. Each crossing
+      // either settles at least one expression or adds one of these, so the loop ends.
+      const refused = new Map<string, string>();
       while (results.length < expressions.length) {
         const from = results.length;
         const sandbox = await this.#current();
         let session = this.#sessions.get(sandbox);
-        if (!session) this.#sessions.set(sandbox, session = new WireSession());
-        const request = session.request(expressions, variables, mode, from);
-        const outcome = sandbox.call("evaluate", [request], this.deadlineMs);
+        if (!session) {
+          this.#sessions.set(sandbox, session = new WireSession(this.maxVariableBytes));
+        }
+        const { request, texts } = session.request(expressions, variables, mode, from, refused);
+        const batch = ++this.#batches;
+        const outcome = sandbox.call("evaluate", [request, batch, ...texts], this.deadlineMs);
         if (outcome.kind === "done") {
           results.push(...decodeResults(outcome.json));
           break;
@@ -126,15 +151,20 @@ export class CelEvaluator implements ExpressionEvaluator {
         if (outcome.kind === "failed" && !sandbox.broken) {
           throw new Error(`the CEL sandbox failed: ${outcome.message}`);
         }
-        // Keep what finished before the interrupt, and learn which one was running.
-        let index = from;
         const progress = sandbox.broken ? undefined : sandbox.call("progress", [], this.deadlineMs);
-        if (progress?.kind === "done") {
-          const p = JSON.parse(progress.json) as ResultsReply & { index: number };
+        const p = progress?.kind === "done" ? JSON.parse(progress.json) as Progress : undefined;
+        if (p?.batch === batch && p.phase === "variable") {
+          // Stopped while a variable loaded: that variable is at fault, not an expression.
+          refused.set(p.variable, this.#loadFault(outcome.kind, p.variable, p.size));
+        } else if (p?.batch === batch && p.phase === "expressions") {
+          // Keep what finished before the stop; the one running is at fault only if it
+          // was the first of this crossing (otherwise earlier ones starved it: it runs again).
           results.push(...decodeResults(p));
-          index = p.index;
-        }
-        if (outcome.kind !== "interrupted" || index === from) {
+          if (outcome.kind !== "interrupted" || p.index === from) {
+            results.push({ ok: false, error: this.#fault(outcome.kind), limit: true });
+          }
+        } else {
+          // What the sandbox reports is not this crossing's (or nothing): take none of it.
           results.push({ ok: false, error: this.#fault(outcome.kind), limit: true });
         }
         // A trapped instance cannot be trusted, and one that cannot even report
@@ -152,6 +182,13 @@ export class CelEvaluator implements ExpressionEvaluator {
       if (out.kind !== "done") throw new Error(`inspect failed: ${out.kind}`);
       return JSON.parse(out.json);
     });
+  }
+
+  #loadFault(kind: CrossingOutcome["kind"], variable: string, size: number): string {
+    const what = `variable ${variable} (${sizeText(size)} of JSON)`;
+    return kind === "interrupted"
+      ? `${LIMIT}: ${what} took more CPU time to load than the ${this.deadlineMs} ms deadline`
+      : `${LIMIT}: ${what} needs more than the ${this.memoryLimitBytes} bytes of memory allowed`;
   }
 
   #fault(kind: CrossingOutcome["kind"]): string {

@@ -45,15 +45,33 @@ export function installSandbox(
   // Results from the batch's `from` on: values, and [position, error, limit]
   // for the ones that failed (their value is null). One flat array of values
   // costs QuickJS's JSON.stringify far less than an object per result.
-  const state = { index: 0, ids: [] as number[], values: [] as unknown[], errors: [] as any[] };
+  // `batch` and `phase` say what a crossing was doing when it was stopped: the
+  // host takes results only from the crossing it started (its batch number),
+  // and a stop while a variable loads blames that variable.
+  const state = {
+    batch: -1,
+    phase: "request" as "request" | "variable" | "expressions",
+    variable: "",
+    size: 0,
+    index: 0,
+    ids: [] as number[],
+    values: [] as unknown[],
+    errors: [] as any[],
+  };
   const counts = { fast: 0, fallback: 0 };
   // Sources by the id the host gave them, their programs once looked up, and
   // the variables of the last batch: the host sends only what this sandbox
   // does not hold (wire_session.ts).
   const sources: string[] = [];
   let programs: (Program | undefined)[] = [];
-  let held: Record<string, any> = Object.create(null);
+  // The top-level names each expression reads (undefined: it does not parse).
+  let reads: (string[] | undefined)[] = [];
+  // Each variable as its JSON text until an expression needs it, then as a
+  // value; or the error that keeps it from being loaded.
+  let held: Record<string, Held> = Object.create(null);
   let vars: any = {};
+  // Top-level names whose variable could not be loaded, with why.
+  let unloaded: Map<string, { error: string; limit: boolean }> = new Map();
   // The same values for compiled code, without a prototype to inherit names
   // from; null when a variable's name has a dot, since the library then
   // resolves `a.b` to a variable named "a.b" before the field b of a.
@@ -102,6 +120,13 @@ export function installSandbox(
       state.index = i;
       try {
         const id = ids[i];
+        const missing = unloaded.size > 0 ? readsOf(id)?.find((n) => unloaded.has(n)) : undefined;
+        if (missing !== undefined) {
+          const { error, limit } = unloaded.get(missing)!;
+          values.push(null);
+          errors.push(limit ? [i - start, error, 1] : [i - start, error]);
+          continue;
+        }
         const program = programs[id] ?? (programs[id] = compiled(sources[id]));
         let value;
         if (program.fast !== undefined && plain !== null) {
@@ -129,23 +154,78 @@ export function installSandbox(
     return JSON.stringify({ values, errors });
   }
 
-  /** The variables of a request: new ones from the wire, kept ones as held. */
-  function bind(r: any): void {
-    const next: Record<string, any> = Object.create(null);
+  function readsOf(id: number): string[] | undefined {
+    if (!(id in reads)) {
+      try {
+        reads[id] = adapter.references(sources[id]).names;
+      } catch {
+        reads[id] = undefined; // it fails to compile, with its own error
+      }
+    }
+    return reads[id];
+  }
+
+  function sizeText(chars: number): string {
+    if (chars >= 1 << 20) return `${(chars / (1 << 20)).toFixed(1)} MiB`;
+    if (chars >= 1 << 10) return `${(chars / (1 << 10)).toFixed(1)} KiB`;
+    return `${chars} bytes`;
+  }
+
+  /**
+   * The variables of a request: kept ones as held, new ones as JSON text, the
+   * refused ones (too large to send, or too slow to load before) with their
+   * error. Only the variables the batch's expressions read are loaded.
+   */
+  function bind(r: any, texts: string[], from: number): void {
+    const next: Record<string, Held> = Object.create(null);
     for (const name of r.keep ?? []) {
       if (!(name in held)) throw new Error(`the sandbox does not hold variable ${name}`);
       next[name] = held[name];
     }
-    for (const name of Object.keys(r.vars)) next[name] = adapter.fromWire(r.vars[name], mode);
+    r.vars.forEach((name: string, i: number) => next[name] = { text: texts[i] });
+    for (const name of Object.keys(r.refused ?? {})) {
+      next[name] = { error: { error: r.refused[name], limit: true } };
+    }
     held = next;
+    const needed = new Set<string>();
+    for (let i = from; i < state.ids.length; i++) {
+      for (const n of readsOf(state.ids[i]) ?? []) needed.add(n);
+    }
     vars = {};
+    unloaded = new Map();
     const plain = Object.create(null);
     let dotted = false;
     for (const name of Object.keys(next)) {
-      vars[name] = plain[name] = next[name];
-      if (name.includes(".")) dotted = true;
+      const entry = next[name];
+      // A dotted name is read through its first part (`a.b` as `a`).
+      const root = name.split(".")[0];
+      if (entry.text !== undefined && needed.has(root)) load(name, entry);
+      if (entry.error) unloaded.set(root, entry.error);
+      else if (entry.text === undefined) {
+        vars[name] = plain[name] = entry.value;
+        if (name.includes(".")) dotted = true;
+      }
     }
+    state.phase = "expressions";
     fastVars = dotted ? null : plain;
+  }
+
+  function load(name: string, entry: Held): void {
+    state.phase = "variable";
+    state.variable = name;
+    state.size = entry.text!.length;
+    try {
+      entry.value = adapter.fromWire(JSON.parse(entry.text!), mode);
+    } catch (e) {
+      const { error, limit } = describe(e);
+      const what = `variable ${name} (${sizeText(state.size)} of JSON)`;
+      entry.error = !limit
+        ? { error: `${what} could not be loaded: ${error}`, limit }
+        : /nested too deeply/.test(error)
+        ? { error: `${LIMIT}: ${what} is nested too deeply to load`, limit }
+        : { error: `${LIMIT}: ${what} needs more memory than allowed to load`, limit };
+    }
+    entry.text = undefined;
   }
 
   g.__swamp = {
@@ -154,11 +234,19 @@ export function installSandbox(
      * source, which takes the next id, or the id of one sent before. Returns
      * {values, errors} for the expressions from `from` on.
      */
-    evaluate(request: string): string {
+    evaluate(request: string, batch: number, ...texts: string[]): string {
+      // First, before anything that can be stopped: whose crossing this is.
+      state.batch = batch;
+      state.phase = "request";
+      state.variable = "";
+      state.values = [];
+      state.errors = [];
       const r = JSON.parse(request);
+      state.index = r.from ?? 0;
       if (r.reset) {
         sources.length = 0;
         programs = [];
+        reads = [];
         held = Object.create(null);
       }
       mode = r.mode;
@@ -167,27 +255,37 @@ export function installSandbox(
         if (sources[e] === undefined) throw new Error(`the sandbox has no expression ${e}`);
         return e;
       });
-      state.values = [];
-      state.errors = [];
-      bind(r);
+      bind(r, texts, r.from ?? 0);
       return runFrom(r.from ?? 0);
     },
     /**
      * Runs a batch once, without keeping it compiled, so that the library's
      * first-use work happens before any deadline counts (see QuickJSSandbox.create).
      */
-    warm(request: string): string {
-      const out = this.evaluate(request);
+    warm(request: string, ...texts: string[]): string {
+      const out = this.evaluate(request, -1, ...texts);
       cache.clear();
       sources.length = 0;
       programs = [];
+      reads = [];
       held = Object.create(null);
       counts.fast = counts.fallback = 0;
       return out;
     },
-    /** After an interrupt: the index that was running and the results before it. */
+    /**
+     * After a stop: the crossing's batch, what it was doing (loading a
+     * variable, or the expression at `index`), and the results before it.
+     */
     progress(): string {
-      return JSON.stringify({ index: state.index, values: state.values, errors: state.errors });
+      return JSON.stringify({
+        batch: state.batch,
+        phase: state.phase,
+        variable: state.variable,
+        size: state.size,
+        index: state.index,
+        values: state.values,
+        errors: state.errors,
+      });
     },
     /** request: {exprs, known}; returns [{ok} | {ok:false, error}] without evaluating. */
     check(request: string): string {
@@ -219,6 +317,13 @@ export function installSandbox(
       });
     },
   };
+}
+
+/** A variable in the sandbox: JSON text until loaded, then a value; or why it cannot be. */
+interface Held {
+  text?: string;
+  value?: any;
+  error?: { error: string; limit: boolean };
 }
 
 /** Options of the sandbox program. */

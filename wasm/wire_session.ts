@@ -14,6 +14,12 @@ import type { WireMode, WireResult } from "./sandbox_program.ts";
  */
 const MAX_IDS = 2_000;
 
+/** One crossing's arguments: the request, then the JSON text of each variable it sends. */
+export interface WireRequest {
+  request: string;
+  texts: string[];
+}
+
 export class WireSession {
   #ids = new Map<string, number>();
   /** The JSON of each variable the sandbox holds, by name. */
@@ -21,13 +27,24 @@ export class WireSession {
   #mode: WireMode | undefined;
   #reset = true;
 
-  /** The `evaluate` request for `exprs` from `from` on; assumes the sandbox will read it. */
+  /**
+   * `maxVariableChars`: a variable whose JSON is longer is not sent; the
+   * expressions that read it fail with an error that names it and its size.
+   */
+  constructor(readonly maxVariableChars = Infinity) {}
+
+  /**
+   * The `evaluate` arguments for `exprs` from `from` on; assumes the sandbox
+   * will read them. `refused` names variables not to send, with the error of
+   * each (one that could not be loaded before).
+   */
   request(
     exprs: string[],
     variables: Record<string, unknown>,
     mode: WireMode,
     from: number,
-  ): string {
+    refused: ReadonlyMap<string, string> = new Map(),
+  ): WireRequest {
     const reset = this.#reset || this.#ids.size > MAX_IDS;
     if (reset) this.#ids.clear();
     if (reset || mode !== this.#mode) this.#held.clear();
@@ -38,20 +55,39 @@ export class WireSession {
       return source;
     });
     const keep: string[] = [];
-    const parts: string[] = [];
+    const names: string[] = [];
+    const texts: string[] = [];
+    const refusals: Record<string, string> = {};
     const held = new Map<string, string>();
     for (const [name, value] of Object.entries(variables)) {
+      const already = refused.get(name);
+      if (already !== undefined) {
+        refusals[name] = already;
+        continue;
+      }
       const text = JSON.stringify(value);
       if (text === undefined) continue; // as JSON.stringify of the whole would drop it
+      if (text.length > this.maxVariableChars) {
+        refusals[name] = tooLarge(name, text.length, this.maxVariableChars);
+        continue;
+      }
       if (this.#held.get(name) === text) keep.push(name);
-      else parts.push(`${JSON.stringify(name)}:${text}`);
+      else if (nestedDeeperThan(value, MAX_DEPTH)) {
+        refusals[name] = tooDeep(name);
+        continue;
+      } else {
+        names.push(name);
+        texts.push(text);
+      }
       held.set(name, text);
     }
     this.#held = held;
     this.#mode = mode;
     this.#reset = false;
-    return `{"reset":${reset},"mode":${JSON.stringify(mode)},"from":${from},` +
-      `"exprs":${JSON.stringify(list)},"keep":${JSON.stringify(keep)},"vars":{${parts.join(",")}}}`;
+    const request = `{"reset":${reset},"mode":${JSON.stringify(mode)},"from":${from},` +
+      `"exprs":${JSON.stringify(list)},"keep":${JSON.stringify(keep)},` +
+      `"vars":${JSON.stringify(names)},"refused":${JSON.stringify(refusals)}}`;
+    return { request, texts };
   }
 
   /**
@@ -61,6 +97,45 @@ export class WireSession {
   lost(): void {
     this.#reset = true;
   }
+}
+
+/** A size as people read it: bytes, KiB or MiB. */
+export function sizeText(chars: number): string {
+  if (chars >= 1 << 20) return `${(chars / (1 << 20)).toFixed(1)} MiB`;
+  if (chars >= 1 << 10) return `${(chars / (1 << 10)).toFixed(1)} KiB`;
+  return `${chars} bytes`;
+}
+
+/**
+ * How deep lists and maps may nest in a variable. The sandbox's stack holds
+ * about 400 levels (loading the value, reading it, returning it); past that
+ * it traps and must be replaced, so deeper values are refused before they
+ * are sent.
+ */
+export const MAX_DEPTH = 256;
+
+/** True when lists and maps nest more than `limit` levels in `value` (stops looking there). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > limit) return true;
+    for (const inner of Array.isArray(v) ? v : Object.values(v)) {
+      if (inner !== null && typeof inner === "object") stack.push([inner, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function tooDeep(name: string): string {
+  return `expression_limit_exceeded: variable ${name} is nested too deeply: lists and maps ` +
+    `may nest at most ${MAX_DEPTH} levels in a value an expression reads`;
+}
+
+function tooLarge(name: string, chars: number, max: number): string {
+  return `expression_limit_exceeded: variable ${name} is ${sizeText(chars)} of JSON, more than ` +
+    `the ${sizeText(max)} an expression may read`;
 }
 
 /** Results as the sandbox sends them. */

@@ -5,38 +5,68 @@ import { assert, assertEquals } from "../test/helpers/assert.ts";
 import { CelEvaluator } from "./evaluator.ts";
 import { decodeResults, WireSession } from "./wire_session.ts";
 
+/** A request as the sandbox reads it, with each sent variable's JSON text beside its name. */
+function parsed(wire: { request: string; texts: string[] }) {
+  const r = JSON.parse(wire.request);
+  return {
+    ...r,
+    vars: Object.fromEntries(r.vars.map((n: string, i: number) => [n, wire.texts[i]])),
+  };
+}
+
 Deno.test("requests: ids for sources already sent, kept variables, a fresh start after a loss", () => {
   const session = new WireSession();
-  const first = JSON.parse(session.request(["a", "b + 1", "a"], { a: 1, b: 2 }, "json", 0));
+  const first = parsed(session.request(["a", "b + 1", "a"], { a: 1, b: 2 }, "json", 0));
   assertEquals(first, {
     reset: true,
     mode: "json",
     from: 0,
     exprs: ["a", "b + 1", 0],
     keep: [],
-    vars: { a: 1, b: 2 },
+    vars: { a: "1", b: "2" },
+    refused: {},
   });
-  const second = JSON.parse(session.request(["b + 1", "c"], { a: 1, b: 3 }, "json", 1));
+  const second = parsed(session.request(["b + 1", "c"], { a: 1, b: 3 }, "json", 1));
   assertEquals(second, {
     reset: false,
     mode: "json",
     from: 1,
     exprs: [1, "c"],
     keep: ["a"],
-    vars: { b: 3 },
+    vars: { b: "3" },
+    refused: {},
   });
   // Another wire mode: the same JSON means other values, so nothing is kept.
-  const typed = JSON.parse(session.request(["c"], { a: 1 }, "typed", 0));
-  assertEquals([typed.exprs, typed.keep, typed.vars], [[2], [], { a: 1 }]);
+  const typed = parsed(session.request(["c"], { a: 1 }, "typed", 0));
+  assertEquals([typed.exprs, typed.keep, typed.vars], [[2], [], { a: "1" }]);
   session.lost();
-  const again = JSON.parse(session.request(["c"], { a: 1 }, "typed", 0));
+  const again = parsed(session.request(["c"], { a: 1 }, "typed", 0));
   assertEquals([again.reset, again.exprs, again.keep], [true, ["c"], []]);
 });
 
 Deno.test("requests: variables JSON drops (undefined) are not sent", () => {
   const session = new WireSession();
-  const r = JSON.parse(session.request(["1"], { a: undefined, b: null }, "json", 0));
-  assertEquals(r.vars, { b: null });
+  const r = parsed(session.request(["1"], { a: undefined, b: null }, "json", 0));
+  assertEquals(r.vars, { b: "null" });
+});
+
+Deno.test("requests: a variable too large, or refused before, is not sent but named with its error", () => {
+  const session = new WireSession(10);
+  const r = parsed(
+    session.request(
+      ["1"],
+      { small: "ok", big: "x".repeat(20), slow: 1 },
+      "json",
+      0,
+      new Map([["slow", "too slow"]]),
+    ),
+  );
+  assertEquals(r.vars, { small: '"ok"' });
+  assertEquals(r.refused, {
+    big: "expression_limit_exceeded: variable big is 22 bytes of JSON, more than the 10 bytes " +
+      "an expression may read",
+    slow: "too slow",
+  });
 });
 
 Deno.test("results: values in order, errors in their places", () => {
