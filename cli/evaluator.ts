@@ -1,4 +1,4 @@
-import type { ExpressionEvaluator } from "../runtime/mod.ts";
+import { EXPRESSION_VALUE_MAX_BYTES, type ExpressionEvaluator } from "../runtime/mod.ts";
 
 /**
  * The CEL sandbox, started on first use: most runs evaluate no expression,
@@ -8,7 +8,9 @@ export function lazyEvaluator(): ExpressionEvaluator & { close(): Promise<void> 
   let started: Promise<ExpressionEvaluator> | undefined;
   const get = () =>
     started ??= import("../wasm/mod.ts").then((m) =>
-      m.createCelEvaluator() as Promise<ExpressionEvaluator>
+      m.createCelEvaluator({ maxVariableBytes: EXPRESSION_VALUE_MAX_BYTES }) as Promise<
+        ExpressionEvaluator
+      >
     );
   return {
     check: async (expressions, known) => (await get()).check(expressions, known),

@@ -1,6 +1,13 @@
 import { duration, when } from "./time_text.ts";
 import type { Run, RunSummary, Step, Waiting } from "../proto/gen/swamp/v1/run_pb.ts";
-import { isSettledRun, jobStatusText, runStatusText, stepStatusText } from "../runtime/mod.ts";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  heartbeatTtlMs,
+  isSettledRun,
+  jobStatusText,
+  runStatusText,
+  stepStatusText,
+} from "../runtime/mod.ts";
 import type { Output } from "./output.ts";
 import { gateLines } from "./render_gate.ts";
 
@@ -61,6 +68,16 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
       ? `, heartbeat ${duration(run.owner.heartbeatTime)} ago`
       : "";
     out.line(`owner     pid ${run.owner.pid} on ${run.owner.host}${beat}`);
+    const silentMs = run.owner.heartbeatTime
+      ? Date.now() - timestampDate(run.owner.heartbeatTime).getTime()
+      : 0;
+    if (silentMs > heartbeatTtlMs) {
+      // Alive (or it would have been reconciled) but not answering: say so, and what ends it.
+      out.line(
+        `          not answering: no heartbeat for ${Math.round(silentMs / 1000)} s (more than ` +
+          `${heartbeatTtlMs / 1000} s); \`swamp workflow cancel ${run.id}\` ends it`,
+      );
+    }
   }
   if (run.waiting?.on.case) out.line(`waiting   ${waitingText(run.waiting)}`);
   if (run.parentRunId) out.line(`parent    run ${run.parentRunId} step ${run.parentStepId}`);

@@ -220,7 +220,7 @@ commands.push(
     verb: "cancel",
     summary: "cancel a run and wait until everything of it has stopped",
     description:
-      "Records the intent to cancel durably, then tells the run's owner, which stops starting steps, stops each running step's process group (interrupt, terminate, kill), confirms the processes are gone and marks the run cancelled. Waits (up to 30 s) and reports the final state unless --no-wait. A suspended run is cancelled at once. Cancelling a run that has already ended says so and changes nothing.",
+      "Records the intent to cancel durably, then tells the run's owner, which stops starting steps, stops each running step's process group (interrupt, terminate, kill), confirms the processes are gone and marks the run cancelled. Waits (up to 30 s) and reports the final state unless --no-wait; a supervisor on this host that wrote no heartbeat in that wait is ended by its pid and the run reconciled as cancelled. A suspended run is cancelled at once. Cancelling a run that has already ended says so and changes nothing.",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       { name: "reason", type: "string", value: "TEXT", description: "why, recorded on the run" },

@@ -114,6 +114,7 @@ export type {
   ExpressionEvaluator,
   ExpressionResult,
 } from "./ports/expressions.ts";
+export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
@@ -130,4 +131,5 @@ export {
   stepStatusText,
 } from "./run/status.ts";
 export { reconcileRun } from "./run/reconcile.ts";
+export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";

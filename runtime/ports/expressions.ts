@@ -25,3 +25,13 @@ export type ExpressionCheck =
 export type ExpressionResult =
   | { ok: true; value: unknown }
   | { ok: false; error: string; limitExceeded: boolean };
+
+/**
+ * The largest JSON a variable may have to be read by expressions (8 MiB), and
+ * how deep its lists and maps may nest (256). The CEL sandbox refuses values
+ * past these before they reach it (wasm/wire_session.ts; the CLI wires it
+ * with these numbers), and a run whose inputs are past them is refused when
+ * it is submitted, rather than failing every step that reads them.
+ */
+export const EXPRESSION_VALUE_MAX_BYTES = 8 * 1024 * 1024;
+export const EXPRESSION_VALUE_MAX_DEPTH = 256;

@@ -1,4 +1,5 @@
 import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "../ports/expressions.ts";
 
 interface PropertySchema {
   type?: string;
@@ -111,4 +112,50 @@ function tryJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Refuses inputs that expressions could not read (more JSON than the CEL
+ * sandbox takes, or nested deeper): at submit, so that no run is created
+ * whose every step reading `inputs` would fail.
+ */
+export function checkInputsReadable(inputs: Record<string, unknown>): void {
+  const text = JSON.stringify(inputs);
+  const hint = "pass large or deep data as a file the step reads (its path as an input), " +
+    "not as the input's value";
+  if (text.length > EXPRESSION_VALUE_MAX_BYTES) {
+    throw new SwampError(
+      ErrorCode.EXPRESSION_LIMIT_EXCEEDED,
+      `the run's inputs are ${mib(text.length)} of JSON, more than the ` +
+        `${
+          mib(EXPRESSION_VALUE_MAX_BYTES)
+        } expressions may read as \`inputs\`; the run was not created`,
+      { hint },
+    );
+  }
+  const depth = nesting(inputs, EXPRESSION_VALUE_MAX_DEPTH);
+  if (depth > EXPRESSION_VALUE_MAX_DEPTH) {
+    throw new SwampError(
+      ErrorCode.EXPRESSION_LIMIT_EXCEEDED,
+      `the run's inputs nest lists and maps more than ${EXPRESSION_VALUE_MAX_DEPTH} levels deep, ` +
+        "more than expressions may read; the run was not created",
+      { hint },
+    );
+  }
+}
+
+const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`;
+
+/** How deep lists and maps nest in `value`, counting no further than one past `limit`. */
+function nesting(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const inner of Array.isArray(v) ? v : Object.values(v)) stack.push([inner, depth + 1]);
+  }
+  return deepest;
 }

@@ -44,17 +44,29 @@ export interface ReconcileDeps {
 export async function reconcileRun(
   deps: ReconcileDeps,
   runId: string,
-  options: { dryRun?: boolean; actor?: string } = {},
+  options: {
+    dryRun?: boolean;
+    actor?: string;
+    /**
+     * The run ends cancelled with this reason instead of abandoned: a cancel
+     * whose owner never answered, ended by killing the owner.
+     */
+    cancelled?: string;
+  } = {},
 ): Promise<Reconciliation | undefined> {
   const journal = await RunJournal.open(deps.store, runId, deps.clock, options.actor ?? "system");
   const verdict = await judgeOwner(journal.run, deps.clock);
   if (verdict.alive) return undefined;
   const from = journal.run.status;
+  const ending = options.cancelled === undefined
+    ? { run: RunStatus.ABANDONED, step: StepStatus.ABANDONED, job: JobStatus.ABANDONED }
+    : { run: RunStatus.CANCELLED, step: StepStatus.CANCELLED, job: JobStatus.CANCELLED };
+  const why = options.cancelled ?? verdict.reason;
   const report = create(ReconciliationSchema, {
     runId,
     from,
-    to: RunStatus.ABANDONED,
-    reason: verdict.reason,
+    to: ending.run,
+    reason: why,
   });
   const orphans = journal.run.steps.filter((s) =>
     s.status === StepStatus.RUNNING && s.process?.pid
@@ -74,24 +86,24 @@ export async function reconcileRun(
   const written = await journal.write((run) => {
     if (isSettledRun(run.status)) return undefined;
     const drafts: EventDraft[] = [{
-      reason: verdict.reason,
+      reason: why,
       payload: {
         case: "runStatusChanged",
-        value: create(RunStatusChangedSchema, { from: run.status, to: RunStatus.ABANDONED }),
+        value: create(RunStatusChangedSchema, { from: run.status, to: ending.run }),
       },
     }];
     for (const step of run.steps) {
       if (isTerminalStep(step.status)) continue;
       drafts.push({
         reason: step.status === StepStatus.PENDING || step.status === StepStatus.QUEUED
-          ? "never started: owner gone"
-          : verdict.reason,
+          ? (options.cancelled === undefined ? "never started: owner gone" : "run cancelled")
+          : why,
         payload: {
           case: "stepStatusChanged",
           value: create(StepStatusChangedSchema, {
             stepId: step.id,
             from: step.status,
-            to: StepStatus.ABANDONED,
+            to: ending.step,
           }),
         },
       });
@@ -99,13 +111,13 @@ export async function reconcileRun(
     for (const job of run.jobs) {
       if (isActiveJob(job.status)) {
         drafts.push({
-          reason: verdict.reason,
+          reason: why,
           payload: {
             case: "jobStatusChanged",
             value: create(JobStatusChangedSchema, {
               job: job.name,
               from: job.status,
-              to: JobStatus.ABANDONED,
+              to: ending.job,
             }),
           },
         });
@@ -114,7 +126,11 @@ export async function reconcileRun(
     return drafts;
   });
   if (written.length === 0) return undefined;
-  const actions = [`marked the run abandoned (${verdict.reason})`];
+  const actions = [
+    options.cancelled === undefined
+      ? `marked the run abandoned (${verdict.reason})`
+      : `marked the run cancelled (${why})`,
+  ];
   for (const step of orphans) {
     const process = step.process!;
     const executor = deps.executors.get(process.executor || "loopback");

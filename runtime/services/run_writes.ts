@@ -17,7 +17,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import type { RunStore } from "../ports/store.ts";
 import { createRun, type NewRun } from "../run/create.ts";
-import { resolveInputs } from "../run/inputs.ts";
+import { checkInputsReadable, resolveInputs } from "../run/inputs.ts";
 import { type EventDraft, RunJournal } from "../run/journal.ts";
 import {
   isActiveJob,
@@ -36,6 +36,7 @@ import { readRun } from "./run_reads.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
+import { endSilentOwner, heartbeatOf } from "./wedged_owner.ts";
 
 type Client = ServiceImpl<typeof RunService>;
 
@@ -72,14 +73,16 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       for (const active of await s.listActiveRuns()) {
         if (active.workflowName === parsed.data.name) await checkActiveRun(env, s, active);
       }
+      const inputs = resolveInputs(
+        parsed.data.inputs,
+        (request.inputs ?? {}) as Record<string, unknown>,
+      );
+      checkInputsReadable(inputs);
       const spec: NewRun = {
         workflow: parsed.data,
         workflowFile: entry.file,
         workflowHash: await sha256Hex(entry.source.text),
-        inputs: resolveInputs(
-          parsed.data.inputs,
-          (request.inputs ?? {}) as Record<string, unknown>,
-        ),
+        inputs,
         actor: ctx.principal.name,
         actorKind: ctx.principal.kind,
         trigger: request.trigger || Trigger.MANUAL,
@@ -127,13 +130,22 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         }
       }
       let run = journal.run;
-      const deadline = Date.now() + cancelWaitMs;
+      const waitStart = Date.now();
+      const beatAtRequest = heartbeatOf(run);
       // A caller that goes away stops the wait, never the cancel: it is already recorded.
       while (
-        !request.noWait && !isSettledRun(run.status) && Date.now() < deadline &&
+        !request.noWait && !isSettledRun(run.status) && Date.now() < waitStart + cancelWaitMs &&
         !ctx.signal.aborted
       ) {
         await sleep(100);
+        run = await readRun(env, s, runId);
+      }
+      // The whole wait without a heartbeat: the owner is alive but not answering.
+      if (
+        !request.noWait && !ctx.signal.aborted && !isSettledRun(run.status) &&
+        heartbeatOf(run) === beatAtRequest &&
+        await endSilentOwner(env, s, run, Date.now() - waitStart, actor)
+      ) {
         run = await readRun(env, s, runId);
       }
       return create(CancelRunResponseSchema, { run, changed: true });
