@@ -13,7 +13,7 @@ import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import { checkShape } from "../workflow/quick_check.ts";
-import { resolveInputs } from "../run/inputs.ts";
+import { resolveInputs, runInputs } from "../run/inputs.ts";
 import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
@@ -111,7 +111,7 @@ async function runOwned(
     const engines = new Set<RunEngine>();
     const workflow = pinnedWorkflow(journal.run);
     const inputs = {
-      ...(journal.run.inputs ?? {}) as Record<string, unknown>,
+      ...runInputs(journal.run),
       ...options.resumeInputs,
     };
     const childDeps: EngineDeps = {
@@ -219,7 +219,7 @@ async function executeChild(
     deps,
     journal,
     workflow,
-    (journal.run.inputs ?? {}) as Record<string, unknown>,
+    runInputs(journal.run),
   );
   engines.add(engine);
   try {

@@ -49,7 +49,7 @@ export async function createRun(
     actorKind: spec.actorKind ?? ActorKind.UNSPECIFIED,
     trigger: spec.trigger,
     createTime: now,
-    inputs: spec.inputs as JsonObject,
+    inputsJson: JSON.stringify(spec.inputs),
     definition: spec.workflow as unknown as JsonObject,
     jobs,
     steps,

@@ -159,3 +159,9 @@ function nesting(value: unknown, limit: number): number {
   }
   return deepest;
 }
+
+/** A run's inputs: from `inputsJson`, or the Struct of a record written before it existed. */
+export function runInputs(run: { inputsJson: string; inputs?: unknown }): Record<string, unknown> {
+  if (run.inputsJson !== "") return JSON.parse(run.inputsJson) as Record<string, unknown>;
+  return (run.inputs ?? {}) as Record<string, unknown>;
+}

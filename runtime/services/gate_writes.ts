@@ -15,7 +15,7 @@ import {
   hasWaitingStep,
   pendingGates,
 } from "../run/gates.ts";
-import { resolveInputs } from "../run/inputs.ts";
+import { resolveInputs, runInputs } from "../run/inputs.ts";
 import { RunJournal } from "../run/journal.ts";
 import { foldEvents } from "../run/fold.ts";
 import { pokeOwner } from "./owner_signal.ts";
@@ -145,7 +145,7 @@ export async function startResume(
   const workflow = pinnedWorkflow(target);
   // Checked (and typed) now, so a wrong input is refused before anything changes.
   const resolved = resolveInputs(workflow.inputs, {
-    ...target.inputs as Record<string, unknown>,
+    ...runInputs(target),
     ...options.inputs,
   });
   const resumeInputs = Object.fromEntries(
