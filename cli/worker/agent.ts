@@ -70,6 +70,10 @@ export class WorkerAgent {
   #outbox?: EventQueue<AttachRequest>;
   #sessionId = "";
   #heartbeatMs = 5000;
+  #graceMs = 30_000;
+  /** When the orchestrator last said anything (0: never welcomed). */
+  #lastHeard = 0;
+  #fenceTimer?: ReturnType<typeof setTimeout>;
   #stopping = false;
   readonly #stop = new AbortController();
 
@@ -146,6 +150,7 @@ export class WorkerAgent {
         }
       }
       if (this.#stop.signal.aborted) return;
+      this.#armFence();
       if (!this.#options.reconnect) {
         await this.#endSteps();
         if (error) throw error;
@@ -173,6 +178,8 @@ export class WorkerAgent {
     });
     const client = remoteClient(WorkerService, transport);
     const outbox = new EventQueue<AttachRequest>();
+    // Ends the call when the orchestrator falls silent (a partition sends no reset).
+    const silent = new AbortController();
     outbox.push(create(AttachRequestSchema, {
       kind: {
         case: "hello",
@@ -197,13 +204,25 @@ export class WorkerAgent {
     let welcomed = false;
     let timer: ReturnType<typeof setInterval> | undefined;
     try {
-      for await (const response of client.attach(outbox)) {
+      for await (const response of client.attach(outbox, { signal: silent.signal })) {
+        this.#lastHeard = Date.now();
         if (response.kind.case === "welcome") {
           welcomed = true;
           onWelcome();
           this.#outbox = outbox;
           this.#welcome(response.kind.value);
-          timer = setInterval(() => this.#heartbeat(), this.#heartbeatMs);
+          timer = setInterval(() => {
+            // Every heartbeat is answered: three without a word and the link is gone.
+            if (Date.now() - this.#lastHeard > 3 * this.#heartbeatMs) {
+              this.#options.log("silent", {
+                sinceMs: Date.now() - this.#lastHeard,
+                heartbeatMs: this.#heartbeatMs,
+              });
+              silent.abort();
+              return;
+            }
+            this.#heartbeat();
+          }, this.#heartbeatMs);
           if (this.#stopping) this.#heartbeat();
         } else {
           this.#handle(response);
@@ -221,6 +240,9 @@ export class WorkerAgent {
     const resumed = welcome.sessionId === this.#sessionId;
     this.#sessionId = welcome.sessionId;
     this.#heartbeatMs = Math.max(100, welcome.heartbeatIntervalMs || 5000);
+    this.#graceMs = welcome.graceMs || 30_000;
+    clearTimeout(this.#fenceTimer);
+    this.#fenceTimer = undefined;
     for (const [leaseId, lease] of [...this.#book.held]) {
       const acked = welcome.acked[leaseId];
       if (acked === undefined) {
@@ -272,6 +294,28 @@ export class WorkerAgent {
         this.#options.log("drained", { reason: kind.value.reason });
         return;
     }
+  }
+
+  /**
+   * Disconnected with steps running: unless welcomed back first, stop them
+   * once the grace window less one heartbeat has passed since the
+   * orchestrator was last heard, which is before it can send them elsewhere
+   * (it waits three silent heartbeats, then the whole grace window).
+   */
+  #armFence(): void {
+    if (this.#fenceTimer !== undefined || this.#lastHeard === 0 || this.#book.running() === 0) {
+      return;
+    }
+    const at = this.#lastHeard + this.#graceMs - this.#heartbeatMs;
+    this.#fenceTimer = setTimeout(() => {
+      this.#fenceTimer = undefined;
+      const reason = `worker_lost: the worker was cut off from the orchestrator for ` +
+        `${Math.round((Date.now() - this.#lastHeard) / 1000)} s, past its grace window, ` +
+        "and stopped the step";
+      for (const leaseId of this.#book.fence(reason)) {
+        this.#options.log("fenced", { leaseId, reason });
+      }
+    }, Math.max(0, at - Date.now()));
   }
 
   #heartbeat(): void {

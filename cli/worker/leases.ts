@@ -22,6 +22,11 @@ export interface HeldLeaseState {
   killed: boolean;
   /** Its step has exited (its last update may still await an ack). */
   finished: boolean;
+  /**
+   * Stopped by the worker itself, cut off from the orchestrator past the
+   * grace window: its exit is reported as worker_lost with this reason.
+   */
+  fenced?: string;
   pgid?: number;
 }
 
@@ -99,6 +104,33 @@ export class LeaseBook {
     }
   }
 
+  /**
+   * Cut off from the orchestrator for (almost) its grace window: stops every
+   * running step at once (SIGKILL to its process group), since the
+   * orchestrator is about to send it elsewhere or fail it. Its exit is kept
+   * for the orchestrator as worker_lost, so a lease it still follows is
+   * handled as lost (re-dispatched if it wrote nothing), never as a failure.
+   * Returns the fenced leases.
+   */
+  fence(reason: string): string[] {
+    const fenced: string[] = [];
+    for (const lease of this.held.values()) {
+      if (lease.finished || lease.killed || lease.fenced) continue;
+      lease.fenced = reason;
+      fenced.push(lease.assignment.leaseId);
+      if (lease.pgid) {
+        try {
+          Deno.kill(-lease.pgid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      } else {
+        lease.abort.abort(); // not started yet: stop it starting
+      }
+    }
+    return fenced;
+  }
+
   cancelAll(): void {
     for (const lease of this.held.values()) lease.abort.abort();
   }
@@ -151,8 +183,15 @@ export class LeaseBook {
             );
           }
         }
-        if (event.type === "exited") exited = event;
-        const kind = updateOf(event);
+        if (event.type === "exited") {
+          exited = lease.fenced === undefined ? event : {
+            ...event,
+            cancelled: false,
+            error: lease.fenced,
+            errorCode: "worker_lost",
+          };
+        }
+        const kind = updateOf(event.type === "exited" ? exited! : event);
         if (kind) this.#emit(lease, kind);
       }
     } catch (error) {

@@ -21,7 +21,11 @@ export type ServiceClient<S extends DescService> = {
       methodKind: "bidi_streaming";
       input: infer I extends DescMessage;
       output: infer O extends DescMessage;
-    } ? (requests: AsyncIterable<MessageShape<I>>) => AsyncIterable<MessageShape<O>>
+    } ? (
+        requests: AsyncIterable<MessageShape<I>>,
+        /** `signal` ends the call (a remote client; in process the stream ends with its requests). */
+        options?: { signal?: AbortSignal },
+      ) => AsyncIterable<MessageShape<O>>
     : never;
 };
 

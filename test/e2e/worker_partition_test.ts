@@ -139,6 +139,11 @@ await testNeeding(
             }
           }
           if (e.type === "placed" && e.attempt === 2 && !healed) {
+            // Still cut off, w1 has stopped the step itself: it had not heard from the hub for
+            // the grace window less one heartbeat.
+            const fenced = await w1.waitFor("fenced", 20_000);
+            assertEquals(fenced.leaseId, "run-partition/long#1");
+            assertEquals((await groupAlive(first!.pgid)).length, 0, "fenced before the heal");
             healed = true;
             await net.heal();
           }

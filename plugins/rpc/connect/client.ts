@@ -69,8 +69,16 @@ export function remoteClient<S extends DescService>(
     const call = (client as Record<string, (r: unknown) => unknown>)[method.localName];
     const resumes = method.input.fields.some((field) => field.localName === "afterSeq");
     if (method.methodKind === "bidi_streaming") {
-      wrapped[method.localName] = (requests: AsyncIterable<unknown>) =>
-        mapStreamErrors(call(requests) as AsyncIterable<unknown>);
+      wrapped[method.localName] = (
+        requests: AsyncIterable<unknown>,
+        options?: { signal?: AbortSignal },
+      ) =>
+        mapStreamErrors(
+          (call as (r: unknown, o?: { signal?: AbortSignal }) => unknown)(
+            requests,
+            options,
+          ) as AsyncIterable<unknown>,
+        );
       continue;
     }
     wrapped[method.localName] = method.methodKind === "server_streaming"

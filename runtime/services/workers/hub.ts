@@ -280,6 +280,7 @@ export class WorkerHub {
     session.lastSeen = now;
     const { kind } = request;
     if (kind.case === "heartbeat") {
+      session.send({ case: "heartbeatAck", value: {} });
       this.#leasing.heartbeat(session, kind.value.leaseIds);
       if (kind.value.draining && !session.draining) {
         session.draining = true;

@@ -179,6 +179,17 @@ export class Leasing {
       this.#kill(session, update.leaseId, update.epoch, "stale lease: it is not current");
       return;
     }
+    if (
+      update.kind.case === "exited" && update.kind.value.errorCode === "worker_lost" &&
+      update.seq === lease.appliedSeq + 1n
+    ) {
+      // The worker stopped the step itself, cut off past its grace window: a lost worker (sent
+      // again if it wrote nothing), not a step that failed.
+      lease.appliedSeq = update.seq;
+      session.send({ case: "ack", value: { leaseId: r.id, epoch: r.epoch, seq: update.seq } });
+      this.lost(session, lease, update.kind.value.error || "the worker stopped the step");
+      return;
+    }
     const outcome = lease.apply(update);
     if (outcome === "gap") return;
     session.send({ case: "ack", value: { leaseId: r.id, epoch: r.epoch, seq: lease.appliedSeq } });

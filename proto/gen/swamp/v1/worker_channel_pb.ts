@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_worker_channel: GenFile = /*@__PURE__*/
   fileDesc(
-    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEimAEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SABCBgoEa2luZCK3AgoLV29ya2VySGVsbG8SEgoKY3JlZGVudGlhbBgBIAEoCRISCgptYWNoaW5lX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMQoGbGFiZWxzGAQgAygLMiEuc3dhbXAudjEuV29ya2VySGVsbG8uTGFiZWxzRW50cnkSEwoLY29uY3VycmVuY3kYBSABKA0SFAoMcHJvdG9jb2xfbWluGAYgASgNEhQKDHByb3RvY29sX21heBgHIAEoDRIYChBzb2Z0d2FyZV92ZXJzaW9uGAggASgJEhIKCnNlc3Npb25faWQYCSABKAkSIQoEaGVsZBgKIAMoCzITLnN3YW1wLnYxLkhlbGRMZWFzZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KCUhlbGRMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBCLiAgoLTGVhc2VVcGRhdGUSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRILCgNzZXEYBiABKAQSLgoHc3RhcnRlZBgKIAEoCzIbLnN3YW1wLnYxLlJlbW90ZVN0ZXBTdGFydGVkSAASLAoGb3V0cHV0GAsgASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcE91dHB1dEgAEjMKDGNhbmNlbF9zdGFnZRgMIAEoCzIbLnN3YW1wLnYxLlJlbW90ZUNhbmNlbFN0YWdlSAASLAoGZXhpdGVkGA0gASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcEV4aXRlZEgAEioKBXdyb3RlGA4gASgLMhkuc3dhbXAudjEuUmVtb3RlU3RlcFdyb3RlSABCBgoEa2luZCJbChFSZW1vdGVTdGVwU3RhcnRlZBILCgNwaWQYASABKA0SDAoEcGdpZBgCIAEoDRIVCg1wcm9jZXNzX3N0YXJ0GAMgASgJEhQKDGNvbnRhaW5lcl9pZBgEIAEoCSIwChBSZW1vdGVTdGVwT3V0cHV0Eg4KBnN0cmVhbRgBIAEoCRIMCgRsaW5lGAIgASgJIjIKEVJlbW90ZUNhbmNlbFN0YWdlEg0KBXN0YWdlGAEgASgJEg4KBmRldGFpbBgCIAEoCSK/AQoQUmVtb3RlU3RlcEV4aXRlZBIRCglleGl0X2NvZGUYASABKAUSDgoGc2lnbmFsGAIgASgJEhEKCWNhbmNlbGxlZBgDIAEoCBIRCgl0aW1lZF9vdXQYBCABKAgSDgoGc3Rkb3V0GAUgASgJEhgKEHN0ZG91dF90cnVuY2F0ZWQYBiABKAgSDQoFZXJyb3IYByABKAkSEgoKZXJyb3JfY29kZRgIIAEoCRIVCg1vdXRfb2ZfbWVtb3J5GAkgASgIIh8KD1JlbW90ZVN0ZXBXcm90ZRIMCgR3aGF0GAEgASgJIjYKD1dvcmtlckhlYXJ0YmVhdBIRCglsZWFzZV9pZHMYASADKAkSEAoIZHJhaW5pbmcYAiABKAgigAIKDkF0dGFjaFJlc3BvbnNlEiQKB3dlbGNvbWUYASABKAsyES5zd2FtcC52MS5XZWxjb21lSAASJgoGYXNzaWduGAIgASgLMhQuc3dhbXAudjEuQXNzaWdubWVudEgAEicKBmNhbmNlbBgDIAEoCzIVLnN3YW1wLnYxLkNhbmNlbExlYXNlSAASIwoEa2lsbBgEIAEoCzITLnN3YW1wLnYxLktpbGxMZWFzZUgAEiIKA2FjaxgFIAEoCzITLnN3YW1wLnYxLlVwZGF0ZUFja0gAEiYKBWRyYWluGAYgASgLMhUuc3dhbXAudjEuRHJhaW5Ob3RpY2VIAEIGCgRraW5kIuUCCgdXZWxjb21lEhEKCXdvcmtlcl9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhgKEHByb3RvY29sX3ZlcnNpb24YAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhAKCGdyYWNlX21zGAUgASgNEi0KBmxhYmVscxgGIAMoCzIdLnN3YW1wLnYxLldlbGNvbWUuTGFiZWxzRW50cnkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBWFja2VkGAggAygLMhwuc3dhbXAudjEuV2VsY29tZS5BY2tlZEVudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLAoKQWNrZWRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAQ6AjgBIr4BCgpBc3NpZ25tZW50EhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJ1bl9pZBgDIAEoCRIPCgdzdGVwX2lkGAQgASgJEg8KB2F0dGVtcHQYBSABKA0SJgoEd29yaxgGIAEoCzIYLnN3YW1wLnYxLlJlbW90ZVN0ZXBXb3JrEjUKEWxlYXNlX2V4cGlyZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLkAgoOUmVtb3RlU3RlcFdvcmsSEAoGc2NyaXB0GAEgASgJSAASJQoEYXJndhgCIAEoCzIVLnN3YW1wLnYxLkFyZ3ZDb21tYW5kSAASLgoDZW52GAMgAygLMiEuc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsuRW52RW50cnkSEgoKdGltZW91dF9tcxgEIAEoBBIQCghncmFjZV9tcxgFIAEoBBIaChJvdXRwdXRfbGltaXRfYnl0ZXMYBiABKAQSNAoGbGFiZWxzGAcgAygLMiQuc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsuTGFiZWxzRW50cnkSCwoDY3dkGAggASgJGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdjb21tYW5kIhsKC0FyZ3ZDb21tYW5kEgwKBGFyZ3MYASADKAkiPgoLQ2FuY2VsTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcmVhc29uGAMgASgJIjwKCUtpbGxMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZyZWFzb24YAyABKAkiOQoJVXBkYXRlQWNrEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEgsKA3NlcRgDIAEoBCIdCgtEcmFpbk5vdGljZRIOCgZyZWFzb24YASABKAliBnByb3RvMw",
+    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEimAEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SABCBgoEa2luZCK3AgoLV29ya2VySGVsbG8SEgoKY3JlZGVudGlhbBgBIAEoCRISCgptYWNoaW5lX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMQoGbGFiZWxzGAQgAygLMiEuc3dhbXAudjEuV29ya2VySGVsbG8uTGFiZWxzRW50cnkSEwoLY29uY3VycmVuY3kYBSABKA0SFAoMcHJvdG9jb2xfbWluGAYgASgNEhQKDHByb3RvY29sX21heBgHIAEoDRIYChBzb2Z0d2FyZV92ZXJzaW9uGAggASgJEhIKCnNlc3Npb25faWQYCSABKAkSIQoEaGVsZBgKIAMoCzITLnN3YW1wLnYxLkhlbGRMZWFzZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KCUhlbGRMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBCLiAgoLTGVhc2VVcGRhdGUSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRILCgNzZXEYBiABKAQSLgoHc3RhcnRlZBgKIAEoCzIbLnN3YW1wLnYxLlJlbW90ZVN0ZXBTdGFydGVkSAASLAoGb3V0cHV0GAsgASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcE91dHB1dEgAEjMKDGNhbmNlbF9zdGFnZRgMIAEoCzIbLnN3YW1wLnYxLlJlbW90ZUNhbmNlbFN0YWdlSAASLAoGZXhpdGVkGA0gASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcEV4aXRlZEgAEioKBXdyb3RlGA4gASgLMhkuc3dhbXAudjEuUmVtb3RlU3RlcFdyb3RlSABCBgoEa2luZCJbChFSZW1vdGVTdGVwU3RhcnRlZBILCgNwaWQYASABKA0SDAoEcGdpZBgCIAEoDRIVCg1wcm9jZXNzX3N0YXJ0GAMgASgJEhQKDGNvbnRhaW5lcl9pZBgEIAEoCSIwChBSZW1vdGVTdGVwT3V0cHV0Eg4KBnN0cmVhbRgBIAEoCRIMCgRsaW5lGAIgASgJIjIKEVJlbW90ZUNhbmNlbFN0YWdlEg0KBXN0YWdlGAEgASgJEg4KBmRldGFpbBgCIAEoCSK/AQoQUmVtb3RlU3RlcEV4aXRlZBIRCglleGl0X2NvZGUYASABKAUSDgoGc2lnbmFsGAIgASgJEhEKCWNhbmNlbGxlZBgDIAEoCBIRCgl0aW1lZF9vdXQYBCABKAgSDgoGc3Rkb3V0GAUgASgJEhgKEHN0ZG91dF90cnVuY2F0ZWQYBiABKAgSDQoFZXJyb3IYByABKAkSEgoKZXJyb3JfY29kZRgIIAEoCRIVCg1vdXRfb2ZfbWVtb3J5GAkgASgIIh8KD1JlbW90ZVN0ZXBXcm90ZRIMCgR3aGF0GAEgASgJIjYKD1dvcmtlckhlYXJ0YmVhdBIRCglsZWFzZV9pZHMYASADKAkSEAoIZHJhaW5pbmcYAiABKAgisQIKDkF0dGFjaFJlc3BvbnNlEiQKB3dlbGNvbWUYASABKAsyES5zd2FtcC52MS5XZWxjb21lSAASJgoGYXNzaWduGAIgASgLMhQuc3dhbXAudjEuQXNzaWdubWVudEgAEicKBmNhbmNlbBgDIAEoCzIVLnN3YW1wLnYxLkNhbmNlbExlYXNlSAASIwoEa2lsbBgEIAEoCzITLnN3YW1wLnYxLktpbGxMZWFzZUgAEiIKA2FjaxgFIAEoCzITLnN3YW1wLnYxLlVwZGF0ZUFja0gAEiYKBWRyYWluGAYgASgLMhUuc3dhbXAudjEuRHJhaW5Ob3RpY2VIABIvCg1oZWFydGJlYXRfYWNrGAcgASgLMhYuc3dhbXAudjEuSGVhcnRiZWF0QWNrSABCBgoEa2luZCIOCgxIZWFydGJlYXRBY2si5QIKB1dlbGNvbWUSEQoJd29ya2VyX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSGAoQcHJvdG9jb2xfdmVyc2lvbhgDIAEoDRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYBCABKA0SEAoIZ3JhY2VfbXMYBSABKA0SLQoGbGFiZWxzGAYgAygLMh0uc3dhbXAudjEuV2VsY29tZS5MYWJlbHNFbnRyeRIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoFYWNrZWQYCCADKAsyHC5zd2FtcC52MS5XZWxjb21lLkFja2VkRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARosCgpBY2tlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgEKCkFzc2lnbm1lbnQSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRImCgR3b3JrGAYgASgLMhguc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsSNQoRbGVhc2VfZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuQCCg5SZW1vdGVTdGVwV29yaxIQCgZzY3JpcHQYASABKAlIABIlCgRhcmd2GAIgASgLMhUuc3dhbXAudjEuQXJndkNvbW1hbmRIABIuCgNlbnYYAyADKAsyIS5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5FbnZFbnRyeRISCgp0aW1lb3V0X21zGAQgASgEEhAKCGdyYWNlX21zGAUgASgEEhoKEm91dHB1dF9saW1pdF9ieXRlcxgGIAEoBBI0CgZsYWJlbHMYByADKAsyJC5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5MYWJlbHNFbnRyeRILCgNjd2QYCCABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB2NvbW1hbmQiGwoLQXJndkNvbW1hbmQSDAoEYXJncxgBIAMoCSI+CgtDYW5jZWxMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZyZWFzb24YAyABKAkiPAoJS2lsbExlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJlYXNvbhgDIAEoCSI5CglVcGRhdGVBY2sSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSCwoDc2VxGAMgASgEIh0KC0RyYWluTm90aWNlEg4KBnJlYXNvbhgBIAEoCWIGcHJvdG8z",
     [file_google_protobuf_timestamp],
   );
 
@@ -485,6 +485,16 @@ export type AttachResponse = Message<"swamp.v1.AttachResponse"> & {
      */
     value: DrainNotice;
     case: "drain";
+  } | {
+    /**
+     * The answer to every heartbeat: a worker that hears nothing for three
+     * heartbeats counts the orchestrator as gone (and fences its steps once
+     * the grace window, less one heartbeat, has passed).
+     *
+     * @generated from field: swamp.v1.HeartbeatAck heartbeat_ack = 7;
+     */
+    value: HeartbeatAck;
+    case: "heartbeatAck";
   } | { case: undefined; value?: undefined };
 };
 
@@ -494,6 +504,18 @@ export type AttachResponse = Message<"swamp.v1.AttachResponse"> & {
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
   messageDesc(file_swamp_v1_worker_channel, 10);
+
+/**
+ * @generated from message swamp.v1.HeartbeatAck
+ */
+export type HeartbeatAck = Message<"swamp.v1.HeartbeatAck"> & {};
+
+/**
+ * Describes the message swamp.v1.HeartbeatAck.
+ * Use `create(HeartbeatAckSchema)` to create a new message.
+ */
+export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_worker_channel, 11);
 
 /**
  * Welcome accepts a hello.
@@ -560,7 +582,7 @@ export type Welcome = Message<"swamp.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 11);
+  messageDesc(file_swamp_v1_worker_channel, 12);
 
 /**
  * Assignment gives a worker a step to run under a lease.
@@ -609,7 +631,7 @@ export type Assignment = Message<"swamp.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 12);
+  messageDesc(file_swamp_v1_worker_channel, 13);
 
 /**
  * RemoteStepWork is the step, fully resolved: no expressions, no secrets the
@@ -676,7 +698,7 @@ export type RemoteStepWork = Message<"swamp.v1.RemoteStepWork"> & {
  * Use `create(RemoteStepWorkSchema)` to create a new message.
  */
 export const RemoteStepWorkSchema: GenMessage<RemoteStepWork> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 13);
+  messageDesc(file_swamp_v1_worker_channel, 14);
 
 /**
  * @generated from message swamp.v1.ArgvCommand
@@ -693,7 +715,7 @@ export type ArgvCommand = Message<"swamp.v1.ArgvCommand"> & {
  * Use `create(ArgvCommandSchema)` to create a new message.
  */
 export const ArgvCommandSchema: GenMessage<ArgvCommand> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 14);
+  messageDesc(file_swamp_v1_worker_channel, 15);
 
 /**
  * CancelLease stops a step cooperatively (interrupt, terminate, kill after
@@ -723,7 +745,7 @@ export type CancelLease = Message<"swamp.v1.CancelLease"> & {
  * Use `create(CancelLeaseSchema)` to create a new message.
  */
 export const CancelLeaseSchema: GenMessage<CancelLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 15);
+  messageDesc(file_swamp_v1_worker_channel, 16);
 
 /**
  * KillLease tells a worker that a lease is no longer its own (a stale epoch,
@@ -753,7 +775,7 @@ export type KillLease = Message<"swamp.v1.KillLease"> & {
  * Use `create(KillLeaseSchema)` to create a new message.
  */
 export const KillLeaseSchema: GenMessage<KillLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 16);
+  messageDesc(file_swamp_v1_worker_channel, 17);
 
 /**
  * UpdateAck: every update of the lease up to seq is stored.
@@ -782,7 +804,7 @@ export type UpdateAck = Message<"swamp.v1.UpdateAck"> & {
  * Use `create(UpdateAckSchema)` to create a new message.
  */
 export const UpdateAckSchema: GenMessage<UpdateAck> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 17);
+  messageDesc(file_swamp_v1_worker_channel, 18);
 
 /**
  * DrainNotice: no new assignments; running steps finish.
@@ -801,4 +823,4 @@ export type DrainNotice = Message<"swamp.v1.DrainNotice"> & {
  * Use `create(DrainNoticeSchema)` to create a new message.
  */
 export const DrainNoticeSchema: GenMessage<DrainNotice> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 18);
+  messageDesc(file_swamp_v1_worker_channel, 19);
