@@ -4,6 +4,7 @@
 import { type CrossingOutcome, QuickJSSandbox } from "./quickjs_sandbox.ts";
 import type { CelLibraryName, WireMode, WireResult } from "./sandbox_program.ts";
 import type { ExpressionCheck, ExpressionEvaluator, ExpressionResult } from "./types.ts";
+import { selectOnHost, variablesNamedIn } from "./host_selectors.ts";
 import { decodeResults, type ResultsReply, sizeText, WireSession } from "./wire_session.ts";
 
 /** What the sandbox says a stopped crossing was doing (sandbox_program.ts, progress()). */
@@ -39,6 +40,12 @@ export interface CelEvaluatorOptions {
    * naming it. Default an eighth of the memory limit (8 MiB).
    */
   maxVariableBytes?: number;
+  /**
+   * Answer plain selections (`inputs.items`) on the host and send the sandbox
+   * only the variables an expression names (wasm/host_selectors.ts). Default
+   * true; tests turn it off to compare with the library.
+   */
+  hostSelectors?: boolean;
 }
 
 /** What `inspect()` reports, for tests. */
@@ -64,6 +71,7 @@ export class CelEvaluator implements ExpressionEvaluator {
   readonly engineMemoryLimit: boolean;
   readonly fastPath: boolean;
   readonly maxVariableBytes: number;
+  readonly hostSelectors: boolean;
   /** Numbers each crossing; the sandbox's progress names the one it belongs to. */
   #batches = 0;
   #sandbox: Promise<QuickJSSandbox> | undefined;
@@ -81,6 +89,7 @@ export class CelEvaluator implements ExpressionEvaluator {
     this.engineMemoryLimit = options.engineMemoryLimit ?? true;
     this.fastPath = options.fastPath ?? true;
     this.maxVariableBytes = options.maxVariableBytes ?? Math.floor(this.memoryLimitBytes / 8);
+    this.hostSelectors = options.hostSelectors ?? true;
   }
 
   /** Creates the sandbox now instead of on first use. */
@@ -108,7 +117,21 @@ export class CelEvaluator implements ExpressionEvaluator {
     expressions: string[],
     variables: Record<string, unknown>,
   ): Promise<ExpressionResult[]> {
-    const results = await this.evaluateWire(expressions, variables, "json");
+    // Plain selections are answered here; the rest go to the sandbox with only the
+    // variables they name, so a large value passed through is never copied in.
+    const onHost = this.hostSelectors
+      ? expressions.map((e) => selectOnHost(e, variables))
+      : expressions.map(() => undefined);
+    const rest = expressions.filter((_, i) => onHost[i] === undefined);
+    const sandboxed = rest.length === 0 ? [] : await this.evaluateWire(
+      rest,
+      this.hostSelectors ? variablesNamedIn(rest, variables) : variables,
+      "json",
+    );
+    let next = 0;
+    const results = onHost.map((found): WireResult =>
+      found ? { ok: true, value: found.value } : sandboxed[next++]
+    );
     return results.map((r) =>
       r.ok
         ? { ok: true as const, value: r.value }
