@@ -6,18 +6,7 @@
 import { assertEquals } from "../test/helpers/assert.ts";
 import { CelEvaluator } from "./evaluator.ts";
 import type { WireMode } from "./sandbox_program.ts";
-
-/** mulberry32: small, fast and good enough to vary expressions. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../test/helpers/random.ts";
 
 type Kind = "int" | "double" | "string" | "bool" | "list" | "map";
 
@@ -178,7 +167,7 @@ for (const mode of ["json", "typed"] as WireMode[]) {
       const differ: string[] = [];
       let values = 0;
       for (const seed of SEEDS) {
-        const g = new Generator(random(seed));
+        const g = new Generator(seeded(seed));
         const json = g.variables();
         const vars = mode === "json"
           ? json

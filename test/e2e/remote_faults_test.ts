@@ -107,6 +107,21 @@ async function stepWhen(
   throw new Error(`the run never got there: ${JSON.stringify(last)}`);
 }
 
+/** Worker w1 alone, and the run of `lost` started: its step running there. */
+async function runningOnW1(s: Setup) {
+  const w1 = await s.worker("w1");
+  const started = await s.cli(["workflow", "run", "lost", "--detach"]);
+  assertEquals(started.code, 0, started.stderr);
+  const runId = runIdOf(started);
+  const first = await stepWhen(
+    s,
+    runId,
+    (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
+  );
+  assertEquals(first.step.placement?.workerName, "w1");
+  return { w1, runId, first };
+}
+
 /** The first machine dies: its worker and the step it ran (a worker killed alone leaves its step). */
 function machineDies(worker: WorkerProcess, step: StepJson) {
   worker.signal("SIGKILL");
@@ -117,16 +132,7 @@ Deno.test("kill -9 of a worker in a placed step that wrote nothing: the run succ
   const dir = await Deno.makeTempDir({ prefix: "swamp-remote-lost-" });
   try {
     await withServe(dir, async (s) => {
-      const w1 = await s.worker("w1");
-      const started = await s.cli(["workflow", "run", "lost", "--detach"]);
-      assertEquals(started.code, 0, started.stderr);
-      const runId = runIdOf(started);
-      const first = await stepWhen(
-        s,
-        runId,
-        (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
-      );
-      assertEquals(first.step.placement?.workerName, "w1");
+      const { w1, runId, first } = await runningOnW1(s);
       await s.worker("w2");
       machineDies(w1, first.step);
       await Deno.writeTextFile(`${dir}/go`, "");
@@ -151,16 +157,7 @@ Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with w
   const dir = await Deno.makeTempDir({ prefix: "swamp-remote-wrote-" });
   try {
     await withServe(dir, async (s) => {
-      const w1 = await s.worker("w1");
-      const started = await s.cli(["workflow", "run", "lost", "--detach"]);
-      assertEquals(started.code, 0, started.stderr);
-      const runId = runIdOf(started);
-      const first = await stepWhen(
-        s,
-        runId,
-        (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
-      );
-      assertEquals(first.step.placement?.workerName, "w1");
+      const { w1, runId, first } = await runningOnW1(s);
       await s.worker("w2"); // free for a re-dispatch, which must not happen
       // What the capability service does when the step writes data: mark its lease.
       const store = await openRepoStore(s.root);
