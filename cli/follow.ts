@@ -7,6 +7,7 @@ import type { CommandContext } from "./context.ts";
 import type { Output } from "./output.ts";
 import { paintStatus, waitingText } from "./render_run.ts";
 import { FollowMerge } from "./follow_merge.ts";
+import { exitCodeFor } from "./exit_codes.ts";
 
 /**
  * How long a followed item waits for the other stream before it is printed:
@@ -130,7 +131,16 @@ export function outcomeExit(run: Run | undefined): string | undefined {
       return "run_cancelled";
     case RunStatus.ABANDONED:
       return "run_abandoned";
+    case RunStatus.SUSPENDED:
+      return "run_suspended";
     default:
       return undefined;
   }
+}
+
+/** The exit status for a run's state as it is now: its outcome, or `run_active` (13) while it goes on. */
+export function stateExit(run: Run): number {
+  const outcome = outcomeExit(run);
+  if (outcome) return exitCodeFor(outcome);
+  return run.status === RunStatus.SUCCEEDED ? 0 : exitCodeFor("run_active");
 }

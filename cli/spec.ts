@@ -175,8 +175,19 @@ commands.push(
     description:
       "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough.",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
-    flags: [],
-    examples: ["swamp workflow status 0f5c", "swamp workflow status 0f5c --json"],
+    flags: [
+      {
+        name: "exit-status",
+        type: "boolean",
+        description:
+          "exit with the run's state: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended, 13 not ended yet",
+      },
+    ],
+    examples: [
+      "swamp workflow status 0f5c",
+      "swamp workflow status 0f5c --json",
+      "swamp workflow status 0f5c --exit-status",
+    ],
     json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
     load: () => import("./commands/workflow_status.ts"),
   },
@@ -185,7 +196,7 @@ commands.push(
     verb: "logs",
     summary: "print a run's log, or follow it",
     description:
-      "Prints the lines a run's steps wrote, tagged with their step, in order. With --follow, keeps printing until the run ends (at once if it already has). Every line has a sequence number; --from SEQ prints only later lines, so a broken follow can be resumed exactly where it stopped. With --json, prints one JSON object per line (NDJSON).",
+      "Prints the lines a run's steps wrote, tagged with their step, in order. With --follow, keeps printing until the run ends (at once if it already has), then prints how it ended and exits with that: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended. Every line has a sequence number; --from SEQ prints only later lines, so a broken follow can be resumed exactly where it stopped. With --json, prints one JSON object per line (NDJSON).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -214,6 +225,25 @@ commands.push(
     json:
       `{"seq": "17", "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
     load: () => import("./commands/workflow_logs.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "wait",
+    summary: "wait until a run has ended or stops at a gate; exit with how it stands",
+    description:
+      "Waits, printing nothing on the way, until the run has ended or is suspended at an approval gate, then prints its final line (with --json, the run) and exits with its state: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended. With --timeout, gives up after that long with deadline_exceeded (exit status 6); the run goes on. Works the same against a server (--server).",
+    args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
+    flags: [
+      {
+        name: "timeout",
+        type: "string",
+        value: "DURATION",
+        description: "give up after this long (30s, 5m, 1h); default: wait as long as it takes",
+      },
+    ],
+    examples: ["swamp workflow wait 0f5c", "swamp workflow wait 0f5c --timeout 10m --json"],
+    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
+    load: () => import("./commands/workflow_wait.ts"),
   },
   {
     noun: "workflow",
@@ -297,6 +327,7 @@ const remoteVerbs = new Set([
   "workflow run",
   "workflow status",
   "workflow logs",
+  "workflow wait",
   "workflow cancel",
   "workflow list",
   "workflow reconcile",

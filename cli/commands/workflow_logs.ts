@@ -1,7 +1,9 @@
 import { toJson } from "@bufbuild/protobuf";
 import { LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { CommandContext } from "../context.ts";
-import { printLogLine } from "../follow.ts";
+import { runStatusText } from "../../runtime/mod.ts";
+import { printLogLine, stateExit } from "../follow.ts";
+import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -19,5 +21,13 @@ export async function run(ctx: CommandContext): Promise<number> {
       ctx.out.raw(`${JSON.stringify(toJson(LogLineSchema, line, { alwaysEmitImplicit: true }))}\n`);
     } else printLogLine(ctx.out, line);
   }
-  return 0;
+  if (ctx.flags.follow !== true) return 0;
+  // Followed to its end: the last line says how it ended, and so does the exit status.
+  const run = (await ctx.runs.getRun({ runId: ctx.args[0] })).run!;
+  ctx.out.info(
+    `run ${run.id} ${paintStatus(ctx.out, runStatusText(run.status))}${
+      run.reason ? `: ${run.reason}` : ""
+    }`,
+  );
+  return stateExit(run);
 }

@@ -34,10 +34,12 @@ export interface CodeRow {
 }
 
 export const errorCodeTable: Record<string, CodeRow> = {
-  // 1: a run ended badly
+  // 1, 10–13: how a run ended, or that it has not (one status each, for scripts and agents)
   run_failed: { grpc: "failed_precondition", exit: 1 },
-  run_cancelled: { grpc: "failed_precondition", exit: 1 },
-  run_abandoned: { grpc: "failed_precondition", exit: 1 },
+  run_cancelled: { grpc: "failed_precondition", exit: 10 },
+  run_abandoned: { grpc: "failed_precondition", exit: 11 },
+  run_suspended: { grpc: "failed_precondition", exit: 12 },
+  run_active: { grpc: "failed_precondition", exit: 13 },
   // 2: the command line or request was wrong
   usage: { grpc: "invalid_argument", exit: 2 },
   // 3: the files or inputs given are invalid

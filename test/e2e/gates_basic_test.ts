@@ -44,7 +44,7 @@ for (const store of storeKinds) {
     const grace = await mintToken(repo.root, "grace", "approver");
     await using server = await startServe(repo.root);
     const started = await server.cli(["workflow", "run", "gated"], ada);
-    assertEquals(started.code, 0, started.stderr);
+    assertEquals(started.code, 12, started.stderr); // run_suspended
     const runId = runIdOf(started);
     assertMatch(started.stderr, /run .* suspended: waiting for approval: main\/confirm/);
 

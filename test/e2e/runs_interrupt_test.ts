@@ -30,7 +30,7 @@ Deno.test("Ctrl-C in a following `workflow run` cancels the run and shows it thr
   const stdout = new TextDecoder().decode(result.stdout);
   const stderr = new TextDecoder().decode(result.stderr);
   assertEquals(stdout.split("\n")[0], runId);
-  assertEquals(result.code, 1, stderr);
+  assertEquals(result.code, 10, stderr); // run_cancelled
   assertMatch(stderr, /cancelling… \(Ctrl-C again to stop watching; the cancel goes on\)/);
   assertMatch(stderr, /run cancelled/);
   const run = await statusJson(repo, runId);
