@@ -37,6 +37,7 @@ import { pokeOwner } from "./owner_signal.ts";
 import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 import { endSilentOwner, heartbeatOf } from "./wedged_owner.ts";
+import { resolveLockNames } from "./lock_names.ts";
 
 type Client = ServiceImpl<typeof RunService>;
 
@@ -78,8 +79,9 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
         (request.inputs ?? {}) as Record<string, unknown>,
       );
       checkInputsReadable(inputs);
+      const workflow = await resolveLockNames(parsed.data, inputs, env.expressions?.());
       const spec: NewRun = {
-        workflow: parsed.data,
+        workflow,
         workflowFile: entry.file,
         workflowHash: await sha256Hex(entry.source.text),
         inputs,
