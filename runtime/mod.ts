@@ -87,6 +87,7 @@ export {
   type Lease,
   leaseId,
   type LeaseStore,
+  nextLease,
   parseLeaseId,
 } from "./ports/leases.ts";
 export { TokenExists } from "./ports/tokens.ts";

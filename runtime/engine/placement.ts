@@ -72,10 +72,12 @@ export function placementFor(
     );
   }
   const context = { identity, hostEnv: baseEnv(), labels: workLabels(run, step) };
-  if (!config || !executor.settings) {
+  // Without a block the default executor's own rule applies (loopback: the host's environment).
+  // An executor with no settings takes the host's environment under the identity.
+  if (!executor.settings) {
     return { executor, env: { ...context.hostEnv, ...identity }, complete: (w) => w };
   }
-  return { executor, ...prepare(executor.settings, config, step) };
+  return { executor, ...prepare(executor.settings, config ?? { type: executor.name }, step) };
 
   function prepare(settings: ExecutorSettings, block: ExecutorBlock, of: Step): StepSetup {
     try {

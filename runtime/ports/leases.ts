@@ -40,7 +40,11 @@ export interface AcquireLease {
 /**
  * Where the orchestrator keeps leases: the newest lease of each step, so an
  * older epoch is simply not there. Every method is one atomic operation, safe
- * when several processes (several `swamp serve` on one store) use it.
+ * when several processes (several `swamp serve` on one store) use it. An
+ * acquire and a mark-written must survive a crash of the machine (the epoch
+ * fences stale workers; "has written" decides re-dispatch); a renewal or a
+ * release may be kept only as durably as the page cache, since losing one
+ * only moves when the lease expires.
  */
 export interface LeaseStore {
   /**
@@ -65,6 +69,23 @@ export interface LeaseStore {
   listLeases(
     filter?: { runId?: string; workerId?: string; activeOnly?: boolean },
   ): Promise<Lease[]>;
+}
+
+/** The lease an acquire makes: active, nothing written, one epoch above the step's newest. */
+export function nextLease(request: AcquireLease, newestEpoch: bigint | undefined): Lease {
+  const epoch = (newestEpoch ?? 0n) + 1n;
+  return {
+    id: leaseId(request.runId, request.stepId, epoch),
+    runId: request.runId,
+    stepId: request.stepId,
+    attempt: request.attempt,
+    epoch,
+    workerId: request.workerId,
+    createTime: request.now,
+    expireTime: request.expireTime,
+    hasWritten: false,
+    state: "active",
+  };
 }
 
 /** The id of a step's lease of `epoch`. */

@@ -4,7 +4,7 @@
 // on leases/.lock, so two processes taking a lease of one step get different
 // epochs and the later one stays. Taking a lease and marking it written are
 // flushed to disk; renewals and releases are not (see write()).
-import { type AcquireLease, type Lease, leaseId, parseLeaseId } from "../../../runtime/mod.ts";
+import { type AcquireLease, type Lease, nextLease, parseLeaseId } from "../../../runtime/mod.ts";
 import { promised, readTextIfExists, syncDir, writeFileAtomic } from "./fsio.ts";
 import { encodedFileName, type Layout } from "./paths.ts";
 
@@ -108,20 +108,7 @@ export class LeaseFiles {
 
   acquire(request: AcquireLease): Promise<Lease> {
     return this.locked(() => {
-      const before = this.newest(request.runId, request.stepId);
-      const epoch = (before?.epoch ?? 0n) + 1n;
-      const lease: Lease = {
-        id: leaseId(request.runId, request.stepId, epoch),
-        runId: request.runId,
-        stepId: request.stepId,
-        attempt: request.attempt,
-        epoch,
-        workerId: request.workerId,
-        createTime: request.now,
-        expireTime: request.expireTime,
-        hasWritten: false,
-        state: "active",
-      };
+      const lease = nextLease(request, this.newest(request.runId, request.stepId)?.epoch);
       this.write(lease);
       return lease;
     });

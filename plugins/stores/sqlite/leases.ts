@@ -4,7 +4,13 @@
 // IMMEDIATE transaction, so two processes taking a lease of one step read
 // different epochs and the later one stays.
 import type { DatabaseSync, Row, StatementSync } from "node:sqlite";
-import { type AcquireLease, type Lease, leaseId, parseLeaseId } from "../../../runtime/mod.ts";
+import {
+  type AcquireLease,
+  type Lease,
+  leaseId,
+  nextLease,
+  parseLeaseId,
+} from "../../../runtime/mod.ts";
 
 const columns =
   "run_id, step_id, epoch, attempt, worker_id, create_ms, expire_ms, has_written, state";
@@ -70,19 +76,7 @@ export class SqliteLeases {
   /** Call inside a write transaction. */
   acquire(request: AcquireLease): Lease {
     const row = this.statements.get.get(request.runId, request.stepId);
-    const epoch = (row ? BigInt(row.epoch as number) : 0n) + 1n;
-    const lease: Lease = {
-      id: leaseId(request.runId, request.stepId, epoch),
-      runId: request.runId,
-      stepId: request.stepId,
-      attempt: request.attempt,
-      epoch,
-      workerId: request.workerId,
-      createTime: request.now,
-      expireTime: request.expireTime,
-      hasWritten: false,
-      state: "active",
-    };
+    const lease = nextLease(request, row ? BigInt(row.epoch as number) : undefined);
     this.put(lease);
     return lease;
   }
