@@ -50,8 +50,8 @@ async function fanOut(executor: Executor, n: number, concurrency: number): Promi
 }
 
 async function overhead(n: number): Promise<void> {
-  // The hub's leases in each store kind: the file store flushes a lease to disk when it is
-  // taken (its epoch must survive), SQLite commits it in WAL mode.
+  // The hub's leases in each store kind: a lease taken or released is a locked file rewrite
+  // in the file store, a WAL commit in SQLite; neither is flushed to disk (decision 0013).
   await using fileHub = await startTestHub({ store: "file" });
   await using sqliteHub = await startTestHub({ store: "sqlite" });
   await fileHub.connect("bench-1");

@@ -6,7 +6,11 @@
 
 /** One dispatch of one step (one attempt) to one worker. */
 export interface Lease {
-  /** `<runId>/<stepId>#<epoch>`: names the step and the epoch, so nothing else is needed to find it. */
+  /**
+   * `<runId>/<stepId>#<epoch>.<nonce>`: names the step and the epoch, so nothing else is needed to
+   * find it. The nonce, random per acquire, keeps ids unique even if a store loses its newest lease
+   * in a machine crash and hands out the same epoch again (see LeaseStore).
+   */
   id: string;
   runId: string;
   stepId: string;
@@ -40,11 +44,15 @@ export interface AcquireLease {
 /**
  * Where the orchestrator keeps leases: the newest lease of each step, so an
  * older epoch is simply not there. Every method is one atomic operation, safe
- * when several processes (several `swamp serve` on one store) use it. An
- * acquire and a mark-written must survive a crash of the machine (the epoch
- * fences stale workers; "has written" decides re-dispatch); a renewal or a
- * release may be kept only as durably as the page cache, since losing one
- * only moves when the lease expires.
+ * when several processes (several `swamp serve` on one store) use it.
+ *
+ * Durability: every change must survive a crash of the process that made it.
+ * A mark-written must also survive a crash of the machine ("has written"
+ * decides between re-dispatch and failure). An acquire need not: a store that
+ * loses it may hand the same epoch out again, but never the same id (each
+ * acquire draws a new nonce), and every check compares whole ids, so a worker
+ * still holding the lost lease is refused as stale all the same. A renewal or
+ * a release lost to a machine crash only moves when the lease expires.
  */
 export interface LeaseStore {
   /**
@@ -75,7 +83,7 @@ export interface LeaseStore {
 export function nextLease(request: AcquireLease, newestEpoch: bigint | undefined): Lease {
   const epoch = (newestEpoch ?? 0n) + 1n;
   return {
-    id: leaseId(request.runId, request.stepId, epoch),
+    id: leaseId(request.runId, request.stepId, epoch, newLeaseNonce()),
     runId: request.runId,
     stepId: request.stepId,
     attempt: request.attempt,
@@ -88,16 +96,26 @@ export function nextLease(request: AcquireLease, newestEpoch: bigint | undefined
   };
 }
 
-/** The id of a step's lease of `epoch`. */
-export function leaseId(runId: string, stepId: string, epoch: bigint): string {
-  return `${runId}/${stepId}#${epoch}`;
+/** Eight random hex digits. */
+export function newLeaseNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The id of a step's lease of `epoch` drawn with `nonce`. An empty nonce
+ * gives the form leases had before nonces (`<runId>/<stepId>#<epoch>`), which
+ * stores still read.
+ */
+export function leaseId(runId: string, stepId: string, epoch: bigint, nonce: string): string {
+  return nonce === "" ? `${runId}/${stepId}#${epoch}` : `${runId}/${stepId}#${epoch}.${nonce}`;
 }
 
 /** The parts of a lease id, or undefined when it is not one. */
 export function parseLeaseId(
   id: string,
-): { runId: string; stepId: string; epoch: bigint } | undefined {
-  const match = /^([^/]+)\/(.+)#([1-9][0-9]*)$/.exec(id);
+): { runId: string; stepId: string; epoch: bigint; nonce: string } | undefined {
+  const match = /^([^/]+)\/(.+)#([1-9][0-9]*)(?:\.([0-9a-f]{8}))?$/.exec(id);
   if (!match) return undefined;
-  return { runId: match[1], stepId: match[2], epoch: BigInt(match[3]) };
+  return { runId: match[1], stepId: match[2], epoch: BigInt(match[3]), nonce: match[4] ?? "" };
 }

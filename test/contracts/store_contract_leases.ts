@@ -2,7 +2,7 @@
 // only grow per step, renewals only by the holder of a current lease, and one
 // current lease per step when processes race for it.
 import { type Lease, leaseId, parseLeaseId } from "../../runtime/mod.ts";
-import { assert, assertEquals } from "../helpers/mod.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/mod.ts";
 import { race, type Spec } from "./store_contract_processes.ts";
 import type { StoreTest } from "./store_contract_tokens.ts";
 import { runId } from "./store_messages.ts";
@@ -18,8 +18,10 @@ export function leaseContract(test: StoreTest): void {
   test("leases: the first lease of a step is epoch 1, active, and reads back whole", async ({ store }) => {
     const run = runId();
     const lease = await store.acquireLease(request(run, "build/compile[2]", "w1"));
+    const nonce = parseLeaseId(lease.id)?.nonce ?? "";
+    assertMatch(nonce, /^[0-9a-f]{8}$/);
     const expected: Lease = {
-      id: leaseId(run, "build/compile[2]", 1n),
+      id: leaseId(run, "build/compile[2]", 1n, nonce),
       runId: run,
       stepId: "build/compile[2]",
       attempt: 1,
@@ -32,7 +34,12 @@ export function leaseContract(test: StoreTest): void {
     };
     assertEquals(lease, expected);
     assertEquals(await store.getLease(lease.id), expected);
-    assertEquals(parseLeaseId(lease.id), { runId: run, stepId: "build/compile[2]", epoch: 1n });
+    assertEquals(parseLeaseId(lease.id), {
+      runId: run,
+      stepId: "build/compile[2]",
+      epoch: 1n,
+      nonce,
+    });
     assertEquals(await store.listLeases(), [expected]);
   });
 
@@ -59,10 +66,12 @@ export function leaseContract(test: StoreTest): void {
     const released = await store.acquireLease(request(run, "a/two", "w1"));
     const theirs = await store.acquireLease(request(run, "a/three", "w2"));
     await store.releaseLease(released.id);
-    const unknown = leaseId(runId(), "a/one", 1n);
+    const unknown = leaseId(runId(), "a/one", 1n, "0badc0de");
+    // The step's epoch with another nonce: what a worker holds when the store lost its lease.
+    const sameEpoch = leaseId(run, "a/one", mine.epoch, "0badc0de");
     const renewed = await store.renewLeases(
       "w1",
-      [mine.id, released.id, theirs.id, unknown, "not a lease id"],
+      [mine.id, released.id, theirs.id, unknown, sameEpoch, "not a lease id"],
       later(90_000),
     );
     assertEquals(renewed, [mine.id]);

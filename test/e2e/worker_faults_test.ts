@@ -107,8 +107,10 @@ Deno.test("kill -9 of a worker in a step that wrote nothing: attempt 2 on the ot
     const lines = (await Deno.readTextFile(marks)).trim().split("\n");
     assertEquals(lines.length, 1, "the step ran to completion once");
     // Released just after the exit is handed on.
+    const second = events.find((e) => e.type === "placed" && e.attempt === 2);
+    assert(second?.type === "placed", show(events));
     const lease = await eventually("the lease of attempt 2 released", async () => {
-      const found = await t.store.getLease("run-faults/s1#2");
+      const found = await t.store.getLease(second.leaseId);
       return found?.state === "released" ? found : undefined;
     });
     assertEquals(lease.attempt, 2);
@@ -174,9 +176,11 @@ Deno.test("a worker stopped past the grace window is fenced: its stale lease is 
   assertEquals(exited.exitCode, 0, show(events));
   const placed = events.flatMap((e) => e.type === "placed" ? [[e.worker, e.epoch]] : []);
   assertEquals(placed, [["w1", 1], ["w2", 2]]);
+  const first = events.find((e) => e.type === "placed" && e.epoch === 1);
+  assert(first?.type === "placed", show(events));
   // Back, the stale worker is told to kill the lease of epoch 1, and its step is gone.
   const kill = await w1.waitFor("killed", 30_000);
-  assertEquals(kill.leaseId, "run-faults/s3#1");
+  assertEquals(kill.leaseId, first.leaseId);
   await eventually("the stale epoch named in a kill", () =>
     Promise.resolve(
       w1.events.some((e) => e.event === "killed" && /stale epoch 1/.test(String(e.reason)))

@@ -43,6 +43,8 @@ Deno.test("a worker restarted after kill -9 reaps the step its previous process 
     const started = seen.find((e) => e.type === "started");
     assert(started?.type === "started", show(seen));
     const { pid, pgid, processStart } = started.process;
+    const placed = seen.find((e) => e.type === "placed");
+    assert(placed?.type === "placed" && placed.epoch === 1, show(seen));
     const records = [...Deno.readDirSync(`${t.cacheDir("w1")}/steps`)].map((e) => e.name);
     assertEquals(records.length, 1, "one running step, one record");
 
@@ -55,7 +57,7 @@ Deno.test("a worker restarted after kill -9 reaps the step its previous process 
     const reaped = await again.waitFor("reaped", 30_000);
     assertEquals(
       [reaped.leaseId, reaped.runId, reaped.stepId, reaped.pid, reaped.pgid, reaped.processStart],
-      ["run-orphans/s1#1", "run-orphans", "s1", pid, pgid, processStart],
+      [placed.leaseId, "run-orphans", "s1", pid, pgid, processStart],
     );
     assertEquals([reaped.outcome, reaped.confirmed], ["stopped", true], show(reaped));
     // Reaped before it connected.
@@ -67,7 +69,7 @@ Deno.test("a worker restarted after kill -9 reaps the step its previous process 
     // which records that one: only the reaped lease's record must be gone.
     const left = [...Deno.readDirSync(`${t.cacheDir("w1")}/steps`)].map((e) => e.name);
     assertEquals(
-      left.includes(`${encodeURIComponent("run-orphans/s1#1")}.json`),
+      left.includes(`${encodeURIComponent(placed.leaseId)}.json`),
       false,
       left.join(" "),
     );

@@ -83,8 +83,12 @@ await testNeeding(
                   ? true
                   : undefined,
               ));
-            const lease = await t.store.getLease("run-partition/short#1");
-            assertEquals(lease?.state, "active", "the lease survives the cut");
+            const [lease] = await t.store.listLeases({ runId: "run-partition" });
+            assertEquals(
+              [lease?.epoch, lease?.state],
+              [1n, "active"],
+              "the lease survives the cut",
+            );
             await sleep(1000);
           } finally {
             await net.heal();
@@ -99,7 +103,8 @@ await testNeeding(
     assert(exited?.type === "exited" && exited.exitCode === 0, show(events));
     assertEquals(events.filter((e) => e.type === "placed").length, 1, show(events));
     assert(!events.some((e) => e.type === "redispatched"), show(events));
-    assertEquals(await t.store.getLease("run-partition/short#2"), undefined, "never leased again");
+    const leases = await t.store.listLeases({ runId: "run-partition" });
+    assertEquals(leases.map((l) => l.epoch), [1n], "never leased again");
     const back = await w1.waitFor("connected", 30_000, 1);
     assertEquals(back.resumed, true, show(w1.events));
     await w1.waitFor("finished", 10_000);
@@ -127,11 +132,13 @@ await testNeeding(
         `echo "$SWAMP_WORKER_ID" >> ${marks}; echo done`;
       const executor = createRemoteExecutor({ dispatcher: t.hub });
       let first: { pid: number; pgid: number; processStart: string } | undefined;
+      let firstLease = "";
       let healed = false;
       const events = await follow(
         executor.dispatch(work("long", script), new AbortController().signal),
         async (e) => {
           if (e.type === "started" && !first) first = e.process;
+          if (e.type === "placed" && e.attempt === 1) firstLease = e.leaseId;
           if (e.type === "output" && e.line === "ready" && !healed && first) {
             if (!t.hub.list().some((w) => w.name === "w2")) {
               await net.cut();
@@ -142,7 +149,7 @@ await testNeeding(
             // Still cut off, w1 has stopped the step itself: it had not heard from the hub for
             // the grace window less one heartbeat.
             const fenced = await w1.waitFor("fenced", 20_000);
-            assertEquals(fenced.leaseId, "run-partition/long#1");
+            assertEquals(fenced.leaseId, firstLease);
             assertEquals((await groupAlive(first!.pgid)).length, 0, "fenced before the heal");
             healed = true;
             await net.heal();
@@ -170,7 +177,7 @@ await testNeeding(
       await eventually("a kill naming the stale epoch", () =>
         Promise.resolve(
           w1.events.some((e) =>
-              e.event === "killed" && e.leaseId === "run-partition/long#1" &&
+              e.event === "killed" && e.leaseId === firstLease &&
               /stale epoch 1/.test(String(e.reason))
             )
             ? true
@@ -185,8 +192,10 @@ await testNeeding(
             : undefined,
       );
       // Released just after the exit is handed on.
+      const second = events.find((e) => e.type === "placed" && e.attempt === 2);
+      assert(second?.type === "placed", show(events));
       const lease = await eventually("the lease of attempt 2 released", async () => {
-        const found = await t.store.getLease("run-partition/long#2");
+        const found = await t.store.getLease(second.leaseId);
         return found?.state === "released" ? found : undefined;
       });
       assertEquals(lease.attempt, 2);

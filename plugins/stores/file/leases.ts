@@ -2,8 +2,8 @@
 // newest lease of that step (runtime/ports/leases.ts). Every change is a read,
 // a decision and a rewrite (temporary file + rename) under an exclusive flock
 // on leases/.lock, so two processes taking a lease of one step get different
-// epochs and the later one stays. Taking a lease and marking it written are
-// flushed to disk; renewals and releases are not (see write()).
+// epochs and the later one stays. Marking a lease written is flushed to disk;
+// the other changes are not (see write()).
 import { type AcquireLease, type Lease, nextLease, parseLeaseId } from "../../../runtime/mod.ts";
 import { promised, readTextIfExists, syncDir, writeFileAtomic } from "./fsio.ts";
 import { encodedFileName, type Layout } from "./paths.ts";
@@ -55,6 +55,10 @@ const byRunThenStep = (a: Lease, b: Lease) =>
 
 export class LeaseFiles {
   private readonly root: string;
+  /** leases/.lock, opened once: a lease change is on a remote step's critical path. */
+  private lockFile?: Deno.FsFile;
+  /** Run directories this process made or saw, so a change need not make them again. */
+  private readonly made = new Set<string>();
 
   constructor(layout: Layout, private readonly sync: boolean) {
     this.root = `${layout.root}/leases`;
@@ -76,34 +80,59 @@ export class LeaseFiles {
     const parts = parseLeaseId(id);
     if (!parts) return undefined;
     const lease = this.newest(parts.runId, parts.stepId);
-    return lease?.epoch === parts.epoch ? lease : undefined;
+    // The whole id, nonce included: a lease lost in a crash may share its epoch with a newer one.
+    return lease?.id === id ? lease : undefined;
   }
 
   /**
-   * `durable`: on disk before this returns (an epoch taken, a step that
-   * wrote). A renewal or a release is only as durable as the page cache: lost
-   * to a machine crash, its lease just expires sooner or later.
+   * `durable`: on disk before this returns (a step that wrote). Anything else
+   * is as durable as the page cache, which outlives this process: what a
+   * machine crash loses is either harmless (a renewal, a release) or fenced
+   * by the lease id's nonce (an acquire; runtime/ports/leases.ts).
    */
-  private write(lease: Lease, durable = true): void {
+  private write(lease: Lease, durable = false): void {
     const dir = `${this.root}/${dirName(lease.runId)}`;
-    Deno.mkdirSync(dir, { recursive: true });
+    const path = this.path(lease.runId, lease.stepId);
     const sync = this.sync && durable;
-    writeFileAtomic(this.path(lease.runId, lease.stepId), encode(lease), sync);
+    if (!this.made.has(dir)) {
+      Deno.mkdirSync(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    try {
+      writeFileAtomic(path, encode(lease), sync);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // The run's directory was removed since this process made it.
+      Deno.mkdirSync(dir, { recursive: true });
+      writeFileAtomic(path, encode(lease), sync);
+    }
     if (sync) syncDir(dir);
   }
 
   /** Runs `work` holding the exclusive lock across synchronous calls only. */
   private locked<T>(work: () => T): Promise<T> {
     return promised(() => {
-      Deno.mkdirSync(this.root, { recursive: true });
-      const lock = Deno.openSync(`${this.root}/.lock`, { read: true, write: true, create: true });
+      if (!this.lockFile) {
+        Deno.mkdirSync(this.root, { recursive: true });
+        this.lockFile = Deno.openSync(`${this.root}/.lock`, {
+          read: true,
+          write: true,
+          create: true,
+        });
+      }
+      const lock = this.lockFile;
+      lock.lockSync(true);
       try {
-        lock.lockSync(true);
         return work();
       } finally {
-        lock.close(); // also releases the lock
+        lock.unlockSync();
       }
     });
+  }
+
+  close(): void {
+    this.lockFile?.close();
+    this.lockFile = undefined;
   }
 
   acquire(request: AcquireLease): Promise<Lease> {
@@ -125,7 +154,7 @@ export class LeaseFiles {
         const lease = this.current(id);
         if (lease?.state !== "active" || lease.workerId !== workerId) continue;
         lease.expireTime = expireTime;
-        this.write(lease, false);
+        this.write(lease);
         renewed.push(id);
       }
       return renewed;
@@ -133,7 +162,7 @@ export class LeaseFiles {
   }
 
   /** Applies `change` to the lease when it is current and active; false otherwise. */
-  update(id: string, change: (lease: Lease) => void, durable = true): Promise<boolean> {
+  update(id: string, change: (lease: Lease) => void, durable = false): Promise<boolean> {
     return this.locked(() => {
       const lease = this.current(id);
       if (lease?.state !== "active") return false;

@@ -408,11 +408,11 @@ class FileRunStore implements RunStore {
   }
 
   markLeaseWritten(id: string): Promise<boolean> {
-    return this.leases.update(id, (lease) => lease.hasWritten = true);
+    return this.leases.update(id, (lease) => lease.hasWritten = true, true);
   }
 
   releaseLease(id: string): Promise<boolean> {
-    return this.leases.update(id, (lease) => lease.state = "released", false);
+    return this.leases.update(id, (lease) => lease.state = "released");
   }
 
   listLeases(
@@ -422,7 +422,8 @@ class FileRunStore implements RunStore {
   }
 
   close(): Promise<void> {
-    return Promise.resolve(); // nothing is held open between calls
+    this.leases.close(); // the only file held open between calls
+    return Promise.resolve();
   }
 }
 

@@ -13,11 +13,11 @@ import {
 } from "../../../runtime/mod.ts";
 
 const columns =
-  "run_id, step_id, epoch, attempt, worker_id, create_ms, expire_ms, has_written, state";
+  "run_id, step_id, epoch, nonce, attempt, worker_id, create_ms, expire_ms, has_written, state";
 
 const sql = {
   get: `SELECT ${columns} FROM leases WHERE run_id = ? AND step_id = ?`,
-  put: `INSERT OR REPLACE INTO leases (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  put: `INSERT OR REPLACE INTO leases (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   // BINARY collation: plain byte order, never a locale's, like the file store.
   all: `SELECT ${columns} FROM leases ORDER BY run_id, step_id`,
   ofRun: `SELECT ${columns} FROM leases WHERE run_id = ? ORDER BY step_id`,
@@ -28,7 +28,7 @@ function leaseOf(row: Row): Lease {
   const stepId = String(row.step_id);
   const epoch = BigInt(row.epoch as number);
   return {
-    id: leaseId(runId, stepId, epoch),
+    id: leaseId(runId, stepId, epoch, String(row.nonce)),
     runId,
     stepId,
     attempt: Number(row.attempt),
@@ -55,6 +55,7 @@ export class SqliteLeases {
       lease.runId,
       lease.stepId,
       lease.epoch,
+      parseLeaseId(lease.id)?.nonce ?? "",
       lease.attempt,
       lease.workerId,
       lease.createTime.getTime(),
@@ -70,7 +71,8 @@ export class SqliteLeases {
     if (!parts) return undefined;
     const row = this.statements.get.get(parts.runId, parts.stepId);
     const lease = row ? leaseOf(row) : undefined;
-    return lease?.epoch === parts.epoch ? lease : undefined;
+    // The whole id, nonce included: a lease lost in a crash may share its epoch with a newer one.
+    return lease?.id === id ? lease : undefined;
   }
 
   /** Call inside a write transaction. */

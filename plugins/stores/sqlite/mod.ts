@@ -34,7 +34,7 @@ import {
   type WorkerTokenBinding,
 } from "../../../runtime/mod.ts";
 import { RunLister } from "./listing.ts";
-import { openDatabase, writeTransaction } from "./schema.ts";
+import { durableWriteTransaction, openDatabase, writeTransaction } from "./schema.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
@@ -263,7 +263,13 @@ class SqliteRunStore implements RunStore {
   }
 
   markLeaseWritten(id: string): Promise<boolean> {
-    return this.write(() => this.leases.update(id, (lease) => lease.hasWritten = true));
+    // "Has written" decides between re-dispatch and failure: it must outlive the machine.
+    const body = () => this.leases.update(id, (lease) => lease.hasWritten = true);
+    try {
+      return Promise.resolve(durableWriteTransaction(this.db, body));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   releaseLease(id: string): Promise<boolean> {

@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
  *
  * Every table is created only if missing, so a database made by an older
  * version gains the newer tables (api_tokens, worker_tokens, leases) the next time
- * it is opened.
+ * it is opened, and `addedColumns` the newer columns of older tables.
  */
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS leases (
   run_id TEXT NOT NULL,
   step_id TEXT NOT NULL,
   epoch INTEGER NOT NULL,
+  nonce TEXT NOT NULL DEFAULT '',
   attempt INTEGER NOT NULL,
   worker_id TEXT NOT NULL,
   create_ms INTEGER NOT NULL,
@@ -82,6 +83,19 @@ CREATE TABLE IF NOT EXISTS leases (
   PRIMARY KEY (run_id, step_id)
 );
 `;
+
+/** Columns added to a table after it first shipped: [table, column, its definition]. */
+const addedColumns: [string, string, string][] = [
+  ["leases", "nonce", "TEXT NOT NULL DEFAULT ''"],
+];
+
+function addMissingColumns(db: DatabaseSync): void {
+  for (const [table, column, definition] of addedColumns) {
+    const present = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all()
+      .some((row) => row.name === column);
+    if (!present) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}
 
 /** Runs `body` in a write transaction that takes the write lock up front. */
 export function writeTransaction<T>(db: DatabaseSync, body: () => T): T {
@@ -103,6 +117,19 @@ export function writeTransaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
+/**
+ * A write transaction on disk when it returns, not only in the write-ahead
+ * log's page cache (which survives this process, not the machine).
+ */
+export function durableWriteTransaction<T>(db: DatabaseSync, body: () => T): T {
+  db.exec("PRAGMA synchronous = FULL");
+  try {
+    return writeTransaction(db, body);
+  } finally {
+    db.exec("PRAGMA synchronous = NORMAL");
+  }
+}
+
 export function openDatabase(path: string): DatabaseSync {
   const db = new DatabaseSync(path);
   try {
@@ -112,7 +139,10 @@ export function openDatabase(path: string): DatabaseSync {
     // NORMAL in WAL mode: a commit survives a process crash; only a power
     // loss can drop the last commits, and it never corrupts the database.
     db.exec("PRAGMA synchronous = NORMAL");
-    writeTransaction(db, () => db.exec(schema));
+    writeTransaction(db, () => {
+      db.exec(schema);
+      addMissingColumns(db);
+    });
     return db;
   } catch (error) {
     db.close();
