@@ -4,6 +4,7 @@
 import type {
   Executor,
   ExpressionEvaluator,
+  LaunchedSupervisor,
   RunServiceEnv,
   RunStore,
   StepSlots,
@@ -109,13 +110,14 @@ function userNameOf(uid: number | null): string | undefined {
 
 /**
  * Starts `cli/supervise.ts` for a run in a new session (setsid), so closing
- * the terminal or killing the CLI does not stop the run.
+ * the terminal or killing the CLI does not stop the run. The caller watches
+ * the process until it has claimed the run, then lets it go.
  */
-export async function launchSupervisor(
+export function launchSupervisor(
   repoRoot: string,
   runId: string,
   options: { resumeInputs?: Record<string, unknown> } = {},
-): Promise<void> {
+): Promise<LaunchedSupervisor> {
   const args = [
     Deno.execPath(),
     "run",
@@ -139,24 +141,17 @@ export async function launchSupervisor(
       SWAMP_RESUME_INPUTS: JSON.stringify(options.resumeInputs ?? {}),
     },
   }).spawn();
-  // A supervisor that cannot even start (a broken install) exits at once;
-  // say so now rather than let the run wait to be found abandoned.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const early = await Promise.race([
-    child.status,
-    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 300)),
-  ]);
-  clearTimeout(timer);
-  if (early && !early.success) {
-    throw new SwampError(
-      ErrorCode.EXECUTOR_UNAVAILABLE,
-      `the run supervisor exited at once (status ${early.code})`,
-      {
-        hint: `see why with: ${args.join(" ")}`,
-      },
-    );
-  }
-  unrefChild(child);
+  return Promise.resolve({
+    exited: child.status.then((status) => ({
+      failed: status.signal
+        ? `was killed by ${status.signal}`
+        : status.success
+        ? undefined
+        : `exited with status ${status.code}`,
+    })),
+    command: args.join(" "),
+    release: () => unrefChild(child),
+  });
 }
 
 /**

@@ -121,7 +121,7 @@ export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";
-export type { RunServiceEnv } from "./services/run_env.ts";
+export type { LaunchedSupervisor, RunServiceEnv } from "./services/run_env.ts";
 export {
   isSettledRun,
   isTerminalRun,

@@ -109,7 +109,7 @@ async function recordRunning(
 }
 
 async function runAndRecord(call: StepCall): Promise<void> {
-  const { journal, job, logs } = call;
+  const { journal, locks, job, logs } = call;
   let outcome: Outcome;
   try {
     outcome = await execute(call);
@@ -126,20 +126,26 @@ async function runAndRecord(call: StepCall): Promise<void> {
   }
   await logs.flush().catch(() => {});
   const { status, reason, exitCode, outputs } = outcome;
-  await journal.append(
-    ...(outputs
-      ? [{
-        payload: { case: "stepOutputsRecorded" as const, value: stepOutputs(job.step.id, outputs) },
-      }]
-      : []),
-    {
-      reason,
-      payload: {
-        case: "stepStatusChanged",
-        value: stepChange(job.step.id, call.recorded, status, exitCode ?? 0),
+  // The step's end and, if it was the last of the run on its model, the lock given back: one write.
+  await locks.stepEnded(job.step.id, (released) =>
+    journal.append(
+      ...(outputs
+        ? [{
+          payload: {
+            case: "stepOutputsRecorded" as const,
+            value: stepOutputs(job.step.id, outputs),
+          },
+        }]
+        : []),
+      {
+        reason,
+        payload: {
+          case: "stepStatusChanged",
+          value: stepChange(job.step.id, call.recorded, status, exitCode ?? 0),
+        },
       },
-    },
-  );
+      ...released,
+    ));
 }
 
 async function execute(call: StepCall): Promise<Outcome> {
@@ -178,8 +184,8 @@ async function execute(call: StepCall): Promise<Outcome> {
         where,
       ) as { args: Record<string, unknown>; placement: unknown };
       const placed = placementRecord(rendered.placement, where);
-      // Held from the first step that acts on the model until the run ends or
-      // suspends (DESIGN §6): other runs see the model busy for that whole time.
+      // Held while any step of this run acts on the model: given back when the
+      // last of them ends, so other runs wait only for the steps, not the run.
       await locks.acquire(target.lock, job.step.id, job.signal);
       return await runShell(call, rendered.args, placed);
     }

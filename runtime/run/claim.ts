@@ -21,7 +21,8 @@ export function sameIdentity(a: OwnerIdentity, b: OwnerIdentity): boolean {
     a.processStart === b.processStart && a.server === b.server;
 }
 
-function hasOwner(owner: Owner | undefined): owner is Owner {
+/** Whether `owner` is a claimant (a process or a server), not the empty owner of an unclaimed run. */
+export function hasOwner(owner: Owner | undefined): owner is Owner {
   return owner !== undefined && (owner.pid !== 0 || owner.server !== "");
 }
 

@@ -17,7 +17,8 @@ import type { Executor } from "../ports/executor.ts";
 import type { RunStore } from "../ports/store.ts";
 import type { EventDraft } from "./journal.ts";
 import { RunJournal } from "./journal.ts";
-import { judgeOwner } from "./liveness.ts";
+import { hasOwner } from "./claim.ts";
+import { judgeOwner, type OwnerVerdict } from "./liveness.ts";
 import {
   isActiveJob,
   isSettledRun,
@@ -52,10 +53,22 @@ export async function reconcileRun(
      * whose owner never answered, ended by killing the owner.
      */
     cancelled?: string;
+    /**
+     * The process started to own the run is gone before it claimed it (the
+     * reason says how): the run is abandoned now, not after the grace for an
+     * owner to start, unless an owner has claimed it by the time this is
+     * written.
+     */
+    neverClaimed?: string;
   } = {},
 ): Promise<Reconciliation | undefined> {
   const journal = await RunJournal.open(deps.store, runId, deps.clock, options.actor ?? "system");
-  const verdict = await judgeOwner(journal.run, deps.clock);
+  const unclaimed = (run: Run) => !hasOwner(run.owner);
+  const verdict: OwnerVerdict = options.neverClaimed === undefined
+    ? await judgeOwner(journal.run, deps.clock)
+    : unclaimed(journal.run) && !isSettledRun(journal.run.status)
+    ? { alive: false, reason: options.neverClaimed }
+    : { alive: true };
   if (verdict.alive) return undefined;
   const from = journal.run.status;
   const ending = options.cancelled === undefined
@@ -85,6 +98,8 @@ export async function reconcileRun(
   }
   const written = await journal.write((run) => {
     if (isSettledRun(run.status)) return undefined;
+    // Decided on the record it is written on: a claim that got in first wins (0011).
+    if (options.neverClaimed !== undefined && !unclaimed(run)) return undefined;
     const drafts: EventDraft[] = [{
       reason: why,
       payload: {

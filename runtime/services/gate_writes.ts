@@ -21,6 +21,7 @@ import { foldEvents } from "../run/fold.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 import type { RunServiceEnv } from "./run_env.ts";
+import { startSupervisor } from "./supervisor_start.ts";
 
 // The writes of approval gates that more than one request makes: a decision,
 // a timeout taking effect on read, a nested run's failure reaching its parent,
@@ -87,8 +88,10 @@ export async function applyExpiredGates(
         await startResume(env, store, root, { actor: "system", inputs: {}, fromStep: "" });
       }
     } catch (error) {
-      // Someone else resumed it first: that is the same outcome.
-      if (!(error instanceof SwampError && error.code === ErrorCode.RUN_STATE)) throw error;
+      // Someone else resumed it first: that is the same outcome. A resume whose supervisor
+      // died at its start is recorded on the run (abandoned), not an error of this read.
+      const code = error instanceof SwampError ? error.code : undefined;
+      if (code !== ErrorCode.RUN_STATE && code !== ErrorCode.RUN_ABANDONED) throw error;
     }
   }
   return true;
@@ -166,9 +169,7 @@ export async function startResume(
       now: env.clock.now(),
     })
   );
-  await env.launchSupervisor(await env.locator.root(), target.id, {
-    resumeInputs,
-  });
+  await startSupervisor(env, store, target.id, { resumeInputs });
   return journal.run;
 }
 

@@ -18,13 +18,15 @@ export interface RunServiceEnv {
   executors(): Promise<ReadonlyMap<string, Executor>>;
   /**
    * Starts a supervisor process for a run, in its own session, and returns
-   * once it is started. `resumeInputs` reach it privately (never written down).
+   * once it is spawned: with the process to watch until it has claimed the
+   * run, or nothing when the run is handed to this process (a server).
+   * `resumeInputs` reach it privately (never written down).
    */
   launchSupervisor(
     root: string,
     runId: string,
     options?: { resumeInputs?: Record<string, unknown> },
-  ): Promise<void>;
+  ): Promise<LaunchedSupervisor | void>;
   /**
    * Creates the run and hands it to whatever executes it, in one step; when
    * absent, the run is created here and `launchSupervisor` starts it. A
@@ -38,6 +40,20 @@ export interface RunServiceEnv {
   ids: IdSource;
   /** Wakes followers when a writer in this process changes a run (a server); else they poll. */
   changes?: ChangeFeed;
+}
+
+/** A supervisor process as the command that started it sees it. */
+export interface LaunchedSupervisor {
+  /**
+   * Settles when the process has exited: `failed` is how, in words
+   * ("exited with status 1", "was killed by SIGKILL"), or undefined when it
+   * exited with status 0.
+   */
+  exited: Promise<{ failed?: string }>;
+  /** Its command line: run by hand, it shows what stops it before it can log anything. */
+  command: string;
+  /** Stops watching it, so this process may exit while it runs on. */
+  release(): void;
 }
 
 /** The full id of the run that `idOrPrefix` names; errors when none or several match. */

@@ -38,6 +38,7 @@ import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 import { endSilentOwner, heartbeatOf } from "./wedged_owner.ts";
 import { resolveLockNames } from "./lock_names.ts";
+import { startSupervisor } from "./supervisor_start.ts";
 
 type Client = ServiceImpl<typeof RunService>;
 
@@ -91,7 +92,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       };
       if (env.startRun) return create(SubmitRunResponseSchema, { run: await env.startRun(spec) });
       const run = await createRun(s, env.clock, env.ids, spec);
-      await env.launchSupervisor(root, run.id);
+      await startSupervisor(env, s, run.id);
       return create(SubmitRunResponseSchema, { run });
     },
 

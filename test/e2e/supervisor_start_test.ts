@@ -1,0 +1,87 @@
+// A run whose supervisor is gone before it claimed the run is abandoned at
+// once by the command that started it, which saw it go (issue 17), instead of
+// reading `pending` until the 30 s grace for an owner to start runs out.
+import {
+  assertEquals,
+  assertMatch,
+  repoWith,
+  shellStep,
+  statusJson,
+  storeKinds,
+  workflowFile,
+} from "../helpers/mod.ts";
+
+const workflow = { "workflows/workflow-quick.yaml": workflowFile("quick", shellStep("a", "true")) };
+
+/** The directory on PATH that holds `name`. */
+function onPath(name: string): string {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // Not in this one.
+    }
+  }
+  throw new Error(`no ${name} on PATH`);
+}
+
+/** The id in a `run … was abandoned` error. */
+function abandonedRunId(stderr: string): string {
+  const match = stderr.match(/run ([0-9a-f-]{36}) was abandoned/);
+  if (!match) throw new Error(`no abandoned run in: ${stderr}`);
+  return match[1];
+}
+
+for (const store of storeKinds) {
+  Deno.test(`[${store}] a supervisor that exits before claiming its run: abandoned at once, and why`, async () => {
+    await using repo = await repoWith(store, workflow);
+    // The real supervisor, started as setsid would start it but in an environment it cannot
+    // start in (the CLI itself checks its own): it fails in its start-up, before any claim.
+    const bin = `${repo.root}/bin`;
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      `${bin}/setsid`,
+      `#!/bin/sh\nSWAMP_HOST_MAX_STEPS=lots exec ${onPath("setsid")} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const path = { PATH: `${bin}:${Deno.env.get("PATH")}` };
+
+    const result = await repo.cli(["workflow", "run", "quick"], path);
+    assertEquals(result.code, 11, result.stderr);
+    assertEquals(result.stdout, "");
+    const reason = "its supervisor exited with status 1 before claiming the run";
+    assertMatch(
+      result.stderr,
+      new RegExp(`^error\\[run_abandoned\\]: run \\S+ was abandoned: ${reason}`),
+    );
+    assertMatch(result.stderr, /\.swamp\/supervisor\.log/);
+
+    // Read once, right after the command: not judged later by a read, recorded by the command.
+    const runId = abandonedRunId(result.stderr);
+    const run = await statusJson(repo, runId);
+    assertEquals([run.status, run.reason], ["RUN_STATUS_ABANDONED", reason]);
+    assertEquals(run.steps[0].status, "STEP_STATUS_ABANDONED");
+    assertEquals(run.owner?.pid ?? 0, 0);
+    const text = await repo.cli(["workflow", "status", runId]);
+    assertMatch(text.stdout, new RegExp(reason));
+    const log = await Deno.readTextFile(`${repo.root}/.swamp/supervisor.log`);
+    assertMatch(log, new RegExp(`run ${runId} .*SWAMP_HOST_MAX_STEPS is \`lots\``));
+  });
+
+  Deno.test(`[${store}] a supervisor that cannot be started: the run is abandoned at once`, async () => {
+    await using repo = await repoWith(store, workflow);
+    // A PATH without setsid (as on a system that has none).
+    const empty = `${repo.root}/empty-bin`;
+    await Deno.mkdir(empty);
+
+    const result = await repo.cli(["workflow", "run", "quick", "--detach"], { PATH: empty });
+    assertEquals(result.code, 11, result.stderr);
+    assertMatch(
+      result.stderr,
+      /^error\[run_abandoned\]: run \S+ was abandoned: its supervisor could not be started: /,
+    );
+    const run = await statusJson(repo, abandonedRunId(result.stderr));
+    assertEquals(run.status, "RUN_STATUS_ABANDONED");
+    assertMatch(run.reason ?? "", /^its supervisor could not be started: .*setsid/);
+  });
+}
