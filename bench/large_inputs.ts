@@ -37,7 +37,7 @@ async function finishedRun(dir: string, n: number): Promise<string> {
   const id = listed.runs[0].id as string;
   for (let i = 0; i < 600; i++) {
     const status = JSON.parse(await run([...direct, "workflow", "status", id, "--json"], dir));
-    if (!["RUN_STATUS_PENDING", "RUN_STATUS_RUNNING"].includes(status.run.status)) return id;
+    if (!["pending", "running"].includes(status.run.status)) return id;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`run ${id} did not end`);

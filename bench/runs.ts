@@ -80,7 +80,7 @@ async function sequential(dir: string): Promise<void> {
     raw.push(...spawns);
     rawTotals.push(spawns.reduce((a, b) => a + b, 0));
     const record = await runRecord(repo, result.runId);
-    if (record.status !== "RUN_STATUS_SUCCEEDED") {
+    if (record.status !== "succeeded") {
       throw new Error(`run ${result.runId} ended ${record.status}: ${record.reason}`);
     }
     const times = stepTimes(record);
@@ -130,7 +130,7 @@ interface FanOutRow {
 /** forEach expansions that succeeded. */
 function doneSteps(row: FanOutRow): number {
   return (row.result.record?.steps ?? []).filter((s) =>
-    s.itemIndex >= 0 && s.status === "STEP_STATUS_SUCCEEDED"
+    s.itemIndex >= 0 && s.status === "succeeded"
   ).length;
 }
 

@@ -210,7 +210,7 @@ export async function runDetached(
     // A short run can end before its supervisor is seen: stop looking once the record says so.
     if (
       i % 10 === 9 &&
-      /SUCCEEDED|FAILED|CANCELLED|ABANDONED/.test((await runRecord(repo, runId)).status)
+      /^(succeeded|failed|cancelled|abandoned)$/.test((await runRecord(repo, runId)).status)
     ) break;
     await delay(sampleMs);
   }
@@ -243,7 +243,7 @@ export async function runDetached(
   }
   const wallMs = performance.now() - start;
   const record = await runRecord(repo, runId).catch(() => undefined);
-  if (record && record.status !== "RUN_STATUS_SUCCEEDED") finished = false;
+  if (record && record.status !== "succeeded") finished = false;
   return { runId, pid, wallMs, peakKb, cpuS, finished, record };
 }
 

@@ -15,7 +15,11 @@ interface ErrorReport {
 export async function reportError(error: unknown, out: Output): Promise<number> {
   const report = await describeError(error);
   if (out.json) {
-    out.document({ error: report });
+    // Plain JSON (decision 0016): text without a value is absent.
+    const { code, message, hint, cause, ...rest } = report;
+    out.document({
+      error: { code, message, ...(hint ? { hint } : {}), ...(cause ? { cause } : {}), ...rest },
+    });
   } else {
     out.stderr(`${out.red(`error[${report.code}]`)}: ${report.message}\n`);
     if (report.hint) out.stderr(`  ${out.dim("hint:")} ${report.hint}\n`);
@@ -43,7 +47,7 @@ async function describeError(error: unknown): Promise<ErrorReport> {
   }
   const { asSwampError, describeCause } = await import("../runtime/mod.ts");
   const swampError = asSwampError(error);
-  const { toJson } = await import("@bufbuild/protobuf");
+  const { cliJson } = await import("./json_shape.ts");
   const { DiagnosticSchema } = await import("../proto/gen/swamp/v1/errors_pb.ts");
   const internal = swampError.codeName === "internal";
   return {
@@ -51,7 +55,7 @@ async function describeError(error: unknown): Promise<ErrorReport> {
     message: swampError.message,
     hint: swampError.hint,
     cause: describeCause(swampError.cause),
-    diagnostics: swampError.diagnostics.map((d) => toJson(DiagnosticSchema, d)),
+    diagnostics: swampError.diagnostics.map((d) => cliJson(DiagnosticSchema, d)),
     stack: internal && error instanceof Error ? error.stack : undefined,
   };
 }

@@ -135,7 +135,7 @@ export const commands: CommandSpec[] = [
     }],
     examples: ["swamp workflow validate deploy", "swamp workflow validate --all --json"],
     json:
-      `{"results": [{"file": "workflows/workflow-deploy.yaml", "workflowId": "…", "workflowName": "deploy", "valid": false, "diagnostics": [{"severity": "SEVERITY_ERROR", "rule": "unknown-key", "message": "unknown key \`dependOn\` in \`jobs[0].steps[1]\`", "hint": "did you mean \`dependsOn\`?", "file": "workflows/workflow-deploy.yaml", "line": 14, "column": 9, "path": "jobs[0].steps[1].dependOn"}]}], "modelDiagnostics": []}`,
+      `{"results": [{"file": "workflows/workflow-deploy.yaml", "workflowId": "…", "workflowName": "deploy", "valid": false, "diagnostics": [{"severity": "error", "rule": "unknown-key", "message": "unknown key \`dependOn\` in \`jobs[0].steps[1]\`", "hint": "did you mean \`dependsOn\`?", "file": "workflows/workflow-deploy.yaml", "line": 14, "column": 9, "path": "jobs[0].steps[1].dependOn"}]}], "modelDiagnostics": []}`,
     load: () => import("./commands/workflow_validate.ts"),
   },
 ];
@@ -223,7 +223,7 @@ commands.push(
       "swamp workflow logs 0f5c --follow --step build/compile",
     ],
     json:
-      `{"seq": "17", "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
+      `{"seq": 17, "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
     load: () => import("./commands/workflow_logs.ts"),
   },
   {
@@ -294,7 +294,7 @@ commands.push(
     ],
     examples: ["swamp workflow list", "swamp workflow list --status running --status cancelling"],
     json:
-      `{"runs": [{"id": "…", "workflowName": "deploy", "status": "RUN_STATUS_RUNNING", "actor": "ada", "createTime": "…", "waiting": {"lock": "model:command/shell/db", "holderRunId": "…"}, "attempt": 1}], "nextCursor": "…"}`,
+      `{"runs": [{"id": "…", "workflowName": "deploy", "status": "running", "actor": "ada", "createTime": "…", "waiting": {"lock": "model:command/shell/db", "holderRunId": "…"}, "attempt": 1}], "nextCursor": "…"}`,
     load: () => import("./commands/workflow_list.ts"),
   },
   {
@@ -311,7 +311,7 @@ commands.push(
     }],
     examples: ["swamp workflow reconcile --dry-run"],
     json:
-      `{"changes": [{"runId": "…", "from": "RUN_STATUS_RUNNING", "to": "RUN_STATUS_ABANDONED", "reason": "owner-process-not-alive", "actions": ["marked the run abandoned (owner-process-not-alive)", "step build/compile: ended process group 4250", "released lock model:command/shell/db"]}], "examined": 3}`,
+      `{"changes": [{"runId": "…", "from": "running", "to": "abandoned", "reason": "owner-process-not-alive", "actions": ["marked the run abandoned (owner-process-not-alive)", "step build/compile: ended process group 4250", "released lock model:command/shell/db"]}], "examined": 3}`,
     load: () => import("./commands/workflow_reconcile.ts"),
   },
 );

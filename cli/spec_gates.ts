@@ -12,15 +12,18 @@ const decisionFlags: FlagSpec[] = [
   { name: "reason", type: "string", value: "TEXT", description: "why, recorded on the decision" },
 ];
 
-const gateJson = (verb: string) =>
-  `{"stepId": "deploy/confirm", ${
+const gateJson = (verb: string) => {
+  const at = '"attempt": 1, ';
+  if (!runJson.includes(at)) throw new Error(`the run example lost ${at}`);
+  return `{"stepId": "deploy/confirm", ${
     runJson.slice(1).replace(
-      '"itemIndex": -1}',
-      `"itemIndex": -1, "approval": {"prompt": "Ship 1.4 to prod?", "approvers": ["ada"], "forbidRunActor": false, "expiresTime": "…", "onTimeout": "reject", "decision": {"approved": ${
+      at,
+      `${at}"approval": {"prompt": "Ship 1.4 to prod?", "approvers": ["ada"], "forbidRunActor": false, "expiresTime": "…", "onTimeout": "reject", "decision": {"approved": ${
         verb === "approve"
-      }, "actor": "ada", "time": "…", "reason": "…"}}}`,
+      }, "actor": "ada", "time": "…", "reason": "…"}}, `,
     )
   }`;
+};
 
 export const gateCommands: CommandSpec[] = [
   {

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./types.ts";
 
 const tokenJson =
-  `{"name": "ci", "role": "ROLE_OPERATOR", "createTime": "2026-12-04T09:00:00Z", "expireTime": "2027-01-03T09:00:00Z", "createdBy": "ada", "state": "API_TOKEN_STATE_ACTIVE"}`;
+  `{"name": "ci", "role": "operator", "createTime": "2026-12-04T09:00:00Z", "expireTime": "2027-01-03T09:00:00Z", "createdBy": "ada", "state": "active"}`;
 
 export const serveCommands: CommandSpec[] = [
   {
@@ -144,7 +144,7 @@ export const serveCommands: CommandSpec[] = [
       "swamp auth whoami",
       "swamp auth whoami --server https://127.0.0.1:7870 --pin sha256:…",
     ],
-    json: `{"name": "ci", "kind": "ACTOR_KIND_TOKEN", "role": "ROLE_OPERATOR"}`,
+    json: `{"name": "ci", "kind": "token", "role": "operator"}`,
     load: () => import("./commands/auth_whoami.ts"),
   },
 ];

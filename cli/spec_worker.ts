@@ -3,10 +3,10 @@
 import type { CommandSpec } from "./types.ts";
 
 const tokenJson =
-  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "boundMachineId": "", "state": "WORKER_TOKEN_STATE_UNUSED", "effectiveState": "WORKER_TOKEN_STATE_UNUSED", "createdBy": "ada"}`;
+  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "state": "unused", "effectiveState": "unused", "createdBy": "ada"}`;
 
 const enrolledJson =
-  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "revokeTime": "2026-12-04T12:30:00Z", "boundMachineId": "5b0e…", "enrollTime": "2026-12-04T09:05:12Z", "state": "WORKER_TOKEN_STATE_REVOKED", "effectiveState": "WORKER_TOKEN_STATE_REVOKED", "createdBy": "ada"}`;
+  `{"name": "gpu-box", "labels": {"gpu": "true"}, "createTime": "2026-12-04T09:00:00Z", "expireTime": "2026-12-04T17:00:00Z", "revokeTime": "2026-12-04T12:30:00Z", "boundMachineId": "5b0e…", "enrollTime": "2026-12-04T09:05:12Z", "state": "revoked", "effectiveState": "revoked", "createdBy": "ada"}`;
 
 export const workerCommands: CommandSpec[] = [
   {
@@ -144,7 +144,7 @@ export const workerCommands: CommandSpec[] = [
     flags: [],
     examples: ["swamp worker list", "swamp worker list --json --server https://127.0.0.1:7870"],
     json:
-      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "WORKER_STATE_CONNECTED", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}]}`,
+      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "connected", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}]}`,
     load: () => import("./commands/worker_list.ts"),
   },
   {
@@ -157,7 +157,7 @@ export const workerCommands: CommandSpec[] = [
     flags: [],
     examples: ["swamp worker drain gpu-box --server https://127.0.0.1:7870"],
     json:
-      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "WORKER_STATE_DRAINING", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}, "changed": true}`,
+      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "draining", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}, "changed": true}`,
     load: () => import("./commands/worker_drain.ts"),
   },
 ];

@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { CreateTokenResponseSchema } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import { parseRole, roleName } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { UsageError } from "../types.ts";
 import { when } from "../time_text.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const roleText = typeof ctx.flags.role === "string" ? ctx.flags.role : "";
@@ -23,7 +23,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     role,
     durationSeconds: duration === undefined ? 0n : BigInt(Math.ceil(duration / 1000)),
   });
-  ctx.out.document(toJson(CreateTokenResponseSchema, created, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(CreateTokenResponseSchema, created));
   const token = created.token!;
   ctx.out.info(
     `created token ${token.name} (role ${roleName(token.role)}, expires ${when(token.expireTime)})`,

@@ -1,4 +1,3 @@
-import { toJson } from "@bufbuild/protobuf";
 import {
   ApiTokenState,
   ListTokensResponseSchema,
@@ -6,6 +5,7 @@ import {
 import { roleName } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { when } from "../time_text.ts";
+import { cliJson } from "../json_shape.ts";
 
 export function stateName(state: ApiTokenState): string {
   return (ApiTokenState[state] ?? "UNSPECIFIED").replace(/^API_TOKEN_STATE_/, "").toLowerCase();
@@ -13,7 +13,7 @@ export function stateName(state: ApiTokenState): string {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const listed = await ctx.auth.listTokens({});
-  ctx.out.document(toJson(ListTokensResponseSchema, listed, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ListTokensResponseSchema, listed));
   if (listed.tokens.length === 0) {
     ctx.out.info("no API tokens; create one with: swamp auth token create NAME --role ROLE");
     return 0;

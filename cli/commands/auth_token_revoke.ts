@@ -1,11 +1,11 @@
-import { toJson } from "@bufbuild/protobuf";
 import { RevokeTokenResponseSchema } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { when } from "../time_text.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const revoked = await ctx.auth.revokeToken({ name: ctx.args[0] });
-  ctx.out.document(toJson(RevokeTokenResponseSchema, revoked, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(RevokeTokenResponseSchema, revoked));
   const token = revoked.token!;
   ctx.out.line(
     revoked.changed

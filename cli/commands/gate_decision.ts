@@ -1,4 +1,3 @@
-import { toJson } from "@bufbuild/protobuf";
 import {
   ApproveStepResponseSchema,
   RejectStepResponseSchema,
@@ -8,6 +7,7 @@ import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { hostSlotSettings } from "../wiring.ts";
 import { paintStatus } from "../render_run.ts";
+import { cliJson } from "../json_shape.ts";
 
 /** `approve` and `reject`: one small write each, the same report. */
 export async function decideGate(ctx: CommandContext, approved: boolean): Promise<number> {
@@ -22,11 +22,11 @@ export async function decideGate(ctx: CommandContext, approved: boolean): Promis
   let result: { run?: Run; stepId: string };
   if (approved) {
     const approval = await ctx.runs.approveStep(request);
-    ctx.out.document(toJson(ApproveStepResponseSchema, approval, { alwaysEmitImplicit: true }));
+    ctx.out.document(cliJson(ApproveStepResponseSchema, approval));
     result = approval;
   } else {
     const rejection = await ctx.runs.rejectStep(request);
-    ctx.out.document(toJson(RejectStepResponseSchema, rejection, { alwaysEmitImplicit: true }));
+    ctx.out.document(cliJson(RejectStepResponseSchema, rejection));
     result = rejection;
   }
   const run = result.run!;

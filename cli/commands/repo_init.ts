@@ -1,6 +1,6 @@
-import { toJson } from "@bufbuild/protobuf";
 import { InitRepoResponseSchema, StoreKind } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { absolute, type CommandContext } from "../context.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const store = ctx.flags.store === "sqlite"
@@ -10,7 +10,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     : StoreKind.UNSPECIFIED;
   const path = absolute(ctx.args[0] ?? (typeof ctx.flags.repo === "string" ? ctx.flags.repo : "."));
   const result = await ctx.repo.initRepo({ path, store });
-  ctx.out.document(toJson(InitRepoResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(InitRepoResponseSchema, result));
   const storeName = result.store === StoreKind.SQLITE ? "sqlite" : "file";
   if (result.alreadyInitialized) {
     ctx.out.line(

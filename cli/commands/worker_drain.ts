@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { DrainWorkerResponseSchema } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import type { CommandContext } from "../context.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const drained = await ctx.workers.drainWorker({ worker: ctx.args[0] });
-  ctx.out.document(toJson(DrainWorkerResponseSchema, drained, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(DrainWorkerResponseSchema, drained));
   const worker = drained.worker!;
   const running = worker.running.length;
   ctx.out.line(

@@ -1,4 +1,3 @@
-import { toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   ListWorkersResponseSchema,
@@ -6,6 +5,7 @@ import {
 } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { labelsText } from "./worker_token_list.ts";
+import { cliJson } from "../json_shape.ts";
 
 /** "WORKER_STATE_DRAINING" is "draining". */
 export function workerStateName(state: WorkerState): string {
@@ -14,7 +14,7 @@ export function workerStateName(state: WorkerState): string {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const listed = await ctx.workers.listWorkers({});
-  ctx.out.document(toJson(ListWorkersResponseSchema, listed, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ListWorkersResponseSchema, listed));
   if (listed.workers.length === 0) {
     ctx.out.info("no workers; start one with: swamp worker connect URL --token NAME.SECRET");
     return 0;

@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { CreateWorkerTokenResponseSchema } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import { parseLabels } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { when } from "../time_text.ts";
 import { labelsText } from "./worker_token_list.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const duration = typeof ctx.flags.duration === "string"
@@ -17,7 +17,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     durationSeconds: duration === undefined ? 0n : BigInt(Math.ceil(duration / 1000)),
   });
   ctx.out.document(
-    toJson(CreateWorkerTokenResponseSchema, created, { alwaysEmitImplicit: true }),
+    cliJson(CreateWorkerTokenResponseSchema, created),
   );
   const token = created.token!;
   const labelled = Object.keys(token.labels).length > 0

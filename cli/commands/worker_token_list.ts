@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import {
   ListWorkerTokensResponseSchema,
   WorkerTokenState,
 } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { when } from "../time_text.ts";
+import { cliJson } from "../json_shape.ts";
 
 /** "WORKER_TOKEN_STATE_ENROLLED" is "enrolled". */
 export function workerTokenStateName(state: WorkerTokenState): string {
@@ -19,7 +19,7 @@ export function labelsText(labels: Readonly<Record<string, string>>): string {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const listed = await ctx.workers.listWorkerTokens({});
-  ctx.out.document(toJson(ListWorkerTokensResponseSchema, listed, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ListWorkerTokensResponseSchema, listed));
   if (listed.tokens.length === 0) {
     ctx.out.info("no worker tokens; create one with: swamp worker token create NAME --duration 8h");
     return 0;

@@ -1,12 +1,12 @@
-import { toJson } from "@bufbuild/protobuf";
 import { RevokeWorkerTokenResponseSchema } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { when } from "../time_text.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const revoked = await ctx.workers.revokeWorkerToken({ name: ctx.args[0] });
   ctx.out.document(
-    toJson(RevokeWorkerTokenResponseSchema, revoked, { alwaysEmitImplicit: true }),
+    cliJson(RevokeWorkerTokenResponseSchema, revoked),
   );
   const token = revoked.token!;
   ctx.out.line(

@@ -1,13 +1,13 @@
-import { toJson } from "@bufbuild/protobuf";
 import { ListApprovalsResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { gateTerms } from "../render_gate.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.runs.listApprovals({
     workflow: typeof ctx.flags.workflow === "string" ? ctx.flags.workflow : "",
   });
-  ctx.out.document(toJson(ListApprovalsResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ListApprovalsResponseSchema, result));
   if (result.approvals.length === 0) {
     ctx.out.info("no gates are waiting for a decision");
     return 0;

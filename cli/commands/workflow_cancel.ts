@@ -1,8 +1,8 @@
-import { toJson } from "@bufbuild/protobuf";
 import { CancelRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { isSettledRun, runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { printRun } from "../render_run.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.runs.cancelRun({
@@ -10,7 +10,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     reason: typeof ctx.flags.reason === "string" ? ctx.flags.reason : "",
     noWait: ctx.flags["no-wait"] === true,
   });
-  ctx.out.document(toJson(CancelRunResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(CancelRunResponseSchema, result));
   const run = result.run!;
   const status = runStatusText(run.status);
   if (!result.changed) {

@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { GetWorkflowResponseSchema } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { CommandContext } from "../context.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.repo.getWorkflow({ workflow: ctx.args[0] });
-  ctx.out.document(toJson(GetWorkflowResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(GetWorkflowResponseSchema, result));
   const wf = result.workflow!;
   const { out } = ctx;
   out.line(`${out.bold(wf.name)}  ${out.dim(wf.id)}`);

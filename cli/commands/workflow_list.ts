@@ -1,9 +1,9 @@
-import { toJson } from "@bufbuild/protobuf";
 import { ListRunsResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { parseRunStatus } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { summaryLine } from "../render_run.ts";
 import { UsageError } from "../types.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const statuses = ((ctx.flags.status as string[] | undefined) ?? []).map((text) => {
@@ -26,7 +26,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     limit,
     cursor: typeof ctx.flags.cursor === "string" ? ctx.flags.cursor : "",
   });
-  ctx.out.document(toJson(ListRunsResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ListRunsResponseSchema, result));
   if (result.runs.length === 0) ctx.out.info("no runs");
   else {ctx.out.line(
       ctx.out.dim(

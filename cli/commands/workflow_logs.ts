@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { runStatusText } from "../../runtime/mod.ts";
 import { printLogLine, stateExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const from = typeof ctx.flags.from === "string" ? ctx.flags.from : "0";
@@ -18,7 +18,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   for await (const { line } of lines) {
     if (!line) continue;
     if (ctx.out.json) {
-      ctx.out.raw(`${JSON.stringify(toJson(LogLineSchema, line, { alwaysEmitImplicit: true }))}\n`);
+      ctx.out.raw(`${JSON.stringify(cliJson(LogLineSchema, line))}\n`);
     } else printLogLine(ctx.out, line);
   }
   if (ctx.flags.follow !== true) return 0;

@@ -1,9 +1,10 @@
-import { create, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { ResumeRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import type { CommandContext } from "../context.ts";
 import { hostSlotSettings } from "../wiring.ts";
 import { finishFollowing } from "./workflow_run.ts";
 import { UsageError } from "../types.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
@@ -22,7 +23,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   });
   const run = result.run!;
   if (ctx.flags.detach === true) {
-    ctx.out.document(toJson(ResumeRunResponseSchema, result, { alwaysEmitImplicit: true }));
+    ctx.out.document(cliJson(ResumeRunResponseSchema, result));
     ctx.out.line(run.id);
     ctx.out.info(
       `resumed (attempt ${run.attempt}); follow it with: swamp workflow logs ${
@@ -37,9 +38,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx,
     run.id,
     { eventSeq: run.revision, time: asked },
-    (final) =>
-      toJson(ResumeRunResponseSchema, create(ResumeRunResponseSchema, { run: final }), {
-        alwaysEmitImplicit: true,
-      }),
+    (final) => cliJson(ResumeRunResponseSchema, create(ResumeRunResponseSchema, { run: final })),
   );
 }

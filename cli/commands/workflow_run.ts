@@ -1,4 +1,4 @@
-import { create, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import {
   GetRunResponseSchema,
   SubmitRunResponseSchema,
@@ -11,6 +11,7 @@ import { exitCodeFor } from "../exit_codes.ts";
 import { followRun, outcomeExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
@@ -22,7 +23,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   });
   const runId = submitted.run!.id;
   if (ctx.flags.detach === true) {
-    ctx.out.document(toJson(SubmitRunResponseSchema, submitted, { alwaysEmitImplicit: true }));
+    ctx.out.document(cliJson(SubmitRunResponseSchema, submitted));
     ctx.out.line(runId);
     ctx.out.info(`started; follow it with: swamp workflow logs ${runId.slice(0, 8)} --follow`);
     return 0;
@@ -37,9 +38,7 @@ export async function finishFollowing(
   runId: string,
   since?: { eventSeq: bigint; time: Date },
   document: (final: Run) => JsonValue = (final) =>
-    toJson(GetRunResponseSchema, create(GetRunResponseSchema, { run: final }), {
-      alwaysEmitImplicit: true,
-    }),
+    cliJson(GetRunResponseSchema, create(GetRunResponseSchema, { run: final })),
 ): Promise<number> {
   const final = await followRun(ctx, runId, since);
   if (!final) return 0;

@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { type Diagnostic, Severity } from "../../proto/gen/swamp/v1/errors_pb.ts";
 import { ValidateWorkflowsResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { UsageError } from "../types.ts";
 import type { CommandContext } from "../context.ts";
 import { exitCodeFor } from "../exit_codes.ts";
 import type { Output } from "../output.ts";
+import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const all = ctx.flags.all === true;
@@ -16,7 +16,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const result = await ctx.runs.validateWorkflows({ workflows: ctx.args, all });
-  ctx.out.document(toJson(ValidateWorkflowsResponseSchema, result, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(ValidateWorkflowsResponseSchema, result));
   const { out } = ctx;
   const isError = (d: Diagnostic) => d.severity === Severity.ERROR;
   const modelErrors = result.modelDiagnostics.filter(isError).length;

@@ -1,10 +1,10 @@
-import { toJson } from "@bufbuild/protobuf";
 import { GetRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { ErrorCode, isSettledRun, runStatusText, SwampError } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { stateExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
+import { cliJson } from "../json_shape.ts";
 
 /** Polls this often: each look is one cheap read of the run, through the same service as any call. */
 const pollMs = 250;
@@ -34,7 +34,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     response = await ctx.runs.getRun({ runId: response.run!.id });
   }
   const run = response.run!;
-  ctx.out.document(toJson(GetRunResponseSchema, response, { alwaysEmitImplicit: true }));
+  ctx.out.document(cliJson(GetRunResponseSchema, response));
   ctx.out.line(
     `run ${run.id} ${paintStatus(ctx.out, runStatusText(run.status))}${
       run.reason ? `: ${run.reason}` : ""

@@ -76,11 +76,11 @@ Deno.test("agent example: with SWAMP_CA_CERT it approves the gate, resumes, and 
     assertMatch(ran.stdout, new RegExp(`^run ${runId} ended: SUCCEEDED$`, "m"));
 
     const run = await statusJson(repo, runId);
-    assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
+    assertEquals(run.status, "succeeded");
     assertEquals(run.steps.map((s) => [s.id, s.status]), [
-      ["main/build", "STEP_STATUS_SUCCEEDED"],
-      ["main/confirm", "STEP_STATUS_SUCCEEDED"],
-      ["main/deploy", "STEP_STATUS_SUCCEEDED"],
+      ["main/build", "succeeded"],
+      ["main/confirm", "succeeded"],
+      ["main/deploy", "succeeded"],
     ]);
     const decision = run.steps[1].approval?.decision;
     assertEquals([decision?.approved, decision?.actor], [true, "agent"]);
@@ -91,7 +91,7 @@ Deno.test("agent example: with SWAMP_CA_CERT it approves the gate, resumes, and 
     const doomed = await agent("doomed", env);
     assertEquals(doomed.code, 1, `${doomed.stdout}\n${doomed.stderr}`);
     assertMatch(doomed.stdout, /ended: FAILED$/m);
-    assertEquals((await statusJson(repo, submitted(doomed.stdout))).status, "RUN_STATUS_FAILED");
+    assertEquals((await statusJson(repo, submitted(doomed.stdout))).status, "failed");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -118,8 +118,8 @@ Deno.test("agent example: with SWAMP_PIN it trusts exactly the pinned certificat
   const ran = await agent("gated", { ...env, SWAMP_PIN: server.pin });
   assertEquals(ran.code, 0, `${ran.stdout}\n${ran.stderr}`);
   const run = await statusJson(repo, submitted(ran.stdout));
-  assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
-  assertEquals(run.steps.map((s) => s.status), Array(3).fill("STEP_STATUS_SUCCEEDED"));
+  assertEquals(run.status, "succeeded");
+  assertEquals(run.steps.map((s) => s.status), Array(3).fill("succeeded"));
   const listed = await repo.cli(["workflow", "list", "--json"]);
   assertEquals((listed.json as { runs: unknown[] }).runs.length, 1, "a refused agent made a run");
 });

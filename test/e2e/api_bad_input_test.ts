@@ -89,9 +89,9 @@ async function serving() {
       assertEquals(run?.status, RunStatus.SUCCEEDED);
       assertEquals(run?.steps.map((s) => [s.id, s.status]), [["main/greet", StepStatus.SUCCEEDED]]);
       const local = await statusJson(repo, runId);
-      assertEquals(local.status, "RUN_STATUS_SUCCEEDED");
+      assertEquals(local.status, "succeeded");
       assertEquals(local.steps.map((s) => [s.id, s.status, s.outputs?.stdout]), [
-        ["main/greet", "STEP_STATUS_SUCCEEDED", "hello\n"],
+        ["main/greet", "succeeded", "hello\n"],
       ]);
       const listed = await runs.listRuns({}, { timeoutMs: 30_000 });
       assertEquals(listed.runs.map((r) => r.id), [runId], "a refused request created a run");

@@ -242,5 +242,5 @@ Deno.test("api interop: curl speaks Connect JSON over HTTP/2 and TLS, and gets e
   assertEquals(detail.debug.hint, decoded.hint);
 
   // The local CLI on the same repository sees the run the server ran.
-  assertEquals((await statusJson(env.repo, runId)).status, "RUN_STATUS_SUCCEEDED");
+  assertEquals((await statusJson(env.repo, runId)).status, "succeeded");
 });

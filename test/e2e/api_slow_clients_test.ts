@@ -90,8 +90,8 @@ async function serving(store: StoreKind) {
       assertEquals(run?.steps.length, steps);
       assert(run?.steps.every((s) => s.status === StepStatus.SUCCEEDED));
       const local = await statusJson(repo, runId);
-      assertEquals(local.status, "RUN_STATUS_SUCCEEDED");
-      assertEquals(local.steps.filter((s) => s.status === "STEP_STATUS_SUCCEEDED").length, steps);
+      assertEquals(local.status, "succeeded");
+      assertEquals(local.steps.filter((s) => s.status === "succeeded").length, steps);
       assertEquals(local.steps[0].outputs?.stdout, "released\n");
       assertEquals(server.events.filter((e) => e.event === "error"), []);
     },

@@ -112,9 +112,9 @@ Deno.test("validate reports every problem with file:line:column and exits 3", as
   }).results;
   assertEquals(results.map((r) => [r.workflowName, r.valid]), [["bad", false], ["good", true]]);
   assertEquals(results[0].diagnostics.map((d) => d.severity), [
-    "SEVERITY_ERROR",
-    "SEVERITY_ERROR",
-    "SEVERITY_ERROR",
+    "error",
+    "error",
+    "error",
   ]);
 });
 

@@ -84,9 +84,9 @@ dockerTest(
     const runId = runIdOf(await repo.cli(["workflow", "run", "slow", "--detach"]));
     const running = await eventually("the step to be running", async () => {
       const run = await statusJson(repo, runId);
-      return run.steps[0].status === "STEP_STATUS_RUNNING" ? run : undefined;
+      return run.steps[0].status === "running" ? run : undefined;
     });
-    assertEquals(running.status, "RUN_STATUS_RUNNING");
+    assertEquals(running.status, "running");
     const ids = await containersLabelled({
       "dev.swamp.owned": "true",
       "dev.swamp.run-id": runId,
@@ -109,7 +109,7 @@ dockerTest(
     });
     assertEquals(cancelled.code, 0, cancelled.stderr);
     const run = await statusJson(repo, runId);
-    assertEquals(run.status, "RUN_STATUS_CANCELLED");
+    assertEquals(run.status, "cancelled");
     const stages = run.cancelTimeline.map((s) => s.stage);
     assertEquals(stages.slice(0, 2), ["requested", "interrupted"]);
     assertEquals(stages.at(-1), "confirmed");
@@ -152,7 +152,7 @@ dockerTest(
     const runId = runIdOf(await repo.cli(["workflow", "run", "orphan", "--detach"]));
     const running = await eventually("the step to be running", async () => {
       const run = await statusJson(repo, runId);
-      return run.steps[0].status === "STEP_STATUS_RUNNING" ? run : undefined;
+      return run.steps[0].status === "running" ? run : undefined;
     });
     Deno.kill(running.owner!.pid, "SIGKILL");
     await eventually("the supervisor to be gone", () => {
@@ -172,7 +172,7 @@ dockerTest(
       change.actions.some((a) => /container [0-9a-f]{12} removed/.test(a)),
       change.actions.join("\n"),
     );
-    assertEquals((await statusJson(repo, runId)).status, "RUN_STATUS_ABANDONED");
+    assertEquals((await statusJson(repo, runId)).status, "abandoned");
     await noContainersOf(runId);
   },
 );

@@ -49,7 +49,7 @@ for (const store of storeKinds) {
     assertMatch(started.stderr, /run .* suspended: waiting for approval: main\/confirm/);
 
     const suspended = await statusJson(repo, runId);
-    assertEquals(suspended.status, "RUN_STATUS_SUSPENDED");
+    assertEquals(suspended.status, "suspended");
     assertEquals(stepStatuses(suspended), {
       "main/build": "SUCCEEDED",
       "main/confirm": "WAITING_APPROVAL",
@@ -59,7 +59,7 @@ for (const store of storeKinds) {
     assertEquals(suspended.locks ?? [], []);
     // The job is not shown running while nothing of it runs, and has not ended.
     assertEquals(suspended.jobs?.map((j) => [j.name, j.status, j.endTime]), [
-      ["main", "JOB_STATUS_WAITING_APPROVAL", undefined],
+      ["main", "waiting_approval", undefined],
     ]);
 
     const listed = await repo.cli(["workflow", "approvals", "--json"]);
@@ -82,7 +82,7 @@ for (const store of storeKinds) {
     assertEquals(approve.code, 0, approve.stderr);
     const decided = approve.json as { stepId: string; run: { status: string } };
     assertEquals(decided.stepId, "main/confirm");
-    assertEquals(decided.run.status, "RUN_STATUS_SUSPENDED");
+    assertEquals(decided.run.status, "suspended");
 
     const resumed = await repo.cli(["workflow", "resume", runId, "--input", "env=prod"]);
     assertEquals(resumed.code, 0, resumed.stderr);
@@ -90,14 +90,14 @@ for (const store of storeKinds) {
     assert(!resumed.stdout.includes("[main/build]"), "the resume showed the first attempt's lines");
 
     const done = await statusJson(repo, runId);
-    assertEquals(done.status, "RUN_STATUS_SUCCEEDED");
-    assertEquals(done.jobs?.map((j) => j.status), ["JOB_STATUS_SUCCEEDED"]);
+    assertEquals(done.status, "succeeded");
+    assertEquals(done.jobs?.map((j) => j.status), ["succeeded"]);
     assertEquals(done.attempt, 2);
-    assertEquals([done.actor, done.actorKind], ["ada", "ACTOR_KIND_TOKEN"]);
+    assertEquals([done.actor, done.actorKind], ["ada", "token"]);
     const gate = done.steps.find((s) => s.id === "main/confirm")!;
     assertEquals(gate.approval?.decision?.approved, true);
     assertEquals(gate.approval?.decision?.actor, "grace");
-    assertEquals(gate.approval?.decision?.actorKind, "ACTOR_KIND_TOKEN");
+    assertEquals(gate.approval?.decision?.actorKind, "token");
     assertEquals(gate.approval?.decision?.reason, "canary is clean");
     // The build step ran once: its side effect is in the file exactly once.
     assertEquals(await Deno.readTextFile(`${repo.root}/build-count`), "built\n");
@@ -126,7 +126,7 @@ Deno.test("reject fails the gate and the run at once; what it had not reached is
   ], grace);
   assertEquals(rejected.code, 0, rejected.stderr);
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_FAILED");
+  assertEquals(run.status, "failed");
   assertMatch(run.reason ?? "", /gate main\/confirm rejected by grace: error rate too high/);
   assertEquals(stepStatuses(run), {
     "main/build": "SUCCEEDED",
@@ -134,7 +134,7 @@ Deno.test("reject fails the gate and the run at once; what it had not reached is
     "main/deploy": "SKIPPED",
   });
   assertEquals(run.steps[1].approval?.decision?.approved, false);
-  assertEquals(run.jobs?.[0].status, "JOB_STATUS_FAILED");
+  assertEquals(run.jobs?.[0].status, "failed");
   const listed = await repo.cli(["workflow", "approvals", "--json"]);
   assertEquals((listed.json as { approvals: unknown[] }).approvals, []);
   // A second decision finds nothing to decide.
@@ -204,7 +204,7 @@ Deno.test("an expired gate has already taken its on-timeout action: a late appro
   assertMatch(late.stderr, /error\[approval_expired\]: gate main\/confirm expired at \d{4}-/);
 
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_FAILED");
+  assertEquals(run.status, "failed");
   const decision = run.steps[1].approval?.decision;
   assertEquals([decision?.approved, decision?.actor], [false, "system"]);
   assertMatch(decision?.reason ?? "", /^timed out at /);
@@ -222,7 +222,7 @@ Deno.test("onTimeout: approve lets the run go on after the timeout, applied by r
   assertEquals(changes.map((c) => [c.runId, c.reason]), [[runId, "approval-timed-out"]]);
   const done = await eventually("the run to finish after its gate timed out", async () => {
     const run = await statusJson(repo, runId);
-    return run.status === "RUN_STATUS_SUCCEEDED" ? run : undefined;
+    return run.status === "succeeded" ? run : undefined;
   });
   assertEquals(done.steps[1].approval?.decision?.actor, "system");
   assertEquals(done.attempt, 2);
@@ -237,5 +237,5 @@ Deno.test("listing runs applies a timeout that has passed, like any other read",
   const listed = await repo.cli(["workflow", "list", "--json"]);
   assertEquals(listed.code, 0, listed.stderr);
   const runs = (listed.json as { runs: { id: string; status: string }[] }).runs;
-  assertEquals(runs.map((r) => [r.id, r.status]), [[runId, "RUN_STATUS_FAILED"]]);
+  assertEquals(runs.map((r) => [r.id, r.status]), [[runId, "failed"]]);
 });

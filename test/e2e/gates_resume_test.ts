@@ -42,7 +42,7 @@ Deno.test("two resumes at once: exactly one wins, the other is refused", async (
 
   const done = await eventually("the resumed run to end", async () => {
     const run = await statusJson(repo, runId);
-    return run.status === "RUN_STATUS_SUCCEEDED" ? run : undefined;
+    return run.status === "succeeded" ? run : undefined;
   });
   assertEquals(done.attempt, 2);
   assertEquals(await Deno.readTextFile(`${repo.root}/work-count`), "worked\n");
@@ -76,7 +76,7 @@ Deno.test("--from re-enters a failed run at a step: it and what is downstream ru
   const resumed = await repo.cli(["workflow", "resume", runId, "--from", "flaky"]);
   assertEquals(resumed.code, 0, resumed.stderr);
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
+  assertEquals(run.status, "succeeded");
   assertEquals(run.attempt, 2);
   assertEquals(stepStatuses(run), {
     "main/prepare": "SUCCEEDED",
@@ -151,7 +151,7 @@ Deno.test("a gate inside a nested workflow suspends its parent; approving and re
   });
   const parentId = runIdOf(await repo.cli(["workflow", "run", "parent"]));
   const suspended = await statusJson(repo, parentId);
-  assertEquals(suspended.status, "RUN_STATUS_SUSPENDED");
+  assertEquals(suspended.status, "suspended");
   const childId = suspended.steps.find((s) => s.id === "main/nested")!.childRunId!;
   assertMatch(childId, /^[0-9a-f-]{36}$/);
 
@@ -171,8 +171,8 @@ Deno.test("a gate inside a nested workflow suspends its parent; approving and re
     await statusJson(repo, parentId),
     await statusJson(repo, childId),
   ];
-  assertEquals(doneParent.status, "RUN_STATUS_SUCCEEDED");
-  assertEquals(doneChild.status, "RUN_STATUS_SUCCEEDED");
+  assertEquals(doneParent.status, "succeeded");
+  assertEquals(doneChild.status, "succeeded");
   assertEquals(doneChild.parentRunId, parentId);
   assertEquals(stepStatuses(doneChild)["main/after-inner"], "SUCCEEDED");
   assertEquals(stepStatuses(doneParent)["main/finish"], "SUCCEEDED");
@@ -191,11 +191,11 @@ Deno.test("a suspended run holds no locks, keeps its pinned definition, and can 
   assertEquals(suspended.locks ?? [], []);
   // Another run can take the lock while the first waits for a person.
   const second = runIdOf(await repo.cli(["workflow", "run", "pinned"]));
-  assertEquals((await statusJson(repo, second)).status, "RUN_STATUS_SUSPENDED");
+  assertEquals((await statusJson(repo, second)).status, "suspended");
   const cancelled = await repo.cli(["workflow", "cancel", second, "--json"]);
   assertEquals(cancelled.code, 0, cancelled.stderr);
   const gone = await statusJson(repo, second);
-  assertEquals(gone.status, "RUN_STATUS_CANCELLED");
+  assertEquals(gone.status, "cancelled");
   assertEquals(stepStatuses(gone)["main/confirm"], "CANCELLED");
 
   await Deno.writeTextFile(`${repo.root}/workflows/workflow-pinned.yaml`, file("edited"));
@@ -226,8 +226,8 @@ Deno.test("rejecting a nested gate fails the nested run and its suspended parent
   const rejected = await repo.cli(["workflow", "reject", childId, "--reason", "not today"]);
   assertEquals(rejected.code, 0, rejected.stderr);
   const [parent, child] = [await statusJson(repo, parentId), await statusJson(repo, childId)];
-  assertEquals(child.status, "RUN_STATUS_FAILED");
-  assertEquals(parent.status, "RUN_STATUS_FAILED");
+  assertEquals(child.status, "failed");
+  assertEquals(parent.status, "failed");
   assertEquals(stepStatuses(parent), { "main/nested": "FAILED", "main/finish": "SKIPPED" });
   assertMatch(
     parent.reason ?? "",

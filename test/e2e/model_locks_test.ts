@@ -32,9 +32,9 @@ for (const store of storeKinds) {
     const first = started.stdout.trim();
     const lingering = await eventually("the first run's second step", async () => {
       const run = await statusJson(repo, first);
-      return run.steps[1].status === "STEP_STATUS_RUNNING" ? run : undefined;
+      return run.steps[1].status === "running" ? run : undefined;
     });
-    assertEquals(lingering.steps[0].status, "STEP_STATUS_SUCCEEDED");
+    assertEquals(lingering.steps[0].status, "succeeded");
     assertEquals(lingering.locks ?? [], ["model:command/shell/pause"]);
 
     const second = await repo.cli(["workflow", "run", "second", "--detach"]);
@@ -50,11 +50,11 @@ for (const store of storeKinds) {
     ]);
     assertEquals(done.code, 0, done.stderr);
     const run = (done.json as { run: { status: string } }).run;
-    assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
+    assertEquals(run.status, "succeeded");
     // The first run has not moved on meanwhile: its step on the other model still runs.
     const meanwhile = await statusJson(repo, first);
-    assertEquals(meanwhile.status, "RUN_STATUS_RUNNING");
-    assertEquals(meanwhile.steps[1].status, "STEP_STATUS_RUNNING");
+    assertEquals(meanwhile.status, "running");
+    assertEquals(meanwhile.steps[1].status, "running");
 
     await Deno.writeTextFile(`${repo.root}/release`, "");
     assertEquals((await repo.cli(["workflow", "wait", first])).code, 0);

@@ -116,7 +116,7 @@ async function runningOnW1(s: Setup) {
   const first = await stepWhen(
     s,
     runId,
-    (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
+    (step) => step.status === "running" && (step.process?.pgid ?? 0) > 0,
   );
   assertEquals(first.step.placement?.workerName, "w1");
   return { w1, runId, first };
@@ -137,8 +137,8 @@ Deno.test("kill -9 of a worker in a placed step that wrote nothing: the run succ
       machineDies(w1, first.step);
       await Deno.writeTextFile(`${dir}/go`, "");
 
-      const end = await stepWhen(s, runId, (_, run) => run.status !== "RUN_STATUS_RUNNING");
-      assertEquals(end.run.status, "RUN_STATUS_SUCCEEDED", JSON.stringify(end.run));
+      const end = await stepWhen(s, runId, (_, run) => run.status !== "running");
+      assertEquals(end.run.status, "succeeded", JSON.stringify(end.run));
       assertEquals(end.step.attempt, 2);
       assertEquals(end.step.placement?.workerName, "w2");
       assertEquals(end.step.placement?.leaseEpoch, 2);
@@ -169,9 +169,9 @@ Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with w
       machineDies(w1, first.step);
       await Deno.writeTextFile(`${dir}/go`, "");
 
-      const end = await stepWhen(s, runId, (_, run) => run.status !== "RUN_STATUS_RUNNING");
-      assertEquals(end.run.status, "RUN_STATUS_FAILED", JSON.stringify(end.run));
-      assertEquals(end.step.status, "STEP_STATUS_FAILED");
+      const end = await stepWhen(s, runId, (_, run) => run.status !== "running");
+      assertEquals(end.run.status, "failed", JSON.stringify(end.run));
+      assertEquals(end.step.status, "failed");
       assertEquals(end.step.attempt ?? 1, 1);
       assertMatch(
         end.step.reason ?? "",
@@ -228,7 +228,7 @@ Deno.test("kill -9 of swamp serve in a placed step: the run is abandoned, and th
     const running = await stepWhen(
       s as Setup,
       runId,
-      (step) => step.status === "STEP_STATUS_RUNNING" && (step.process?.pgid ?? 0) > 0,
+      (step) => step.status === "running" && (step.process?.pgid ?? 0) > 0,
     );
     const lease = running.step.placement!.leaseId!;
     await first.kill();
@@ -236,8 +236,8 @@ Deno.test("kill -9 of swamp serve in a placed step: the run is abandoned, and th
     // Without its owner the run is abandoned; the step still runs on the worker.
     const local = { cli: (args: string[]) => runCli([...args, "--repo", repo.root]) };
     const abandoned = await statusJson(local, runId);
-    assertEquals(abandoned.status, "RUN_STATUS_ABANDONED", JSON.stringify(abandoned));
-    assertEquals(abandoned.steps[0].status, "STEP_STATUS_ABANDONED");
+    assertEquals(abandoned.status, "abandoned", JSON.stringify(abandoned));
+    assertEquals(abandoned.steps[0].status, "abandoned");
     assertEquals((await groupAlive(running.step.process!.pgid)).length > 0, true);
     const logs = await local.cli(["workflow", "logs", runId]);
     assertMatch(logs.stdout, /reconcile: .*cannot end step \S+: no executor named remote/);

@@ -108,7 +108,7 @@ Deno.test("placed steps run on the workers they were placed on, with outputs flo
         leaseId?: string;
         leaseEpoch?: number;
       };
-    assertEquals(run.status, "RUN_STATUS_SUCCEEDED", JSON.stringify(run));
+    assertEquals(run.status, "succeeded", JSON.stringify(run));
     // By label: pool=a is only w-a. Its stdout reached the local step.
     assertEquals(step("produce").outputs?.stdout, `made-on-${idA}\n`);
     assertEquals(placement("produce")?.workerId, idA);
@@ -172,7 +172,7 @@ Deno.test("a step whose labels no worker has is queued with the reason, then fai
     for (let i = 0; i < 40 && !queued; i++) {
       const status = await cli(["workflow", "status", runId, "--json"]);
       const step = (status.json as { run: RunJson }).run.steps[0];
-      if (step.status === "STEP_STATUS_QUEUED") queued = step;
+      if (step.status === "queued") queued = step;
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert(queued, "the step never showed as queued");
@@ -182,14 +182,14 @@ Deno.test("a step whose labels no worker has is queued with the reason, then fai
 
     // The step's own queueTimeout (4s) wins over its job's (60).
     let run: RunJson | undefined;
-    for (let i = 0; i < 150 && run?.status !== "RUN_STATUS_FAILED"; i++) {
+    for (let i = 0; i < 150 && run?.status !== "failed"; i++) {
       if (run) await new Promise((resolve) => setTimeout(resolve, 100));
       const status = await cli(["workflow", "status", runId, "--json"]);
       run = (status.json as { run: RunJson }).run;
     }
     assert(run);
-    assertEquals(run.status, "RUN_STATUS_FAILED");
-    assertEquals(run.steps[0].status, "STEP_STATUS_FAILED");
+    assertEquals(run.status, "failed");
+    assertEquals(run.steps[0].status, "failed");
     assertMatch(run.steps[0].reason ?? "", /^queue_timeout: .*4000 ms.*gpu: "true"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -201,7 +201,7 @@ Deno.test("a placed step in a local run fails at once with executor_unavailable 
   const result = await repo.cli(["workflow", "run", "gpu"]);
   assertEquals(result.code, 1, result.stderr);
   const run = await statusJson(repo, runIdOf(result));
-  assertEquals(run.steps[0].status, "STEP_STATUS_FAILED");
+  assertEquals(run.steps[0].status, "failed");
   assertMatch(run.steps[0].reason ?? "", /^executor_unavailable: step main\/train is placed/);
   assertMatch(run.steps[0].reason ?? "", /swamp serve.*--server/);
 });

@@ -65,24 +65,24 @@ for (const store of storeKinds) {
     assertMatch(result.stderr, /run .* failed: failed jobs: build/);
 
     const run = await statusJson(repo, runId.slice(0, 8));
-    assertEquals(run.status, "RUN_STATUS_FAILED");
+    assertEquals(run.status, "failed");
     const steps = Object.fromEntries(run.steps.map((s) => [s.id, s]));
-    assertEquals(steps["build/one"].status, "STEP_STATUS_SUCCEEDED");
-    assertEquals(steps["build/two"].status, "STEP_STATUS_FAILED");
+    assertEquals(steps["build/one"].status, "succeeded");
+    assertEquals(steps["build/two"].status, "failed");
     assertEquals(steps["build/two"].reason, "exited with status 3");
-    assertEquals(steps["build/three"].status, "STEP_STATUS_SKIPPED");
+    assertEquals(steps["build/three"].status, "skipped");
     assertEquals(steps["build/three"].reason, "step `two` failed; needs succeeded");
-    assertEquals(steps["build/cleanup"].status, "STEP_STATUS_SUCCEEDED");
-    assertEquals(steps["report/fan"].status, "STEP_STATUS_SUCCEEDED");
+    assertEquals(steps["build/cleanup"].status, "succeeded");
+    assertEquals(steps["report/fan"].status, "succeeded");
     assertEquals(
       ["report/fan[0]", "report/fan[1]", "report/fan[2]"].map((id) => steps[id].status),
       [
-        "STEP_STATUS_SUCCEEDED",
-        "STEP_STATUS_SUCCEEDED",
-        "STEP_STATUS_SUCCEEDED",
+        "succeeded",
+        "succeeded",
+        "succeeded",
       ],
     );
-    assertEquals(steps["never/unreached"].status, "STEP_STATUS_SKIPPED");
+    assertEquals(steps["never/unreached"].status, "skipped");
     assertMatch(
       steps["never/unreached"].reason ?? "",
       /job skipped: job `build` failed; needs succeeded/,
@@ -106,7 +106,7 @@ for (const store of storeKinds) {
     assertEquals(runs.map((r) => [r.id, r.actor, r.status]), [[
       runId,
       localPrincipal().name,
-      "RUN_STATUS_FAILED",
+      "failed",
     ]]);
   });
 }

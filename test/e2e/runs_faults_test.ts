@@ -44,10 +44,10 @@ for (const store of storeKinds) {
     Deno.kill(run.owner!.pid, "SIGKILL");
     const after = await eventually("the owner to die", async () => {
       const next = await statusJson(repo, runId);
-      return next.status === "RUN_STATUS_ABANDONED" ? next : undefined;
+      return next.status === "abandoned" ? next : undefined;
     });
     assertEquals(after.reason, "owner-process-not-alive");
-    assertEquals(after.steps[0].status, "STEP_STATUS_ABANDONED");
+    assertEquals(after.steps[0].status, "abandoned");
     assertEquals(after.locks, []);
     assertEquals(await groupAlive(pgid), []);
     const logs = await repo.cli(["workflow", "logs", runId]);
@@ -79,10 +79,10 @@ for (const store of storeKinds) {
     const run =
       (cancelled.json as { run: { status: string; steps: { status: string; reason: string }[] } })
         .run;
-    assertEquals(run.status, "RUN_STATUS_CANCELLED");
+    assertEquals(run.status, "cancelled");
     assertEquals(run.steps.map((s) => s.status), [
-      "STEP_STATUS_CANCELLED",
-      "STEP_STATUS_CANCELLED",
+      "cancelled",
+      "cancelled",
     ]);
     assertEquals(run.steps[1].reason, "run cancelled before it started");
     assertEquals(await groupAlive(pgid), []);
@@ -115,11 +115,9 @@ Deno.test("the CLI killed by SIGHUP leaves the run going to success", async () =
   await cli.stderr.cancel();
   const run = await eventually("the run to end", async () => {
     const run = await statusJson(repo, runId);
-    return run.status === "RUN_STATUS_RUNNING" || run.status === "RUN_STATUS_PENDING"
-      ? undefined
-      : run;
+    return run.status === "running" || run.status === "pending" ? undefined : run;
   });
-  assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
+  assertEquals(run.status, "succeeded");
   assertEquals(run.steps[0].outputs?.stdout, "done\n");
 });
 
@@ -166,7 +164,7 @@ Deno.test("two runs acting on the same model take turns on its lock", async () =
     [first, second].map((id) =>
       eventually(`${id} to end`, async () => {
         const run = await statusJson(repo, id);
-        return run.status === "RUN_STATUS_SUCCEEDED" ? run : undefined;
+        return run.status === "succeeded" ? run : undefined;
       })
     ),
   );
@@ -184,7 +182,7 @@ Deno.test("a step past its timeout fails and leaves nothing running", async () =
   const result = await repo.cli(["workflow", "run", "late"], env);
   assertEquals(result.code, 1);
   const run = await statusJson(repo, result.stdout.split("\n")[0]);
-  assertEquals(run.steps[0].status, "STEP_STATUS_FAILED");
+  assertEquals(run.steps[0].status, "failed");
   assertEquals(run.steps[0].reason, "timed out after 1000 ms");
   assertEquals(await groupAlive(run.steps[0].process!.pgid), []);
 });
@@ -198,11 +196,9 @@ Deno.test("cancel racing the end of a run leaves one consistent state", async ()
     await new Promise((resolve) => setTimeout(resolve, 250 + round * 150));
     await repo.cli(["workflow", "cancel", runId], env);
     const run = await statusJson(repo, runId);
-    const terminal = ["RUN_STATUS_SUCCEEDED", "RUN_STATUS_CANCELLED"];
+    const terminal = ["succeeded", "cancelled"];
     assert(terminal.includes(run.status), run.status);
-    const expected = run.status === "RUN_STATUS_SUCCEEDED"
-      ? "STEP_STATUS_SUCCEEDED"
-      : "STEP_STATUS_CANCELLED";
+    const expected = run.status === "succeeded" ? "succeeded" : "cancelled";
     assertEquals(run.steps[0].status, expected);
   }
 });

@@ -34,6 +34,6 @@ Deno.test("Ctrl-C in a following `workflow run` cancels the run and shows it thr
   assertMatch(stderr, /cancelling… \(Ctrl-C again to stop watching; the cancel goes on\)/);
   assertMatch(stderr, /run cancelled/);
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_CANCELLED");
+  assertEquals(run.status, "cancelled");
   assertEquals(run.cancelTimeline[0].stage, "requested");
 });

@@ -34,7 +34,7 @@ Deno.test("a nested workflow runs as its own run, and cancelling the parent canc
     runs: { id: string; workflowName: string; status: string }[];
   };
   const nested = runs.runs.find((r) => r.workflowName === "quick-child")!;
-  assertEquals(nested.status, "RUN_STATUS_SUCCEEDED");
+  assertEquals(nested.status, "succeeded");
   const nestedRun = await statusJson(repo, nested.id) as unknown as {
     parentRunId: string;
     steps: { outputs: { stdout: string } }[];
@@ -53,10 +53,10 @@ Deno.test("a nested workflow runs as its own run, and cancelling the parent canc
   });
   const cancel = await repo.cli(["workflow", "cancel", parentId], env);
   assertEquals(cancel.code, 0, cancel.stderr);
-  assertEquals((await statusJson(repo, parentId)).status, "RUN_STATUS_CANCELLED");
+  assertEquals((await statusJson(repo, parentId)).status, "cancelled");
   const childAfter = await statusJson(repo, childRun.id);
-  assertEquals(childAfter.status, "RUN_STATUS_CANCELLED");
-  assertEquals(childAfter.steps[0].status, "STEP_STATUS_CANCELLED");
+  assertEquals(childAfter.status, "cancelled");
+  assertEquals(childAfter.steps[0].status, "cancelled");
   assertEquals(await groupAlive(childRun.steps[0].process!.pgid), []);
 });
 
@@ -81,11 +81,11 @@ Deno.test("runs naming the same lock take turns, and the waiting run says on wha
     return run.waiting?.lock ? run : undefined;
   });
   assertEquals(waiting.waiting, { lock: "lock:deploy", holderRunId: one });
-  assertEquals(waiting.steps[0].status, "STEP_STATUS_PENDING");
+  assertEquals(waiting.steps[0].status, "pending");
   await Deno.writeTextFile(`${repo.root}/release`, "");
   const finished = await eventually("two to end", async () => {
     const run = await statusJson(repo, two);
-    return run.status === "RUN_STATUS_SUCCEEDED" ? run : undefined;
+    return run.status === "succeeded" ? run : undefined;
   });
   assertEquals(finished.steps[0].outputs?.stdout, "one\n");
   assertEquals(finished.locks, []);

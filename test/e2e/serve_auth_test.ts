@@ -46,7 +46,7 @@ Deno.test("serve: no token is unauthenticated, a weak token is permission_denied
   assertMatch(ran.stdout, /^\[main\/greet\] hello from deployer$/m);
 
   const me = await server.cli(["auth", "whoami", "--json"], operator);
-  assertEquals(me.json, { name: "deployer", kind: "ACTOR_KIND_TOKEN", role: "ROLE_OPERATOR" });
+  assertEquals(me.json, { name: "deployer", kind: "token", role: "operator" });
 
   // Secrets live nowhere in the repository or the server's output: only their hashes are kept.
   const files = new TextDecoder().decode(
@@ -92,9 +92,9 @@ Deno.test("serve: a revoked token is refused from the next request; an expired o
   const states = (list.json as { tokens: { name: string; state: string }[] }).tokens
     .map((t) => [t.name, t.state]);
   assertEquals(states, [
-    ["root-admin", "API_TOKEN_STATE_ACTIVE"],
-    ["short", "API_TOKEN_STATE_EXPIRED"],
-    ["soon-gone", "API_TOKEN_STATE_REVOKED"],
+    ["root-admin", "active"],
+    ["short", "expired"],
+    ["soon-gone", "revoked"],
   ]);
   assert(!JSON.stringify(list.json).includes(secretOf(short)));
   // Token management needs admin.

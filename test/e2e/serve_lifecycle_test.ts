@@ -54,7 +54,7 @@ Deno.test("serve: SIGTERM lets owned runs finish, then exits 0 with its lifecycl
   );
   assertEquals(await server.stop(), 0);
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_SUCCEEDED");
+  assertEquals(run.status, "succeeded");
   const names = server.events.map((e) => e.event);
   assertEquals(names.filter((n) => n !== "run_owned" && n !== "run_released"), [
     "listening",
@@ -80,7 +80,7 @@ Deno.test("serve: kill -9 mid-step, start again: the run is abandoned, its proce
   await using second = await startServe(repo.root);
   assertMatch(JSON.stringify(second.events), /"event":"reconciled","time":"[^"]+","runs":1/);
   const after = await statusJson(repo, runId);
-  assertEquals(after.status, "RUN_STATUS_ABANDONED");
+  assertEquals(after.status, "abandoned");
   assertEquals(await groupAlive(pgid), [], "the step's processes outlived reconciliation");
   assertEquals(await Deno.readTextFile(`${repo.root}/nap-count`), "started\n");
 });
@@ -90,16 +90,16 @@ Deno.test("serve: a run suspended at a gate stays suspended across kill -9, and 
   const operator = await mintToken(repo.root, "op", "approver");
   const first = await startServe(repo.root);
   const runId = runIdOf(await first.cli(["workflow", "run", "held"], operator));
-  assertEquals((await statusJson(repo, runId)).status, "RUN_STATUS_SUSPENDED");
+  assertEquals((await statusJson(repo, runId)).status, "suspended");
   await first.kill();
   await using second = await startServe(repo.root);
-  assertEquals((await statusJson(repo, runId)).status, "RUN_STATUS_SUSPENDED");
+  assertEquals((await statusJson(repo, runId)).status, "suspended");
   assertEquals((await second.cli(["workflow", "approve", runId], operator)).code, 0);
   const resumed = await second.cli(["workflow", "resume", runId], operator);
   assertEquals(resumed.code, 0, resumed.stderr);
   assertMatch(resumed.stdout, /^\[main\/ship\] shipped$/m);
   const done = await statusJson(repo, runId);
-  assertEquals([done.status, done.attempt], ["RUN_STATUS_SUCCEEDED", 2]);
+  assertEquals([done.status, done.attempt], ["succeeded", 2]);
 });
 
 Deno.test("serve: a gate's timeout fires on the server's timer with nobody reading the run", async () => {
@@ -121,7 +121,7 @@ Deno.test("serve: a gate's timeout fires on the server's timer with nobody readi
     await store.close();
   }
   const run = await statusJson(repo, runId);
-  assertEquals(run.status, "RUN_STATUS_FAILED");
+  assertEquals(run.status, "failed");
   assertEquals(stepStatuses(run)["main/ship"], "SKIPPED");
   assert(run.steps[1].approval?.decision?.reason?.startsWith("timed out at "));
 });

@@ -46,13 +46,15 @@ function normalise(text: string, actor: string, root: string): string {
     .replace(isoTime, "<time>")
     .replace(/"\d{13}:/g, '"<ms>:')
     .replaceAll(actor, "<actor>")
-    .replace(/ACTOR_KIND_(TOKEN|OS_USER)/g, "<actor-kind>")
+    .replace(/"(actorKind|kind)": "(token|os_user)"/g, '"$1": "<actor-kind>"')
+    // Which server instance owns the run: set only when one does.
+    .replace(/\n *"server": "[^"]*",?/g, "")
     .replace(
       /"(pid|pgid|processStart|durationMs|bootId|host|server|epoch)": ("[^"]*"|\d+)/g,
       '"$1": <v>',
     )
     .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "<dur>")
-    .replace(/"(seq|revision)": "\d+"/g, '"$1": <n>')
+    .replace(/"(seq|revision)": \d+/g, '"$1": <n>')
     // Table columns are as wide as the longest actor name, which differs on purpose.
     .replace(/ {2,}/g, "  ");
 }

@@ -59,8 +59,8 @@ for (const store of storeKinds) {
     // Read once, right after the command: not judged later by a read, recorded by the command.
     const runId = abandonedRunId(result.stderr);
     const run = await statusJson(repo, runId);
-    assertEquals([run.status, run.reason], ["RUN_STATUS_ABANDONED", reason]);
-    assertEquals(run.steps[0].status, "STEP_STATUS_ABANDONED");
+    assertEquals([run.status, run.reason], ["abandoned", reason]);
+    assertEquals(run.steps[0].status, "abandoned");
     assertEquals(run.owner?.pid ?? 0, 0);
     const text = await repo.cli(["workflow", "status", runId]);
     assertMatch(text.stdout, new RegExp(reason));
@@ -81,7 +81,7 @@ for (const store of storeKinds) {
       /^error\[run_abandoned\]: run \S+ was abandoned: its supervisor could not be started: /,
     );
     const run = await statusJson(repo, abandonedRunId(result.stderr));
-    assertEquals(run.status, "RUN_STATUS_ABANDONED");
+    assertEquals(run.status, "abandoned");
     assertMatch(run.reason ?? "", /^its supervisor could not be started: .*setsid/);
   });
 }

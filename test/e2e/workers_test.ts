@@ -74,7 +74,7 @@ Deno.test("a worker connects over TLS, is listed, drains, and is disconnected by
   const [listed] = await listUntil(viaServer, (w) => w.length === 1, "the worker");
   assertEquals([listed.name, listed.state, listed.protocolVersion], [
     "gpu-box",
-    "WORKER_STATE_CONNECTED",
+    "connected",
     1,
   ]);
   assertEquals(listed.id, connected.workerId);
@@ -89,7 +89,7 @@ Deno.test("a worker connects over TLS, is listed, drains, and is disconnected by
   assertEquals(drained.code, 0, drained.stderr);
   assertEquals((drained.json as { changed: boolean }).changed, true);
   await worker.waitFor("drained");
-  await listUntil(viaServer, (w) => w[0]?.state === "WORKER_STATE_DRAINING", "draining");
+  await listUntil(viaServer, (w) => w[0]?.state === "draining", "draining");
 
   const revoked = await runCli(["worker", "token", "revoke", "gpu-box", "--repo", root]);
   assertEquals(revoked.code, 0, revoked.stderr);
@@ -196,7 +196,7 @@ Deno.test("a worker reconnects after its server is killed and restarted on the s
         "--ca-cert",
         serve.ca.certFile,
       ]),
-    (w) => w[0]?.state === "WORKER_STATE_CONNECTED",
+    (w) => w[0]?.state === "connected",
     "the reconnected worker",
   );
   worker.signal("SIGTERM");

@@ -7,6 +7,7 @@
 import { fromFileUrl } from "./paths.ts";
 import { lineCounts, listTsFiles, loadModuleGraph } from "./graph.ts";
 import {
+  checkCliJson,
   checkDirection,
   checkFileSizes,
   checkPublicFaces,
@@ -73,5 +74,16 @@ Deno.test("architecture fitness", async (t) => {
 
   await t.step(`5. no file over ${MAX_FILE_LINES} lines`, async () => {
     assertNone("file size", checkFileSizes(await lineCounts(ROOT)));
+  });
+
+  await t.step("6. every --json document goes through cliJson", async () => {
+    const cli = files.filter((f) => f.startsWith("cli/"));
+    const texts = new Map(
+      await Promise.all(
+        cli.map(async (f) => [f, await Deno.readTextFile(`${ROOT}/${f}`)] as const),
+      ),
+    );
+    if (texts.size === 0) throw new Error("no CLI files found");
+    assertNone("cli json", checkCliJson(texts));
   });
 });

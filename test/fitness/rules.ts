@@ -28,7 +28,8 @@ export type RuleId =
   | "runtime-forbidden-dependency"
   | "public-face"
   | "cycle"
-  | "file-size";
+  | "file-size"
+  | "cli-json";
 
 export interface Violation {
   rule: RuleId;
@@ -355,6 +356,30 @@ export function checkFileSizes(lineCounts: Map<string, number>, max = MAX_FILE_L
   for (const [file, lines] of lineCounts) {
     if (isGenerated(file) || lines <= max) continue;
     out.push({ rule: "file-size", file, message: `${lines} lines (limit ${max})` });
+  }
+  return sorted(out);
+}
+
+/**
+ * Files of the CLI that may turn a message into JSON themselves: the shape every `--json`
+ * document has (decision 0016), and a file the server keeps for its own later reading.
+ */
+export const CLI_JSON_EXEMPT = new Set(["cli/json_shape.ts", "cli/serve/worker_roster.ts"]);
+
+/** CLI code (tests aside) that calls protobuf's `toJson` instead of going through cliJson. */
+export function checkCliJson(texts: Map<string, string>): Violation[] {
+  const out: Violation[] = [];
+  for (const [file, text] of texts) {
+    if (!file.startsWith("cli/") || file.endsWith("_test.ts") || CLI_JSON_EXEMPT.has(file)) {
+      continue;
+    }
+    if (/\btoJson\s*\(/.test(text)) {
+      out.push({
+        rule: "cli-json",
+        file,
+        message: "calls toJson: print --json documents through cliJson (cli/json_shape.ts)",
+      });
+    }
   }
   return sorted(out);
 }

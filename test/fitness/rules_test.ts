@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  checkCliJson,
   checkDirection,
   checkFileSizes,
   checkGraph,
@@ -352,5 +353,19 @@ Deno.test("deno info output is normalised: node_modules and npm: become npm:<pkg
     "runtime/a.ts → node:http",
     "runtime/a.ts → npm:@connectrpc/connect",
     "runtime/a.ts → npm:dockerode",
+  ]);
+});
+
+Deno.test("rule 6: CLI code calling toJson is reported; json_shape.ts and tests are not", () => {
+  const texts = new Map([
+    ["cli/commands/workflow_status.ts", "ctx.out.document(toJson(GetRunResponseSchema, r));"],
+    ["cli/commands/workflow_list.ts", "ctx.out.document(cliJson(ListRunsResponseSchema, r));"],
+    ["cli/json_shape.ts", "return toJson(desc, message);"],
+    ["cli/commands/workflow_status_test.ts", "toJson(X, y)"],
+    ["runtime/run/fold.ts", "toJson(X, y)"],
+  ]);
+  const found = checkCliJson(texts);
+  assert.deepEqual(found.map((v) => [v.rule, v.file]), [
+    ["cli-json", "cli/commands/workflow_status.ts"],
   ]);
 });

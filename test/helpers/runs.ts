@@ -162,7 +162,7 @@ export function runIdOf(result: { stdout: string; stderr: string }): string {
   return id;
 }
 
-/** Each step's status by id. */
+/** Each step's status by id, in capitals as the human output prints them. */
 export function stepStatuses(run: RunJson): Record<string, string> {
-  return Object.fromEntries(run.steps.map((s) => [s.id, s.status.replace("STEP_STATUS_", "")]));
+  return Object.fromEntries(run.steps.map((s) => [s.id, s.status.toUpperCase()]));
 }
