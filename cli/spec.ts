@@ -61,7 +61,7 @@ export const commands: CommandSpec[] = [
     verb: "init",
     summary: "create a swamp repository",
     description:
-      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. Running it again on an existing repository changes nothing and says so.",
+      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. Running it again on an existing repository changes nothing and says so. A DIR that is a file, or lies under one, is a usage error; one the file system refuses to create or write (permissions, a read-only file system, /proc) is an io error naming the path.",
     args: [{
       name: "DIR",
       required: false,

@@ -147,6 +147,66 @@ Deno.test("errors carry a stable code, a hint, the mapped exit status, and no st
   assertMatch(error.hint, /swamp workflow create/);
 });
 
+Deno.test("repo paths the file system refuses are named, with a stable code and what to do", async () => {
+  await using dir = await tempDir();
+  const proc = await runCli(["repo", "init", "/proc/swamp-test"]);
+  assertEquals(proc.code, 7, proc.stderr);
+  assertMatch(proc.stderr, /^error\[io\]: cannot create a repository at \/proc\/swamp-test: /m);
+  assertMatch(proc.stderr, /^ {2}hint: choose a directory you can write to/m);
+
+  await Deno.writeTextFile(`${dir.path}/notes`, "");
+  const under = await runCli(["repo", "init", "notes/ops"], { cwd: dir.path });
+  assertEquals(under.code, 2, under.stderr);
+  assertMatch(
+    under.stderr,
+    /^error\[usage\]: cannot create a repository at .*\/notes\/ops: .*\/notes is a file/m,
+  );
+  const onFile = await runCli(["workflow", "list", "--repo", "notes"], { cwd: dir.path });
+  assertEquals(onFile.code, 4, onFile.stderr);
+  assertMatch(
+    onFile.stderr,
+    /^error\[repo_not_found\]: no swamp repository at .*\/notes: it is a file/m,
+  );
+
+  await runCli(["repo", "init", "ops"], { cwd: dir.path });
+  await Deno.remove(`${dir.path}/ops/.swamp`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/ops/.swamp`, "");
+  const state = await runCli(["workflow", "list", "--repo", "ops"], { cwd: dir.path });
+  assertEquals(state.code, 7, state.stderr);
+  assertMatch(
+    state.stderr,
+    /^error\[io\]: cannot open the runtime state in .*\/ops\/\.swamp: it is a file/m,
+  );
+});
+
+// Root may write anywhere, so these refusals cannot happen under it.
+const asRoot = Deno.uid() === 0;
+Deno.test({
+  name: `directories without write permission are io errors naming them${
+    asRoot ? " (skipped: running as root)" : ""
+  }`,
+  ignore: asRoot,
+  fn: async () => {
+    await using dir = await tempDir();
+    await Deno.mkdir(`${dir.path}/locked`);
+    await runCli(["repo", "init", "ops"], { cwd: dir.path });
+    await Deno.remove(`${dir.path}/ops/.swamp`, { recursive: true });
+    await Deno.chmod(`${dir.path}/locked`, 0o555);
+    await Deno.chmod(`${dir.path}/ops`, 0o555);
+    try {
+      const init = await runCli(["repo", "init", "locked/ops"], { cwd: dir.path });
+      assertEquals(init.code, 7, init.stderr);
+      assertMatch(init.stderr, /cannot create a repository at .*\/locked\/ops: permission denied/);
+      const state = await runCli(["workflow", "list", "--repo", "ops"], { cwd: dir.path });
+      assertEquals(state.code, 7, state.stderr);
+      assertMatch(state.stderr, /cannot open the runtime state in .*\/ops\/\.swamp: permission/);
+    } finally {
+      await Deno.chmod(`${dir.path}/locked`, 0o755);
+      await Deno.chmod(`${dir.path}/ops`, 0o755);
+    }
+  },
+});
+
 Deno.test("help is available at every level", async () => {
   const top = await runCli(["--help"]);
   assertEquals(top.code, 0);
