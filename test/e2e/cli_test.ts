@@ -227,6 +227,24 @@ Deno.test("help is available at every level", async () => {
   assertMatch(serve.stdout, /--tls-self-signed/);
 });
 
+Deno.test("`swamp help [noun [verb]]` shows the help --help shows at that level", async () => {
+  for (const words of [[], ["workflow"], ["workflow", "run"], ["auth", "token"]]) {
+    const [asked, flagged] = await Promise.all([
+      runCli(["help", ...words]),
+      runCli([...words, "--help"]),
+    ]);
+    assertEquals([asked.code, asked.stderr], [0, ""], `swamp help ${words.join(" ")}`);
+    assertEquals(asked.stdout, flagged.stdout, `swamp help ${words.join(" ")}`);
+  }
+  const json = await runCli(["help", "repo", "init", "--json"]);
+  assertMatch((json.json as { help: string }).help, /^swamp repo init: /);
+  const unknown = await runCli(["help", "workflow", "nosuch"]);
+  assertEquals(unknown.code, 2);
+  assertMatch(unknown.stderr, /^error\[usage\]: unknown command `workflow nosuch`/m);
+  const typo = await runCli(["hlep"]);
+  assertMatch(typo.stderr, /did you mean `help`\?/);
+});
+
 Deno.test("--repo points commands at a repository from anywhere", async () => {
   await using dir = await tempDir();
   await runCli(["repo", "init", "r"], { cwd: dir.path });
