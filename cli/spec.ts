@@ -4,6 +4,7 @@
 import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
+import { filesCommand } from "./spec_files.ts";
 import { runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { serveCommands } from "./spec_serve.ts";
@@ -117,6 +118,7 @@ export const commands: CommandSpec[] = [
       `{"workflow": {"id": "…", "name": "deploy", "description": "…", "file": "workflows/workflow-deploy.yaml", "hash": "…", "jobCount": 2, "stepCount": 5}, "definition": {"id": "…", "name": "deploy", "jobs": […]}, "source": "id: …"}`,
     load: () => import("./commands/workflow_get.ts"),
   },
+  filesCommand,
   {
     noun: "workflow",
     verb: "validate",
@@ -269,7 +271,7 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first: id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
+      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
     args: [],
     flags: [
       {
@@ -322,6 +324,7 @@ commands.push(...gateCommands, evaluateCommand, ...serveCommands, ...workerComma
 // same code either way (DESIGN §4).
 const remoteVerbs = new Set([
   "workflow get",
+  "workflow files",
   "workflow validate",
   "workflow evaluate",
   "workflow run",

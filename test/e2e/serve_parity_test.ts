@@ -86,6 +86,7 @@ async function scenario(cli: Cli, actor: string, root: string): Promise<string[]
   await record(["workflow", "list", "--status", "cancelled"]);
   await record(["workflow", "validate", "--all", "--json"]);
   await record(["workflow", "validate", "broken"]);
+  await record(["workflow", "files"]);
   await record(["workflow", "evaluate", "ok", "--input", "who=x", "--json"]);
   await record(["workflow", "status", "ffffffff"]);
   await record(["workflow", "status", "no"]);
