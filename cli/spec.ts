@@ -271,7 +271,7 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
+      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name).",
     args: [],
     flags: [
       {

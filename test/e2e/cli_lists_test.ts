@@ -1,5 +1,13 @@
 // What the listing commands print by default, with -q and with -v, and the hints they give.
-import { assert, assertEquals, assertMatch, runCli } from "../helpers/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  repoWith,
+  runCli,
+  shellStep,
+  workflowFile,
+} from "../helpers/mod.ts";
 
 async function tempRepo() {
   const path = await Deno.makeTempDir({ prefix: "swamp-e2e-" });
@@ -59,4 +67,39 @@ Deno.test("workflow files lists the workflows with their jobs, steps and validit
     ["deploy", true, 1, 1],
   ]);
   assert(json.stderr === "", json.stderr);
+});
+
+Deno.test("workflow list names a workflow filter that matches no workflow, and pages keep the filters", async () => {
+  const alpha = workflowFile("alpha", shellStep("hi", "true"));
+  await using repo = await repoWith("file", {
+    "workflows/workflow-alpha.yaml": alpha,
+    "workflows/workflow-beta.yaml": workflowFile("beta", shellStep("hi", "true")),
+  });
+  for (const name of ["alpha", "beta", "alpha"]) {
+    const ran = await repo.cli(["workflow", "run", name, "-q"]);
+    assertEquals(ran.code, 0, ran.stderr);
+  }
+  const first = await repo.cli(["workflow", "list", "--workflow", "alpha", "--limit", "1"]);
+  const more = /^more: swamp (workflow list .*)$/m.exec(first.stderr);
+  assert(more, first.stderr);
+  assertMatch(more[1], /^workflow list --workflow alpha --limit 1 --cursor \S+$/);
+  const next = await repo.cli(more[1].split(" "));
+  const rows = next.stdout.trimEnd().split("\n").slice(1);
+  assertEquals(rows.map((row) => row.split(/\s+/)[1]), ["alpha"], next.stdout);
+
+  const typo = await repo.cli(["workflow", "list", "--workflow", "alpah"]);
+  assertEquals([typo.code, typo.stdout], [0, ""]);
+  assertEquals(
+    typo.stderr,
+    "no runs: no workflow in this repository is named `alpah`\n" +
+      "  hint: did you mean `alpha`? `swamp workflow files` lists the workflows\n",
+  );
+  const id = /^id: (\S+)$/m.exec(alpha)![1];
+  const byId = await repo.cli(["workflow", "list", "--workflow", id]);
+  assertMatch(
+    byId.stderr,
+    /is the id of workflow `alpha`; --workflow takes a name\n.*--workflow alpha\n$/,
+  );
+  const none = await repo.cli(["workflow", "list", "--workflow", "beta", "--status", "failed"]);
+  assertEquals(none.stderr, "no runs\n");
 });

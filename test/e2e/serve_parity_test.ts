@@ -84,6 +84,17 @@ async function scenario(cli: Cli, actor: string, root: string): Promise<string[]
   await record(["workflow", "cancel", okId]);
   await record(["workflow", "list", "--json", "--limit", "2"]);
   await record(["workflow", "list", "--status", "cancelled"]);
+  await record(["workflow", "list", "--workflow", "okk"]);
+  await record([
+    "workflow",
+    "list",
+    "--limit",
+    "1",
+    "--status",
+    "cancelled",
+    "--status",
+    "succeeded",
+  ]);
   await record(["workflow", "validate", "--all", "--json"]);
   await record(["workflow", "validate", "broken"]);
   await record(["workflow", "files"]);
