@@ -34,12 +34,19 @@ export const globalFlags: FlagSpec[] = [
     type: "boolean",
     description: "no colours in output (also when NO_COLOR is set or output is not a terminal)",
   },
-  { name: "quiet", short: "q", type: "boolean", description: "print only results and errors" },
+  {
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    description:
+      "print only results and errors; `workflow list`, `files`, `status`: only ids, names, the status",
+  },
   {
     name: "verbose",
     short: "v",
     type: "boolean",
-    description: "print more detail, including the cause chain of errors",
+    description:
+      "print more detail: `workflow list` more columns, `status` each step's process and placement; stack traces of internal errors",
   },
   { name: "help", short: "h", type: "boolean", description: "show help for the command" },
 ];
@@ -175,7 +182,7 @@ commands.push(
     verb: "status",
     summary: "show a run: its steps, owner, waits and cancel timeline",
     description:
-      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough.",
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -271,7 +278,7 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name).",
+      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name). With -q, prints only the whole run ids, one a line, for scripts; with -v, a table of the whole ids with each run's attempt, when it ended and how long it took.",
     args: [],
     flags: [
       {

@@ -2,7 +2,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { ListRunsResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { didYouMean, parseRunStatus } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
-import { summaryLine } from "../render_run.ts";
+import { summaryLine, verboseHeader, verboseRow } from "../render_run.ts";
 import { UsageError } from "../types.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -34,6 +34,11 @@ export async function run(ctx: CommandContext): Promise<number> {
       ? await unknownWorkflow(ctx, workflow)
       : undefined;
     ctx.out.info(unknown ? `no runs: ${unknown.problem}\n  hint: ${unknown.hint}` : "no runs");
+  } else if (ctx.out.quiet) {
+    // Only the ids, one a line, for scripts (as `docker ps -q`).
+    for (const summary of result.runs) ctx.out.line(summary.id);
+  } else if (ctx.out.verbose) {
+    ctx.out.table(verboseHeader, result.runs.map(verboseRow));
   } else {
     ctx.out.line(
       ctx.out.dim(
@@ -42,8 +47,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         } CREATED               WAITING ON`,
       ),
     );
+    for (const summary of result.runs) ctx.out.line(summaryLine(ctx.out, summary));
   }
-  for (const summary of result.runs) ctx.out.line(summaryLine(ctx.out, summary));
   if (result.nextCursor) {
     // The cursor only says where the page ended: the next page needs the same filters.
     const filters = [

@@ -103,3 +103,29 @@ Deno.test("workflow list names a workflow filter that matches no workflow, and p
   const none = await repo.cli(["workflow", "list", "--workflow", "beta", "--status", "failed"]);
   assertEquals(none.stderr, "no runs\n");
 });
+
+Deno.test("-q prints only run ids from list and the state from status; -v prints more", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-one.yaml": workflowFile("one", shellStep("hi", "true")),
+  });
+  const ran = await repo.cli(["workflow", "run", "one", "--json"]);
+  const id = (ran.json as { run: { id: string } }).run.id;
+
+  const ids = await repo.cli(["workflow", "list", "-q"]);
+  assertEquals([ids.stdout, ids.stderr], [`${id}\n`, ""]);
+  const wide = await repo.cli(["workflow", "list", "-v"]);
+  const [header, row] = wide.stdout.trimEnd().split("\n");
+  assertMatch(header, /^RUN\s+WORKFLOW\s+STATUS\s+ATTEMPT\s+ACTOR\s+CREATED\s+ENDED\s+TOOK/);
+  assertMatch(row, new RegExp(`^${id}\\s+one\\s+succeeded\\s+1\\s+`));
+
+  const state = await repo.cli(["workflow", "status", id.slice(0, 8), "-q"]);
+  assertEquals([state.stdout, state.stderr], ["succeeded\n", ""]);
+  const detail = await repo.cli(["workflow", "status", id, "-v"]);
+  assertMatch(
+    detail.stdout,
+    /^ {2}main\/hi {2}succeeded .*\n {6}started .*, ended .*, exit 0, attempt 1\n/m,
+  );
+  assertMatch(detail.stdout, /^ {6}process pid \d+ pgid \d+, executor loopback$/m);
+  const plain = await repo.cli(["workflow", "status", id]);
+  assert(!plain.stdout.includes("process pid"), plain.stdout);
+});

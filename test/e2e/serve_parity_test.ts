@@ -85,6 +85,8 @@ async function scenario(cli: Cli, actor: string, root: string): Promise<string[]
   await record(["workflow", "list", "--json", "--limit", "2"]);
   await record(["workflow", "list", "--status", "cancelled"]);
   await record(["workflow", "list", "--workflow", "okk"]);
+  await record(["workflow", "list", "-q"]);
+  await record(["workflow", "status", okId, "-q"]);
   await record([
     "workflow",
     "list",
