@@ -44,7 +44,8 @@ function normalise(text: string, actor: string, root: string): string {
     .replace(uuid, "<id>")
     .replace(/\b[0-9a-f]{8}\b/g, "<short-id>")
     .replace(isoTime, "<time>")
-    .replace(/"\d{13}:/g, '"<ms>:')
+    // SQLite listing cursors start with a time in ms, in JSON and in the next-page hint.
+    .replace(/\b\d{13}:/g, "<ms>:")
     .replaceAll(actor, "<actor>")
     .replace(/ACTOR_KIND_(TOKEN|OS_USER)/g, "<actor-kind>")
     .replace(
