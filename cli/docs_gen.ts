@@ -78,7 +78,8 @@ function renderIndex(source: CliDocsSource): string {
     "# Command reference",
     "",
     "Every command has the form `swamp <noun> <verb> [arguments] [options]`. Run",
-    "`swamp <noun> --help` for a noun's verbs and `swamp <noun> <verb> --help` for one command.",
+    "`swamp <noun> --help` for a noun's verbs and `swamp <noun> <verb> --help` for one command;",
+    "`swamp help`, `swamp help <noun>` and `swamp help <noun> <verb>` show the same help.",
     "`swamp --version` prints the version.",
     "",
   ];

@@ -30,7 +30,8 @@ export function topHelp(): string {
     ...globalFlags.map(flagLine),
     "        --version            print the version",
     "",
-    "Run `swamp <noun> --help` for its verbs, `swamp <noun> <verb> --help` for details.",
+    "Run `swamp help <noun>` (or `swamp <noun> --help`) for its verbs,",
+    "`swamp help <noun> <verb>` (or `swamp <noun> <verb> --help`) for details.",
     "",
   ].join("\n");
 }

@@ -28,6 +28,7 @@ const zeroIsValue: Record<string, Record<string, (message: Record<string, unknow
   },
   "swamp.v1.ReconcileRunsResponse": { examined: () => true },
   "swamp.v1.WorkflowInfo": { jobCount: () => true, stepCount: () => true },
+  "swamp.v1.WorkflowValidation": { jobCount: () => true, stepCount: () => true },
 };
 
 /** Values that stand for "none" although they are not zero. */

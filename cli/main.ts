@@ -8,6 +8,8 @@ import { commands, findCommand, globalFlags, nouns } from "./spec.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb] = leadingWords(argv);
+  // `swamp help workflow run` is `swamp workflow run --help`, at every level.
+  if (noun === "help") return await main([...withoutWord(argv, "help"), "--help"]);
   let out = new Output(parseLoose(argv));
   try {
     if (noun === undefined) {
@@ -22,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!nouns.some((n) => n.noun === noun)) {
-      const candidates = nouns.map((n) => n.noun);
+      const candidates = [...nouns.map((n) => n.noun), "help"];
       throw new UsageError(`unknown command \`${noun}\``, `commands: ${candidates.join(", ")}`, {
         word: noun,
         candidates,
@@ -93,6 +95,16 @@ function leadingWords(argv: string[]): (string | undefined)[] {
   const grouped = commands.some((c) => c.noun === words[0] && c.verb.startsWith(`${words[1]} `));
   if (grouped && words[2] !== undefined) return [words[0], `${words[1]} ${words[2]}`];
   return [words[0], words[1]];
+}
+
+/** argv without the first command word that is `word` (flag values are not command words). */
+function withoutWord(argv: string[], word: string): string[] {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    if (argv[i] === "--repo") i++;
+    else if (argv[i] === word) return [...argv.slice(0, i), ...argv.slice(i + 1)];
+  }
+  return argv;
 }
 
 /** Output flags, read before the command is known, so early errors honour --json. */

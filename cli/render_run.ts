@@ -107,12 +107,48 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
 
 function printStep(out: Output, step: Step): void {
   out.line(stepLine(out, step));
+  if (out.verbose) {
+    const indent = step.itemIndex >= 0 ? "        " : "      ";
+    for (const line of stepDetails(step)) out.line(out.dim(`${indent}${line}`));
+  }
   if (step.approval) {
     for (const line of gateLines(out, step.approval, step.itemIndex >= 0 ? "        " : "      ")) {
       out.line(line);
     }
   }
   if (step.childRunId) out.line(out.dim(`      nested run ${step.childRunId}`));
+}
+
+/** What -v adds under a step: when it ran, the process that ran it, and where it was placed. */
+export function stepDetails(step: Step): string[] {
+  const lines: string[] = [];
+  if (step.startTime) {
+    const end = step.endTime ? `, ended ${when(step.endTime)}` : "";
+    const exit = step.endTime && step.process ? `, exit ${step.exitCode}` : "";
+    lines.push(`started ${when(step.startTime)}${end}${exit}, attempt ${step.attempt}`);
+  }
+  const p = step.process;
+  if (p) {
+    const where = [
+      p.executor && `executor ${p.executor}`,
+      p.containerId && `container ${p.containerId}`,
+      p.workerId && `worker ${p.workerId}`,
+      p.leaseId && `lease ${p.leaseId}`,
+    ].filter(Boolean);
+    lines.push(`process pid ${p.pid} pgid ${p.pgid}${where.length ? `, ${where.join(", ")}` : ""}`);
+  }
+  const placed = step.placement;
+  if (placed && (placed.target || placed.workerId || Object.keys(placed.labels).length > 0)) {
+    const labels = Object.entries(placed.labels).map(([key, value]) => `${key}=${value}`);
+    const parts = [
+      placed.target && `target ${placed.target}`,
+      labels.length > 0 && `labels ${labels.join(",")}`,
+      placed.workerId && `on worker ${placed.workerName || "?"} (${placed.workerId})`,
+      placed.leaseId && `lease ${placed.leaseId} epoch ${placed.leaseEpoch}`,
+    ].filter(Boolean);
+    lines.push(`placement ${parts.join(", ")}`);
+  }
+  return lines;
 }
 
 export function stepLine(out: Output, step: Step): string {
@@ -132,4 +168,31 @@ export function summaryLine(out: Output, run: RunSummary): string {
   return `${run.id.slice(0, 8)}  ${run.workflowName.padEnd(20)} ${paintStatus(out, status)}  ${
     (run.actor || "?").padEnd(10)
   } ${when(run.createTime)}  ${waitingText(run.waiting)}`;
+}
+
+/** `workflow list -v`: every run's whole id, its attempt, and when it ended or how long it has run. */
+export const verboseHeader = [
+  "RUN",
+  "WORKFLOW",
+  "STATUS",
+  "ATTEMPT",
+  "ACTOR",
+  "CREATED",
+  "ENDED",
+  "TOOK",
+  "WAITING ON",
+];
+
+export function verboseRow(run: RunSummary): string[] {
+  return [
+    run.id,
+    run.workflowName,
+    runStatusText(run.status),
+    String(run.attempt),
+    run.actor || "?",
+    when(run.createTime),
+    when(run.endTime) || "-",
+    duration(run.createTime, run.endTime),
+    waitingText(run.waiting),
+  ];
 }

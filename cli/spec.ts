@@ -4,6 +4,7 @@
 import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
+import { filesCommand } from "./spec_files.ts";
 import { runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { serveCommands } from "./spec_serve.ts";
@@ -33,12 +34,19 @@ export const globalFlags: FlagSpec[] = [
     type: "boolean",
     description: "no colours in output (also when NO_COLOR is set or output is not a terminal)",
   },
-  { name: "quiet", short: "q", type: "boolean", description: "print only results and errors" },
+  {
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    description:
+      "print only results and errors; `workflow list`, `files`, `status`: only ids, names, the status",
+  },
   {
     name: "verbose",
     short: "v",
     type: "boolean",
-    description: "print more detail, including the cause chain of errors",
+    description:
+      "print more detail: `workflow list` more columns, `status` each step's process and placement; stack traces of internal errors",
   },
   { name: "help", short: "h", type: "boolean", description: "show help for the command" },
 ];
@@ -61,7 +69,7 @@ export const commands: CommandSpec[] = [
     verb: "init",
     summary: "create a swamp repository",
     description:
-      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. Running it again on an existing repository changes nothing and says so.",
+      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. Running it again on an existing repository changes nothing and says so. A DIR that is a file, or lies under one, is a usage error; one the file system refuses to create or write (permissions, a read-only file system, /proc) is an io error naming the path.",
     args: [{
       name: "DIR",
       required: false,
@@ -117,6 +125,7 @@ export const commands: CommandSpec[] = [
       `{"workflow": {"id": "…", "name": "deploy", "description": "…", "file": "workflows/workflow-deploy.yaml", "hash": "…", "jobCount": 2, "stepCount": 5}, "definition": {"id": "…", "name": "deploy", "jobs": […]}, "source": "id: …"}`,
     load: () => import("./commands/workflow_get.ts"),
   },
+  filesCommand,
   {
     noun: "workflow",
     verb: "validate",
@@ -173,7 +182,7 @@ commands.push(
     verb: "status",
     summary: "show a run: its steps, owner, waits and cancel timeline",
     description:
-      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough.",
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -269,7 +278,7 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first: id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor.",
+      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name). With -q, prints only the whole run ids, one a line, for scripts; with -v, a table of the whole ids with each run's attempt, when it ended and how long it took.",
     args: [],
     flags: [
       {
@@ -322,6 +331,7 @@ commands.push(...gateCommands, evaluateCommand, ...serveCommands, ...workerComma
 // same code either way (DESIGN §4).
 const remoteVerbs = new Set([
   "workflow get",
+  "workflow files",
   "workflow validate",
   "workflow evaluate",
   "workflow run",

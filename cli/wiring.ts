@@ -28,14 +28,23 @@ const root = Deno.env.get("SWAMP_CHECKOUT") ??
 
 /** Opens the store a repository's .swamp.yaml names. */
 export async function openRepoStore(repoRoot: string): Promise<RunStore> {
-  const { readRepoConfig } = await import("../runtime/mod.ts");
-  const config = await readRepoConfig(repoRoot);
-  if (config.store === "sqlite") {
-    const { openSqliteStore } = await import("../plugins/stores/sqlite/mod.ts");
-    return await openSqliteStore(`${repoRoot}/.swamp/swamp.db`);
+  const { openingError, readRepoConfig, stateError } = await import("../runtime/mod.ts");
+  const config = await readRepoConfig(repoRoot).catch(async (error) => {
+    throw await openingError(error, repoRoot);
+  });
+  const stateDir = `${repoRoot}/.swamp`;
+  try {
+    // Both stores make their state directory again when it is missing.
+    await Deno.mkdir(stateDir, { recursive: true });
+    if (config.store === "sqlite") {
+      const { openSqliteStore } = await import("../plugins/stores/sqlite/mod.ts");
+      return await openSqliteStore(`${stateDir}/swamp.db`);
+    }
+    const { openFileStore } = await import("../plugins/stores/file/mod.ts");
+    return await openFileStore(stateDir);
+  } catch (error) {
+    throw await stateError(error, stateDir);
   }
-  const { openFileStore } = await import("../plugins/stores/file/mod.ts");
-  return await openFileStore(`${repoRoot}/.swamp`);
 }
 
 /** Every executor this build knows, by name. */

@@ -120,6 +120,7 @@ export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";
+export { openingError, stateError } from "./repo/fs_errors.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";
 export type { LaunchedSupervisor, RunServiceEnv } from "./services/run_env.ts";
 export {

@@ -1,4 +1,5 @@
 import { GetRunResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
+import { runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { stateExit } from "../follow.ts";
 import { printRun } from "../render_run.ts";
@@ -7,7 +8,9 @@ import { cliJson } from "../json_shape.ts";
 export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.runs.getRun({ runId: ctx.args[0] });
   ctx.out.document(cliJson(GetRunResponseSchema, result));
-  printRun(ctx.out, result.run!, result.definitionChanged);
+  // -q: the state alone, for scripts that branch on it.
+  if (ctx.out.quiet) ctx.out.line(runStatusText(result.run!.status));
+  else printRun(ctx.out, result.run!, result.definitionChanged);
   // Scripts may ask for the run's state as the exit status; by default reading it is a success.
   return ctx.flags["exit-status"] === true ? stateExit(result.run!) : 0;
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { creatingError } from "./fs_errors.ts";
 import {
   configFile,
   readRepoConfig,
@@ -22,6 +23,14 @@ const gitignoreLine = `${stateDir}/`;
  * are, and a second run reports that nothing changed.
  */
 export async function initRepo(path: string, store: StoreChoice | undefined): Promise<InitResult> {
+  try {
+    return await initAt(path, store);
+  } catch (error) {
+    throw await creatingError(error, path);
+  }
+}
+
+async function initAt(path: string, store: StoreChoice | undefined): Promise<InitResult> {
   const created: string[] = [];
   let existing: StoreChoice | undefined;
   try {

@@ -1,4 +1,5 @@
 import { ErrorCode, SwampError } from "../errors/mod.ts";
+import { openingError } from "./fs_errors.ts";
 
 /** The file that marks a repository root and records its settings. */
 export const configFile = ".swamp.yaml";
@@ -19,7 +20,7 @@ export async function findRepoRoot(start: string): Promise<string> {
       await Deno.stat(`${dir}/${configFile}`);
       return dir;
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw await openingError(error, dir);
     }
     const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
     if (parent === dir) break;

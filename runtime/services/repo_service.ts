@@ -72,18 +72,14 @@ export function localRepoService(
 
 async function describe(entry: WorkflowFile): Promise<WorkflowInfo> {
   const data = entry.source.data ?? {};
-  const jobs = Array.isArray(data.jobs) ? data.jobs : [];
-  const steps = jobs.reduce(
-    (sum: number, job) => sum + (Array.isArray(job?.steps) ? job.steps.length : 0),
-    0,
-  );
+  const { jobs, steps } = entry.size;
   return create(WorkflowInfoSchema, {
     id: entry.id ?? "",
     name: entry.name ?? "",
     description: typeof data.description === "string" ? data.description : "",
     file: entry.file,
     hash: await sha256Hex(entry.source.text),
-    jobCount: jobs.length,
+    jobCount: jobs,
     stepCount: steps,
   });
 }

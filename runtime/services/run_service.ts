@@ -60,6 +60,8 @@ export function localRunService(env: RunServiceEnv): ServiceImpl<typeof RunServi
           workflowName: entry.name ?? "",
           valid: !diagnostics.some((d) => d.severity === Severity.ERROR),
           diagnostics,
+          jobCount: entry.size.jobs,
+          stepCount: entry.size.steps,
         }));
       }
       return create(ValidateWorkflowsResponseSchema, {

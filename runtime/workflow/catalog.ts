@@ -49,6 +49,16 @@ export class WorkflowFile {
     this.shaped ??= checkShape(this.source.data);
     return this.shaped;
   }
+
+  /** The jobs and steps the file declares, counted in what parses even when it is not valid. */
+  get size(): { jobs: number; steps: number } {
+    const jobs = Array.isArray(this.source.data?.jobs) ? this.source.data.jobs : [];
+    const steps = jobs.reduce(
+      (sum: number, job) => sum + (Array.isArray(job?.steps) ? job.steps.length : 0),
+      0,
+    );
+    return { jobs: jobs.length, steps };
+  }
 }
 
 /**

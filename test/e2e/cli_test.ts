@@ -147,6 +147,66 @@ Deno.test("errors carry a stable code, a hint, the mapped exit status, and no st
   assertMatch(error.hint, /swamp workflow create/);
 });
 
+Deno.test("repo paths the file system refuses are named, with a stable code and what to do", async () => {
+  await using dir = await tempDir();
+  const proc = await runCli(["repo", "init", "/proc/swamp-test"]);
+  assertEquals(proc.code, 7, proc.stderr);
+  assertMatch(proc.stderr, /^error\[io\]: cannot create a repository at \/proc\/swamp-test: /m);
+  assertMatch(proc.stderr, /^ {2}hint: choose a directory you can write to/m);
+
+  await Deno.writeTextFile(`${dir.path}/notes`, "");
+  const under = await runCli(["repo", "init", "notes/ops"], { cwd: dir.path });
+  assertEquals(under.code, 2, under.stderr);
+  assertMatch(
+    under.stderr,
+    /^error\[usage\]: cannot create a repository at .*\/notes\/ops: .*\/notes is a file/m,
+  );
+  const onFile = await runCli(["workflow", "list", "--repo", "notes"], { cwd: dir.path });
+  assertEquals(onFile.code, 4, onFile.stderr);
+  assertMatch(
+    onFile.stderr,
+    /^error\[repo_not_found\]: no swamp repository at .*\/notes: it is a file/m,
+  );
+
+  await runCli(["repo", "init", "ops"], { cwd: dir.path });
+  await Deno.remove(`${dir.path}/ops/.swamp`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/ops/.swamp`, "");
+  const state = await runCli(["workflow", "list", "--repo", "ops"], { cwd: dir.path });
+  assertEquals(state.code, 7, state.stderr);
+  assertMatch(
+    state.stderr,
+    /^error\[io\]: cannot open the runtime state in .*\/ops\/\.swamp: it is a file/m,
+  );
+});
+
+// Root may write anywhere, so these refusals cannot happen under it.
+const asRoot = Deno.uid() === 0;
+Deno.test({
+  name: `directories without write permission are io errors naming them${
+    asRoot ? " (skipped: running as root)" : ""
+  }`,
+  ignore: asRoot,
+  fn: async () => {
+    await using dir = await tempDir();
+    await Deno.mkdir(`${dir.path}/locked`);
+    await runCli(["repo", "init", "ops"], { cwd: dir.path });
+    await Deno.remove(`${dir.path}/ops/.swamp`, { recursive: true });
+    await Deno.chmod(`${dir.path}/locked`, 0o555);
+    await Deno.chmod(`${dir.path}/ops`, 0o555);
+    try {
+      const init = await runCli(["repo", "init", "locked/ops"], { cwd: dir.path });
+      assertEquals(init.code, 7, init.stderr);
+      assertMatch(init.stderr, /cannot create a repository at .*\/locked\/ops: permission denied/);
+      const state = await runCli(["workflow", "list", "--repo", "ops"], { cwd: dir.path });
+      assertEquals(state.code, 7, state.stderr);
+      assertMatch(state.stderr, /cannot open the runtime state in .*\/ops\/\.swamp: permission/);
+    } finally {
+      await Deno.chmod(`${dir.path}/locked`, 0o755);
+      await Deno.chmod(`${dir.path}/ops`, 0o755);
+    }
+  },
+});
+
 Deno.test("help is available at every level", async () => {
   const top = await runCli(["--help"]);
   assertEquals(top.code, 0);
@@ -165,6 +225,24 @@ Deno.test("help is available at every level", async () => {
   const serve = await runCli(["serve", "--help"]);
   assertMatch(serve.stdout, /Usage: swamp serve \[options\]/);
   assertMatch(serve.stdout, /--tls-self-signed/);
+});
+
+Deno.test("`swamp help [noun [verb]]` shows the help --help shows at that level", async () => {
+  for (const words of [[], ["workflow"], ["workflow", "run"], ["auth", "token"]]) {
+    const [asked, flagged] = await Promise.all([
+      runCli(["help", ...words]),
+      runCli([...words, "--help"]),
+    ]);
+    assertEquals([asked.code, asked.stderr], [0, ""], `swamp help ${words.join(" ")}`);
+    assertEquals(asked.stdout, flagged.stdout, `swamp help ${words.join(" ")}`);
+  }
+  const json = await runCli(["help", "repo", "init", "--json"]);
+  assertMatch((json.json as { help: string }).help, /^swamp repo init: /);
+  const unknown = await runCli(["help", "workflow", "nosuch"]);
+  assertEquals(unknown.code, 2);
+  assertMatch(unknown.stderr, /^error\[usage\]: unknown command `workflow nosuch`/m);
+  const typo = await runCli(["hlep"]);
+  assertMatch(typo.stderr, /did you mean `help`\?/);
 });
 
 Deno.test("--repo points commands at a repository from anywhere", async () => {

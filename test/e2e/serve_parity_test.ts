@@ -44,7 +44,8 @@ function normalise(text: string, actor: string, root: string): string {
     .replace(uuid, "<id>")
     .replace(/\b[0-9a-f]{8}\b/g, "<short-id>")
     .replace(isoTime, "<time>")
-    .replace(/"\d{13}:/g, '"<ms>:')
+    // SQLite listing cursors start with a time in ms, in JSON and in the next-page hint.
+    .replace(/\b\d{13}:/g, "<ms>:")
     .replaceAll(actor, "<actor>")
     .replace(/"(actorKind|kind)": "(token|os_user)"/g, '"$1": "<actor-kind>"')
     // Which server instance owns the run: set only when one does.
@@ -86,8 +87,22 @@ async function scenario(cli: Cli, actor: string, root: string): Promise<string[]
   await record(["workflow", "cancel", okId]);
   await record(["workflow", "list", "--json", "--limit", "2"]);
   await record(["workflow", "list", "--status", "cancelled"]);
+  await record(["workflow", "list", "--workflow", "okk"]);
+  await record(["workflow", "list", "-q"]);
+  await record(["workflow", "status", okId, "-q"]);
+  await record([
+    "workflow",
+    "list",
+    "--limit",
+    "1",
+    "--status",
+    "cancelled",
+    "--status",
+    "succeeded",
+  ]);
   await record(["workflow", "validate", "--all", "--json"]);
   await record(["workflow", "validate", "broken"]);
+  await record(["workflow", "files"]);
   await record(["workflow", "evaluate", "ok", "--input", "who=x", "--json"]);
   await record(["workflow", "status", "ffffffff"]);
   await record(["workflow", "status", "no"]);
