@@ -26,6 +26,7 @@ export function createDockerExecutor(options: DockerOptions = {}): Executor {
     name: "docker",
     features: { streamsLogs: true, canCancel: true, resourceLimits: true },
     settings: dockerSettings,
+    runsOnWorkers: true,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchContainer(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, options.socket),
     reapRun: (runId: string) => reapRun(runId, options.socket),
