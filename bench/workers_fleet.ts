@@ -12,7 +12,7 @@ import { WorkerAgent } from "../cli/worker/agent.ts";
 const [url, caFile, tokensFile, workDir] = Deno.args;
 const caCert = await Deno.readTextFile(caFile);
 const tokens = (await Deno.readTextFile(tokensFile)).split("\n").filter(Boolean);
-const executor = createLoopbackExecutor();
+const executors = new Map([["loopback", createLoopbackExecutor()]]);
 const connected = new Set<number>();
 const agents = tokens.map((credential, i) =>
   new WorkerAgent({
@@ -26,7 +26,7 @@ const agents = tokens.map((credential, i) =>
     reconnect: true,
     protocol: supportedProtocol,
     softwareVersion: "bench",
-    executor,
+    executors,
     workDir,
     log(event, fields) {
       if (event === "connected") {

@@ -70,7 +70,7 @@ export const workerCommands: CommandSpec[] = [
     verb: "connect",
     summary: "run a worker: dial a `swamp serve` and run the steps it assigns",
     description:
-      "Dials the orchestrator at URL over one long-lived HTTP/2 stream (TLS with --ca-cert or --pin as for --server), presents the enrollment token, and runs the steps assigned to it with the local (loopback) executor, at most --concurrency at a time, streaming their output and exit back. On its first use the token binds to this machine: the machine id kept in --cache-dir (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker, which survives restarts). A new cache dir is a new machine: the token refuses it (bound_to_other_machine). The worker reconnects with backoff when the connection drops or the server restarts, resuming its session and resending what the orchestrator had not acknowledged (unless --no-reconnect). A refusal (token_invalid, token_expired, token_revoked, bound_to_other_machine, already_connected, protocol_mismatch, pin_mismatch) is printed with its cause and fix and the worker exits with that code's exit status (8), without retrying. SIGTERM or Ctrl-C: takes no new steps, lets running ones finish (cancelling them after 30s), exits 0. With --json, prints one JSON line per lifecycle event (connected, assigned, cancel, killed, finished, drained, disconnected, refused, draining, stopped).",
+      "Dials the orchestrator at URL over one long-lived HTTP/2 stream (TLS with --ca-cert or --pin as for --server), presents the enrollment token, and runs the steps assigned to it with its executors, at most --concurrency at a time, streaming their output and exit back. It offers the executors --executor names (default loopback: local processes); with docker, a placed step whose `executor:` is `{type: docker, …}` runs in a container on this machine's Docker engine (--docker-host, else DOCKER_HOST, else /var/run/docker.sock), which must answer when the worker starts (else executor_unavailable, exit 7). The orchestrator sends a worker only steps whose executor it offers. On its first use the token binds to this machine: the machine id kept in --cache-dir (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker, which survives restarts). A new cache dir is a new machine: the token refuses it (bound_to_other_machine). The worker reconnects with backoff when the connection drops or the server restarts, resuming its session and resending what the orchestrator had not acknowledged (unless --no-reconnect). A refusal (token_invalid, token_expired, token_revoked, bound_to_other_machine, already_connected, protocol_mismatch, pin_mismatch) is printed with its cause and fix and the worker exits with that code's exit status (8), without retrying. SIGTERM or Ctrl-C: takes no new steps, lets running ones finish (cancelling them after 30s), exits 0. With --json, prints one JSON line per lifecycle event (connected, assigned, cancel, killed, finished, drained, disconnected, refused, draining, stopped).",
     args: [{
       name: "URL",
       required: true,
@@ -88,6 +88,20 @@ export const workerCommands: CommandSpec[] = [
         type: "list",
         value: "KEY=VALUE",
         description: "a label this worker adds (the token's labels win on a clash)",
+      },
+      {
+        name: "executor",
+        type: "list",
+        value: "NAME[,NAME]",
+        description:
+          "an executor this worker offers: loopback or docker (repeatable or comma-separated; default loopback alone)",
+      },
+      {
+        name: "docker-host",
+        type: "string",
+        value: "SOCKET",
+        description:
+          "the Docker engine's socket for docker steps, unix:///PATH or /PATH (default DOCKER_HOST, else /var/run/docker.sock)",
       },
       {
         name: "cache-dir",
@@ -129,9 +143,10 @@ export const workerCommands: CommandSpec[] = [
     examples: [
       "swamp worker connect https://orchestrator:7870 --token gpu-box.Zm9v… --pin sha256:9f86…",
       "swamp worker connect https://10.0.0.5:7870 --token ci-1.Zm9v… --ca-cert ca.pem --label pool=ci --concurrency 4 --json",
+      "swamp worker connect https://10.0.0.5:7870 --token box-1.Zm9v… --ca-cert ca.pem --executor loopback,docker",
     ],
     json:
-      `{"event": "connected", "time": "…", "workerId": "w-3f2a9c0b1d4e", "sessionId": "…", "resumed": false, "server": "https://127.0.0.1:7870", "protocolVersion": 1, "labels": {"gpu": "true"}, "expireTime": "2026-12-04T17:00:00.000Z"}`,
+      `{"event": "connected", "time": "…", "workerId": "w-3f2a9c0b1d4e", "sessionId": "…", "resumed": false, "server": "https://127.0.0.1:7870", "protocolVersion": 1, "labels": {"gpu": "true"}, "executors": ["loopback", "docker"], "expireTime": "2026-12-04T17:00:00.000Z"}`,
     load: () => import("./commands/worker_connect.ts"),
   },
   {
@@ -139,12 +154,12 @@ export const workerCommands: CommandSpec[] = [
     verb: "list",
     summary: "list the workers the orchestrator knows: state, labels, running steps",
     description:
-      "Lists the workers of the orchestrator: connected, draining, or disconnected and still within the grace window (--worker-grace of `swamp serve`), with their id, labels (the token's and the worker's), running steps against their concurrency, protocol version and when they were last heard from. With --server it asks that server (viewer token); without, it reads the list the running `swamp serve` of the repository publishes (at once when a worker comes, goes or changes state; last-heard times up to 30 s old), and shows none when no server runs.",
+      "Lists the workers of the orchestrator: connected, draining, or disconnected and still within the grace window (--worker-grace of `swamp serve`), with their id, labels (the token's and the worker's), the executors they offer (placement sends a worker only steps that run with one of them), running steps against their concurrency, protocol version and when they were last heard from. With --server it asks that server (viewer token); without, it reads the list the running `swamp serve` of the repository publishes (at once when a worker comes, goes or changes state; last-heard times up to 30 s old), and shows none when no server runs.",
     args: [],
     flags: [],
     examples: ["swamp worker list", "swamp worker list --json --server https://127.0.0.1:7870"],
     json:
-      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "connected", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}]}`,
+      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "connected", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback", "docker"]}]}`,
     load: () => import("./commands/worker_list.ts"),
   },
   {
@@ -157,7 +172,7 @@ export const workerCommands: CommandSpec[] = [
     flags: [],
     examples: ["swamp worker drain gpu-box --server https://127.0.0.1:7870"],
     json:
-      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "draining", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box"}, "changed": true}`,
+      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "draining", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback"]}, "changed": true}`,
     load: () => import("./commands/worker_drain.ts"),
   },
 ];

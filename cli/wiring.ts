@@ -47,17 +47,23 @@ export async function openRepoStore(repoRoot: string): Promise<RunStore> {
   }
 }
 
-/** Every executor this build knows, by name. */
 /**
- * Every executor this build has, in one explicit list. The Docker executor
- * loads its engine client only when a step uses it.
+ * Every executor this build has, by name, in one explicit list. The Docker
+ * executor loads its engine client only when a step uses it; `dockerSocket`
+ * is its engine when a step names none (default DOCKER_HOST, else the
+ * standard socket).
  */
-export async function executors(): Promise<Map<string, Executor>> {
+export async function executors(
+  options: { dockerSocket?: string } = {},
+): Promise<Map<string, Executor>> {
   const [{ createLoopbackExecutor }, { createDockerExecutor }] = await Promise.all([
     import("../plugins/executors/loopback/mod.ts"),
     import("../plugins/executors/docker/mod.ts"),
   ]);
-  const registered = [createLoopbackExecutor(), createDockerExecutor()];
+  const registered = [
+    createLoopbackExecutor(),
+    createDockerExecutor({ socket: options.dockerSocket }),
+  ];
   return new Map(registered.map((executor) => [executor.name, executor]));
 }
 

@@ -50,8 +50,10 @@ export {
 export {
   anonymousPrincipal,
   authenticatesItself,
+  defaultWorkerExecutor,
   type DispatchEvent,
   type DispatchRequest,
+  fromRemoteWork,
   type HubEvent,
   hubRoster,
   type KillOutcome,
@@ -59,6 +61,7 @@ export {
   type Placement,
   type ProtocolRange,
   supportedProtocol,
+  toRemoteWork,
   WorkerHub,
   type WorkerHubOptions,
   type WorkerRoster,

@@ -1,6 +1,8 @@
 // `swamp worker connect URL --token NAME.SECRET`: a worker that dials home
 // and runs what the orchestrator assigns, until SIGTERM or Ctrl-C.
 import {
+  defaultWorkerExecutor,
+  ErrorCode,
   exitCodeFor,
   parseLabels,
   type ProtocolRange,
@@ -9,6 +11,7 @@ import {
 } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { version } from "../version.ts";
+import { executors } from "../wiring.ts";
 import { UsageError } from "../types.ts";
 import { WorkerAgent } from "../worker/agent.ts";
 import { defaultCacheDir, machineId } from "../worker/identity.ts";
@@ -60,7 +63,24 @@ export async function run(ctx: CommandContext): Promise<number> {
   const labels = parseLabels(Array.isArray(ctx.flags.label) ? ctx.flags.label : []);
   const cacheDir = text(ctx.flags["cache-dir"]) ?? defaultCacheDir();
   const id = await machineId(cacheDir);
-  const { createLoopbackExecutor } = await import("../../plugins/executors/loopback/mod.ts");
+  const dockerHost = text(ctx.flags["docker-host"]);
+  // Every executor a worker can run, configured as this worker's: the offered ones run steps,
+  // and any of them reaps what a previous worker process left, offered now or not.
+  const runnable = new Map(
+    [...(await executors({ dockerSocket: dockerHost })).values()]
+      .filter((e) => e.runsOnWorkers).map((e) => [e.name, e]),
+  );
+  const offered = offeredExecutors(
+    Array.isArray(ctx.flags.executor) ? ctx.flags.executor : [],
+    [...runnable.keys()],
+  );
+  if (dockerHost && !offered.includes("docker")) {
+    throw new UsageError(
+      "--docker-host is the docker executor's engine, and this worker does not offer docker",
+      "add --executor docker (with loopback too: --executor loopback,docker)",
+    );
+  }
+  if (offered.includes("docker")) await dockerEngine(dockerHost);
 
   const log = (event: string, fields: Record<string, unknown>) => {
     if (ctx.out.json) {
@@ -70,11 +90,10 @@ export async function run(ctx: CommandContext): Promise<number> {
     const said = humanLine(event, fields);
     if (said) ctx.out.info(said);
   };
-  const executor = createLoopbackExecutor();
   // Before connecting: end the steps a previous worker process of this cache dir left running
   // (killed with -9, or the machine's OOM killer), so a re-dispatched step never runs twice.
   const records = new StepRecords(`${cacheDir}/steps`);
-  for (const report of await records.reapLeftovers(executor)) log("reaped", { ...report });
+  for (const report of await records.reapLeftovers(runnable)) log("reaped", { ...report });
   const agent = new WorkerAgent({
     url,
     credential,
@@ -87,7 +106,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     reconnect: ctx.flags["no-reconnect"] !== true,
     protocol: protocolRange(),
     softwareVersion: version,
-    executor,
+    executors: new Map(offered.map((name) => [name, runnable.get(name)!])),
     workDir: `${cacheDir}/work`,
     records,
     log,
@@ -110,11 +129,41 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 }
 
+/**
+ * `--executor loopback --executor docker` or `--executor loopback,docker`:
+ * the executors offered, each once, in the order given; loopback alone when
+ * none is named.
+ */
+export function offeredExecutors(words: readonly string[], known: readonly string[]): string[] {
+  const names = words.flatMap((word) => word.split(",")).map((n) => n.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new UsageError(
+        `--executor ${name}: a worker offers ${known.join(" or ")}, not \`${name}\``,
+        `for example --executor ${known.join(",")}`,
+      );
+    }
+  }
+  return names.length > 0 ? [...new Set(names)] : [defaultWorkerExecutor];
+}
+
+/** A worker that offers docker checks its engine answers before it says so to anyone. */
+async function dockerEngine(socket: string | undefined): Promise<void> {
+  const { checkEngine } = await import("../../plugins/executors/docker/mod.ts");
+  try {
+    await checkEngine(socket);
+  } catch (error) {
+    throw new SwampError(ErrorCode.EXECUTOR_UNAVAILABLE, (error as Error).message, {
+      hint: "start the engine, point --docker-host at one, or leave docker out of --executor",
+    });
+  }
+}
+
 function humanLine(event: string, f: Record<string, unknown>): string | undefined {
   switch (event) {
     case "connected":
       return `worker: ${f.resumed ? "reconnected" : "connected"} to ${f.server} as ${f.workerId}` +
-        ` (protocol ${f.protocolVersion})`;
+        ` (protocol ${f.protocolVersion}; executors ${(f.executors as string[]).join(", ")})`;
     case "assigned":
       return `worker: running ${f.runId}/${f.stepId} (lease ${f.leaseId})`;
     case "finished":

@@ -24,11 +24,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     w.id,
     workerStateName(w.state),
     labelsText(w.labels) || "-",
+    w.executors.join(",") || "loopback",
     `${w.running.length}/${w.concurrency}`,
     String(w.protocolVersion),
     w.lastSeenTime ? timestampDate(w.lastSeenTime).toISOString() : "-",
   ]);
-  const header = ["NAME", "ID", "STATE", "LABELS", "RUNNING", "PROTOCOL", "LAST SEEN"];
+  const header = ["NAME", "ID", "STATE", "LABELS", "EXECUTORS", "RUNNING", "PROTOCOL", "LAST SEEN"];
   ctx.out.table(header, rows);
   return 0;
 }

@@ -47,7 +47,8 @@ export interface AgentOptions {
   reconnect: boolean;
   protocol: ProtocolRange;
   softwareVersion: string;
-  executor: Executor;
+  /** The executors it offers, by name (advertised in its hello). */
+  executors: ReadonlyMap<string, Executor>;
   workDir: string;
   /** Where running steps are recorded for a later worker process to reap (the cache dir's). */
   records?: StepRecords;
@@ -80,7 +81,7 @@ export class WorkerAgent {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.#book = new LeaseBook(
-      options.executor,
+      options.executors,
       {
         send: (update) => this.#push({ case: "update", value: update }),
         finished: (lease, exited) =>
@@ -192,6 +193,7 @@ export class WorkerAgent {
           protocolMin: o.protocol.min,
           protocolMax: o.protocol.max,
           softwareVersion: o.softwareVersion,
+          executors: [...o.executors.keys()],
           sessionId: this.#sessionId,
           held: [...this.#book.held.values()].map((l) => ({
             leaseId: l.assignment.leaseId,
@@ -260,6 +262,7 @@ export class WorkerAgent {
       server: this.#options.url.origin,
       protocolVersion: welcome.protocolVersion,
       labels: welcome.labels,
+      executors: [...this.#options.executors.keys()],
       expireTime: welcome.expireTime
         ? new Date(Number(welcome.expireTime.seconds) * 1000).toISOString()
         : "",

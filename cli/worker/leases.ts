@@ -1,14 +1,21 @@
-// The leases a worker holds: each runs its step with the worker's local
-// executor and turns the step's events into numbered LeaseUpdates. Updates
-// are kept until the orchestrator acknowledges them, so after a reconnect
-// the unacknowledged ones are sent again and nothing is lost or doubled.
+// The leases a worker holds: each runs its step with the worker's executor
+// the assignment names (one of those it offers) and turns the step's events
+// into numbered LeaseUpdates. Updates are kept until the orchestrator
+// acknowledges them, so after a reconnect the unacknowledged ones are sent
+// again and nothing is lost or doubled.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   type Assignment,
   type LeaseUpdate,
   LeaseUpdateSchema,
 } from "../../proto/gen/swamp/v1/worker_channel_pb.ts";
-import type { Executor, StepEvent, StepWork } from "../../runtime/mod.ts";
+import {
+  defaultWorkerExecutor,
+  type Executor,
+  fromRemoteWork,
+  type RecordedProcess,
+  type StepEvent,
+} from "../../runtime/mod.ts";
 import type { StepRecords } from "./step_records.ts";
 
 type UpdateKind = MessageInitShape<typeof LeaseUpdateSchema>["kind"];
@@ -27,7 +34,8 @@ export interface HeldLeaseState {
    * grace window: its exit is reported as worker_lost with this reason.
    */
   fenced?: string;
-  pgid?: number;
+  /** What its executor started, once it has, and that executor (which can end it at once). */
+  started?: { process: RecordedProcess; executor: Executor };
 }
 
 export interface LeaseSink {
@@ -40,7 +48,8 @@ export class LeaseBook {
   readonly held = new Map<string, HeldLeaseState>();
 
   constructor(
-    private readonly executor: Executor,
+    /** The executors this worker offers, by name. */
+    private readonly executors: ReadonlyMap<string, Executor>,
     private readonly sink: LeaseSink,
     private readonly workDir: string,
     /** Where running steps are recorded, so a later worker process reaps what this one leaves. */
@@ -79,10 +88,11 @@ export class LeaseBook {
   }
 
   /**
-   * Stops the lease's step at once (SIGKILL to its process group), for a
-   * stale lease or a reap. Only its exit is still reported: the orchestrator
-   * takes it when the lease is current (a reap), refuses it otherwise. A
-   * second kill, or one of a lease that has exited, forgets it at once.
+   * Stops the lease's step at once (SIGKILL to its process group, or its
+   * container removed by force), for a stale lease or a reap. Only its exit
+   * is still reported: the orchestrator takes it when the lease is current
+   * (a reap), refuses it otherwise. A second kill, or one of a lease that
+   * has exited, forgets it at once.
    */
   kill(leaseId: string): void {
     const lease = this.held.get(leaseId);
@@ -92,25 +102,17 @@ export class LeaseBook {
       return;
     }
     lease.killed = true;
-    if (lease.pgid) {
-      // Not an abort: that would run the cancel stages and report a cancel.
-      try {
-        Deno.kill(-lease.pgid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    } else {
-      lease.abort.abort(); // not started yet: nothing to kill, stop it starting
-    }
+    // Not an abort: that would run the cancel stages and report a cancel.
+    endNow(lease);
   }
 
   /**
    * Cut off from the orchestrator for (almost) its grace window: stops every
-   * running step at once (SIGKILL to its process group), since the
-   * orchestrator is about to send it elsewhere or fail it. Its exit is kept
-   * for the orchestrator as worker_lost, so a lease it still follows is
-   * handled as lost (re-dispatched if it wrote nothing), never as a failure.
-   * Returns the fenced leases.
+   * running step at once (as a kill does), since the orchestrator is about
+   * to send it elsewhere or fail it. Its exit is kept for the orchestrator
+   * as worker_lost, so a lease it still follows is handled as lost
+   * (re-dispatched if it wrote nothing), never as a failure. Returns the
+   * fenced leases.
    */
   fence(reason: string): string[] {
     const fenced: string[] = [];
@@ -118,15 +120,7 @@ export class LeaseBook {
       if (lease.finished || lease.killed || lease.fenced) continue;
       lease.fenced = reason;
       fenced.push(lease.assignment.leaseId);
-      if (lease.pgid) {
-        try {
-          Deno.kill(-lease.pgid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      } else {
-        lease.abort.abort(); // not started yet: stop it starting
-      }
+      endNow(lease);
     }
     return fenced;
   }
@@ -164,17 +158,30 @@ export class LeaseBook {
 
   async #run(lease: HeldLeaseState): Promise<void> {
     const a = lease.assignment;
-    // The step's own directory when the orchestrator names one, else a scratch one.
-    const scratch = a.work?.cwd ? undefined : `${this.workDir}/lease-${crypto.randomUUID()}`;
-    const cwd = a.work?.cwd || scratch!;
+    const name = a.work?.executor || defaultWorkerExecutor;
+    const executor = this.executors.get(name);
+    // A process step runs in the directory the orchestrator names, else a scratch one; a
+    // container step in its image's working directory, as it would on the orchestrator.
+    const scratch = a.work?.cwd || a.work?.container
+      ? undefined
+      : `${this.workDir}/lease-${crypto.randomUUID()}`;
+    const cwd = a.work?.cwd || scratch;
     let exited: Extract<StepEvent, { type: "exited" }> | undefined;
     let recorded = false;
     try {
+      if (!executor) {
+        // Placement sends a worker only what it offers: an orchestrator that did not know.
+        throw new Error(
+          `it offers ${[...this.executors.keys()].join(", ")}, not the ${name} executor`,
+        );
+      }
       if (scratch) Deno.mkdirSync(scratch, { recursive: true, mode: 0o700 });
-      for await (const event of this.executor.dispatch(stepWork(a, cwd), lease.abort.signal)) {
+      for await (const event of executor.dispatch(fromRemoteWork(a, cwd), lease.abort.signal)) {
         if (lease.killed && event.type !== "exited") continue;
         if (event.type === "started") {
-          lease.pgid = event.process.pgid;
+          lease.started = { process: event.process, executor };
+          // Fenced before it had started: it is ended now it has.
+          if (lease.fenced) endNow(lease);
           if (this.records) {
             // Recorded before the orchestrator hears of it; a failed write costs only the reap.
             recorded = await this.records.write(a, event.process, scratch).then(
@@ -221,21 +228,27 @@ export class LeaseBook {
   }
 }
 
-function stepWork(a: Assignment, cwd: string): StepWork {
-  const w = a.work!;
-  return {
-    runId: a.runId,
-    stepId: a.stepId,
-    command: w.command.case === "argv" ? { argv: w.command.value.args } : {
-      script: w.command.value ?? "",
-    },
-    env: { ...w.env },
-    cwd,
-    timeoutMs: w.timeoutMs > 0n ? Number(w.timeoutMs) : undefined,
-    graceMs: Number(w.graceMs) || 5000,
-    outputLimitBytes: Number(w.outputLimitBytes) || 1024 * 1024,
-    labels: { ...w.labels },
-  };
+/**
+ * Ends a lease's step at once, reporting no cancel stages: SIGKILL to its
+ * process group, or, for a container, its executor's reap (removed by force:
+ * the worker may not signal a container's processes itself). A step not
+ * started yet is kept from starting.
+ */
+function endNow(lease: HeldLeaseState): void {
+  const started = lease.started;
+  if (!started) {
+    lease.abort.abort();
+    return;
+  }
+  if (started.process.containerId) {
+    void started.executor.reap(started.process).catch(() => {});
+    return;
+  }
+  try {
+    Deno.kill(-started.process.pgid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 /** The update for a step event; undefined for events only placing executors emit. */

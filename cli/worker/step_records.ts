@@ -1,6 +1,6 @@
 // What a worker leaves on its machine when it dies without stopping its
-// steps. Each step runs in its own session, so a `kill -9` of the worker
-// leaves it running; Linux has no portable "kill my children when I die"
+// steps. Each step runs in its own session (or its own container), so a
+// `kill -9` of the worker leaves it running; Linux has no portable "kill my children when I die"
 // for a process that is not their parent's thread (PR_SET_PDEATHSIG is per
 // thread, and Deno cannot set it on the steps it spawns). So the worker
 // records each running step's process (pid, group, start time, lease) in its
@@ -43,7 +43,8 @@ export interface ReapReport {
   /**
    * `stopped` (it ran and was ended), `gone`, `reused` (its pid is another
    * process's now), `other-boot`, `unprovable` (no start time to compare),
-   * and, keeping the record: `owner-alive`, `left-running`, `unreadable`.
+   * and, keeping the record: `owner-alive`, `left-running`, `unreadable`,
+   * `no-executor` (this worker has no executor of the recorded name).
    */
   outcome: string;
   /** Whether none of the step's processes is left (the record is then removed). */
@@ -52,7 +53,7 @@ export interface ReapReport {
 }
 
 /** Outcomes whose record stays for the next start. */
-const keep = new Set(["owner-alive", "left-running", "unreadable"]);
+const keep = new Set(["owner-alive", "left-running", "unreadable", "no-executor"]);
 
 export class StepRecords {
   #owner?: Promise<StepRecord["owner"]>;
@@ -103,12 +104,14 @@ export class StepRecords {
 
   /**
    * Ends the steps a previous worker process of this cache dir left running,
-   * with `executor.reap` (it never touches a pid reused by another process:
-   * it compares start times; interrupt/terminate, then kill, confirmed gone).
+   * each with the reap of the executor that started it (`executors` by name;
+   * loopback never touches a pid reused by another process: it compares
+   * start times; interrupt/terminate, then kill, confirmed gone; docker
+   * removes the recorded container).
    * One report per record; a record is removed once nothing more can be
    * done about it, and stays for the next start while its step may run.
    */
-  async reapLeftovers(executor: Executor): Promise<ReapReport[]> {
+  async reapLeftovers(executors: ReadonlyMap<string, Executor>): Promise<ReapReport[]> {
     const reports: ReapReport[] = [];
     let entries: Deno.DirEntry[];
     try {
@@ -140,7 +143,7 @@ export class StepRecords {
         });
         continue;
       }
-      const report = await reapOne(record, boot, executor);
+      const report = await reapOne(record, boot, executors);
       if (!keep.has(report.outcome)) {
         await Deno.remove(path).catch(() => {});
         if (record.scratch) await Deno.remove(record.scratch, { recursive: true }).catch(() => {});
@@ -151,7 +154,11 @@ export class StepRecords {
   }
 }
 
-async function reapOne(r: StepRecord, boot: string, executor: Executor): Promise<ReapReport> {
+async function reapOne(
+  r: StepRecord,
+  boot: string,
+  executors: ReadonlyMap<string, Executor>,
+): Promise<ReapReport> {
   const p = r.process;
   const base = {
     leaseId: r.leaseId,
@@ -161,6 +168,16 @@ async function reapOne(r: StepRecord, boot: string, executor: Executor): Promise
     pgid: p.pgid,
     processStart: p.processStart,
   };
+  const executor = executors.get(p.executor);
+  if (!executor) {
+    return {
+      ...base,
+      outcome: "no-executor",
+      confirmed: false,
+      actions: [`recorded by the ${p.executor} executor, which this worker does not have; kept`],
+    };
+  }
+  if (p.containerId) return await reapContainer(r, base, boot, executor);
   if (!boot || r.bootId !== boot) {
     return {
       ...base,
@@ -195,6 +212,33 @@ async function reapOne(r: StepRecord, boot: string, executor: Executor): Promise
     ? "reused"
     : "gone";
   return { ...base, outcome, confirmed: true, actions };
+}
+
+/**
+ * A container's id is never reused, so no start time needs comparing; and
+ * a container outlives a reboot (stopped, not removed), so a record of
+ * another boot is reaped too. Only a live owner (another worker process on
+ * this cache dir, in this boot) keeps it.
+ */
+async function reapContainer(
+  r: StepRecord,
+  base: Omit<ReapReport, "outcome" | "confirmed" | "actions">,
+  boot: string,
+  executor: Executor,
+): Promise<ReapReport> {
+  if (boot && r.bootId === boot && await isSameProcessAlive(r.owner.pid, r.owner.processStart)) {
+    return {
+      ...base,
+      outcome: "owner-alive",
+      confirmed: false,
+      actions: [`the worker process ${r.owner.pid} that runs it is alive; left alone`],
+    };
+  }
+  const actions = await executor.reap(r.process);
+  const said = (pattern: RegExp) => actions.some((a) => pattern.test(a));
+  if (said(/ removed$/)) return { ...base, outcome: "stopped", confirmed: true, actions };
+  if (said(/already gone/)) return { ...base, outcome: "gone", confirmed: true, actions };
+  return { ...base, outcome: "left-running", confirmed: false, actions };
 }
 
 async function readRecord(path: string): Promise<StepRecord | undefined> {

@@ -6,8 +6,13 @@ import {
   type Step,
 } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import type { Executor, StepWork } from "../ports/executor.ts";
-import type { ExecutorSettings, StepSetup } from "../ports/executor.ts";
+import {
+  defaultWorkerExecutor,
+  type Executor,
+  type StepContext,
+  type StepSetup,
+  type StepWork,
+} from "../ports/executor.ts";
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
@@ -49,19 +54,8 @@ export function placementFor(
   placed?: StepPlacement,
   queueTimeoutMs?: number,
 ): Placement {
+  if (isPlaced(placed)) return remotePlacement(deps, config, run, step, placed, queueTimeoutMs);
   const identity = identityEnv(run, step);
-  if (isPlaced(placed)) {
-    // `workflow validate` refuses this; a run of a file changed since is refused here.
-    if (config && config.type !== "loopback") {
-      throw new SwampError(
-        ErrorCode.INVALID_WORKFLOW,
-        `step ${step.id} runs in \`executor: ${config.type}\` and is placed on a remote worker, ` +
-          `which runs steps with its own executor: the ${config.type} settings would not reach it`,
-        { hint: "remove `target`/`labels` or the `executor` (see `swamp workflow validate`)" },
-      );
-    }
-    return remotePlacement(deps, run, step, placed, identity, queueTimeoutMs);
-  }
   const executor = !config || config.type === deps.executor.name
     ? deps.executor
     : deps.executors?.get(config.type);
@@ -74,24 +68,30 @@ export function placementFor(
   const context = { identity, hostEnv: baseEnv(), labels: workLabels(run, step) };
   // Without a block the default executor's own rule applies (loopback: the host's environment).
   // An executor with no settings takes the host's environment under the identity.
-  if (!executor.settings) {
-    return { executor, env: { ...context.hostEnv, ...identity }, complete: (w) => w };
-  }
-  return { executor, ...prepare(executor.settings, config ?? { type: executor.name }, step) };
+  return { executor, ...setupOf(executor, config, step, context) };
+}
 
-  function prepare(settings: ExecutorSettings, block: ExecutorBlock, of: Step): StepSetup {
-    try {
-      return settings.prepare(block, context);
-    } catch (error) {
-      // Checked when the run started: the workflow file has changed since.
-      throw new SwampError(
-        ErrorCode.INVALID_WORKFLOW,
-        `step ${of.id}: its \`executor: ${block.type}\` block is not valid: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { hint: "see the problems with `swamp workflow validate`" },
-      );
-    }
+/** The executor's settings applied to the block (its default block when there is none). */
+function setupOf(
+  executor: Executor,
+  block: ExecutorBlock | undefined,
+  step: Step,
+  context: StepContext,
+): StepSetup {
+  if (!executor.settings) {
+    return { env: { ...context.hostEnv, ...context.identity }, complete: (w) => w };
+  }
+  try {
+    return executor.settings.prepare(block ?? { type: executor.name }, context);
+  } catch (error) {
+    // Checked when the run started: the workflow file has changed since.
+    throw new SwampError(
+      ErrorCode.INVALID_WORKFLOW,
+      `step ${step.id}: its \`executor: ${executor.name}\` block is not valid: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { hint: "see the problems with `swamp workflow validate`" },
+    );
   }
 }
 
@@ -108,25 +108,28 @@ export function labelsText(labels: Record<string, string>): string {
 
 /**
  * A placed step runs on the remote executor, which exists only in `swamp
- * serve` (its worker hub). Its environment is the identity and what the
- * server passes on (`serve --pass-env`), never this process's whole
- * environment; the repository's directory does not exist on a worker, so no
- * cwd is sent unless the step names one (the worker uses its scratch dir).
+ * serve` (its worker hub). The worker runs it with the executor its block
+ * names (loopback without one), and the orchestrator prepares its work with
+ * that executor's settings, as for a step run here: only the host whose
+ * environment a step may start from is the server's `--pass-env` allowlist,
+ * never this process's whole environment. The repository's directory does
+ * not exist on a worker, so no cwd is sent unless the step names one (the
+ * worker uses its scratch dir).
  */
 function remotePlacement(
   deps: EngineDeps,
+  config: ExecutorBlock | undefined,
   run: Run,
   step: Step,
   placed: StepPlacement,
-  identity: Record<string, string>,
   queueTimeoutMs: number | undefined,
 ): Placement {
-  const executor = deps.executors?.get("remote");
+  const remote = deps.executors?.get("remote");
   const where = [
     placed.target && `target ${JSON.stringify(placed.target)}`,
     Object.keys(placed.labels).length > 0 && `labels ${labelsText(placed.labels)}`,
   ].filter(Boolean).join(" and ");
-  if (!executor) {
+  if (!remote) {
     throw new SwampError(
       ErrorCode.EXECUTOR_UNAVAILABLE,
       `executor_unavailable: step ${step.id} is placed (${where}) and must run on a remote ` +
@@ -135,19 +138,41 @@ function remotePlacement(
         "remove `target`/`labels` to run it here",
     );
   }
+  const type = config?.type ?? defaultWorkerExecutor;
+  const chosen = type === deps.executor.name ? deps.executor : deps.executors?.get(type);
+  if (!chosen?.runsOnWorkers) {
+    // `workflow validate` refuses this; a run of a file changed since is refused here.
+    const offered = [deps.executor, ...(deps.executors?.values() ?? [])]
+      .filter((e) => e.runsOnWorkers).map((e) => e.name);
+    throw new SwampError(
+      ErrorCode.INVALID_WORKFLOW,
+      `step ${step.id} runs in \`executor: ${type}\` and is placed on a remote worker ` +
+        `(${where}), but no worker can run ${type}: workers offer ${
+          [...new Set(offered)].join(", ")
+        }`,
+      { hint: "remove `target`/`labels` to run it here, or choose an executor workers offer" },
+    );
+  }
+  const labels = workLabels(run, step);
+  const setup = setupOf(chosen, config, step, {
+    identity: identityEnv(run, step),
+    hostEnv: { ...deps.remoteEnv },
+    labels,
+  });
   return {
-    executor,
+    executor: remote,
     remote: true,
-    env: { ...deps.remoteEnv, ...identity },
+    env: setup.env,
     complete: (work) => ({
-      ...work,
+      ...setup.complete(work),
       placement: {
         ...(placed.target ? { target: placed.target } : {}),
         ...(Object.keys(placed.labels).length > 0 ? { labels: { ...placed.labels } } : {}),
+        executor: type,
         ...(queueTimeoutMs !== undefined ? { queueTimeoutMs } : {}),
       },
       attempt: Math.max(run.attempt, 1),
-      labels: workLabels(run, step),
+      labels,
     }),
   };
 }

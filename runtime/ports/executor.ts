@@ -16,6 +16,13 @@ export interface Executor {
    * one can (the remote executor is chosen by placement instead).
    */
   readonly settings?: ExecutorSettings;
+  /**
+   * A worker can offer it (`swamp worker connect --executor NAME`): its work
+   * fits what an assignment carries (command, env, container, limits,
+   * labels), so a placed step may run with it. Others run only where the
+   * orchestrator is, and a placed step that names one is refused.
+   */
+  readonly runsOnWorkers?: boolean;
 
   /**
    * Starts the step and yields its events until it has ended. The last event
@@ -41,6 +48,9 @@ export interface Executor {
    */
   reapRun?(runId: string): Promise<string[]>;
 }
+
+/** The executor a worker runs a placed step with when the step's `executor:` names none. */
+export const defaultWorkerExecutor = "loopback";
 
 export interface ExecutorFeatures {
   streamsLogs: boolean;
@@ -71,10 +81,16 @@ export interface StepWork {
   labels?: Record<string, string>;
   /**
    * Where a step runs, for executors that place steps on workers (remote):
-   * a worker's name or id, labels it must carry, and how long the step may
+   * a worker's name or id, labels it must carry, the executor it must offer
+   * and run the step with (default loopback), and how long the step may
    * wait for one before it fails with queue_timeout. Others ignore it.
    */
-  placement?: { target?: string; labels?: Record<string, string>; queueTimeoutMs?: number };
+  placement?: {
+    target?: string;
+    labels?: Record<string, string>;
+    executor?: string;
+    queueTimeoutMs?: number;
+  };
   /** The step's attempt (1 when absent); a re-dispatch of a lost worker's step adds one. */
   attempt?: number;
 }

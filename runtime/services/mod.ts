@@ -28,8 +28,10 @@ export { localRunService } from "./run_service.ts";
 export { ChangeFeed, observedStore, observeWrites, type OnStored } from "./change_feed.ts";
 export { type GateTimer, startGateTimer } from "./gate_timer.ts";
 export {
+  defaultWorkerExecutor,
   type DispatchEvent,
   type DispatchRequest,
+  fromRemoteWork,
   type HubEvent,
   hubRoster,
   type KillOutcome,
@@ -37,6 +39,7 @@ export {
   type Placement,
   type ProtocolRange,
   supportedProtocol,
+  toRemoteWork,
   WorkerHub,
   type WorkerHubOptions,
   type WorkerRoster,

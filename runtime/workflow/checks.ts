@@ -43,7 +43,6 @@ export function checkWorkflow(
       const stepDeps = dependencies(step, "step", stepNames, path, sink);
       if (typeof step.name === "string") stepEdges.set(step.name, stepDeps);
       if (isMap(step.task)) checkTask(step.task, [...path, "task"], sink, models, workflows, data);
-      checkPlacedExecutor([data, job, step], path, sink);
       if (isMap(step.forEach) && typeof step.forEach.item === "string") {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(step.forEach.item)) {
           sink.add({
@@ -288,30 +287,6 @@ function reportCycles(
       path: [...path, index(cycle[0]), "dependsOn"],
     });
   }
-}
-
-/**
- * A step placed on a worker (`target` or `labels` anywhere above it) runs with
- * the worker's own executor: an `executor:` other than loopback would be
- * silently dropped there, so the two together are refused.
- */
-function checkPlacedExecutor(nodes: Data[], path: PathSegment[], sink: DiagnosticSink): void {
-  const executor = [...nodes].reverse().map((n) => n.executor).find((e) => e !== undefined);
-  const type = isMap(executor) ? executor.type : undefined;
-  if (typeof type !== "string" || type === "loopback") return;
-  const placed = nodes.some((n) =>
-    n.target !== undefined || (isMap(n.labels) && Object.keys(n.labels).length > 0)
-  );
-  if (!placed) return;
-  sink.add({
-    rule: "invalid-value",
-    message: `this step runs in \`executor: ${type}\` and is placed on a remote worker ` +
-      "(`target`/`labels`): a worker runs its steps with its own executor, and the " +
-      `${type} settings would not reach it`,
-    hint:
-      `remove \`target\`/\`labels\` to run it here in ${type}, or the \`executor\` to run it on a worker`,
-    path,
-  });
 }
 
 function reportInertKeys(node: Data, path: PathSegment[], sink: DiagnosticSink) {

@@ -5,7 +5,7 @@ import type { Executor } from "../ports/executor.ts";
 type Data = Record<string, unknown>;
 
 /** The executors a workflow file may name in `executor:`, by name. */
-export type ExecutorChoices = ReadonlyMap<string, Pick<Executor, "settings">>;
+export type ExecutorChoices = ReadonlyMap<string, Pick<Executor, "settings" | "runsOnWorkers">>;
 
 const unions = new WeakMap<ExecutorChoices, z.ZodMiniType>();
 
@@ -35,7 +35,45 @@ export function checkExecutorBlocks(data: Data, sink: DiagnosticSink, choices: E
   check(data, []);
   list(data.jobs).forEach((job, j) => {
     check(job, ["jobs", j]);
-    if (isMap(job)) list(job.steps).forEach((step, s) => check(step, ["jobs", j, "steps", s]));
+    if (!isMap(job)) return;
+    list(job.steps).forEach((step, s) => {
+      const path = ["jobs", j, "steps", s];
+      check(step, path);
+      if (isMap(step)) checkPlacedExecutor([data, job, step], path, sink, choices);
+    });
+  });
+}
+
+/**
+ * A step placed on a worker (`target` or `labels` anywhere above it) runs
+ * there with the executor its innermost block names; one that no worker can
+ * offer (it runs only where the orchestrator is) is refused, rather than
+ * queued for a worker that can never come.
+ */
+function checkPlacedExecutor(
+  nodes: Data[],
+  path: PathSegment[],
+  sink: DiagnosticSink,
+  choices: ExecutorChoices,
+): void {
+  const block = [...nodes].reverse().map((n) => n.executor).find((e) => e !== undefined);
+  const type = isMap(block) ? block.type : undefined;
+  // An unknown type is reported by the block's own check.
+  const chosen = typeof type === "string" ? choices.get(type) : undefined;
+  if (!chosen || chosen.runsOnWorkers) return;
+  const placed = nodes.some((n) =>
+    n.target !== undefined || (isMap(n.labels) && Object.keys(n.labels).length > 0)
+  );
+  if (!placed) return;
+  const offered = [...choices].filter(([, e]) => e.runsOnWorkers).map(([name]) => name);
+  sink.add({
+    rule: "invalid-value",
+    message: `this step runs in \`executor: ${type}\` and is placed on a remote worker ` +
+      `(\`target\`/\`labels\`), but no worker can run ${type}: workers offer ` +
+      (offered.join(", ") || "none"),
+    hint: `remove \`target\`/\`labels\` to run it here in ${type}, or choose an executor ` +
+      "workers offer",
+    path,
   });
 }
 

@@ -1,10 +1,13 @@
 // A worker killed with -9 leaves its steps running (each is its own
-// session). It recorded them in its cache dir, so the next worker process of
-// that cache dir ends them before it connects and says so in a `reaped`
-// line. Real processes: the hub on a TLS Connect server, real workers.
+// session, or its own container). It recorded them in its cache dir, so the
+// next worker process of that cache dir ends them before it connects and
+// says so in a `reaped` line. Real processes: the hub on a TLS Connect
+// server, real workers, a real Docker engine for the container case.
 import { createRemoteExecutor } from "../../plugins/executors/remote/mod.ts";
 import { isSameProcessAlive, type StepEvent } from "../../runtime/mod.ts";
 import { assert, assertEquals, eventually, groupAlive } from "../helpers/mod.ts";
+import { testNeeding } from "../helpers/capabilities.ts";
+import { containersLabelled, ensureTestImage } from "../helpers/docker.ts";
 import { startTestHub } from "../helpers/hub.ts";
 
 const show = (value: unknown) =>
@@ -117,3 +120,61 @@ Deno.test("a step record whose pid now belongs to another process is left alone 
     await stranger.status;
   }
 });
+
+await testNeeding(
+  "docker",
+  "a worker restarted after kill -9 removes the container its previous process left",
+  async () => {
+    const image = await ensureTestImage();
+    await using t = await startTestHub({ heartbeatMs: 500, graceMs: 60_000, tickMs: 100 });
+    const w1 = await t.connect("wd", ["--executor", "docker"]);
+    const executor = createRemoteExecutor({ dispatcher: t.hub });
+    const abort = new AbortController();
+    const seen: StepEvent[] = [];
+    const runId = `run-orphan-box-${crypto.randomUUID().slice(0, 8)}`;
+    const following = (async () => {
+      const events = executor.dispatch({
+        runId,
+        stepId: "s1",
+        command: { script: "echo ready; sleep 300" },
+        env: {},
+        graceMs: 500,
+        outputLimitBytes: 1 << 16,
+        container: { image },
+        placement: { executor: "docker" },
+      }, abort.signal);
+      for await (const e of events) seen.push(e);
+    })();
+    try {
+      await eventually(
+        "the step's first line",
+        () => Promise.resolve(seen.some((e) => e.type === "output") || undefined),
+      );
+      const started = seen.find((e) => e.type === "started");
+      assert(started?.type === "started", show(seen));
+      const containerId = started.process.containerId ?? "";
+      const left = () =>
+        containersLabelled({ "dev.swamp.run-id": runId }).then((ids) =>
+          ids.filter((id) => id === containerId)
+        );
+
+      w1.signal("SIGKILL");
+      await w1.exited(10_000);
+      assertEquals((await left()).length, 1, "the container outlived its worker");
+
+      // Restarted offering loopback only: it still reaps with the executor that started the step
+      // (and the step, sent again, waits for a worker that offers docker).
+      const again = await t.connect("wd");
+      const reaped = await again.waitFor("reaped", 30_000);
+      assertEquals([reaped.runId, reaped.stepId], [runId, "s1"]);
+      assertEquals([reaped.outcome, reaped.confirmed], ["stopped", true], show(reaped));
+      const order = again.events.map((e) => e.event);
+      assert(order.indexOf("reaped") < order.indexOf("connected"), show(again.events));
+      assertEquals(await left(), [], "the container is gone");
+      assertEquals([...Deno.readDirSync(`${t.cacheDir("wd")}/steps`)], []);
+    } finally {
+      abort.abort();
+      await following.catch(() => {});
+    }
+  },
+);

@@ -2,10 +2,21 @@
 // engine's API (see README.md beside this file).
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchContainer } from "./dispatch.ts";
+import { client, reachable, socketPath } from "./engine.ts";
 import { reapRecorded, reapRun } from "./reap.ts";
 import { dockerSettings } from "./settings.ts";
 
 export { OWNED_LABEL, RUN_LABEL, STEP_LABEL } from "./spec.ts";
+
+/**
+ * Resolves when the engine at `socket` (default DOCKER_HOST, else the
+ * standard socket) answers; throws how to start it otherwise (code
+ * executor_unavailable).
+ */
+export async function checkEngine(socket?: string): Promise<void> {
+  const path = socketPath(socket);
+  await reachable(await client(path), path);
+}
 
 export interface DockerOptions {
   /** Image for steps that name none (the contract suite uses this). */
@@ -26,6 +37,7 @@ export function createDockerExecutor(options: DockerOptions = {}): Executor {
     name: "docker",
     features: { streamsLogs: true, canCancel: true, resourceLimits: true },
     settings: dockerSettings,
+    runsOnWorkers: true,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchContainer(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, options.socket),
     reapRun: (runId: string) => reapRun(runId, options.socket),

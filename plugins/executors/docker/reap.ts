@@ -3,13 +3,25 @@
 // recorded when the owner died).
 import type { RecordedProcess } from "../../../runtime/mod.ts";
 import { remove } from "./dispatch.ts";
-import { client, socketPath } from "./engine.ts";
+import { client, socketPath, statusOf } from "./engine.ts";
 import { OWNED_LABEL, RUN_LABEL } from "./spec.ts";
 
 export async function reapRecorded(process: RecordedProcess, socket?: string): Promise<string[]> {
   if (!process.containerId) return ["no container recorded; nothing to end"];
-  const docker = await client(socketPath(socket));
-  return [await remove(docker.getContainer(process.containerId))];
+  const path = socketPath(socket);
+  const container = (await client(path)).getContainer(process.containerId);
+  const short = process.containerId.slice(0, 12);
+  // Told apart so that a caller keeps what it could not end for a later try.
+  try {
+    await container.inspect();
+  } catch (error) {
+    if (statusOf(error) === 404) return [`container ${short} was already gone`];
+    return [
+      `could not reach the Docker engine at ${path} to end container ${short}: ` +
+      (error as Error).message,
+    ];
+  }
+  return [await remove(container)];
 }
 
 export async function reapRun(runId: string, socket?: string): Promise<string[]> {

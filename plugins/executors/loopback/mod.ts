@@ -47,6 +47,7 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
     name: "loopback",
     features: { streamsLogs: true, canCancel: true, resourceLimits: false },
     settings: loopbackSettings,
+    runsOnWorkers: true,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchStep(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, reap),
   };

@@ -26,7 +26,11 @@ export async function* dispatchRemote(
   signal: AbortSignal,
 ): AsyncGenerator<StepEvent> {
   const { placement: wanted, attempt: firstAttempt, ...work } = step;
-  const placement: Placement = { target: wanted?.target, labels: wanted?.labels };
+  const placement: Placement = {
+    target: wanted?.target,
+    labels: wanted?.labels,
+    executor: wanted?.executor,
+  };
   const first = firstAttempt ?? 1;
   for (let attempt = first;; attempt++) {
     const lost = yield* oneAttempt(o, work, attempt, placement, wanted?.queueTimeoutMs, signal);

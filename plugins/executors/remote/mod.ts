@@ -17,7 +17,8 @@ export function createRemoteExecutor(options: RemoteOptions): Executor {
   };
   return {
     name: "remote",
-    // Cancels reach the worker, whose own executor stops the step; limits are not sent yet.
+    // Cancels reach the worker, whose own executor stops the step. Limits are sent, but only a
+    // worker's docker executor enforces them (a loopback one ignores them, as loopback does here).
     features: { streamsLogs: true, canCancel: true, resourceLimits: false },
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchRemote(settings, step, signal),
     reap: (process: RecordedProcess) => reapRemote(settings.dispatcher, process),

@@ -20,7 +20,7 @@ import { secretHash } from "../token_secret.ts";
 import { redeemWorkerToken, workerTokenRefusal } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
 import { readHello } from "./hello.ts";
-import { choose, queueReason } from "./placement.ts";
+import { checkExecutorNames, choose, defaultWorkerExecutor, queueReason } from "./placement.ts";
 import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
 import { Channel, WorkerSession } from "./session.ts";
@@ -148,6 +148,7 @@ export class WorkerHub {
         this.#options.protocol ?? supportedProtocol,
       );
       checkLabels(hello.labels);
+      checkExecutorNames(hello.executors);
       const token = await redeemWorkerToken(
         this.#options.tokens,
         hello.credential,
@@ -221,6 +222,9 @@ export class WorkerHub {
       machineId: hello.machineId,
     });
     session.labels = { ...hello.labels, ...token.labels };
+    session.executors = hello.executors.length > 0
+      ? [...new Set(hello.executors)]
+      : [defaultWorkerExecutor];
     session.concurrency = Math.max(1, hello.concurrency);
     session.protocolVersion = version;
     session.softwareVersion = hello.softwareVersion;

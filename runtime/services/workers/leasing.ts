@@ -12,6 +12,7 @@ import type { EventQueue } from "../../exec/event_queue.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { type LeaseStore, parseLeaseId } from "../../ports/leases.ts";
 import { LiveLease, type WorkerSession } from "./session.ts";
+import { toRemoteWork } from "./remote_work.ts";
 import type { DispatchEvent, DispatchRequest } from "./types.ts";
 
 /** One dispatch, from its request to the end of its stream. */
@@ -116,19 +117,7 @@ export class Leasing {
         stepId: work.stepId,
         attempt,
         leaseExpireTime: timestampFromDate(record.expireTime),
-        work: {
-          command: "script" in work.command
-            ? { case: "script", value: work.command.script }
-            : { case: "argv", value: { args: work.command.argv } },
-          // The worker's id is known only now, at placement: the orchestrator adds it here, the
-          // worker itself adds nothing to the environment it is sent.
-          env: { ...work.env, SWAMP_WORKER_ID: session.id },
-          timeoutMs: BigInt(work.timeoutMs ?? 0),
-          graceMs: BigInt(work.graceMs),
-          outputLimitBytes: BigInt(work.outputLimitBytes),
-          labels: work.labels ?? {},
-          cwd: work.cwd ?? "",
-        },
+        work: toRemoteWork(work, pending.request.placement.executor ?? "", session.id),
       },
     });
     pending.events.push({

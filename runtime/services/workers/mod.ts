@@ -2,7 +2,8 @@
 // leases), the control channel's protocol range, and the service methods.
 export { WorkerHub, type WorkerHubOptions } from "./hub.ts";
 export type { KillOutcome } from "./leasing.ts";
-export { choose, fits, type Placement, queueReason } from "./placement.ts";
+export { choose, defaultWorkerExecutor, fits, type Placement, queueReason } from "./placement.ts";
 export { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
+export { fromRemoteWork, toRemoteWork } from "./remote_work.ts";
 export { hubRoster, workerMethods, type WorkerRoster } from "./service.ts";
 export type { DispatchEvent, DispatchRequest, HubEvent, WorkerStepEvent } from "./types.ts";

@@ -20,7 +20,7 @@ import type { SwampError } from "../../errors/mod.ts";
 import { EventQueue } from "../../exec/event_queue.ts";
 import type { CancelStageName } from "../../ports/executor.ts";
 import type { Lease } from "../../ports/leases.ts";
-import type { Candidate } from "./placement.ts";
+import { type Candidate, defaultWorkerExecutor } from "./placement.ts";
 import type { DispatchEvent } from "./types.ts";
 
 /** A message of the orchestrator's, as its oneof case and value. */
@@ -148,6 +148,8 @@ export interface SessionIdentity {
 export class WorkerSession {
   readonly sessionId = crypto.randomUUID();
   labels: Record<string, string> = {};
+  /** The executors it offers (its hello's; loopback for a worker that names none). */
+  executors: string[] = [defaultWorkerExecutor];
   concurrency = 1;
   protocolVersion = 0;
   softwareVersion = "";
@@ -198,6 +200,7 @@ export class WorkerSession {
       id: this.id,
       name: this.name,
       labels: this.labels,
+      executors: this.executors,
       accepting: this.channel !== undefined && !this.draining,
       running: this.leases.size + this.reserved,
       concurrency: this.concurrency,
@@ -217,6 +220,7 @@ export class WorkerSession {
       lastSeenTime: timestampFromDate(this.lastSeen),
       connectTime: timestampFromDate(this.connectTime),
       tokenName: this.identity.tokenName,
+      executors: this.executors,
     });
   }
 }

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_worker_channel: GenFile = /*@__PURE__*/
   fileDesc(
-    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEimAEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SABCBgoEa2luZCK3AgoLV29ya2VySGVsbG8SEgoKY3JlZGVudGlhbBgBIAEoCRISCgptYWNoaW5lX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMQoGbGFiZWxzGAQgAygLMiEuc3dhbXAudjEuV29ya2VySGVsbG8uTGFiZWxzRW50cnkSEwoLY29uY3VycmVuY3kYBSABKA0SFAoMcHJvdG9jb2xfbWluGAYgASgNEhQKDHByb3RvY29sX21heBgHIAEoDRIYChBzb2Z0d2FyZV92ZXJzaW9uGAggASgJEhIKCnNlc3Npb25faWQYCSABKAkSIQoEaGVsZBgKIAMoCzITLnN3YW1wLnYxLkhlbGRMZWFzZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KCUhlbGRMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBCLiAgoLTGVhc2VVcGRhdGUSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRILCgNzZXEYBiABKAQSLgoHc3RhcnRlZBgKIAEoCzIbLnN3YW1wLnYxLlJlbW90ZVN0ZXBTdGFydGVkSAASLAoGb3V0cHV0GAsgASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcE91dHB1dEgAEjMKDGNhbmNlbF9zdGFnZRgMIAEoCzIbLnN3YW1wLnYxLlJlbW90ZUNhbmNlbFN0YWdlSAASLAoGZXhpdGVkGA0gASgLMhouc3dhbXAudjEuUmVtb3RlU3RlcEV4aXRlZEgAEioKBXdyb3RlGA4gASgLMhkuc3dhbXAudjEuUmVtb3RlU3RlcFdyb3RlSABCBgoEa2luZCJbChFSZW1vdGVTdGVwU3RhcnRlZBILCgNwaWQYASABKA0SDAoEcGdpZBgCIAEoDRIVCg1wcm9jZXNzX3N0YXJ0GAMgASgJEhQKDGNvbnRhaW5lcl9pZBgEIAEoCSIwChBSZW1vdGVTdGVwT3V0cHV0Eg4KBnN0cmVhbRgBIAEoCRIMCgRsaW5lGAIgASgJIjIKEVJlbW90ZUNhbmNlbFN0YWdlEg0KBXN0YWdlGAEgASgJEg4KBmRldGFpbBgCIAEoCSK/AQoQUmVtb3RlU3RlcEV4aXRlZBIRCglleGl0X2NvZGUYASABKAUSDgoGc2lnbmFsGAIgASgJEhEKCWNhbmNlbGxlZBgDIAEoCBIRCgl0aW1lZF9vdXQYBCABKAgSDgoGc3Rkb3V0GAUgASgJEhgKEHN0ZG91dF90cnVuY2F0ZWQYBiABKAgSDQoFZXJyb3IYByABKAkSEgoKZXJyb3JfY29kZRgIIAEoCRIVCg1vdXRfb2ZfbWVtb3J5GAkgASgIIh8KD1JlbW90ZVN0ZXBXcm90ZRIMCgR3aGF0GAEgASgJIjYKD1dvcmtlckhlYXJ0YmVhdBIRCglsZWFzZV9pZHMYASADKAkSEAoIZHJhaW5pbmcYAiABKAgisQIKDkF0dGFjaFJlc3BvbnNlEiQKB3dlbGNvbWUYASABKAsyES5zd2FtcC52MS5XZWxjb21lSAASJgoGYXNzaWduGAIgASgLMhQuc3dhbXAudjEuQXNzaWdubWVudEgAEicKBmNhbmNlbBgDIAEoCzIVLnN3YW1wLnYxLkNhbmNlbExlYXNlSAASIwoEa2lsbBgEIAEoCzITLnN3YW1wLnYxLktpbGxMZWFzZUgAEiIKA2FjaxgFIAEoCzITLnN3YW1wLnYxLlVwZGF0ZUFja0gAEiYKBWRyYWluGAYgASgLMhUuc3dhbXAudjEuRHJhaW5Ob3RpY2VIABIvCg1oZWFydGJlYXRfYWNrGAcgASgLMhYuc3dhbXAudjEuSGVhcnRiZWF0QWNrSABCBgoEa2luZCIOCgxIZWFydGJlYXRBY2si5QIKB1dlbGNvbWUSEQoJd29ya2VyX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSGAoQcHJvdG9jb2xfdmVyc2lvbhgDIAEoDRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYBCABKA0SEAoIZ3JhY2VfbXMYBSABKA0SLQoGbGFiZWxzGAYgAygLMh0uc3dhbXAudjEuV2VsY29tZS5MYWJlbHNFbnRyeRIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoFYWNrZWQYCCADKAsyHC5zd2FtcC52MS5XZWxjb21lLkFja2VkRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARosCgpBY2tlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgEKCkFzc2lnbm1lbnQSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRImCgR3b3JrGAYgASgLMhguc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsSNQoRbGVhc2VfZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuQCCg5SZW1vdGVTdGVwV29yaxIQCgZzY3JpcHQYASABKAlIABIlCgRhcmd2GAIgASgLMhUuc3dhbXAudjEuQXJndkNvbW1hbmRIABIuCgNlbnYYAyADKAsyIS5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5FbnZFbnRyeRISCgp0aW1lb3V0X21zGAQgASgEEhAKCGdyYWNlX21zGAUgASgEEhoKEm91dHB1dF9saW1pdF9ieXRlcxgGIAEoBBI0CgZsYWJlbHMYByADKAsyJC5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5MYWJlbHNFbnRyeRILCgNjd2QYCCABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB2NvbW1hbmQiGwoLQXJndkNvbW1hbmQSDAoEYXJncxgBIAMoCSI+CgtDYW5jZWxMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZyZWFzb24YAyABKAkiPAoJS2lsbExlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJlYXNvbhgDIAEoCSI5CglVcGRhdGVBY2sSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSCwoDc2VxGAMgASgEIh0KC0RyYWluTm90aWNlEg4KBnJlYXNvbhgBIAEoCWIGcHJvdG8z",
+    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEimAEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SABCBgoEa2luZCLKAgoLV29ya2VySGVsbG8SEgoKY3JlZGVudGlhbBgBIAEoCRISCgptYWNoaW5lX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMQoGbGFiZWxzGAQgAygLMiEuc3dhbXAudjEuV29ya2VySGVsbG8uTGFiZWxzRW50cnkSEwoLY29uY3VycmVuY3kYBSABKA0SFAoMcHJvdG9jb2xfbWluGAYgASgNEhQKDHByb3RvY29sX21heBgHIAEoDRIYChBzb2Z0d2FyZV92ZXJzaW9uGAggASgJEhIKCnNlc3Npb25faWQYCSABKAkSIQoEaGVsZBgKIAMoCzITLnN3YW1wLnYxLkhlbGRMZWFzZRIRCglleGVjdXRvcnMYCyADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI+CglIZWxkTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSEAoIbGFzdF9zZXEYAyABKAQi4gIKC0xlYXNlVXBkYXRlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJ1bl9pZBgDIAEoCRIPCgdzdGVwX2lkGAQgASgJEg8KB2F0dGVtcHQYBSABKA0SCwoDc2VxGAYgASgEEi4KB3N0YXJ0ZWQYCiABKAsyGy5zd2FtcC52MS5SZW1vdGVTdGVwU3RhcnRlZEgAEiwKBm91dHB1dBgLIAEoCzIaLnN3YW1wLnYxLlJlbW90ZVN0ZXBPdXRwdXRIABIzCgxjYW5jZWxfc3RhZ2UYDCABKAsyGy5zd2FtcC52MS5SZW1vdGVDYW5jZWxTdGFnZUgAEiwKBmV4aXRlZBgNIAEoCzIaLnN3YW1wLnYxLlJlbW90ZVN0ZXBFeGl0ZWRIABIqCgV3cm90ZRgOIAEoCzIZLnN3YW1wLnYxLlJlbW90ZVN0ZXBXcm90ZUgAQgYKBGtpbmQiWwoRUmVtb3RlU3RlcFN0YXJ0ZWQSCwoDcGlkGAEgASgNEgwKBHBnaWQYAiABKA0SFQoNcHJvY2Vzc19zdGFydBgDIAEoCRIUCgxjb250YWluZXJfaWQYBCABKAkiMAoQUmVtb3RlU3RlcE91dHB1dBIOCgZzdHJlYW0YASABKAkSDAoEbGluZRgCIAEoCSIyChFSZW1vdGVDYW5jZWxTdGFnZRINCgVzdGFnZRgBIAEoCRIOCgZkZXRhaWwYAiABKAkivwEKEFJlbW90ZVN0ZXBFeGl0ZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCRIRCgljYW5jZWxsZWQYAyABKAgSEQoJdGltZWRfb3V0GAQgASgIEg4KBnN0ZG91dBgFIAEoCRIYChBzdGRvdXRfdHJ1bmNhdGVkGAYgASgIEg0KBWVycm9yGAcgASgJEhIKCmVycm9yX2NvZGUYCCABKAkSFQoNb3V0X29mX21lbW9yeRgJIAEoCCIfCg9SZW1vdGVTdGVwV3JvdGUSDAoEd2hhdBgBIAEoCSI2Cg9Xb3JrZXJIZWFydGJlYXQSEQoJbGVhc2VfaWRzGAEgAygJEhAKCGRyYWluaW5nGAIgASgIIrECCg5BdHRhY2hSZXNwb25zZRIkCgd3ZWxjb21lGAEgASgLMhEuc3dhbXAudjEuV2VsY29tZUgAEiYKBmFzc2lnbhgCIAEoCzIULnN3YW1wLnYxLkFzc2lnbm1lbnRIABInCgZjYW5jZWwYAyABKAsyFS5zd2FtcC52MS5DYW5jZWxMZWFzZUgAEiMKBGtpbGwYBCABKAsyEy5zd2FtcC52MS5LaWxsTGVhc2VIABIiCgNhY2sYBSABKAsyEy5zd2FtcC52MS5VcGRhdGVBY2tIABImCgVkcmFpbhgGIAEoCzIVLnN3YW1wLnYxLkRyYWluTm90aWNlSAASLwoNaGVhcnRiZWF0X2FjaxgHIAEoCzIWLnN3YW1wLnYxLkhlYXJ0YmVhdEFja0gAQgYKBGtpbmQiDgoMSGVhcnRiZWF0QWNrIuUCCgdXZWxjb21lEhEKCXdvcmtlcl9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhgKEHByb3RvY29sX3ZlcnNpb24YAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhAKCGdyYWNlX21zGAUgASgNEi0KBmxhYmVscxgGIAMoCzIdLnN3YW1wLnYxLldlbGNvbWUuTGFiZWxzRW50cnkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBWFja2VkGAggAygLMhwuc3dhbXAudjEuV2VsY29tZS5BY2tlZEVudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLAoKQWNrZWRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAQ6AjgBIr4BCgpBc3NpZ25tZW50EhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJ1bl9pZBgDIAEoCRIPCgdzdGVwX2lkGAQgASgJEg8KB2F0dGVtcHQYBSABKA0SJgoEd29yaxgGIAEoCzIYLnN3YW1wLnYxLlJlbW90ZVN0ZXBXb3JrEjUKEWxlYXNlX2V4cGlyZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLMAwoOUmVtb3RlU3RlcFdvcmsSEAoGc2NyaXB0GAEgASgJSAASJQoEYXJndhgCIAEoCzIVLnN3YW1wLnYxLkFyZ3ZDb21tYW5kSAASLgoDZW52GAMgAygLMiEuc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsuRW52RW50cnkSEgoKdGltZW91dF9tcxgEIAEoBBIQCghncmFjZV9tcxgFIAEoBBIaChJvdXRwdXRfbGltaXRfYnl0ZXMYBiABKAQSNAoGbGFiZWxzGAcgAygLMiQuc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsuTGFiZWxzRW50cnkSCwoDY3dkGAggASgJEhAKCGV4ZWN1dG9yGAkgASgJEiwKCWNvbnRhaW5lchgKIAEoCzIZLnN3YW1wLnYxLlJlbW90ZUNvbnRhaW5lchImCgZsaW1pdHMYCyABKAsyFi5zd2FtcC52MS5SZW1vdGVMaW1pdHMaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB2NvbW1hbmQijgEKD1JlbW90ZUNvbnRhaW5lchINCgVpbWFnZRgBIAEoCRINCgVzaGVsbBgCIAMoCRIPCgd3b3JrZGlyGAMgASgJEg8KB3ZvbHVtZXMYBCADKAkSDAoEdXNlchgFIAEoCRIPCgduZXR3b3JrGAYgASgJEgwKBHB1bGwYByABKAkSDgoGc29ja2V0GAggASgJIjIKDFJlbW90ZUxpbWl0cxIUCgxtZW1vcnlfYnl0ZXMYASABKAQSDAoEY3B1cxgCIAEoASIbCgtBcmd2Q29tbWFuZBIMCgRhcmdzGAEgAygJIj4KC0NhbmNlbExlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJlYXNvbhgDIAEoCSI8CglLaWxsTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcmVhc29uGAMgASgJIjkKCVVwZGF0ZUFjaxIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBILCgNzZXEYAyABKAQiHQoLRHJhaW5Ob3RpY2USDgoGcmVhc29uGAEgASgJYgZwcm90bzM",
     [file_google_protobuf_timestamp],
   );
 
@@ -131,6 +131,15 @@ export type WorkerHello = Message<"swamp.v1.WorkerHello"> & {
    * @generated from field: repeated swamp.v1.HeldLease held = 10;
    */
   held: HeldLease[];
+
+  /**
+   * The executors it runs steps with (`worker connect --executor`), such as
+   * "loopback" and "docker": placement sends it only steps of these. Empty:
+   * loopback only (what a worker without this field runs).
+   *
+   * @generated from field: repeated string executors = 11;
+   */
+  executors: string[];
 };
 
 /**
@@ -686,11 +695,34 @@ export type RemoteStepWork = Message<"swamp.v1.RemoteStepWork"> & {
 
   /**
    * The directory the step runs in, on the worker's machine; empty: a
-   * fresh scratch directory the worker removes afterwards.
+   * fresh scratch directory the worker removes afterwards (a container step
+   * runs in its image's working directory instead).
    *
    * @generated from field: string cwd = 8;
    */
   cwd: string;
+
+  /**
+   * The worker's executor that runs it (one of its hello's executors);
+   * empty: loopback.
+   *
+   * @generated from field: string executor = 9;
+   */
+  executor: string;
+
+  /**
+   * Where and how a container runs it, for a container executor (docker).
+   *
+   * @generated from field: swamp.v1.RemoteContainer container = 10;
+   */
+  container?: RemoteContainer | undefined;
+
+  /**
+   * Resource limits, for executors that enforce them (docker).
+   *
+   * @generated from field: swamp.v1.RemoteLimits limits = 11;
+   */
+  limits?: RemoteLimits | undefined;
 };
 
 /**
@@ -699,6 +731,96 @@ export type RemoteStepWork = Message<"swamp.v1.RemoteStepWork"> & {
  */
 export const RemoteStepWorkSchema: GenMessage<RemoteStepWork> = /*@__PURE__*/
   messageDesc(file_swamp_v1_worker_channel, 14);
+
+/**
+ * RemoteContainer is a step's container as the orchestrator prepared it
+ * from the step's `executor:` block; paths and the socket are the worker
+ * machine's. Empty fields: the executor's defaults.
+ *
+ * @generated from message swamp.v1.RemoteContainer
+ */
+export type RemoteContainer = Message<"swamp.v1.RemoteContainer"> & {
+  /**
+   * @generated from field: string image = 1;
+   */
+  image: string;
+
+  /**
+   * The program a script runs with, instead of `/bin/sh -c`.
+   *
+   * @generated from field: repeated string shell = 2;
+   */
+  shell: string[];
+
+  /**
+   * @generated from field: string workdir = 3;
+   */
+  workdir: string;
+
+  /**
+   * `host:container[:ro|rw]`.
+   *
+   * @generated from field: repeated string volumes = 4;
+   */
+  volumes: string[];
+
+  /**
+   * @generated from field: string user = 5;
+   */
+  user: string;
+
+  /**
+   * "none" or "host".
+   *
+   * @generated from field: string network = 6;
+   */
+  network: string;
+
+  /**
+   * "never" or "if-missing".
+   *
+   * @generated from field: string pull = 7;
+   */
+  pull: string;
+
+  /**
+   * The engine's socket; empty: the worker's (`--docker-host`, DOCKER_HOST).
+   *
+   * @generated from field: string socket = 8;
+   */
+  socket: string;
+};
+
+/**
+ * Describes the message swamp.v1.RemoteContainer.
+ * Use `create(RemoteContainerSchema)` to create a new message.
+ */
+export const RemoteContainerSchema: GenMessage<RemoteContainer> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_worker_channel, 15);
+
+/**
+ * RemoteLimits: 0 means no limit.
+ *
+ * @generated from message swamp.v1.RemoteLimits
+ */
+export type RemoteLimits = Message<"swamp.v1.RemoteLimits"> & {
+  /**
+   * @generated from field: uint64 memory_bytes = 1;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * @generated from field: double cpus = 2;
+   */
+  cpus: number;
+};
+
+/**
+ * Describes the message swamp.v1.RemoteLimits.
+ * Use `create(RemoteLimitsSchema)` to create a new message.
+ */
+export const RemoteLimitsSchema: GenMessage<RemoteLimits> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_worker_channel, 16);
 
 /**
  * @generated from message swamp.v1.ArgvCommand
@@ -715,7 +837,7 @@ export type ArgvCommand = Message<"swamp.v1.ArgvCommand"> & {
  * Use `create(ArgvCommandSchema)` to create a new message.
  */
 export const ArgvCommandSchema: GenMessage<ArgvCommand> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 15);
+  messageDesc(file_swamp_v1_worker_channel, 17);
 
 /**
  * CancelLease stops a step cooperatively (interrupt, terminate, kill after
@@ -745,7 +867,7 @@ export type CancelLease = Message<"swamp.v1.CancelLease"> & {
  * Use `create(CancelLeaseSchema)` to create a new message.
  */
 export const CancelLeaseSchema: GenMessage<CancelLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 16);
+  messageDesc(file_swamp_v1_worker_channel, 18);
 
 /**
  * KillLease tells a worker that a lease is no longer its own (a stale epoch,
@@ -775,7 +897,7 @@ export type KillLease = Message<"swamp.v1.KillLease"> & {
  * Use `create(KillLeaseSchema)` to create a new message.
  */
 export const KillLeaseSchema: GenMessage<KillLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 17);
+  messageDesc(file_swamp_v1_worker_channel, 19);
 
 /**
  * UpdateAck: every update of the lease up to seq is stored.
@@ -804,7 +926,7 @@ export type UpdateAck = Message<"swamp.v1.UpdateAck"> & {
  * Use `create(UpdateAckSchema)` to create a new message.
  */
 export const UpdateAckSchema: GenMessage<UpdateAck> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 18);
+  messageDesc(file_swamp_v1_worker_channel, 20);
 
 /**
  * DrainNotice: no new assignments; running steps finish.
@@ -823,4 +945,4 @@ export type DrainNotice = Message<"swamp.v1.DrainNotice"> & {
  * Use `create(DrainNoticeSchema)` to create a new message.
  */
 export const DrainNoticeSchema: GenMessage<DrainNotice> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 19);
+  messageDesc(file_swamp_v1_worker_channel, 21);
