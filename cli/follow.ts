@@ -70,6 +70,7 @@ export async function followRun(
   since?: { eventSeq: bigint; time: Date },
 ): Promise<Followed> {
   let left: "detached" | "cancelling" = "detached";
+  let cancelAsked: Promise<unknown> | undefined;
   const stopFollowing = new AbortController();
   const say = (text: string) => ctx.out.stderr(`${text}\n`);
   const interrupts = new TerminalInterrupts({
@@ -81,8 +82,11 @@ export async function followRun(
       ),
     cancel: () => {
       say(ctx.out.yellow("cancelling… (Ctrl-C again stops following; the cancel goes on)"));
-      ctx.runs.cancelRun({ runId, reason: "interrupted from the terminal", noWait: true })
-        .catch((error) => say(`cancel failed: ${error.message}`));
+      cancelAsked = ctx.runs.cancelRun({
+        runId,
+        reason: "interrupted from the terminal",
+        noWait: true,
+      }).catch((error) => say(`cancel failed: ${error.message}`));
     },
     stop: (why) => {
       left = why;
@@ -117,6 +121,8 @@ export async function followRun(
       await Promise.race([Promise.all([events, logs]).then(() => "done" as const), stopped]) ===
         "stopped"
     ) {
+      // Leaving before the cancel is written would lose it: the command exits next.
+      await cancelAsked;
       return { left };
     }
     return { final: (await ctx.runs.getRun({ runId })).run! };

@@ -17,9 +17,16 @@ import {
   workflowFile,
 } from "../helpers/mod.ts";
 
-/** A step that runs until the test creates `go` in the repository, then says `done`. */
+/**
+ * A step that runs until the test creates `go` in the repository, then says
+ * `done`; it also ends when the repository is removed, so a failed test leaves
+ * nothing behind.
+ */
 function gatedOnFile(root: string, trap = ""): string {
-  return shellStep("wait", `${trap}while [ ! -e ${root}/go ]; do sleep 0.1; done; echo done`);
+  return shellStep(
+    "wait",
+    `${trap}while [ -d ${root} ] && [ ! -e ${root}/go ]; do sleep 0.1; done; echo done`,
+  );
 }
 
 async function repoGatedOnFile(trap = "") {
