@@ -30,7 +30,7 @@ const header =
 /** What each exit status means (the groups of cli/exit_codes.ts). */
 const statusMeanings: Record<number, string> = {
   0: "success",
-  1: "a run ended badly",
+  1: "a run failed",
   2: "the command line was wrong",
   3: "the files or inputs given are invalid",
   4: "the thing asked for is not there, or not unique",
@@ -39,6 +39,10 @@ const statusMeanings: Record<number, string> = {
   7: "something outside swamp failed or refused",
   8: "connection and credentials",
   9: "not built yet",
+  10: "a run was cancelled",
+  11: "a run was abandoned (its owner is gone)",
+  12: "a run stopped at an approval gate",
+  13: "a run has not ended yet",
   70: "a bug in swamp",
 };
 

@@ -38,6 +38,14 @@ Deno.test("the index links every command page", () => {
   for (const spec of commands) assert(index.includes(`](${pageName(spec)})`), pageName(spec));
 });
 
+Deno.test("every exit status on a command page says what it means", () => {
+  const page = renderCliDocs().get(`${cliDocsDir}/workflow-run.md`)!;
+  const rows = page.slice(page.indexOf("## Exit status")).split("\n")
+    .filter((line) => /^\| \d+ \|/.test(line));
+  assert(rows.length > 10, "the exit status table is there");
+  for (const row of rows) assert(row.split("|")[2].trim() !== "", `no meaning: ${row}`);
+});
+
 Deno.test("check reports missing, stale and extra pages; write repairs all three", async () => {
   const root = await Deno.makeTempDir({ prefix: "swamp-docs-" });
   try {

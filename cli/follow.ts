@@ -8,6 +8,7 @@ import type { Output } from "./output.ts";
 import { paintStatus, waitingText } from "./render_run.ts";
 import { FollowMerge } from "./follow_merge.ts";
 import { exitCodeFor } from "./exit_codes.ts";
+import { TerminalInterrupts } from "./interrupts.ts";
 
 /**
  * How long a followed item waits for the other stream before it is printed:
@@ -54,32 +55,45 @@ function printEvent(out: Output, event: RunEvent): void {
   }
 }
 
+/** How following ended: the run settled, or the follower left it going. */
+export type Followed = { final: Run } | { left: "detached" | "cancelling" };
+
 /**
- * Follows a run's events and log until it is settled, printing both; the
- * first Ctrl-C asks for a cancel, a second stops following (the run goes on).
- * Returns the final record.
+ * Follows a run's events and log until it is settled, printing both. Ctrl-C
+ * leaves the run going unless a second one follows within the window
+ * (cli/interrupts.ts); the prompts answer a keypress, so they reach stderr
+ * even under --json or -q.
  */
 export async function followRun(
   ctx: CommandContext,
   runId: string,
   since?: { eventSeq: bigint; time: Date },
-): Promise<Run | undefined> {
-  let interrupts = 0;
+): Promise<Followed> {
+  let left: "detached" | "cancelling" = "detached";
+  let cancelAsked: Promise<unknown> | undefined;
   const stopFollowing = new AbortController();
-  const onInterrupt = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      ctx.out.info("cancelling… (Ctrl-C again to stop watching; the cancel goes on)");
-      ctx.runs.cancelRun({
+  const say = (text: string) => ctx.out.stderr(`${text}\n`);
+  const interrupts = new TerminalInterrupts({
+    warn: (ms) =>
+      say(
+        ctx.out.yellow(
+          `detaching: the run goes on. Ctrl-C again within ${ms / 1000} s cancels it.`,
+        ),
+      ),
+    cancel: () => {
+      say(ctx.out.yellow("cancelling… (Ctrl-C again stops following; the cancel goes on)"));
+      cancelAsked = ctx.runs.cancelRun({
         runId,
         reason: "interrupted from the terminal",
         noWait: true,
-      })
-        .catch((error) => ctx.out.info(`cancel failed: ${error.message}`));
-    } else {
+      }).catch((error) => say(`cancel failed: ${error.message}`));
+    },
+    stop: (why) => {
+      left = why;
       stopFollowing.abort();
-    }
-  };
+    },
+  });
+  const onInterrupt = () => interrupts.press();
   Deno.addSignalListener("SIGINT", onInterrupt);
   const merge = new FollowMerge(followHoldMs);
   const flusher = setInterval(() => merge.flush(), 50);
@@ -107,17 +121,34 @@ export async function followRun(
       await Promise.race([Promise.all([events, logs]).then(() => "done" as const), stopped]) ===
         "stopped"
     ) {
-      ctx.out.info(
-        `stopped following; the run goes on: swamp workflow status ${runId.slice(0, 8)}`,
-      );
-      return undefined;
+      // Leaving before the cancel is written would lose it: the command exits next.
+      await cancelAsked;
+      return { left };
     }
-    return (await ctx.runs.getRun({ runId })).run;
+    return { final: (await ctx.runs.getRun({ runId })).run! };
   } finally {
+    interrupts.dispose();
     clearInterval(flusher);
     merge.flush(true);
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
+}
+
+/**
+ * What to say when the command leaves a run that goes on: how to follow,
+ * wait for, see or cancel it (not cancel when a cancel is under way).
+ */
+export function leftRunHints(runId: string, left: "detached" | "cancelling"): string[] {
+  const id = runId.slice(0, 8);
+  return [
+    left === "detached"
+      ? `detached: run ${id} goes on.`
+      : `stopped following: the cancel of run ${id} goes on.`,
+    `  follow it:   swamp workflow logs ${id} --follow`,
+    `  wait for it: swamp workflow wait ${id}`,
+    `  see it:      swamp workflow status ${id}`,
+    ...(left === "detached" ? [`  cancel it:   swamp workflow cancel ${id}`] : []),
+  ];
 }
 
 /** The exit status for a run's outcome. */

@@ -4,11 +4,11 @@ import {
   SubmitRunResponseSchema,
 } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { type Run, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { runStatusText } from "../../runtime/mod.ts";
+import { isSettledRun, runStatusText } from "../../runtime/mod.ts";
 import type { CommandContext } from "../context.ts";
 import { hostSlotSettings } from "../wiring.ts";
 import { exitCodeFor } from "../exit_codes.ts";
-import { followRun, outcomeExit } from "../follow.ts";
+import { followRun, leftRunHints, outcomeExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
 import { cliJson } from "../json_shape.ts";
@@ -32,7 +32,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   return await finishFollowing(ctx, runId);
 }
 
-/** Follows a run until it is settled, then reports it and returns the exit status for it. */
+/**
+ * Follows a run until it is settled, then reports it and returns the exit
+ * status for it; when Ctrl-C left it going, reports it as it stands.
+ */
 export async function finishFollowing(
   ctx: CommandContext,
   runId: string,
@@ -40,9 +43,16 @@ export async function finishFollowing(
   document: (final: Run) => JsonValue = (final) =>
     cliJson(GetRunResponseSchema, create(GetRunResponseSchema, { run: final })),
 ): Promise<number> {
-  const final = await followRun(ctx, runId, since);
-  if (!final) return 0;
+  const followed = await followRun(ctx, runId, since);
+  const final = "final" in followed ? followed.final : (await ctx.runs.getRun({ runId })).run!;
   ctx.out.document(document(final));
+  if (!isSettledRun(final.status)) {
+    // Left going: 13 says the run has not ended, as `status --exit-status` would.
+    for (const line of leftRunHints(runId, "left" in followed ? followed.left : "detached")) {
+      ctx.out.stderr(`${line}\n`);
+    }
+    return exitCodeFor("run_active");
+  }
   const status = runStatusText(final.status);
   ctx.out.info(
     `run ${runId} ${paintStatus(ctx.out, status)}${final.reason ? `: ${final.reason}` : ""}`,
