@@ -70,6 +70,11 @@ export class WorkerAgent {
   readonly #book: LeaseBook;
   #outbox?: EventQueue<AttachRequest>;
   #sessionId = "";
+  /**
+   * What proves a reconnect comes from this process (the session id is no
+   * secret). Only ever in memory: a restarted process starts a new session.
+   */
+  #sessionCredential = "";
   #heartbeatMs = 5000;
   #graceMs = 30_000;
   /** When the orchestrator last said anything (0: never welcomed). */
@@ -195,6 +200,7 @@ export class WorkerAgent {
           softwareVersion: o.softwareVersion,
           executors: [...o.executors.keys()],
           sessionId: this.#sessionId,
+          sessionCredential: this.#sessionCredential,
           held: [...this.#book.held.values()].map((l) => ({
             leaseId: l.assignment.leaseId,
             epoch: l.assignment.epoch,
@@ -241,6 +247,7 @@ export class WorkerAgent {
   #welcome(welcome: Extract<AttachResponse["kind"], { case: "welcome" }>["value"]): void {
     const resumed = welcome.sessionId === this.#sessionId;
     this.#sessionId = welcome.sessionId;
+    this.#sessionCredential = welcome.sessionCredential;
     this.#heartbeatMs = Math.max(100, welcome.heartbeatIntervalMs || 5000);
     this.#graceMs = welcome.graceMs || 30_000;
     clearTimeout(this.#fenceTimer);
@@ -295,6 +302,9 @@ export class WorkerAgent {
         return;
       case "drain":
         this.#options.log("drained", { reason: kind.value.reason });
+        return;
+      case "sessionRenewal":
+        this.#sessionCredential = kind.value.sessionCredential;
         return;
     }
   }

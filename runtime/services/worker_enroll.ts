@@ -77,3 +77,24 @@ export async function redeemWorkerToken(
   if (!binding.bound) throw workerTokenRefusal(binding.refusal, record.token);
   return withEffectiveState(binding.record.token, now);
 }
+
+/**
+ * The refusal a connected worker is disconnected with when its token (read
+ * from the store now) was revoked or has expired; undefined while it is valid
+ * or cannot be read.
+ */
+export async function liveTokenRefusal(
+  tokens: WorkerTokenStore,
+  identity: { tokenName: string },
+  now: Date,
+): Promise<SwampError | undefined> {
+  const record = await tokens.getWorkerToken(identity.tokenName).catch(() => undefined);
+  if (!record) return undefined;
+  const token = record.token;
+  const reason = token.revokeTime
+    ? "token_revoked"
+    : !token.expireTime || timestampDate(token.expireTime) <= now
+    ? "token_expired"
+    : undefined;
+  return reason ? workerTokenRefusal(reason, token) : undefined;
+}

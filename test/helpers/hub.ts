@@ -43,10 +43,14 @@ export interface TestHub {
  * names that address).
  */
 export async function startTestHub(
-  options: Partial<Pick<WorkerHubOptions, "heartbeatMs" | "graceMs" | "tickMs">> & {
-    /** The repository's store, which holds the tokens and leases (default file). */
-    store?: StoreKind;
-  } = {},
+  options:
+    & Partial<
+      Pick<WorkerHubOptions, "heartbeatMs" | "graceMs" | "tickMs" | "sessionRenewMs" | "onEvent">
+    >
+    & {
+      /** The repository's store, which holds the tokens and leases (default file). */
+      store?: StoreKind;
+    } = {},
   host = "127.0.0.1",
 ): Promise<TestHub> {
   const { store: storeKind = "file", ...hubOptions } = options;

@@ -17,13 +17,14 @@ import type { Clock } from "../../ports/clock.ts";
 import type { LeaseStore } from "../../ports/leases.ts";
 import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
 import { secretHash } from "../token_secret.ts";
-import { redeemWorkerToken, workerTokenRefusal } from "../worker_enroll.ts";
+import { liveTokenRefusal, redeemWorkerToken } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
 import { readHello } from "./hello.ts";
 import { checkExecutorNames, choose, defaultWorkerExecutor, queueReason } from "./placement.ts";
 import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
 import { Channel, WorkerSession } from "./session.ts";
+import { drawCredential, resumeCheck } from "./session_credential.ts";
 import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
 
 export interface WorkerHubOptions {
@@ -41,6 +42,8 @@ export interface WorkerHubOptions {
   protocol?: ProtocolRange;
   /** How long a new stream may take to send its hello. Default 10 s. */
   helloTimeoutMs?: number;
+  /** How often a connected worker's session credential is renewed. Default 10 min. */
+  sessionRenewMs?: number;
   onEvent?(event: HubEvent): void;
 }
 
@@ -142,6 +145,7 @@ export class WorkerHub {
     const hello = await readHello(iterator, signal, this.#options.helloTimeoutMs ?? 10_000);
     let session: WorkerSession;
     let resumed: boolean;
+    let credential: string;
     try {
       const version = negotiateProtocol(
         { min: hello.protocolMin, max: hello.protocolMax },
@@ -155,7 +159,7 @@ export class WorkerHub {
         hello.machineId,
         this.#options.clock,
       );
-      [session, resumed] = await this.#admit(token, hello, version);
+      [session, resumed, credential] = await this.#admit(token, hello, version);
     } catch (error) {
       const refusal = error instanceof SwampError ? error : undefined;
       this.#emit({
@@ -166,7 +170,7 @@ export class WorkerHub {
       throw error;
     }
     const channel = new Channel();
-    this.#connect(session, channel, hello, resumed);
+    this.#connect(session, channel, hello, resumed, credential);
     const reading = (async () => {
       for (;;) {
         const next = await iterator.next();
@@ -191,10 +195,13 @@ export class WorkerHub {
     token: WorkerToken,
     hello: WorkerHello,
     version: number,
-  ): Promise<[WorkerSession, boolean]> {
+  ): Promise<[WorkerSession, boolean, string]> {
     const now = this.#options.clock.now();
     const existing = this.#sessions.get(token.name);
-    const sameSession = existing !== undefined && hello.sessionId === existing.sessionId;
+    const { kept, mismatch } = await resumeCheck(existing, hello);
+    if (mismatch) this.#emit(mismatch);
+    const fresh = await drawCredential();
+    const sameSession = kept !== undefined;
     if (existing?.channel && !sameSession) {
       throw new SwampError(
         ErrorCode.ALREADY_CONNECTED,
@@ -231,10 +238,17 @@ export class WorkerHub {
     session.tokenExpire = token.expireTime ? timestampDate(token.expireTime) : now;
     session.lastSeen = now;
     this.#sessions.set(token.name, session);
-    return [session, sameSession];
+    session.credential.adopt(fresh, now, kept);
+    return [session, sameSession, fresh.secret];
   }
 
-  #connect(session: WorkerSession, channel: Channel, hello: WorkerHello, resumed: boolean): void {
+  #connect(
+    session: WorkerSession,
+    channel: Channel,
+    hello: WorkerHello,
+    resumed: boolean,
+    credential: string,
+  ): void {
     const now = this.#options.clock.now();
     session.channel = channel;
     session.disconnectedAt = undefined;
@@ -251,6 +265,7 @@ export class WorkerHub {
         labels: session.labels,
         expireTime: timestampFromDate(session.tokenExpire),
         acked,
+        sessionCredential: credential,
       },
     });
     for (const lease of session.leases.values()) {
@@ -286,6 +301,7 @@ export class WorkerHub {
     if (kind.case === "heartbeat") {
       session.send({ case: "heartbeatAck", value: {} });
       this.#leasing.heartbeat(session, kind.value.leaseIds);
+      session.credential.renewIfDue(session, now, this.#options.sessionRenewMs ?? 600_000);
       if (kind.value.draining && !session.draining) {
         session.draining = true;
         this.#emit({ event: "worker_draining", workerId: session.id, name: session.name });
@@ -345,7 +361,9 @@ export class WorkerHub {
       const now = this.#options.clock.now();
       for (const session of [...this.#sessions.values()]) {
         if (session.channel) {
-          await this.#checkToken(session, now);
+          // A revoked or expired token disconnects its worker (read from the store).
+          const refusal = await liveTokenRefusal(this.#options.tokens, session.identity, now);
+          if (refusal) session.channel?.close(refusal);
           // A stream that went silent (a half-open connection) is treated as gone.
           if (now.getTime() - session.lastSeen.getTime() > 3 * this.heartbeatMs) {
             session.channel?.close();
@@ -360,20 +378,6 @@ export class WorkerHub {
     } finally {
       this.#ticking = false;
     }
-  }
-
-  /** Disconnects a worker whose token was revoked or has expired (read from the store). */
-  async #checkToken(session: WorkerSession, now: Date): Promise<void> {
-    const record = await this.#options.tokens.getWorkerToken(session.identity.tokenName)
-      .catch(() => undefined);
-    if (!record) return;
-    const token = record.token;
-    const reason = token.revokeTime
-      ? "token_revoked"
-      : !token.expireTime || timestampDate(token.expireTime) <= now
-      ? "token_expired"
-      : undefined;
-    if (reason) session.channel?.close(workerTokenRefusal(reason, token));
   }
 
   #emit(event: HubEvent): void {

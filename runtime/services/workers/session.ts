@@ -21,6 +21,7 @@ import { EventQueue } from "../../exec/event_queue.ts";
 import type { CancelStageName } from "../../ports/executor.ts";
 import type { Lease } from "../../ports/leases.ts";
 import { type Candidate, defaultWorkerExecutor } from "./placement.ts";
+import { SessionCredential } from "./session_credential.ts";
 import type { DispatchEvent } from "./types.ts";
 
 /** A message of the orchestrator's, as its oneof case and value. */
@@ -147,6 +148,8 @@ export interface SessionIdentity {
 /** A worker the hub knows: connected, draining, or disconnected within its grace window. */
 export class WorkerSession {
   readonly sessionId = crypto.randomUUID();
+  /** What a hello must present, besides the session id, to resume this session. */
+  readonly credential = new SessionCredential();
   labels: Record<string, string> = {};
   /** The executors it offers (its hello's; loopback for a worker that names none). */
   executors: string[] = [defaultWorkerExecutor];

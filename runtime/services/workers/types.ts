@@ -43,5 +43,7 @@ export type HubEvent =
   | { event: "worker_disconnected"; workerId: string; name: string; reason: string }
   | { event: "worker_lost"; workerId: string; name: string; reason: string; leases: number }
   | { event: "worker_refused"; code: string; message: string }
+  /** A hello named a known session but not its credential; it is treated as another process. */
+  | { event: "worker_session_mismatch"; workerId: string; name: string; reason: string }
   | { event: "worker_draining"; workerId: string; name: string }
   | { event: "lease_error"; what: string; message: string };
