@@ -7,8 +7,23 @@
 // The hub keeps only hashes, like every other secret it checks.
 import type { WorkerHello } from "../../../proto/gen/swamp/v1/worker_channel_pb.ts";
 import { newSecret, sameDigest, secretHash } from "../token_secret.ts";
-import type { Channel, WorkerSession } from "./session.ts";
 import type { HubEvent } from "./types.ts";
+
+// What this file needs of a session and its stream, named here rather than
+// imported: session.ts holds a SessionCredential, so importing it back would
+// be a cycle.
+interface RenewalChannel {
+  readonly closed: boolean;
+  send(kind: { case: "sessionRenewal"; value: { sessionCredential: string } }): void;
+}
+
+interface CredentialSession {
+  readonly id: string;
+  readonly name: string;
+  readonly sessionId: string;
+  readonly credential: SessionCredential;
+  readonly channel?: RenewalChannel;
+}
 
 /**
  * Whether `hello` resumes `existing`: `kept` is the hash of the credential it
@@ -16,7 +31,7 @@ import type { HubEvent } from "./types.ts";
  * named the session but not with its credential (treated as another process).
  */
 export async function resumeCheck(
-  existing: WorkerSession | undefined,
+  existing: CredentialSession | undefined,
   hello: WorkerHello,
 ): Promise<{ kept?: string; mismatch?: HubEvent }> {
   if (!existing || hello.sessionId !== existing.sessionId) return {};
@@ -80,7 +95,7 @@ export class SessionCredential {
    * Sends the session a SessionRenewal when its credential is older than
    * `everyMs`. Checked on heartbeats: a connected worker sends them anyway.
    */
-  renewIfDue(session: WorkerSession, now: Date, everyMs: number): void {
+  renewIfDue(session: CredentialSession, now: Date, everyMs: number): void {
     if (this.#renewing || now.getTime() - this.#issuedAt < everyMs) return;
     const channel = session.channel;
     if (!channel) return;
@@ -88,7 +103,7 @@ export class SessionCredential {
     void this.#renew(session, channel, now).finally(() => this.#renewing = false);
   }
 
-  async #renew(session: WorkerSession, channel: Channel, now: Date): Promise<void> {
+  async #renew(session: CredentialSession, channel: RenewalChannel, now: Date): Promise<void> {
     const { secret, hash } = await drawCredential();
     // A stream that ended meanwhile would lose the renewal while the hub counted it as
     // given: the worker's credential would then fall out of the two kept.
