@@ -103,6 +103,7 @@ export type {
   ContainerSpec,
   Executor,
   ExecutorFeatures,
+  GoneCheck,
   RecordedProcess,
   StepEvent,
   StepWork,
