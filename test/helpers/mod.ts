@@ -12,6 +12,7 @@ export {
   type RunJson,
   shellStep,
   statusJson,
+  statusName,
   stepStatuses,
   type StoreKind,
   storeKinds,

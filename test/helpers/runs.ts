@@ -166,3 +166,8 @@ export function runIdOf(result: { stdout: string; stderr: string }): string {
 export function stepStatuses(run: RunJson): Record<string, string> {
   return Object.fromEntries(run.steps.map((s) => [s.id, s.status.replace("STEP_STATUS_", "")]));
 }
+
+/** A status by its short lowercase name, whether the JSON says `RUN_STATUS_FAILED` or `failed`. */
+export function statusName(status: string | undefined): string {
+  return (status ?? "").replace(/^(RUN|JOB|STEP)_STATUS_/, "").toLowerCase();
+}
