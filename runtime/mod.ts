@@ -106,7 +106,6 @@ export type {
   ContainerSpec,
   Executor,
   ExecutorFeatures,
-  GoneCheck,
   RecordedProcess,
   StepEvent,
   StepWork,

@@ -13,12 +13,10 @@ import type { EventDraft } from "../run/journal.ts";
 import { JobStatus, RunStatus, runStatusText, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import { templateIdOf } from "./scheduler.ts";
-import { abandonedDrafts, abandonedReason } from "./resume_abandoned.ts";
 
 // A resume as one conditional write: the checks and the events that start a
-// new attempt (of an abandoned run: resume_abandoned.ts). Deciding it against
-// the record the write is made on is what makes two racing resumes end with
-// exactly one winner.
+// new attempt. Deciding it against the record the write is made on is what
+// makes two racing resumes end with exactly one winner.
 
 /** Marks steps and jobs that were never reached because the run failed at once. */
 const notReached = "run failed: ";
@@ -33,13 +31,12 @@ export interface ResumeRequest {
 
 export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeRequest): EventDraft[] {
   const drafts: EventDraft[] = [];
-  const abandoned = run.status === RunStatus.ABANDONED;
   let fromStep = "";
   if (request.fromStep !== "") {
-    if (run.status !== RunStatus.FAILED && !abandoned) {
+    if (run.status !== RunStatus.FAILED) {
       throw new SwampError(
         ErrorCode.RUN_STATE,
-        `--from re-enters a failed or abandoned run; run ${run.id} is ${runStatusText(run.status)}`,
+        `--from re-enters a failed run; run ${run.id} is ${runStatusText(run.status)}`,
         {
           hint: run.status === RunStatus.SUSPENDED ? "resume it without --from" : undefined,
         },
@@ -47,12 +44,7 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
     }
     const target = entryStep(run, request.fromStep);
     fromStep = target.id;
-    const reset = reentrySet(run, workflow, target);
-    drafts.push(
-      ...(abandoned
-        ? abandonedDrafts(run, request.actor, reset)
-        : reentryDrafts(run, reset, `re-entered at ${target.id}`, request.actor)),
-    );
+    drafts.push(...reentryDrafts(run, workflow, target, request.actor));
   } else if (run.status === RunStatus.SUSPENDED) {
     const gates = pendingGates(run);
     if (gates.length > 0) throw pendingError(run, gates);
@@ -62,18 +54,13 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
         drafts.push(stepDraft(step.id, step.status, StepStatus.PENDING, "resumed", request.actor));
       }
     }
-  } else if (abandoned) {
-    drafts.push(...abandonedDrafts(run, request.actor));
   } else {
     throw notResumable(run);
   }
-  const resumed = abandoned ? abandonedReason : "resumed";
-  // Going pending clears the run's waits: what a step waits on again is written after it.
-  const waits = drafts.filter((d) => d.payload.case === "waitingChanged");
   return [
     {
       actor: request.actor,
-      reason: fromStep ? `${resumed} from ${fromStep}` : resumed,
+      reason: fromStep ? `resumed from ${fromStep}` : "resumed",
       payload: {
         case: "runResumed",
         value: create(RunResumedSchema, {
@@ -83,16 +70,15 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
         }),
       },
     },
-    ...drafts.filter((d) => !waits.includes(d)),
+    ...drafts,
     {
       actor: request.actor,
-      reason: resumed,
+      reason: "resumed",
       payload: {
         case: "runStatusChanged",
         value: create(RunStatusChangedSchema, { from: run.status, to: RunStatus.PENDING }),
       },
     },
-    ...waits,
     {
       // No process owns it until its new supervisor claims it; the time says
       // since when, so a supervisor that never starts is found (DESIGN §6).
@@ -160,8 +146,8 @@ function entryStep(run: Run, selector: string): Step {
   return run.steps.find((s) => s.id === tops[0])!;
 }
 
-/** The entry step, everything downstream of it, and what was never reached. */
-function reentrySet(run: Run, workflow: Workflow, entry: Step): Set<string> {
+/** Sends the entry step, everything downstream of it, and what was never reached back to pending. */
+function reentryDrafts(run: Run, workflow: Workflow, entry: Step, actor: string): EventDraft[] {
   const jobs = downstreamJobs(workflow, entry.job);
   const inJob = downstreamSteps(workflow, entry.job, entry.name);
   const reset = new Set<string>();
@@ -173,15 +159,12 @@ function reentrySet(run: Run, workflow: Workflow, entry: Step): Set<string> {
       step.reason.startsWith(notReached) || topStep?.reason.startsWith(notReached)
     ) reset.add(step.id);
   }
-  return reset;
-}
-
-/** Sends the steps of `reset`, and the jobs they are in, back to pending. */
-function reentryDrafts(run: Run, reset: Set<string>, reason: string, actor: string): EventDraft[] {
   const drafts: EventDraft[] = [];
   for (const step of run.steps) {
     if (reset.has(step.id) && step.status !== StepStatus.PENDING) {
-      drafts.push(stepDraft(step.id, step.status, StepStatus.PENDING, reason, actor));
+      drafts.push(
+        stepDraft(step.id, step.status, StepStatus.PENDING, `re-entered at ${entry.id}`, actor),
+      );
     }
   }
   for (const job of run.jobs) {
@@ -189,7 +172,7 @@ function reentryDrafts(run: Run, reset: Set<string>, reason: string, actor: stri
     if (touched && job.status !== JobStatus.PENDING) {
       drafts.push({
         actor,
-        reason,
+        reason: `re-entered at ${entry.id}`,
         payload: {
           case: "jobStatusChanged",
           value: create(JobStatusChangedSchema, {

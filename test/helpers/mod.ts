@@ -13,7 +13,6 @@ export {
   type RunJson,
   shellStep,
   statusJson,
-  statusName,
   stepStatuses,
   type StoreKind,
   storeKinds,
