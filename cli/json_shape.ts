@@ -42,7 +42,7 @@ const stepRunning = 3;
 const endedStep = (status: number) => status === 5 || status === 6 || status === 8;
 
 /** The `--json` document of `message`. */
-export function cliJson<Desc extends DescMessage>(schema: Desc, message: Message): JsonObject {
+export function cliJson(schema: DescMessage, message: Message): JsonObject {
   return plainMessage(schema, message as unknown as Record<string, unknown>);
 }
 
@@ -76,11 +76,11 @@ function plainField(
 ): JsonValue | undefined {
   switch (field.fieldKind) {
     case "list":
-      return (value as unknown[]).map((item) => listItem(field, item));
+      return (value as unknown[]).map((item) => element(field, item));
     case "map": {
       const out: JsonObject = {};
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        out[key] = mapItem(field, item);
+        out[key] = element(field, item);
       }
       return out;
     }
@@ -97,26 +97,14 @@ function plainField(
   }
 }
 
-function listItem(field: DescField & { fieldKind: "list" }, item: unknown): JsonValue {
-  switch (field.listKind) {
-    case "message":
-      return plainMessage(field.message, item as Record<string, unknown>);
-    case "enum":
-      return enumName(field.enum, item as number, true) ?? null;
-    case "scalar":
-      return scalar(field.scalar, item, true) ?? null;
-  }
-}
-
-function mapItem(field: DescField & { fieldKind: "map" }, item: unknown): JsonValue {
-  switch (field.mapKind) {
-    case "message":
-      return plainMessage(field.message, item as Record<string, unknown>);
-    case "enum":
-      return enumName(field.enum, item as number, true) ?? null;
-    case "scalar":
-      return scalar(field.scalar, item, true) ?? null;
-  }
+/** An element of a list or a value of a map: always there, zero or not. */
+function element(field: DescField & { fieldKind: "list" | "map" }, item: unknown): JsonValue {
+  // The descriptor names what the elements are in the same three properties for both kinds.
+  const kind = field.fieldKind === "list" ? field.listKind : field.mapKind;
+  const of = field as unknown as { message: DescMessage; enum: DescEnum; scalar: ScalarType };
+  if (kind === "message") return plainMessage(of.message, item as Record<string, unknown>);
+  if (kind === "enum") return enumName(of.enum, item as number, true) ?? null;
+  return scalar(of.scalar, item, true) ?? null;
 }
 
 /** `RUN_STATUS_SUCCEEDED` as `succeeded`; the unspecified value (0) is no value. */

@@ -30,7 +30,12 @@ Deno.test("--json shape: lowercase enums, numbers, absent when unset, zeros that
         process: { pid: 42, pgid: 42, executor: "loopback" },
         outputs: { exitCode: 0, stdout: "" },
       }),
-      create(StepSchema, { id: "j/waits", status: StepStatus.PENDING, itemIndex: -1 }),
+      create(StepSchema, {
+        id: "j/waits",
+        status: StepStatus.PENDING,
+        itemIndex: -1,
+        placement: { labels: { region: "eu-west-3", empty: "" } },
+      }),
     ],
   });
   assertEquals(cliJson(RunSchema, run), {
@@ -52,7 +57,13 @@ Deno.test("--json shape: lowercase enums, numbers, absent when unset, zeros that
         itemIndex: 0,
         attempt: 1,
       },
-      { id: "j/waits", status: "pending", allowFailure: false },
+      {
+        id: "j/waits",
+        status: "pending",
+        allowFailure: false,
+        // A map's values are kept whatever they are.
+        placement: { labels: { region: "eu-west-3", empty: "" } },
+      },
     ],
     cancelTimeline: [],
     revision: 12,

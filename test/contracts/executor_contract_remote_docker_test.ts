@@ -10,14 +10,13 @@ import { createDockerExecutor } from "../../plugins/executors/docker/mod.ts";
 import type { Executor } from "../../runtime/mod.ts";
 import { capability } from "../helpers/capabilities.ts";
 import { containersLabelled, ensureTestImage } from "../helpers/docker.ts";
-import { startTestHub, type TestHub } from "../helpers/hub.ts";
+import { sharedTestHub } from "../helpers/hub.ts";
 import { executorContract } from "./executor_contract.ts";
 
 const docker = await capability("docker");
 
 if (docker.available) {
   const image = await ensureTestImage();
-  let shared: { hub: Promise<TestHub>; users: number } | undefined;
 
   /** The remote executor, sending every step to a docker worker in the test image. */
   const asDocker = (remote: Executor): Executor => ({
@@ -31,28 +30,21 @@ if (docker.available) {
       }, signal),
   });
 
+  const lend = sharedTestHub("docker-worker", [
+    "--executor",
+    "loopback,docker",
+    "--concurrency",
+    "4",
+  ]);
   const make = async () => {
-    shared ??= {
-      hub: startTestHub().then(async (t) => {
-        await t.connect("docker-worker", ["--executor", "loopback,docker", "--concurrency", "4"]);
-        return t;
-      }),
-      users: 0,
-    };
-    const mine = shared;
-    mine.users++;
-    const t = await mine.hub;
+    const { hub, release } = await lend();
     return {
-      executor: asDocker(createRemoteExecutor({ dispatcher: t.hub })),
+      executor: asDocker(createRemoteExecutor({ dispatcher: hub.hub })),
       leftovers: (process: { containerId?: string }) =>
         containersLabelled({ "dev.swamp.owned": "true" }).then((ids) =>
           ids.filter((id) => id === process.containerId)
         ),
-      async dispose() {
-        if (--mine.users > 0) return;
-        if (shared === mine) shared = undefined;
-        await t[Symbol.asyncDispose]();
-      },
+      dispose: release,
     };
   };
   executorContract("remote, docker worker", createDockerExecutor().features, make);

@@ -9,33 +9,14 @@
 // at placement (only then is the worker known), as a local step gets its
 // identity from the orchestrator too.
 import { createRemoteExecutor } from "../../plugins/executors/remote/mod.ts";
-import { startTestHub, type TestHub } from "../helpers/hub.ts";
+import { sharedTestHub } from "../helpers/hub.ts";
 import { executorContract } from "./executor_contract.ts";
 
-// One hub and worker per case: a case's "another" executor (the reaper)
-// shares them, and they are stopped when its last executor is disposed,
-// so each case leaves no socket or timer behind.
-let shared: { hub: Promise<TestHub>; users: number } | undefined;
+const lend = sharedTestHub("contract-worker", ["--concurrency", "4"]);
 
 async function make() {
-  shared ??= {
-    hub: startTestHub().then(async (t) => {
-      await t.connect("contract-worker", ["--concurrency", "4"]);
-      return t;
-    }),
-    users: 0,
-  };
-  const mine = shared;
-  mine.users++;
-  const t = await mine.hub;
-  return {
-    executor: createRemoteExecutor({ dispatcher: t.hub }),
-    async dispose() {
-      if (--mine.users > 0) return;
-      if (shared === mine) shared = undefined;
-      await t[Symbol.asyncDispose]();
-    },
-  };
+  const { hub, release } = await lend();
+  return { executor: createRemoteExecutor({ dispatcher: hub.hub }), dispose: release };
 }
 
 // The features the remote executor declares (no dispatch happens to read them).

@@ -137,3 +137,36 @@ export async function startTestHub(
     },
   };
 }
+
+/**
+ * One hub with one connected worker (`swamp worker connect` with `args`),
+ * lent to every caller until the last one releases it, then stopped: an
+ * executor contract case and its "another" executor (the reaper) share them,
+ * and no case leaves a socket or timer behind.
+ */
+export function sharedTestHub(
+  workerName: string,
+  args: string[],
+): () => Promise<{ hub: TestHub; release(): Promise<void> }> {
+  let shared: { hub: Promise<TestHub>; users: number } | undefined;
+  return async () => {
+    shared ??= {
+      hub: startTestHub().then(async (t) => {
+        await t.connect(workerName, args);
+        return t;
+      }),
+      users: 0,
+    };
+    const mine = shared;
+    mine.users++;
+    const hub = await mine.hub;
+    return {
+      hub,
+      async release() {
+        if (--mine.users > 0) return;
+        if (shared === mine) shared = undefined;
+        await hub[Symbol.asyncDispose]();
+      },
+    };
+  };
+}

@@ -264,12 +264,7 @@ class SqliteRunStore implements RunStore {
 
   markLeaseWritten(id: string): Promise<boolean> {
     // "Has written" decides between re-dispatch and failure: it must outlive the machine.
-    const body = () => this.leases.update(id, (lease) => lease.hasWritten = true);
-    try {
-      return Promise.resolve(durableWriteTransaction(this.db, body));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.write(() => this.leases.update(id, (lease) => lease.hasWritten = true), true);
   }
 
   releaseLease(id: string): Promise<boolean> {
@@ -289,9 +284,11 @@ class SqliteRunStore implements RunStore {
   }
 
   /** A write transaction, as a promise (node:sqlite is synchronous; errors become rejections). */
-  private write<T>(body: () => T): Promise<T> {
+  /** `durable`: on disk when it returns, not only in the write-ahead log's page cache. */
+  private write<T>(body: () => T, durable = false): Promise<T> {
     try {
-      return Promise.resolve(writeTransaction(this.db, body));
+      const transaction = durable ? durableWriteTransaction : writeTransaction;
+      return Promise.resolve(transaction(this.db, body));
     } catch (error) {
       return Promise.reject(error);
     }
