@@ -47,6 +47,8 @@ function printEvent(out: Output, event: RunEvent): void {
         out.dim(p.value.stage.detail)
       }`,
     );
+  } else if (p.case === "runWarning") {
+    out.info(`${out.dim("•")} ${out.yellow(`warning: ${p.value.message}`)}`);
   } else if (p.case === "waitingChanged" && p.value.waiting?.on.case) {
     const on = p.value.waiting.on.case;
     if (on === "lock" || on === "hostSlot" || on === "worker") {

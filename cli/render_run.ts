@@ -82,6 +82,10 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
   if (run.waiting?.on.case) out.line(`waiting   ${waitingText(run.waiting)}`);
   if (run.parentRunId) out.line(`parent    run ${run.parentRunId} step ${run.parentStepId}`);
   if (run.locks.length > 0) out.line(`locks     ${run.locks.join(", ")}`);
+  if (run.lastWarning) {
+    const more = run.warningCount > 1 ? ` (${run.warningCount} warnings, the latest)` : "";
+    out.line(`warning   ${out.yellow(run.lastWarning.message)}${out.dim(more)}`);
+  }
   for (const job of run.jobs) {
     out.line(
       `job ${out.bold(job.name)}  ${paintStatus(out, jobStatusText(job.status))}${

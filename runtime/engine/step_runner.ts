@@ -34,6 +34,7 @@ import {
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
+import { recordWarning } from "./warnings.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 
@@ -61,7 +62,20 @@ export async function runStep(
   locks: LockKeeper,
   job: StepRun,
 ): Promise<void> {
-  const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
+  const logs = new LogWriter(
+    deps.store,
+    deps.clock,
+    job.run.id,
+    job.step.id,
+    (count, error) =>
+      void recordWarning(journal, {
+        source: "log",
+        stepId: job.step.id,
+        count,
+        message: `${count} log line${count === 1 ? "" : "s"} of step ${job.step.id} could not be ` +
+          `written: ${error}`,
+      }),
+  );
   // A host slot is given back only once the step's end is recorded, so no two
   // steps' recorded run times overlap beyond the ceiling.
   const call: StepCall = { deps, journal, locks, job, logs, recorded: StepStatus.PENDING };

@@ -170,6 +170,10 @@ export function applyEvent(run: Run, event: RunEvent): void {
     case "runResumed":
       run.attempt = payload.value.attempt;
       break;
+    case "runWarning":
+      run.warningCount += 1;
+      run.lastWarning = payload.value;
+      break;
     case "approvalDecided": {
       const step = findStep(run, payload.value.stepId);
       if (step?.approval) step.approval.decision = payload.value.decision;
