@@ -22,8 +22,16 @@ export class Output {
     if (!this.json) this.write(Deno.stdout, `${text}\n`);
   }
 
-  /** Rows under a bold header, each column as wide as its widest cell (suppressed under --json). */
+  /**
+   * Rows under a bold header, each column as wide as its widest cell
+   * (suppressed under --json). With -q only the first column, the name each
+   * row is known by, one per line and no header: for scripts.
+   */
   table(header: string[], rows: string[][]): void {
+    if (this.quiet) {
+      for (const row of rows) this.line(row[0]);
+      return;
+    }
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const format = (row: string[]) =>
       row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();

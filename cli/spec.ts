@@ -39,7 +39,7 @@ export const globalFlags: FlagSpec[] = [
     short: "q",
     type: "boolean",
     description:
-      "print only results and errors; `workflow list`, `files`, `status`: only ids, names, the status",
+      "print only results and errors; list commands print only what each row is known by (`workflow list`: run ids; `files`, `worker list`, `worker token list`, `auth token list`: names; `workflow approvals`: RUN STEP), `status` only the status",
   },
   {
     name: "verbose",
