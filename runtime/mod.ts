@@ -83,7 +83,16 @@ export type {
   RunStore,
   StoredRun,
 } from "./ports/store.ts";
-export { StoreConflict, StoreNotFound } from "./ports/store.ts";
+export {
+  checkAppend,
+  checkNewRun,
+  formatListCursor,
+  type ListKey,
+  newerFirst,
+  parseListCursor,
+  StoreConflict,
+  StoreNotFound,
+} from "./ports/store.ts";
 export type { StoredApiToken, TokenStore } from "./ports/tokens.ts";
 export {
   type AcquireLease,
