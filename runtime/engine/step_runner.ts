@@ -35,6 +35,7 @@ import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
 import { recordWarning } from "./warnings.ts";
+import { boundedText } from "../exec/mod.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 
@@ -379,10 +380,11 @@ async function dispatchShell(
     }
   }
   if (!exited) throw new Error("the executor ended without reporting an exit");
+  const stdout = boundedText(exited.stdout, work.outputLimitBytes);
   const outputs: JsonObject = {
     exitCode: exited.exitCode,
-    stdout: exited.stdout,
-    stdoutTruncated: exited.stdoutTruncated,
+    stdout: stdout.text,
+    stdoutTruncated: exited.stdoutTruncated || stdout.cut,
     durationMs: deps.clock.now().getTime() - started,
   };
   if (exited.error) logs.line("system", exited.error);
