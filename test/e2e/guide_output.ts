@@ -19,14 +19,17 @@ export function normalize(text: string, home?: string, account?: string): string
   let out = text.replaceAll("\r\n", "\n");
   if (home) out = out.replaceAll(home, "/home/me");
   if (account && account !== "ada") {
-    // The OS account is the actor of local commands: "by NAME" and the ACTOR column.
+    // The OS account is the actor of local commands: "by NAME", the ACTOR column, JSON values.
     const name = account.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     out = out.replace(new RegExp(`\\bby ${name}\\b`, "g"), "by ada")
+      .replace(new RegExp(`": "${name}"`, "g"), '": "ada"')
       .replace(new RegExp(`(  )${name}(  |$)`, "gm"), "$1ada$2");
   }
   out = out
     // temporary paths other than the guide's own directory
     .replace(/\/tmp\/[^\s'"`,;)]*/g, "<tmp>")
+    // token secrets: NAME.SECRET, the secret 32 random bytes in base64url
+    .replace(/\b([a-z0-9][a-z0-9-]*)\.[A-Za-z0-9_-]{40,}/g, "$1.<secret>")
     // uuids (run, workflow, worker ids) before the shorter hex forms they contain
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>")
     // timestamps: 2026-12-04T05:00:10.582Z and 2026-12-04 05:00:10Z

@@ -53,3 +53,13 @@ Deno.test("partial: each shown line appears in order; any-order: the same lines 
   assert(!outputMatches("c three\na one", actual, "any-order"));
   assert(!outputMatches("c three\na one\nb too", actual, "any-order"));
 });
+
+Deno.test("token secrets and the OS account (the actor of local commands) are set aside", () => {
+  const shown =
+    `gpu-box.Zm9vYmFyYmF6cXV4cXV1eHF1dXoxMjM0NTY3ODkwYWI\n"createdBy": "ada"\nstarted by ada`;
+  const printed =
+    `gpu-box.0-_PrY0AnjNQu72Zb7vmeMzxa4vRglHPmDZiHe7KbQ0\n"createdBy": "svc"\nstarted by svc`;
+  assert(outputMatches(shown, printed, "full", undefined, "svc"));
+  assert(!outputMatches(shown, printed.replace("gpu-box.", "cpu-box."), "full", undefined, "svc"));
+  assert(!outputMatches(shown, printed, "full", undefined, "other"));
+});
