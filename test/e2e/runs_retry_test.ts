@@ -183,3 +183,32 @@ Deno.test("a workflow over its timeout is stopped with the cancel timeline and f
   assert(run.cancelTimeline.some((s) => s.stage === "confirmed"), "the stop was confirmed");
   assertEquals(await groupAlive(running.steps[0].process!.pgid), []);
 });
+
+Deno.test("kill -9 of the supervisor during a backoff: the reconciled step says it was between attempts", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-orphan.yaml": workflowFile(
+      "orphan",
+      shellStep("orphan", flaky(10), "        retry: {attempts: 3, backoff: 1h}\n"),
+    ),
+  });
+  const started = await repo.cli(["workflow", "run", "orphan", "--detach"], env);
+  assertEquals(started.code, 0, started.stderr);
+  const runId = runIdOf(started);
+  const waiting = await eventually("the step to wait for its backoff", async () => {
+    const run = await statusJson(repo, runId);
+    return run.steps[0].waiting?.retry ? run : undefined;
+  });
+  Deno.kill(waiting.owner!.pid, "SIGKILL");
+  const run = await eventually("the run to be reconciled", async () => {
+    const run = await statusJson(repo, runId);
+    return run.status === "abandoned" ? run : undefined;
+  });
+  const step = run.steps[0];
+  assertEquals(step.status, "abandoned");
+  assertEquals(step.retry?.attempt, 2);
+  assertMatch(
+    step.reason ?? "",
+    /^owner-process-not-alive while the step waited to retry: attempt 1 of 3 failed \(exited with status 1\)/,
+  );
+  assertEquals(await count(repo.root), "1");
+});
