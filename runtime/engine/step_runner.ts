@@ -1,19 +1,7 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  StepOutputsRecordedSchema,
-  StepStatusChangedSchema,
-  WaitingChangedSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
-import {
-  CancelStageSchema,
-  PlacementSchema,
-  StepProcessSchema,
-  WaitingSchema,
-} from "../../proto/gen/swamp/v1/run_pb.ts";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { StepStatusChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
+import { PlacementSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { RecordedProcess } from "../ports/executor.ts";
-
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { Placement, Run, Step, StepRetry } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { SwampError } from "../errors/mod.ts";
 import { renderTemplate } from "../expressions/template.ts";
@@ -34,6 +22,7 @@ import {
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
+import { cancelStage, stepChange, stepOutputs, workerWait } from "./step_events.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 import { durationText } from "../text/duration.ts";
@@ -495,44 +484,6 @@ async function dispatchShell(
   return { status: StepStatus.SUCCEEDED, reason: "", exitCode: exited.exitCode, outputs };
 }
 
-/** A step status change with its reason, as the journal takes it. */
-export function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string) {
-  return {
-    reason,
-    payload: { case: "stepStatusChanged" as const, value: stepChange(id, from, to) },
-  };
-}
-
-export function stepChange(
-  stepId: string,
-  from: StepStatus,
-  to: StepStatus,
-  exitCode = 0,
-  process?: RecordedProcess,
-  placement?: Placement,
-  attempt?: number,
-  retry?: StepRetry,
-) {
-  return create(StepStatusChangedSchema, {
-    retry,
-    stepId,
-    from,
-    to,
-    exitCode,
-    placement,
-    attempt: attempt ?? 0,
-    process: process && create(StepProcessSchema, {
-      pid: process.pid,
-      pgid: process.pgid,
-      processStart: process.processStart,
-      containerId: process.containerId ?? "",
-      executor: process.executor,
-      workerId: process.workerId ?? "",
-      leaseId: process.leaseId ?? "",
-    }),
-  });
-}
-
 /** A remote step waits for a worker, and why: status `queued`, the reason shown with it. */
 async function recordQueued(
   call: StepCall,
@@ -575,23 +526,4 @@ async function recordRedispatched(call: StepCall, attempt: number, reason: strin
   if (written.length > 0) call.recorded = StepStatus.QUEUED;
 }
 
-/** What a step waits on while queued for a worker ("" when it waits no more). */
-function workerWait(stepId: string, reason: string) {
-  return {
-    payload: {
-      case: "waitingChanged" as const,
-      value: create(WaitingChangedSchema, {
-        stepId,
-        waiting: create(WaitingSchema, reason ? { on: { case: "worker", value: reason } } : {}),
-      }),
-    },
-  };
-}
-
-function stepOutputs(stepId: string, outputs: JsonObject) {
-  return create(StepOutputsRecordedSchema, { stepId, outputs });
-}
-
-export function cancelStage(stage: string, stepId: string, detail: string, time: Date) {
-  return create(CancelStageSchema, { stage, stepId, detail, time: timestampFromDate(time) });
-}
+export { cancelStage, stepChange, stepDraft } from "./step_events.ts";
