@@ -1,7 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../proto/gen/swamp/v1/run_pb.ts";
-import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
+import { RunStatus, StepStatus } from "../proto/gen/swamp/v1/run_pb.ts";
 import { runStatusText, stepStatusText } from "../runtime/mod.ts";
 import type { CommandContext } from "./context.ts";
 import type { Output } from "./output.ts";
@@ -30,8 +30,12 @@ function printEvent(out: Output, event: RunEvent): void {
   const p = event.payload;
   if (p.case === "stepStatusChanged" && p.value.from !== p.value.to && !p.value.added) {
     const status = stepStatusText(p.value.to);
+    // A step with `retry:` says which attempt starts (or ended), so a watcher sees the count.
+    const retry = p.value.retry && p.value.to === StepStatus.RUNNING
+      ? out.dim(`  attempt ${p.value.retry.attempt} of ${p.value.retry.attempts}`)
+      : "";
     out.info(
-      `${out.dim("•")} ${p.value.stepId} ${paintStatus(out, status)}${
+      `${out.dim("•")} ${p.value.stepId} ${paintStatus(out, status)}${retry}${
         event.reason ? out.dim(`  ${event.reason}`) : ""
       }`,
     );
@@ -51,7 +55,7 @@ function printEvent(out: Output, event: RunEvent): void {
     out.info(`${out.dim("•")} ${out.yellow(`warning: ${p.value.message}`)}`);
   } else if (p.case === "waitingChanged" && p.value.waiting?.on.case) {
     const on = p.value.waiting.on.case;
-    if (on === "lock" || on === "hostSlot" || on === "worker") {
+    if (on === "lock" || on === "hostSlot" || on === "worker" || on === "retry") {
       out.info(`${out.dim("•")} ${p.value.stepId} waits for ${waitingText(p.value.waiting)}`);
     }
   }

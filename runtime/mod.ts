@@ -67,6 +67,7 @@ export {
   type WorkerRoster,
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
+export { durationText, parseDurationText } from "./text/duration.ts";
 export {
   bootId,
   hostName,

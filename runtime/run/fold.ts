@@ -108,6 +108,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (change.placement) step.placement = change.placement;
       if (change.approval) step.approval = change.approval;
       if (change.childRunId) step.childRunId = change.childRunId;
+      if (change.retry) step.retry = change.retry;
       if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
       if (run.status === RunStatus.SUSPENDED) showWaitingJobs(run);
       break;
