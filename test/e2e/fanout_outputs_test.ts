@@ -105,6 +105,15 @@ Deno.test("a fan-out's outputs, its items by resolved name and its allowed failu
 
 Deno.test("a 1,000-item fan-out's outputs reach a downstream step whole and in item order", async () => {
   const hosts = Array.from({ length: 1000 }, (_, i) => `h${i}`);
+  // The whole list crosses as JSON (a pure selection, no sandbox); the shell
+  // checks every item's output is there, in item order.
+  const sumScript = [
+    "echo n=${{ size(steps.ping.outputs) }} ok=${{ steps.ping.counts.succeeded }}" +
+    " last=${{ steps.ping.outputs[999].stdout.trim() }}" +
+    " mid=${{ steps['ping-h500'].outputs.stdout.trim() }}",
+    `got=$(printf %s "$OUTS" | grep -o '"stdout":"[0-9]*' | cut -d'"' -f4 | paste -sd, -)`,
+    'test "$got" = "$(seq -s, 0 999)" && echo inorder=true',
+  ].join("\n");
   const workflow = `id: ${crypto.randomUUID()}
 name: wide
 jobs:
@@ -116,22 +125,23 @@ ${
       "echo $SWAMP_ITEM_INDEX",
       `        forEach: {item: host, in: ${JSON.stringify(hosts)}}\n`,
     )
-  }${
-    shell(
-      "sum",
-      [
-        "echo n=${{ size(steps.ping.outputs) }}",
-        "ok=${{ steps.ping.counts.succeeded }}",
-        "last=${{ steps.ping.outputs[999].stdout.trim() }}",
-        "mid=${{ steps['ping-h500'].outputs.stdout.trim() }}",
-        "inorder=${{ steps.ping.outputs.map(o, int(o.stdout.trim())) == [" +
-        hosts.map((_, i) => i).join(",") + "] }}",
-      ].join(" "),
-      '        dependsOn: [{step: "ping-${{ self.host }}", condition: {type: succeeded}}]\n',
-    )
-  }`;
+  }      - name: sum
+        dependsOn: [{step: "ping-\${{ self.host }}", condition: {type: succeeded}}]
+        task:
+          type: model_method
+          modelType: command/shell
+          modelName: m
+          methodName: execute
+          inputs:
+            env:
+              OUTS: "list \${{ steps.ping.outputs }}"
+            run: ${JSON.stringify(sumScript)}
+`;
   await using repo = await repoWith("file", { "workflows/workflow-wide.yaml": workflow });
   const result = await repo.cli(["workflow", "run", "wide"], { SWAMP_MAX_CONCURRENT_STEPS: "32" });
   assertEquals(result.code, 0, result.stderr.slice(-2000));
-  assertMatch(result.stdout, /^\[main\/sum\] n=1000 ok=1000 last=999 mid=500 inorder=true$/m);
+  assertMatch(
+    result.stdout,
+    /^\[main\/sum\] n=1000 ok=1000 last=999 mid=500\n\[main\/sum\] inorder=true$/m,
+  );
 });
