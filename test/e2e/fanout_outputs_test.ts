@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch, repoWith } from "../helpers/mod.ts";
+import { assertEquals, assertMatch, repoWith } from "../helpers/mod.ts";
 
 // What a fan-out hands to the steps after it (docs/design/0017-fan-out-outputs.md):
 // its items' outputs in item order, each item by its resolved name, counts,
