@@ -103,6 +103,23 @@ Deno.test("a fan-out's outputs, its items by resolved name and its allowed failu
   );
 });
 
+Deno.test("workflow evaluate resolves steps references to fan-outs and items as a run does", async () => {
+  await using repo = await repoWith("file", { "workflows/workflow-fanout.yaml": fanout });
+  const result = await repo.cli(["workflow", "evaluate", "fanout", "--json"]);
+  assertEquals(result.code, 0, result.stderr);
+  const reasons = (result.json as { unresolved: { expression: string; reason: string }[] })
+    .unresolved.filter((u) => u.expression.includes("steps")).map((u) => u.reason).join("\n");
+  assertMatch(
+    reasons,
+    /steps\.deploy is forEach step `deploy-\$\{\{ self\.host \}\}`, its items' outputs in item order: 3 items \(deploy-a, deploy-b, deploy-c\)/,
+  );
+  assertMatch(reasons, /steps\["deploy-c"\] is item `deploy-c` of forEach step/);
+  assertMatch(
+    reasons,
+    /steps\.plain is forEach step `plain`, its items' outputs in item order: 2 items/,
+  );
+});
+
 Deno.test("a 1,000-item fan-out's outputs reach a downstream step whole and in item order", async () => {
   const hosts = Array.from({ length: 1000 }, (_, i) => `h${i}`);
   // The whole list crosses as JSON (a pure selection, no sandbox); the shell
