@@ -182,7 +182,7 @@ commands.push(
     verb: "status",
     summary: "show a run: its steps, owner, waits and cancel timeline",
     description:
-      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Each forEach step that fanned out is listed with how many of its items ended how and which failed (failures allowed by allowFailure included, marked allowed); --json has them as fanOuts. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -197,7 +197,10 @@ commands.push(
       "swamp workflow status 0f5c --json",
       "swamp workflow status 0f5c --exit-status",
     ],
-    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
+    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {').replace(
+      /}$/,
+      ', "fanOuts": [{"step": "build/deploy-${{ self.host }}", "total": 3, "succeeded": 2, "failed": 1, "failedItems": ["deploy-b"], "allowFailure": true}]}',
+    ),
     load: () => import("./commands/workflow_status.ts"),
   },
   {

@@ -146,5 +146,11 @@ export {
   stepStatusText,
 } from "./run/status.ts";
 export { reconcileRun } from "./run/reconcile.ts";
+export {
+  allowedFailuresText,
+  fanOutSummaries,
+  type FanOutSummary,
+  nameList,
+} from "./run/fan_outs.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
