@@ -64,9 +64,12 @@ export async function followRun(
   const flusher = setInterval(() => merge.flush(), 50);
   let settled = false;
   try {
-    view.begin((await ctx.runs.getRun({ runId })).run!);
+    const start = (await ctx.runs.getRun({ runId })).run!;
+    view.begin(start);
     const events = (async () => {
-      const afterSeq = since?.eventSeq ?? 0n;
+      // A view that starts from the run as it stands needs no event it already holds.
+      const from = since?.eventSeq ?? 0n;
+      const afterSeq = view.fromSnapshot && start.revision > from ? start.revision : from;
       for await (const { event } of ctx.runs.watchRunEvents({ runId, follow: true, afterSeq })) {
         if (stopFollowing.signal.aborted) return;
         if (event) merge.addEvent(event, () => view.event(event));

@@ -18,6 +18,8 @@ import { ansiPaint, plainPaint } from "./live_summary.ts";
 
 /** What following shows; the follower calls these in the run's order. */
 export interface FollowView {
+  /** Whether `begin` takes in everything so far, so older events need not be read. */
+  readonly fromSnapshot: boolean;
   /** The run as it stood when following began (before any event). */
   begin(run: Run): void;
   event(event: RunEvent): void;
@@ -47,6 +49,7 @@ export function logLineText(out: Output, line: LogLine): string {
 }
 
 class LineView implements FollowView {
+  readonly fromSnapshot = false;
   constructor(private readonly out: Output) {}
   begin(): void {}
   event(event: RunEvent): void {
@@ -68,6 +71,7 @@ class LineView implements FollowView {
  * The command then writes the run's final state as the last line.
  */
 class JsonView implements FollowView {
+  readonly fromSnapshot = false;
   constructor(private readonly out: Output) {}
   begin(): void {}
   event(event: RunEvent): void {
@@ -85,6 +89,7 @@ class JsonView implements FollowView {
 }
 
 class LiveView implements FollowView {
+  readonly fromSnapshot = true;
   readonly #display: LiveDisplay;
   constructor(private readonly out: Output, runLabel: string) {
     this.#display = new LiveDisplay(runLabel, out.stderrColor ? ansiPaint : plainPaint);

@@ -1,4 +1,4 @@
-import type { LogLine, RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
+import type { RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../proto/gen/swamp/v1/run_pb.ts";
 import type { Failure } from "./run_tally.ts";
 import { RunTally } from "./run_tally.ts";

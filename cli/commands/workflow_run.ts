@@ -21,15 +21,16 @@ import {
 export async function run(ctx: CommandContext): Promise<number> {
   hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
   const inputs = await readInputs(ctx);
-  if (ctx.out.verbose) ctx.out.info(`submitting a run of ${ctx.args[0]}…`);
   const guarded = await guardInterrupts(
     ctx,
-    () =>
-      ctx.runs.submitRun({
+    () => {
+      if (ctx.out.verbose) ctx.out.info(`submitting a run of ${ctx.args[0]}…`);
+      return ctx.runs.submitRun({
         workflow: ctx.args[0],
         inputs: inputs as JsonObject,
         detach: ctx.flags.detach === true,
-      }),
+      });
+    },
     "interrupted while starting: the run is cancelled as soon as it exists. Ctrl-C again stops waiting.",
   );
   if ("gaveUp" in guarded) return leftWhileSubmitting(ctx);
