@@ -5,7 +5,7 @@ import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
 import { filesCommand } from "./spec_files.ts";
-import { runJson } from "./spec_json.ts";
+import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
@@ -21,7 +21,8 @@ export const globalFlags: FlagSpec[] = [
   {
     name: "json",
     type: "boolean",
-    description: "print one JSON document on stdout instead of text",
+    description:
+      "print JSON on stdout instead of text: one document, or NDJSON where a command follows a run",
   },
   {
     name: "repo",
@@ -174,7 +175,8 @@ commands.push(
       { name: "detach", type: "boolean", description: "return once the run is started" },
     ],
     examples: ["swamp workflow run deploy", "swamp workflow run deploy --input env=prod --detach"],
-    json: runJson,
+    json: followJsonLines,
+    jsonLines: true,
     load: () => import("./commands/workflow_run.ts"),
   },
   {
@@ -232,7 +234,8 @@ commands.push(
       "swamp workflow logs 0f5c --follow --step build/compile",
     ],
     json:
-      `{"seq": 17, "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
+      `{"seq": 17, "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}\n{"run": {"id": "0f5c…", "status": "succeeded", …}}   (last, with --follow)`,
+    jsonLines: true,
     load: () => import("./commands/workflow_logs.ts"),
   },
   {
@@ -244,8 +247,8 @@ commands.push(
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [],
     examples: ["swamp workflow watch 0f5c", "swamp workflow watch 0f5c --json | jq -c .event"],
-    json:
-      `{"event": {"runId": "0f5c…", "seq": 7, "time": "…", "actor": "ada", "stepStatusChanged": {"stepId": "main/fan[3]", "from": "pending", "to": "running"}}}`,
+    json: followJsonLines,
+    jsonLines: true,
     load: () => import("./commands/workflow_watch.ts"),
   },
   {
