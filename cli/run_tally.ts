@@ -111,9 +111,14 @@ export class RunTally {
 
   #track(id: string, status: StepStatus, label: string): void {
     const before = this.#steps.get(id);
-    if (before && !this.#templates.has(id)) this.#bump(before.status, -1);
-    this.#steps.set(id, { status, label });
-    if (this.#templates.has(id)) return;
+    const template = this.#templates.has(id);
+    if (before) {
+      if (!template) this.#bump(before.status, -1);
+      // Updated in place: a change allocates nothing, however many changes a big run makes.
+      before.status = status;
+      before.label = label;
+    } else this.#steps.set(id, { status, label });
+    if (template) return;
     this.#bump(status, 1);
     if (status === StepStatus.RUNNING) this.#running.set(id, label);
     else this.#running.delete(id);
