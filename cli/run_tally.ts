@@ -77,9 +77,10 @@ export class RunTally {
       return undefined;
     }
     const known = this.#steps.get(change.stepId);
+    const was = known?.status;
     this.#track(change.stepId, change.to, known?.label ?? change.stepId);
     // A forEach step's own failure sums up its items, each already reported.
-    return isFailure(change.to) && known?.status !== change.to &&
+    return isFailure(change.to) && was !== change.to &&
         !this.#templates.has(change.stepId)
       ? this.#failure(change.stepId, event.reason)
       : undefined;
