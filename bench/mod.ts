@@ -10,6 +10,7 @@ import { main as runs } from "./runs.ts";
 import { main as docker } from "./docker.ts";
 import { main as api } from "./api.ts";
 import { main as workers } from "./workers.ts";
+import { main as liveSummary } from "./live_summary.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -17,6 +18,8 @@ console.log(
 await cliStartup();
 console.log();
 await validateLarge();
+console.log();
+liveSummary();
 console.log();
 await cel();
 console.log();

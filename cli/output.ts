@@ -4,6 +4,8 @@ import type { FlagValues } from "./types.ts";
 export class Output {
   readonly json: boolean;
   readonly color: boolean;
+  /** Whether progress on stderr (the live summary of a followed run) may be coloured. */
+  readonly stderrColor: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
   private readonly encoder = new TextEncoder();
@@ -15,6 +17,8 @@ export class Output {
     const noColorEnv = (Deno.env.get("NO_COLOR") ?? "") !== "";
     this.color = !this.json && flags["no-color"] !== true && !noColorEnv &&
       Deno.stdout.isTerminal();
+    this.stderrColor = !this.json && flags["no-color"] !== true && !noColorEnv &&
+      Deno.stderr.isTerminal();
   }
 
   /** A line of the command's result on stdout (suppressed under --json). */
