@@ -67,6 +67,7 @@ export {
   type WorkerRoster,
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
+export { sha256HexSync } from "./text/sha256.ts";
 export {
   bootId,
   hostName,
