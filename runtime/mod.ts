@@ -68,6 +68,7 @@ export {
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
 export { durationText, parseDurationText } from "./text/duration.ts";
+export { sha256HexSync } from "./text/sha256.ts";
 export {
   bootId,
   hostName,
