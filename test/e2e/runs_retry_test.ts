@@ -47,7 +47,7 @@ Deno.test("a flaky step with retry succeeds on its third attempt", async () => {
   assertMatch(logs.stdout, /attempt 2 of 3 failed/);
   const status = await repo.cli(["workflow", "status", runId]);
   assertMatch(status.stdout, /main\/flaky\s+succeeded.*attempt 3 of 3/);
-  assertMatch(result.stderr + result.stdout, /main\/flaky running  attempt 3 of 3/);
+  assertMatch(result.stderr + result.stdout, /main\/flaky running {2}attempt 3 of 3/);
 });
 
 Deno.test("a step that fails on every attempt ends failed after the last one", async () => {
