@@ -60,13 +60,26 @@ function normalise(text: string, actor: string, root: string): string {
     .replace(/ {2,}/g, "  ");
 }
 
+/**
+ * NDJSON (`run --json`, `logs --follow --json`) pretty-printed like a document, events first,
+ * then log lines, then the rest: the two streams interleave differently from run to run.
+ */
+function ndjsonAsDocuments(stdout: string): string {
+  const lines = stdout.trimEnd().split("\n");
+  if (lines.length < 2 || !lines.every((line) => line.startsWith("{"))) return stdout;
+  const objects = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const kind = (o: Record<string, unknown>) => ("event" in o ? 0 : "line" in o ? 1 : 2);
+  return objects.sort((a, b) => kind(a) - kind(b))
+    .map((o) => JSON.stringify(o, null, 2)).join("\n") + "\n";
+}
+
 async function scenario(cli: Cli, actor: string, root: string): Promise<string[]> {
   const out: string[] = [];
   const record = async (args: string[]) => {
     const r = await cli(args);
     out.push(
       `$ ${normalise(args.join(" "), actor, root)}\n[${r.code}]\n${
-        normalise(r.stdout, actor, root)
+        normalise(ndjsonAsDocuments(r.stdout), actor, root)
       }\n${normalise(r.stderr, actor, root)}`,
     );
     return r;
@@ -78,7 +91,9 @@ async function scenario(cli: Cli, actor: string, root: string): Promise<string[]
   await record(["workflow", "logs", okId]);
   await record(["workflow", "logs", okId, "--json", "--step", "main/two"]);
   const bad = await record(["workflow", "run", "bad", "--json"]);
-  const badId = (JSON.parse(bad.stdout) as { run: { id: string } }).run.id;
+  // `run --json` prints one JSON object a line; the last is the run as it ended.
+  const badId = (JSON.parse(bad.stdout.trimEnd().split("\n").at(-1)!) as { run: { id: string } })
+    .run.id;
   await record(["workflow", "logs", badId, "--follow"]);
   const gated = await record(["workflow", "run", "gated"]);
   const gatedId = runIdOf(gated);
