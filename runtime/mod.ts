@@ -84,6 +84,12 @@ export type {
   StoredRun,
 } from "./ports/store.ts";
 export { StoreConflict, StoreNotFound } from "./ports/store.ts";
+export {
+  finishedStatuses,
+  type PrunedRun,
+  type PruneRule,
+  qualifiesForPrune,
+} from "./ports/prune.ts";
 export type { StoredApiToken, TokenStore } from "./ports/tokens.ts";
 export {
   type AcquireLease,
