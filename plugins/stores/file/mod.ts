@@ -88,14 +88,15 @@ export async function openFileStore(
 
 class FileRunStore implements RunStore {
   private readonly index: RunIndex;
-  private readonly locks: LockFiles;
+  /** Read by pruneRunFiles, with layout and leases. */
+  readonly locks: LockFiles;
   private readonly tokens: TokenFiles;
   private readonly workerTokens: WorkerTokenFiles;
-  private readonly leases: LeaseFiles;
+  readonly leases: LeaseFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
   private trashEmptied = false;
 
-  constructor(private readonly layout: Layout, private readonly sync: boolean) {
+  constructor(readonly layout: Layout, private readonly sync: boolean) {
     this.index = new RunIndex(layout.index, sync);
     this.locks = new LockFiles(layout, sync);
     this.tokens = new TokenFiles(layout, sync);

@@ -8,7 +8,7 @@
 // is cleanup; a crash before it leaves files that the next prune removes.
 import { type PrunedRun, type PruneRule, qualifiesForPrune } from "../../../runtime/mod.ts";
 import { decodeSummaryFile } from "./codec.ts";
-import { exists, readTextIfExists, removeIfExists, syncDir } from "./fsio.ts";
+import { exists, readTextIfExists, removeIfExists } from "./fsio.ts";
 import type { LeaseFiles } from "./leases.ts";
 import type { LockFiles } from "./locks.ts";
 import { isRunId, type Layout } from "./paths.ts";
@@ -17,7 +17,6 @@ export interface PruneParts {
   layout: Layout;
   locks: LockFiles;
   leases: LeaseFiles;
-  sync: boolean;
 }
 
 export function pruneRunFiles(
@@ -51,8 +50,9 @@ export function pruneRunFiles(
     parts.leases.removeRunNow(runId);
     Deno.mkdirSync(layout.trash, { recursive: true });
     trashed = `${layout.trash}/${runId}.${crypto.randomUUID()}`;
+    // Not flushed: a prune lost to a power cut leaves the run whole, to be pruned again, and
+    // journaled file systems keep this rename ahead of the deletes that follow it.
     Deno.renameSync(layout.run(runId), trashed);
-    if (parts.sync) syncDir(layout.shard(runId));
     removeIfExists(layout.activeMarker(runId));
   } finally {
     file.close(); // also releases the lock
