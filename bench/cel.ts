@@ -7,6 +7,7 @@ import { libraryBundle } from "../wasm/library_bundle.ts";
 import { type CelLibraryName, installInV8 } from "../wasm/sandbox_program.ts";
 import { decodeResults, WireSession } from "../wasm/wire_session.ts";
 import {
+  doubledList,
   TEMPLATING_EXPRESSIONS as EXPRESSIONS,
   TEMPLATING_VARS as VARIABLES,
 } from "../wasm/fast_path_cases.ts";
@@ -131,6 +132,40 @@ export async function main(): Promise<void> {
       grown.toFixed(1)
     } MiB (target <= 64 MiB: ${grown <= 64 ? "PASS" : "FAIL"})`,
   );
+  await doubledLists(deadlineMs);
+}
+
+/**
+ * A list doubled in nested map(), on both paths with the 100 ms deadline: the
+ * fast path must not be worse than the library it hands the concatenation to.
+ */
+async function doubledLists(deadlineMs: number): Promise<void> {
+  const paths = [true, false].map((fastPath) => new CelEvaluator({ deadlineMs, fastPath }));
+  try {
+    for (const cel of paths) await cel.start();
+    for (const levels of [17, 20]) {
+      const cells: string[] = [];
+      const medians: number[] = [];
+      for (const cel of paths) {
+        const times: number[] = [];
+        let outcome = "";
+        for (let i = 0; i < 5; i++) {
+          const t = performance.now();
+          const [r] = await cel.evaluate([doubledList(levels)], {});
+          times.push(performance.now() - t);
+          outcome = r.ok ? "answered" : r.limitExceeded ? "limit" : "error";
+        }
+        medians.push(median(times));
+        cells.push(`${median(times).toFixed(0)} ms (${outcome})`);
+      }
+      console.log(
+        `  list doubled ${levels} times in nested map(), median of 5: fast path ${cells[0]}, ` +
+          `library only ${cells[1]}; ratio ${(medians[0] / medians[1]).toFixed(2)}`,
+      );
+    }
+  } finally {
+    for (const cel of paths) await cel.close();
+  }
 }
 
 if (import.meta.main) await main();

@@ -7,9 +7,11 @@ import { main as loopbackSpawn } from "./loopback_spawn.ts";
 import { main as cel } from "./cel.ts";
 import { main as stores } from "./stores.ts";
 import { main as runs } from "./runs.ts";
+import { main as submit } from "./submit.ts";
 import { main as docker } from "./docker.ts";
 import { main as api } from "./api.ts";
 import { main as workers } from "./workers.ts";
+import { main as liveSummary } from "./live_summary.ts";
 
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs\n`,
@@ -17,6 +19,8 @@ console.log(
 await cliStartup();
 console.log();
 await validateLarge();
+console.log();
+liveSummary();
 console.log();
 await cel();
 console.log();
@@ -27,6 +31,8 @@ console.log();
 await loopbackSpawn();
 console.log();
 await runs();
+console.log();
+await submit();
 console.log();
 await docker();
 console.log();

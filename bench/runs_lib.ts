@@ -143,12 +143,15 @@ export async function rawSpawn(): Promise<void> {
   if (!out.success) throw new Error("sh -c true failed");
 }
 
-/** The pid of the process whose command line holds `cli/supervise.ts` and the run id. */
+/**
+ * The pid of the process whose command line holds the supervisor
+ * (`supervise.ts`, or the bundle's `supervise.js`) and the run id.
+ */
 export async function findSupervisor(runId: string): Promise<number | undefined> {
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.includes("supervise.ts") && cmdline.includes(runId)) return Number(entry.name);
+    if (/supervise\.(ts|js)/.test(cmdline) && cmdline.includes(runId)) return Number(entry.name);
   }
   return undefined;
 }

@@ -7,18 +7,24 @@ import { workflow as workflowSchema } from "../runtime/workflow/schema.ts";
 import { workflowYaml } from "../test/helpers/large_workflow.ts";
 import {
   type Case,
+  deno,
   direct,
   envInt,
   hostPauseShare,
+  launcher,
   measure,
   median,
+  root,
   run,
+  runFlags,
   table,
   withTempDir,
 } from "./lib.ts";
 
 const JOBS = 10;
 const STEPS_PER_JOB = 1_000;
+/** Issue 17: validating the big file takes at most this many times parsing it alone. */
+const PARSE_TARGET = 2;
 
 export async function main(): Promise<void> {
   const runs = envInt("BENCH_RUNS", 5);
@@ -77,8 +83,60 @@ export async function main(): Promise<void> {
         (big.median - clean.median).toFixed(0)
       } ms)`,
     );
+    await againstParse(bigFile, `${tmp}/large`, runs, warmup);
   });
   phases(runs);
+}
+
+/**
+ * Issue 17: `swamp workflow validate` of the big file through the real
+ * launcher, against the CLI's own `--version` start-up and against a process
+ * that only parses the same file (`bench/parse_yaml.ts`: the CLI's parser, and
+ * js-yaml's plain `load` for comparison), interleaved.
+ */
+async function againstParse(file: string, repo: string, runs: number, warmup: number) {
+  const parse = (parser: string) => [
+    deno,
+    "run",
+    ...runFlags,
+    "--config",
+    `${root}/deno.json`,
+    `${root}/bench/parse_yaml.ts`,
+    parser,
+    file,
+  ];
+  const cases: Case[] = [
+    { label: "swamp --version (cli/swamp)", cmd: [...launcher, "--version"] },
+    { label: "parse only: swamp's YAML reader (floor)", cmd: parse("swamp") },
+    { label: "parse only: js-yaml load", cmd: parse("js-yaml") },
+    {
+      label: "swamp workflow validate big (cli/swamp)",
+      cmd: [...launcher, "workflow", "validate", "big", "--repo", repo],
+    },
+  ];
+  for (const c of cases) await run(c.cmd); // fails loudly rather than timing an error path
+  console.log(
+    `\nIssue 17: validate through cli/swamp against --version and a parse-only process ` +
+      `(${warmup} warm-up + ${runs} runs each, interleaved)`,
+  );
+  const results = await measure(cases, { runs, warmup });
+  const [version, parseFloor, , validate] = results;
+  console.log(table(
+    ["case", "median ms", "p90 ms", "× --version", "× parse only"],
+    results.map((r) => [
+      r.label,
+      r.median,
+      r.p90,
+      (r.median / version.median).toFixed(2),
+      (r.median / parseFloor.median).toFixed(2),
+    ]),
+  ));
+  const ratio = validate.median / parseFloor.median;
+  console.log(
+    `issue 17 target: validate at most ${PARSE_TARGET}× parsing the same YAML alone: ` +
+      `${ratio <= PARSE_TARGET ? "PASS" : "FAIL"} (${ratio.toFixed(2)}×; ` +
+      `${(validate.median / version.median).toFixed(2)}× --version; informational only)`,
+  );
 }
 
 /**

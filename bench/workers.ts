@@ -6,18 +6,22 @@
 //      loopback executor with the same total concurrency on the same cores;
 //  (c) idle workers: the hub's RSS and CPU per connected idle worker and the
 //      heartbeat cost per minute (bench/workers_idle.ts, `swamp serve` in a
-//      child process).
+//      child process);
+//  (d) the per-step cost a user sees in a run: a sequential workflow on the
+//      orchestrator against the same workflow placed on one worker, through
+//      `swamp serve` (bench/workers_runs.ts).
 // Numbers are informational; targets print PASS/FAIL and nothing fails.
 // Run: deno run --allow-all bench/workers.ts
 // Scale down: BENCH_WORKERS_STEPS (a, default 200), BENCH_WORKERS_FANOUT (b, 1000),
 // BENCH_WORKERS_COUNT (b, 4), BENCH_WORKERS_EACH (b, 4), BENCH_WORKERS_IDLE (c, 100),
-// BENCH_WORKERS_WINDOW_S (c, 20).
+// BENCH_WORKERS_WINDOW_S (c, 20), BENCH_WORKERS_RUN_STEPS (d, 40), BENCH_WORKERS_RUN_ROUNDS (d, 7).
 import type { Executor, StepWork } from "../runtime/mod.ts";
 import { createLoopbackExecutor } from "../plugins/executors/loopback/mod.ts";
 import { createRemoteExecutor } from "../plugins/executors/remote/mod.ts";
 import { startTestHub } from "../test/helpers/hub.ts";
 import { envInt, median, percentile, table } from "./lib.ts";
 import { main as idle } from "./workers_idle.ts";
+import { main as inRuns } from "./workers_runs.ts";
 
 const verdict = (ok: boolean) => ok ? "PASS" : "FAIL";
 
@@ -135,6 +139,8 @@ export async function main(): Promise<void> {
   );
   console.log();
   await idle();
+  console.log();
+  await inRuns();
 }
 
 if (import.meta.main) await main();

@@ -111,8 +111,9 @@ function renderIndex(source: CliDocsSource): string {
     "",
     "## Output and errors",
     "",
-    "With `--json` every command prints exactly one JSON document on stdout: the command's result,",
-    "or an error object of this shape:",
+    "With `--json` every command prints one JSON document on stdout: the command's result, or an",
+    "error object of this shape (the commands that follow a run or its log print NDJSON instead, one",
+    "object a line as it happens, the result last):",
     "",
     ...jsonBlock(source.errorShape),
     "",
@@ -154,10 +155,21 @@ function renderCommand(spec: CommandSpec, source: CliDocsSource): string {
   lines.push(
     "## JSON output",
     "",
-    "With `--json`, a successful run prints one document of this shape on stdout (`…` marks values",
-    "left out here):",
-    "",
-    ...jsonBlock(spec.json),
+    ...(spec.jsonLines
+      ? [
+        "With `--json`, the command prints NDJSON on stdout: one JSON object a line, as it happens,",
+        "with the result last; lines of these shapes (`…` marks values left out here):",
+        "",
+        "```",
+        spec.json,
+        "```",
+      ]
+      : [
+        "With `--json`, a successful run prints one document of this shape on stdout (`…` marks values",
+        "left out here):",
+        "",
+        ...jsonBlock(spec.json),
+      ]),
     "",
     "A failure prints an error document instead:",
     "",

@@ -1,11 +1,10 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { LogLine, RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
+import type { LogLine } from "../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../proto/gen/swamp/v1/run_pb.ts";
 import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
-import { runStatusText, stepStatusText } from "../runtime/mod.ts";
 import type { CommandContext } from "./context.ts";
 import type { Output } from "./output.ts";
-import { paintStatus, waitingText } from "./render_run.ts";
+import { type FollowView, followView, logLineText } from "./follow_views.ts";
 import { FollowMerge } from "./follow_merge.ts";
 import { exitCodeFor } from "./exit_codes.ts";
 import { TerminalInterrupts } from "./interrupts.ts";
@@ -17,42 +16,7 @@ import { TerminalInterrupts } from "./interrupts.ts";
 const followHoldMs = 400;
 
 export function printLogLine(out: Output, line: LogLine): void {
-  const tag = line.stepId || "run";
-  const text = line.stream === "stderr"
-    ? out.yellow(line.text)
-    : line.stream === "system"
-    ? out.dim(line.text)
-    : line.text;
-  out.line(`${out.dim(`[${tag}]`)} ${text}`);
-}
-
-function printEvent(out: Output, event: RunEvent): void {
-  const p = event.payload;
-  if (p.case === "stepStatusChanged" && p.value.from !== p.value.to && !p.value.added) {
-    const status = stepStatusText(p.value.to);
-    out.info(
-      `${out.dim("•")} ${p.value.stepId} ${paintStatus(out, status)}${
-        event.reason ? out.dim(`  ${event.reason}`) : ""
-      }`,
-    );
-  } else if (p.case === "runStatusChanged") {
-    out.info(
-      `${out.dim("•")} run ${paintStatus(out, runStatusText(p.value.to))}${
-        event.reason ? out.dim(`  ${event.reason}`) : ""
-      }`,
-    );
-  } else if (p.case === "cancelStageReached" && p.value.stage) {
-    out.info(
-      `${out.dim("•")} cancel: ${p.value.stage.stage} ${p.value.stage.stepId} ${
-        out.dim(p.value.stage.detail)
-      }`,
-    );
-  } else if (p.case === "waitingChanged" && p.value.waiting?.on.case) {
-    const on = p.value.waiting.on.case;
-    if (on === "lock" || on === "hostSlot" || on === "worker") {
-      out.info(`${out.dim("•")} ${p.value.stepId} waits for ${waitingText(p.value.waiting)}`);
-    }
-  }
+  out.line(logLineText(out, line));
 }
 
 /** How following ended: the run settled, or the follower left it going. */
@@ -72,7 +36,8 @@ export async function followRun(
   let left: "detached" | "cancelling" = "detached";
   let cancelAsked: Promise<unknown> | undefined;
   const stopFollowing = new AbortController();
-  const say = (text: string) => ctx.out.stderr(`${text}\n`);
+  const view: FollowView = followView(ctx.out, runId);
+  const say = (text: string) => view.note(text);
   const interrupts = new TerminalInterrupts({
     warn: (ms) =>
       say(
@@ -97,21 +62,26 @@ export async function followRun(
   Deno.addSignalListener("SIGINT", onInterrupt);
   const merge = new FollowMerge(followHoldMs);
   const flusher = setInterval(() => merge.flush(), 50);
+  let settled = false;
   try {
+    const start = (await ctx.runs.getRun({ runId })).run!;
+    view.begin(start);
     const events = (async () => {
-      const afterSeq = since?.eventSeq ?? 0n;
+      // A view that starts from the run as it stands needs no event it already holds.
+      const from = since?.eventSeq ?? 0n;
+      const afterSeq = view.fromSnapshot && start.revision > from ? start.revision : from;
       for await (const { event } of ctx.runs.watchRunEvents({ runId, follow: true, afterSeq })) {
         if (stopFollowing.signal.aborted) return;
-        if (event && !ctx.out.json) merge.addEvent(event, () => printEvent(ctx.out, event));
+        if (event) merge.addEvent(event, () => view.event(event));
       }
     })();
     const logs = (async () => {
       for await (const { line } of ctx.runs.readLogs({ runId, follow: true })) {
         if (stopFollowing.signal.aborted) return;
-        if (!line || ctx.out.json) continue;
+        if (!line) continue;
         // A resumed run's earlier lines were shown by the attempt that wrote them.
         if (since && line.time && timestampDate(line.time) < since.time) continue;
-        merge.addLine(line, () => printLogLine(ctx.out, line));
+        merge.addLine(line, () => view.line(line));
       }
     })();
     const stopped = new Promise<"stopped">((resolve) =>
@@ -125,11 +95,14 @@ export async function followRun(
       await cancelAsked;
       return { left };
     }
-    return { final: (await ctx.runs.getRun({ runId })).run! };
+    const final = (await ctx.runs.getRun({ runId })).run!;
+    settled = true;
+    return { final };
   } finally {
     interrupts.dispose();
     clearInterval(flusher);
     merge.flush(true);
+    view.end(settled);
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
 }

@@ -4,6 +4,8 @@ import type { FlagValues } from "./types.ts";
 export class Output {
   readonly json: boolean;
   readonly color: boolean;
+  /** Whether progress on stderr (the live summary of a followed run) may be coloured. */
+  readonly stderrColor: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
   private readonly encoder = new TextEncoder();
@@ -15,6 +17,8 @@ export class Output {
     const noColorEnv = (Deno.env.get("NO_COLOR") ?? "") !== "";
     this.color = !this.json && flags["no-color"] !== true && !noColorEnv &&
       Deno.stdout.isTerminal();
+    this.stderrColor = !this.json && flags["no-color"] !== true && !noColorEnv &&
+      Deno.stderr.isTerminal();
   }
 
   /** A line of the command's result on stdout (suppressed under --json). */
@@ -22,8 +26,16 @@ export class Output {
     if (!this.json) this.write(Deno.stdout, `${text}\n`);
   }
 
-  /** Rows under a bold header, each column as wide as its widest cell (suppressed under --json). */
+  /**
+   * Rows under a bold header, each column as wide as its widest cell
+   * (suppressed under --json). With -q only the first column, the name each
+   * row is known by, one per line and no header: for scripts.
+   */
   table(header: string[], rows: string[][]): void {
+    if (this.quiet) {
+      for (const row of rows) this.line(row[0]);
+      return;
+    }
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const format = (row: string[]) =>
       row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();

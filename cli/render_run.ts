@@ -28,6 +28,8 @@ export function waitingText(waiting?: Waiting): string {
       return `a worker: ${waiting.on.value}`;
     case "hostSlot":
       return `a host step slot (all ${waiting.on.value.limit} taken, SWAMP_HOST_MAX_STEPS)`;
+    case "retry":
+      return `its retry backoff, next attempt at ${when(waiting.on.value)}`;
     default:
       return "";
   }
@@ -82,6 +84,10 @@ export function printRun(out: Output, run: Run, definitionChanged: boolean): voi
   if (run.waiting?.on.case) out.line(`waiting   ${waitingText(run.waiting)}`);
   if (run.parentRunId) out.line(`parent    run ${run.parentRunId} step ${run.parentStepId}`);
   if (run.locks.length > 0) out.line(`locks     ${run.locks.join(", ")}`);
+  if (run.lastWarning) {
+    const more = run.warningCount > 1 ? ` (${run.warningCount} warnings, the latest)` : "";
+    out.line(`warning   ${out.yellow(run.lastWarning.message)}${out.dim(more)}`);
+  }
   for (const job of run.jobs) {
     out.line(
       `job ${out.bold(job.name)}  ${paintStatus(out, jobStatusText(job.status))}${
@@ -160,7 +166,11 @@ export function stepLine(out: Output, step: Step): string {
     ? out.dim(`  waiting on ${waitingText(step.waiting)}`)
     : "";
   const reason = step.reason ? out.dim(`  ${step.reason}`) : "";
-  return `${indent}${step.id}  ${paintStatus(out, status)}${time}${wait}${reason}`;
+  // A step with `retry:` says which attempt it is on (or ended on), of how many.
+  const attempt = step.retry
+    ? out.dim(`  attempt ${step.retry.attempt} of ${step.retry.attempts}`)
+    : "";
+  return `${indent}${step.id}  ${paintStatus(out, status)}${time}${attempt}${wait}${reason}`;
 }
 
 export function summaryLine(out: Output, run: RunSummary): string {

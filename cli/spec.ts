@@ -5,7 +5,7 @@ import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
 import { filesCommand } from "./spec_files.ts";
-import { runJson } from "./spec_json.ts";
+import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { pruneCommands } from "./spec_prune.ts";
 import { serveCommands } from "./spec_serve.ts";
@@ -22,7 +22,8 @@ export const globalFlags: FlagSpec[] = [
   {
     name: "json",
     type: "boolean",
-    description: "print one JSON document on stdout instead of text",
+    description:
+      "print JSON on stdout instead of text: one document, or NDJSON where a command follows a run",
   },
   {
     name: "repo",
@@ -40,7 +41,7 @@ export const globalFlags: FlagSpec[] = [
     short: "q",
     type: "boolean",
     description:
-      "print only results and errors; `workflow list`, `files`, `status`: only ids, names, the status",
+      "print only results and errors; list commands print only what each row is known by (`workflow list`: run ids; `files`, `worker list`, `worker token list`, `auth token list`: names; `workflow approvals`: RUN STEP), `status` only the status",
   },
   {
     name: "verbose",
@@ -157,7 +158,7 @@ commands.push(
     verb: "run",
     summary: "start a run of a workflow and follow it",
     description:
-      "Validates the workflow, creates a durable run and starts a supervisor process for it in its own session, then prints the run id as the first line and follows the run's progress and logs until it ends, exiting with its outcome (0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended at a gate). Ctrl-C leaves the run going: it says a second Ctrl-C within 3 s cancels, keeps following meanwhile, then stops following, prints how to follow, wait for, see or cancel the run and exits 13 (run_active: the run has not ended; with --json, stdout gets the run as it stands). A second Ctrl-C within those 3 s (SWAMP_INTERRUPT_WINDOW_MS changes the window) asks for a cooperative cancel and shows it through; a third stops following while the cancel goes on. These prompts go to stderr even under --json or -q. If the terminal closes, the run goes on. With --detach, prints the run id and returns once the supervisor has claimed the run. A supervisor that cannot be started, or exits before it claims the run, has the run recorded abandoned at once, with how it exited, and the command fails with run_abandoned (exit status 11). The supervisor takes its limits from this command's environment: SWAMP_MAX_CONCURRENT_STEPS (steps of this run at once, default 16), SWAMP_HOST_MAX_STEPS (shell steps of every run on the host at once, default 64, 0 for none; a malformed value is a usage error), SWAMP_HOST_SLOTS_DIR and SWAMP_CANCEL_GRACE_MS.",
+      "Validates the workflow, creates a durable run and starts a supervisor process for it in its own session, then prints the run id as the first line and follows the run's progress and logs until it ends (as `workflow watch` shows them: a live summary on a terminal, a line per change otherwise, NDJSON under --json), exiting with its outcome (0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended at a gate). Ctrl-C leaves the run going: it says a second Ctrl-C within 3 s cancels, keeps following meanwhile, then stops following, prints how to follow, wait for, see or cancel the run and exits 13 (run_active: the run has not ended; with --json, the last line is the run as it stands). A second Ctrl-C within those 3 s (SWAMP_INTERRUPT_WINDOW_MS changes the window) asks for a cooperative cancel and shows it through; a third stops following while the cancel goes on. These prompts go to stderr even under --json or -q. Ctrl-C before the run id is printed (while the run is being submitted) means do not start it: the submission is let finish, the run it created is cancelled at once (reason `interrupted from the terminal while starting`), its id is printed and the command exits 10 (run_cancelled); a second Ctrl-C stops waiting and exits 13. If the terminal closes, the run goes on. With --detach, prints the run id and returns once the supervisor has claimed the run. A supervisor that cannot be started, or exits before it claims the run, has the run recorded abandoned at once, with how it exited, and the command fails with run_abandoned (exit status 11). The supervisor takes its limits from this command's environment: SWAMP_MAX_CONCURRENT_STEPS (steps of this run at once, default 16), SWAMP_HOST_MAX_STEPS (shell steps of every run on the host at once, default 64, 0 for none; a malformed value is a usage error), SWAMP_HOST_SLOTS_DIR and SWAMP_CANCEL_GRACE_MS.",
     args: [{ name: "WORKFLOW", required: true, description: "workflow name or id" }],
     flags: [
       {
@@ -176,7 +177,8 @@ commands.push(
       { name: "detach", type: "boolean", description: "return once the run is started" },
     ],
     examples: ["swamp workflow run deploy", "swamp workflow run deploy --input env=prod --detach"],
-    json: runJson,
+    json: followJsonLines,
+    jsonLines: true,
     load: () => import("./commands/workflow_run.ts"),
   },
   {
@@ -184,7 +186,7 @@ commands.push(
     verb: "status",
     summary: "show a run: its steps, owner, waits and cancel timeline",
     description:
-      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Each forEach step that fanned out is listed with how many of its items ended how and which failed (failures allowed by allowFailure included, marked allowed); --json has them as fanOuts. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -199,7 +201,10 @@ commands.push(
       "swamp workflow status 0f5c --json",
       "swamp workflow status 0f5c --exit-status",
     ],
-    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {'),
+    json: runJson.replace('{"run": {', '{"definitionChanged": false, "run": {').replace(
+      /}$/,
+      ', "fanOuts": [{"step": "build/deploy-${{ self.host }}", "total": 3, "succeeded": 2, "failed": 1, "failedItems": ["deploy-b"], "allowFailure": true}]}',
+    ),
     load: () => import("./commands/workflow_status.ts"),
   },
   {
@@ -207,7 +212,7 @@ commands.push(
     verb: "logs",
     summary: "print a run's log, or follow it",
     description:
-      "Prints the lines a run's steps wrote, tagged with their step, in order. With --follow, keeps printing until the run ends (at once if it already has), then prints how it ended and exits with that: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended. Every line has a sequence number; --from SEQ prints only later lines, so a broken follow can be resumed exactly where it stopped. With --json, prints one JSON object per line (NDJSON).",
+      "Prints the lines a run's steps wrote, tagged with their step, in order. With --follow, keeps printing until the run ends (at once if it already has), then prints how it ended and exits with that: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended. Ctrl-C stops following at once and leaves the run going: the command prints how the run stands and how to reach it, and exits with its state (13, run_active, while it goes on). Every line has a sequence number; --from SEQ prints only later lines, so a broken follow can be resumed exactly where it stopped. With --json, prints one JSON object per line (NDJSON); with --follow, the last line is the run's state, {\"run\": {…}}, as `workflow status --json` gives it.",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -234,8 +239,22 @@ commands.push(
       "swamp workflow logs 0f5c --follow --step build/compile",
     ],
     json:
-      `{"seq": 17, "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}`,
+      `{"seq": 17, "time": "2026-11-21T09:00:01.250Z", "stepId": "build/compile", "stream": "stdout", "text": "compiling…"}\n{"run": {"id": "0f5c…", "status": "succeeded", …}}   (last, with --follow)`,
+    jsonLines: true,
     load: () => import("./commands/workflow_logs.ts"),
+  },
+  {
+    noun: "workflow",
+    verb: "watch",
+    summary: "follow a run that is going: a live summary on a terminal",
+    description:
+      "Follows a run until it ends, as `workflow run` follows the run it starts. On a terminal (stderr), a live summary redrawn in place at most ten times a second: the run's status and elapsed time, how many of its steps (forEach items counted one by one) succeeded out of how many, how many run, failed, wait or are skipped, and the running ones by name (an item by its evaluated name); failures are printed above the summary as they happen, and the run's output too; the last summary stays when the run ends. NO_COLOR or --no-color turns colour off; TERM=dumb or -q gives the plain lines instead. Not on a terminal: a line per change (a step's or item's status, the run's status, cancel stages, waits) and the run's output. With --json: NDJSON from the first event on, one object a line: {\"event\": {…}} for each run event, {\"line\": {…}} for each log line, and last the run's state, {\"run\": {…}}. Ctrl-C as in `workflow run`: one detaches (exit 13), a second within 3 s cancels. Exits with the run's outcome: 0 succeeded, 1 failed, 10 cancelled, 11 abandoned, 12 suspended.",
+    args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
+    flags: [],
+    examples: ["swamp workflow watch 0f5c", "swamp workflow watch 0f5c --json | jq -c .event"],
+    json: followJsonLines,
+    jsonLines: true,
+    load: () => import("./commands/workflow_watch.ts"),
   },
   {
     noun: "workflow",
@@ -346,6 +365,7 @@ const remoteVerbs = new Set([
   "workflow status",
   "workflow logs",
   "workflow wait",
+  "workflow watch",
   "workflow cancel",
   "workflow list",
   "workflow reconcile",

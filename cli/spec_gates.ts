@@ -1,6 +1,6 @@
 // The approval-gate commands of the command table (see spec.ts).
 import type { CommandSpec, FlagSpec } from "./types.ts";
-import { runJson } from "./spec_json.ts";
+import { followJsonLines, runJson } from "./spec_json.ts";
 
 const decisionFlags: FlagSpec[] = [
   {
@@ -97,7 +97,8 @@ export const gateCommands: CommandSpec[] = [
       "swamp workflow resume 0f5c",
       "swamp workflow resume 0f5c --from build/test --input retries=3",
     ],
-    json: runJson,
+    json: followJsonLines,
+    jsonLines: true,
     load: () => import("./commands/workflow_resume.ts"),
   },
 ];

@@ -13,6 +13,12 @@ if (!repoRoot || !runId) {
 }
 
 const resumeInputs = JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}");
+
+/** Every 10 s, or SWAMP_HEARTBEAT_MS (100 to 10,000) for tests: never slower, so the liveness TTL holds. */
+function heartbeatMs(): number {
+  const given = Number(Deno.env.get("SWAMP_HEARTBEAT_MS"));
+  return Number.isInteger(given) && given >= 100 && given <= 10_000 ? given : 10_000;
+}
 Deno.env.delete("SWAMP_RESUME_INPUTS");
 
 const logFile = `${repoRoot}/.swamp/supervisor.log`;
@@ -43,7 +49,7 @@ try {
     await engineDeps(repoRoot, store, evaluator),
     runId,
     {
-      heartbeatMs: 10_000,
+      heartbeatMs: heartbeatMs(),
       resumeInputs,
       signal: stop.signal,
       onPoke: (fn) => (poke = fn),

@@ -27,6 +27,8 @@ export interface CommandSpec {
   examples: string[];
   /** The --json output, as an example document. */
   json: string;
+  /** The --json output is NDJSON (one object a line); `json` is then example lines. */
+  jsonLines?: boolean;
   load: () => Promise<{ run: (ctx: never) => Promise<number> }>;
   /** Takes --server, --token, --ca-cert and --pin, and then goes through that server. */
   remote?: boolean;

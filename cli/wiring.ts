@@ -139,8 +139,7 @@ export function launchSupervisor(
     "--quiet",
     "--no-prompt",
     "--allow-all",
-    `--config=${root}/deno.json`,
-    `${root}/cli/supervise.ts`,
+    ...supervisorProgram(),
     repoRoot,
     runId,
   ];
@@ -167,6 +166,28 @@ export function launchSupervisor(
     command: args.join(" "),
     release: () => unrefChild(child),
   });
+}
+
+/**
+ * The supervisor's program and its config flag. A CLI running from the
+ * launcher's bundle starts the supervisor from the same bundle (cli/swamp
+ * bundles cli/supervise.ts beside main.js): from the sources it loads a few
+ * hundred modules and starts about twice as slow, which every run waits for
+ * before its first step (bench/submit.ts). From the sources, or a bundle
+ * built before it held the supervisor, it runs the sources.
+ */
+function supervisorProgram(): string[] {
+  if (import.meta.url.startsWith("file:") && import.meta.url.endsWith(".js")) {
+    for (const candidate of ["./supervise.js", "../supervise.js"]) {
+      const path = decodeURIComponent(new URL(candidate, import.meta.url).pathname);
+      try {
+        if (Deno.statSync(path).isFile) return ["--no-config", path];
+      } catch {
+        // not in this layout
+      }
+    }
+  }
+  return [`--config=${root}/deno.json`, `${root}/cli/supervise.ts`];
 }
 
 /**

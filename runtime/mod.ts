@@ -67,6 +67,8 @@ export {
   type WorkerRoster,
 } from "./services/mod.ts";
 export { didYouMean, nearest } from "./text/suggest.ts";
+export { durationText, parseDurationText } from "./text/duration.ts";
+export { sha256HexSync } from "./text/sha256.ts";
 export {
   bootId,
   hostName,
@@ -83,7 +85,16 @@ export type {
   RunStore,
   StoredRun,
 } from "./ports/store.ts";
-export { StoreConflict, StoreNotFound } from "./ports/store.ts";
+export {
+  checkAppend,
+  checkNewRun,
+  formatListCursor,
+  type ListKey,
+  newerFirst,
+  parseListCursor,
+  StoreConflict,
+  StoreNotFound,
+} from "./ports/store.ts";
 export {
   finishedStatuses,
   type PrunedRun,
@@ -142,5 +153,11 @@ export {
   stepStatusText,
 } from "./run/status.ts";
 export { reconcileRun } from "./run/reconcile.ts";
+export {
+  allowedFailuresText,
+  fanOutSummaries,
+  type FanOutSummary,
+  nameList,
+} from "./run/fan_outs.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";

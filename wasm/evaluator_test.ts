@@ -129,6 +129,24 @@ Deno.test("check reports syntax errors and unknown top-level variables", async (
   assertEquals(checks[5], { ok: true });
 });
 
+Deno.test("the math, encoders and bindings extensions evaluate, and check() knows their names", async () => {
+  const exprs = [
+    "math.greatest(1, 5, 3)",
+    "math.least([2.5, -1.0])",
+    "base64.encode(b'hi')",
+    "cel.bind(x, inputs.n * 2, x + x)",
+    "'a,b'.split(',')",
+  ];
+  assertEquals(await evaluator.check(exprs, ["inputs"]), exprs.map(() => ({ ok: true })));
+  assertEquals(
+    (await evaluator.evaluate(exprs, { inputs: { n: 3 } })).map((r) => r.ok && r.value),
+    [5, -1, "aGk=", 12, ["a", "b"]],
+  );
+  assertEquals(await evaluator.check(["cel.bind(x, 1, x + y)"], []), [
+    { ok: false, error: "unknown variable: y" },
+  ]);
+});
+
 Deno.test("check lists the env fields an expression names literally, not shadowed ones", async () => {
   const checks = await evaluator.check([
     'env.REGION + env["ZONE"] + (has(env.HOME) ? "h" : "")',

@@ -339,3 +339,15 @@ export const EXPRESSIONS: string[] = [
   "type(i)",
   "i.size()",
 ];
+
+/**
+ * A one-element list doubled `levels` times in nested map() (`[v + v].map(…)`),
+ * answering the final list's size wrapped in `levels + 1` lists. The library
+ * concatenates lazily; the compiled code hands such a concatenation back to it
+ * (issue 18: copying made the fast path miss a deadline the library met).
+ */
+export function doubledList(levels: number): string {
+  let e = `size(v${levels})`;
+  for (let i = levels - 1; i >= 0; i--) e = `[v${i} + v${i}].map(v${i + 1}, ${e})`;
+  return `[[0]].map(v0, ${e})`;
+}

@@ -8,6 +8,7 @@ import type { WireMode, WireResult } from "./sandbox_program.ts";
 import {
   DOTTED_EXPRESSIONS,
   DOTTED_VARS,
+  doubledList,
   EXPRESSIONS,
   JSON_VARS,
   TEMPLATING_EXPRESSIONS as BENCH,
@@ -78,5 +79,18 @@ Deno.test("the five bench expressions take the fast path", async () => {
       "3/deploy",
     ]);
     assertEquals(taken, BENCH.length);
+  });
+});
+
+Deno.test("a list doubled 17 times in nested map() is the library's to concatenate", async () => {
+  // The compiled code would copy 2^17 elements where the library builds a
+  // lazy view; it hands the expression back instead (its cost: bench/cel.ts).
+  const exprs = [doubledList(17), "[1, 2] + [3]"];
+  await both(exprs, {}, "json", (fast, library, taken) => {
+    sameResults(exprs, fast, library);
+    let answer: unknown = 2 ** 17;
+    for (let i = 0; i <= 17; i++) answer = [answer];
+    assertEquals(fast.map((r) => r.value), [answer, [1, 2, 3]]);
+    assertEquals(taken, 1, "only the small concatenation is compiled");
   });
 });

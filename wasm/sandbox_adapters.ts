@@ -6,12 +6,28 @@
 // deno-lint-ignore-file no-explicit-any
 import type { Adapter, FastCompiler, ValueHelpers, WireMode } from "./sandbox_values.ts";
 
+/** The extension libraries written beside @bufbuild/cel (sandbox_extensions.ts). */
+export interface CelExtensions {
+  funcs(L: any): any[];
+  expand(expr: any): any;
+}
+
 /**
  * @bufbuild/cel: the default (docs/design/0004-cel-sandbox.md), with the
  * compiled fast path when `fast` is given (docs/design/0007).
  */
-export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): Adapter {
-  const env = L.celEnv({ funcs: L.ext.strings });
+export function bufbuildAdapter(
+  L: any,
+  h: ValueHelpers,
+  fast?: FastCompiler,
+  ext?: CelExtensions,
+): Adapter {
+  // The library's own `strings` extension, and those written beside it (sandbox_extensions.ts).
+  const funcs = [...L.ext.strings, ...(ext?.funcs(L) ?? [])];
+  const env = L.celEnv({ funcs });
+  // `math.greatest(…)` calls a function of that name: `math` is no variable.
+  const qualified = new Set(funcs.map((f: any) => f.name).filter((n: string) => n.includes(".")));
+  const expand = ext?.expand ?? ((e: any) => e);
   const compiler = fast ? fast(env) : undefined;
   const toJson = (v: any): unknown => {
     switch (typeof v) {
@@ -90,7 +106,7 @@ export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): A
   return {
     compile(source: string) {
       const parsed = L.parse(source);
-      const program = L.plan(env, parsed);
+      const program = L.plan(env, { ...parsed, expr: expand(parsed.expr) });
       const run = (bindings: any) => {
         const r = program(bindings);
         if (L.isCelError(r)) {
@@ -107,7 +123,7 @@ export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): A
     toWire: (v: any, m: WireMode) => m === "json" ? toJson(v) : toTyped(v),
     fromWire: (v: any, m: WireMode) => m === "json" ? fromJson(v) : fromTyped(v),
     references(source: string) {
-      return bufbuildReferences(L.parse(source).expr);
+      return bufbuildReferences(expand(L.parse(source).expr));
     },
   };
 
@@ -124,6 +140,11 @@ export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): A
       if (k?.case !== "identExpr" || bound.has(k.value.name) || typeof name !== "string") return;
       const list = fields[k.value.name] ??= [];
       if (!list.includes(name)) list.push(name);
+    };
+    const namesFunction = (target: any, name: string, bound: Set<string>) => {
+      const t = target.exprKind;
+      return t?.case === "identExpr" && !bound.has(t.value.name) &&
+        qualified.has(`${t.value.name}.${name}`);
     };
     const walk = (e: any, bound: Set<string>) => {
       const k = e?.exprKind;
@@ -142,7 +163,9 @@ export function bufbuildAdapter(L: any, h: ValueHelpers, fast?: FastCompiler): A
               field(k.value.args[0], key.value.constantKind.value, bound);
             }
           }
-          if (k.value.target) walk(k.value.target, bound);
+          if (k.value.target && !namesFunction(k.value.target, k.value.function, bound)) {
+            walk(k.value.target, bound);
+          }
           for (const a of k.value.args) walk(a, bound);
           return;
         case "listExpr":

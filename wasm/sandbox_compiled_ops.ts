@@ -19,6 +19,11 @@ export function compiledOps(F: unknown) {
   // JS compares strings by UTF-16 code units, CEL by code points: they differ
   // only around surrogates, where the library's answer is left to the library.
   const SURROGATE = /[\uD800-\uDFFF]/;
+  // The library concatenates lists lazily (a view over both operands); the
+  // compiled code copies. A list doubled in nested map() costs the copy
+  // exponentially more, and one big copy cannot be interrupted, so past this
+  // many elements the expression is left to the library (issue 18).
+  const MAX_COPIED_CONCAT = 1024;
 
   /** The kind of a value, or "" for one the compiled code does not know. */
   function kind(v: any): string {
@@ -100,6 +105,7 @@ export function compiledOps(F: unknown) {
       case "string":
         return a + b;
       case "list":
+        if (a.length + b.length > MAX_COPIED_CONCAT) throw F;
         return a.concat(b);
     }
     throw F;

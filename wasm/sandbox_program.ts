@@ -10,6 +10,7 @@
 
 // deno-lint-ignore-file no-explicit-any
 import { bufbuildAdapter, marcAdapter } from "./sandbox_adapters.ts";
+import { expandBindings, extensionFuncs } from "./sandbox_extensions.ts";
 import { celCompiler } from "./sandbox_compiler.ts";
 import { callCompiler } from "./sandbox_compile_calls.ts";
 import { loopCompiler } from "./sandbox_compile_loops.ts";
@@ -341,8 +342,10 @@ export function sandboxProgramSource(
     ? "undefined"
     : `(env) => (${celCompiler})(env, ${compiledOps}, ` +
       `{ call: ${callCompiler}, comprehension: ${loopCompiler} })`;
+  const bufbuild = `(L, h, fast) => (${bufbuildAdapter})(L, h, fast, ` +
+    `{ funcs: ${extensionFuncs}, expand: ${expandBindings} })`;
   return `(${installSandbox})(globalThis, ${JSON.stringify(libraryName)}, ${valueHelpers}, ` +
-    `{ bufbuild: ${bufbuildAdapter}, marcbachmann: ${marcAdapter} }, ${fast});`;
+    `{ bufbuild: ${bufbuild}, marcbachmann: ${marcAdapter} }, ${fast});`;
 }
 
 /** Installs the program in V8 (bench/cel.ts), with the same code as in the sandbox. */
@@ -355,7 +358,8 @@ export function installInV8(
     ? undefined
     : (env) => celCompiler(env, compiledOps, { call: callCompiler, comprehension: loopCompiler });
   installSandbox(g, libraryName, valueHelpers, {
-    bufbuild: bufbuildAdapter,
+    bufbuild: (L, h, fast) =>
+      bufbuildAdapter(L, h, fast, { funcs: extensionFuncs, expand: expandBindings }),
     marcbachmann: marcAdapter,
   }, fast);
 }

@@ -12,6 +12,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.out.info("no gates are waiting for a decision");
     return 0;
   }
+  if (ctx.out.quiet) {
+    // What `workflow approve RUN --step STEP` takes, one gate a line.
+    for (const pending of result.approvals) ctx.out.line(`${pending.runId} ${pending.stepId}`);
+    return 0;
+  }
   for (const pending of result.approvals) {
     const gate = pending.gate!;
     ctx.out.line(

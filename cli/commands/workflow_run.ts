@@ -12,16 +12,34 @@ import { followRun, leftRunHints, outcomeExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
 import { UsageError } from "../types.ts";
 import { cliJson } from "../json_shape.ts";
+import {
+  cancelInterruptedStart,
+  guardInterrupts,
+  leftWhileSubmitting,
+} from "../submit_interrupts.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
   const inputs = await readInputs(ctx);
-  const submitted = await ctx.runs.submitRun({
-    workflow: ctx.args[0],
-    inputs: inputs as JsonObject,
-    detach: ctx.flags.detach === true,
-  });
+  const guarded = await guardInterrupts(
+    ctx,
+    () => {
+      if (ctx.out.verbose) ctx.out.info(`submitting a run of ${ctx.args[0]}…`);
+      return ctx.runs.submitRun({
+        workflow: ctx.args[0],
+        inputs: inputs as JsonObject,
+        detach: ctx.flags.detach === true,
+      });
+    },
+    "interrupted while starting: the run is cancelled as soon as it exists. Ctrl-C again stops waiting.",
+  );
+  if ("gaveUp" in guarded) return leftWhileSubmitting(ctx);
+  const submitted = guarded.value;
   const runId = submitted.run!.id;
+  if (guarded.interrupted) {
+    ctx.out.line(runId);
+    return await cancelInterruptedStart(ctx, runId);
+  }
   if (ctx.flags.detach === true) {
     ctx.out.document(cliJson(SubmitRunResponseSchema, submitted));
     ctx.out.line(runId);
@@ -45,7 +63,8 @@ export async function finishFollowing(
 ): Promise<number> {
   const followed = await followRun(ctx, runId, since);
   const final = "final" in followed ? followed.final : (await ctx.runs.getRun({ runId })).run!;
-  ctx.out.document(document(final));
+  // Under --json the events came one a line (NDJSON); the run's state is the last line.
+  if (ctx.out.json) ctx.out.raw(`${JSON.stringify(document(final))}\n`);
   if (!isSettledRun(final.status)) {
     // Left going: 13 says the run has not ended, as `status --exit-status` would.
     for (const line of leftRunHints(runId, "left" in followed ? followed.left : "detached")) {

@@ -73,3 +73,25 @@ export function runCancelledDraft(run: Run): EventDraft {
     requested?.detail ? `cancel requested ${requested.detail}` : "",
   );
 }
+
+/** Why a run stopped by its workflow `timeout` failed, naming the limit. */
+export function workflowTimeoutReason(timeout: string | number): string {
+  const limit = typeof timeout === "number" ? `${timeout}s` : timeout;
+  return `workflow_timeout: the run ran longer than its timeout of ${limit} and was stopped`;
+}
+
+/**
+ * A workflow timeout starts the cancel timeline as a cancel would, with the
+ * timeout as who asked, so `status` shows the same stages for both.
+ */
+export function timeoutRequestedDraft(reason: string, now: Date): EventDraft {
+  return {
+    reason,
+    payload: {
+      case: "cancelStageReached",
+      value: create(CancelStageReachedSchema, {
+        stage: cancelStage("requested", "", "by the workflow timeout", now),
+      }),
+    },
+  };
+}

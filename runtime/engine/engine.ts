@@ -24,8 +24,11 @@ import {
   everyStepEnded,
   runCancelledDraft,
   runChange,
+  timeoutRequestedDraft,
   tooLateDraft,
+  workflowTimeoutReason,
 } from "./cancellation.ts";
+import { durationMs } from "../text/duration.ts";
 
 interface Running {
   controller: AbortController;
@@ -55,6 +58,8 @@ export class RunEngine implements RunView {
   private gated = false;
   /** What stopped a step's task from recording its end (a lost ownership, a failing store). */
   private failure: unknown;
+  /** Set once the workflow `timeout` has passed: the reason the run fails with. */
+  private timedOut = "";
 
   constructor(
     private readonly deps: EngineDeps,
@@ -110,6 +115,11 @@ export class RunEngine implements RunView {
       if (!signal.aborted) throw error;
     }
     this.requeueExpansions();
+    // Counted from this start or resume: time suspended at a gate is not running time.
+    const timeoutMs = durationMs(this.workflow.timeout);
+    const deadline = timeoutMs === undefined
+      ? undefined
+      : this.deps.clock.now().getTime() + timeoutMs;
     try {
       let lastPoll = Date.now();
       let cancelHandled = false;
@@ -129,6 +139,12 @@ export class RunEngine implements RunView {
         this.refreshIndexes();
         this.gated = hasWaitingStep(this.run);
         if (isSettledRun(this.run.status)) break;
+        if (
+          !cancelHandled && deadline !== undefined && this.deps.clock.now().getTime() >= deadline
+        ) {
+          this.timedOut = workflowTimeoutReason(this.workflow.timeout!);
+          await this.journal.append(timeoutRequestedDraft(this.timedOut, this.deps.clock.now()));
+        }
         if (!cancelHandled && (signal.aborted || this.cancelRequested())) {
           cancelHandled = true;
           if (await this.cancel()) break;
@@ -380,7 +396,7 @@ export class RunEngine implements RunView {
   private async cancel(): Promise<boolean> {
     if (this.run.status !== RunStatus.CANCELLING) {
       await this.journal.append(
-        runChange(this.run.status, RunStatus.CANCELLING, "cancel requested"),
+        runChange(this.run.status, RunStatus.CANCELLING, this.timedOut || "cancel requested"),
       );
     }
     const untouched = everyStepEnded(this.run);
@@ -394,7 +410,11 @@ export class RunEngine implements RunView {
     const drafts = cancelledDrafts(this.run);
     if (drafts.length > 0) await this.journal.append(...drafts);
     await this.locks.releaseAll();
-    await this.journal.append(runCancelledDraft(this.run));
+    await this.journal.append(
+      this.timedOut
+        ? runChange(RunStatus.CANCELLING, RunStatus.FAILED, this.timedOut)
+        : runCancelledDraft(this.run),
+    );
     return true;
   }
 

@@ -103,10 +103,15 @@ export async function expansionPlan(
  * template that gives every item a distinct name, "<job>/<step>[i]" otherwise.
  */
 function expansionIds(template: Step, names: string[], siblings: Step[]): string[] {
-  const taken = new Set(siblings.map((s) => s.name));
-  const distinct = new Set(names).size === names.length &&
-    names.every((name) => name !== template.name && !taken.has(name) && !/[\[\]]/.test(name));
+  const distinct = namedApart(template.name, names, siblings.map((s) => s.name));
   return names.map((name, index) =>
     distinct ? stepId(template.job, name) : stepId(template.job, template.name, index)
   );
+}
+
+/** Whether evaluated item names name every item apart (and clash with no step): ids by name. */
+export function namedApart(template: string, names: string[], stepNames: string[]): boolean {
+  const taken = new Set(stepNames);
+  return new Set(names).size === names.length &&
+    names.every((name) => name !== template && !taken.has(name) && !/[\[\]]/.test(name));
 }

@@ -1,6 +1,6 @@
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { Trigger } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { stepStatusText } from "../run/status.ts";
+import { stepsVariable } from "./fan_out_variables.ts";
 
 // Every step sees the same identity, as CEL variables and as SWAMP_*
 // environment variables (DESIGN §9).
@@ -33,14 +33,7 @@ export interface StepContext {
 /** The CEL variables of a step. */
 export function stepVariables(context: StepContext): Record<string, unknown> {
   const { run, step } = context;
-  const steps: Record<string, unknown> = {};
-  for (const other of context.siblings) {
-    steps[other.name] = {
-      status: stepStatusText(other.status),
-      exitCode: other.exitCode,
-      outputs: other.outputs ?? {},
-    };
-  }
+  const steps = stepsVariable(run, context.siblings);
   return {
     inputs: context.inputs,
     env: context.env ?? {},

@@ -6,6 +6,11 @@ import type { RunStore } from "../ports/store.ts";
 
 const flushLines = 200;
 const flushMs = 100;
+/** A batch the store refused is tried once more after this long (a lock held, a full disk freed). */
+const retryMs = 250;
+
+/** Told how many lines the store refused twice, and why, once it has given up on them. */
+export type LostLines = (count: number, error: string) => void;
 
 /** Collects a step's log lines and writes them in batches. */
 export class LogWriter {
@@ -18,6 +23,7 @@ export class LogWriter {
     private readonly clock: Clock,
     private readonly runId: string,
     private readonly stepId: string,
+    private readonly lost: LostLines = () => {},
   ) {}
 
   line(stream: "stdout" | "stderr" | "system", text: string): void {
@@ -27,21 +33,35 @@ export class LogWriter {
       stream,
       text,
     }));
-    if (this.pending.length >= flushLines) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), flushMs);
+    if (this.pending.length >= flushLines) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), flushMs);
   }
 
-  /** Writes what is pending; resolves when everything written so far is stored. */
+  /**
+   * Writes what is pending; resolves when everything given so far is stored
+   * or given up on. Never rejects: a batch the store refuses is tried again
+   * once, then reported through `lost`, and the batches after it still go.
+   */
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length > 0) {
-      this.writing = this.writing.then(() => this.store.appendLogs(this.runId, batch)).then(
-        () => {},
-      );
-    }
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch));
     return this.writing;
+  }
+
+  private async write(batch: LogLine[]): Promise<void> {
+    try {
+      await this.store.appendLogs(this.runId, batch);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+    try {
+      await this.store.appendLogs(this.runId, batch);
+    } catch (error) {
+      this.lost(batch.length, error instanceof Error ? error.message : String(error));
+    }
   }
 }

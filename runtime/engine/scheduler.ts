@@ -1,5 +1,6 @@
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { isActiveJob, isTerminalStep, JobStatus, RunStatus, StepStatus } from "../run/status.ts";
+import { allowedFailuresText, nameList } from "../run/fan_outs.ts";
 import { conditionHolds, describeCondition } from "./conditions.ts";
 import type { DefinitionIndex } from "./plan.ts";
 import { stepId } from "./plan.ts";
@@ -125,7 +126,13 @@ export function decide(
         status: RunStatus.FAILED,
         reason: `failed jobs: ${failed.join(", ")}`,
       });
-    } else decisions.push({ kind: "finishRun", status: RunStatus.SUCCEEDED, reason: "" });
+    } else {
+      decisions.push({
+        kind: "finishRun",
+        status: RunStatus.SUCCEEDED,
+        reason: allowedFailuresText(run),
+      });
+    }
   }
   return decisions;
 }
@@ -158,6 +165,14 @@ export function aggregate(items: Step[]): [StepStatus, string] {
     return [StepStatus.CANCELLED, "cancelled"];
   }
   if (failed > 0) return [StepStatus.FAILED, `${failed} of ${items.length} items failed`];
+  // Failures that were allowed stay visible: how many, and which (0018).
+  const allowed = items.filter((s) => s.status === StepStatus.FAILED).map((s) => s.name);
+  if (allowed.length > 0) {
+    return [
+      StepStatus.SUCCEEDED,
+      `${items.length} items; ${allowed.length} failed (allowed): ${nameList(allowed)}`,
+    ];
+  }
   return [StepStatus.SUCCEEDED, `${items.length} items`];
 }
 

@@ -3,6 +3,8 @@ import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
 import type { StepWork } from "../ports/executor.ts";
 import type { Task } from "../workflow/schema.ts";
 
+export { durationMs } from "../text/duration.ts";
+
 type ModelMethodTask = Extract<Task, { type: "model_method" }>;
 
 /** What a model_method task acts on, and the lock that serialises runs acting on it. */
@@ -95,14 +97,4 @@ export function shellWork(args: Record<string, unknown>, options: ShellOptions):
     graceMs: options.graceMs,
     outputLimitBytes: options.outputLimitBytes,
   };
-}
-
-/** "30s", "5m", 90 (seconds) → milliseconds. */
-export function durationMs(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === "number") return value * 1000;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value);
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]]!;
-  return Number(match[1]) * unit;
 }

@@ -1,20 +1,8 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  StepOutputsRecordedSchema,
-  StepStatusChangedSchema,
-  WaitingChangedSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
-import {
-  CancelStageSchema,
-  PlacementSchema,
-  StepProcessSchema,
-  WaitingSchema,
-} from "../../proto/gen/swamp/v1/run_pb.ts";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { StepStatusChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
+import { PlacementSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { RecordedProcess } from "../ports/executor.ts";
-
-import type { JsonObject } from "@bufbuild/protobuf";
-import type { Placement, Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
+import type { Placement, Run, Step, StepRetry } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { SwampError } from "../errors/mod.ts";
 import { renderTemplate } from "../expressions/template.ts";
 import type { Executor, StepEvent, StepWork } from "../ports/executor.ts";
@@ -34,8 +22,21 @@ import {
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
+import { recordWarning } from "./warnings.ts";
+import { boundedText } from "../exec/mod.ts";
+import { cancelStage, stepChange, stepOutputs, workerWait } from "./step_events.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
+import { durationText } from "../text/duration.ts";
+import { sleepOn } from "../ports/clock.ts";
+import {
+  isRetryable,
+  retryPolicy,
+  retryReason,
+  retryState,
+  retryWait,
+  retryWaitOver,
+} from "./retry.ts";
 
 export interface StepRun {
   run: Run;
@@ -61,10 +62,33 @@ export async function runStep(
   locks: LockKeeper,
   job: StepRun,
 ): Promise<void> {
-  const logs = new LogWriter(deps.store, deps.clock, job.run.id, job.step.id);
+  const logs = new LogWriter(
+    deps.store,
+    deps.clock,
+    job.run.id,
+    job.step.id,
+    (count, error) =>
+      void recordWarning(journal, {
+        source: "log",
+        stepId: job.step.id,
+        count,
+        message: `${count} log line${count === 1 ? "" : "s"} of step ${job.step.id} could not be ` +
+          `written: ${error}`,
+      }),
+  );
   // A host slot is given back only once the step's end is recorded, so no two
   // steps' recorded run times overlap beyond the ceiling.
-  const call: StepCall = { deps, journal, locks, job, logs, recorded: StepStatus.PENDING };
+  const call: StepCall = {
+    deps,
+    journal,
+    locks,
+    job,
+    logs,
+    recorded: StepStatus.PENDING,
+    // A step run before (a resume re-entering it) goes on from its last attempt
+    // number, so no two attempts of a step, or two leases of a remote one, share one.
+    attempt: Math.max(job.run.attempt, 1, job.step.attempt > 0 ? job.step.attempt + 1 : 0),
+  };
   try {
     await runAndRecord(call);
   } finally {
@@ -82,6 +106,10 @@ interface StepCall {
   slot?: SlotLease;
   /** The status this runner has recorded for the step: what its end is a transition from. */
   recorded: StepStatus;
+  /** The step's attempt number now: the run's, plus one per retry and per re-dispatch. */
+  attempt: number;
+  /** Where a step with `retry:` is in its attempts. */
+  retry?: StepRetry;
 }
 
 /** Records the step running (with what it started, if anything). */
@@ -98,7 +126,8 @@ async function recordRunning(
     0,
     process,
     placed,
-    attempt,
+    attempt ?? call.attempt,
+    call.retry,
   );
   const written = await call.journal.append(
     // A step that waited for a worker waits no more.
@@ -108,11 +137,11 @@ async function recordRunning(
   if (written.length > 0) call.recorded = StepStatus.RUNNING;
 }
 
-async function runAndRecord(call: StepCall): Promise<void> {
-  const { journal, locks, job, logs } = call;
-  let outcome: Outcome;
+/** One attempt of the step, to its outcome. */
+async function attemptOnce(call: StepCall): Promise<Outcome> {
+  const { job, logs } = call;
   try {
-    outcome = await execute(call);
+    return await execute(call);
   } catch (error) {
     // Another process owns the run now: nothing more is written, not even a log line.
     if (isOwnershipLost(error, job.run.id)) throw error;
@@ -120,10 +149,67 @@ async function runAndRecord(call: StepCall): Promise<void> {
       ? error.message
       : String(error);
     logs.line("system", `error: ${message}`);
-    outcome = job.signal.aborted
+    return job.signal.aborted
       ? { status: StepStatus.CANCELLED, reason: "cancelled" }
       : { status: StepStatus.FAILED, reason: message };
   }
+}
+
+/**
+ * Runs attempts until one succeeds, one may not be retried, or `retry.attempts`
+ * are spent. Between attempts the step is recorded back to `pending`, waiting
+ * on its backoff until a recorded time, so a reader (or a reconcile after the
+ * supervisor died) sees exactly where it was.
+ */
+async function attemptAll(call: StepCall): Promise<Outcome> {
+  const { deps, job, logs } = call;
+  const policy = retryPolicy(job.def.retry);
+  if (policy) call.retry = retryState(1, policy.attempts);
+  for (let attempt = 1;; attempt++) {
+    const outcome = await attemptOnce(call);
+    if (!policy || attempt >= policy.attempts || !isRetryable(outcome, job.signal)) return outcome;
+    const waitMs = policy.backoffMs(attempt + 1);
+    const next = new Date(deps.clock.now().getTime() + waitMs);
+    const reason = retryReason(attempt, policy.attempts, outcome.reason, waitMs);
+    logs.line("system", reason);
+    await logs.flush().catch(() => {});
+    // No host slot is held through a backoff: another step may run meanwhile.
+    call.slot?.release();
+    call.slot = undefined;
+    call.attempt++;
+    call.retry = retryState(attempt + 1, policy.attempts, waitMs > 0 ? next : undefined);
+    const written = await call.journal.append(
+      {
+        reason,
+        payload: {
+          case: "stepStatusChanged",
+          value: stepChange(
+            job.step.id,
+            call.recorded,
+            StepStatus.PENDING,
+            outcome.exitCode ?? 0,
+            undefined,
+            undefined,
+            call.attempt,
+            call.retry,
+          ),
+        },
+      },
+      ...(waitMs > 0 ? [retryWait(job.step.id, next)] : []),
+    );
+    if (written.length > 0) call.recorded = StepStatus.PENDING;
+    if (!await sleepOn(deps.clock, waitMs, job.signal)) {
+      logs.line("system", `cancelled while waiting to start attempt ${attempt + 1}`);
+      return { status: StepStatus.CANCELLED, reason: "cancelled while waiting for a retry" };
+    }
+    call.retry = retryState(attempt + 1, policy.attempts);
+    if (waitMs > 0) await call.journal.append(retryWaitOver(job.step.id));
+  }
+}
+
+async function runAndRecord(call: StepCall): Promise<void> {
+  const { journal, locks, job, logs } = call;
+  const outcome = await attemptAll(call);
   await logs.flush().catch(() => {});
   const { status, reason, exitCode, outputs } = outcome;
   // The step's end and, if it was the last of the run on its model, the lock given back: one write.
@@ -141,7 +227,16 @@ async function runAndRecord(call: StepCall): Promise<void> {
         reason,
         payload: {
           case: "stepStatusChanged",
-          value: stepChange(job.step.id, call.recorded, status, exitCode ?? 0),
+          value: stepChange(
+            job.step.id,
+            call.recorded,
+            status,
+            exitCode ?? 0,
+            undefined,
+            undefined,
+            undefined,
+            call.retry,
+          ),
         },
       },
       ...released,
@@ -273,6 +368,8 @@ async function runShell(
     // The repository's directory is not on the worker: it runs in its scratch dir
     // unless the step names one. A queued step holds no host slot: it runs elsewhere.
     if (typeof args.workingDir !== "string") work.cwd = undefined;
+    // Each retry is a new attempt to the workers too: its own lease, never a stale one's.
+    work.attempt = call.attempt;
     return await dispatchShell(call, args, placed, placement.executor, work);
   }
   call.slot = await takeHostSlot(
@@ -365,10 +462,11 @@ async function dispatchShell(
     }
   }
   if (!exited) throw new Error("the executor ended without reporting an exit");
+  const stdout = boundedText(exited.stdout, work.outputLimitBytes);
   const outputs: JsonObject = {
     exitCode: exited.exitCode,
-    stdout: exited.stdout,
-    stdoutTruncated: exited.stdoutTruncated,
+    stdout: stdout.text,
+    stdoutTruncated: exited.stdoutTruncated || stdout.cut,
     durationMs: deps.clock.now().getTime() - started,
   };
   if (exited.error) logs.line("system", exited.error);
@@ -383,7 +481,9 @@ async function dispatchShell(
   if (exited.timedOut) {
     return {
       status: StepStatus.FAILED,
-      reason: `timed out after ${work.timeoutMs} ms`,
+      reason: `step_timeout: the step ran longer than its timeout of ${
+        durationText(work.timeoutMs ?? 0)
+      } and was stopped (interrupted, then killed after the grace period)`,
       exitCode: exited.exitCode,
       outputs,
     };
@@ -400,42 +500,6 @@ async function dispatchShell(
     return { status: StepStatus.FAILED, reason: how, exitCode: exited.exitCode, outputs };
   }
   return { status: StepStatus.SUCCEEDED, reason: "", exitCode: exited.exitCode, outputs };
-}
-
-/** A step status change with its reason, as the journal takes it. */
-export function stepDraft(id: string, from: StepStatus, to: StepStatus, reason: string) {
-  return {
-    reason,
-    payload: { case: "stepStatusChanged" as const, value: stepChange(id, from, to) },
-  };
-}
-
-export function stepChange(
-  stepId: string,
-  from: StepStatus,
-  to: StepStatus,
-  exitCode = 0,
-  process?: RecordedProcess,
-  placement?: Placement,
-  attempt?: number,
-) {
-  return create(StepStatusChangedSchema, {
-    stepId,
-    from,
-    to,
-    exitCode,
-    placement,
-    attempt: attempt ?? 0,
-    process: process && create(StepProcessSchema, {
-      pid: process.pid,
-      pgid: process.pgid,
-      processStart: process.processStart,
-      containerId: process.containerId ?? "",
-      executor: process.executor,
-      workerId: process.workerId ?? "",
-      leaseId: process.leaseId ?? "",
-    }),
-  });
 }
 
 /** A remote step waits for a worker, and why: status `queued`, the reason shown with it. */
@@ -460,6 +524,7 @@ async function recordQueued(
 
 /** A lost worker's step is sent again: back to `queued`, as the next attempt, with why. */
 async function recordRedispatched(call: StepCall, attempt: number, reason: string) {
+  call.attempt = attempt;
   const written = await call.journal.append({
     reason: `redispatched as attempt ${attempt}: ${reason}`,
     payload: {
@@ -472,29 +537,11 @@ async function recordRedispatched(call: StepCall, attempt: number, reason: strin
         undefined,
         undefined,
         attempt,
+        call.retry,
       ),
     },
   });
   if (written.length > 0) call.recorded = StepStatus.QUEUED;
 }
 
-/** What a step waits on while queued for a worker ("" when it waits no more). */
-function workerWait(stepId: string, reason: string) {
-  return {
-    payload: {
-      case: "waitingChanged" as const,
-      value: create(WaitingChangedSchema, {
-        stepId,
-        waiting: create(WaitingSchema, reason ? { on: { case: "worker", value: reason } } : {}),
-      }),
-    },
-  };
-}
-
-function stepOutputs(stepId: string, outputs: JsonObject) {
-  return create(StepOutputsRecordedSchema, { stepId, outputs });
-}
-
-export function cancelStage(stage: string, stepId: string, detail: string, time: Date) {
-  return create(CancelStageSchema, { stage, stepId, detail, time: timestampFromDate(time) });
-}
+export { cancelStage, stepChange, stepDraft } from "./step_events.ts";

@@ -17,6 +17,7 @@ import { resolveInputs, runInputs } from "../run/inputs.ts";
 import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
+import { MissedHeartbeats } from "./warnings.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;
@@ -99,13 +100,14 @@ async function runOwned(
     controller.abort();
   };
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const missed = new MissedHeartbeats();
   const heartbeat = setInterval(() => {
     journal.append({
       payload: {
         case: "heartbeat",
         value: create(HeartbeatSchema, { time: timestampFromDate(deps.clock.now()) }),
       },
-    }).catch(() => {});
+    }).then(() => missed.report(journal), (error) => missed.failed(error));
   }, options.heartbeatMs);
   try {
     const engines = new Set<RunEngine>();
@@ -124,6 +126,7 @@ async function runOwned(
     return await engine.execute(controller.signal);
   } finally {
     clearInterval(heartbeat);
+    await missed.report(journal);
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
 }

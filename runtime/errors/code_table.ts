@@ -64,6 +64,7 @@ export const errorCodeTable: Record<string, CodeRow> = {
   lock_timeout: { grpc: "deadline_exceeded", exit: 6 },
   expression_limit_exceeded: { grpc: "resource_exhausted", exit: 6 },
   step_timeout: { grpc: "deadline_exceeded", exit: 6 },
+  workflow_timeout: { grpc: "deadline_exceeded", exit: 6 },
   out_of_memory: { grpc: "resource_exhausted", exit: 6 },
   message_too_large: { grpc: "resource_exhausted", exit: 6 },
   deadline_exceeded: { grpc: "deadline_exceeded", exit: 6 },

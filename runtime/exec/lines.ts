@@ -121,3 +121,19 @@ function utf8Boundary(bytes: Uint8Array): number {
   if (need > 1 && back + 1 < need) i = leadAt;
   return i;
 }
+
+/**
+ * `text` cut to at most `limitBytes` of UTF-8, as OutputCapture would have kept
+ * it. Recording a step's outputs applies it whatever the executor reported (a
+ * remote worker's report is only as careful as the worker), so one step's
+ * outputs always fit what expressions may read.
+ */
+export function boundedText(text: string, limitBytes: number): { text: string; cut: boolean } {
+  // Three bytes of UTF-8 at most per UTF-16 unit: a short text needs no encoding.
+  if (text.length * 3 <= limitBytes) return { text, cut: false };
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= limitBytes) return { text, cut: false };
+  const capture = new OutputCapture(limitBytes);
+  capture.add(bytes);
+  return { text: capture.text(), cut: true };
+}

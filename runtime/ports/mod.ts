@@ -1,2 +1,2 @@
-export { type Clock, systemClock } from "./clock.ts";
+export { type Clock, sleepOn, systemClock } from "./clock.ts";
 export { type IdSource, randomIds } from "./ids.ts";

@@ -4,6 +4,7 @@ import type { TokenStore } from "./tokens.ts";
 import type { WorkerTokenStore } from "./worker_tokens.ts";
 import type { LeaseStore } from "./leases.ts";
 import type { PrunedRun, PruneRule } from "./prune.ts";
+import { ErrorCode, SwampError } from "../errors/mod.ts";
 
 /**
  * Where runs live: each run is an append-only event log (the record is the
@@ -147,4 +148,49 @@ export class StoreNotFound extends Error {
     super(`no run ${runId}`);
     this.name = "StoreNotFound";
   }
+}
+
+/** What every store checks before creating a run: the first event is seq 1 of that same run. */
+export function checkNewRun(first: RunEvent, summary: RunSummary, snapshot: Run): void {
+  const id = summary.id;
+  if (first.runId !== id || snapshot.id !== id || first.seq !== 1n) {
+    throw new Error(`createRun ${id}: the first event must be seq 1 of the same run`);
+  }
+}
+
+/** What every store checks before an append: the events follow `expectedSeq` in order, of that run. */
+export function checkAppend({ runId, expectedSeq, events, summary }: AppendRequest): void {
+  for (const [i, event] of events.entries()) {
+    const want = expectedSeq + BigInt(i + 1);
+    if (event.runId !== runId || event.seq !== want) {
+      throw new Error(`append to ${runId}: event ${i} must be seq ${want}`);
+    }
+  }
+  if (summary.id !== runId) throw new Error(`append to ${runId}: summary of another run`);
+}
+
+/** A run's place in a listing, newest first: its create time, then its id. */
+export interface ListKey {
+  createMs: number;
+  id: string;
+}
+
+/** Newest first: larger create time, then larger id. */
+export const newerFirst = (a: ListKey, b: ListKey): number =>
+  b.createMs - a.createMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** `createMs:id`, the cursor of stores that page by ListKey. */
+export const formatListCursor = (key: ListKey): string => `${key.createMs}:${key.id}`;
+
+/** The ListKey a cursor names; a usage error for anything else. */
+export function parseListCursor(cursor: string | undefined): ListKey | undefined {
+  if (!cursor) return undefined;
+  const colon = cursor.indexOf(":");
+  const createMs = Number(cursor.slice(0, colon));
+  if (colon < 0 || !Number.isSafeInteger(createMs)) {
+    throw new SwampError(ErrorCode.USAGE, `\`${cursor}\` is not a listing cursor`, {
+      hint: "pass the nextCursor of a previous listing, unchanged",
+    });
+  }
+  return { createMs, id: cursor.slice(colon + 1) };
 }

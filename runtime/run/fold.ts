@@ -108,6 +108,7 @@ export function applyEvent(run: Run, event: RunEvent): void {
       if (change.placement) step.placement = change.placement;
       if (change.approval) step.approval = change.approval;
       if (change.childRunId) step.childRunId = change.childRunId;
+      if (change.retry) step.retry = change.retry;
       if (isTerminalStep(change.to)) step.exitCode = change.exitCode;
       if (run.status === RunStatus.SUSPENDED) showWaitingJobs(run);
       break;
@@ -169,6 +170,10 @@ export function applyEvent(run: Run, event: RunEvent): void {
     }
     case "runResumed":
       run.attempt = payload.value.attempt;
+      break;
+    case "runWarning":
+      run.warningCount += 1;
+      run.lastWarning = payload.value;
       break;
     case "approvalDecided": {
       const step = findStep(run, payload.value.stepId);

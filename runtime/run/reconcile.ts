@@ -110,7 +110,9 @@ export async function reconcileRun(
     for (const step of run.steps) {
       if (isTerminalStep(step.status)) continue;
       drafts.push({
-        reason: step.status === StepStatus.PENDING || step.status === StepStatus.QUEUED
+        reason: betweenAttempts(step)
+          ? `${why} while the step waited to retry: ${step.reason}`
+          : step.status === StepStatus.PENDING || step.status === StepStatus.QUEUED
           ? (options.cancelled === undefined ? "never started: owner gone" : "run cancelled")
           : why,
         payload: {
@@ -207,4 +209,12 @@ function executorsNamed(run: Run): Set<string> {
   };
   visit(run.definition);
   return names;
+}
+
+/**
+ * A step with `retry:` back to pending after a failed attempt: it did start,
+ * so "never started" would be a lie; its reason says which attempt failed.
+ */
+function betweenAttempts(step: Run["steps"][number]): boolean {
+  return step.status === StepStatus.PENDING && (step.retry?.attempt ?? 0) > 1;
 }

@@ -9,6 +9,7 @@ import {
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { declaredEnv } from "../engine/identity.ts";
 import { evaluateAhead } from "../expressions/ahead.ts";
+import { explainStepReferences } from "./evaluate_fan_outs.ts";
 import { loadModelCatalog } from "../model/catalog.ts";
 import { resolveInputs } from "../run/inputs.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
@@ -47,9 +48,13 @@ export async function evaluateWorkflow(
   if (!env.expressions) {
     throw new SwampError(ErrorCode.UNIMPLEMENTED, "this service has no expression evaluator");
   }
-  const { value, unresolved } = await evaluateAhead(
-    entry.source.data,
-    { inputs, env: declaredEnv(parsed.data.reads?.env) },
+  const scope = { inputs, env: declaredEnv(parsed.data.reads?.env) };
+  const ahead = await evaluateAhead(entry.source.data, scope, env.expressions());
+  const { value } = ahead;
+  const unresolved = await explainStepReferences(
+    value,
+    ahead.unresolved,
+    scope,
     env.expressions(),
   );
   return create(EvaluateWorkflowResponseSchema, {

@@ -2,6 +2,7 @@ import type { DiagnosticSink, PathSegment } from "../diagnostics/mod.ts";
 import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
 import { didYouMean } from "../text/suggest.ts";
 import { findCycles } from "./graph.ts";
+import { checkRetryAndTimeout } from "./retry_check.ts";
 import { inertKeys } from "./schema.ts";
 
 type Data = Record<string, unknown>;
@@ -40,6 +41,7 @@ export function checkWorkflow(
       if (!isMap(step)) return;
       const path: PathSegment[] = ["jobs", j, "steps", s];
       reportInertKeys(step, path, sink);
+      checkRetryAndTimeout(step, path, sink);
       const stepDeps = dependencies(step, "step", stepNames, path, sink);
       if (typeof step.name === "string") stepEdges.set(step.name, stepDeps);
       if (isMap(step.task)) checkTask(step.task, [...path, "task"], sink, models, workflows, data);

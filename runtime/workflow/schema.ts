@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { durationPattern } from "../text/duration.ts";
 
 // Shapes of workflow files (docs/reference/workflow-file.md). Keys accepted by
 // swamp's own format are accepted here too, so its files load unchanged; the
@@ -14,7 +15,7 @@ const seconds = z.number().check(z.nonnegative());
 export const duration = z.union([
   seconds,
   z.string().check(
-    z.regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, "must be seconds or a duration like 30s, 5m, 2h"),
+    z.regex(durationPattern, "must be seconds or a duration like 30s, 5m, 2h, 1h30m"),
   ),
 ]);
 
@@ -36,6 +37,36 @@ const placement = {
   platform: z.optional(z.string()),
   queueTimeout: z.optional(duration),
 };
+
+/** The most attempts `retry.attempts` may ask for: a bound, so a typo cannot loop for days. */
+export const maxRetryAttempts = 10;
+
+/**
+ * `retry:` on a step: run a failed step again, up to `attempts` in all, waiting
+ * `backoff` before each new attempt (a fixed duration, or `initial` growing by
+ * `factor` per attempt up to `max`). Durations are bounded in checks (retry_check.ts).
+ */
+const retry = z.strictObject({
+  attempts: z.int().check(
+    z.minimum(1, "must be at least 1"),
+    z.maximum(maxRetryAttempts, `must be at most ${maxRetryAttempts}`),
+  ),
+  backoff: z.optional(z.union([
+    duration,
+    z.strictObject({
+      initial: duration,
+      max: z.optional(duration),
+      factor: z.optional(
+        z.number().check(
+          z.minimum(1, "must be at least 1"),
+          z.maximum(10, "must be at most 10"),
+        ),
+      ),
+    }),
+  ])),
+});
+
+export type Retry = z.infer<typeof retry>;
 
 const simpleConditionTypes = ["always", "succeeded", "failed", "completed", "skipped"] as const;
 export const conditionTypes = [...simpleConditionTypes, "and", "or", "not"] as const;
@@ -141,6 +172,7 @@ export function workflowSchemas(condition: z.ZodMiniType<Condition>) {
     allowFailure: z.optional(z.boolean()),
     guard: z.optional(z.union([z.string(), z.boolean()])),
     timeout: z.optional(duration),
+    retry: z.optional(retry),
     weight: z.optional(z.number()),
     writes: z.optional(z.boolean()),
     dataOutputOverrides: z.optional(z.array(z.unknown())),
@@ -168,6 +200,8 @@ export function workflowSchemas(condition: z.ZodMiniType<Condition>) {
     jobs: z.array(job).check(z.minLength(1, "a workflow needs at least one job")),
     tags: z.optional(stringMap),
     concurrency: z.optional(z.int().check(z.nonnegative())),
+    /** The longest the run may run (from its start or resume); then it is stopped like a cancel. */
+    timeout: z.optional(duration),
     /** Named locks the run holds from start to end; runs naming the same lock take turns. */
     locks: z.optional(z.array(name)),
     trigger: z.optional(z.strictObject({

@@ -14,7 +14,7 @@ import {
   summary,
 } from "./store_messages.ts";
 import { processContract } from "./store_contract_processes.ts";
-import { tokenContract } from "./store_contract_tokens.ts";
+import { type StoreTest, tokenContract } from "./store_contract_tokens.ts";
 import { workerTokenContract } from "./store_contract_worker_tokens.ts";
 import { leaseContract } from "./store_contract_leases.ts";
 import { pruneContract } from "./store_contract_prune.ts";
@@ -34,9 +34,13 @@ const conflictWith = (actual: bigint) => (error: unknown) =>
   error instanceof StoreConflict && error.actualSeq === actual;
 const notFound = (error: unknown) => error instanceof StoreNotFound;
 
-export function storeContract(name: string, open: OpenStore): void {
-  const test = (what: string, body: (fixture: StoreFixture) => Promise<void>) =>
+/** `oneProcess`: why the store cannot be shared between processes (its process cases do not apply). */
+export function storeContract(name: string, open: OpenStore, oneProcess?: string): void {
+  const test: StoreTest = (what, body, options) => {
+    // Not registered at all for a one-process store: the case does not apply, it is not skipped.
+    if (options?.processes === true && oneProcess !== undefined) return;
     Deno.test(`${name} store: ${what}`, () => withStore(open, body));
+  };
 
   test("createRun, then loadRun returns the snapshot and no tail", async ({ store }) => {
     const run = await create(store);
@@ -390,5 +394,5 @@ export function storeContract(name: string, open: OpenStore): void {
   workerTokenContract(test);
   leaseContract(test);
   pruneContract(test);
-  processContract(name, open);
+  processContract(name, open, oneProcess);
 }

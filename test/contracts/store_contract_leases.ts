@@ -106,29 +106,33 @@ export function leaseContract(test: StoreTest): void {
     assertEquals(ids(await store.listLeases({ runId: r1, workerId: "w1", activeOnly: true })), []);
   });
 
-  test("leases: processes racing for one step each get their own epoch; the last stays", async (fixture) => {
-    const run = runId();
-    const specs: Spec[] = ["p1", "p2", "p3", "p4"].map((writer) => ({
-      writer,
-      mode: "lease",
-      runId: run,
-      stepId: "race/step",
-      count: 10,
-    }));
-    const results = await race<{ epochs: string[] }>(fixture, specs);
-    const epochs = results.flatMap((result) => result.epochs.map(BigInt));
-    // Forty acquisitions, forty distinct epochs 1..40: none handed out twice.
-    assertEquals(
-      [...epochs].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
-      Array.from({ length: 40 }, (_, i) => BigInt(i + 1)),
-    );
-    const leases = await fixture.store.listLeases({ runId: run });
-    assertEquals(leases.length, 1);
-    assertEquals(leases[0].epoch, 40n);
-    for (const result of results) {
-      const own = result.epochs.map(BigInt);
-      // Each writer's epochs grow: an acquisition never goes below one it saw.
-      assert(own.every((epoch, i) => i === 0 || epoch > own[i - 1]), result.epochs.join(" "));
-    }
-  });
+  test(
+    "leases: processes racing for one step each get their own epoch; the last stays",
+    async (fixture) => {
+      const run = runId();
+      const specs: Spec[] = ["p1", "p2", "p3", "p4"].map((writer) => ({
+        writer,
+        mode: "lease",
+        runId: run,
+        stepId: "race/step",
+        count: 10,
+      }));
+      const results = await race<{ epochs: string[] }>(fixture, specs);
+      const epochs = results.flatMap((result) => result.epochs.map(BigInt));
+      // Forty acquisitions, forty distinct epochs 1..40: none handed out twice.
+      assertEquals(
+        [...epochs].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
+        Array.from({ length: 40 }, (_, i) => BigInt(i + 1)),
+      );
+      const leases = await fixture.store.listLeases({ runId: run });
+      assertEquals(leases.length, 1);
+      assertEquals(leases[0].epoch, 40n);
+      for (const result of results) {
+        const own = result.epochs.map(BigInt);
+        // Each writer's epochs grow: an acquisition never goes below one it saw.
+        assert(own.every((epoch, i) => i === 0 || epoch > own[i - 1]), result.epochs.join(" "));
+      }
+    },
+    { processes: true },
+  );
 }

@@ -1,5 +1,7 @@
-// Both stores against the one RunStore contract, each in a temporary directory.
+// Every store against the one RunStore contract: the file and SQLite stores
+// in a temporary directory each, the memory store in this process.
 import { openFileStore } from "../../plugins/stores/file/mod.ts";
+import { MemoryData, openMemoryStore } from "../../plugins/stores/memory/mod.ts";
 import { openSqliteStore } from "../../plugins/stores/sqlite/mod.ts";
 import type { RunStore } from "../../runtime/mod.ts";
 import { storeContract } from "./store_contract.ts";
@@ -53,4 +55,18 @@ storeContract(
     "swamp.db",
     (path) => openSqliteStore(path),
   ),
+);
+
+storeContract(
+  "memory",
+  () => {
+    const data = new MemoryData();
+    const reopen = () => openMemoryStore(data);
+    return reopen().then((store) => ({
+      store,
+      reopen,
+      dispose: () => Promise.resolve(),
+    }));
+  },
+  "the memory store lives in one process",
 );

@@ -10,7 +10,12 @@ import { race, type Spec } from "./store_contract_processes.ts";
 import type { StoreFixture } from "./store_fixture.ts";
 import { ApiTokenState, storedToken } from "./store_messages.ts";
 
-export type StoreTest = (what: string, body: (fixture: StoreFixture) => Promise<void>) => void;
+/** One contract case; `processes`: it starts other processes on the store (not for the memory store). */
+export type StoreTest = (
+  what: string,
+  body: (fixture: StoreFixture) => Promise<void>,
+  options?: { processes: boolean },
+) => void;
 
 const existsNamed = (name: string) => (error: unknown) =>
   error instanceof TokenExists && error.tokenName === name;
@@ -139,7 +144,7 @@ export function tokenContract(test: StoreTest): void {
     assertEquals(stored.map((r) => [r.token.name, r.token.createdBy]), [
       ["raced", winners[0].writer],
     ]);
-  });
+  }, { processes: true });
 
   test("tokens: a thousand tokens list correctly", async ({ store }) => {
     const count = 1000;

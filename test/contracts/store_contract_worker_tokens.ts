@@ -206,30 +206,34 @@ export function workerTokenContract(test: StoreTest): void {
     assertEquals((await other.revokeWorkerToken("shared", during))?.changed, false);
   });
 
-  test("worker tokens: processes binding one token to different machines, exactly one wins", async (fixture) => {
-    const record = storedWorkerToken({ name: "raced" });
-    await fixture.store.createWorkerToken(record);
-    const specs: Spec[] = ["m1", "m2", "m3"].map((writer) => ({
-      writer,
-      mode: "bind",
-      tokenName: "raced",
-      machineId: `machine-${writer}`,
-      timeMs: during.getTime(),
-    }));
-    const results = await race<BindOutcome>(fixture, specs);
-    const winners = specs.filter((_, i) => results[i].bound);
-    assertEquals(winners.length, 1, JSON.stringify(results));
-    for (const [i, result] of results.entries()) {
+  test(
+    "worker tokens: processes binding one token to different machines, exactly one wins",
+    async (fixture) => {
+      const record = storedWorkerToken({ name: "raced" });
+      await fixture.store.createWorkerToken(record);
+      const specs: Spec[] = ["m1", "m2", "m3"].map((writer) => ({
+        writer,
+        mode: "bind",
+        tokenName: "raced",
+        machineId: `machine-${writer}`,
+        timeMs: during.getTime(),
+      }));
+      const results = await race<BindOutcome>(fixture, specs);
+      const winners = specs.filter((_, i) => results[i].bound);
+      assertEquals(winners.length, 1, JSON.stringify(results));
+      for (const [i, result] of results.entries()) {
+        assertEquals(
+          result,
+          specs[i] === winners[0]
+            ? { bound: true, changed: true }
+            : { bound: false, refusal: "bound_to_other_machine" },
+        );
+      }
       assertEquals(
-        result,
-        specs[i] === winners[0]
-          ? { bound: true, changed: true }
-          : { bound: false, refusal: "bound_to_other_machine" },
+        await fixture.store.getWorkerToken("raced"),
+        boundAt(record, winners[0].machineId!, during),
       );
-    }
-    assertEquals(
-      await fixture.store.getWorkerToken("raced"),
-      boundAt(record, winners[0].machineId!, during),
-    );
-  });
+    },
+    { processes: true },
+  );
 }

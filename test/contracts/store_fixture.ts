@@ -9,8 +9,8 @@ export interface StoreFixture {
   reopen: () => Promise<RunStore>;
   /** Closes every instance still open and removes the store. */
   dispose: () => Promise<void>;
-  /** How a subprocess opens the same store (for the multi-process tests). */
-  opener: Opener;
+  /** How a subprocess opens the same store (for the multi-process tests); none for the memory store. */
+  opener?: Opener;
 }
 
 export type OpenStore = () => Promise<StoreFixture>;

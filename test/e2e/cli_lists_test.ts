@@ -3,8 +3,11 @@ import {
   assert,
   assertEquals,
   assertMatch,
+  eventually,
+  gateStep,
   repoWith,
   runCli,
+  runIdOf,
   shellStep,
   workflowFile,
 } from "../helpers/mod.ts";
@@ -128,4 +131,39 @@ Deno.test("-q prints only run ids from list and the state from status; -v prints
   assertMatch(detail.stdout, /^ {6}process pid \d+ pgid \d+, executor loopback$/m);
   const plain = await repo.cli(["workflow", "status", id]);
   assert(!plain.stdout.includes("process pid"), plain.stdout);
+});
+
+Deno.test("-q lists only names from the token and worker lists, and RUN STEP from approvals", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/gated.yaml": workflowFile("gated", gateStep("ok")),
+  });
+  for (const name of ["ops-a", "ops-b"]) {
+    const made = await repo.cli(["auth", "token", "create", name, "--role", "viewer", "-q"]);
+    assertEquals(made.code, 0, made.stderr);
+  }
+  const made = await repo.cli(["worker", "token", "create", "box-1", "--duration", "1h", "-q"]);
+  assertEquals(made.code, 0, made.stderr);
+
+  const tokens = await repo.cli(["auth", "token", "list", "-q"]);
+  assertEquals([tokens.code, tokens.stdout, tokens.stderr], [0, "ops-a\nops-b\n", ""]);
+  const workerTokens = await repo.cli(["worker", "token", "list", "-q"]);
+  assertEquals([workerTokens.code, workerTokens.stdout], [0, "box-1\n"]);
+  const full = await repo.cli(["worker", "token", "list"]);
+  assertMatch(full.stdout, /^NAME +STATE/);
+
+  const runId = runIdOf(await repo.cli(["workflow", "run", "gated", "--detach"]));
+  const gates = await eventually("the gate to wait", async () => {
+    const listed = await repo.cli(["workflow", "approvals", "-q"]);
+    return listed.stdout !== "" ? listed : undefined;
+  });
+  assertEquals([gates.code, gates.stdout, gates.stderr], [0, `${runId} main/ok\n`, ""]);
+  const approved = await repo.cli([
+    "workflow",
+    "approve",
+    ...gates.stdout.trim().split(" ").flatMap(
+      (part, i) => i === 0 ? [part] : ["--step", part],
+    ),
+    "-q",
+  ]);
+  assertEquals(approved.code, 0, approved.stderr);
 });

@@ -1,8 +1,30 @@
 // Executes every guide in docs/guides/ that says "This guide is executable",
 // as its header describes, so the guides cannot drift from what swamp really
 // does. One test per guide.
+//
+// The markers, each an HTML comment on the line(s) right before a fence:
+//   skip               an sh block that is not run
+//   exit: N            an sh block that must exit with status N (0 otherwise)
+//   file: PATH         a yaml block written to PATH (relative to the shell's directory)
+//   needs: docker      anywhere in the guide: skipped where no Docker engine answers
+//   output: partial    a text block showing only some lines: each must appear, in order
+//   output: any-order  a text block whose lines may come in any order (concurrent steps)
+//   output: unchecked  a sample output that is not compared (say why in the prose)
+//   not-output         a text block that is not output at all
+// A text block right after an sh block (only blank lines between) is that block's
+// output (stdout and stderr as the shell printed them, NO_COLOR) and must match it;
+// any other text block must carry one of the last two markers. Before comparing,
+// both sides are normalized (./guide_output.ts): uuids become <id>, 8-hex prefixes
+// <id8>, longer hex (container ids, fingerprints, hashes) <hex>, timestamps <time>,
+// durations <dur>, pids, process groups and start ticks <n>, the owner's host
+// <host>, loopback ports <port>, the guide's starting directory /home/me, the OS
+// account (the actor of local runs, in "by NAME" and the ACTOR column) ada, other
+// /tmp paths <tmp>, runs of blanks one blank, and blanks at either end of a line go. In the sample, `…` stands for
+// any text within a line, and a line of only `…` for any number of lines. Token
+// secrets are not normalized: a guide keeps them in shell variables, unprinted.
 import { assert, assertEquals } from "../helpers/mod.ts";
 import { dockerAvailable } from "../helpers/docker.ts";
+import { outputMatches, type OutputMode } from "./guide_output.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const marker = "This guide is executable";
@@ -13,16 +35,35 @@ interface Block {
   lang: string;
   body: string;
   marker: string;
+  /** 1-based line of the opening fence, for messages. */
+  line: number;
+  /** Whether only blank lines (and this block's marker) separate it from the block before. */
+  adjacent: boolean;
 }
 
 function blocks(markdown: string): Block[] {
   const out: Block[] = [];
   const pattern = /(?:<!--\s*([^>]*?)\s*-->\s*\n)?```(\w*)\n([\s\S]*?)```/g;
+  let end = 0;
   for (const match of markdown.matchAll(pattern)) {
-    out.push({ marker: match[1] ?? "", lang: match[2], body: match[3] });
+    const start = match.index!;
+    out.push({
+      marker: match[1] ?? "",
+      lang: match[2],
+      body: match[3],
+      line: markdown.slice(0, start).split("\n").length + (match[1] === undefined ? 0 : 1),
+      adjacent: out.length > 0 && markdown.slice(end, start).trim() === "",
+    });
+    end = start + match[0].length;
   }
   return out;
 }
+
+const textModes: Record<string, OutputMode> = {
+  "": "full",
+  "output: partial": "partial",
+  "output: any-order": "any-order",
+};
 
 /**
  * One long-lived `sh` that every block of a guide runs in, so the current
@@ -127,8 +168,30 @@ async function runGuide(path: string): Promise<void> {
   const scratch = await Deno.makeTempDir({ prefix: "swamp-guide-blocks-" });
   const shell = new GuideShell(scratch, dir);
   const ran: string[] = [];
+  const drifted: string[] = [];
+  let last: { block: Block; output: string } | undefined;
   try {
     for (const block of blocks(guide)) {
+      const previous = last;
+      last = undefined;
+      if (block.lang === "text") {
+        if (block.marker === "not-output" || block.marker === "output: unchecked") continue;
+        const mode = textModes[block.marker];
+        if (mode === undefined) {
+          drifted.push(`line ${block.line}: unknown marker "${block.marker}"`);
+        } else if (!block.adjacent || previous === undefined) {
+          drifted.push(
+            `line ${block.line}: this text block does not follow an sh block that ran; ` +
+              "mark it <!-- not-output --> or <!-- output: unchecked -->",
+          );
+        } else if (!outputMatches(block.body, previous.output, mode, dir, account)) {
+          drifted.push(
+            `line ${block.line} (${mode}): the guide shows\n${block.body}` +
+              `but the command printed\n${previous.output}`,
+          );
+        }
+        continue;
+      }
       if (block.marker === "skip") continue;
       if (block.lang === "yaml" && block.marker.startsWith("file:")) {
         const target = `${await shell.cwd()}/${block.marker.slice(5).trim()}`;
@@ -144,6 +207,7 @@ async function runGuide(path: string): Promise<void> {
         `block failed:\n${block.body}\noutput:\n${result.output}`,
       );
       ran.push(block.body);
+      last = { block, output: result.output };
     }
   } finally {
     await shell.close();
@@ -151,7 +215,18 @@ async function runGuide(path: string): Promise<void> {
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
   assertEquals(ran.length > 4, true, "the guide should run several commands");
+  assert(
+    drifted.length === 0,
+    `${drifted.length} sample output(s) differ from what the CLI prints:\n\n${
+      drifted.join("\n\n")
+    }`,
+  );
 }
+
+/** The OS account running the tests: swamp's actor for local commands, shown as ada in the guides. */
+const account = new TextDecoder().decode(
+  (await new Deno.Command("id", { args: ["-un"], stdout: "piped" }).output()).stdout,
+).trim();
 
 const guidesDir = `${root}docs/guides`;
 const guides: string[] = [];

@@ -68,3 +68,31 @@ Deno.test("inputs past what expressions may read are refused at submit, and no r
     [],
   );
 });
+
+Deno.test("a step printing 10 MB keeps 64 KiB as its output, and the next step's expressions read it", async () => {
+  // One step's recorded output is bounded when it is recorded (the executor's
+  // capture, then the engine whatever the executor reported), so it can never
+  // be too large for a later expression: no refusal is needed, nor any wedge.
+  const file = workflowFile(
+    "big",
+    shellStep("big", "head -c 10000000 /dev/zero | tr '\\0' a") +
+      shellStep(
+        "after",
+        'echo "n=${{ size(steps.big.outputs.stdout) }} cut=${{ steps.big.outputs.stdoutTruncated }}"',
+        "        dependsOn: [{step: big, condition: {type: succeeded}}]\n",
+      ),
+  );
+  await using repo = await repoWith("file", { "workflows/workflow-big.yaml": file });
+  const started = await repo.cli(["workflow", "run", "big", "--detach"]);
+  assertEquals(started.code, 0, started.stderr);
+  const runId = started.stdout.trim().split("\n")[0];
+  const run = await eventually("the run to end", async () => {
+    const run = await statusJson(repo, runId);
+    return run.status === "running" || run.status === "pending" ? undefined : run;
+  }, 120_000);
+  assertEquals(run.status, "succeeded", JSON.stringify(run).slice(0, 2000));
+  const [big, after] = ["big", "after"].map((name) => run.steps.find((s) => s.name === name)!);
+  assertEquals((big.outputs?.stdout as string).length, 64 * 1024);
+  assertEquals(big.outputs?.stdoutTruncated, true);
+  assertEquals(after.outputs?.stdout, "n=65536 cut=true\n");
+});

@@ -2,7 +2,13 @@
 // CLI from node_modules/.cache. Every other end-to-end test runs the sources,
 // so this one checks what the bundle must find beside it or through the
 // checkout: the CEL sandbox's WebAssembly and the CEL library.
-import { assertEquals, assertMatch, swampLauncher, workflowFile } from "../helpers/mod.ts";
+import {
+  assertEquals,
+  assertMatch,
+  shellStep,
+  swampLauncher,
+  workflowFile,
+} from "../helpers/mod.ts";
 
 const withExpression = workflowFile(
   "greet",
@@ -31,7 +37,7 @@ async function launch(args: string[], cwd: string) {
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-Deno.test("the launcher's bundle validates, evaluates and runs a workflow with expressions", async () => {
+Deno.test("the launcher's bundle validates, evaluates and runs a workflow with expressions, its supervisor from the bundle too", async () => {
   const dir = await Deno.makeTempDir({ prefix: "swamp-launcher-" });
   try {
     const init = await launch(["repo", "init", dir, "-q"], dir);
@@ -45,6 +51,15 @@ Deno.test("the launcher's bundle validates, evaluates and runs a workflow with e
     const ran = await launch(["workflow", "run", "greet"], dir);
     assertEquals(ran.code, 0, ran.stderr);
     assertMatch(ran.stdout, /^\[main\/hello\] hello world$/m);
+    // The step's parent is the run's supervisor: started from the same bundle,
+    // not from the sources, so a run starts as fast as the CLI does.
+    await Deno.writeTextFile(
+      `${dir}/workflows/workflow-parent.yaml`,
+      workflowFile("parent", shellStep("parent", "tr '\\0' ' ' < /proc/$PPID/cmdline")),
+    );
+    const parent = await launch(["workflow", "run", "parent"], dir);
+    assertEquals(parent.code, 0, parent.stderr);
+    assertMatch(parent.stdout, /^\[main\/parent\] .*--no-config \S*\/supervise\.js /m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

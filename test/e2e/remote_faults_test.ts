@@ -29,7 +29,7 @@ type StepJson = RunJson["steps"][0] & {
 };
 
 /** One placed step that says `ready`, waits for `DIR/go`, then marks which worker finished it. */
-const lostFlow = (dir: string) =>
+const lostFlow = (dir: string, extra = "") =>
   `id: 8c3a1b2d-4e5f-4a6b-9c7d-3e4f5a6b7c8d
 name: lost
 jobs:
@@ -39,7 +39,7 @@ ${
     shellStep(
       "work",
       `echo ready; while [ ! -e ${dir}/go ]; do sleep 0.05; done; echo "$SWAMP_WORKER_ID" >> ${dir}/marks; echo finished`,
-      '        labels: {pool: "x"}\n',
+      `        labels: {pool: "x"}\n${extra}`,
     )
   }`;
 
@@ -50,8 +50,10 @@ interface Setup {
 }
 
 /** serve over TLS with a 1 s grace window, and a way to connect workers labelled pool=x. */
-async function withServe(dir: string, body: (s: Setup) => Promise<void>) {
-  await using repo = await repoWith("file", { "workflows/workflow-lost.yaml": lostFlow(dir) });
+async function withServe(dir: string, body: (s: Setup) => Promise<void>, extra = "") {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-lost.yaml": lostFlow(dir, extra),
+  });
   const ca = await testCa(dir);
   const cert = await caSignedCert(ca, dir);
   const token = await mintToken(repo.root, "runner", "operator");
@@ -153,7 +155,7 @@ Deno.test("kill -9 of a worker in a placed step that wrote nothing: the run succ
   }
 });
 
-Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with worker_lost", async () => {
+Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with worker_lost, retry or not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "swamp-remote-wrote-" });
   try {
     await withServe(dir, async (s) => {
@@ -178,7 +180,9 @@ Deno.test("kill -9 of a worker in a placed step that wrote: the run fails with w
         /^worker_lost: .*after the step had written.*write-then-fail rule/,
       );
       assertEquals(await Deno.stat(`${dir}/marks`).then(() => true, () => false), false);
-    });
+      // `retry:` does not get round the write-then-fail rule (docs/design/0017).
+      assertEquals(end.step.retry, { attempt: 1, attempts: 3 });
+    }, "        retry: {attempts: 3}\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

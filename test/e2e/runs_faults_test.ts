@@ -183,7 +183,11 @@ Deno.test("a step past its timeout fails and leaves nothing running", async () =
   assertEquals(result.code, 1);
   const run = await statusJson(repo, result.stdout.split("\n")[0]);
   assertEquals(run.steps[0].status, "failed");
-  assertEquals(run.steps[0].reason, "timed out after 1000 ms");
+  assertEquals(
+    run.steps[0].reason,
+    "step_timeout: the step ran longer than its timeout of 1s and was stopped " +
+      "(interrupted, then killed after the grace period)",
+  );
   assertEquals(await groupAlive(run.steps[0].process!.pgid), []);
 });
 

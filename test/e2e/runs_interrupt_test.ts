@@ -124,7 +124,7 @@ Deno.test("a third Ctrl-C stops following while the cancel goes on: exit 13, no 
   await repo.cli(["workflow", "wait", runId]);
 });
 
-Deno.test("under --json a detach leaves stdout one JSON document: the run as it stands", async () => {
+Deno.test("under --json a detach ends stdout's NDJSON with the run as it stands", async () => {
   await using repo = await repoGatedOnFile();
   const cli = startForeground(["workflow", "run", "slow", "--json", "--repo", repo.root], {
     SWAMP_INTERRUPT_WINDOW_MS: "300",
@@ -143,7 +143,9 @@ Deno.test("under --json a detach leaves stdout one JSON document: the run as it 
   cli.ctrlC();
   const result = await cli.finished;
   assertEquals(result.code, 13, result.stderr);
-  const document = JSON.parse(result.stdout) as { run: { id: string; status: string } };
+  const lines = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+  const document = lines.pop() as { run: { id: string; status: string } };
+  assert(lines.every((line) => "event" in line || "line" in line), result.stdout);
   assertEquals(document.run.status, "running");
   assertMatch(result.stderr, /detaching: the run goes on/);
   assertMatch(result.stderr, new RegExp(`swamp workflow wait ${document.run.id.slice(0, 8)}`));

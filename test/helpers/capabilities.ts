@@ -4,7 +4,7 @@
 // CI=true a missing capability is an error, never a skip: CI provides them.
 // Tests never return early instead.
 
-export type Capability = "docker" | "netns";
+export type Capability = "docker" | "netns" | "pty";
 
 export interface CapabilityCheck {
   available: boolean;
@@ -15,6 +15,7 @@ export interface CapabilityCheck {
 const probes: Record<Capability, () => Promise<CapabilityCheck>> = {
   docker: probeDocker,
   netns: probeNetns,
+  pty: probePty,
 };
 
 const known = new Map<Capability, Promise<CapabilityCheck>>();
@@ -79,4 +80,19 @@ async function probeNetns(): Promise<CapabilityCheck> {
   return deleted.ok
     ? { available: true }
     : { available: false, reason: `\`ip netns delete ${name}\` failed: ${deleted.text}` };
+}
+
+/**
+ * Runs a command on a pseudo-terminal with util-linux `script`, and measures
+ * a process's peak memory with GNU time: the live-summary tests need both.
+ */
+async function probePty(): Promise<CapabilityCheck> {
+  const script = await run("script", ["-qfec", "test -t 2", "/dev/null"]);
+  if (!script.ok) {
+    return { available: false, reason: `util-linux \`script\` cannot run a pty: ${script.text}` };
+  }
+  const time = await run("/usr/bin/time", ["-f", "%M", "true"]);
+  return time.ok
+    ? { available: true }
+    : { available: false, reason: `GNU time (/usr/bin/time) is missing: ${time.text}` };
 }

@@ -7,7 +7,10 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** stdout parsed as JSON, when it is JSON. */
+  /**
+   * stdout parsed as JSON, when it is JSON; for NDJSON (a followed run under
+   * --json), its last line, which is the command's result.
+   */
   json: unknown;
 }
 
@@ -56,7 +59,11 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   try {
     json = JSON.parse(stdout);
   } catch {
-    json = undefined;
+    try {
+      json = JSON.parse(stdout.trimEnd().split("\n").pop() ?? "");
+    } catch {
+      json = undefined;
+    }
   }
   return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), json };
 }

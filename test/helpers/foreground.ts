@@ -5,6 +5,8 @@ export interface ForegroundJob {
   readonly pid: number;
   /** Resolves once stderr so far matches; rejects if the CLI exits first. */
   stderrMatches(pattern: RegExp): Promise<void>;
+  /** Resolves once stdout so far matches; rejects if the CLI exits first. */
+  stdoutMatches(pattern: RegExp): Promise<void>;
   /** What a terminal's Ctrl-C does: SIGINT to the whole process group. */
   ctrlC(): void;
   readonly finished: Promise<{ code: number; stdout: string; stderr: string }>;
@@ -22,38 +24,49 @@ export function startForeground(args: string[], env: Record<string, string> = {}
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let stderr = "";
-  let ended = false;
-  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const text = { stderr: "", stdout: "" };
+  let ended = 0;
+  type Stream = keyof typeof text;
+  const waiters: {
+    stream: Stream;
+    pattern: RegExp;
+    resolve: () => void;
+    reject: (e: Error) => void;
+  }[] = [];
   const settle = () => {
     for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(stderr)) waiter.resolve();
-      else if (ended) {
-        waiter.reject(new Error(`the CLI exited before ${waiter.pattern}:\n${stderr}`));
+      if (waiter.pattern.test(text[waiter.stream])) waiter.resolve();
+      else if (ended === 2) {
+        waiter.reject(
+          new Error(`the CLI exited before ${waiter.pattern}:\n${text.stderr}\n${text.stdout}`),
+        );
       } else continue;
       waiters.splice(waiters.indexOf(waiter), 1);
     }
   };
-  const readStderr = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      stderr += chunk;
+  const read = async (stream: Stream, from: ReadableStream<Uint8Array>) => {
+    for await (const chunk of from.pipeThrough(new TextDecoderStream())) {
+      text[stream] += chunk;
       settle();
     }
-    ended = true;
+    ended++;
     settle();
-  })();
-  const readStdout = new Response(child.stdout).text();
+  };
+  const readStderr = read("stderr", child.stderr);
+  const readStdout = read("stdout", child.stdout);
+  const matches = (stream: Stream) => (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      waiters.push({ stream, pattern, resolve, reject });
+      settle();
+    });
   return {
     pid: child.pid,
-    stderrMatches: (pattern) =>
-      new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve, reject });
-        settle();
-      }),
+    stderrMatches: matches("stderr"),
+    stdoutMatches: matches("stdout"),
     ctrlC: () => Deno.kill(-child.pid, "SIGINT"),
     finished: (async () => {
-      const [status, stdout] = await Promise.all([child.status, readStdout, readStderr]);
-      return { code: status.code, stdout, stderr };
+      const [status] = await Promise.all([child.status, readStdout, readStderr]);
+      return { code: status.code, stdout: text.stdout, stderr: text.stderr };
     })(),
   };
 }

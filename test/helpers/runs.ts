@@ -112,7 +112,8 @@ export interface RunJson {
     reason?: string;
     outputs?: Record<string, unknown>;
     process?: { pid: number; pgid: number };
-    waiting?: { lock?: string; holderRunId?: string };
+    waiting?: { lock?: string; holderRunId?: string; retry?: string };
+    retry?: { attempt: number; attempts: number; nextTime?: string };
     startTime?: string;
     endTime?: string;
     attempt?: number;

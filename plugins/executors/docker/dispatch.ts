@@ -33,10 +33,10 @@ export async function* dispatchContainer(
     yield { ...couldNotRun("", 130), error: undefined, cancelled: true };
     return;
   }
-  const path = socketPath(work.container?.socket ?? options.socket);
   let docker: Docker;
   let container: Container;
   try {
+    const path = socketPath(work.container?.socket ?? options.socket);
     docker = await client(path);
     await reachable(docker, path);
     const create = await createOptions(work, options.defaultImage);

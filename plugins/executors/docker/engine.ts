@@ -7,10 +7,17 @@ export type Docker = Dockerode;
 
 const clients = new Map<string, Promise<Docker>>();
 
-/** The engine socket: the step's `socket`, else DOCKER_HOST (unix://…), else the standard path. */
+/** An address with a scheme other than unix:// (tcp://, ssh://, npipe://, …). */
+const otherScheme = /^(?!unix:\/\/)[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The engine socket: the step's `socket`, else DOCKER_HOST (unix://…), else
+ * the standard path. Throws EngineAddressUnsupported for any other scheme.
+ */
 export function socketPath(configured?: string): string {
   const given = configured ?? envHost();
   if (!given) return "/var/run/docker.sock";
+  if (otherScheme.test(given)) throw new EngineAddressUnsupported(given);
   return given.startsWith("unix://") ? given.slice("unix://".length) : given;
 }
 
@@ -51,6 +58,19 @@ export class EngineUnreachable extends Error {
       `the Docker engine does not answer at ${path} (${cause}); start it (for example ` +
         "`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST or the " +
         "executor's `socket` at a running engine",
+    );
+  }
+}
+
+/** A DOCKER_HOST, `--docker-host` or `socket` naming an engine over TCP or SSH. */
+export class EngineAddressUnsupported extends Error {
+  readonly code = "executor_unavailable";
+  constructor(address: string) {
+    super(
+      `the Docker engine address ${address} is not a unix socket: swamp reaches Docker through a ` +
+        "local unix socket only (unix:///PATH or /PATH); run the step where the engine is (a " +
+        "worker on that host), or forward the engine to a local socket, for example " +
+        "`ssh -NL /tmp/docker.sock:/var/run/docker.sock HOST`",
     );
   }
 }

@@ -2,8 +2,7 @@
 // A lock is taken by hard-linking a fully written temporary file to its name:
 // link() fails if the name exists, so of two processes exactly one wins, and
 // nobody ever sees a half-written holder.
-import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
-import { createHash } from "node:crypto";
+import { ErrorCode, sha256HexSync, SwampError } from "../../../runtime/mod.ts";
 import type { LockHolder, LockResult } from "../../../runtime/mod.ts";
 import { promised, readTextIfExists, removeIfExists, writeNewFile } from "./fsio.ts";
 import type { Layout } from "./paths.ts";
@@ -14,7 +13,7 @@ const maxEncodedName = 180;
 function fileName(name: string): string {
   const encoded = encodeURIComponent(name);
   if (encoded.length <= maxEncodedName) return `${encoded}.json`;
-  const hex = createHash("sha256").update(name, "utf8").digest("hex");
+  const hex = sha256HexSync(name);
   return `${encoded.slice(0, 100)}~${hex}.json`;
 }
 

@@ -11,6 +11,8 @@ import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import {
   type AcquireLease,
   type AppendRequest,
+  checkAppend,
+  checkNewRun,
   type Lease,
   type ListPage,
   type ListQuery,
@@ -111,9 +113,7 @@ class FileRunStore implements RunStore {
   private createNow(first: RunEvent, summary: RunSummary, snapshot: Run): void {
     const id = summary.id;
     if (!isRunId(id)) throw new Error(`run id "${id}" is not a UUID`);
-    if (first.runId !== id || snapshot.id !== id || first.seq !== 1n) {
-      throw new Error(`createRun ${id}: the first event must be seq 1 of the same run`);
-    }
+    checkNewRun(first, summary, snapshot);
     if (exists(this.layout.run(id))) throw this.alreadyExists(id);
     // Build the run beside its final place, then rename it in: readers see all or nothing.
     const shard = this.layout.shard(id);
@@ -162,14 +162,7 @@ class FileRunStore implements RunStore {
 
   private appendNow(request: AppendRequest): void {
     const { runId, expectedSeq, events } = request;
-    events.forEach((event, i) => {
-      if (event.runId !== runId || event.seq !== expectedSeq + BigInt(i + 1)) {
-        throw new Error(
-          `append to ${runId}: event ${i} must be seq ${expectedSeq + BigInt(i + 1)}`,
-        );
-      }
-    });
-    if (request.summary.id !== runId) throw new Error(`append to ${runId}: summary of another run`);
+    checkAppend(request);
     const file = this.openRunFile(runId, this.layout.events(runId));
     try {
       // Held only across synchronous calls: no other work of this process can

@@ -14,7 +14,7 @@
 // Runs are sharded by the first two characters of their id so a prefix lookup
 // lists one small directory instead of every run.
 
-import { createHash } from "node:crypto";
+import { sha256HexSync } from "../../../runtime/mod.ts";
 
 /** Longest encoded name kept whole in a file name; longer ones are cut and hashed. */
 const maxEncodedName = 180;
@@ -27,7 +27,7 @@ const maxEncodedName = 180;
 export function encodedFileName(name: string): string {
   const encoded = encodeURIComponent(name);
   if (encoded.length <= maxEncodedName) return `${encoded}.json`;
-  const hex = createHash("sha256").update(name, "utf8").digest("hex");
+  const hex = sha256HexSync(name);
   return `${encoded.slice(0, 100)}=${hex}.json`;
 }
 

@@ -5,7 +5,8 @@ import type { RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import { openDatabase, writeTransaction } from "./schema.ts";
 import { prepareStatements } from "./statements.ts";
-import { appendEvents, checkAppend, checkNewRun, insertRun } from "./writes.ts";
+import { checkAppend, checkNewRun } from "../../../runtime/mod.ts";
+import { appendEvents, insertRun } from "./writes.ts";
 
 export interface BulkRun {
   /** The run's whole log, seq 1 (its runCreated) first. */

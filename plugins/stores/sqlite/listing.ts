@@ -3,34 +3,19 @@
 // first. A query for several statuses runs once per status (each one walks
 // an index in order and stops after a page) and the results are merged, so
 // SQLite never has to sort every matching run.
-import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 import type { DatabaseSync, Row, SQLValue, StatementSync } from "node:sqlite";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type RunSummary, RunSummarySchema } from "../../../proto/gen/swamp/v1/run_pb.ts";
-import type { ListPage, ListQuery } from "../../../runtime/mod.ts";
+import {
+  formatListCursor as formatCursor,
+  type ListKey,
+  type ListPage,
+  type ListQuery,
+  newerFirst,
+  parseListCursor as parseCursor,
+} from "../../../runtime/mod.ts";
 
-interface Key {
-  createMs: number;
-  id: string;
-}
-
-function parseCursor(cursor: string | undefined): Key | undefined {
-  if (!cursor) return undefined;
-  const colon = cursor.indexOf(":");
-  const createMs = Number(cursor.slice(0, colon));
-  if (colon < 0 || !Number.isSafeInteger(createMs)) {
-    throw new SwampError(ErrorCode.USAGE, `\`${cursor}\` is not a listing cursor`, {
-      hint: "pass the nextCursor of a previous listing, unchanged",
-    });
-  }
-  return { createMs, id: cursor.slice(colon + 1) };
-}
-
-const formatCursor = (key: Key): string => `${key.createMs}:${key.id}`;
-
-/** Newest first: larger create time, then larger id. */
-const newerFirst = (a: Key, b: Key): number =>
-  b.createMs - a.createMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+type Key = ListKey;
 
 export class RunLister {
   private readonly statements = new Map<string, StatementSync>();

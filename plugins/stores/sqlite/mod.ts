@@ -21,6 +21,8 @@ import {
 import {
   type AcquireLease,
   type AppendRequest,
+  checkAppend,
+  checkNewRun,
   type Lease,
   type ListPage,
   type ListQuery,
@@ -42,7 +44,7 @@ import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
 import { SqliteLeases } from "./leases.ts";
 import { SqlitePruner } from "./prune.ts";
-import { appendEvents, checkAppend, checkNewRun, insertRun, lastSeq } from "./writes.ts";
+import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
 export function openSqliteStore(path: string): Promise<RunStore> {

@@ -11,28 +11,12 @@ import {
   RunSummarySchema,
 } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import { type AppendRequest, StoreConflict, StoreNotFound } from "../../../runtime/mod.ts";
+
 import type { Statements } from "./statements.ts";
 
 export function lastSeq(s: Statements, runId: string): bigint | undefined {
   const row = s.head.get(runId);
   return row ? BigInt(row.last_seq as number) : undefined;
-}
-
-export function checkNewRun(first: RunEvent, summary: RunSummary, snapshot: Run): void {
-  const id = summary.id;
-  if (first.runId !== id || snapshot.id !== id || first.seq !== 1n) {
-    throw new Error(`createRun ${id}: the first event must be seq 1 of the same run`);
-  }
-}
-
-export function checkAppend({ runId, expectedSeq, events, summary }: AppendRequest): void {
-  for (const [i, event] of events.entries()) {
-    const want = expectedSeq + BigInt(i + 1);
-    if (event.runId !== runId || event.seq !== want) {
-      throw new Error(`append to ${runId}: event ${i} must be seq ${want}`);
-    }
-  }
-  if (summary.id !== runId) throw new Error(`append to ${runId}: summary of another run`);
 }
 
 export function insertRun(

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_run: GenFile = /*@__PURE__*/
   fileDesc(
-    "ChJzd2FtcC92MS9ydW4ucHJvdG8SCHN3YW1wLnYxIp0BCgVPd25lchIMCgRob3N0GAEgASgJEg8KB2Jvb3RfaWQYAiABKAkSCwoDcGlkGAMgASgNEhUKDXByb2Nlc3Nfc3RhcnQYBCABKAkSMgoOaGVhcnRiZWF0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNlcnZlchgGIAEoCRINCgVlcG9jaBgHIAEoBCKMAQoLU3RlcFByb2Nlc3MSCwoDcGlkGAEgASgNEgwKBHBnaWQYAiABKA0SFQoNcHJvY2Vzc19zdGFydBgDIAEoCRIUCgxjb250YWluZXJfaWQYBCABKAkSEQoJd29ya2VyX2lkGAUgASgJEhAKCGV4ZWN1dG9yGAYgASgJEhAKCGxlYXNlX2lkGAcgASgJIpYBChBBcHByb3ZhbERlY2lzaW9uEhAKCGFwcHJvdmVkGAEgASgIEg0KBWFjdG9yGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgEIAEoCRInCgphY3Rvcl9raW5kGAUgASgOMhMuc3dhbXAudjEuQWN0b3JLaW5kIr8BCgxBcHByb3ZhbEdhdGUSDgoGcHJvbXB0GAEgASgJEhEKCWFwcHJvdmVycxgCIAMoCRIYChBmb3JiaWRfcnVuX2FjdG9yGAMgASgIEjAKDGV4cGlyZXNfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb25fdGltZW91dBgFIAEoCRIsCghkZWNpc2lvbhgGIAEoCzIaLnN3YW1wLnYxLkFwcHJvdmFsRGVjaXNpb24iiQEKB1dhaXRpbmcSDgoEbG9jaxgBIAEoCUgAEhIKCGFwcHJvdmFsGAIgASgJSAASEAoGd29ya2VyGAMgASgJSAASKwoJaG9zdF9zbG90GAUgASgLMhYuc3dhbXAudjEuSG9zdFNsb3RXYWl0SAASFQoNaG9sZGVyX3J1bl9pZBgEIAEoCUIECgJvbiIqCgxIb3N0U2xvdFdhaXQSCwoDZGlyGAEgASgJEg0KBWxpbWl0GAIgASgNIrsECgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDam9iGAMgASgJEiQKBnN0YXR1cxgEIAEoDjIULnN3YW1wLnYxLlN0ZXBTdGF0dXMSLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgHIAEoCRIRCglleGl0X2NvZGUYCCABKAUSKAoHb3V0cHV0cxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoHcHJvY2VzcxgKIAEoCzIVLnN3YW1wLnYxLlN0ZXBQcm9jZXNzEhUKDWFsbG93X2ZhaWx1cmUYCyABKAgSEgoKaXRlbV9pbmRleBgMIAEoBRIQCghpdGVtX2tleRgNIAEoCRIoCghhcHByb3ZhbBgOIAEoCzIWLnN3YW1wLnYxLkFwcHJvdmFsR2F0ZRIiCgd3YWl0aW5nGA8gASgLMhEuc3dhbXAudjEuV2FpdGluZxIUCgxjaGlsZF9ydW5faWQYECABKAkSDwoHYXR0ZW1wdBgRIAEoDRIkCgRpdGVtGBIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhMKC3RlbXBsYXRlX2lkGBMgASgJEiYKCXBsYWNlbWVudBgUIAEoCzITLnN3YW1wLnYxLlBsYWNlbWVudCLKAQoJUGxhY2VtZW50Eg4KBnRhcmdldBgBIAEoCRIvCgZsYWJlbHMYAiADKAsyHy5zd2FtcC52MS5QbGFjZW1lbnQuTGFiZWxzRW50cnkSEQoJd29ya2VyX2lkGAMgASgJEhMKC3dvcmtlcl9uYW1lGAQgASgJEhAKCGxlYXNlX2lkGAUgASgJEhMKC2xlYXNlX2Vwb2NoGAYgASgNGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEipgEKA0pvYhIMCgRuYW1lGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLnN3YW1wLnYxLkpvYlN0YXR1cxIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAUgASgJImcKC0NhbmNlbFN0YWdlEg0KBXN0YWdlGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3N0ZXBfaWQYAyABKAkSDgoGZGV0YWlsGAQgASgJIocGCgNSdW4SCgoCaWQYASABKAkSEwoLd29ya2Zsb3dfaWQYAiABKAkSFQoNd29ya2Zsb3dfbmFtZRgDIAEoCRIVCg13b3JrZmxvd19oYXNoGAQgASgJEiMKBnN0YXR1cxgFIAEoDjITLnN3YW1wLnYxLlJ1blN0YXR1cxIPCgdhdHRlbXB0GAYgASgNEg0KBWFjdG9yGAcgASgJEiIKB3RyaWdnZXIYCCABKA4yES5zd2FtcC52MS5UcmlnZ2VyEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAwgASgJEh4KBW93bmVyGA0gASgLMg8uc3dhbXAudjEuT3duZXISJwoGaW5wdXRzGA4gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCgRqb2JzGA8gAygLMg0uc3dhbXAudjEuSm9iEh0KBXN0ZXBzGBAgAygLMg4uc3dhbXAudjEuU3RlcBIuCg9jYW5jZWxfdGltZWxpbmUYESADKAsyFS5zd2FtcC52MS5DYW5jZWxTdGFnZRIVCg1wYXJlbnRfcnVuX2lkGBIgASgJEhYKDnBhcmVudF9zdGVwX2lkGBMgASgJEhAKCHJldmlzaW9uGBQgASgEEiIKB3dhaXRpbmcYFSABKAsyES5zd2FtcC52MS5XYWl0aW5nEisKCmRlZmluaXRpb24YFiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXdvcmtmbG93X2ZpbGUYFyABKAkSDQoFbG9ja3MYGCADKAkSJwoKYWN0b3Jfa2luZBgZIAEoDjITLnN3YW1wLnYxLkFjdG9yS2luZBITCgtpbnB1dHNfanNvbhgaIAEoCSL3AQoKUnVuU3VtbWFyeRIKCgJpZBgBIAEoCRIVCg13b3JrZmxvd19uYW1lGAIgASgJEiMKBnN0YXR1cxgDIAEoDjITLnN3YW1wLnYxLlJ1blN0YXR1cxINCgVhY3RvchgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiIKB3dhaXRpbmcYByABKAsyES5zd2FtcC52MS5XYWl0aW5nEg8KB2F0dGVtcHQYCCABKA0q8QEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSUlVOX1NUQVRVU19QRU5ESU5HEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19TVVNQRU5ERUQQAxIZChVSVU5fU1RBVFVTX0NBTkNFTExJTkcQBBIYChRSVU5fU1RBVFVTX1NVQ0NFRURFRBAFEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAYSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBxIYChRSVU5fU1RBVFVTX0FCQU5ET05FRBAIKvUBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFUVVNfUEVORElORxABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfU1VDQ0VFREVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBBIWChJKT0JfU1RBVFVTX1NLSVBQRUQQBRIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAGEhgKFEpPQl9TVEFUVVNfQUJBTkRPTkVEEAcSHwobSk9CX1NUQVRVU19XQUlUSU5HX0FQUFJPVkFMEAgqlwIKClN0ZXBTdGF0dXMSGwoXU1RFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTVEVQX1NUQVRVU19QRU5ESU5HEAESFgoSU1RFUF9TVEFUVVNfUVVFVUVEEAISFwoTU1RFUF9TVEFUVVNfUlVOTklORxADEiAKHFNURVBfU1RBVFVTX1dBSVRJTkdfQVBQUk9WQUwQBBIZChVTVEVQX1NUQVRVU19TVUNDRUVERUQQBRIWChJTVEVQX1NUQVRVU19GQUlMRUQQBhIXChNTVEVQX1NUQVRVU19TS0lQUEVEEAcSGQoVU1RFUF9TVEFUVVNfQ0FOQ0VMTEVEEAgSGQoVU1RFUF9TVEFUVVNfQUJBTkRPTkVEEAkqcwoHVHJpZ2dlchIXChNUUklHR0VSX1VOU1BFQ0lGSUVEEAASEgoOVFJJR0dFUl9NQU5VQUwQARIVChFUUklHR0VSX1NDSEVEVUxFRBACEhMKD1RSSUdHRVJfUkVTVU1FRBADEg8KC1RSSUdHRVJfQVBJEAQqbAoJQWN0b3JLaW5kEhoKFkFDVE9SX0tJTkRfVU5TUEVDSUZJRUQQABIWChJBQ1RPUl9LSU5EX09TX1VTRVIQARIUChBBQ1RPUl9LSU5EX1RPS0VOEAISFQoRQUNUT1JfS0lORF9TWVNURU0QA2IGcHJvdG8z",
+    "ChJzd2FtcC92MS9ydW4ucHJvdG8SCHN3YW1wLnYxIp0BCgVPd25lchIMCgRob3N0GAEgASgJEg8KB2Jvb3RfaWQYAiABKAkSCwoDcGlkGAMgASgNEhUKDXByb2Nlc3Nfc3RhcnQYBCABKAkSMgoOaGVhcnRiZWF0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNlcnZlchgGIAEoCRINCgVlcG9jaBgHIAEoBCKMAQoLU3RlcFByb2Nlc3MSCwoDcGlkGAEgASgNEgwKBHBnaWQYAiABKA0SFQoNcHJvY2Vzc19zdGFydBgDIAEoCRIUCgxjb250YWluZXJfaWQYBCABKAkSEQoJd29ya2VyX2lkGAUgASgJEhAKCGV4ZWN1dG9yGAYgASgJEhAKCGxlYXNlX2lkGAcgASgJIpYBChBBcHByb3ZhbERlY2lzaW9uEhAKCGFwcHJvdmVkGAEgASgIEg0KBWFjdG9yGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgEIAEoCRInCgphY3Rvcl9raW5kGAUgASgOMhMuc3dhbXAudjEuQWN0b3JLaW5kIr8BCgxBcHByb3ZhbEdhdGUSDgoGcHJvbXB0GAEgASgJEhEKCWFwcHJvdmVycxgCIAMoCRIYChBmb3JiaWRfcnVuX2FjdG9yGAMgASgIEjAKDGV4cGlyZXNfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKb25fdGltZW91dBgFIAEoCRIsCghkZWNpc2lvbhgGIAEoCzIaLnN3YW1wLnYxLkFwcHJvdmFsRGVjaXNpb24itgEKB1dhaXRpbmcSDgoEbG9jaxgBIAEoCUgAEhIKCGFwcHJvdmFsGAIgASgJSAASEAoGd29ya2VyGAMgASgJSAASKwoJaG9zdF9zbG90GAUgASgLMhYuc3dhbXAudjEuSG9zdFNsb3RXYWl0SAASKwoFcmV0cnkYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoNaG9sZGVyX3J1bl9pZBgEIAEoCUIECgJvbiIqCgxIb3N0U2xvdFdhaXQSCwoDZGlyGAEgASgJEg0KBWxpbWl0GAIgASgNIt8ECgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDam9iGAMgASgJEiQKBnN0YXR1cxgEIAEoDjIULnN3YW1wLnYxLlN0ZXBTdGF0dXMSLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgHIAEoCRIRCglleGl0X2NvZGUYCCABKAUSKAoHb3V0cHV0cxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoHcHJvY2VzcxgKIAEoCzIVLnN3YW1wLnYxLlN0ZXBQcm9jZXNzEhUKDWFsbG93X2ZhaWx1cmUYCyABKAgSEgoKaXRlbV9pbmRleBgMIAEoBRIQCghpdGVtX2tleRgNIAEoCRIoCghhcHByb3ZhbBgOIAEoCzIWLnN3YW1wLnYxLkFwcHJvdmFsR2F0ZRIiCgd3YWl0aW5nGA8gASgLMhEuc3dhbXAudjEuV2FpdGluZxIUCgxjaGlsZF9ydW5faWQYECABKAkSDwoHYXR0ZW1wdBgRIAEoDRIkCgRpdGVtGBIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhMKC3RlbXBsYXRlX2lkGBMgASgJEiYKCXBsYWNlbWVudBgUIAEoCzITLnN3YW1wLnYxLlBsYWNlbWVudBIiCgVyZXRyeRgVIAEoCzITLnN3YW1wLnYxLlN0ZXBSZXRyeSJdCglTdGVwUmV0cnkSDwoHYXR0ZW1wdBgBIAEoDRIQCghhdHRlbXB0cxgCIAEoDRItCgluZXh0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCglQbGFjZW1lbnQSDgoGdGFyZ2V0GAEgASgJEi8KBmxhYmVscxgCIAMoCzIfLnN3YW1wLnYxLlBsYWNlbWVudC5MYWJlbHNFbnRyeRIRCgl3b3JrZXJfaWQYAyABKAkSEwoLd29ya2VyX25hbWUYBCABKAkSEAoIbGVhc2VfaWQYBSABKAkSEwoLbGVhc2VfZXBvY2gYBiABKA0aLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKmAQoDSm9iEgwKBG5hbWUYASABKAkSIwoGc3RhdHVzGAIgASgOMhMuc3dhbXAudjEuSm9iU3RhdHVzEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkiZwoLQ2FuY2VsU3RhZ2USDQoFc3RhZ2UYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3RlcF9pZBgDIAEoCRIOCgZkZXRhaWwYBCABKAkiygYKA1J1bhIKCgJpZBgBIAEoCRITCgt3b3JrZmxvd19pZBgCIAEoCRIVCg13b3JrZmxvd19uYW1lGAMgASgJEhUKDXdvcmtmbG93X2hhc2gYBCABKAkSIwoGc3RhdHVzGAUgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEg8KB2F0dGVtcHQYBiABKA0SDQoFYWN0b3IYByABKAkSIgoHdHJpZ2dlchgIIAEoDjIRLnN3YW1wLnYxLlRyaWdnZXISLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YDCABKAkSHgoFb3duZXIYDSABKAsyDy5zd2FtcC52MS5Pd25lchInCgZpbnB1dHMYDiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhsKBGpvYnMYDyADKAsyDS5zd2FtcC52MS5Kb2ISHQoFc3RlcHMYECADKAsyDi5zd2FtcC52MS5TdGVwEi4KD2NhbmNlbF90aW1lbGluZRgRIAMoCzIVLnN3YW1wLnYxLkNhbmNlbFN0YWdlEhUKDXBhcmVudF9ydW5faWQYEiABKAkSFgoOcGFyZW50X3N0ZXBfaWQYEyABKAkSEAoIcmV2aXNpb24YFCABKAQSIgoHd2FpdGluZxgVIAEoCzIRLnN3YW1wLnYxLldhaXRpbmcSKwoKZGVmaW5pdGlvbhgWIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNd29ya2Zsb3dfZmlsZRgXIAEoCRINCgVsb2NrcxgYIAMoCRInCgphY3Rvcl9raW5kGBkgASgOMhMuc3dhbXAudjEuQWN0b3JLaW5kEhMKC2lucHV0c19qc29uGBogASgJEhUKDXdhcm5pbmdfY291bnQYKCABKA0SKgoMbGFzdF93YXJuaW5nGCkgASgLMhQuc3dhbXAudjEuUnVuV2FybmluZyJNCgpSdW5XYXJuaW5nEg4KBnNvdXJjZRgBIAEoCRIPCgdzdGVwX2lkGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSDQoFY291bnQYBCABKA0i9wEKClJ1blN1bW1hcnkSCgoCaWQYASABKAkSFQoNd29ya2Zsb3dfbmFtZRgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5zd2FtcC52MS5SdW5TdGF0dXMSDQoFYWN0b3IYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgd3YWl0aW5nGAcgASgLMhEuc3dhbXAudjEuV2FpdGluZxIPCgdhdHRlbXB0GAggASgNKvEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUEVORElORxABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEhgKFFJVTl9TVEFUVVNfU1VTUEVOREVEEAMSGQoVUlVOX1NUQVRVU19DQU5DRUxMSU5HEAQSGAoUUlVOX1NUQVRVU19TVUNDRUVERUQQBRIVChFSVU5fU1RBVFVTX0ZBSUxFRBAGEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAcSGAoUUlVOX1NUQVRVU19BQkFORE9ORUQQCCr1AQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVFVTX1BFTkRJTkcQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX1NVQ0NFRURFRBADEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAQSFgoSSk9CX1NUQVRVU19TS0lQUEVEEAUSGAoUSk9CX1NUQVRVU19DQU5DRUxMRUQQBhIYChRKT0JfU1RBVFVTX0FCQU5ET05FRBAHEh8KG0pPQl9TVEFUVVNfV0FJVElOR19BUFBST1ZBTBAIKpcCCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU1RFUF9TVEFUVVNfUEVORElORxABEhYKElNURVBfU1RBVFVTX1FVRVVFRBACEhcKE1NURVBfU1RBVFVTX1JVTk5JTkcQAxIgChxTVEVQX1NUQVRVU19XQUlUSU5HX0FQUFJPVkFMEAQSGQoVU1RFUF9TVEFUVVNfU1VDQ0VFREVEEAUSFgoSU1RFUF9TVEFUVVNfRkFJTEVEEAYSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAHEhkKFVNURVBfU1RBVFVTX0NBTkNFTExFRBAIEhkKFVNURVBfU1RBVFVTX0FCQU5ET05FRBAJKnMKB1RyaWdnZXISFwoTVFJJR0dFUl9VTlNQRUNJRklFRBAAEhIKDlRSSUdHRVJfTUFOVUFMEAESFQoRVFJJR0dFUl9TQ0hFRFVMRUQQAhITCg9UUklHR0VSX1JFU1VNRUQQAxIPCgtUUklHR0VSX0FQSRAEKmwKCUFjdG9yS2luZBIaChZBQ1RPUl9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSQUNUT1JfS0lORF9PU19VU0VSEAESFAoQQUNUT1JfS0lORF9UT0tFThACEhUKEUFDVE9SX0tJTkRfU1lTVEVNEANiBnByb3RvMw",
     [file_google_protobuf_struct, file_google_protobuf_timestamp],
   );
 
@@ -249,6 +249,14 @@ export type Waiting = Message<"swamp.v1.Waiting"> & {
      */
     value: HostSlotWait;
     case: "hostSlot";
+  } | {
+    /**
+     * A failed attempt's step waits for its retry backoff: the next attempt starts then.
+     *
+     * @generated from field: google.protobuf.Timestamp retry = 6;
+     */
+    value: Timestamp;
+    case: "retry";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -411,6 +419,13 @@ export type Step = Message<"swamp.v1.Step"> & {
    * @generated from field: swamp.v1.Placement placement = 20;
    */
   placement?: Placement | undefined;
+
+  /**
+   * Set for a step with `retry:`: which attempt of how many it is on.
+   *
+   * @generated from field: swamp.v1.StepRetry retry = 21;
+   */
+  retry?: StepRetry | undefined;
 };
 
 /**
@@ -419,6 +434,41 @@ export type Step = Message<"swamp.v1.Step"> & {
  */
 export const StepSchema: GenMessage<Step> = /*@__PURE__*/
   messageDesc(file_swamp_v1_run, 6);
+
+/**
+ * StepRetry is where a step with `retry:` is in its attempts.
+ *
+ * @generated from message swamp.v1.StepRetry
+ */
+export type StepRetry = Message<"swamp.v1.StepRetry"> & {
+  /**
+   * The attempt running now, or about to start after a backoff (1-based).
+   *
+   * @generated from field: uint32 attempt = 1;
+   */
+  attempt: number;
+
+  /**
+   * How many attempts `retry.attempts` allows in all.
+   *
+   * @generated from field: uint32 attempts = 2;
+   */
+  attempts: number;
+
+  /**
+   * While waiting for a backoff: when the next attempt starts.
+   *
+   * @generated from field: google.protobuf.Timestamp next_time = 3;
+   */
+  nextTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message swamp.v1.StepRetry.
+ * Use `create(StepRetrySchema)` to create a new message.
+ */
+export const StepRetrySchema: GenMessage<StepRetry> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_run, 7);
 
 /**
  * Placement is a step's `target` and `labels` (innermost `target`; labels of
@@ -466,7 +516,7 @@ export type Placement = Message<"swamp.v1.Placement"> & {
  * Use `create(PlacementSchema)` to create a new message.
  */
 export const PlacementSchema: GenMessage<Placement> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run, 7);
+  messageDesc(file_swamp_v1_run, 8);
 
 /**
  * @generated from message swamp.v1.Job
@@ -503,7 +553,7 @@ export type Job = Message<"swamp.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run, 8);
+  messageDesc(file_swamp_v1_run, 9);
 
 /**
  * CancelStage is one entry of a cancel timeline.
@@ -539,7 +589,7 @@ export type CancelStage = Message<"swamp.v1.CancelStage"> & {
  * Use `create(CancelStageSchema)` to create a new message.
  */
 export const CancelStageSchema: GenMessage<CancelStage> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run, 9);
+  messageDesc(file_swamp_v1_run, 10);
 
 /**
  * Run is the record of one execution of a workflow: the fold of its events.
@@ -699,6 +749,18 @@ export type Run = Message<"swamp.v1.Run"> & {
    * @generated from field: string inputs_json = 26;
    */
   inputsJson: string;
+
+  /**
+   * How many warnings the run recorded (RunWarning events), and the latest.
+   *
+   * @generated from field: uint32 warning_count = 40;
+   */
+  warningCount: number;
+
+  /**
+   * @generated from field: swamp.v1.RunWarning last_warning = 41;
+   */
+  lastWarning?: RunWarning | undefined;
 };
 
 /**
@@ -706,7 +768,51 @@ export type Run = Message<"swamp.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run, 10);
+  messageDesc(file_swamp_v1_run, 11);
+
+/**
+ * RunWarning is something that went wrong around a run without failing it:
+ * a write the supervisor could not make (its heartbeat, a step's log lines).
+ * Recorded once the store takes writes again, so nothing fails silently.
+ *
+ * @generated from message swamp.v1.RunWarning
+ */
+export type RunWarning = Message<"swamp.v1.RunWarning"> & {
+  /**
+   * What failed: "heartbeat" or "log".
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * The step whose log lines were lost; empty for the run's own writes.
+   *
+   * @generated from field: string step_id = 2;
+   */
+  stepId: string;
+
+  /**
+   * What happened, with the store's error.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * How many heartbeats or log lines were not written.
+   *
+   * @generated from field: uint32 count = 4;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message swamp.v1.RunWarning.
+ * Use `create(RunWarningSchema)` to create a new message.
+ */
+export const RunWarningSchema: GenMessage<RunWarning> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_run, 12);
 
 /**
  * RunSummary is the cheap listing form of a run.
@@ -760,7 +866,7 @@ export type RunSummary = Message<"swamp.v1.RunSummary"> & {
  * Use `create(RunSummarySchema)` to create a new message.
  */
 export const RunSummarySchema: GenMessage<RunSummary> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run, 11);
+  messageDesc(file_swamp_v1_run, 13);
 
 /**
  * RunStatus: pending -> running -> succeeded | failed | cancelled | abandoned,

@@ -1,0 +1,268 @@
+// Issue 17's speed targets for running workflows, each printed against its
+// floor measured in the same run, through the real `cli/swamp` launcher:
+//  1. submit → first step: from the spawn of `swamp workflow run` to the
+//     moment the first step's process runs (it writes a timestamp), against
+//     a raw Deno spawn of the same step (target ≤ 200 ms);
+//  2. per step: a 200-step sequential run, (200-step − 1-step) / 199, over a
+//     raw spawn of `sh -c true` (target ≤ 4 ms over the floor);
+//  3. a 1,000-step fan-out's peak memory: the CLI (following the run) and its
+//     supervisor, RSS sampled from /proc, summed (target ≤ 120 MB), against a
+//     1-step run measured the same way.
+// Nothing fails on time. Run: deno run --allow-all bench/submit.ts
+//   BENCH_SUBMIT_RUNS (10), BENCH_SUBMIT_SEQ_STEPS (200), BENCH_SUBMIT_SEQ_RUNS (3),
+//   BENCH_SUBMIT_FANOUT (1000), BENCH_SUBMIT_STORE (file)
+import { envInt, launcher, median, percentile, table, withTempDir } from "./lib.ts";
+import {
+  delay,
+  fanOutWorkflow,
+  findSupervisor,
+  initRepo,
+  rawSpawns,
+  sequentialWorkflow,
+  type StoreKind,
+  writeWorkflow,
+} from "./runs_lib.ts";
+
+const FIRST_STEP_TARGET_MS = 200;
+const PER_STEP_TARGET_MS = 4;
+const MEMORY_TARGET_MB = 120;
+
+const text = new TextDecoder();
+
+/** A one-step workflow whose step writes the wall clock (epoch ns) to `file`. */
+function stampWorkflow(name: string, file: string): string {
+  return [
+    `id: ${crypto.randomUUID()}`,
+    `name: ${name}`,
+    "jobs:",
+    "  - name: main",
+    "    steps:",
+    "      - name: stamp",
+    "        task: {type: model_method, modelType: command/shell, modelName: stamp, " +
+    `methodName: execute, inputs: {run: "date +%s%N > ${file}"}}`,
+    "",
+  ].join("\n");
+}
+
+/** Epoch ms the stamp file holds, fractional. */
+async function readStamp(file: string): Promise<number> {
+  return Number(BigInt((await Deno.readTextFile(file)).trim()) / 1000n) / 1000;
+}
+
+/** `swamp workflow run <name>` followed to the end; the wall time, throws on failure. */
+async function runWorkflow(repo: string, name: string): Promise<number> {
+  const start = performance.now();
+  const out = await new Deno.Command(launcher[0], {
+    args: [...launcher.slice(1), "workflow", "run", name],
+    cwd: repo,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`workflow run ${name} exited ${out.code}:\n${text.decode(out.stderr)}`);
+  }
+  return performance.now() - start;
+}
+
+/** Spawn of `workflow run` → the step's timestamp, and the same for a raw spawn of the step. */
+async function firstStep(repo: string, dir: string): Promise<void> {
+  const runs = envInt("BENCH_SUBMIT_RUNS", 10);
+  const stamp = `${dir}/stamp`;
+  await writeWorkflow(repo, "stamp", stampWorkflow("stamp", stamp));
+  const viaSwamp = async () => {
+    const start = Date.now() + (performance.now() % 1); // sub-ms part is noise; keep the ms clock
+    await runWorkflow(repo, "stamp");
+    return (await readStamp(stamp)) - start;
+  };
+  const raw = async () => {
+    const start = Date.now();
+    const out = await new Deno.Command("sh", { args: ["-c", `date +%s%N > ${stamp}`] }).output();
+    if (!out.success) throw new Error("the raw step failed");
+    return (await readStamp(stamp)) - start;
+  };
+  await viaSwamp(); // warm-up: the launcher's bundle, the repository's first run
+  await raw();
+  const swampMs: number[] = [];
+  const rawMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    swampMs.push(await viaSwamp());
+    rawMs.push(await raw());
+  }
+  const over = median(swampMs) - median(rawMs);
+  console.log(
+    `1. submit → first step: spawn of \`swamp workflow run\` (cli/swamp) until the step's process ` +
+      `runs (\`date +%s%N\` into a file), 1 warm-up + ${runs} runs, interleaved`,
+  );
+  console.log(table(["case", "median ms", "p90 ms", "max ms"], [
+    [
+      "raw Deno spawn of the same step (floor)",
+      median(rawMs),
+      percentile(rawMs, 90),
+      Math.max(...rawMs),
+    ],
+    [
+      "swamp workflow run → step starts",
+      median(swampMs),
+      percentile(swampMs, 90),
+      Math.max(...swampMs),
+    ],
+  ]));
+  console.log(
+    `target: submit → first step ≤ ${FIRST_STEP_TARGET_MS} ms: ` +
+      `${median(swampMs) <= FIRST_STEP_TARGET_MS ? "PASS" : "FAIL"} (${
+        median(swampMs).toFixed(1)
+      } ms, ` +
+      `${over.toFixed(1)} ms over the floor; informational only)`,
+  );
+}
+
+/** Per-step time of a sequential run over the raw spawn floor, by wall clock. */
+async function perStep(repo: string): Promise<void> {
+  const n = envInt("BENCH_SUBMIT_SEQ_STEPS", 200);
+  const runs = envInt("BENCH_SUBMIT_SEQ_RUNS", 3);
+  await writeWorkflow(repo, "seq-1", sequentialWorkflow("seq-1", 1));
+  await writeWorkflow(repo, `seq-${n}`, sequentialWorkflow(`seq-${n}`, n));
+  await runWorkflow(repo, "seq-1");
+  await rawSpawns(n);
+  const one: number[] = [];
+  const many: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    one.push(await runWorkflow(repo, "seq-1"));
+    many.push(await runWorkflow(repo, `seq-${n}`));
+    raw.push((await rawSpawns(n)).reduce((a, b) => a + b, 0) / n);
+  }
+  const step = (median(many) - median(one)) / (n - 1);
+  const over = step - median(raw);
+  console.log(
+    `\n2. per step: ${n} sequential no-op steps (\`run: "true"\`) through cli/swamp, ` +
+      `(${n}-step run − 1-step run) / ${n - 1}, against ${n} raw spawns of \`sh -c true\`; ` +
+      `1 warm-up + ${runs} rounds, interleaved`,
+  );
+  console.log(table(["case", "median ms"], [
+    ["raw spawn of sh -c true, per spawn (floor)", median(raw)],
+    ["1-step run (fixed start-up)", median(one)],
+    [`${n}-step run`, median(many)],
+    ["per step", step],
+  ]));
+  console.log(
+    `target: ≤ ${PER_STEP_TARGET_MS} ms per step over the spawn floor: ` +
+      `${over <= PER_STEP_TARGET_MS ? "PASS" : "FAIL"} (${over.toFixed(2)} ms; informational only)`,
+  );
+}
+
+interface MemoryResult {
+  /** Largest sum of the two processes' VmRSS seen in one sample, kB. */
+  sumKb: number;
+  cliHwmKb: number;
+  supervisorHwmKb: number;
+  ms: number;
+}
+
+/** kB of one field of /proc/<pid>/status, or undefined once the process is gone. */
+async function procKb(pid: number, field: string): Promise<number | undefined> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => undefined);
+  if (status === undefined || /^State:\s+Z/m.test(status)) return undefined;
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+}
+
+/**
+ * `swamp workflow run <name>` followed to the end (the CLI stays alive), with
+ * the CLI's and the supervisor's VmRSS sampled every 20 ms and their VmHWM
+ * kept: the launcher execs Deno, so the spawned pid is the CLI's.
+ */
+async function runSampled(repo: string, name: string): Promise<MemoryResult> {
+  const start = performance.now();
+  const child = new Deno.Command(launcher[0], {
+    args: [...launcher.slice(1), "workflow", "run", name],
+    cwd: repo,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let runId = "";
+  const reading = (async () => {
+    let buffered = "";
+    for await (const chunk of child.stdout) {
+      if (runId) continue;
+      buffered += text.decode(chunk);
+      if (buffered.includes("\n")) runId = buffered.split("\n")[0].trim();
+    }
+  })();
+  let done = false;
+  const status = child.status.then((s) => {
+    done = true;
+    return s;
+  });
+  let supervisor: number | undefined;
+  const result: MemoryResult = { sumKb: 0, cliHwmKb: 0, supervisorHwmKb: 0, ms: 0 };
+  while (!done) {
+    if (runId && supervisor === undefined) supervisor = await findSupervisor(runId);
+    const cli = await procKb(child.pid, "VmRSS") ?? 0;
+    const sup = supervisor === undefined ? 0 : await procKb(supervisor, "VmRSS") ?? 0;
+    result.sumKb = Math.max(result.sumKb, cli + sup);
+    result.cliHwmKb = Math.max(result.cliHwmKb, await procKb(child.pid, "VmHWM") ?? 0);
+    if (supervisor !== undefined) {
+      result.supervisorHwmKb = Math.max(
+        result.supervisorHwmKb,
+        await procKb(supervisor, "VmHWM") ?? 0,
+      );
+    }
+    await delay(20);
+  }
+  result.ms = performance.now() - start;
+  await reading;
+  if (!(await status).success) throw new Error(`workflow run ${name} failed`);
+  return result;
+}
+
+async function fanOutMemory(repo: string): Promise<void> {
+  const n = envInt("BENCH_SUBMIT_FANOUT", 1000);
+  await writeWorkflow(repo, "fan-1", fanOutWorkflow("fan-1", 1, 16));
+  await writeWorkflow(repo, `fan-${n}`, fanOutWorkflow(`fan-${n}`, n, 16));
+  await runSampled(repo, "fan-1"); // warm-up
+  const one = await runSampled(repo, "fan-1");
+  const many = await runSampled(repo, `fan-${n}`);
+  const mb = (kb: number) => (kb / 1024).toFixed(1);
+  console.log(
+    `\n3. fan-out memory: forEach over ${n} no-op items (concurrency 16), \`swamp workflow run\` ` +
+      "followed; the CLI's and the supervisor's RSS from /proc every 20 ms",
+  );
+  console.log(
+    table(["case", "CLI+supervisor peak MB", "CLI VmHWM MB", "supervisor VmHWM MB", "wall s"], [
+      [
+        "1 item (floor)",
+        mb(one.sumKb),
+        mb(one.cliHwmKb),
+        mb(one.supervisorHwmKb),
+        (one.ms / 1000).toFixed(2),
+      ],
+      [
+        `${n} items`,
+        mb(many.sumKb),
+        mb(many.cliHwmKb),
+        mb(many.supervisorHwmKb),
+        (many.ms / 1000).toFixed(2),
+      ],
+    ]),
+  );
+  const peak = many.sumKb / 1024;
+  console.log(
+    `target: ${n}-step fan-out peak (CLI + supervisor) ≤ ${MEMORY_TARGET_MB} MB: ` +
+      `${peak <= MEMORY_TARGET_MB ? "PASS" : "FAIL"} (${peak.toFixed(1)} MB, ` +
+      `${(peak - one.sumKb / 1024).toFixed(1)} MB over the 1-item run; informational only)`,
+  );
+}
+
+export async function main(): Promise<void> {
+  const store = (Deno.env.get("BENCH_SUBMIT_STORE") ?? "file") as StoreKind;
+  console.log(`submit.ts: issue 17 run targets, ${store} store, through cli/swamp`);
+  await withTempDir("swamp-bench-submit-", async (dir) => {
+    const repo = await initRepo(dir, "repo", store);
+    const parts = (Deno.env.get("BENCH_SUBMIT_PARTS") ?? "1,2,3").split(",");
+    if (parts.includes("1")) await firstStep(repo, dir);
+    if (parts.includes("2")) await perStep(repo);
+    if (parts.includes("3")) await fanOutMemory(repo);
+  });
+}
+
+if (import.meta.main) await main();
