@@ -27,6 +27,11 @@ const zeroIsValue: Record<string, Record<string, (message: Record<string, unknow
     exitCode: (change) => change.from === stepRunning && endedStep(change.to as number),
   },
   "swamp.v1.ReconcileRunsResponse": { examined: () => true },
+  "swamp.v1.PruneRunsResponse": {
+    bytesFreed: () => true,
+    skipped: () => true,
+    examined: () => true,
+  },
   "swamp.v1.WorkflowInfo": { jobCount: () => true, stepCount: () => true },
   "swamp.v1.WorkflowValidation": { jobCount: () => true, stepCount: () => true },
 };

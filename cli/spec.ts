@@ -7,6 +7,7 @@ import { evaluateCommand } from "./spec_evaluate.ts";
 import { filesCommand } from "./spec_files.ts";
 import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
+import { pruneCommands } from "./spec_prune.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
 
@@ -55,6 +56,7 @@ export const globalFlags: FlagSpec[] = [
 export const nouns: NounSpec[] = [
   { noun: "repo", summary: "create and inspect swamp repositories" },
   { noun: "workflow", summary: "write, check and inspect workflows" },
+  { noun: "run", summary: "housekeeping of stored runs: prune those that ended long ago" },
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
@@ -344,7 +346,13 @@ commands.push(
   },
 );
 
-commands.push(...gateCommands, evaluateCommand, ...serveCommands, ...workerCommands);
+commands.push(
+  ...gateCommands,
+  evaluateCommand,
+  ...pruneCommands,
+  ...serveCommands,
+  ...workerCommands,
+);
 
 // Commands that can act through a server take the same four flags and run the
 // same code either way (DESIGN §4).
@@ -361,6 +369,8 @@ const remoteVerbs = new Set([
   "workflow cancel",
   "workflow list",
   "workflow reconcile",
+  "workflow prune",
+  "run prune",
   "workflow approvals",
   "workflow approve",
   "workflow reject",

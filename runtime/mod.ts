@@ -95,6 +95,12 @@ export {
   StoreConflict,
   StoreNotFound,
 } from "./ports/store.ts";
+export {
+  finishedStatuses,
+  type PrunedRun,
+  type PruneRule,
+  qualifiesForPrune,
+} from "./ports/prune.ts";
 export type { StoredApiToken, TokenStore } from "./ports/tokens.ts";
 export {
   type AcquireLease,

@@ -3,6 +3,7 @@ import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb
 import type { TokenStore } from "./tokens.ts";
 import type { WorkerTokenStore } from "./worker_tokens.ts";
 import type { LeaseStore } from "./leases.ts";
+import type { PrunedRun, PruneRule } from "./prune.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 
 /**
@@ -79,6 +80,18 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore {
 
   /** Every lock held, by name. */
   listLocks(): Promise<LockHolder[]>;
+
+  /**
+   * Deletes one ended run whole: its events, snapshot, summary, log lines
+   * (approval decisions and gate records are events), its index entries and
+   * any lock or lease that still names it. Whether it qualifies
+   * (qualifiesForPrune) is decided under the same lock or transaction that
+   * appends take, so a run made live again meanwhile (a resume) is never
+   * touched. Returns what was freed, or undefined when the run is unknown or
+   * does not qualify (nothing changed). A crash at any point leaves the run
+   * either whole or gone.
+   */
+  pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined>;
 
   close(): Promise<void>;
 }

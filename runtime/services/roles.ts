@@ -21,6 +21,7 @@ export const requiredRoles: Readonly<Record<string, Role>> = {
   "RunService/ApproveStep": Role.APPROVER,
   "RunService/RejectStep": Role.APPROVER,
   "RunService/ReconcileRuns": Role.ADMIN,
+  "RunService/PruneRuns": Role.ADMIN,
   "RepoService/GetWorkflow": Role.VIEWER,
   "RepoService/ListWorkflows": Role.VIEWER,
   "RepoService/CreateWorkflow": Role.ADMIN,

@@ -14,6 +14,7 @@ import { runReads } from "./run_reads.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 import { runWrites } from "./run_writes.ts";
 import { runApprovals } from "./run_approvals.ts";
+import { runPrune } from "./run_prune.ts";
 import { cachedChecker } from "./expression_cache.ts";
 import { evaluateWorkflow } from "./evaluate.ts";
 import { checkWorkflowExpressions } from "../workflow/expression_check.ts";
@@ -27,6 +28,7 @@ export function localRunService(env: RunServiceEnv): ServiceImpl<typeof RunServi
     ...runReads(env, store),
     ...runWrites(env, store),
     ...runApprovals(env, store),
+    ...runPrune(env, store),
     evaluateWorkflow: (request) => evaluateWorkflow(env, request),
     async validateWorkflows(request) {
       const root = await locator.root();

@@ -111,22 +111,37 @@ export class LeaseFiles {
 
   /** Runs `work` holding the exclusive lock across synchronous calls only. */
   private locked<T>(work: () => T): Promise<T> {
-    return promised(() => {
-      if (!this.lockFile) {
-        Deno.mkdirSync(this.root, { recursive: true });
-        this.lockFile = Deno.openSync(`${this.root}/.lock`, {
-          read: true,
-          write: true,
-          create: true,
-        });
-      }
-      const lock = this.lockFile;
-      lock.lockSync(true);
+    return promised(() => this.lockedNow(work));
+  }
+
+  private lockedNow<T>(work: () => T): T {
+    if (!this.lockFile) {
+      Deno.mkdirSync(this.root, { recursive: true });
+      this.lockFile = Deno.openSync(`${this.root}/.lock`, {
+        read: true,
+        write: true,
+        create: true,
+      });
+    }
+    const lock = this.lockFile;
+    lock.lockSync(true);
+    try {
+      return work();
+    } finally {
+      lock.unlockSync();
+    }
+  }
+
+  /** Deletes every lease of a run (a pruned run), synchronously, under the lease lock. */
+  removeRunNow(runId: string): void {
+    const dir = `${this.root}/${dirName(runId)}`;
+    this.lockedNow(() => {
       try {
-        return work();
-      } finally {
-        lock.unlockSync();
+        Deno.removeSync(dir, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
+      this.made.delete(dir);
     });
   }
 

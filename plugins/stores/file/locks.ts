@@ -75,10 +75,13 @@ export class LockFiles {
   }
 
   releaseAll(runId: string): Promise<string[]> {
-    return promised(() =>
-      this.listNow().filter((h) => h.runId === runId && this.releaseNow(h.name, runId))
-        .map((h) => h.name)
-    );
+    return promised(() => this.releaseAllNow(runId));
+  }
+
+  /** releaseAll, synchronously: for callers already holding a run's lock. */
+  releaseAllNow(runId: string): string[] {
+    return this.listNow().filter((h) => h.runId === runId && this.releaseNow(h.name, runId))
+      .map((h) => h.name);
   }
 
   list(): Promise<LockHolder[]> {

@@ -18,6 +18,8 @@ import {
   type ListQuery,
   type LockHolder,
   type LockResult,
+  type PrunedRun,
+  type PruneRule,
   type RunStore,
   StoreConflict,
   type StoredApiToken,
@@ -55,6 +57,7 @@ import { appendLines, readAfter, readTail } from "./jsonl.ts";
 import { listRuns } from "./listing.ts";
 import { LockFiles } from "./locks.ts";
 import { isRunId, Layout } from "./paths.ts";
+import { emptyTrash, pruneRunFiles } from "./prune.ts";
 import { TokenFiles } from "./tokens.ts";
 import { WorkerTokenFiles } from "./worker_tokens.ts";
 
@@ -87,13 +90,15 @@ export async function openFileStore(
 
 class FileRunStore implements RunStore {
   private readonly index: RunIndex;
-  private readonly locks: LockFiles;
+  /** Read by pruneRunFiles, with layout and leases. */
+  readonly locks: LockFiles;
   private readonly tokens: TokenFiles;
   private readonly workerTokens: WorkerTokenFiles;
-  private readonly leases: LeaseFiles;
+  readonly leases: LeaseFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
+  private trashEmptied = false;
 
-  constructor(private readonly layout: Layout, private readonly sync: boolean) {
+  constructor(readonly layout: Layout, private readonly sync: boolean) {
     this.index = new RunIndex(layout.index, sync);
     this.locks = new LockFiles(layout, sync);
     this.tokens = new TokenFiles(layout, sync);
@@ -163,6 +168,8 @@ class FileRunStore implements RunStore {
       // Held only across synchronous calls: no other work of this process can
       // interleave and ask for the same lock.
       file.lockSync(true);
+      // Pruned while this writer waited for the lock (prune.ts renames the run away under it).
+      if (!exists(this.layout.run(runId))) throw new StoreNotFound(runId);
       const tail = readTail(file);
       if (tail.lastSeq !== expectedSeq) throw new StoreConflict(runId, expectedSeq, tail.lastSeq);
       // The event lines are the commit point; summary and snapshot follow and
@@ -295,6 +302,7 @@ class FileRunStore implements RunStore {
       const file = this.openRunFile(runId, this.layout.logs(runId), true);
       try {
         file.lockSync(true);
+        if (!exists(this.layout.run(runId))) throw new StoreNotFound(runId);
         const tail = readTail(file);
         const seqs = lines.map((_, i) => tail.lastSeq + BigInt(i + 1));
         appendLines(file, tail, lines.map((l, i) => encodeLogLine(l, seqs[i])), this.sync);
@@ -341,6 +349,22 @@ class FileRunStore implements RunStore {
 
   listLocks(): Promise<LockHolder[]> {
     return this.locks.list();
+  }
+
+  pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined> {
+    return promised(() => {
+      if (!this.trashEmptied) {
+        emptyTrash(this.layout);
+        this.trashEmptied = true;
+      }
+      const parts = {
+        layout: this.layout,
+        locks: this.locks,
+        leases: this.leases,
+        sync: this.sync,
+      };
+      return pruneRunFiles(parts, runId, rule);
+    });
   }
 
   createApiToken(record: StoredApiToken): Promise<void> {

@@ -9,6 +9,7 @@
 //   locks/<encoded name>.json      one file per held lock (locks.ts)
 //   tokens/<encoded name>.json     one file per API token (tokens.ts)
 //   worker-tokens/<encoded name>.json  one file per worker enrollment token (worker_tokens.ts)
+//   trash/<id>.<uuid>              a pruned run's directory, renamed here, then deleted (prune.ts)
 //
 // Runs are sharded by the first two characters of their id so a prefix lookup
 // lists one small directory instead of every run.
@@ -53,6 +54,8 @@ export class Layout {
   readonly workerTokens: string;
   /** Worker token files are written here first, then hard-linked into `workerTokens`. */
   readonly workerTokenTemp: string;
+  /** Pruned runs are renamed here (their one atomic step), then deleted. */
+  readonly trash: string;
 
   constructor(readonly root: string) {
     this.runs = `${root}/runs`;
@@ -64,6 +67,7 @@ export class Layout {
     this.tokenTemp = `${root}/tokens/.tmp`;
     this.workerTokens = `${root}/worker-tokens`;
     this.workerTokenTemp = `${root}/worker-tokens/.tmp`;
+    this.trash = `${root}/trash`;
   }
 
   shard(idOrPrefix: string): string {

@@ -44,6 +44,11 @@ export class MemoryLeases {
     return true;
   }
 
+  /** Drops every lease of a run (a pruned run's). */
+  forgetRun(runId: string): void {
+    for (const [k, lease] of this.#newest) if (lease.runId === runId) this.#newest.delete(k);
+  }
+
   list(filter: { runId?: string; workerId?: string; activeOnly?: boolean } = {}): Lease[] {
     return [...this.#newest.values()].filter((lease) =>
       (filter.runId === undefined || lease.runId === filter.runId) &&

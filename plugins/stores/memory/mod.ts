@@ -27,6 +27,9 @@ import {
   type ListQuery,
   type LockHolder,
   type LockResult,
+  type PrunedRun,
+  type PruneRule,
+  qualifiesForPrune,
   type RunStore,
   StoreConflict,
   type StoredRun,
@@ -214,6 +217,24 @@ class MemoryRunStore implements RunStore {
       [...this.data.locks.values()].map((holder) => ({ ...holder }))
         .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     );
+  }
+
+  pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined> {
+    return settled(() => {
+      const run = this.data.runs.get(runId);
+      if (!run || !qualifiesForPrune(fromBinary(RunSummarySchema, run.summary), rule)) {
+        return undefined;
+      }
+      const bytes = run.summary.length + run.snapshot.length +
+        run.events.reduce((sum, event) => sum + event.length, 0) +
+        run.logs.reduce((sum, line) => sum + line.data.length, 0);
+      this.data.runs.delete(runId);
+      for (const [name, holder] of this.data.locks) {
+        if (holder.runId === runId) this.data.locks.delete(name);
+      }
+      this.data.leases.forgetRun(runId);
+      return { runId, bytes };
+    });
   }
 
   // Tokens and leases: the shared records, behind the same promise shape.

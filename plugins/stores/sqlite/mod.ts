@@ -28,6 +28,8 @@ import {
   type ListQuery,
   type LockHolder,
   type LockResult,
+  type PrunedRun,
+  type PruneRule,
   type RunStore,
   type StoredApiToken,
   type StoredRun,
@@ -41,6 +43,7 @@ import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
 import { SqliteLeases } from "./leases.ts";
+import { SqlitePruner } from "./prune.ts";
 import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
@@ -68,6 +71,7 @@ class SqliteRunStore implements RunStore {
   private readonly tokens: SqliteTokens;
   private readonly workerTokens: SqliteWorkerTokens;
   private readonly leases: SqliteLeases;
+  private pruner?: SqlitePruner;
   private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
   private closed = false;
 
@@ -277,6 +281,10 @@ class SqliteRunStore implements RunStore {
     filter?: { runId?: string; workerId?: string; activeOnly?: boolean },
   ): Promise<Lease[]> {
     return this.read(() => this.leases.list(filter));
+  }
+
+  pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined> {
+    return this.write(() => (this.pruner ??= new SqlitePruner(this.db)).prune(runId, rule));
   }
 
   close(): Promise<void> {

@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_run_service: GenFile = /*@__PURE__*/
   fileDesc(
-    "Chpzd2FtcC92MS9ydW5fc2VydmljZS5wcm90bxIIc3dhbXAudjEilAEKEFN1Ym1pdFJ1blJlcXVlc3QSEAoId29ya2Zsb3cYASABKAkSJwoGaW5wdXRzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIRCgVhY3RvchgDIAEoCUICGAESIgoHdHJpZ2dlchgEIAEoDjIRLnN3YW1wLnYxLlRyaWdnZXISDgoGZGV0YWNoGAUgASgIIi8KEVN1Ym1pdFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLnN3YW1wLnYxLlJ1biIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJICg5HZXRSdW5SZXNwb25zZRIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4SGgoSZGVmaW5pdGlvbl9jaGFuZ2VkGAIgASgIImkKD0xpc3RSdW5zUmVxdWVzdBIQCgh3b3JrZmxvdxgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnN3YW1wLnYxLlJ1blN0YXR1cxINCgVsaW1pdBgDIAEoDRIOCgZjdXJzb3IYBCABKAkiSwoQTGlzdFJ1bnNSZXNwb25zZRIiCgRydW5zGAEgAygLMhQuc3dhbXAudjEuUnVuU3VtbWFyeRITCgtuZXh0X2N1cnNvchgCIAEoCSJKChVXYXRjaFJ1bkV2ZW50c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBBIOCgZmb2xsb3cYAyABKAgiOwoWV2F0Y2hSdW5FdmVudHNSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnN3YW1wLnYxLlJ1bkV2ZW50IlIKD1JlYWRMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEEg4KBmZvbGxvdxgDIAEoCBIMCgRzdGVwGAQgASgJIjMKEFJlYWRMb2dzUmVzcG9uc2USHwoEbGluZRgBIAEoCzIRLnN3YW1wLnYxLkxvZ0xpbmUiVgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGcmVhc29uGAIgASgJEhEKBWFjdG9yGAMgASgJQgIYARIPCgdub193YWl0GAQgASgIIkAKEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLnN3YW1wLnYxLlJ1bhIPCgdjaGFuZ2VkGAIgASgIIicKFFJlY29uY2lsZVJ1bnNSZXF1ZXN0Eg8KB2RyeV9ydW4YASABKAgihQEKDlJlY29uY2lsaWF0aW9uEg4KBnJ1bl9pZBgBIAEoCRIhCgRmcm9tGAIgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEh8KAnRvGAMgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEg4KBnJlYXNvbhgEIAEoCRIPCgdhY3Rpb25zGAUgAygJIlQKFVJlY29uY2lsZVJ1bnNSZXNwb25zZRIpCgdjaGFuZ2VzGAEgAygLMhguc3dhbXAudjEuUmVjb25jaWxpYXRpb24SEAoIZXhhbWluZWQYAiABKA0iVQoSQXBwcm92ZVN0ZXBSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIMCgRzdGVwGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCgVhY3RvchgEIAEoCUICGAEiQgoTQXBwcm92ZVN0ZXBSZXNwb25zZRIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4SDwoHc3RlcF9pZBgCIAEoCSJUChFSZWplY3RTdGVwUmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEc3RlcBgCIAEoCRIOCgZyZWFzb24YAyABKAkSEQoFYWN0b3IYBCABKAlCAhgBIkEKElJlamVjdFN0ZXBSZXNwb25zZRIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4SDwoHc3RlcF9pZBgCIAEoCSKBAQoQUmVzdW1lUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSJwoGaW5wdXRzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIRCglmcm9tX3N0ZXAYAyABKAkSEQoFYWN0b3IYBCABKAlCAhgBEg4KBmRldGFjaBgFIAEoCCIvChFSZXN1bWVSdW5SZXNwb25zZRIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4iKAoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSEAoId29ya2Zsb3cYASABKAkibwoPUGVuZGluZ0FwcHJvdmFsEg4KBnJ1bl9pZBgBIAEoCRIVCg13b3JrZmxvd19uYW1lGAIgASgJEg8KB3N0ZXBfaWQYAyABKAkSJAoEZ2F0ZRgEIAEoCzIWLnN3YW1wLnYxLkFwcHJvdmFsR2F0ZSJFChVMaXN0QXBwcm92YWxzUmVzcG9uc2USLAoJYXBwcm92YWxzGAEgAygLMhkuc3dhbXAudjEuUGVuZGluZ0FwcHJvdmFsIjoKGFZhbGlkYXRlV29ya2Zsb3dzUmVxdWVzdBIRCgl3b3JrZmxvd3MYASADKAkSCwoDYWxsGAIgASgIIq8BChJXb3JrZmxvd1ZhbGlkYXRpb24SDAoEZmlsZRgBIAEoCRITCgt3b3JrZmxvd19pZBgCIAEoCRIVCg13b3JrZmxvd19uYW1lGAMgASgJEg0KBXZhbGlkGAQgASgIEikKC2RpYWdub3N0aWNzGAUgAygLMhQuc3dhbXAudjEuRGlhZ25vc3RpYxIRCglqb2JfY291bnQYBiABKA0SEgoKc3RlcF9jb3VudBgHIAEoDSJ7ChlWYWxpZGF0ZVdvcmtmbG93c1Jlc3BvbnNlEi0KB3Jlc3VsdHMYASADKAsyHC5zd2FtcC52MS5Xb3JrZmxvd1ZhbGlkYXRpb24SLwoRbW9kZWxfZGlhZ25vc3RpY3MYAiADKAsyFC5zd2FtcC52MS5EaWFnbm9zdGljIlQKF0V2YWx1YXRlV29ya2Zsb3dSZXF1ZXN0EhAKCHdvcmtmbG93GAEgASgJEicKBmlucHV0cxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiSAoUVW5yZXNvbHZlZEV4cHJlc3Npb24SDAoEcGF0aBgBIAEoCRISCgpleHByZXNzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCSLJAQoYRXZhbHVhdGVXb3JrZmxvd1Jlc3BvbnNlEhUKDXdvcmtmbG93X25hbWUYASABKAkSDAoEZmlsZRgCIAEoCRInCgZpbnB1dHMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EisKCmRlZmluaXRpb24YBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjIKCnVucmVzb2x2ZWQYBSADKAsyHi5zd2FtcC52MS5VbnJlc29sdmVkRXhwcmVzc2lvbjLsBwoKUnVuU2VydmljZRJECglTdWJtaXRSdW4SGi5zd2FtcC52MS5TdWJtaXRSdW5SZXF1ZXN0Ghsuc3dhbXAudjEuU3VibWl0UnVuUmVzcG9uc2USOwoGR2V0UnVuEhcuc3dhbXAudjEuR2V0UnVuUmVxdWVzdBoYLnN3YW1wLnYxLkdldFJ1blJlc3BvbnNlEkEKCExpc3RSdW5zEhkuc3dhbXAudjEuTGlzdFJ1bnNSZXF1ZXN0Ghouc3dhbXAudjEuTGlzdFJ1bnNSZXNwb25zZRJVCg5XYXRjaFJ1bkV2ZW50cxIfLnN3YW1wLnYxLldhdGNoUnVuRXZlbnRzUmVxdWVzdBogLnN3YW1wLnYxLldhdGNoUnVuRXZlbnRzUmVzcG9uc2UwARJDCghSZWFkTG9ncxIZLnN3YW1wLnYxLlJlYWRMb2dzUmVxdWVzdBoaLnN3YW1wLnYxLlJlYWRMb2dzUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5zd2FtcC52MS5DYW5jZWxSdW5SZXF1ZXN0Ghsuc3dhbXAudjEuQ2FuY2VsUnVuUmVzcG9uc2USUAoNUmVjb25jaWxlUnVucxIeLnN3YW1wLnYxLlJlY29uY2lsZVJ1bnNSZXF1ZXN0Gh8uc3dhbXAudjEuUmVjb25jaWxlUnVuc1Jlc3BvbnNlEkoKC0FwcHJvdmVTdGVwEhwuc3dhbXAudjEuQXBwcm92ZVN0ZXBSZXF1ZXN0Gh0uc3dhbXAudjEuQXBwcm92ZVN0ZXBSZXNwb25zZRJHCgpSZWplY3RTdGVwEhsuc3dhbXAudjEuUmVqZWN0U3RlcFJlcXVlc3QaHC5zd2FtcC52MS5SZWplY3RTdGVwUmVzcG9uc2USRAoJUmVzdW1lUnVuEhouc3dhbXAudjEuUmVzdW1lUnVuUmVxdWVzdBobLnN3YW1wLnYxLlJlc3VtZVJ1blJlc3BvbnNlElAKDUxpc3RBcHByb3ZhbHMSHi5zd2FtcC52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBofLnN3YW1wLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJZChBFdmFsdWF0ZVdvcmtmbG93EiEuc3dhbXAudjEuRXZhbHVhdGVXb3JrZmxvd1JlcXVlc3QaIi5zd2FtcC52MS5FdmFsdWF0ZVdvcmtmbG93UmVzcG9uc2USXAoRVmFsaWRhdGVXb3JrZmxvd3MSIi5zd2FtcC52MS5WYWxpZGF0ZVdvcmtmbG93c1JlcXVlc3QaIy5zd2FtcC52MS5WYWxpZGF0ZVdvcmtmbG93c1Jlc3BvbnNlYgZwcm90bzM",
+    "Chpzd2FtcC92MS9ydW5fc2VydmljZS5wcm90bxIIc3dhbXAudjEilAEKEFN1Ym1pdFJ1blJlcXVlc3QSEAoId29ya2Zsb3cYASABKAkSJwoGaW5wdXRzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIRCgVhY3RvchgDIAEoCUICGAESIgoHdHJpZ2dlchgEIAEoDjIRLnN3YW1wLnYxLlRyaWdnZXISDgoGZGV0YWNoGAUgASgIIi8KEVN1Ym1pdFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLnN3YW1wLnYxLlJ1biIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJICg5HZXRSdW5SZXNwb25zZRIaCgNydW4YASABKAsyDS5zd2FtcC52MS5SdW4SGgoSZGVmaW5pdGlvbl9jaGFuZ2VkGAIgASgIImkKD0xpc3RSdW5zUmVxdWVzdBIQCgh3b3JrZmxvdxgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnN3YW1wLnYxLlJ1blN0YXR1cxINCgVsaW1pdBgDIAEoDRIOCgZjdXJzb3IYBCABKAkiSwoQTGlzdFJ1bnNSZXNwb25zZRIiCgRydW5zGAEgAygLMhQuc3dhbXAudjEuUnVuU3VtbWFyeRITCgtuZXh0X2N1cnNvchgCIAEoCSJKChVXYXRjaFJ1bkV2ZW50c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBBIOCgZmb2xsb3cYAyABKAgiOwoWV2F0Y2hSdW5FdmVudHNSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnN3YW1wLnYxLlJ1bkV2ZW50IlIKD1JlYWRMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEEg4KBmZvbGxvdxgDIAEoCBIMCgRzdGVwGAQgASgJIjMKEFJlYWRMb2dzUmVzcG9uc2USHwoEbGluZRgBIAEoCzIRLnN3YW1wLnYxLkxvZ0xpbmUiVgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGcmVhc29uGAIgASgJEhEKBWFjdG9yGAMgASgJQgIYARIPCgdub193YWl0GAQgASgIIkAKEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLnN3YW1wLnYxLlJ1bhIPCgdjaGFuZ2VkGAIgASgIIicKFFJlY29uY2lsZVJ1bnNSZXF1ZXN0Eg8KB2RyeV9ydW4YASABKAgihQEKDlJlY29uY2lsaWF0aW9uEg4KBnJ1bl9pZBgBIAEoCRIhCgRmcm9tGAIgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEh8KAnRvGAMgASgOMhMuc3dhbXAudjEuUnVuU3RhdHVzEg4KBnJlYXNvbhgEIAEoCRIPCgdhY3Rpb25zGAUgAygJIlQKFVJlY29uY2lsZVJ1bnNSZXNwb25zZRIpCgdjaGFuZ2VzGAEgAygLMhguc3dhbXAudjEuUmVjb25jaWxpYXRpb24SEAoIZXhhbWluZWQYAiABKA0ilwEKEFBydW5lUnVuc1JlcXVlc3QSGgoSb2xkZXJfdGhhbl9zZWNvbmRzGAEgASgEEiUKCHN0YXR1c2VzGAIgAygOMhMuc3dhbXAudjEuUnVuU3RhdHVzEhAKCHdvcmtmbG93GAMgASgJEg8KB2RyeV9ydW4YBCABKAgSDQoFbGltaXQYBSABKA0SDgoGY3Vyc29yGAYgASgJIoQBChFQcnVuZVJ1bnNSZXNwb25zZRIiCgRydW5zGAEgAygLMhQuc3dhbXAudjEuUnVuU3VtbWFyeRITCgtieXRlc19mcmVlZBgCIAEoBBIPCgdza2lwcGVkGAMgASgNEhMKC25leHRfY3Vyc29yGAQgASgJEhAKCGV4YW1pbmVkGAUgASgNIlUKEkFwcHJvdmVTdGVwUmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEc3RlcBgCIAEoCRIOCgZyZWFzb24YAyABKAkSEQoFYWN0b3IYBCABKAlCAhgBIkIKE0FwcHJvdmVTdGVwUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uc3dhbXAudjEuUnVuEg8KB3N0ZXBfaWQYAiABKAkiVAoRUmVqZWN0U3RlcFJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEgwKBHN0ZXAYAiABKAkSDgoGcmVhc29uGAMgASgJEhEKBWFjdG9yGAQgASgJQgIYASJBChJSZWplY3RTdGVwUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uc3dhbXAudjEuUnVuEg8KB3N0ZXBfaWQYAiABKAkigQEKEFJlc3VtZVJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEicKBmlucHV0cxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEQoJZnJvbV9zdGVwGAMgASgJEhEKBWFjdG9yGAQgASgJQgIYARIOCgZkZXRhY2gYBSABKAgiLwoRUmVzdW1lUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uc3dhbXAudjEuUnVuIigKFExpc3RBcHByb3ZhbHNSZXF1ZXN0EhAKCHdvcmtmbG93GAEgASgJIm8KD1BlbmRpbmdBcHByb3ZhbBIOCgZydW5faWQYASABKAkSFQoNd29ya2Zsb3dfbmFtZRgCIAEoCRIPCgdzdGVwX2lkGAMgASgJEiQKBGdhdGUYBCABKAsyFi5zd2FtcC52MS5BcHByb3ZhbEdhdGUiRQoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEiwKCWFwcHJvdmFscxgBIAMoCzIZLnN3YW1wLnYxLlBlbmRpbmdBcHByb3ZhbCI6ChhWYWxpZGF0ZVdvcmtmbG93c1JlcXVlc3QSEQoJd29ya2Zsb3dzGAEgAygJEgsKA2FsbBgCIAEoCCKvAQoSV29ya2Zsb3dWYWxpZGF0aW9uEgwKBGZpbGUYASABKAkSEwoLd29ya2Zsb3dfaWQYAiABKAkSFQoNd29ya2Zsb3dfbmFtZRgDIAEoCRINCgV2YWxpZBgEIAEoCBIpCgtkaWFnbm9zdGljcxgFIAMoCzIULnN3YW1wLnYxLkRpYWdub3N0aWMSEQoJam9iX2NvdW50GAYgASgNEhIKCnN0ZXBfY291bnQYByABKA0iewoZVmFsaWRhdGVXb3JrZmxvd3NSZXNwb25zZRItCgdyZXN1bHRzGAEgAygLMhwuc3dhbXAudjEuV29ya2Zsb3dWYWxpZGF0aW9uEi8KEW1vZGVsX2RpYWdub3N0aWNzGAIgAygLMhQuc3dhbXAudjEuRGlhZ25vc3RpYyJUChdFdmFsdWF0ZVdvcmtmbG93UmVxdWVzdBIQCgh3b3JrZmxvdxgBIAEoCRInCgZpbnB1dHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkgKFFVucmVzb2x2ZWRFeHByZXNzaW9uEgwKBHBhdGgYASABKAkSEgoKZXhwcmVzc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiyQEKGEV2YWx1YXRlV29ya2Zsb3dSZXNwb25zZRIVCg13b3JrZmxvd19uYW1lGAEgASgJEgwKBGZpbGUYAiABKAkSJwoGaW5wdXRzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIrCgpkZWZpbml0aW9uGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIyCgp1bnJlc29sdmVkGAUgAygLMh4uc3dhbXAudjEuVW5yZXNvbHZlZEV4cHJlc3Npb24ysggKClJ1blNlcnZpY2USRAoJU3VibWl0UnVuEhouc3dhbXAudjEuU3VibWl0UnVuUmVxdWVzdBobLnN3YW1wLnYxLlN1Ym1pdFJ1blJlc3BvbnNlEjsKBkdldFJ1bhIXLnN3YW1wLnYxLkdldFJ1blJlcXVlc3QaGC5zd2FtcC52MS5HZXRSdW5SZXNwb25zZRJBCghMaXN0UnVucxIZLnN3YW1wLnYxLkxpc3RSdW5zUmVxdWVzdBoaLnN3YW1wLnYxLkxpc3RSdW5zUmVzcG9uc2USVQoOV2F0Y2hSdW5FdmVudHMSHy5zd2FtcC52MS5XYXRjaFJ1bkV2ZW50c1JlcXVlc3QaIC5zd2FtcC52MS5XYXRjaFJ1bkV2ZW50c1Jlc3BvbnNlMAESQwoIUmVhZExvZ3MSGS5zd2FtcC52MS5SZWFkTG9nc1JlcXVlc3QaGi5zd2FtcC52MS5SZWFkTG9nc1Jlc3BvbnNlMAESRAoJQ2FuY2VsUnVuEhouc3dhbXAudjEuQ2FuY2VsUnVuUmVxdWVzdBobLnN3YW1wLnYxLkNhbmNlbFJ1blJlc3BvbnNlElAKDVJlY29uY2lsZVJ1bnMSHi5zd2FtcC52MS5SZWNvbmNpbGVSdW5zUmVxdWVzdBofLnN3YW1wLnYxLlJlY29uY2lsZVJ1bnNSZXNwb25zZRJKCgtBcHByb3ZlU3RlcBIcLnN3YW1wLnYxLkFwcHJvdmVTdGVwUmVxdWVzdBodLnN3YW1wLnYxLkFwcHJvdmVTdGVwUmVzcG9uc2USRwoKUmVqZWN0U3RlcBIbLnN3YW1wLnYxLlJlamVjdFN0ZXBSZXF1ZXN0Ghwuc3dhbXAudjEuUmVqZWN0U3RlcFJlc3BvbnNlEkQKCVJlc3VtZVJ1bhIaLnN3YW1wLnYxLlJlc3VtZVJ1blJlcXVlc3QaGy5zd2FtcC52MS5SZXN1bWVSdW5SZXNwb25zZRJQCg1MaXN0QXBwcm92YWxzEh4uc3dhbXAudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHy5zd2FtcC52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USWQoQRXZhbHVhdGVXb3JrZmxvdxIhLnN3YW1wLnYxLkV2YWx1YXRlV29ya2Zsb3dSZXF1ZXN0GiIuc3dhbXAudjEuRXZhbHVhdGVXb3JrZmxvd1Jlc3BvbnNlElwKEVZhbGlkYXRlV29ya2Zsb3dzEiIuc3dhbXAudjEuVmFsaWRhdGVXb3JrZmxvd3NSZXF1ZXN0GiMuc3dhbXAudjEuVmFsaWRhdGVXb3JrZmxvd3NSZXNwb25zZRJECglQcnVuZVJ1bnMSGi5zd2FtcC52MS5QcnVuZVJ1bnNSZXF1ZXN0Ghsuc3dhbXAudjEuUHJ1bmVSdW5zUmVzcG9uc2ViBnByb3RvMw",
     [file_google_protobuf_struct, file_swamp_v1_errors, file_swamp_v1_event, file_swamp_v1_run],
   );
 
@@ -425,6 +425,111 @@ export const ReconcileRunsResponseSchema: GenMessage<ReconcileRunsResponse> = /*
   messageDesc(file_swamp_v1_run_service, 14);
 
 /**
+ * @generated from message swamp.v1.PruneRunsRequest
+ */
+export type PruneRunsRequest = Message<"swamp.v1.PruneRunsRequest"> & {
+  /**
+   * Only runs that ended this many seconds or more ago.
+   *
+   * @generated from field: uint64 older_than_seconds = 1;
+   */
+  olderThanSeconds: bigint;
+
+  /**
+   * Only runs in these statuses (each must be a finished one); empty means
+   * every finished status: succeeded, failed, cancelled and abandoned.
+   *
+   * @generated from field: repeated swamp.v1.RunStatus statuses = 2;
+   */
+  statuses: RunStatus[];
+
+  /**
+   * Only runs of this workflow (its name).
+   *
+   * @generated from field: string workflow = 3;
+   */
+  workflow: string;
+
+  /**
+   * List what would be deleted; delete nothing.
+   *
+   * @generated from field: bool dry_run = 4;
+   */
+  dryRun: boolean;
+
+  /**
+   * Examine at most this many runs (newest first) in this call, 0 for all;
+   * a client repeats the call with next_cursor to show progress on long
+   * prunes.
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+
+  /**
+   * From a previous response's next_cursor.
+   *
+   * @generated from field: string cursor = 6;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message swamp.v1.PruneRunsRequest.
+ * Use `create(PruneRunsRequestSchema)` to create a new message.
+ */
+export const PruneRunsRequestSchema: GenMessage<PruneRunsRequest> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_run_service, 15);
+
+/**
+ * @generated from message swamp.v1.PruneRunsResponse
+ */
+export type PruneRunsResponse = Message<"swamp.v1.PruneRunsResponse"> & {
+  /**
+   * The runs deleted (or, with dry_run, that would be).
+   *
+   * @generated from field: repeated swamp.v1.RunSummary runs = 1;
+   */
+  runs: RunSummary[];
+
+  /**
+   * Bytes of stored records freed; 0 with dry_run.
+   *
+   * @generated from field: uint64 bytes_freed = 2;
+   */
+  bytesFreed: bigint;
+
+  /**
+   * Runs that qualified when listed but not when deleted (a resume made one
+   * live again, or another prune took it first); left as they are.
+   *
+   * @generated from field: uint32 skipped = 3;
+   */
+  skipped: number;
+
+  /**
+   * Set when the limit stopped this call: pass it back for the next runs.
+   *
+   * @generated from field: string next_cursor = 4;
+   */
+  nextCursor: string;
+
+  /**
+   * Runs looked at (those of the statuses and workflow asked for).
+   *
+   * @generated from field: uint32 examined = 5;
+   */
+  examined: number;
+};
+
+/**
+ * Describes the message swamp.v1.PruneRunsResponse.
+ * Use `create(PruneRunsResponseSchema)` to create a new message.
+ */
+export const PruneRunsResponseSchema: GenMessage<PruneRunsResponse> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_run_service, 16);
+
+/**
  * @generated from message swamp.v1.ApproveStepRequest
  */
 export type ApproveStepRequest = Message<"swamp.v1.ApproveStepRequest"> & {
@@ -460,7 +565,7 @@ export type ApproveStepRequest = Message<"swamp.v1.ApproveStepRequest"> & {
  * Use `create(ApproveStepRequestSchema)` to create a new message.
  */
 export const ApproveStepRequestSchema: GenMessage<ApproveStepRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 15);
+  messageDesc(file_swamp_v1_run_service, 17);
 
 /**
  * @generated from message swamp.v1.ApproveStepResponse
@@ -482,7 +587,7 @@ export type ApproveStepResponse = Message<"swamp.v1.ApproveStepResponse"> & {
  * Use `create(ApproveStepResponseSchema)` to create a new message.
  */
 export const ApproveStepResponseSchema: GenMessage<ApproveStepResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 16);
+  messageDesc(file_swamp_v1_run_service, 18);
 
 /**
  * @generated from message swamp.v1.RejectStepRequest
@@ -518,7 +623,7 @@ export type RejectStepRequest = Message<"swamp.v1.RejectStepRequest"> & {
  * Use `create(RejectStepRequestSchema)` to create a new message.
  */
 export const RejectStepRequestSchema: GenMessage<RejectStepRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 17);
+  messageDesc(file_swamp_v1_run_service, 19);
 
 /**
  * @generated from message swamp.v1.RejectStepResponse
@@ -540,7 +645,7 @@ export type RejectStepResponse = Message<"swamp.v1.RejectStepResponse"> & {
  * Use `create(RejectStepResponseSchema)` to create a new message.
  */
 export const RejectStepResponseSchema: GenMessage<RejectStepResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 18);
+  messageDesc(file_swamp_v1_run_service, 20);
 
 /**
  * @generated from message swamp.v1.ResumeRunRequest
@@ -583,7 +688,7 @@ export type ResumeRunRequest = Message<"swamp.v1.ResumeRunRequest"> & {
  * Use `create(ResumeRunRequestSchema)` to create a new message.
  */
 export const ResumeRunRequestSchema: GenMessage<ResumeRunRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 19);
+  messageDesc(file_swamp_v1_run_service, 21);
 
 /**
  * @generated from message swamp.v1.ResumeRunResponse
@@ -600,7 +705,7 @@ export type ResumeRunResponse = Message<"swamp.v1.ResumeRunResponse"> & {
  * Use `create(ResumeRunResponseSchema)` to create a new message.
  */
 export const ResumeRunResponseSchema: GenMessage<ResumeRunResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 20);
+  messageDesc(file_swamp_v1_run_service, 22);
 
 /**
  * @generated from message swamp.v1.ListApprovalsRequest
@@ -617,7 +722,7 @@ export type ListApprovalsRequest = Message<"swamp.v1.ListApprovalsRequest"> & {
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 21);
+  messageDesc(file_swamp_v1_run_service, 23);
 
 /**
  * PendingApproval is one gate waiting for a decision.
@@ -651,7 +756,7 @@ export type PendingApproval = Message<"swamp.v1.PendingApproval"> & {
  * Use `create(PendingApprovalSchema)` to create a new message.
  */
 export const PendingApprovalSchema: GenMessage<PendingApproval> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 22);
+  messageDesc(file_swamp_v1_run_service, 24);
 
 /**
  * @generated from message swamp.v1.ListApprovalsResponse
@@ -668,7 +773,7 @@ export type ListApprovalsResponse = Message<"swamp.v1.ListApprovalsResponse"> & 
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 23);
+  messageDesc(file_swamp_v1_run_service, 25);
 
 /**
  * @generated from message swamp.v1.ValidateWorkflowsRequest
@@ -692,7 +797,7 @@ export type ValidateWorkflowsRequest = Message<"swamp.v1.ValidateWorkflowsReques
  * Use `create(ValidateWorkflowsRequestSchema)` to create a new message.
  */
 export const ValidateWorkflowsRequestSchema: GenMessage<ValidateWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 24);
+  messageDesc(file_swamp_v1_run_service, 26);
 
 /**
  * WorkflowValidation is the outcome for one workflow file.
@@ -743,7 +848,7 @@ export type WorkflowValidation = Message<"swamp.v1.WorkflowValidation"> & {
  * Use `create(WorkflowValidationSchema)` to create a new message.
  */
 export const WorkflowValidationSchema: GenMessage<WorkflowValidation> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 25);
+  messageDesc(file_swamp_v1_run_service, 27);
 
 /**
  * @generated from message swamp.v1.ValidateWorkflowsResponse
@@ -767,7 +872,7 @@ export type ValidateWorkflowsResponse = Message<"swamp.v1.ValidateWorkflowsRespo
  * Use `create(ValidateWorkflowsResponseSchema)` to create a new message.
  */
 export const ValidateWorkflowsResponseSchema: GenMessage<ValidateWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 26);
+  messageDesc(file_swamp_v1_run_service, 28);
 
 /**
  * @generated from message swamp.v1.EvaluateWorkflowRequest
@@ -791,7 +896,7 @@ export type EvaluateWorkflowRequest = Message<"swamp.v1.EvaluateWorkflowRequest"
  * Use `create(EvaluateWorkflowRequestSchema)` to create a new message.
  */
 export const EvaluateWorkflowRequestSchema: GenMessage<EvaluateWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 27);
+  messageDesc(file_swamp_v1_run_service, 29);
 
 /**
  * UnresolvedExpression is one expression left as written, and why.
@@ -822,7 +927,7 @@ export type UnresolvedExpression = Message<"swamp.v1.UnresolvedExpression"> & {
  * Use `create(UnresolvedExpressionSchema)` to create a new message.
  */
 export const UnresolvedExpressionSchema: GenMessage<UnresolvedExpression> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 28);
+  messageDesc(file_swamp_v1_run_service, 30);
 
 /**
  * @generated from message swamp.v1.EvaluateWorkflowResponse
@@ -865,7 +970,7 @@ export type EvaluateWorkflowResponse = Message<"swamp.v1.EvaluateWorkflowRespons
  * Use `create(EvaluateWorkflowResponseSchema)` to create a new message.
  */
 export const EvaluateWorkflowResponseSchema: GenMessage<EvaluateWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_run_service, 29);
+  messageDesc(file_swamp_v1_run_service, 31);
 
 /**
  * RunService is the one interface every client uses to drive runs: the CLI
@@ -1005,6 +1110,17 @@ export const RunService: GenService<{
     methodKind: "unary";
     input: typeof ValidateWorkflowsRequestSchema;
     output: typeof ValidateWorkflowsResponseSchema;
+  };
+  /**
+   * Deletes runs that ended before a cutoff, whole (events, logs, locks,
+   * leases); never a run that is not finished.
+   *
+   * @generated from rpc swamp.v1.RunService.PruneRuns
+   */
+  pruneRuns: {
+    methodKind: "unary";
+    input: typeof PruneRunsRequestSchema;
+    output: typeof PruneRunsResponseSchema;
   };
 }> = /*@__PURE__*/
   serviceDesc(file_swamp_v1_run_service, 0);
