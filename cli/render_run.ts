@@ -160,7 +160,9 @@ export function stepLine(out: Output, step: Step): string {
     ? out.dim(`  waiting on ${waitingText(step.waiting)}`)
     : "";
   const reason = step.reason ? out.dim(`  ${step.reason}`) : "";
-  return `${indent}${step.id}  ${paintStatus(out, status)}${time}${wait}${reason}`;
+  // A step that ran again in a resumed run says in which attempt: the others ran in the first.
+  const attempt = step.attempt > 1 ? out.dim(`  attempt ${step.attempt}`) : "";
+  return `${indent}${step.id}  ${paintStatus(out, status)}${time}${attempt}${wait}${reason}`;
 }
 
 export function summaryLine(out: Output, run: RunSummary): string {

@@ -106,6 +106,7 @@ export type {
   ContainerSpec,
   Executor,
   ExecutorFeatures,
+  GoneCheck,
   RecordedProcess,
   StepEvent,
   StepWork,
