@@ -166,9 +166,12 @@ export function stepLine(out: Output, step: Step): string {
     ? out.dim(`  waiting on ${waitingText(step.waiting)}`)
     : "";
   const reason = step.reason ? out.dim(`  ${step.reason}`) : "";
-  // A step with `retry:` says which attempt it is on (or ended on), of how many.
+  // A step with `retry:` says which attempt it is on (or ended on), of how many; one that ran
+  // again in a resumed run says in which attempt (the others ran in the first).
   const attempt = step.retry
     ? out.dim(`  attempt ${step.retry.attempt} of ${step.retry.attempts}`)
+    : step.attempt > 1
+    ? out.dim(`  attempt ${step.attempt}`)
     : "";
   return `${indent}${step.id}  ${paintStatus(out, status)}${time}${attempt}${wait}${reason}`;
 }

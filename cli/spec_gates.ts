@@ -74,9 +74,9 @@ export const gateCommands: CommandSpec[] = [
   {
     noun: "workflow",
     verb: "resume",
-    summary: "continue a suspended run, or re-enter a failed one with --from",
+    summary: "continue a suspended or abandoned run, or re-enter a failed one with --from",
     description:
-      "Starts a new attempt of a run from its record: every step that has ended stays as it is (a succeeded step is not run again) and the rest runs with the recorded outputs available, exactly as an uninterrupted run would. The run keeps the workflow definition it started with, whatever the file says now. Refused while a gate still waits (the error names it) and while the run is already running, so of two resumes at once exactly one wins. --from re-enters a failed run at a step: that step, its forEach items and everything downstream of it go back to pending. Resuming a nested run resumes the top-level run it belongs to. Inputs given here win over the run's own; only their names are recorded. Prints the run id, then follows the run like `workflow run`, Ctrl-C included (--detach returns at once).",
+      "Starts a new attempt of a run from its record: every step that has ended stays as it is (a succeeded step is not run again) and the rest runs with the recorded outputs available, exactly as an uninterrupted run would. The run keeps the workflow definition it started with, whatever the file says now. Refused while a gate still waits (the error names it) and while the run is already running, so of two resumes at once exactly one wins. An abandoned run (its owner died) is resumed once everything its steps recorded (a process group, a container) is ended and confirmed gone; then every step that did not succeed runs again (not one a guard skipped, nor a gate already decided), a gate that was waiting waits again, and nested runs resume with it; it is refused, naming each step, when that cannot be confirmed from here (a step on another host: resume it there; a worker's step), and for a run abandoned while it was being cancelled. --from re-enters a failed or abandoned run at a step: that step, its forEach items and everything downstream of it go back to pending. Resuming a nested run resumes the top-level run it belongs to. Inputs given here win over the run's own; only their names are recorded. Prints the run id, then follows the run like `workflow run`, Ctrl-C included (--detach returns at once).",
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -89,7 +89,7 @@ export const gateCommands: CommandSpec[] = [
         name: "from",
         type: "string",
         value: "STEP",
-        description: "re-enter a failed run at this step (id or name)",
+        description: "re-enter a failed or abandoned run at this step (id or name)",
       },
       { name: "detach", type: "boolean", description: "return once the run is resumed" },
     ],

@@ -123,6 +123,7 @@ export type {
   ContainerSpec,
   Executor,
   ExecutorFeatures,
+  GoneCheck,
   RecordedProcess,
   StepEvent,
   StepWork,

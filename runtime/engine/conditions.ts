@@ -1,6 +1,9 @@
 import type { Condition } from "../workflow/schema.ts";
 import { StepStatus } from "../run/status.ts";
 
+/** The reason of a step its guard skipped: a resume of an abandoned run keeps such a step. */
+export const guarded = "guarded";
+
 /** Whether a dependency that ended with `status` lets its dependant run. */
 export function conditionHolds(condition: Condition, status: StepStatus): boolean {
   switch (condition.type) {

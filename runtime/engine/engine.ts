@@ -9,6 +9,7 @@ import { isSettledRun, isTerminalStep, RunStatus, StepStatus } from "../run/stat
 import type { Workflow } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { declaredEnv, stepVariables } from "./identity.ts";
+import { guarded } from "./conditions.ts";
 import { placementTemplates } from "./placement.ts";
 import { LockKeeper } from "./locks.ts";
 import { DefinitionIndex } from "./plan.ts";
@@ -295,7 +296,7 @@ export class RunEngine implements RunView {
         `guard of ${id}`,
       );
       if (guard === true || (typeof guard === "string" && guard !== "" && guard !== "false")) {
-        return await this.wrote(stepDraft(id, StepStatus.PENDING, StepStatus.SKIPPED, "guarded"));
+        return await this.wrote(stepDraft(id, StepStatus.PENDING, StepStatus.SKIPPED, guarded));
       }
     }
     if (def.task.type === "manual_approval") {

@@ -13,10 +13,12 @@ import type { EventDraft } from "../run/journal.ts";
 import { JobStatus, RunStatus, runStatusText, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import { templateIdOf } from "./scheduler.ts";
+import { abandonedDrafts, abandonedReason } from "./resume_abandoned.ts";
 
 // A resume as one conditional write: the checks and the events that start a
-// new attempt. Deciding it against the record the write is made on is what
-// makes two racing resumes end with exactly one winner.
+// new attempt (of an abandoned run: resume_abandoned.ts). Deciding it against
+// the record the write is made on is what makes two racing resumes end with
+// exactly one winner.
 
 /** Marks steps and jobs that were never reached because the run failed at once. */
 const notReached = "run failed: ";
@@ -31,12 +33,13 @@ export interface ResumeRequest {
 
 export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeRequest): EventDraft[] {
   const drafts: EventDraft[] = [];
+  const abandoned = run.status === RunStatus.ABANDONED;
   let fromStep = "";
   if (request.fromStep !== "") {
-    if (run.status !== RunStatus.FAILED) {
+    if (run.status !== RunStatus.FAILED && !abandoned) {
       throw new SwampError(
         ErrorCode.RUN_STATE,
-        `--from re-enters a failed run; run ${run.id} is ${runStatusText(run.status)}`,
+        `--from re-enters a failed or abandoned run; run ${run.id} is ${runStatusText(run.status)}`,
         {
           hint: run.status === RunStatus.SUSPENDED ? "resume it without --from" : undefined,
         },
@@ -44,7 +47,12 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
     }
     const target = entryStep(run, request.fromStep);
     fromStep = target.id;
-    drafts.push(...reentryDrafts(run, workflow, target, request.actor));
+    const reset = reentrySet(run, workflow, target);
+    drafts.push(
+      ...(abandoned
+        ? abandonedDrafts(run, request.actor, reset)
+        : reentryDrafts(run, reset, `re-entered at ${target.id}`, request.actor)),
+    );
   } else if (run.status === RunStatus.SUSPENDED) {
     const gates = pendingGates(run);
     if (gates.length > 0) throw pendingError(run, gates);
@@ -54,13 +62,18 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
         drafts.push(stepDraft(step.id, step.status, StepStatus.PENDING, "resumed", request.actor));
       }
     }
+  } else if (abandoned) {
+    drafts.push(...abandonedDrafts(run, request.actor));
   } else {
     throw notResumable(run);
   }
+  const resumed = abandoned ? abandonedReason : "resumed";
+  // Going pending clears the run's waits: what a step waits on again is written after it.
+  const waits = drafts.filter((d) => d.payload.case === "waitingChanged");
   return [
     {
       actor: request.actor,
-      reason: fromStep ? `resumed from ${fromStep}` : "resumed",
+      reason: fromStep ? `${resumed} from ${fromStep}` : resumed,
       payload: {
         case: "runResumed",
         value: create(RunResumedSchema, {
@@ -70,15 +83,16 @@ export function resumeDrafts(run: Run, workflow: Workflow, request: ResumeReques
         }),
       },
     },
-    ...drafts,
+    ...drafts.filter((d) => !waits.includes(d)),
     {
       actor: request.actor,
-      reason: "resumed",
+      reason: resumed,
       payload: {
         case: "runStatusChanged",
         value: create(RunStatusChangedSchema, { from: run.status, to: RunStatus.PENDING }),
       },
     },
+    ...waits,
     {
       // No process owns it until its new supervisor claims it; the time says
       // since when, so a supervisor that never starts is found (DESIGN §6).
@@ -146,8 +160,8 @@ function entryStep(run: Run, selector: string): Step {
   return run.steps.find((s) => s.id === tops[0])!;
 }
 
-/** Sends the entry step, everything downstream of it, and what was never reached back to pending. */
-function reentryDrafts(run: Run, workflow: Workflow, entry: Step, actor: string): EventDraft[] {
+/** The entry step, everything downstream of it, and what was never reached. */
+function reentrySet(run: Run, workflow: Workflow, entry: Step): Set<string> {
   const jobs = downstreamJobs(workflow, entry.job);
   const inJob = downstreamSteps(workflow, entry.job, entry.name);
   const reset = new Set<string>();
@@ -159,12 +173,15 @@ function reentryDrafts(run: Run, workflow: Workflow, entry: Step, actor: string)
       step.reason.startsWith(notReached) || topStep?.reason.startsWith(notReached)
     ) reset.add(step.id);
   }
+  return reset;
+}
+
+/** Sends the steps of `reset`, and the jobs they are in, back to pending. */
+function reentryDrafts(run: Run, reset: Set<string>, reason: string, actor: string): EventDraft[] {
   const drafts: EventDraft[] = [];
   for (const step of run.steps) {
     if (reset.has(step.id) && step.status !== StepStatus.PENDING) {
-      drafts.push(
-        stepDraft(step.id, step.status, StepStatus.PENDING, `re-entered at ${entry.id}`, actor),
-      );
+      drafts.push(stepDraft(step.id, step.status, StepStatus.PENDING, reason, actor));
     }
   }
   for (const job of run.jobs) {
@@ -172,7 +189,7 @@ function reentryDrafts(run: Run, workflow: Workflow, entry: Step, actor: string)
     if (touched && job.status !== JobStatus.PENDING) {
       drafts.push({
         actor,
-        reason: `re-entered at ${entry.id}`,
+        reason,
         payload: {
           case: "jobStatusChanged",
           value: create(JobStatusChangedSchema, {

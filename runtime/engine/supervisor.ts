@@ -9,6 +9,7 @@ import { createRun, type NewRun } from "../run/create.ts";
 import { RunJournal } from "../run/journal.ts";
 import { isTerminalRun, RunStatus } from "../run/status.ts";
 import { resumeDrafts } from "./resume.ts";
+import { pendingGates } from "../run/gates.ts";
 import { sha256Hex } from "../text/hash.ts";
 import { WorkflowCatalog } from "../workflow/catalog.ts";
 import type { Workflow } from "../workflow/schema.ts";
@@ -170,8 +171,10 @@ async function runChild(
 }
 
 /**
- * Resumes the nested run a waiting `workflow` step started, as part of its
- * parent's resume. Undefined when there is nothing to resume (it ended).
+ * Resumes the nested run a `workflow` step started, as part of its parent's
+ * resume: one that waited, or one abandoned with its parent (whose processes
+ * the resume confirmed gone). One that ended otherwise, or whose gates still
+ * wait, is returned as it is, and the step takes that outcome.
  */
 async function resumeChild(
   deps: EngineDeps,
@@ -181,10 +184,12 @@ async function resumeChild(
   signal: AbortSignal,
 ): Promise<Run | undefined> {
   const journal = await RunJournal.open(deps.store, childRunId, deps.clock, "system");
-  if (isTerminalRun(journal.run.status)) return journal.run;
+  const status = journal.run.status;
+  if (isTerminalRun(status) && status !== RunStatus.ABANDONED) return journal.run;
+  if (status === RunStatus.SUSPENDED && pendingGates(journal.run).length > 0) return journal.run;
   const workflow = pinnedWorkflow(journal.run);
   await journal.write((run) => {
-    if (run.status !== RunStatus.SUSPENDED) return undefined;
+    if (run.status !== RunStatus.SUSPENDED && run.status !== RunStatus.ABANDONED) return undefined;
     return resumeDrafts(run, workflow, {
       actor: "system",
       inputKeys: [],

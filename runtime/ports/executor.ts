@@ -47,6 +47,20 @@ export interface Executor {
    * could record what it started. Returns a line per action taken.
    */
   reapRun?(runId: string): Promise<string[]>;
+
+  /**
+   * Whether nothing is left of a step started by an earlier process, by the
+   * same rules as `reap` (a process that merely reuses the recorded pid is
+   * not the step's). Asked before a step of an abandoned run is started
+   * again; an executor without it cannot say, and the step is not started.
+   */
+  confirmGone?(process: RecordedProcess): Promise<GoneCheck>;
+}
+
+/** What `confirmGone` found: `detail` says what was looked at, or what is still there and why. */
+export interface GoneCheck {
+  gone: boolean;
+  detail: string;
 }
 
 /** The executor a worker runs a placed step with when the step's `executor:` names none. */

@@ -11,6 +11,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RunStore } from "../ports/store.ts";
 import { pendingGates } from "../run/gates.ts";
 import { RunStatus } from "../run/status.ts";
+import { confirmLastAttemptGone } from "../run/old_attempt.ts";
 import type { CallContext, ServiceImpl } from "./call_context.ts";
 import { checkNoPendingGates, rootRun, startResume, writeDecision } from "./gate_writes.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
@@ -62,8 +63,16 @@ export function runApprovals(env: RunServiceEnv, store: () => Promise<RunStore>)
         );
       }
       // A nested run goes on as part of its parent: resuming it resumes the top-level run.
-      const target = asked.parentRunId ? await rootRun(s, asked) : asked;
+      const target = asked.parentRunId
+        ? await readRun(env, s, (await rootRun(s, asked)).id)
+        : asked;
       if (target.status === RunStatus.SUSPENDED) await checkNoPendingGates(s, target);
+      if (target.status === RunStatus.ABANDONED) {
+        await confirmLastAttemptGone(
+          { store: s, clock: env.clock, executors: await env.executors() },
+          target,
+        );
+      }
       const run = await startResume(env, s, target, {
         actor: ctx.principal.name,
         actorKind: ctx.principal.kind,

@@ -295,12 +295,19 @@ export function executorContract(
   test("a step over its memory limit is reported as out of memory", async (ex, t) => {
     // sort holds its whole input, one 96 MiB line, against a 32 MiB limit.
     const script = "echo ready; head -c 100663296 /dev/zero | tr '\\0' a | sort > /dev/null";
-    const r = await run(ex, t, step({ script }, { limits: { memoryBytes: 32 << 20 } }));
+    const limits = { memoryBytes: 32 << 20 };
+    const r = await run(ex, t, step({ script }, { limits }));
     assertEquals(r.exited.outOfMemory, true, JSON.stringify(r.exited));
     assertEquals(r.exited.errorCode, "out_of_memory");
     assertMatch(r.exited.error ?? "", /out of memory/);
     assert(r.exited.exitCode !== 0);
     await assertAllGone(r, t);
+    // Killed by a signal under the same limit, not for memory: not reported as out of memory.
+    const killed = await run(ex, t, step({ script: "kill -KILL $$" }, { limits }));
+    assertEquals([killed.exited.exitCode, killed.exited.signal], [137, "SIGKILL"]);
+    assertEquals(killed.exited.outOfMemory, undefined, JSON.stringify(killed.exited));
+    assertEquals(killed.exited.errorCode, undefined);
+    await assertAllGone(killed, t);
   }, "resourceLimits");
 
   test("a step that cannot start ends with an exited event that says why", async (ex, t) => {

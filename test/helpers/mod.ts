@@ -13,6 +13,7 @@ export {
   type RunJson,
   shellStep,
   statusJson,
+  statusName,
   stepStatuses,
   type StoreKind,
   storeKinds,

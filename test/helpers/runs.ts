@@ -167,3 +167,8 @@ export function runIdOf(result: { stdout: string; stderr: string }): string {
 export function stepStatuses(run: RunJson): Record<string, string> {
   return Object.fromEntries(run.steps.map((s) => [s.id, s.status.toUpperCase()]));
 }
+
+/** A status of the `--json` output (its short lowercase name), "" when the field is absent. */
+export function statusName(status: string | undefined): string {
+  return status ?? "";
+}

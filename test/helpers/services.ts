@@ -29,3 +29,6 @@ export function runServiceFor(
     () => ({ principal, signal: new AbortController().signal }),
   );
 }
+
+/** The executors the CLI is built with (loopback, docker), for tests beside runtime code. */
+export { executors as cliExecutors } from "../../cli/wiring.ts";

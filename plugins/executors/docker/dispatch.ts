@@ -7,6 +7,7 @@ import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.
 import { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
 import { Demuxer } from "./demux.ts";
 import { client, type Docker, reachable, socketPath, statusOf } from "./engine.ts";
+import { watchOom } from "./oom.ts";
 import { createOptions } from "./spec.ts";
 
 export interface DockerDispatchOptions {
@@ -48,7 +49,7 @@ export async function* dispatchContainer(
     return;
   }
   const queue = new EventQueue<StepEvent>();
-  const finished = run(container, work, signal, queue, options.maxLineChars);
+  const finished = run(docker, container, work, signal, queue, options.maxLineChars);
   try {
     for await (const event of queue) yield event;
   } finally {
@@ -88,6 +89,7 @@ interface Running {
 
 /** Starts the container and feeds `queue` until the container is gone; ends with `exited`. */
 function run(
+  docker: Docker,
   container: Container,
   work: StepWork,
   signal: AbortSignal,
@@ -119,7 +121,17 @@ function run(
     let lastStderr: string | undefined;
     let emit = (event: StepEvent): void => void held.push(event);
     let output: Promise<void>;
+    // Whether the engine holds the step at its memory limit (see ./oom.ts); known after start.
+    const limit = { held: false };
+    const endForMemory = () =>
+      void container.kill({ signal: "SIGKILL" }).catch(() => {/* it ended meanwhile */});
+    let oom: Awaited<ReturnType<typeof watchOom>> | undefined;
     try {
+      if (work.limits?.memoryBytes) {
+        oom = await watchOom(docker, container.id, () => {
+          if (limit.held) endForMemory();
+        });
+      }
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       output = pump(stream, capture, (event) => {
         if (event.type === "output" && event.stream === "stderr") lastStderr = event.line;
@@ -127,12 +139,15 @@ function run(
       }, maxLineChars);
       await container.start();
     } catch (error) {
+      oom?.close();
       await remove(container);
       queue.push(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
       queue.close();
       return;
     }
     const info = await container.inspect();
+    limit.held = info.HostConfig?.OomKillDisable === true;
+    if (limit.held && oom?.seen) endForMemory();
     queue.push({
       type: "started",
       process: {
@@ -158,12 +173,15 @@ function run(
     signal.removeEventListener("abort", onAbort);
     await stopping;
     await output;
-    const state = await finalState(container, exitCode === 137 && !cause);
+    const seen = () => oom?.seen === true;
+    // A held step is only ever ended for memory by this executor, after the event: nothing to wait for.
+    const state = await finalState(container, exitCode === 137 && !cause && !limit.held, seen);
+    oom?.close();
     const gone = await remove(container);
     if (cause) queue.push({ type: "cancelStage", stage: "confirmed", detail: gone });
     // The kernel may kill a child for memory while the step goes on and succeeds: only a
     // step that failed failed for want of memory.
-    const outOfMemory = state?.OOMKilled === true && exitCode !== 0;
+    const outOfMemory = (state?.OOMKilled === true || seen()) && exitCode !== 0;
     const notStarted = exitCode === 127 ? execFailure(lastStderr) : undefined;
     const sig = exitCode > 128 && exitCode < 160 ? signalNames[exitCode - 128] : undefined;
     queue.push({
@@ -191,16 +209,15 @@ function run(
 }
 
 /**
- * The container's state after it exited. The engine learns of an
- * out-of-memory kill from a separate event that can arrive after the exit
- * (seen in CI under load: exit 137, `OOMKilled` still false, and once
- * still false a second later), so a step killed by SIGKILL is looked at
- * again, for up to three seconds, before `OOMKilled` is taken as false.
+ * The container's state after it exited. Where the engine cannot hold a
+ * step at its limit (./oom.ts), the kernel's kill and the engine's event
+ * race the exit, so a step killed by SIGKILL is looked at again, for up to
+ * three seconds, before it is taken as not out of memory.
  */
-async function finalState(container: Container, killed: boolean) {
+async function finalState(container: Container, killed: boolean, seen: () => boolean) {
   const inspect = () => container.inspect().then((i) => i.State).catch(() => undefined);
   let state = await inspect();
-  for (let i = 0; killed && state && !state.OOMKilled && i < oomSettleTries; i++) {
+  for (let i = 0; killed && state && !state.OOMKilled && !seen() && i < oomSettleTries; i++) {
     await new Promise((resolve) => setTimeout(resolve, oomSettleMs));
     state = await inspect();
   }

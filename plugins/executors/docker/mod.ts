@@ -3,7 +3,7 @@
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchContainer } from "./dispatch.ts";
 import { client, reachable, socketPath } from "./engine.ts";
-import { reapRecorded, reapRun } from "./reap.ts";
+import { confirmRecordedGone, reapRecorded, reapRun } from "./reap.ts";
 import { dockerSettings } from "./settings.ts";
 
 export { OWNED_LABEL, RUN_LABEL, STEP_LABEL } from "./spec.ts";
@@ -41,5 +41,6 @@ export function createDockerExecutor(options: DockerOptions = {}): Executor {
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchContainer(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, options.socket),
     reapRun: (runId: string) => reapRun(runId, options.socket),
+    confirmGone: (process: RecordedProcess) => confirmRecordedGone(process, options.socket),
   };
 }

@@ -1,7 +1,8 @@
 // Cleaning up after a run whose owner died: the container a step recorded,
 // and any container labelled with the run's id (one created but not yet
-// recorded when the owner died).
-import type { RecordedProcess } from "../../../runtime/mod.ts";
+// recorded when the owner died); and, before such a step starts again,
+// confirming its container runs nothing.
+import type { GoneCheck, RecordedProcess } from "../../../runtime/mod.ts";
 import { remove } from "./dispatch.ts";
 import { client, socketPath, statusOf } from "./engine.ts";
 import { OWNED_LABEL, RUN_LABEL } from "./spec.ts";
@@ -38,4 +39,28 @@ export async function reapRun(runId: string, socket?: string): Promise<string[]>
   const lines: string[] = [];
   for (const info of found) lines.push(await remove(docker.getContainer(info.Id)));
   return lines;
+}
+
+export async function confirmRecordedGone(
+  process: RecordedProcess,
+  socket?: string,
+): Promise<GoneCheck> {
+  if (!process.containerId) {
+    return { gone: false, detail: "no container recorded, so there is nothing to look for" };
+  }
+  const short = process.containerId.slice(0, 12);
+  const docker = await client(socketPath(socket));
+  try {
+    const { State: state } = await docker.getContainer(process.containerId).inspect();
+    if (state.Running || state.Paused || state.Restarting) {
+      return { gone: false, detail: `container ${short} is still ${state.Status}` };
+    }
+    return { gone: true, detail: `container ${short} is ${state.Status}: nothing in it runs` };
+  } catch (error) {
+    if (statusOf(error) === 404) return { gone: true, detail: `container ${short} is removed` };
+    return {
+      gone: false,
+      detail: `could not look at container ${short}: ${(error as Error).message}`,
+    };
+  }
 }

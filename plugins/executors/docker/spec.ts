@@ -61,6 +61,9 @@ export async function createOptions(
       Memory: memory,
       // No swap beyond the limit: the limit is the limit.
       MemorySwap: memory,
+      // At its limit the step is held rather than killed, so that the engine's report of it
+      // cannot be lost (./oom.ts); the executor then ends it. Engines on cgroup v2 drop this.
+      OomKillDisable: memory ? true : undefined,
       NanoCpus: work.limits?.cpus ? Math.round(work.limits.cpus * 1e9) : undefined,
     },
   };

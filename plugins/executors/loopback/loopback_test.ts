@@ -1,5 +1,6 @@
 // Loopback-only cases beyond the executor contract: reaping a group whose
-// leader is gone, and the line splitter and output capture on edge input.
+// leader is gone and confirming it gone, and the line splitter and output
+// capture on edge input.
 import { spawn } from "node:child_process";
 import { isSameProcessAlive, processStartTime } from "../../../runtime/mod.ts";
 import { assert, assertEquals } from "../../../test/helpers/mod.ts";
@@ -39,6 +40,26 @@ Deno.test("loopback reap: ends what is left in a group whose leader is gone", as
     });
     assert(lines.some((l) => l.includes("confirmed")), lines.join("\n"));
     assertEquals(await isSameProcessAlive(sleep, sleepStart!), false);
+  } finally {
+    await killIfAlive(sleep, sleepStart);
+  }
+});
+
+Deno.test("loopback confirmGone: not while a step's process is left in its group; yes once reaped", async () => {
+  const { leader, leaderStart, sleep } = await orphanedGroup();
+  const sleepStart = await processStartTime(sleep);
+  try {
+    const ex = createLoopbackExecutor({ reapGraceMs: 200, killWaitMs: 2000 });
+    const recorded = { executor: "loopback", pid: leader, pgid: leader, processStart: leaderStart };
+    const before = await ex.confirmGone!(recorded);
+    assertEquals(before.gone, false, before.detail);
+    assert(before.detail.includes(String(sleep)), before.detail);
+    // Members that started before the recorded leader are not the step's: they do not count.
+    const older = { ...recorded, processStart: String(BigInt(sleepStart!) + 1n) };
+    assertEquals((await ex.confirmGone!(older)).gone, true);
+    await ex.reap(recorded);
+    const after = await ex.confirmGone!(recorded);
+    assertEquals(after.gone, true, after.detail);
   } finally {
     await killIfAlive(sleep, sleepStart);
   }

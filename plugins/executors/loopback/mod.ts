@@ -3,6 +3,7 @@
 
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
 import { dispatchStep } from "./dispatch.ts";
+import { confirmRecordedGone } from "./gone.ts";
 import { reapRecorded } from "./reap.ts";
 import { loopbackSettings } from "./settings.ts";
 import { spawnMethod, type SpawnPreference } from "./session_spawn.ts";
@@ -50,5 +51,6 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
     runsOnWorkers: true,
     dispatch: (step: StepWork, signal: AbortSignal) => dispatchStep(step, signal, dispatch),
     reap: (process: RecordedProcess) => reapRecorded(process, reap),
+    confirmGone: confirmRecordedGone,
   };
 }
