@@ -3,7 +3,7 @@
 // store (benchmarks, imports); the ids must be new.
 import type { RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
-import { openDatabase, writeTransaction } from "./schema.ts";
+import { openDatabase, whenUnlocked, writeTransaction } from "./schema.ts";
 import { prepareStatements } from "./statements.ts";
 import { checkAppend, checkNewRun } from "../../../runtime/mod.ts";
 import { appendEvents, insertRun } from "./writes.ts";
@@ -17,32 +17,33 @@ export interface BulkRun {
 
 const runsPerTransaction = 5000;
 
-export function bulkLoadRuns(path: string, runs: BulkRun[]): Promise<void> {
-  const db = openDatabase(path);
+export async function bulkLoadRuns(path: string, runs: BulkRun[]): Promise<void> {
+  const db = await openDatabase(path);
   try {
     // A big page cache for this connection only: random ids scatter inserts across the indexes.
     db.exec("PRAGMA cache_size = -262144"); // 256 MiB
     const statements = prepareStatements(db);
     for (let start = 0; start < runs.length; start += runsPerTransaction) {
-      writeTransaction(db, () => {
-        for (const run of runs.slice(start, start + runsPerTransaction)) {
-          const [first, ...rest] = run.events;
-          checkNewRun(first, run.summary, run.snapshot);
-          insertRun(statements, first, run.summary, run.snapshot);
-          if (rest.length === 0) continue;
-          const request = {
-            runId: run.summary.id,
-            expectedSeq: 1n,
-            events: rest,
-            summary: run.summary,
-          };
-          checkAppend(request);
-          appendEvents(statements, request);
-        }
-      });
+      await whenUnlocked(() =>
+        writeTransaction(db, () => {
+          for (const run of runs.slice(start, start + runsPerTransaction)) {
+            const [first, ...rest] = run.events;
+            checkNewRun(first, run.summary, run.snapshot);
+            insertRun(statements, first, run.summary, run.snapshot);
+            if (rest.length === 0) continue;
+            const request = {
+              runId: run.summary.id,
+              expectedSeq: 1n,
+              events: rest,
+              summary: run.summary,
+            };
+            checkAppend(request);
+            appendEvents(statements, request);
+          }
+        })
+      );
     }
   } finally {
     db.close();
   }
-  return Promise.resolve();
 }

@@ -38,7 +38,7 @@ import {
   type WorkerTokenBinding,
 } from "../../../runtime/mod.ts";
 import { RunLister } from "./listing.ts";
-import { durableWriteTransaction, openDatabase, writeTransaction } from "./schema.ts";
+import { durableWriteTransaction, openDatabase, whenUnlocked, writeTransaction } from "./schema.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
@@ -48,7 +48,7 @@ import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
 export function openSqliteStore(path: string): Promise<RunStore> {
-  return Promise.resolve(new SqliteRunStore(openDatabase(path)));
+  return openDatabase(path).then((db) => new SqliteRunStore(db));
 }
 
 /** How many decoded runs a store keeps for reads of unchanged runs. */
@@ -296,19 +296,11 @@ class SqliteRunStore implements RunStore {
   /** A write transaction, as a promise (node:sqlite is synchronous; errors become rejections). */
   /** `durable`: on disk when it returns, not only in the write-ahead log's page cache. */
   private write<T>(body: () => T, durable = false): Promise<T> {
-    try {
-      const transaction = durable ? durableWriteTransaction : writeTransaction;
-      return Promise.resolve(transaction(this.db, body));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const transaction = durable ? durableWriteTransaction : writeTransaction;
+    return whenUnlocked(() => transaction(this.db, body));
   }
 
   private read<T>(body: () => T): Promise<T> {
-    try {
-      return Promise.resolve(body());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return whenUnlocked(body);
   }
 }

@@ -130,19 +130,49 @@ export function durableWriteTransaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
-export function openDatabase(path: string): DatabaseSync {
+/** How long a statement waits, inside SQLite, for another process's lock: the thread is held. */
+const syncBusyMs = 20;
+/** How long an operation keeps trying for a lock in all, the event loop free between tries. */
+export const lockBudgetMs = 5000;
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Error && /database is (locked|busy)/i.test(error.message);
+}
+
+/**
+ * Runs `attempt` until it does not fail on another process's lock, for up
+ * to lockBudgetMs. SQLite's own busy wait holds the thread, so it is kept
+ * short and the waiting happens here, between tries: a signal handler, a
+ * server's other calls and its heartbeats run meanwhile. `attempt` must be
+ * all-or-nothing (a transaction, or a statement).
+ */
+export async function whenUnlocked<T>(attempt: () => T): Promise<T> {
+  const start = performance.now();
+  for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
+    try {
+      return attempt();
+    } catch (error) {
+      if (!isBusy(error) || performance.now() - start > lockBudgetMs) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+export async function openDatabase(path: string): Promise<DatabaseSync> {
   const db = new DatabaseSync(path);
   try {
     // busy_timeout first: switching to WAL needs a lock another process may hold.
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA busy_timeout = ${syncBusyMs}`);
+    await whenUnlocked(() => db.exec("PRAGMA journal_mode = WAL"));
     // NORMAL in WAL mode: a commit survives a process crash; only a power
     // loss can drop the last commits, and it never corrupts the database.
     db.exec("PRAGMA synchronous = NORMAL");
-    writeTransaction(db, () => {
-      db.exec(schema);
-      addMissingColumns(db);
-    });
+    await whenUnlocked(() =>
+      writeTransaction(db, () => {
+        db.exec(schema);
+        addMissingColumns(db);
+      })
+    );
     return db;
   } catch (error) {
     db.close();
