@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  JobStatusChangedSchema,
   OwnerChangedSchema,
   RunResumedSchema,
   RunStatusChangedSchema,
@@ -13,7 +12,7 @@ import type { EventDraft } from "../run/journal.ts";
 import { JobStatus, RunStatus, runStatusText, StepStatus } from "../run/status.ts";
 import type { Workflow } from "../workflow/schema.ts";
 import { templateIdOf } from "./scheduler.ts";
-import { abandonedDrafts, abandonedReason } from "./resume_abandoned.ts";
+import { abandonedDrafts, abandonedReason, jobBackToPending } from "./resume_abandoned.ts";
 
 // A resume as one conditional write: the checks and the events that start a
 // new attempt (of an abandoned run: resume_abandoned.ts). Deciding it against
@@ -187,18 +186,7 @@ function reentryDrafts(run: Run, reset: Set<string>, reason: string, actor: stri
   for (const job of run.jobs) {
     const touched = run.steps.some((s) => s.job === job.name && reset.has(s.id));
     if (touched && job.status !== JobStatus.PENDING) {
-      drafts.push({
-        actor,
-        reason,
-        payload: {
-          case: "jobStatusChanged",
-          value: create(JobStatusChangedSchema, {
-            job: job.name,
-            from: job.status,
-            to: JobStatus.PENDING,
-          }),
-        },
-      });
+      drafts.push(jobBackToPending(job, actor, reason));
     }
   }
   return drafts;

@@ -60,20 +60,29 @@ export function abandonedDrafts(
   for (const job of run.jobs) {
     if (!touched.has(job.name) && job.status !== JobStatus.ABANDONED) continue;
     if (job.status === JobStatus.PENDING) continue;
-    drafts.push({
-      actor,
-      reason: abandonedReason,
-      payload: {
-        case: "jobStatusChanged",
-        value: create(JobStatusChangedSchema, {
-          job: job.name,
-          from: job.status,
-          to: JobStatus.PENDING,
-        }),
-      },
-    });
+    drafts.push(jobBackToPending(job, actor, abandonedReason));
   }
   return drafts;
+}
+
+/** A job of a resumed run made pending again, so the engine runs what it still has to. */
+export function jobBackToPending(
+  job: { name: string; status: JobStatus },
+  actor: string,
+  reason: string,
+): EventDraft {
+  return {
+    actor,
+    reason,
+    payload: {
+      case: "jobStatusChanged",
+      value: create(JobStatusChangedSchema, {
+        job: job.name,
+        from: job.status,
+        to: JobStatus.PENDING,
+      }),
+    },
+  };
 }
 
 /** A final outcome the dead owner recorded: succeeded, skipped by its guard, or a decided gate. */
