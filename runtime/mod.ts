@@ -117,7 +117,14 @@ export type {
   WorkerTokenRefusal,
   WorkerTokenStore,
 } from "./ports/worker_tokens.ts";
-export { applyBinding, applyRevoke, bindingOf, WorkerTokenExists } from "./ports/worker_tokens.ts";
+export { WorkerTokenExists } from "./ports/worker_tokens.ts";
+export {
+  bindWorkerRecord,
+  changeTokenRecord,
+  revokeApiRecord,
+  revokeWorkerRecord,
+  type TokenChange,
+} from "./ports/token_changes.ts";
 export type {
   CancelStageName,
   ContainerSpec,

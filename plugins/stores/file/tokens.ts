@@ -1,9 +1,8 @@
 // API tokens as files: tokens/<encoded name>.json, kept as secret_records.ts
 // keeps every record guarded by a secret's hash.
 import { clone } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiTokenSchema, ApiTokenState } from "../../../proto/gen/swamp/v1/auth_service_pb.ts";
-import { type StoredApiToken, TokenExists } from "../../../runtime/mod.ts";
+import { revokeApiRecord, type StoredApiToken, TokenExists } from "../../../runtime/mod.ts";
 import type { Layout } from "./paths.ts";
 import { SecretRecordFiles } from "./secret_records.ts";
 
@@ -36,10 +35,6 @@ export class TokenFiles {
     name: string,
     time: Date,
   ): Promise<{ record: StoredApiToken; changed: boolean } | undefined> {
-    return this.records.update(name, (record) => {
-      const changed = !record.token.revokeTime;
-      if (changed) record.token.revokeTime = timestampFromDate(time);
-      return { result: { record, changed }, write: changed };
-    });
+    return this.records.update(name, (record) => revokeApiRecord(record, time));
   }
 }

@@ -8,9 +8,8 @@ import {
   WorkerTokenState,
 } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
-  applyBinding,
-  applyRevoke,
-  bindingOf,
+  bindWorkerRecord,
+  revokeWorkerRecord,
   type StoredWorkerToken,
   type WorkerTokenBinding,
   WorkerTokenExists,
@@ -50,16 +49,10 @@ export class WorkerTokenFiles {
     name: string,
     time: Date,
   ): Promise<{ record: StoredWorkerToken; changed: boolean } | undefined> {
-    return this.records.update(name, (record) => {
-      const changed = applyRevoke(record.token, time);
-      return { result: { record, changed }, write: changed };
-    });
+    return this.records.update(name, (record) => revokeWorkerRecord(record, time));
   }
 
   bind(name: string, machineId: string, time: Date): Promise<WorkerTokenBinding | undefined> {
-    return this.records.update(name, (record) => {
-      const outcome = applyBinding(record.token, machineId, time);
-      return { result: bindingOf(record, outcome), write: outcome === "bound" };
-    });
+    return this.records.update(name, (record) => bindWorkerRecord(record, machineId, time));
   }
 }

@@ -8,16 +8,16 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiTokenSchema, ApiTokenState } from "../../../proto/gen/swamp/v1/auth_service_pb.ts";
 import {
   WorkerTokenSchema,
   WorkerTokenState,
 } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
-  applyBinding,
-  applyRevoke,
-  bindingOf,
+  bindWorkerRecord,
+  changeTokenRecord,
+  revokeApiRecord,
+  revokeWorkerRecord,
   type StoredApiToken,
   type StoredWorkerToken,
   TokenExists,
@@ -90,14 +90,7 @@ export class MemoryTokens {
     return this.#api.list();
   }
   revokeApi(name: string, time: Date): { record: StoredApiToken; changed: boolean } | undefined {
-    const record = this.#api.get(name);
-    if (!record) return undefined;
-    const changed = !record.token.revokeTime;
-    if (changed) {
-      record.token.revokeTime = timestampFromDate(time);
-      this.#api.put(record.token);
-    }
-    return { record, changed };
+    return changeTokenRecord(this.#api, name, (record) => revokeApiRecord(record, time));
   }
 
   createWorker(record: StoredWorkerToken): void {
@@ -113,17 +106,13 @@ export class MemoryTokens {
     name: string,
     time: Date,
   ): { record: StoredWorkerToken; changed: boolean } | undefined {
-    const record = this.#worker.get(name);
-    if (!record) return undefined;
-    const changed = applyRevoke(record.token, time);
-    if (changed) this.#worker.put(record.token);
-    return { record, changed };
+    return changeTokenRecord(this.#worker, name, (record) => revokeWorkerRecord(record, time));
   }
   bindWorker(name: string, machineId: string, time: Date): WorkerTokenBinding | undefined {
-    const record = this.#worker.get(name);
-    if (!record) return undefined;
-    const outcome = applyBinding(record.token, machineId, time);
-    if (outcome === "bound") this.#worker.put(record.token);
-    return bindingOf(record, outcome);
+    return changeTokenRecord(
+      this.#worker,
+      name,
+      (record) => bindWorkerRecord(record, machineId, time),
+    );
   }
 }

@@ -3,9 +3,13 @@
 // record guarded by a secret's hash.
 import type { DatabaseSync } from "node:sqlite";
 import { clone } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiTokenSchema, ApiTokenState } from "../../../proto/gen/swamp/v1/auth_service_pb.ts";
-import { type StoredApiToken, TokenExists } from "../../../runtime/mod.ts";
+import {
+  changeTokenRecord,
+  revokeApiRecord,
+  type StoredApiToken,
+  TokenExists,
+} from "../../../runtime/mod.ts";
 import { SqliteSecretRecords } from "./secret_records.ts";
 
 export class SqliteTokens {
@@ -36,13 +40,6 @@ export class SqliteTokens {
 
   /** Call inside a write transaction. */
   revoke(name: string, time: Date): { record: StoredApiToken; changed: boolean } | undefined {
-    const record = this.records.get(name);
-    if (!record) return undefined;
-    const changed = !record.token.revokeTime;
-    if (changed) {
-      record.token.revokeTime = timestampFromDate(time);
-      this.records.put(record.token);
-    }
-    return { record, changed };
+    return changeTokenRecord(this.records, name, (record) => revokeApiRecord(record, time));
   }
 }

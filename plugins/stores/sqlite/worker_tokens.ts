@@ -10,9 +10,9 @@ import {
   WorkerTokenState,
 } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
-  applyBinding,
-  applyRevoke,
-  bindingOf,
+  bindWorkerRecord,
+  changeTokenRecord,
+  revokeWorkerRecord,
   type StoredWorkerToken,
   type WorkerTokenBinding,
   WorkerTokenExists,
@@ -50,19 +50,15 @@ export class SqliteWorkerTokens {
 
   /** Call inside a write transaction. */
   revoke(name: string, time: Date): { record: StoredWorkerToken; changed: boolean } | undefined {
-    const record = this.records.get(name);
-    if (!record) return undefined;
-    const changed = applyRevoke(record.token, time);
-    if (changed) this.records.put(record.token);
-    return { record, changed };
+    return changeTokenRecord(this.records, name, (record) => revokeWorkerRecord(record, time));
   }
 
   /** Call inside a write transaction. */
   bind(name: string, machineId: string, time: Date): WorkerTokenBinding | undefined {
-    const record = this.records.get(name);
-    if (!record) return undefined;
-    const outcome = applyBinding(record.token, machineId, time);
-    if (outcome === "bound") this.records.put(record.token);
-    return bindingOf(record, outcome);
+    return changeTokenRecord(
+      this.records,
+      name,
+      (record) => bindWorkerRecord(record, machineId, time),
+    );
   }
 }
