@@ -8,60 +8,36 @@
 // Run alone: deno run --allow-all bench/workers_runs.ts
 // (BENCH_WORKERS_RUN_STEPS, default 40; BENCH_WORKERS_RUN_ROUNDS, default 7)
 import { noopWorkflow, serve, verdict, waitForEnd } from "./api_lib.ts";
-import { deno, direct, envInt, median, root, run, table, withTempDir } from "./lib.ts";
+import { direct, envInt, median, run, table, withTempDir } from "./lib.ts";
 import type { StoreKind } from "./runs_lib.ts";
 import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
+import { startWorker, type WorkerProcess } from "../test/helpers/worker.ts";
 
 /** The workflow with every step placed on workers labelled bench=yes. */
 const placed = (yaml: string) => yaml.replace(/^(name: .*)$/m, '$1\nlabels: {bench: "yes"}');
 
-async function startWorker(
+/** One real `swamp worker connect`, labelled bench=yes, connected. */
+async function connectWorker(
   url: string,
   caFile: string,
   repo: string,
   dir: string,
-): Promise<Deno.ChildProcess> {
+): Promise<WorkerProcess> {
   const token =
     (await run([...direct, "worker", "token", "create", "bench-w", "-q", "--repo", repo]))
       .trim();
-  const child = new Deno.Command(deno, {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--allow-all",
-      `--config=${root}/deno.json`,
-      `${root}/cli/main.ts`,
-      "worker",
-      "connect",
-      url,
-      "--token",
-      token,
-      "--ca-cert",
-      caFile,
-      "--cache-dir",
-      `${dir}/worker-cache`,
-      "--label",
-      "bench=yes",
-      "--json",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  const deadline = Date.now() + 60_000;
-  while (!said.includes('"event":"connected"')) {
-    if (Date.now() > deadline) throw new Error(`the worker did not connect: ${said}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the worker exited: ${said}`);
-    said += value;
-  }
-  // Keep reading, so its pipe never fills.
-  void (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })().catch(() => {});
-  return child;
+  const worker = startWorker(url, [
+    "--token",
+    token,
+    "--ca-cert",
+    caFile,
+    "--cache-dir",
+    `${dir}/worker-cache`,
+    "--label",
+    "bench=yes",
+  ]);
+  await worker.waitFor("connected", 60_000);
+  return worker;
 }
 
 async function one(store: StoreKind, n: number, rounds: number): Promise<number[]> {
@@ -73,7 +49,7 @@ async function one(store: StoreKind, n: number, rounds: number): Promise<number[
       "placed-n": placed(noopWorkflow("placed-n", n, "m-placed")),
     };
     const served = await serve(dir, "runs", store, workflows, { tls: true });
-    const worker = await startWorker(served.url, served.certFile!, served.repo, dir);
+    const worker = await connectWorker(served.url, served.certFile!, served.repo, dir);
     try {
       const names = Object.keys(workflows);
       const times = new Map(names.map((name) => [name, [] as number[]]));
@@ -92,10 +68,7 @@ async function one(store: StoreKind, n: number, rounds: number): Promise<number[
         (median(times.get(`${kind}-n`)!) - median(times.get(`${kind}-1`)!)) / (n - 1);
       return [slope("local"), slope("placed"), ...names.map((name) => median(times.get(name)!))];
     } finally {
-      try {
-        worker.kill("SIGTERM");
-      } catch { /* gone */ }
-      await worker.status;
+      await worker[Symbol.asyncDispose]();
       await served.close();
     }
   });
