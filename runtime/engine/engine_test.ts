@@ -3,7 +3,7 @@
 // expiry, without a supervisor process or a repository on disk.
 import { assert, assertEquals } from "../../test/helpers/assert.ts";
 import { engineHarness, shell, workflowOf } from "../../test/helpers/engine.ts";
-import { eventually, groupAlive } from "../../test/helpers/runs.ts";
+import { eventually, fileAppears, groupAlive } from "../../test/helpers/runs.ts";
 import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 
@@ -112,14 +112,7 @@ Deno.test("cancelling a running run stops its step's processes and records the t
       ],
     },
   ]));
-  await eventually("the step to start", async () => {
-    try {
-      await Deno.stat(ready);
-      return true;
-    } catch {
-      return undefined;
-    }
-  });
+  await fileAppears(ready);
   const running = await h.store.loadRun(started.runId);
   started.cancel();
   const run = await started.done;
@@ -202,14 +195,7 @@ Deno.test("a run whose work left waits on a gate suspends, its locks given back"
     },
   ]);
   const started = await h.start({ ...workflow, locks: ["deploy"] } as typeof workflow);
-  await eventually("step a to run", async () => {
-    try {
-      await Deno.stat(`${h.dir}/a`);
-      return true;
-    } catch {
-      return undefined;
-    }
-  });
+  await fileAppears(`${h.dir}/a`);
   // While it runs, the run holds its workflow lock and its running step's model…
   assertEquals((await h.store.listLocks()).map((l) => [l.name, l.runId]), [
     ["lock:deploy", started.runId],

@@ -73,6 +73,18 @@ export async function eventually<T>(
   }
 }
 
+/** Waits (as `eventually` does) until `path` exists, as a step that touches it says it has started. */
+export async function fileAppears(path: string, limitMs = 30_000): Promise<void> {
+  await eventually(`${path} to exist`, async () => {
+    try {
+      await Deno.stat(path);
+      return true;
+    } catch {
+      return undefined;
+    }
+  }, limitMs);
+}
+
 /** Whether any process is alive (not a zombie) in process group `pgid`. */
 export async function groupAlive(pgid: number): Promise<number[]> {
   const members: number[] = [];
