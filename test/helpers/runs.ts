@@ -113,6 +113,8 @@ export interface RunJson {
   locks?: string[];
   waiting?: { lock?: string; holderRunId?: string };
   workflowName?: string;
+  createTime?: string;
+  endTime?: string;
   workflowId?: string;
   steps: {
     id: string;
