@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import {
   HeartbeatSchema,
+  LockChangedSchema,
   type RunEvent,
   RunEventSchema,
   StepStatusChangedSchema,
@@ -23,7 +24,12 @@ Deno.test("only appends a power loss would make moot skip the flush", () => {
   const heartbeat = create(RunEventSchema, {
     payload: { case: "heartbeat", value: create(HeartbeatSchema) },
   });
+  const locked = create(RunEventSchema, {
+    payload: { case: "lockChanged", value: create(LockChangedSchema, { lock: "model:x/y" }) },
+  });
   assertEquals(needsFlush([start]), false);
+  assertEquals(needsFlush([locked]), false, "the lock files are the truth, not the event");
+  assertEquals(needsFlush([end, locked]), true);
   assertEquals(needsFlush([heartbeat, start]), false);
   assertEquals(needsFlush([end]), true, "an outcome is flushed");
   assertEquals(needsFlush([start, end]), true, "one outcome flushes the whole append");
