@@ -46,7 +46,7 @@ export class Layout {
   readonly index: string;
   readonly active: string;
   readonly locks: string;
-  /** Lock files are written here first, then hard-linked into `locks`. */
+  /** Locks of hashed names are written here first, then hard-linked into `locks`. */
   readonly lockTemp: string;
   readonly tokens: string;
   /** Token files are written here first, then hard-linked into `tokens`. */
