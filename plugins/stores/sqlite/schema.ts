@@ -130,8 +130,15 @@ export function durableWriteTransaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
-/** How long a statement waits, inside SQLite, for another process's lock: the thread is held. */
+/**
+ * How long an operation first retries with the thread held, for a lock held by
+ * another connection (another process, or another thread of this one, as in
+ * `swamp serve`). SQLite's own busy wait sleeps 1 ms, then 2, 5, 10…, while
+ * such a lock is mostly held for tens of microseconds; these retries wake
+ * after 0.05 ms, then twice as long each time, up to 2 ms.
+ */
 const syncBusyMs = 20;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** How long an operation keeps trying for a lock in all, the event loop free between tries. */
 export const lockBudgetMs = 5000;
 
@@ -140,14 +147,23 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Runs `attempt` until it does not fail on another process's lock, for up
- * to lockBudgetMs. SQLite's own busy wait holds the thread, so it is kept
- * short and the waiting happens here, between tries: a signal handler, a
- * server's other calls and its heartbeats run meanwhile. `attempt` must be
- * all-or-nothing (a transaction, or a statement).
+ * Runs `attempt` until it does not fail on another connection's lock, for up
+ * to lockBudgetMs. For the first syncBusyMs it retries with the thread held
+ * (short pauses, see syncBusyMs); after that the waiting happens between
+ * tries with the event loop free, so a signal handler, a server's other calls
+ * and its heartbeats run meanwhile. `attempt` must be all-or-nothing (a
+ * transaction, or a statement).
  */
 export async function whenUnlocked<T>(attempt: () => T): Promise<T> {
   const start = performance.now();
+  for (let pause = 0.05; performance.now() - start < syncBusyMs; pause = Math.min(pause * 2, 2)) {
+    try {
+      return attempt();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+    }
+    Atomics.wait(pauseCell, 0, 0, pause);
+  }
   for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
     try {
       return attempt();
@@ -161,8 +177,8 @@ export async function whenUnlocked<T>(attempt: () => T): Promise<T> {
 export async function openDatabase(path: string): Promise<DatabaseSync> {
   const db = new DatabaseSync(path);
   try {
-    // busy_timeout first: switching to WAL needs a lock another process may hold.
-    db.exec(`PRAGMA busy_timeout = ${syncBusyMs}`);
+    // No busy wait inside SQLite: whenUnlocked retries, waking sooner than SQLite would.
+    db.exec("PRAGMA busy_timeout = 0");
     await whenUnlocked(() => db.exec("PRAGMA journal_mode = WAL"));
     // NORMAL in WAL mode: a commit survives a process crash; only a power
     // loss can drop the last commits, and it never corrupts the database.
