@@ -15,6 +15,7 @@
 // Scale down: BENCH_WORKERS_STEPS (a, default 200), BENCH_WORKERS_FANOUT (b, 1000),
 // BENCH_WORKERS_COUNT (b, 4), BENCH_WORKERS_EACH (b, 4), BENCH_WORKERS_IDLE (c, 100),
 // BENCH_WORKERS_WINDOW_S (c, 20), BENCH_WORKERS_RUN_STEPS (d, 40), BENCH_WORKERS_RUN_ROUNDS (d, 7).
+// BENCH_WORKERS_PARTS picks parts (default a,b,c,d).
 import type { Executor, StepWork } from "../runtime/mod.ts";
 import { createLoopbackExecutor } from "../plugins/executors/loopback/mod.ts";
 import { createRemoteExecutor } from "../plugins/executors/remote/mod.ts";
@@ -130,17 +131,24 @@ async function fanOutCase(n: number, workers: number, each: number): Promise<voi
 
 export async function main(): Promise<void> {
   console.log("Remote workers (bench/workers.ts)");
-  await overhead(envInt("BENCH_WORKERS_STEPS", 200));
-  console.log();
-  await fanOutCase(
-    envInt("BENCH_WORKERS_FANOUT", 1000),
-    envInt("BENCH_WORKERS_COUNT", 4),
-    envInt("BENCH_WORKERS_EACH", 4),
-  );
-  console.log();
-  await idle();
-  console.log();
-  await inRuns();
+  const parts = (Deno.env.get("BENCH_WORKERS_PARTS") ?? "a,b,c,d").split(",");
+  if (parts.includes("a")) {
+    await overhead(envInt("BENCH_WORKERS_STEPS", 200));
+    console.log();
+  }
+  if (parts.includes("b")) {
+    await fanOutCase(
+      envInt("BENCH_WORKERS_FANOUT", 1000),
+      envInt("BENCH_WORKERS_COUNT", 4),
+      envInt("BENCH_WORKERS_EACH", 4),
+    );
+    console.log();
+  }
+  if (parts.includes("c")) {
+    await idle();
+    console.log();
+  }
+  if (parts.includes("d")) await inRuns();
 }
 
 if (import.meta.main) await main();

@@ -284,6 +284,7 @@ export class WorkerHub {
 
   #detach(session: WorkerSession, channel: Channel): void {
     if (session.channel !== channel) return;
+    session.flushAcks();
     session.channel = undefined;
     if (this.#sessions.get(session.identity.tokenName) !== session) return;
     session.disconnectedAt = this.#options.clock.now();

@@ -181,7 +181,7 @@ export class Leasing {
     }
     const outcome = lease.apply(update);
     if (outcome === "gap") return;
-    session.send({ case: "ack", value: { leaseId: r.id, epoch: r.epoch, seq: lease.appliedSeq } });
+    session.ackLater(r.id, r.epoch, lease.appliedSeq);
     if (outcome === "applied" && update.kind.case === "wrote") {
       this.#write(lease, () => this.o.store.markLeaseWritten(r.id));
     }
@@ -230,6 +230,11 @@ export class Leasing {
       const mine = byId.get(lease.record.id);
       if (mine && mine.epoch === lease.record.epoch) acked[lease.record.id] = lease.appliedSeq;
       else this.lost(session, lease, "the worker no longer holds the lease");
+    }
+    // Finished here, its last ack lost with the stream: the worker still holds it.
+    for (const h of held) {
+      const finished = session.finished.get(h.leaseId);
+      if (finished && finished.epoch === h.epoch) acked[h.leaseId] = finished.seq;
     }
     return acked;
   }

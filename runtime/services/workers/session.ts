@@ -146,6 +146,10 @@ export interface SessionIdentity {
 }
 
 /** A worker the hub knows: connected, draining, or disconnected within its grace window. */
+/** How long an ack may wait for others (ackLater), and how many may wait. */
+const ackDelayMs = 10;
+const maxPendingAcks = 64;
+
 export class WorkerSession {
   readonly sessionId = crypto.randomUUID();
   /** What a hello must present, besides the session id, to resume this session. */
@@ -167,6 +171,9 @@ export class WorkerSession {
   reserved = 0;
   /** Recently finished leases and their last seq, so a resent update is acked, not fenced. */
   readonly finished = new Map<string, { epoch: bigint; seq: bigint }>();
+  /** Acks not sent yet, by lease: the newest seq of each (an ack covers every seq before it). */
+  readonly #acks = new Map<string, { epoch: bigint; seq: bigint }>();
+  #ackTimer?: ReturnType<typeof setTimeout>;
 
   constructor(readonly identity: SessionIdentity) {}
 
@@ -182,6 +189,30 @@ export class WorkerSession {
     if (!this.channel || this.channel.closed) return false;
     this.channel.send(kind);
     return true;
+  }
+
+  /**
+   * Acks an applied update a moment later, together with the acks due by then.
+   * An ack only lets the worker drop its copy of what it sent, so it need not
+   * race what the update set off (a step's exit handed to its run, the next
+   * step assigned): it is one message less at that moment, on both ends, and
+   * a step's start and exit are acked in one. A reconnect's welcome carries
+   * the applied seqs, so an ack lost with the stream costs nothing.
+   */
+  ackLater(leaseId: string, epoch: bigint, seq: bigint): void {
+    this.#acks.set(leaseId, { epoch, seq });
+    if (this.#acks.size >= maxPendingAcks) this.flushAcks();
+    else this.#ackTimer ??= setTimeout(() => this.flushAcks(), ackDelayMs);
+  }
+
+  /** Sends the acks waiting; called as the stream ends too, so no timer outlives it. */
+  flushAcks(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    for (const [leaseId, { epoch, seq }] of this.#acks) {
+      this.send({ case: "ack", value: { leaseId, epoch, seq } });
+    }
+    this.#acks.clear();
   }
 
   /** Forgets a finished lease (remembering its last seq for a while). */
