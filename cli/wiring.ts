@@ -142,7 +142,6 @@ export function launchSupervisor(
     // As cli/swamp runs the CLI: a small young generation and V8's footprint mode halve what a
     // 1,000-item fan-out adds to memory, with no measurable cost per step (bench/submit.ts, part 3).
     "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
-    ...(Deno.env.get("XPROF") ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("XPROF")}`] : []),
     ...supervisorProgram(),
     repoRoot,
     runId,
