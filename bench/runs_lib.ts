@@ -144,16 +144,32 @@ export async function rawSpawn(): Promise<void> {
 }
 
 /**
- * The pid of the process whose command line holds the supervisor
- * (`supervise.ts`, or the bundle's `supervise.js`) and the run id.
+ * The pid of the run's supervisor: a process whose command line holds the
+ * supervisor (`supervise.ts`, or the bundle's `supervise.js`) and either the
+ * run id, or `--standby` with `parentPid` (the CLI that started it ahead) as
+ * its parent; failing both, the owner pid the run's record names, when `repo`
+ * is given and that process is a supervisor.
  */
-export async function findSupervisor(runId: string): Promise<number | undefined> {
+export async function findSupervisor(
+  runId: string,
+  where: { parentPid?: number; repo?: string } = {},
+): Promise<number | undefined> {
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (/supervise\.(ts|js)/.test(cmdline) && cmdline.includes(runId)) return Number(entry.name);
+    if (!/supervise\.(ts|js)/.test(cmdline)) continue;
+    if (cmdline.includes(runId)) return Number(entry.name);
+    if (where.parentPid !== undefined && cmdline.includes("--standby")) {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === where.parentPid) return Number(entry.name);
+    }
   }
-  return undefined;
+  if (where.repo === undefined) return undefined;
+  const owner = (await runRecord(where.repo, runId).catch(() => undefined))?.owner?.pid;
+  if (!owner) return undefined;
+  const cmdline = await Deno.readTextFile(`/proc/${owner}/cmdline`).catch(() => "");
+  return /supervise\.(ts|js)/.test(cmdline) ? owner : undefined;
 }
 
 export interface ProcSample {
@@ -208,7 +224,7 @@ export async function runDetached(
   const runId = (await swamp(repo, "workflow", "run", name, "--detach")).split("\n")[0].trim();
   let pid: number | undefined;
   for (let i = 0; i < 200 && pid === undefined; i++) {
-    pid = await findSupervisor(runId);
+    pid = await findSupervisor(runId, { repo });
     if (pid !== undefined) break;
     // A short run can end before its supervisor is seen: stop looking once the record says so.
     if (

@@ -216,7 +216,9 @@ async function runSampled(repo: string, name: string): Promise<MemoryResult> {
     ms: 0,
   };
   while (!done) {
-    if (runId && supervisor === undefined) supervisor = await findSupervisor(runId);
+    if (runId && supervisor === undefined) {
+      supervisor = await findSupervisor(runId, { parentPid: child.pid });
+    }
     const cli = await procKb(child.pid, "VmRSS") ?? 0;
     const sup = supervisor === undefined ? 0 : await procKb(supervisor, "VmRSS") ?? 0;
     result.sumKb = Math.max(result.sumKb, cli + sup);

@@ -5,6 +5,7 @@ import { parseArgs, UsageError } from "./args.ts";
 import { commandHelp, nounHelp, topHelp, version } from "./help.ts";
 import { Output } from "./output.ts";
 import { commands, findCommand, globalFlags, nouns } from "./spec.ts";
+import { startStandbySupervisor } from "./supervisor_process.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb] = leadingWords(argv);
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     if (args.length > spec.args.length) {
       throw new UsageError(`unexpected argument \`${args[spec.args.length]}\``);
     }
+    if (startsLocalRun(spec.noun, spec.verb, parsed.flags)) startStandbySupervisor();
     const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
     return await (run as (ctx: unknown) => Promise<number>)(
       await createContext(args, parsed.flags, out, spec.remote === true),
@@ -69,6 +71,15 @@ async function main(argv: string[]): Promise<number> {
     const { reportError } = await import("./report.ts");
     return await reportError(error, out);
   }
+}
+
+/**
+ * `workflow run` without a server creates a run that a supervisor process of
+ * its own executes: that process is started now, to load while this one does.
+ */
+function startsLocalRun(noun: string, verb: string, flags: Record<string, unknown>): boolean {
+  return noun === "workflow" && verb === "run" && flags.server === undefined &&
+    !Deno.env.get("SWAMP_SERVER");
 }
 
 function printHelp(out: Output, text: string): number {

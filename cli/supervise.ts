@@ -1,18 +1,40 @@
 // The run supervisor process: started by `workflow run` in its own session,
 // it owns one run until the run is settled, then exits (DESIGN §4).
 // Usage: supervise.ts <repo-root> <run-id>
+//    or: supervise.ts --standby, started ahead: it loads, then reads one JSON
+//        line {repoRoot, runId, resumeInputs} on stdin, and exits at once
+//        without one (cli/supervisor_process.ts).
 import { openRepoStore } from "./wiring.ts";
 import { superviseRun } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { type StandbyRequest, standbyFlag } from "./supervisor_process.ts";
 
-const [repoRoot, runId] = Deno.args;
+/** The request a supervisor started ahead is given on stdin; undefined when stdin ends first. */
+async function standbyRequest(): Promise<StandbyRequest | undefined> {
+  let text = "";
+  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    text += chunk;
+    if (text.includes("\n")) break;
+  }
+  const line = text.split("\n")[0].trim();
+  return line ? JSON.parse(line) as StandbyRequest : undefined;
+}
+
+const request: StandbyRequest | undefined = Deno.args[0] === standbyFlag
+  ? await standbyRequest()
+  : {
+    repoRoot: Deno.args[0],
+    runId: Deno.args[1],
+    resumeInputs: JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}"),
+  };
+// Not handed a run: the command that started it ahead ended without creating one.
+if (Deno.args[0] === standbyFlag && !request) Deno.exit(0);
+const { repoRoot, runId, resumeInputs } = request!;
 if (!repoRoot || !runId) {
   console.error("usage: supervise.ts <repo-root> <run-id>");
   Deno.exit(2);
 }
-
-const resumeInputs = JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}");
 
 /** Every 10 s, or SWAMP_HEARTBEAT_MS (100 to 10,000) for tests: never slower, so the liveness TTL holds. */
 function heartbeatMs(): number {

@@ -10,6 +10,9 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { handOverToStandby, startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
+
+export { unrefChild };
 import {
   ActorKind,
   ErrorCode,
@@ -20,11 +23,6 @@ import {
   SwampError,
   systemClock,
 } from "../runtime/mod.ts";
-
-// The checkout this CLI runs from. The launcher says (a bundle lives
-// elsewhere); running from source, it is this file's parent directory.
-const root = Deno.env.get("SWAMP_CHECKOUT") ??
-  decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** Opens the store a repository's .swamp.yaml names. */
 export async function openRepoStore(repoRoot: string): Promise<RunStore> {
@@ -126,39 +124,23 @@ function userNameOf(uid: number | null): string | undefined {
 /**
  * Starts `cli/supervise.ts` for a run in a new session (setsid), so closing
  * the terminal or killing the CLI does not stop the run. The caller watches
- * the process until it has claimed the run, then lets it go.
+ * the process until it has claimed the run, then lets it go. A supervisor
+ * started ahead for this command (cli/supervisor_process.ts) is handed the run
+ * instead, when there is one.
  */
-export function launchSupervisor(
+export async function launchSupervisor(
   repoRoot: string,
   runId: string,
   options: { resumeInputs?: Record<string, unknown> } = {},
 ): Promise<LaunchedSupervisor> {
-  const args = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--allow-all",
-    // As cli/swamp runs the CLI: a small young generation and V8's footprint mode halve what a
-    // 1,000-item fan-out adds to memory, with no measurable cost per step (bench/submit.ts, part 3).
-    "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
-    ...supervisorProgram(),
-    repoRoot,
-    runId,
-  ];
-  const child = new Deno.Command("setsid", {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    env: {
-      ...Deno.env.toObject(),
-      SWAMP_SUPERVISOR: "1",
+  const request = { repoRoot, runId, resumeInputs: options.resumeInputs ?? {} };
+  const process = await handOverToStandby(request) ??
+    startSupervisorProcess([repoRoot, runId], {
       // Read and removed by the supervisor at once, so no step inherits it.
-      SWAMP_RESUME_INPUTS: JSON.stringify(options.resumeInputs ?? {}),
-    },
-  }).spawn();
-  return Promise.resolve({
+      SWAMP_RESUME_INPUTS: JSON.stringify(request.resumeInputs),
+    });
+  const { child, command } = process;
+  return {
     exited: child.status.then((status) => ({
       failed: status.signal
         ? `was killed by ${status.signal}`
@@ -166,44 +148,9 @@ export function launchSupervisor(
         ? undefined
         : `exited with status ${status.code}`,
     })),
-    command: args.join(" "),
+    command,
     release: () => unrefChild(child),
-  });
-}
-
-/**
- * The supervisor's program and its config flag. A CLI running from the
- * launcher's bundle starts the supervisor from the same bundle (cli/swamp
- * bundles cli/supervise.ts beside main.js): from the sources it loads a few
- * hundred modules and starts about twice as slow, which every run waits for
- * before its first step (bench/submit.ts). From the sources, or a bundle
- * built before it held the supervisor, it runs the sources.
- */
-function supervisorProgram(): string[] {
-  if (import.meta.url.startsWith("file:") && import.meta.url.endsWith(".js")) {
-    for (const candidate of ["./supervise.js", "../supervise.js"]) {
-      const path = decodeURIComponent(new URL(candidate, import.meta.url).pathname);
-      try {
-        if (Deno.statSync(path).isFile) return ["--no-config", path];
-      } catch {
-        // not in this layout
-      }
-    }
-  }
-  return [`--config=${root}/deno.json`, `${root}/cli/supervise.ts`];
-}
-
-/**
- * Lets this process exit while `child` runs on. A child that has just exited
- * (its exit seen by the runtime, not yet by our status promise) has no
- * resource left to unref: Deno throws BadResource, and there is nothing to do.
- */
-export function unrefChild(child: Deno.ChildProcess): void {
-  try {
-    child.unref();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
-  }
+  };
 }
 
 export function runServiceEnv(locator: RepoLocator): RunServiceEnv {

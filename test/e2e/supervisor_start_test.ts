@@ -4,7 +4,9 @@
 import {
   assertEquals,
   assertMatch,
+  eventually,
   repoWith,
+  runIdOf,
   shellStep,
   statusJson,
   storeKinds,
@@ -85,3 +87,39 @@ for (const store of storeKinds) {
     assertMatch(run.reason ?? "", /^its supervisor could not be started: .*setsid/);
   });
 }
+
+/** Pids of live supervisor processes whose environment holds `marker` (as SWAMP_TEST_MARKER). */
+async function supervisorsMarked(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (!/supervise\.(ts|js)/.test(cmdline)) continue;
+    const environ = await Deno.readTextFile(`/proc/${entry.name}/environ`).catch(() => "");
+    if (environ.split("\0").includes(`SWAMP_TEST_MARKER=${marker}`)) found.push(Number(entry.name));
+  }
+  return found;
+}
+
+Deno.test("`workflow run` hands its run to a supervisor it started ahead, and leaves none when it creates no run", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-parent.yaml": workflowFile(
+      "parent",
+      shellStep("parent", "tr '\\0' ' ' < /proc/$PPID/cmdline"),
+    ),
+  });
+  const marker = crypto.randomUUID();
+  const env = { SWAMP_TEST_MARKER: marker };
+  const ran = await repo.cli(["workflow", "run", "parent"], env);
+  assertEquals(ran.code, 0, ran.stderr);
+  // The step's parent is the supervisor: the one started ahead, whose command line names no run.
+  const logs = await repo.cli(["workflow", "logs", runIdOf(ran)]);
+  assertMatch(logs.stdout, /^\[main\/parent\] .*supervise\.(ts|js) --standby\s*$/m);
+
+  // A command that fails before it creates a run leaves no supervisor behind.
+  const failed = await repo.cli(["workflow", "run", "nosuch"], env);
+  assertEquals(failed.code, 4, failed.stderr);
+  await eventually("the supervisor started ahead to exit", async () => {
+    return (await supervisorsMarked(marker)).length === 0 ? true : undefined;
+  });
+});
