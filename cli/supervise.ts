@@ -8,7 +8,7 @@ import { openRepoStore } from "./wiring.ts";
 import { superviseRun } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
-import { type StandbyRequest, standbyFlag } from "./supervisor_process.ts";
+import { standbyFlag, type StandbyRequest } from "./supervisor_process.ts";
 
 /** The request a supervisor started ahead is given on stdin; undefined when stdin ends first. */
 async function standbyRequest(): Promise<StandbyRequest | undefined> {

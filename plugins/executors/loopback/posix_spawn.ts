@@ -41,6 +41,9 @@ export interface SessionChild {
   readonly status: Promise<Deno.CommandStatus>;
 }
 
+/** What a posix_spawn running on the thread pool reads, kept reachable until it returns. */
+const inFlight = new Set<unknown[]>();
+
 /** Rejects (nothing started, no descriptor left open) when the program cannot be started. */
 export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild> {
   const strings = [spec.program, ...spec.args, ...Object.entries(spec.env).flat()];
@@ -75,16 +78,25 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
     const argv = [spec.program, ...spec.args].map(cString);
     const envp = Object.entries(spec.env).map(([k, v]) => cString(`${k}=${v}`));
     const pidOut = new Int32Array(1);
-    // Every buffer the call reads (argv, envp and their strings included) stays referenced here
-    // until it returns.
-    const rc = await c.posix_spawn(
-      new Uint8Array(pidOut.buffer),
-      cString(spec.program),
-      actions,
-      attr,
-      pointerArray(argv),
-      pointerArray(envp),
-    );
+    const buffers = [cString(spec.program), pointerArray(argv), pointerArray(envp), argv, envp];
+    // The call runs on another thread while this one goes on: every buffer it reads (argv,
+    // envp, their strings) must stay reachable until it returns. A local that is not read after
+    // the `await` is not kept by the suspended function, and the collector frees what only it
+    // referenced: the child then ran `sh` with freed memory for its arguments.
+    inFlight.add(buffers);
+    let rc: number;
+    try {
+      rc = await c.posix_spawn(
+        new Uint8Array(pidOut.buffer),
+        buffers[0] as Uint8Array<ArrayBuffer>,
+        actions,
+        attr,
+        buffers[1] as Uint8Array<ArrayBuffer>,
+        buffers[2] as Uint8Array<ArrayBuffer>,
+      );
+    } finally {
+      inFlight.delete(buffers);
+    }
     if (rc !== 0) throw new Error(errnoMessage(rc));
     pid = pidOut[0];
   } finally {
