@@ -69,6 +69,7 @@ export {
 export { didYouMean, nearest } from "./text/suggest.ts";
 export { durationText, parseDurationText } from "./text/duration.ts";
 export { sha256HexSync } from "./text/sha256.ts";
+export { maskText, minMaskedLength, SecretMask } from "./text/secret_mask.ts";
 export {
   bootId,
   hostName,
@@ -131,6 +132,7 @@ export type {
 export type { ExecutorSettings, StepContext, StepSetup } from "./ports/executor.ts";
 export { defineExecutorSettings } from "./ports/executor.ts";
 export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
+export type { SecretSource } from "./ports/vault.ts";
 export type {
   ExpressionCheck,
   ExpressionEvaluator,
