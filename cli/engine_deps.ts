@@ -10,6 +10,7 @@ import {
   systemClock,
 } from "../runtime/mod.ts";
 import { executors, hostSlots } from "./wiring.ts";
+import { LocalVault } from "../plugins/vaults/local/mod.ts";
 
 export type EngineDeps = Parameters<typeof superviseRun>[0];
 
@@ -24,6 +25,8 @@ export async function engineDeps(
     executor: executorMap.get("loopback")!,
     executors: executorMap,
     evaluator,
+    // vault.get resolves here, on the orchestrator, from the repository's vaults.
+    secrets: new LocalVault(repoRoot),
     clock: systemClock,
     ids: randomIds,
     models: await loadModelCatalog(repoRoot),

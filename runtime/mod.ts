@@ -140,6 +140,8 @@ export type {
 } from "./ports/expressions.ts";
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
+export { RunMasks } from "./engine/run_masks.ts";
+export { vaultCalls } from "./expressions/vault_calls.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";

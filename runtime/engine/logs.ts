@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type LogLine, LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
+import type { SecretMask } from "../text/secret_mask.ts";
 
 const flushLines = 200;
 const flushMs = 100;
@@ -24,6 +25,8 @@ export class LogWriter {
     private readonly runId: string,
     private readonly stepId: string,
     private readonly lost: LostLines = () => {},
+    /** The run's secrets: each line is masked before it is kept (lines arrive whole). */
+    private readonly mask?: SecretMask,
   ) {}
 
   line(stream: "stdout" | "stderr" | "system", text: string): void {
@@ -31,7 +34,7 @@ export class LogWriter {
       time: timestampFromDate(this.clock.now()),
       stepId: this.stepId,
       stream,
-      text,
+      text: this.mask ? this.mask.apply(text) : text,
     }));
     if (this.pending.length >= flushLines) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), flushMs);
