@@ -471,7 +471,11 @@ async function dispatchShell(
     }
   }
   if (!exited) throw new Error("the executor ended without reporting an exit");
-  const stdout = boundedText(exited.stdout, work.outputLimitBytes);
+  // Masked before it is cut, so a secret at the cut is not left half in plain text.
+  const stdout = boundedText(
+    journal.mask?.apply(exited.stdout) ?? exited.stdout,
+    work.outputLimitBytes,
+  );
   const outputs: JsonObject = {
     exitCode: exited.exitCode,
     stdout: stdout.text,

@@ -47,6 +47,23 @@ export class SecretMask {
   }
 
   /**
+   * Two consecutive pieces of one line: a secret that starts at the end of
+   * `first` and ends at the start of `second` is replaced by `***` at the end
+   * of `first` and cut from `second`. Returns `first` fully masked and
+   * `second` with only that cut made (it may continue in a later piece).
+   */
+  joinPieces(first: string, second: string): [string, string] {
+    for (const value of this.ordered) {
+      for (let k = Math.min(value.length - 1, first.length); k >= 1; k--) {
+        if (first.endsWith(value.slice(0, k)) && second.startsWith(value.slice(k))) {
+          return [this.apply(first.slice(0, -k)) + maskText, second.slice(value.length - k)];
+        }
+      }
+    }
+    return [this.apply(first), second];
+  }
+
+  /**
    * A copy of the value with every string in it masked: plain objects, arrays,
    * Maps and the string fields of protobuf messages. Keys of plain objects are
    * masked too. Other values (numbers, dates, byte arrays) are kept as they are.

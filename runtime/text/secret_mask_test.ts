@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../test/helpers/mod.ts";
 import { create } from "@bufbuild/protobuf";
 import { LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { SecretMask } from "./secret_mask.ts";
+import { MaskedLines } from "./masked_lines.ts";
 
 Deno.test("SecretMask replaces every occurrence with ***", () => {
   const mask = new SecretMask();
@@ -66,4 +67,20 @@ Deno.test("SecretMask.applyDeep keeps a protobuf message a message", () => {
   assertEquals(out.$typeName, line.$typeName);
   const clean = create(LogLineSchema, { stepId: "a", stream: "stdout", text: "fine" });
   assert(mask.applyDeep(clean) === clean, "unchanged values are returned as they are");
+});
+
+Deno.test("MaskedLines masks a secret split across two pieces of a long line", () => {
+  const mask = new SecretMask();
+  mask.add("SECRET-VALUE");
+  const lines = new MaskedLines(mask, 8);
+  // A long line cut into pieces by the splitter: "xxxxxxSECRET" + "-VALUEyy".
+  assertEquals(lines.push("xxxxxxSECRET"), []);
+  assertEquals(lines.push("-VALUEyy"), ["xxxxxx***", "yy"]);
+  assertEquals(lines.drain(), []);
+  assertEquals(lines.push("zzzzzzSECRET-V"), []);
+  assertEquals(lines.drain(), ["zzzzzzSECRET-V"], "a piece with nothing after it is kept as it is");
+  // Short lines go out at once; a whole secret in a piece is masked too.
+  assertEquals(lines.push("a SECRET-VALUE"), []);
+  assertEquals(lines.push("ok"), ["a ***", "ok"]);
+  assertEquals(lines.drain(), []);
 });
