@@ -5,6 +5,7 @@ import {
   loadModelCatalog,
   randomIds,
   reconcileRun,
+  RunMasks,
   type RunStore,
   type superviseRun,
   systemClock,
@@ -27,6 +28,9 @@ export async function engineDeps(
     evaluator,
     // vault.get resolves here, on the orchestrator, from the repository's vaults.
     secrets: new LocalVault(repoRoot),
+    // One per process: the capability service adds the secrets it hands a step
+    // to `deps.masks.of(runId)`, the same mask the run's engine writes with.
+    masks: new RunMasks(),
     clock: systemClock,
     ids: randomIds,
     models: await loadModelCatalog(repoRoot),
