@@ -35,9 +35,23 @@ ${
       - name: fans
         forEach: {item: x, in: '\${{ [vault.get("v", "k"), "plain"] }}'}
         task: {type: model_method, modelType: command/shell, modelName: fans, methodName: execute, inputs: {run: 'echo "item \${{ self.x }}"'}}
+      - name: missing
+        task: {type: model_method, modelType: command/shell, modelName: missing, methodName: execute, inputs: {run: 'echo \${{ vault.get("v", "nope") }}'}}
+      - name: nests
+        task: {type: workflow, workflowIdOrName: child, inputs: {pw: '\${{ vault.get("v", "k") }}'}}
       - name: asserts
         task: {type: assert, expr: 'vault.get("v", "k") == "nope"', message: 'secret was \${{ vault.get("v", "k") }}'}
 `;
+
+const child = `id: 7d3b2c1f-5e4f-4a81-9b2c-4d5e6f708193
+name: child
+inputs:
+  properties:
+    pw: {type: string}
+jobs:
+  - name: main
+    steps:
+${shellStep("inner", 'echo "child got \${{ inputs.pw }}"')}`;
 
 /** Every file under `dir`, recursively. */
 async function* files(dir: string): AsyncGenerator<string> {
@@ -50,7 +64,10 @@ async function* files(dir: string): AsyncGenerator<string> {
 
 for (const store of storeKinds) {
   Deno.test(`[${store}] a vault secret is masked in every file, status and log a run writes`, async () => {
-    await using repo = await repoWith(store, { "workflows/workflow-leaky.yaml": workflow });
+    await using repo = await repoWith(store, {
+      "workflows/workflow-leaky.yaml": workflow,
+      "workflows/workflow-child.yaml": child,
+    });
     // The key file lives outside the repository (one inside it is refused).
     const state = await Deno.makeTempDir({ prefix: "swamp-vault-state-" });
     await using _cleanup = {
@@ -103,6 +120,14 @@ for (const store of storeKinds) {
     assertEquals(steps["main/fails"].reason, "exited with status 7");
     assertMatch(steps["main/asserts"].reason, /^assertion failed: secret was \*\*\*$/);
     assertMatch(steps["main/converts"].reason, /\*\*\*|int/);
+    assertEquals(
+      steps["main/missing"].reason,
+      'secret_not_found: vault.get("v", "nope"): vault v has no key nope',
+    );
+    assertMatch(
+      steps["main/nests"].reason,
+      /^a secret \(vault.get\) cannot be a nested workflow's input/,
+    );
 
     // Every byte the run wrote (the store, its logs, caches, locks), and the vault file itself.
     let checked = 0;
