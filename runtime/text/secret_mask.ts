@@ -106,15 +106,26 @@ export class SecretMask {
       return changed ? out : value;
     }
     // Plain objects and protobuf messages: keep the prototype (and `$typeName`).
+    // The keys of a message and of a oneof (`case`, `value`) are field names,
+    // never data: they are kept, so a secret that happens to be a field name
+    // cannot break the message. Other keys (maps, JSON outputs) are masked.
+    const fieldNames = "$typeName" in value || isOneof(value);
     const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
     seen.set(value, out);
     let changed = false;
     for (const [k, v] of Object.entries(value)) {
-      const mk = this.apply(k);
+      const mk = fieldNames ? k : this.apply(k);
       const mv = this.deep(v, seen);
       changed ||= mk !== k || mv !== v;
       out[mk] = mv;
     }
     return changed ? out : value;
   }
+}
+
+/** A protobuf-es oneof: `{case, value}` and nothing else. */
+function isOneof(value: object): boolean {
+  const keys = Object.keys(value);
+  return keys.length <= 2 && keys.includes("case") &&
+    keys.every((k) => k === "case" || k === "value");
 }

@@ -66,6 +66,14 @@ Deno.test("SecretMask.applyDeep keeps a protobuf message a message", () => {
   assertEquals(out.text, "***");
   assertEquals(out.$typeName, line.$typeName);
   const clean = create(LogLineSchema, { stepId: "a", stream: "stdout", text: "fine" });
+  // A secret that is also a field name masks the field's value, never the field.
+  const named = new SecretMask();
+  named.add("text");
+  const worded = create(LogLineSchema, { stepId: "a", stream: "stdout", text: "some text" });
+  const masked = named.applyDeep({ case: "line", value: worded });
+  assertEquals(masked.value.text, "some ***");
+  assertEquals(masked.value.stepId, "a");
+  assertEquals(Object.keys(masked), ["case", "value"]);
   assert(mask.applyDeep(clean) === clean, "unchanged values are returned as they are");
 });
 
