@@ -2,6 +2,7 @@
 // file, and two processes putting keys at once.
 import { assert, assertEquals, assertMatch, runCli } from "../helpers/mod.ts";
 import { vaultEnv, vaultPut } from "../helpers/vault.ts";
+import { cliArgv } from "../helpers/cli.ts";
 
 async function repo() {
   const dir = await Deno.makeTempDir({ prefix: "swamp-vault-cli-" });
@@ -120,4 +121,37 @@ Deno.test("two processes putting keys into one vault at once lose none", async (
     "b2",
     "b3",
   ]);
+});
+
+Deno.test("a vault put killed at any moment leaves the old vault or the new one, whole", async () => {
+  await using r = await repo();
+  await r.cli(["vault", "create", "prod"]);
+  await vaultPut(r.root, "prod", "k", "value-0", r.env);
+  const big = "x".repeat(1 << 20);
+  for (let i = 1; i <= 4; i++) {
+    const [program, ...args] = cliArgv(["vault", "put", "prod", "k", "--repo", r.root]);
+    const child = new Deno.Command(program, {
+      args,
+      env: { NO_COLOR: "1", ...r.env },
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(`value-${i}-${big}`));
+    await writer.close();
+    // Killed somewhere between start-up and the end of its write.
+    await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1200));
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It had already finished.
+    }
+    await child.status;
+    const keys = await r.cli(["vault", "list", "prod", "--json"]);
+    assertEquals(keys.code, 0, `after kill ${i}: ${keys.stderr}`);
+    assertEquals((keys.json as { keys: string[] }).keys, ["k"]);
+  }
+  const names = await r.cli(["vault", "list", "-q"]);
+  assertEquals(names.stdout, "prod\n", "a temporary file left by a kill is not a vault");
 });
