@@ -10,6 +10,7 @@ import { remoteFlags } from "./remote.ts";
 import { pruneCommands } from "./spec_prune.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
+import { vaultCommands } from "./spec_vault.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
 
@@ -60,6 +61,7 @@ export const nouns: NounSpec[] = [
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
+  { noun: "vault", summary: "encrypted secrets for workflows: `vault.get` in expressions" },
 ];
 
 const errorJson =
@@ -352,6 +354,7 @@ commands.push(
   ...pruneCommands,
   ...serveCommands,
   ...workerCommands,
+  ...vaultCommands,
 );
 
 // Commands that can act through a server take the same four flags and run the
