@@ -66,10 +66,11 @@ const repoGone = setInterval(() => {
     setTimeout(() => Deno.exit(1), 15_000);
   });
 }, 5_000);
-const deps = await engineDeps(repoRoot, store, evaluator);
 // Held here too, so what stopped the supervisor is noted with the run's secrets masked.
-const mask = deps.masks!.hold(runId);
+let mask: { apply(text: string): string } | undefined;
 try {
+  const deps = await engineDeps(repoRoot, store, evaluator);
+  mask = deps.masks!.hold(runId);
   await superviseRun(
     deps,
     runId,
@@ -81,9 +82,8 @@ try {
     },
   );
 } catch (error) {
-  await note(
-    mask.apply(`stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`),
-  );
+  const text = `stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+  await note(mask ? mask.apply(text) : text);
   Deno.exitCode = 1;
 } finally {
   clearInterval(repoGone);
