@@ -4,6 +4,7 @@
 import type {
   Executor,
   ExpressionEvaluator,
+  ExtensionInspector,
   LaunchedSupervisor,
   RunServiceEnv,
   RunStore,
@@ -211,8 +212,39 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
     openStore: openRepoStore,
     executors: () => loaded ??= executors(),
     expressions: () => evaluator ??= lazyEvaluator(),
+    extensions: extensionInspector(),
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,
   };
+}
+
+/**
+ * Reads extension modules' schemas in a sandboxed Deno subprocess, with the
+ * checkout's zod (plugins/extensions/deno). `SWAMP_EXTENSION_SPAWN_LOG`
+ * names a file that gets a line per module imported (tests count them).
+ */
+export function extensionInspector(): ExtensionInspector {
+  let made: Promise<ExtensionInspector> | undefined;
+  return {
+    async inspect(file, dir) {
+      made ??= import("../plugins/extensions/deno/mod.ts").then((
+        { createDenoExtensionInspector },
+      ) =>
+        createDenoExtensionInspector({
+          zodDir: realPath(`${root}/node_modules/zod`),
+          spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
+        })
+      );
+      return (await made).inspect(file, dir);
+    },
+  };
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }

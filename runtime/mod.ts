@@ -140,6 +140,21 @@ export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
+export type {
+  ExtensionInspection,
+  ExtensionInspector,
+  ExtensionMethodSchema,
+  ExtensionModelSchemas,
+  ExtensionProblem,
+  ExtensionResourceSpec,
+  JsonSchema,
+} from "./ports/extension_schemas.ts";
+export {
+  checkAgainstSchema,
+  type ExtensionModule,
+  loadExtensionModels,
+  type SchemaIssue,
+} from "./model/extensions.ts";
 export { readRepoConfig } from "./repo/repo.ts";
 export { openingError, stateError } from "./repo/fs_errors.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";

@@ -53,7 +53,7 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const root = await env.locator.root();
       const [catalog, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),
-        loadModelCatalog(root),
+        loadModelCatalog(root, { extensions: env.extensions }),
         env.executors(),
       ]);
       const entry = catalog.find(request.workflow ?? "");
