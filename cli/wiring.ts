@@ -221,8 +221,9 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
 
 /**
  * Reads extension modules' schemas in a sandboxed Deno subprocess, with the
- * checkout's zod (plugins/extensions/deno). `SWAMP_EXTENSION_SPAWN_LOG`
- * names a file that gets a line per module imported (tests count them).
+ * checkout's zod (plugins/extensions/deno). `SWAMP_EXTENSION_TIMEOUT_MS`
+ * bounds one import (default 10 s); `SWAMP_EXTENSION_SPAWN_LOG` names a file
+ * that gets a line per module imported (tests count them).
  */
 export function extensionInspector(): ExtensionInspector {
   let made: Promise<ExtensionInspector> | undefined;
@@ -234,6 +235,7 @@ export function extensionInspector(): ExtensionInspector {
         createDenoExtensionInspector({
           zodDir: realPath(`${root}/node_modules/zod`),
           spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
+          timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
         })
       );
       return (await made).inspect(file, dir);
