@@ -11,6 +11,7 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { createDenoExtensionInspector } from "../plugins/extensions/deno/mod.ts";
 import {
   ActorKind,
   ErrorCode,
@@ -226,21 +227,11 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
  * that gets a line per module imported (tests count them).
  */
 export function extensionInspector(): ExtensionInspector {
-  let made: Promise<ExtensionInspector> | undefined;
-  return {
-    async inspect(file, dir) {
-      made ??= import("../plugins/extensions/deno/mod.ts").then((
-        { createDenoExtensionInspector },
-      ) =>
-        createDenoExtensionInspector({
-          zodDir: realPath(`${root}/node_modules/zod`),
-          spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
-          timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
-        })
-      );
-      return (await made).inspect(file, dir);
-    },
-  };
+  return createDenoExtensionInspector({
+    zodDir: realPath(`${root}/node_modules/zod`),
+    spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
+    timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
+  });
 }
 
 function realPath(path: string): string {

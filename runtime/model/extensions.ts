@@ -19,14 +19,14 @@ export { checkAgainstSchema, type SchemaIssue } from "./extension_values.ts";
 /** Where extension modules live, relative to the repository root. */
 export const extensionDir = "extensions/models";
 /** Changes whenever what an inspection yields changes: older cache entries are not read. */
-const inspectionVersion = "extension-schemas-1";
+const inspectionVersion = "extension-schemas-2";
 const memoryLimit = 512;
 
 /** One extension module: its model's schemas, or why there are none. */
 export interface ExtensionModule {
   /** Path relative to the repository root. */
   file: string;
-  /** sha256 of the module's text with the inspection version: the cache key. */
+  /** sha256 of the module's text with the inspection versions: the cache key. */
   hash: string;
   model?: ExtensionModelSchemas;
   problem?: ExtensionProblem;
@@ -59,7 +59,8 @@ async function loadOne(
 ): Promise<ExtensionModule> {
   let hash: string;
   try {
-    hash = await sha256Hex(`${inspectionVersion}\n${await fileSha256(`${root}/${file}`)}`);
+    const text = await fileSha256(`${root}/${file}`);
+    hash = await sha256Hex(`${inspectionVersion}\n${inspector.version}\n${text}`);
   } catch (error) {
     return {
       file,

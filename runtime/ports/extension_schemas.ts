@@ -7,6 +7,8 @@
  * limit (plugins/extensions/deno).
  */
 export interface ExtensionInspector {
+  /** Changes whenever `inspect` could yield something else for the same text (cache key). */
+  readonly version: string;
   /** Imports `file` (absolute) and returns its `model`, or why it could not. */
   inspect(file: string, readableDir: string): Promise<ExtensionInspection>;
 }
@@ -33,8 +35,12 @@ export interface ExtensionModelSchemas {
   type: string;
   version?: string;
   globalArguments?: JsonSchema;
+  /** Its `inputsSchema`: the inputs `${{ inputs.x }}` in a definition's arguments read. */
+  inputs?: JsonSchema;
   methods: Record<string, ExtensionMethodSchema>;
   resources: ExtensionResourceSpec[];
+  /** Names of its `files` output specs. */
+  files?: string[];
 }
 
 /** Why a module gave no model: a diagnostic for its file. */

@@ -68,8 +68,12 @@ function describe(z, model) {
     ...(model.globalArguments !== undefined
       ? { globalArguments: jsonSchema(z, model.globalArguments, "globalArguments") }
       : {}),
+    ...(model.inputsSchema !== undefined
+      ? { inputs: jsonSchema(z, model.inputsSchema, "inputsSchema") }
+      : {}),
     methods,
     resources,
+    files: entries(model.files, "files").map(([name]) => name),
   };
 }
 
@@ -84,6 +88,13 @@ try {
       "importing the module needed a permission validation does not give: " + text(error),
       "a module's top level may only read files under extensions/models/ and import zod; " +
         "do network, environment and file work inside a method's execute",
+    );
+  } else if (/--no-npm|--no-remote/.test(String(error?.message))) {
+    problem(
+      "extension-import-failed",
+      "the module imports a package validation cannot load (only zod is available, nothing is downloaded): " +
+        text(error),
+      "import zod as npm:zod@4, npm:zod or zod; import other packages inside a method's execute (await import(...))",
     );
   } else {
     problem(

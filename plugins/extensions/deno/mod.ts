@@ -30,6 +30,7 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
   const importMap = dataUrl("application/json", JSON.stringify(zodImports(options.zodDir)));
   const harness = dataUrl("application/javascript", harnessSource);
   return {
+    version: `deno-sandbox-${fnv1a(`${harnessSource}\n${options.zodDir}\n${memoryMb}`)}`,
     async inspect(file: string, readableDir: string): Promise<ExtensionInspection> {
       if (options.spawnLog) {
         await Deno.writeTextFile(options.spawnLog, `${file}\n`, { append: true });
@@ -174,4 +175,14 @@ function failed(
   hint = "",
 ): { problem: ExtensionProblem } {
   return { problem: { rule, message, hint, severity: "error", transient } };
+}
+
+/** A short hash of a text (not for security: a cache key part). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
 }
