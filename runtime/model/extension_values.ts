@@ -41,7 +41,9 @@ export async function compileSchema(json: JsonSchema): Promise<CompiledSchema> {
         value,
       );
       if (parsed.success) return [];
-      return parsed.error.issues.filter((issue) => keep(issue, value, options.partial ?? false));
+      return parsed.error.issues
+        .map((issue) => missing(issue, value))
+        .filter((issue) => keep(issue, value, options.partial ?? false));
     },
   };
   compiled.set(key, result);
@@ -84,6 +86,19 @@ export function holdsExpression(value: unknown): boolean {
     return Object.values(value).some(holdsExpression);
   }
   return false;
+}
+
+/** A key that is absent is reported as missing, whatever its schema (an enum says invalid_value). */
+function missing(issue: SchemaIssue, data: unknown): SchemaIssue {
+  if (issue.code === "invalid_type" || issue.code === "unrecognized_keys") return issue;
+  if (issue.path.length === 0) return issue;
+  let parent = data;
+  for (const segment of issue.path.slice(0, -1)) {
+    if (parent === null || typeof parent !== "object") return issue;
+    parent = (parent as Record<PropertyKey, unknown>)[segment];
+  }
+  if (parent === null || typeof parent !== "object" || issue.path.at(-1)! in parent) return issue;
+  return { code: "invalid_type", expected: "unknown", path: issue.path, message: "required" };
 }
 
 function keep(issue: SchemaIssue, data: unknown, partial: boolean): boolean {
