@@ -23,6 +23,8 @@ export interface DenoInspectorOptions {
 }
 
 const outputLimit = 8 * 1024 * 1024;
+/** Bump when this file reads a result differently (cached results carry it). */
+const resultFormat = 2;
 
 export function createDenoExtensionInspector(options: DenoInspectorOptions): ExtensionInspector {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -30,7 +32,9 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
   const importMap = dataUrl("application/json", JSON.stringify(zodImports(options.zodDir)));
   const harness = dataUrl("application/javascript", harnessSource);
   return {
-    version: `deno-sandbox-${fnv1a(`${harnessSource}\n${options.zodDir}\n${memoryMb}`)}`,
+    version: `deno-sandbox-${resultFormat}-${
+      fnv1a(`${harnessSource}\n${options.zodDir}\n${memoryMb}`)
+    }`,
     async inspect(file: string, readableDir: string): Promise<ExtensionInspection> {
       if (options.spawnLog) {
         await Deno.writeTextFile(options.spawnLog, `${file}\n`, { append: true });
@@ -99,6 +103,14 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
           `importing the module used more than the ${memoryMb} MiB memory limit`,
           true,
           "a module's top level must only declare its model",
+        );
+      }
+      if (/Top-level await promise never resolved/.test(stderr)) {
+        return failed(
+          "extension-import-failed",
+          "the module's top level waits for something that never happens (a top-level await that never resolves)",
+          false,
+          "a module's top level must only declare its model: move waiting into a method's execute",
         );
       }
       const reason = lastLines(stderr) || `exited with status ${status.code}`;
