@@ -175,8 +175,8 @@ function checkModelMethod(
     });
     return;
   }
-  if (byType && info.globalArguments && isMap(task.globalArgs)) {
-    report(sink, info.globalArguments, task.globalArgs, [...path, "globalArgs"], false);
+  if (byType && info.globalArguments && (task.globalArgs === undefined || isMap(task.globalArgs))) {
+    report(sink, info.globalArguments, task.globalArgs ?? {}, [...path, "globalArgs"], false);
   }
   if (!info.methods || typeof task.methodName !== "string") return;
   const method = info.methods[task.methodName];

@@ -93,6 +93,8 @@ Deno.test("bad definition arguments, bad step arguments and an unknown method ar
         task: {type: model_method, modelIdOrName: logs, methodName: create, inputs: {size: huge}}
       - name: missing
         task: {type: model_method, modelIdOrName: logs, methodName: destroy}
+      - name: inline
+        task: {type: model_method, modelType: "@acme/bucket", modelName: x, methodName: create, globalArgs: {region: 1}}
 `),
   });
   const result = await repo.cli(["workflow", "validate", "--all", "--json"]);
@@ -102,6 +104,8 @@ Deno.test("bad definition arguments, bad step arguments and an unknown method ar
     "models/@acme/bucket/logs.yaml:10 error unknown-key",
     "workflows/workflow-buckets.yaml:14 error invalid-value",
     "workflows/workflow-buckets.yaml:16 error unknown-method",
+    "workflows/workflow-buckets.yaml:18 error missing-key",
+    "workflows/workflow-buckets.yaml:18 error wrong-type",
   ]);
   const text = await repo.cli(["workflow", "validate", "--all"]);
   assertMatch(
