@@ -2,7 +2,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
 import type { StepWork } from "../ports/executor.ts";
 import type { Task } from "../workflow/schema.ts";
-import { declaredInputs } from "../model/extension_types.ts";
+import { modelInputs } from "../model/extension_types.ts";
 
 export { durationMs } from "../text/duration.ts";
 
@@ -41,9 +41,10 @@ export function resolveModelTarget(task: ModelMethodTask, models: ModelCatalog):
       );
     }
     const definition = found[0];
+    const declared = modelInputs(definition, models.types.get(definition.type));
     return {
-      inputs: definition.inputs,
-      inputNames: declaredInputs(definition),
+      inputs: declared.schema,
+      inputNames: declared.names,
       extension: origin(definition.type),
       type: definition.type,
       definitionName: definition.name,

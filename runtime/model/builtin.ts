@@ -19,6 +19,8 @@ export interface ModelTypeInfo {
   methods?: Record<string, MethodInfo>;
   /** The schema of a definition's globalArguments (extension types). */
   globalArguments?: CompiledSchema;
+  /** The schema of the inputs a step gives (an extension type's `inputsSchema`). */
+  inputs?: CompiledSchema;
   /** What the extension module declares, when it was read. */
   extension?: ExtensionModelSchemas;
 }

@@ -49,6 +49,7 @@ export async function extensionTypes(
       globalArguments: model.globalArguments
         ? await compileSchema(model.globalArguments)
         : undefined,
+      inputs: model.inputs ? await compileSchema(model.inputs) : undefined,
       extension: model,
     });
   }
@@ -127,6 +128,25 @@ export function report(
 export function declaredInputs(definition: { inputs?: Record<string, unknown> }): string[] {
   const properties = definition.inputs?.properties;
   return properties !== null && typeof properties === "object" ? Object.keys(properties) : [];
+}
+
+/**
+ * The inputs a step gives a model: those its definition's `inputs` declares,
+ * and those its extension type's `inputsSchema` declares. Their schema is the
+ * definition's when it has one, else the type's.
+ */
+export function modelInputs(
+  definition: { inputs?: Record<string, unknown> } | undefined,
+  info: ModelTypeInfo | undefined,
+): { schema?: Record<string, unknown>; names: string[] } {
+  const typeInputs = info?.extension?.inputs;
+  const names = [
+    ...new Set([
+      ...declaredInputs(definition ?? {}),
+      ...declaredInputs({ inputs: typeInputs }),
+    ]),
+  ];
+  return { schema: definition?.inputs ?? typeInputs, names };
 }
 
 function moduleDiagnostic(

@@ -1,6 +1,6 @@
 import type { DiagnosticSink, PathSegment } from "../diagnostics/mod.ts";
-import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
-import { declaredInputs, report } from "../model/extension_types.ts";
+import { findDefinitions, type ModelCatalog, type ModelDefinition } from "../model/catalog.ts";
+import { modelInputs, report } from "../model/extension_types.ts";
 import { checkDefinitionInputs } from "./definition_inputs.ts";
 import { didYouMean } from "../text/suggest.ts";
 import { findCycles } from "./graph.ts";
@@ -127,7 +127,7 @@ function checkModelMethod(
   }
   let type: string | undefined;
   let definitionArgs: Data = {};
-  let definitionInputs: string[] = [];
+  let definition: ModelDefinition | undefined;
   if (byRef) {
     const ref = task.modelIdOrName as string;
     const found = findDefinitions(models, ref);
@@ -159,7 +159,7 @@ function checkModelMethod(
       ? found[0].methods?.[task.methodName]
       : undefined;
     definitionArgs = { ...found[0].globalArguments, ...method?.arguments };
-    definitionInputs = declaredInputs(found[0]);
+    definition = found[0];
     checkDefinitionInputs(found[0], task, path, sink, workflow);
   } else {
     type = task.modelType as string;
@@ -191,9 +191,17 @@ function checkModelMethod(
     return;
   }
   if (!isMap(task.inputs) && task.inputs !== undefined) return; // one whole expression
+  const inputNames = modelInputs(definition, info).names;
+  const given = (task.inputs ?? {}) as Data;
   const inputs = Object.fromEntries(
-    Object.entries((task.inputs ?? {}) as Data).filter(([key]) => !definitionInputs.includes(key)),
+    Object.entries(given).filter(([key]) => !inputNames.includes(key)),
   );
+  if (info.inputs) {
+    const values = Object.fromEntries(
+      Object.entries(given).filter(([key]) => inputNames.includes(key)),
+    );
+    report(sink, info.inputs, values, [...path, "inputs"], true);
+  }
   if (method.schema) {
     const merged = { ...definitionArgs, ...inputs };
     report(sink, method.schema, merged, [...path, "inputs"], false, Object.keys(inputs));
