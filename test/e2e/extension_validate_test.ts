@@ -2,6 +2,7 @@
 // module in a sandboxed Deno subprocess, through the real CLI, in temporary
 // repositories with real extension modules.
 import { assert, assertEquals, assertMatch, repoWith } from "../helpers/mod.ts";
+import { mintToken, startServe } from "../helpers/serve.ts";
 
 const thing = `import { z } from "npm:zod@4";
 
@@ -154,4 +155,27 @@ Deno.test("modules that throw, loop, read /etc/passwd, fetch or export no model 
   assertMatch(byFile["extensions/models/net.ts"].message, /net access/);
   assertMatch(byFile["extensions/models/loops.ts"].message, /did not finish within 3 s/);
   assertEquals(byFile["extensions/models/loops.ts"].line, 2);
+});
+
+Deno.test("validate through swamp serve checks extension types as a local validate does", async () => {
+  await using repo = await repoWith("file", {
+    "extensions/models/bucket.ts": thing,
+    "extensions/models/throws.ts": `throw new Error("boom at import");\n`,
+    "models/@acme/bucket/logs.yaml": definition.replace("size: small", "size: huge"),
+    "workflows/workflow-buckets.yaml": workflow(goodStep),
+  });
+  const token = await mintToken(repo.root, "op", "operator");
+  const server = await startServe(repo.root);
+  try {
+    const remote = await server.cli(["workflow", "validate", "--all", "--json"], token);
+    const local = await repo.cli(["workflow", "validate", "--all", "--json"]);
+    assertEquals(remote.code, 3, remote.stderr);
+    assertEquals(found(remote.json), [
+      "extensions/models/throws.ts:1 error extension-import-failed",
+      "models/@acme/bucket/logs.yaml:9 error invalid-value",
+    ]);
+    assertEquals(remote.json, local.json);
+  } finally {
+    await server.kill();
+  }
 });
