@@ -31,6 +31,8 @@ export interface ModelCatalogOptions {
 /** Every model type and definition in a repository, with the problems found loading them. */
 export interface ModelCatalog {
   types: Map<string, ModelTypeInfo>;
+  /** Types whose extension module did not load, by the type its text names, with the module. */
+  unloaded?: Map<string, string>;
   definitions: ModelDefinition[];
   diagnostics: Diagnostic[];
 }
@@ -85,10 +87,16 @@ export async function loadModelCatalog(
   }
   const types = new Map(builtinModelTypes.map((t) => [t.type, t]));
   const diagnostics: Diagnostic[] = [];
+  const unloaded = new Map<string, string>();
   if (modules) {
     const found = await extensionTypes(modules, root);
     for (const info of found.types) if (!types.has(info.type)) types.set(info.type, info);
     diagnostics.push(...found.diagnostics);
+    for (const module of modules) {
+      if (!module.problem) continue;
+      const named = await declaredExtensionType(`${root}/${module.file}`);
+      if (named && !types.has(named)) unloaded.set(named, module.file);
+    }
   } else {
     extensionFiles.forEach((file, i) => {
       const type = declared[i];
@@ -102,6 +110,7 @@ export async function loadModelCatalog(
   }
   const catalog: ModelCatalog = {
     types,
+    unloaded,
     definitions: models.flatMap((m) => (m.definition ? [m.definition] : [])),
     diagnostics,
   };

@@ -165,6 +165,16 @@ function checkModelMethod(
     type = task.modelType as string;
   }
   const info = models.types.get(type);
+  const brokenModule = models.unloaded?.get(type);
+  if (!info && brokenModule) {
+    sink.add({
+      rule: "unknown-model-type",
+      message: `model type \`${type}\` is declared by ${brokenModule}, which did not load`,
+      hint: `fix the module: see the diagnostic at ${brokenModule}`,
+      path: [...path, byRef ? "modelIdOrName" : "modelType"],
+    });
+    return;
+  }
   if (!info) {
     sink.add({
       rule: "unknown-model-type",

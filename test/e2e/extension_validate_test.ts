@@ -132,6 +132,14 @@ Deno.test("modules that throw, loop, read /etc/passwd, fetch or export no model 
     "extensions/models/helper.ts": `export const shared = 1;\n`,
     "models/@acme/bucket/logs.yaml": definition,
     "workflows/workflow-buckets.yaml": workflow(goodStep),
+    "workflows/workflow-uses-broken.yaml": `id: 9d4e5f60-7182-4a93-8b04-c5d6e7f80912
+name: uses-broken
+jobs:
+  - name: main
+    steps:
+      - name: peek
+        task: {type: model_method, modelType: x/p, modelName: p, methodName: run}
+`,
   });
   const result = await repo.cli(["workflow", "validate", "--all", "--json"], {
     SWAMP_EXTENSION_TIMEOUT_MS: "3000",
@@ -139,6 +147,11 @@ Deno.test("modules that throw, loop, read /etc/passwd, fetch or export no model 
   assertEquals(result.code, 3, result.stderr);
   const v = result.json as Validation;
   assert(v.results[0].valid, JSON.stringify(v.results[0].diagnostics));
+  // A step of a type whose module did not load says so.
+  assertEquals(v.results[1].diagnostics.map((d) => [d.rule, d.message]), [[
+    "unknown-model-type",
+    "model type `x/p` is declared by extensions/models/passwd.ts, which did not load",
+  ]]);
   const byFile = Object.fromEntries(v.modelDiagnostics.map((d) => [d.file, d]));
   assertEquals(
     Object.fromEntries(Object.entries(byFile).map(([f, d]) => [f, `${d.severity} ${d.rule}`])),
