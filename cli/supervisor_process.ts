@@ -5,7 +5,7 @@
 
 // The checkout this CLI runs from. The launcher says (a bundle lives
 // elsewhere); running from source, it is this file's parent directory.
-const root = Deno.env.get("SWAMP_CHECKOUT") ??
+export const checkoutRoot = Deno.env.get("SWAMP_CHECKOUT") ??
   decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
 /** A supervisor process, and its command line (for the error that says how to run it by hand). */
@@ -115,7 +115,7 @@ function supervisorProgram(): string[] {
       }
     }
   }
-  return [`--config=${root}/deno.json`, `${root}/cli/supervise.ts`];
+  return [`--config=${checkoutRoot}/deno.json`, `${checkoutRoot}/cli/supervise.ts`];
 }
 
 /**

@@ -11,7 +11,12 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
-import { handOverToStandby, startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
+import {
+  checkoutRoot,
+  handOverToStandby,
+  startSupervisorProcess,
+  unrefChild,
+} from "./supervisor_process.ts";
 import { createDenoExtensionInspector } from "../plugins/extensions/deno/mod.ts";
 
 export { unrefChild };
@@ -178,7 +183,7 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
  */
 export function extensionInspector(): ExtensionInspector {
   return createDenoExtensionInspector({
-    zodDir: realPath(`${root}/node_modules/zod`),
+    zodDir: realPath(`${checkoutRoot}/node_modules/zod`),
     spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
     timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
   });
