@@ -5,7 +5,7 @@ import {
 } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import { create } from "@bufbuild/protobuf";
 import { type Run, StepStatus } from "../proto/gen/swamp/v1/run_pb.ts";
-import { runStatusText, stepStatusText } from "../runtime/mod.ts";
+import { runStatusText, stemOf, stepStatusText } from "../runtime/mod.ts";
 import type { Output } from "./output.ts";
 import { paintStatus, waitingText } from "./render_run.ts";
 import { cliJson } from "./json_shape.ts";
@@ -113,6 +113,18 @@ class LiveView implements FollowView {
 }
 
 /** One line for a change worth a line when not on a terminal; undefined for the rest. */
+/**
+ * A step id as a line names it: a fan-out whose name is templated
+ * (`build/compile ${{ self.region }}`) by its stem (`build/compile`), what a
+ * later step reads it as; its items carry their resolved names already.
+ */
+function shownStepId(stepId: string): string {
+  const slash = stepId.indexOf("/");
+  const name = stepId.slice(slash + 1);
+  const stem = name.includes("${{") ? stemOf(name) : "";
+  return stem ? `${stepId.slice(0, slash + 1)}${stem}` : stepId;
+}
+
 export function eventText(out: Output, event: RunEvent): string | undefined {
   const p = event.payload;
   const why = event.reason ? out.dim(`  ${event.reason}`) : "";
@@ -121,7 +133,7 @@ export function eventText(out: Output, event: RunEvent): string | undefined {
     const attempt = p.value.retry && p.value.to === StepStatus.RUNNING
       ? out.dim(`  attempt ${p.value.retry.attempt} of ${p.value.retry.attempts}`)
       : "";
-    return `${out.dim("•")} ${p.value.stepId} ${
+    return `${out.dim("•")} ${shownStepId(p.value.stepId)} ${
       paintStatus(out, stepStatusText(p.value.to))
     }${attempt}${why}`;
   }

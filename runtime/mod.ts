@@ -186,5 +186,6 @@ export {
   type FanOutSummary,
   nameList,
 } from "./run/fan_outs.ts";
+export { stemOf } from "./engine/fan_out_variables.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";

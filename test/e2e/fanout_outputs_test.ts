@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, repoWith } from "../helpers/mod.ts";
+import { assert, assertEquals, assertMatch, repoWith } from "../helpers/mod.ts";
 
 // What a fan-out hands to the steps after it (docs/design/0018-fan-out-outputs.md):
 // its items' outputs in item order, each item by its resolved name, counts,
@@ -96,11 +96,13 @@ Deno.test("a fan-out's outputs, its items by resolved name and its allowed failu
     /deploy-\$\{\{ self\.host \}\}.*2 succeeded, 1 failed \(allowed\): deploy-b/,
   );
 
-  // The run's events carry it: the forEach step's end, as `workflow run` follows it.
+  // The run's events carry it: the forEach step's end, as `workflow run` follows it, named by
+  // its stem (what later steps read it as), not its template.
   assertMatch(
     result.stderr,
-    /main\/deploy-\$\{\{ self\.host \}\} succeeded +3 items; 1 failed \(allowed\): deploy-b/,
+    /^• main\/deploy succeeded +3 items; 1 failed \(allowed\): deploy-b$/m,
   );
+  assert(!result.stderr.includes("${{"), "a line shows a raw template");
 });
 
 Deno.test("workflow evaluate resolves steps references to fan-outs and items as a run does", async () => {
