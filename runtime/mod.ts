@@ -129,7 +129,19 @@ export type {
   StepWork,
 } from "./ports/executor.ts";
 export type { ExecutorSettings, StepContext, StepSetup } from "./ports/executor.ts";
-export { defineExecutorSettings } from "./ports/executor.ts";
+export {
+  defineExecutorSettings,
+  EXECUTOR_API_VERSION,
+  supportedExecutorApiVersions,
+} from "./ports/executor.ts";
+export { type ExecutorApi, executorApi } from "./executor_api.ts";
+export {
+  checkExecutor,
+  defaultExecutorName,
+  type ExecutorOrigin,
+  ExecutorRegistry,
+  placingExecutor,
+} from "./executors/mod.ts";
 export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
 export type {
   ExpressionCheck,
