@@ -2,7 +2,6 @@
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
 import type {
-  Executor,
   ExecutorRegistry,
   ExpressionEvaluator,
   LaunchedSupervisor,

@@ -8,7 +8,6 @@
 import type {
   DispatchEvent,
   DispatchRequest,
-  Executor,
   ExecutorRegistry,
   KillOutcome,
   WorkerHub,
