@@ -27,7 +27,9 @@ export default function niceExecutor(api: ExecutorApi): Executor {
     z.strictObject({
       type: z.literal("nice"),
       /** How much lower the step's priority is: 0 (none) to 19 (lowest); default 10. */
-      level: z.optional(z.int().check(z.minimum(0), z.maximum(19))),
+      level: z.optional(
+        z.int().check(z.minimum(0, "level is 0 to 19"), z.maximum(19, "level is 0 to 19")),
+      ),
       /** Variables set for every step under this block, before the step's own `env`. */
       env: z.optional(z.record(z.string(), z.string())),
     }),
