@@ -3,9 +3,11 @@ import type * as z from "zod/mini";
 /**
  * Executors run one step's work somewhere (a local process group, a
  * container, a remote worker) and report what happens as a stream of
- * events. Every implementation passes test/contracts/executor_contract.ts
- * unchanged; what it can do is declared in `features`, which the contract
- * suite reads.
+ * events. Every implementation, built in or an extension's module, passes
+ * the executor contract (cli/executor_contract/, run by our tests and by
+ * `swamp executor test`) unchanged; what it can do is declared in
+ * `features`, which the contract suite reads. Extension authors import the
+ * types from runtime/executor_api.ts (docs/guides/executor-plugins.md).
  */
 export interface Executor {
   /**

@@ -164,3 +164,12 @@ Deno.test("an extension executor that throws on import is a clear error naming i
   const listed = await repo.cli(["executor", "list", "--json"]);
   assertEquals((listed.json as { error: { code: string } }).error.code, "executor_load_failed");
 });
+
+Deno.test("the sample executor type-checks against the published author API", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["check", `--config=${root}/deno.json`, sample],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+});
