@@ -27,10 +27,12 @@ export async function profileOf(make: () => Promise<Made>): Promise<Profile> {
   const made = await make();
   const t = new Tracker();
   try {
-    const r = await run(made.executor, t, step({ script: "exit 0" }));
+    // An executor that cannot even run this is taken as running host processes: every case
+    // then runs, and each fails with its own reason rather than being set aside.
+    const r = await run(made.executor, t, step({ script: "exit 0" })).catch(() => undefined);
     return {
       features: { ...made.executor.features },
-      hostProcesses: r.started?.containerId === undefined,
+      hostProcesses: r?.started?.containerId === undefined,
       seesContainers: made.leftovers !== undefined,
     };
   } finally {
@@ -77,7 +79,7 @@ export async function runContract(
       result = { promise: c.title, result: "not_applicable", reason: skip, durationMs: 0 };
     } else {
       try {
-        await runCase(c, make, profile);
+        await withDeadline(runCase(c, make, profile), CASE_DEADLINE_MS);
         result = { promise: c.title, result: "passed", durationMs: 0 };
       } catch (error) {
         result = { promise: c.title, result: "failed", reason: reasonOf(error), durationMs: 0 };
@@ -88,6 +90,25 @@ export async function runContract(
     onResult?.(result);
   }
   return { profile, results };
+}
+
+/** A case whose executor never ends its stream (not even after the abort) fails after this. */
+const CASE_DEADLINE_MS = 120_000;
+
+async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`the case did not end within ${ms / 1000} s (the stream never ended)`)),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An assertion's message, on one line, without the diff that follows it. */
