@@ -30,7 +30,7 @@ const header =
 /** What each exit status means (the groups of cli/exit_codes.ts). */
 const statusMeanings: Record<number, string> = {
   0: "success",
-  1: "a run failed",
+  1: "a run failed, or an executor broke its contract (`executor test`)",
   2: "the command line was wrong",
   3: "the files or inputs given are invalid",
   4: "the thing asked for is not there, or not unique",

@@ -20,10 +20,11 @@ export async function engineDeps(
   store: RunStore,
   evaluator: ExpressionEvaluator,
 ): Promise<EngineDeps> {
-  const executorMap = await executors();
+  const executorMap = await executors({ repoRoot });
   return {
     store,
-    executor: executorMap.get("loopback")!,
+    // The registry's default: the executor of steps whose workflow names none.
+    executor: executorMap.get(executorMap.defaultName!)!,
     executors: executorMap,
     evaluator,
     // vault.get resolves here, on the orchestrator, from the repository's vaults.

@@ -11,6 +11,7 @@ import { pruneCommands } from "./spec_prune.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
 import { vaultCommands } from "./spec_vault.ts";
+import { executorCommands } from "./spec_executor.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
 
@@ -42,7 +43,7 @@ export const globalFlags: FlagSpec[] = [
     short: "q",
     type: "boolean",
     description:
-      "print only results and errors; list commands print only what each row is known by (`workflow list`: run ids; `files`, `worker list`, `worker token list`, `auth token list`: names; `workflow approvals`: RUN STEP), `status` only the status",
+      "print only results and errors; list commands print only what each row is known by (`workflow list`: run ids; `files`, `worker list`, `executor list`, `worker token list`, `auth token list`: names; `workflow approvals`: RUN STEP), `status` only the status",
   },
   {
     name: "verbose",
@@ -62,6 +63,10 @@ export const nouns: NounSpec[] = [
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
   { noun: "vault", summary: "encrypted secrets for workflows: `vault.get` in expressions" },
+  {
+    noun: "executor",
+    summary: "executor plugins: list them, test one against the executor contract",
+  },
 ];
 
 const errorJson =
@@ -355,6 +360,7 @@ commands.push(
   ...serveCommands,
   ...workerCommands,
   ...vaultCommands,
+  ...executorCommands,
 );
 
 // Commands that can act through a server take the same four flags and run the

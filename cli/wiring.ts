@@ -2,7 +2,7 @@
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
 import type {
-  Executor,
+  ExecutorRegistry,
   ExpressionEvaluator,
   ExtensionInspector,
   LaunchedSupervisor,
@@ -58,18 +58,29 @@ export async function openRepoStore(repoRoot: string): Promise<RunStore> {
  * is its engine when a step names none (default DOCKER_HOST, else the
  * standard socket).
  */
+/**
+ * The executors this process may run steps with, in one registry: the
+ * built-ins (loopback, the default for steps with no `executor:` block, and
+ * docker), then, given a repository, its extension executors
+ * (extensions/executors/*.ts), all registered the same way.
+ */
 export async function executors(
-  options: { dockerSocket?: string } = {},
-): Promise<Map<string, Executor>> {
-  const [{ createLoopbackExecutor }, { createDockerExecutor }] = await Promise.all([
-    import("../plugins/executors/loopback/mod.ts"),
-    import("../plugins/executors/docker/mod.ts"),
-  ]);
-  const registered = [
-    createLoopbackExecutor(),
-    createDockerExecutor({ socket: options.dockerSocket }),
-  ];
-  return new Map(registered.map((executor) => [executor.name, executor]));
+  options: { dockerSocket?: string; repoRoot?: string } = {},
+): Promise<ExecutorRegistry> {
+  const [{ createLoopbackExecutor }, { createDockerExecutor }, { ExecutorRegistry }] = await Promise
+    .all([
+      import("../plugins/executors/loopback/mod.ts"),
+      import("../plugins/executors/docker/mod.ts"),
+      import("../runtime/mod.ts"),
+    ]);
+  const registry = new ExecutorRegistry()
+    .register(createLoopbackExecutor(), { kind: "builtin" }, { default: true })
+    .register(createDockerExecutor({ socket: options.dockerSocket }), { kind: "builtin" });
+  if (options.repoRoot !== undefined) {
+    const { registerExtensionExecutors } = await import("./executor_modules.ts");
+    await registerExtensionExecutors(registry, options.repoRoot);
+  }
+  return registry;
 }
 
 /** The host-wide step ceiling from the environment; undefined when it is off (`0`). */
@@ -161,12 +172,12 @@ export async function launchSupervisor(
 }
 
 export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
-  let loaded: Promise<Map<string, Executor>> | undefined;
+  let loaded: Promise<ExecutorRegistry> | undefined;
   let evaluator: ExpressionEvaluator | undefined;
   return {
     locator,
     openStore: openRepoStore,
-    executors: () => loaded ??= executors(),
+    executors: () => loaded ??= locator.root().then((repoRoot) => executors({ repoRoot })),
     expressions: () => evaluator ??= lazyEvaluator(),
     extensions: extensionInspector(),
     launchSupervisor,

@@ -137,7 +137,19 @@ export type {
   StepWork,
 } from "./ports/executor.ts";
 export type { ExecutorSettings, StepContext, StepSetup } from "./ports/executor.ts";
-export { defineExecutorSettings } from "./ports/executor.ts";
+export {
+  defineExecutorSettings,
+  EXECUTOR_API_VERSION,
+  supportedExecutorApiVersions,
+} from "./ports/executor.ts";
+export { type ExecutorApi, executorApi } from "./executor_api.ts";
+export {
+  checkExecutor,
+  defaultExecutorName,
+  type ExecutorOrigin,
+  ExecutorRegistry,
+  placingExecutor,
+} from "./executors/mod.ts";
 export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
 export type { SecretSource } from "./ports/vault.ts";
 export type {

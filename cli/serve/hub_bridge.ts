@@ -8,7 +8,7 @@
 import type {
   DispatchEvent,
   DispatchRequest,
-  Executor,
+  ExecutorRegistry,
   KillOutcome,
   WorkerHub,
 } from "../../runtime/mod.ts";
@@ -175,10 +175,9 @@ export function passEnvOf(names: readonly string[]): Record<string, string> {
 
 /** Adds the remote executor dispatching straight through `hub` (on the hub's own thread). */
 export async function withHubExecutor(
-  map: Map<string, Executor>,
+  registry: ExecutorRegistry,
   hub: Hub,
-): Promise<Map<string, Executor>> {
+): Promise<ExecutorRegistry> {
   const { createRemoteExecutor } = await import("../../plugins/executors/remote/mod.ts");
-  const remote = createRemoteExecutor({ dispatcher: hub });
-  return new Map([...map, [remote.name, remote]]);
+  return registry.copy().register(createRemoteExecutor({ dispatcher: hub }));
 }

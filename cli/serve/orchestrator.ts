@@ -7,7 +7,7 @@ import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
   ChangeFeed,
-  type Executor,
+  type ExecutorRegistry,
   type GateTimer,
   type HubEvent,
   hubRoster,
@@ -81,12 +81,13 @@ export async function startOrchestrator(
     failed: (error) => events.error("run thread", error),
   }, { port: hubChannel.port2, passEnv: passEnvOf(options.passEnv ?? []) });
 
-  let loaded: Promise<Map<string, Executor>> | undefined;
+  let loaded: Promise<ExecutorRegistry> | undefined;
   const env: RunServiceEnv = {
     locator,
     openStore: () => Promise.resolve(store),
     // With the remote executor on the hub itself, so reconciling can reap a remote step.
-    executors: () => loaded ??= executors().then((map) => withHubExecutor(map, hub)),
+    executors: () =>
+      loaded ??= executors({ repoRoot: root }).then((map) => withHubExecutor(map, hub)),
     expressions: () => evaluator,
     extensions: extensionInspector(),
     // New runs are created on the run thread, which writes all of them; the run outlives the call.

@@ -3,13 +3,16 @@
 // hub, and get the environment `serve --pass-env` names.
 import { createRemoteExecutor } from "../../plugins/executors/remote/mod.ts";
 import type { EngineDeps } from "../engine_deps.ts";
+import { ExecutorRegistry } from "../../runtime/mod.ts";
 import { hubBridgeClient, type HubLink } from "./hub_bridge.ts";
 
 export function withRemoteExecutor(deps: EngineDeps, link: HubLink): EngineDeps {
   const remote = createRemoteExecutor({ dispatcher: hubBridgeClient(link.port) });
   return {
     ...deps,
-    executors: new Map([...(deps.executors ?? []), [remote.name, remote]]),
+    executors:
+      (deps.executors instanceof ExecutorRegistry ? deps.executors.copy() : new ExecutorRegistry())
+        .register(remote),
     remoteEnv: { ...link.passEnv },
   };
 }

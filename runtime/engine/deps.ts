@@ -12,7 +12,7 @@ import type { RunMasks } from "./run_masks.ts";
 /** Everything an engine needs from outside: ports, the repository, and limits. */
 export interface EngineDeps {
   store: RunStore;
-  /** The default executor (loopback). */
+  /** The default executor: the registry's choice for steps with no `executor:` block. */
   executor: Executor;
   /** Every registered executor by name, for steps that choose one with `executor:`. */
   executors?: ReadonlyMap<string, Executor>;

@@ -15,6 +15,7 @@ import {
 } from "../ports/executor.ts";
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
+import { placingExecutor } from "../executors/mod.ts";
 import { baseEnv, identityEnv } from "./identity.ts";
 import { durationMs } from "./shell_task.ts";
 
@@ -124,7 +125,8 @@ function remotePlacement(
   placed: StepPlacement,
   queueTimeoutMs: number | undefined,
 ): Placement {
-  const remote = deps.executors?.get("remote");
+  // The executor that places steps on workers (the worker hub's), whatever its name.
+  const remote = placingExecutor(deps.executors);
   const where = [
     placed.target && `target ${JSON.stringify(placed.target)}`,
     Object.keys(placed.labels).length > 0 && `labels ${labelsText(placed.labels)}`,

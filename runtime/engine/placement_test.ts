@@ -12,6 +12,7 @@ import { placementFor } from "./placement.ts";
 // with that executor's name for the worker.
 
 const executor = (name: string, more: Partial<Executor> = {}): Executor => ({
+  apiVersion: 1,
   name,
   features: { streamsLogs: true, canCancel: true, resourceLimits: false },
   dispatch: () => {
@@ -39,7 +40,7 @@ const box = executor("box", {
   ),
 });
 const here = executor("here", { settings: box.settings });
-const remote = executor("remote");
+const remote = executor("remote", { placesSteps: true });
 
 const deps = {
   executor: plain,

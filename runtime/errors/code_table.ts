@@ -40,6 +40,8 @@ export const errorCodeTable: Record<string, CodeRow> = {
   run_abandoned: { grpc: "failed_precondition", exit: 11 },
   run_suspended: { grpc: "failed_precondition", exit: 12 },
   run_active: { grpc: "failed_precondition", exit: 13 },
+  // `swamp executor test` found a broken promise of the executor contract
+  executor_contract_failed: { grpc: "failed_precondition", exit: 1 },
   // 2: the command line or request was wrong
   usage: { grpc: "invalid_argument", exit: 2 },
   // 3: the files or inputs given are invalid
@@ -47,6 +49,9 @@ export const errorCodeTable: Record<string, CodeRow> = {
   invalid_model: { grpc: "failed_precondition", exit: 3 },
   invalid_input: { grpc: "invalid_argument", exit: 3 },
   expression_invalid: { grpc: "invalid_argument", exit: 3 },
+  executor_api_unsupported: { grpc: "failed_precondition", exit: 3 },
+  executor_load_failed: { grpc: "failed_precondition", exit: 3 },
+  executor_invalid: { grpc: "failed_precondition", exit: 3 },
   // 4: the thing asked for is not there, or not unique
   repo_not_found: { grpc: "not_found", exit: 4 },
   not_found: { grpc: "not_found", exit: 4 },

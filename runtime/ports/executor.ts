@@ -3,14 +3,27 @@ import type * as z from "zod/mini";
 /**
  * Executors run one step's work somewhere (a local process group, a
  * container, a remote worker) and report what happens as a stream of
- * events. Every implementation passes test/contracts/executor_contract.ts
- * unchanged; what it can do is declared in `features`, which the contract
- * suite reads.
+ * events. Every implementation, built in or an extension's module, passes
+ * the executor contract (cli/executor_contract/, run by our tests and by
+ * `swamp executor test`) unchanged; what it can do is declared in
+ * `features`, which the contract suite reads. Extension authors import the
+ * types from runtime/executor_api.ts (docs/guides/executor-plugins.md).
  */
 export interface Executor {
-  /** "loopback", "docker", … */
+  /**
+   * The version of this interface the executor was written for. A registry
+   * refuses a version this build does not support (supportedExecutorApiVersions)
+   * with executor_api_unsupported, rather than calling into a shape it does not know.
+   */
+  readonly apiVersion: number;
+  /** What a workflow's `executor: {type: NAME}` names it by: lowercase letters, digits, `-`. */
   readonly name: string;
   readonly features: ExecutorFeatures;
+  /**
+   * It places steps on remote workers (the worker hub's executor): a step with
+   * `target`/`labels` runs through it. At most one registered executor does.
+   */
+  readonly placesSteps?: boolean;
   /**
    * The `executor:` block that selects this executor in a workflow file, if
    * one can (the remote executor is chosen by placement instead).
@@ -63,8 +76,18 @@ export interface GoneCheck {
   detail: string;
 }
 
-/** The executor a worker runs a placed step with when the step's `executor:` names none. */
+/**
+ * The executor a worker runs a placed step with when the assignment names
+ * none: a default of the worker protocol (an empty executor field on the
+ * wire), not a choice of the runtime's.
+ */
 export const defaultWorkerExecutor = "loopback";
+
+/** The Executor interface version this build implements. */
+export const EXECUTOR_API_VERSION = 1;
+
+/** The executor interface versions this build can run. */
+export const supportedExecutorApiVersions: readonly number[] = [1];
 
 export interface ExecutorFeatures {
   streamsLogs: boolean;

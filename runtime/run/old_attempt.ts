@@ -9,6 +9,7 @@ import { hasOwner } from "./claim.ts";
 import { foldEvents } from "./fold.ts";
 import { type ReconcileDeps, reconcileRun } from "./reconcile.ts";
 import { isSettledRun, RunStatus, StepStatus } from "./status.ts";
+import { defaultExecutorName } from "../executors/mod.ts";
 
 // Before an abandoned run gets a new attempt, nothing of its last one may
 // still run: a step started again while its first process goes on would do
@@ -90,7 +91,7 @@ async function endStep(
   process: StepProcess,
   found: Findings,
 ): Promise<void> {
-  const name = process.executor || "loopback";
+  const name = process.executor || defaultExecutorName(deps.executors) || "";
   const owner = run.owner;
   // A worker's step is the orchestrator's to end; any other ran where the owner did.
   if (!process.workerId && owner?.host && owner.host !== hostName()) {
@@ -113,7 +114,7 @@ async function endStep(
       what: `${where} (${describe(process)}): ${
         executor ? `executor ${name} cannot confirm` : `no executor named ${name} here to confirm`
       } that it is gone`,
-      hint: name === "remote"
+      hint: process.workerId
         ? "a worker's step cannot be confirmed gone yet; check the worker, then start a new run"
         : `end it yourself, then start a new run`,
     });

@@ -27,6 +27,7 @@ import {
   RunStatus,
   StepStatus,
 } from "./status.ts";
+import { defaultExecutorName } from "../executors/mod.ts";
 
 export interface ReconcileDeps {
   store: RunStore;
@@ -150,7 +151,9 @@ export async function reconcileRun(
   ];
   for (const step of orphans) {
     const process = step.process!;
-    const executor = deps.executors.get(process.executor || "loopback");
+    const executor = deps.executors.get(
+      process.executor || defaultExecutorName(deps.executors) || "",
+    );
     if (!executor) {
       actions.push(`cannot end step ${step.id}: no executor named ${process.executor}`);
       continue;

@@ -15,7 +15,10 @@ export interface RunServiceEnv {
   locator: RepoLocator;
   /** The repository's store (file or SQLite, as its .swamp.yaml says). */
   openStore(root: string): Promise<RunStore>;
-  /** By name, to end what an abandoned run's steps left behind (loaded on first use). */
+  /**
+   * Every registered executor by name (built-ins and the repository's extensions/executors/),
+   * for validation and to end what an abandoned run's steps left behind (loaded on first use).
+   */
   executors(): Promise<ReadonlyMap<string, Executor>>;
   /**
    * Starts a supervisor process for a run, in its own session, and returns

@@ -6,6 +6,7 @@ import { defineExecutorSettings, type Executor } from "../mod.ts";
 // against the schema of the executor its type names, whatever that is.
 
 const sandboxed: Executor = {
+  apiVersion: 1,
   name: "sandbox",
   features: { streamsLogs: true, canCancel: true, resourceLimits: false },
   settings: defineExecutorSettings(

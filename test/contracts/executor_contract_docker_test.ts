@@ -7,7 +7,7 @@ import { executorContract } from "./executor_contract.ts";
 if (await dockerAvailable()) {
   const image = await ensureTestImage();
   const create = () => createDockerExecutor({ defaultImage: image });
-  executorContract("docker", create().features, () =>
+  await executorContract("docker", create().features, () =>
     Promise.resolve({
       executor: create(),
       dispose: () => Promise.resolve(),

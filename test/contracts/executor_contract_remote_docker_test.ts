@@ -47,7 +47,7 @@ if (docker.available) {
       dispose: release,
     };
   };
-  executorContract("remote, docker worker", createDockerExecutor().features, make);
+  await executorContract("remote, docker worker", createDockerExecutor().features, make);
 } else {
   Deno.test({
     name: `executor contract (remote, docker worker) (skipped: ${docker.reason})`,

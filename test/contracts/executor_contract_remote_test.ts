@@ -29,4 +29,4 @@ const features = createRemoteExecutor({
   },
 }).features;
 
-executorContract("remote", features, make);
+await executorContract("remote", features, make);

@@ -7,7 +7,7 @@ import { executorContract } from "./executor_contract.ts";
 for (const spawn of ["auto", "setsid"] satisfies SpawnPreference[]) {
   // Short waits keep the suite fast; the contract's steps use graceMs 300.
   const create = () => createLoopbackExecutor({ killWaitMs: 2000, reapGraceMs: 300, spawn });
-  executorContract(
+  await executorContract(
     spawn === "auto" ? "loopback" : "loopback, setsid(1)",
     create().features,
     () => Promise.resolve({ executor: create(), dispose: () => Promise.resolve() }),

@@ -1,6 +1,7 @@
 // The Docker executor: runs each step in its own container through the
 // engine's API (see README.md beside this file).
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
+import { EXECUTOR_API_VERSION } from "../../../runtime/mod.ts";
 import { dispatchContainer } from "./dispatch.ts";
 import { client, reachable, socketPath } from "./engine.ts";
 import { confirmRecordedGone, reapRecorded, reapRun } from "./reap.ts";
@@ -34,6 +35,7 @@ export function createDockerExecutor(options: DockerOptions = {}): Executor {
     maxLineChars: options.maxLineChars ?? 64 * 1024,
   };
   return {
+    apiVersion: EXECUTOR_API_VERSION,
     name: "docker",
     features: { streamsLogs: true, canCancel: true, resourceLimits: true },
     settings: dockerSettings,

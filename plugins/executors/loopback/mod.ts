@@ -2,6 +2,7 @@
 // session and process group (see README.md beside this file).
 
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
+import { EXECUTOR_API_VERSION } from "../../../runtime/mod.ts";
 import { dispatchStep } from "./dispatch.ts";
 import { confirmRecordedGone } from "./gone.ts";
 import { reapRecorded } from "./reap.ts";
@@ -45,6 +46,7 @@ export function createLoopbackExecutor(options: LoopbackOptions = {}): Executor 
   };
   const reap = { graceMs: options.reapGraceMs ?? 2000, killWaitMs: dispatch.killWaitMs };
   return {
+    apiVersion: EXECUTOR_API_VERSION,
     name: "loopback",
     features: { streamsLogs: true, canCancel: true, resourceLimits: false },
     settings: loopbackSettings,

@@ -115,7 +115,8 @@ async function* oneAttempt(
           ended = true;
           return e;
         case "started":
-          yield e;
+          // This executor reaps what it started: the recorded process names it.
+          yield { ...e, process: { ...e.process, executor: "remote" } };
           if (placed) yield placed;
           placed = undefined;
           break;

@@ -4,6 +4,7 @@
 // re-dispatches a lost worker's step that wrote nothing, and fails one that
 // had written (the write-then-fail rule). See README.md beside this file.
 import type { Executor, RecordedProcess, StepWork } from "../../../runtime/mod.ts";
+import { EXECUTOR_API_VERSION } from "../../../runtime/mod.ts";
 import { dispatchRemote } from "./dispatch.ts";
 import type { RemoteOptions } from "./options.ts";
 import { reapRemote } from "./reap.ts";
@@ -16,7 +17,9 @@ export function createRemoteExecutor(options: RemoteOptions): Executor {
     redispatchLimit: options.redispatchLimit ?? 3,
   };
   return {
+    apiVersion: EXECUTOR_API_VERSION,
     name: "remote",
+    placesSteps: true,
     // Cancels reach the worker, whose own executor stops the step. Limits are sent, but only a
     // worker's docker executor enforces them (a loopback one ignores them, as loopback does here).
     features: { streamsLogs: true, canCancel: true, resourceLimits: false },

@@ -93,7 +93,8 @@ function eventOf(update: LeaseUpdate, record: Lease): DispatchEvent | undefined 
       return {
         type: "started",
         process: {
-          executor: "remote",
+          // The executor that dispatched through the hub names itself (it is the one to reap it).
+          executor: "",
           pid: kind.value.pid,
           pgid: kind.value.pgid,
           processStart: kind.value.processStart,

@@ -1,0 +1,7 @@
+export {
+  checkExecutor,
+  defaultExecutorName,
+  type ExecutorOrigin,
+  ExecutorRegistry,
+  placingExecutor,
+} from "./registry.ts";
