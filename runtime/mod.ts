@@ -162,3 +162,22 @@ export {
 } from "./run/fan_outs.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
+export type { DataDraft, DataItem, DataQuery, DataStore } from "./ports/data.ts";
+export { MAX_DATA_ATTRIBUTES_BYTES } from "./ports/data.ts";
+export {
+  canonicalJson,
+  checkDraft,
+  copyItem,
+  type DataKey,
+  dataLimit,
+  dataOrder,
+  dataPage,
+  DEFAULT_DATA_LIMIT,
+  formatDataCursor,
+  hashAttributes,
+  isRetriedWrite,
+  matchesData,
+  MAX_DATA_LIMIT,
+  parseDataCursor,
+  sealDraft,
+} from "./data/items.ts";
