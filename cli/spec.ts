@@ -4,6 +4,7 @@
 import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
+import { dataCommands } from "./spec_data.ts";
 import { filesCommand } from "./spec_files.ts";
 import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
@@ -60,6 +61,7 @@ export const nouns: NounSpec[] = [
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
+  { noun: "data", summary: "the versioned data items method calls wrote: list, get, query" },
 ];
 
 const errorJson =
@@ -352,6 +354,7 @@ commands.push(
   ...pruneCommands,
   ...serveCommands,
   ...workerCommands,
+  ...dataCommands,
 );
 
 // Commands that can act through a server take the same four flags and run the

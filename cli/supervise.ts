@@ -5,6 +5,7 @@ import { openRepoStore } from "./wiring.ts";
 import { superviseRun } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { repoData } from "./data_reader.ts";
 
 const [repoRoot, runId] = Deno.args;
 if (!repoRoot || !runId) {
@@ -28,7 +29,7 @@ async function note(text: string) {
 }
 
 const store = await openRepoStore(repoRoot);
-const evaluator = lazyEvaluator();
+const evaluator = lazyEvaluator(() => Promise.resolve(repoData(repoRoot, store)));
 const stop = new AbortController();
 let poke = () => {};
 Deno.addSignalListener("SIGUSR1", () => poke());

@@ -2,6 +2,7 @@
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
 import type {
+  DataStore,
   Executor,
   ExpressionEvaluator,
   LaunchedSupervisor,
@@ -10,6 +11,7 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { repoData } from "./data_reader.ts";
 import {
   ActorKind,
   ErrorCode,
@@ -206,11 +208,15 @@ export function unrefChild(child: Deno.ChildProcess): void {
 export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
   let loaded: Promise<Map<string, Executor>> | undefined;
   let evaluator: ExpressionEvaluator | undefined;
+  let data: Promise<DataStore> | undefined;
   return {
     locator,
     openStore: openRepoStore,
     executors: () => loaded ??= executors(),
-    expressions: () => evaluator ??= lazyEvaluator(),
+    expressions: () =>
+      evaluator ??= lazyEvaluator(() =>
+        data ??= locator.root().then(async (root) => repoData(root, await openRepoStore(root)))
+      ),
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,

@@ -181,3 +181,6 @@ export {
   parseDataCursor,
   sealDraft,
 } from "./data/items.ts";
+export { celRecord, type DataReader, dataSnapshot, withDataSnapshots } from "./data/snapshot.ts";
+export { RUNTIME_MODELS, type RuntimeSources, withRuntimeModels } from "./data/runtime_models.ts";
+export { DATA_FUNCTIONS, dataCallKey, dataCalls } from "./expressions/data_calls.ts";

@@ -26,6 +26,7 @@ import {
   WorkerHub,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
+import { repoData } from "../data_reader.ts";
 import { startRunThread } from "./run_thread.ts";
 import { executors, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
@@ -70,7 +71,7 @@ export async function startOrchestrator(
   const instance = crypto.randomUUID();
   const feed = new ChangeFeed();
   const store = observedStore(await openRepoStore(root), feed);
-  const evaluator = lazyEvaluator();
+  const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
   // The run thread reaches the hub (made below, on this thread) through a port of its own.
