@@ -18,7 +18,7 @@ Deno.test("finds data.* calls with their arguments' texts", () => {
 });
 
 Deno.test("ignores calls in strings, other namespaces and unknown functions", () => {
-  assertEquals(dataCalls('"data.latest(1, 2)" + r\'data.latest(x)\''), []);
+  assertEquals(dataCalls("\"data.latest(1, 2)\" + r'data.latest(x)'"), []);
   assertEquals(dataCalls("mydata.latest('a', 'b') + x.data.latest('a', 'b')"), []);
   assertEquals(dataCalls("data.other('a') + data.latest"), []);
   assertEquals(dataCalls('"""data.latest("a", "b")"""'), []);
