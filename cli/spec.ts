@@ -387,6 +387,9 @@ const remoteVerbs = new Set([
   "worker token revoke",
   "worker list",
   "worker drain",
+  "data list",
+  "data get",
+  "data query",
 ]);
 for (const command of commands) {
   if (remoteVerbs.has(`${command.noun} ${command.verb}`)) {

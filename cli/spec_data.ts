@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./types.ts";
 
 const item =
-  `{"id": "…", "model": "web", "modelType": "aws/ec2", "name": "server", "spec": "instance", "version": 3, "hash": "sha256:…", "tags": {"env": "prod"}, "runId": "…", "stepId": "deploy/create", "attempt": 1, "createTime": "2026-12-01T09:00:00.000Z"`;
+  `{"id": "…", "model": "web", "modelType": "aws/ec2", "name": "server", "spec": "instance", "version": 3, "hash": "sha256:…", "tags": {"env": "prod"}, "runId": "…", "stepId": "deploy/create", "attempt": 1, "createTime": "2026-12-01T09:00:00Z"`;
 
 export const dataCommands: CommandSpec[] = [
   {
@@ -10,7 +10,7 @@ export const dataCommands: CommandSpec[] = [
     verb: "list",
     summary: "list data items, the newest version of each",
     description:
-      "Lists the data items method calls wrote: the newest version of each (model, name), ordered by model then name; with --all-versions every version, newest first within an item. Filters combine. The runtime's own state is listed as built-in models when --model names one: swamp/worker, swamp/enrollment-token (never a secret or its hash), swamp/step-lease. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. With -q, prints MODEL and NAME, tab-separated, one item a line. --json leaves out the attributes (`data get` and `data query` include them).",
+      "Lists the data items method calls wrote: the newest version of each (model, name), ordered by model then name; with --all-versions every version, newest first within an item. Filters combine. The runtime's own state is listed as built-in models when --model names one: swamp/worker, swamp/enrollment-token (never a secret or its hash), swamp/step-lease. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. With -q, prints MODEL and NAME, tab-separated, one item a line. --json leaves out the attributes (`data get` and `data query` include them). Needs the viewer role through a server (--server).",
     args: [],
     flags: [
       { name: "model", type: "string", value: "MODEL", description: "only items of this model" },
@@ -53,7 +53,7 @@ export const dataCommands: CommandSpec[] = [
     verb: "get",
     summary: "show one data item: its newest version, or the one asked for",
     description:
-      "Prints a header line on stderr (model, name, version of how many, hash, which run, step and attempt wrote it, when) and the attributes as YAML on stdout. Exits 4 (not_found) for an unknown item or version, with the versions there are.",
+      "Prints a header line on stderr (model, name, version of how many, hash, which run, step and attempt wrote it, when) and the attributes as YAML on stdout. Exits 4 (not_found) for an unknown item or version, with the versions there are. Needs the viewer role through a server (--server).",
     args: [
       {
         name: "MODEL",
@@ -78,7 +78,7 @@ export const dataCommands: CommandSpec[] = [
     verb: "query",
     summary: "the newest data items a CEL predicate holds for",
     description:
-      "Evaluates a CEL predicate over the newest version of every data item, in the expression sandbox, a batch of items per evaluation. The predicate sees each item as `item`: id, model, modelType, name, spec, version, hash, tags, runId, stepId, attempt, createTime and createdAt (RFC 3339 text), and attributes. It must give true or false; a predicate that does not parse, names anything but `item`, or fails on an item (a missing field: guard it with has()) is an error that names the item, exit 3 (expression_invalid). Prints the matching items as `data list` does; --json includes their attributes.",
+      "Evaluates a CEL predicate over the newest version of every data item, in the expression sandbox, a batch of items per evaluation. The predicate sees each item as `item`: id, model, modelType, name, spec, version, hash, tags, runId, stepId, attempt, createTime and createdAt (RFC 3339 text), and attributes. It must give true or false; a predicate that does not parse, names anything but `item`, or fails on an item (a missing field: guard it with has()) is an error that names the item, exit 3 (expression_invalid). Prints the matching items as `data list` does; --json includes their attributes. Needs the viewer role through a server (--server).",
     args: [{ name: "PREDICATE", required: true, description: "a CEL expression over `item`" }],
     flags: [],
     examples: [

@@ -184,3 +184,4 @@ export {
 export { celRecord, type DataReader, dataSnapshot, withDataSnapshots } from "./data/snapshot.ts";
 export { RUNTIME_MODELS, type RuntimeSources, withRuntimeModels } from "./data/runtime_models.ts";
 export { DATA_FUNCTIONS, dataCallKey, dataCalls } from "./expressions/data_calls.ts";
+export { dataItemMessage, localDataService, queryData } from "./services/data_service.ts";

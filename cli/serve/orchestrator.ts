@@ -5,6 +5,7 @@ import { AuthService } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import { DataService } from "../../proto/gen/swamp/v1/data_service_pb.ts";
 import {
   ChangeFeed,
   type Executor,
@@ -12,6 +13,7 @@ import {
   type HubEvent,
   hubRoster,
   localAuthService,
+  localDataService,
   localRepoService,
   localRunService,
   localWorkerService,
@@ -23,6 +25,7 @@ import {
   startGateTimer,
   systemClock,
   systemPrincipal,
+  withRuntimeModels,
   WorkerHub,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
@@ -134,6 +137,13 @@ export async function startOrchestrator(
           hub,
           roster: hubRoster(hub),
         }),
+      },
+      {
+        service: DataService,
+        impl: localDataService(
+          () => Promise.resolve(withRuntimeModels(store, () => hubRoster(hub).list())),
+          () => evaluator,
+        ),
       },
     ],
     owned: () => runThread.owned(),

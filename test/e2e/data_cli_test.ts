@@ -7,8 +7,10 @@ import {
   assert,
   assertEquals,
   assertMatch,
+  mintToken,
   repoWith,
   shellStep,
+  startServe,
   statusJson,
   storeKinds,
   workflowFile,
@@ -60,7 +62,7 @@ for (const store of storeKinds) {
     ]);
     assertEquals(items[2].attributes, undefined, "list leaves attributes out");
     assertMatch(String(items[2].hash), /^sha256:[0-9a-f]{64}$/);
-    assertEquals(items[2].createTime, t0.toISOString());
+    assertEquals(items[2].createTime, "2026-12-01T09:00:00Z");
 
     const versions = await repo.cli(["data", "list", "--model", "web", "--all-versions", "-q"]);
     assertEquals(versions.stdout, "web\tdisk\nweb\tserver\nweb\tserver\n");
@@ -152,3 +154,25 @@ for (const store of storeKinds) {
     assertEquals(String(step?.outputs?.stdout), "ip=10.0.0.7 n=1 v=[1,2] none=true\n");
   });
 }
+
+Deno.test("data list, get and query through swamp serve with a viewer token", async () => {
+  await using repo = await repoWith("file", {});
+  await seed(repo.root);
+  const viewer = await mintToken(repo.root, "watcher", "viewer");
+  await using server = await startServe(repo.root);
+  const list = await server.cli(["data", "list", "--json"], viewer);
+  assertEquals(list.code, 0, list.stderr);
+  assertEquals((list.json as { items: Item[] }).items.map((i) => `${i.model} ${i.name}`), [
+    "db main",
+    "web disk",
+    "web server",
+  ]);
+  const got = await server.cli(["data", "get", "web", "server"], viewer);
+  assertEquals(got.stdout, "ip: 10.0.0.7\nsize: 4\n");
+  const query = await server.cli(["data", "query", 'item.name == "main"', "-q"], viewer);
+  assertEquals(query.stdout, "db\tmain\n");
+  const bad = await server.cli(["data", "query", "item.name =="], viewer);
+  assertEquals(bad.code, 3, bad.stderr);
+  const anonymous = await server.cli(["data", "list"]);
+  assertEquals(anonymous.code, 8, anonymous.stderr);
+});
