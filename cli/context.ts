@@ -1,4 +1,5 @@
 import type { AuthService } from "../proto/gen/swamp/v1/auth_service_pb.ts";
+import type { DataService } from "../proto/gen/swamp/v1/data_service_pb.ts";
 import type { RepoService } from "../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import type { WorkerService } from "../proto/gen/swamp/v1/worker_service_pb.ts";
@@ -6,6 +7,7 @@ import {
   bindService,
   type CallContext,
   localAuthService,
+  localDataService,
   localRepoService,
   localRunService,
   localWorkerService,
@@ -20,6 +22,8 @@ import { localPrincipal, openRepoStore, runServiceEnv } from "./wiring.ts";
 import type { Output } from "./output.ts";
 import { remoteServices, remoteSettings } from "./remote.ts";
 import { fileRoster } from "./serve/worker_roster.ts";
+import { repoData } from "./data_reader.ts";
+import { lazyEvaluator } from "./evaluator.ts";
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {
@@ -31,6 +35,7 @@ export interface CommandContext {
   repo: ServiceClient<typeof RepoService>;
   auth: ServiceClient<typeof AuthService>;
   workers: ServiceClient<typeof WorkerService>;
+  data: ServiceClient<typeof DataService>;
   /** The server's URL when the command goes through one (--server or SWAMP_SERVER). */
   server?: string;
 }
@@ -66,6 +71,13 @@ export async function createContext(
     auth: bindService(localAuthService(tokens, systemClock), context),
     workers: bindService(
       localWorkerService(tokens, systemClock, { roster: fileRoster(() => locator.root()) }),
+      context,
+    ),
+    data: bindService(
+      localDataService(
+        async () => repoData(await locator.root(), await tokens()),
+        () => lazyEvaluator(),
+      ),
       context,
     ),
   };

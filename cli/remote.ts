@@ -4,6 +4,7 @@ import type { AuthService } from "../proto/gen/swamp/v1/auth_service_pb.ts";
 import type { RepoService } from "../proto/gen/swamp/v1/repo_service_pb.ts";
 import type { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import type { WorkerService } from "../proto/gen/swamp/v1/worker_service_pb.ts";
+import type { DataService } from "../proto/gen/swamp/v1/data_service_pb.ts";
 import type { ServiceClient } from "../runtime/mod.ts";
 import type { FlagSpec, FlagValues } from "./types.ts";
 import { UsageError } from "./types.ts";
@@ -81,15 +82,24 @@ export async function remoteServices(settings: RemoteSettings): Promise<{
   repo: ServiceClient<typeof RepoService>;
   auth: ServiceClient<typeof AuthService>;
   workers: ServiceClient<typeof WorkerService>;
+  data: ServiceClient<typeof DataService>;
 }> {
-  const [{ remoteClient, remoteTransport, serverUrl }, { RunService }, { RepoService }, {
-    AuthService,
-  }, { WorkerService }] = await Promise.all([
+  const [
+    { remoteClient, remoteTransport, serverUrl },
+    { RunService },
+    { RepoService },
+    {
+      AuthService,
+    },
+    { WorkerService },
+    { DataService },
+  ] = await Promise.all([
     import("../plugins/rpc/connect/mod.ts"),
     import("../proto/gen/swamp/v1/run_service_pb.ts"),
     import("../proto/gen/swamp/v1/repo_service_pb.ts"),
     import("../proto/gen/swamp/v1/auth_service_pb.ts"),
     import("../proto/gen/swamp/v1/worker_service_pb.ts"),
+    import("../proto/gen/swamp/v1/data_service_pb.ts"),
   ]);
   let caCert: string | undefined;
   if (settings.caCertFile) {
@@ -111,5 +121,6 @@ export async function remoteServices(settings: RemoteSettings): Promise<{
     repo: remoteClient(RepoService, transport),
     auth: remoteClient(AuthService, transport),
     workers: remoteClient(WorkerService, transport),
+    data: remoteClient(DataService, transport),
   };
 }

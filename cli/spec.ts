@@ -4,6 +4,7 @@
 import type { ArgSpec, CommandSpec, FlagSpec } from "./types.ts";
 import { gateCommands } from "./spec_gates.ts";
 import { evaluateCommand } from "./spec_evaluate.ts";
+import { dataCommands } from "./spec_data.ts";
 import { filesCommand } from "./spec_files.ts";
 import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
@@ -67,6 +68,7 @@ export const nouns: NounSpec[] = [
     noun: "executor",
     summary: "executor plugins: list them, test one against the executor contract",
   },
+  { noun: "data", summary: "the versioned data items method calls wrote: list, get, query" },
 ];
 
 const errorJson =
@@ -361,6 +363,7 @@ commands.push(
   ...workerCommands,
   ...vaultCommands,
   ...executorCommands,
+  ...dataCommands,
 );
 
 // Commands that can act through a server take the same four flags and run the
@@ -393,6 +396,9 @@ const remoteVerbs = new Set([
   "worker token revoke",
   "worker list",
   "worker drain",
+  "data list",
+  "data get",
+  "data query",
 ]);
 for (const command of commands) {
   if (remoteVerbs.has(`${command.noun} ${command.verb}`)) {

@@ -9,6 +9,7 @@ import { superviseRun } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { standbyFlag, type StandbyRequest } from "./supervisor_process.ts";
+import { repoData } from "./data_reader.ts";
 
 /** The request a supervisor started ahead is given on stdin; undefined when stdin ends first. */
 async function standbyRequest(): Promise<StandbyRequest | undefined> {
@@ -50,7 +51,7 @@ async function note(text: string) {
 }
 
 const store = await openRepoStore(repoRoot);
-const evaluator = lazyEvaluator();
+const evaluator = lazyEvaluator(() => Promise.resolve(repoData(repoRoot, store)));
 const stop = new AbortController();
 let poke = () => {};
 Deno.addSignalListener("SIGUSR1", () => poke());

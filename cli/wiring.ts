@@ -2,6 +2,8 @@
 // supervisor process is started. Plugins are imported here and nowhere else
 // above them; heavy ones load only when a command needs them.
 import type {
+  DataStore,
+  Executor,
   ExecutorRegistry,
   ExpressionEvaluator,
   ExtensionInspector,
@@ -11,6 +13,7 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { repoData } from "./data_reader.ts";
 import {
   checkoutRoot,
   handOverToStandby,
@@ -174,11 +177,15 @@ export async function launchSupervisor(
 export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
   let loaded: Promise<ExecutorRegistry> | undefined;
   let evaluator: ExpressionEvaluator | undefined;
+  let data: Promise<DataStore> | undefined;
   return {
     locator,
     openStore: openRepoStore,
     executors: () => loaded ??= locator.root().then((repoRoot) => executors({ repoRoot })),
-    expressions: () => evaluator ??= lazyEvaluator(),
+    expressions: () =>
+      evaluator ??= lazyEvaluator(() =>
+        data ??= locator.root().then(async (root) => repoData(root, await openRepoStore(root)))
+      ),
     extensions: extensionInspector(),
     launchSupervisor,
     clock: systemClock,

@@ -201,3 +201,26 @@ export {
 export { stemOf } from "./engine/fan_out_variables.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
 export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
+export type { DataDraft, DataItem, DataQuery, DataStore } from "./ports/data.ts";
+export { MAX_DATA_ATTRIBUTES_BYTES } from "./ports/data.ts";
+export {
+  canonicalJson,
+  checkDraft,
+  copyItem,
+  type DataKey,
+  dataLimit,
+  dataOrder,
+  dataPage,
+  DEFAULT_DATA_LIMIT,
+  formatDataCursor,
+  hashAttributes,
+  isRetriedWrite,
+  matchesData,
+  MAX_DATA_LIMIT,
+  parseDataCursor,
+  sealDraft,
+} from "./data/items.ts";
+export { celRecord, type DataReader, dataSnapshot, withDataSnapshots } from "./data/snapshot.ts";
+export { RUNTIME_MODELS, type RuntimeSources, withRuntimeModels } from "./data/runtime_models.ts";
+export { DATA_FUNCTIONS, dataCallKey, dataCalls } from "./expressions/data_calls.ts";
+export { dataItemMessage, localDataService, queryData } from "./services/data_service.ts";

@@ -2,7 +2,8 @@
 // here on its public function API (issue 18): `math` (math.greatest, …),
 // `encoders` (base64.encode/decode) and `bindings` (cel.bind, as the
 // comprehension CEL defines it to be). Each follows the cel-spec extension
-// conformance cases (wasm/conformance_ext_test.ts). Shipped as source text into
+// conformance cases (wasm/conformance_ext_test.ts). Also swamp's `data.*`
+// functions, which read a snapshot the host binds as the variable `data`. Shipped as source text into
 // QuickJS like the rest of the sandbox program, so each function uses nothing
 // but its parameters. The compiled fast path does not know these names: an
 // expression using them is evaluated by the library.
@@ -152,6 +153,28 @@ export function extensionFuncs(L: any): any[] {
     f("base64.encode", [BYTES], STRING, encode),
     f("base64.decode", [STRING], BYTES, decode),
   );
+
+  // swamp's data functions: `data.latest(m, n)` and its kin are rewritten
+  // (expandBindings) to `__swamp_data(data, "latest", m, n)`, where the
+  // variable `data` is the snapshot the host took for this evaluation: a map
+  // from each call's function and arguments (joined by NUL) to its answer.
+  const argText = (a: any) => L.isCelUint(a) ? String(a.value) : String(a);
+  const lookup = (snapshot: any, fn: string, ...args: any[]) => {
+    const key = [fn, ...args.map(argText)].join("\u0000");
+    const found = snapshot && typeof snapshot.get === "function" ? snapshot.get(key) : undefined;
+    if (found === undefined) {
+      throw new Error(
+        `data.${fn}(${
+          args.map((a) => JSON.stringify(argText(a))).join(", ")
+        }) was not read before the evaluation: its arguments must be known before the expression runs (literals, or expressions over inputs and steps, not a loop variable)`,
+      );
+    }
+    return found;
+  };
+  funcs.push(
+    f("__swamp_data", [DYN, STRING, DYN, DYN], DYN, lookup),
+    f("__swamp_data", [DYN, STRING, DYN, DYN, DYN], DYN, lookup),
+  );
   return funcs;
 }
 
@@ -172,6 +195,34 @@ export function expandBindings(root: any): any {
       return out.every((v, i) => v === e[i]) ? e : out;
     }
     const k = e.exprKind;
+    // data.latest(m, n) → __swamp_data(data, "latest", m, n) (see extensionFuncs).
+    if (
+      e.$typeName === "cel.expr.Expr" && k?.case === "callExpr" &&
+      k.value.target?.exprKind?.case === "identExpr" &&
+      k.value.target.exprKind.value.name === "data" &&
+      ["latest", "version", "listVersions", "findBySpec", "findByTag"].includes(
+        k.value.function,
+      ) && k.value.args.length === (k.value.function === "version" ? 3 : 2)
+    ) {
+      return node({
+        case: "callExpr",
+        value: {
+          $typeName: "cel.expr.Expr.Call",
+          function: "__swamp_data",
+          args: [
+            node({ case: "identExpr", value: { $typeName: "cel.expr.Expr.Ident", name: "data" } }),
+            node({
+              case: "constExpr",
+              value: {
+                $typeName: "cel.expr.Constant",
+                constantKind: { case: "stringValue", value: k.value.function },
+              },
+            }),
+            ...k.value.args.map(walk),
+          ],
+        },
+      });
+    }
     if (
       e.$typeName === "cel.expr.Expr" && k?.case === "callExpr" && k.value.function === "bind" &&
       k.value.args.length === 3 && k.value.target?.exprKind?.case === "identExpr" &&

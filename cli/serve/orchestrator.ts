@@ -5,6 +5,7 @@ import { AuthService } from "../../proto/gen/swamp/v1/auth_service_pb.ts";
 import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import { DataService } from "../../proto/gen/swamp/v1/data_service_pb.ts";
 import {
   ChangeFeed,
   type ExecutorRegistry,
@@ -12,6 +13,7 @@ import {
   type HubEvent,
   hubRoster,
   localAuthService,
+  localDataService,
   localRepoService,
   localRunService,
   localWorkerService,
@@ -23,9 +25,11 @@ import {
   startGateTimer,
   systemClock,
   systemPrincipal,
+  withRuntimeModels,
   WorkerHub,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
+import { repoData } from "../data_reader.ts";
 import { startRunThread } from "./run_thread.ts";
 import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
@@ -70,7 +74,7 @@ export async function startOrchestrator(
   const instance = crypto.randomUUID();
   const feed = new ChangeFeed();
   const store = observedStore(await openRepoStore(root), feed);
-  const evaluator = lazyEvaluator();
+  const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
   // The run thread reaches the hub (made below, on this thread) through a port of its own.
@@ -135,6 +139,13 @@ export async function startOrchestrator(
           hub,
           roster: hubRoster(hub),
         }),
+      },
+      {
+        service: DataService,
+        impl: localDataService(
+          () => Promise.resolve(withRuntimeModels(store, () => hubRoster(hub).list())),
+          () => evaluator,
+        ),
       },
     ],
     owned: () => runThread.owned(),

@@ -12,6 +12,7 @@ import {
   SwampError,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
+import { repoData } from "../data_reader.ts";
 import { engineDeps } from "../engine_deps.ts";
 import { openRepoStore } from "../wiring.ts";
 import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
@@ -30,8 +31,9 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
   switch (command.kind) {
     case "init": {
       instance = command.instance;
-      evaluator = lazyEvaluator();
-      ready = openRepoStore(command.root).then((store) =>
+      const opened = openRepoStore(command.root);
+      evaluator = lazyEvaluator(() => opened.then((store) => repoData(command.root, store)));
+      ready = opened.then((store) =>
         engineDeps(
           command.root,
           // Copied as they are posted: later changes to the writer's objects do not cross.

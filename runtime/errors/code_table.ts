@@ -74,6 +74,7 @@ export const errorCodeTable: Record<string, CodeRow> = {
   workflow_timeout: { grpc: "deadline_exceeded", exit: 6 },
   out_of_memory: { grpc: "resource_exhausted", exit: 6 },
   message_too_large: { grpc: "resource_exhausted", exit: 6 },
+  data_too_large: { grpc: "resource_exhausted", exit: 6 },
   deadline_exceeded: { grpc: "deadline_exceeded", exit: 6 },
   queue_timeout: { grpc: "deadline_exceeded", exit: 6 },
   // 7: something outside swamp failed or refused

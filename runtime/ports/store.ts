@@ -3,6 +3,7 @@ import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb
 import type { TokenStore } from "./tokens.ts";
 import type { WorkerTokenStore } from "./worker_tokens.ts";
 import type { LeaseStore } from "./leases.ts";
+import type { DataStore } from "./data.ts";
 import type { PrunedRun, PruneRule } from "./prune.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 
@@ -20,9 +21,10 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
  *
  * A store also keeps the repository's API tokens (TokenStore) and worker
  * enrollment tokens (WorkerTokenStore), so a server needs one place for all
- * its state.
+ * its state, and the data items method calls wrote (DataStore), which outlive
+ * the runs: pruning a run leaves its data.
  */
-export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore {
+export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, DataStore {
   /**
    * Creates a run from its first event (seq 1, a `runCreated`), with its
    * summary and an initial snapshot. Throws StoreConflict if the id exists.

@@ -34,6 +34,9 @@ export const requiredRoles: Readonly<Record<string, Role>> = {
   "WorkerService/CreateWorkerToken": Role.ADMIN,
   "WorkerService/RevokeWorkerToken": Role.ADMIN,
   "WorkerService/ListWorkers": Role.VIEWER,
+  "DataService/ListData": Role.VIEWER,
+  "DataService/GetData": Role.VIEWER,
+  "DataService/QueryData": Role.VIEWER,
   "WorkerService/DrainWorker": Role.OPERATOR,
 };
 

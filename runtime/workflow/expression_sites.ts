@@ -22,6 +22,7 @@ export const KNOWN_VARIABLES = [
   "item",
   "worker",
   "steps",
+  "data",
 ];
 
 const embedded = /\$\{\{([\s\S]*?)\}\}/g;

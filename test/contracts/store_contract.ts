@@ -17,6 +17,7 @@ import { processContract } from "./store_contract_processes.ts";
 import { type StoreTest, tokenContract } from "./store_contract_tokens.ts";
 import { workerTokenContract } from "./store_contract_worker_tokens.ts";
 import { leaseContract } from "./store_contract_leases.ts";
+import { dataContract } from "./store_contract_data.ts";
 import { pruneContract } from "./store_contract_prune.ts";
 import { type OpenStore, type StoreFixture, withStore } from "./store_fixture.ts";
 
@@ -393,6 +394,7 @@ export function storeContract(name: string, open: OpenStore, oneProcess?: string
   tokenContract(test);
   workerTokenContract(test);
   leaseContract(test);
+  dataContract(test);
   pruneContract(test);
   processContract(name, open, oneProcess);
 }

@@ -6,8 +6,8 @@
 // arguments), signals it is ready by creating `<barrier>/ready-<writer>`, and
 // waits for `<barrier>/go` so all writers start together. Then it appends
 // `count` events with retry on conflict, tries to take a lock, tries to
-// create an API token, tries to bind a worker token to its machine, or takes
-// leases of one step, and prints a JSON result on stdout.
+// create an API token, tries to bind a worker token to its machine, takes
+// leases of one step, or writes versions of one data item, and prints a JSON result on stdout.
 import { type RunStore, StoreConflict, TokenExists } from "../../runtime/mod.ts";
 import { event, RunStatus, storedToken, summary } from "./store_messages.ts";
 
@@ -22,7 +22,7 @@ export interface Job {
   opener: Opener;
   barrier: string;
   writer: string;
-  mode: "append" | "lock" | "token" | "bind" | "lease";
+  mode: "append" | "lock" | "token" | "bind" | "lease" | "data";
   /** append, lock: the run that writes. */
   runId?: string;
   /** append: how many events to add. */
@@ -39,6 +39,9 @@ export interface Job {
   timeMs?: number;
   /** lease: the step to take `count` leases of (in `runId`). */
   stepId?: string;
+  /** data: the item (model, name) to write `count` versions of, each with different attributes. */
+  dataModel?: string;
+  dataName?: string;
 }
 
 /** Longer than any race may take to start: a writer left waiting gives up on its own. */
@@ -133,6 +136,27 @@ async function takeLeases(store: RunStore, job: Job): Promise<{ epochs: string[]
   return { epochs };
 }
 
+/** `count` versions of one data item, one after another: the versions it got. */
+async function writeData(store: RunStore, job: Job): Promise<{ versions: number[] }> {
+  const versions: number[] = [];
+  for (let i = 0; i < (job.count ?? 0); i++) {
+    const item = await store.putData({
+      model: job.dataModel ?? "",
+      modelType: "test/race",
+      name: job.dataName ?? "",
+      spec: "",
+      attributes: { writer: job.writer, i },
+      tags: {},
+      runId: job.runId ?? "",
+      stepId: job.writer,
+      attempt: 1,
+      now: new Date(),
+    });
+    versions.push(item.version);
+  }
+  return { versions };
+}
+
 export type BindOutcome = { bound: true; changed: boolean } | { bound: false; refusal: string };
 
 async function work(store: RunStore, job: Job): Promise<unknown> {
@@ -147,6 +171,8 @@ async function work(store: RunStore, job: Job): Promise<unknown> {
       return await bindToken(store, job);
     case "lease":
       return await takeLeases(store, job);
+    case "data":
+      return await writeData(store, job);
   }
 }
 

@@ -40,6 +40,7 @@ import {
   isActive,
   type SummaryFile,
 } from "./codec.ts";
+import { DataFiles } from "./data.ts";
 import { DecodedFiles } from "./decoded_files.ts";
 import { LeaseFiles } from "./leases.ts";
 import {
@@ -95,6 +96,7 @@ class FileRunStore implements RunStore {
   private readonly tokens: TokenFiles;
   private readonly workerTokens: WorkerTokenFiles;
   readonly leases: LeaseFiles;
+  private readonly data: DataFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
   private trashEmptied = false;
 
@@ -104,6 +106,7 @@ class FileRunStore implements RunStore {
     this.tokens = new TokenFiles(layout, sync);
     this.workerTokens = new WorkerTokenFiles(layout, sync);
     this.leases = new LeaseFiles(layout, sync);
+    this.data = new DataFiles(layout.root, sync);
   }
 
   createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
@@ -431,6 +434,12 @@ class FileRunStore implements RunStore {
   releaseLease(id: string): Promise<boolean> {
     return this.leases.update(id, (lease) => lease.state = "released");
   }
+
+  // Data items live under data/, apart from the runs: pruning a run leaves them.
+  putData: RunStore["putData"] = (draft) => this.data.put(draft);
+  getData: RunStore["getData"] = (model, name, version) => this.data.get(model, name, version);
+  listDataVersions: RunStore["listDataVersions"] = (model, name) => this.data.versions(model, name);
+  listData: RunStore["listData"] = (query) => this.data.list(query);
 
   listLeases(
     filter?: { runId?: string; workerId?: string; activeOnly?: boolean },

@@ -35,6 +35,7 @@ import {
   type StoredRun,
   StoreNotFound,
 } from "../../../runtime/mod.ts";
+import { MemoryDataItems } from "./data.ts";
 import { MemoryLeases } from "./leases.ts";
 import { MemoryTokens } from "./tokens.ts";
 import { pageOf } from "./runs.ts";
@@ -55,6 +56,7 @@ export class MemoryData {
   readonly locks = new Map<string, LockHolder>();
   readonly tokens = new MemoryTokens();
   readonly leases = new MemoryLeases();
+  readonly items = new MemoryDataItems();
 }
 
 const active = new Set([
@@ -261,6 +263,13 @@ class MemoryRunStore implements RunStore {
   releaseLease: RunStore["releaseLease"] = (id) =>
     settled(() => this.data.leases.update(id, (lease) => lease.state = "released"));
   listLeases: RunStore["listLeases"] = (filter) => settled(() => this.data.leases.list(filter));
+
+  // Data items: kept whatever happens to the runs that wrote them (prune leaves them).
+  putData: RunStore["putData"] = (draft) => settled(() => this.data.items.put(draft));
+  getData: RunStore["getData"] = (m, n, v) => settled(() => this.data.items.get(m, n, v));
+  listDataVersions: RunStore["listDataVersions"] = (m, n) =>
+    settled(() => this.data.items.versions(m, n));
+  listData: RunStore["listData"] = (query) => settled(() => this.data.items.list(query));
 
   close(): Promise<void> {
     return Promise.resolve();

@@ -42,6 +42,7 @@ import { durableWriteTransaction, openDatabase, whenUnlocked, writeTransaction }
 import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
+import { SqliteData } from "./data.ts";
 import { SqliteLeases } from "./leases.ts";
 import { SqlitePruner } from "./prune.ts";
 import { appendEvents, insertRun, lastSeq } from "./writes.ts";
@@ -71,6 +72,7 @@ class SqliteRunStore implements RunStore {
   private readonly tokens: SqliteTokens;
   private readonly workerTokens: SqliteWorkerTokens;
   private readonly leases: SqliteLeases;
+  private readonly data: SqliteData;
   private pruner?: SqlitePruner;
   private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
   private closed = false;
@@ -81,6 +83,7 @@ class SqliteRunStore implements RunStore {
     this.tokens = new SqliteTokens(db);
     this.workerTokens = new SqliteWorkerTokens(db);
     this.leases = new SqliteLeases(db);
+    this.data = new SqliteData(db);
   }
 
   private lastSeq(runId: string): bigint | undefined {
@@ -282,6 +285,14 @@ class SqliteRunStore implements RunStore {
   ): Promise<Lease[]> {
     return this.read(() => this.leases.list(filter));
   }
+
+  // Data items: their own table, which pruning a run never touches.
+  putData: RunStore["putData"] = (draft) => this.write(() => this.data.put(draft));
+  getData: RunStore["getData"] = (model, name, version) =>
+    this.read(() => this.data.get(model, name, version));
+  listDataVersions: RunStore["listDataVersions"] = (model, name) =>
+    this.read(() => this.data.versions(model, name));
+  listData: RunStore["listData"] = (query) => this.read(() => this.data.list(query));
 
   pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined> {
     return this.write(() => (this.pruner ??= new SqlitePruner(this.db)).prune(runId, rule));

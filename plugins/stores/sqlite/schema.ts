@@ -9,8 +9,12 @@ import { DatabaseSync } from "node:sqlite";
  * `runs` is one row per run: its head (last event seq, last log seq, for the
  * conditional writes) and its listing summary with the columns listings use.
  *
+ * `data_items` is one row per version of a data item (runtime/ports/data.ts),
+ * its attributes and tags as JSON text; `newest` marks each item's newest
+ * version, so listings of the newest items walk an index.
+ *
  * Every table is created only if missing, so a database made by an older
- * version gains the newer tables (api_tokens, worker_tokens, leases) the next time
+ * version gains the newer tables (api_tokens, worker_tokens, leases, data_items) the next time
  * it is opened, and `addedColumns` the newer columns of older tables.
  */
 const schema = `
@@ -82,6 +86,28 @@ CREATE TABLE IF NOT EXISTS leases (
   state TEXT NOT NULL,
   PRIMARY KEY (run_id, step_id)
 );
+
+CREATE TABLE IF NOT EXISTS data_items (
+  model TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  newest INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  model_type TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  lease_id TEXT,
+  create_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS data_items_key ON data_items (model, name, version);
+CREATE INDEX IF NOT EXISTS data_items_newest ON data_items (newest, model, name);
+CREATE INDEX IF NOT EXISTS data_items_by_spec ON data_items (spec, model, name);
+CREATE INDEX IF NOT EXISTS data_items_by_run ON data_items (run_id);
 `;
 
 /** Columns added to a table after it first shipped: [table, column, its definition]. */
