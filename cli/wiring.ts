@@ -3,7 +3,6 @@
 // above them; heavy ones load only when a command needs them.
 import type {
   DataStore,
-  Executor,
   ExecutorRegistry,
   ExpressionEvaluator,
   ExtensionInspector,

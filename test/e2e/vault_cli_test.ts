@@ -87,7 +87,7 @@ Deno.test("a wrong, tampered or exposed key file: a clear error, exit 8, the vau
   assertEquals(exposed.code, 8);
   assertMatch(
     exposed.stderr,
-    /error\[vault_key_insecure\]: .* \(mode 0644\)\n  hint: run: chmod 600/,
+    /error\[vault_key_insecure\]: .* \(mode 0644\)\n {2}hint: run: chmod 600/,
   );
   await Deno.chmod(keyFile.keyFile, 0o600);
 
