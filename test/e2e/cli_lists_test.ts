@@ -29,10 +29,11 @@ const badWorkflow = [
   "jobs:",
   "  - name: one",
   "    steps:",
+  // An unknown model type is an error (an unknown model instance is only a warning).
   "      - name: s",
-  "        task: {type: model_method, modelIdOrName: nope, methodName: execute}",
+  "        task: {type: model_method, modelType: no/such, modelName: s, methodName: execute}",
   "      - name: t",
-  "        task: {type: model_method, modelIdOrName: nope, methodName: execute}",
+  "        task: {type: model_method, modelType: no/such, modelName: t, methodName: execute}",
   "",
 ].join("\n");
 
