@@ -1,4 +1,3 @@
-import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { GetDataResponseSchema } from "../../proto/gen/swamp/v1/data_service_pb.ts";
 import type { CommandContext } from "../context.ts";
@@ -23,7 +22,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       }`,
     );
     const { dump } = await import("js-yaml");
-    const attributes = item.attributes ? toJson(ValueSchema, item.attributes) : null;
+    const attributes = item.attributes ? cliJson(ValueSchema, item.attributes) : null;
     ctx.out.raw(dump(attributes, { lineWidth: -1, noRefs: true }));
   }
   return 0;

@@ -80,7 +80,11 @@ async function serving(store: StoreKind) {
       });
       return runId;
     },
-    release: () => Deno.writeTextFile(`${repo.root}/release`, "released\n"),
+    // Written whole, then renamed: the step tests that the file exists and then reads it.
+    release: async () => {
+      await Deno.writeTextFile(`${repo.root}/release.tmp`, "released\n");
+      await Deno.rename(`${repo.root}/release.tmp`, `${repo.root}/release`);
+    },
     /** Every event of a run, read without following (the reference the streams are held to). */
     allEvents: (runId: string) => collect(runs, runId, false, options),
     /** The run succeeded with all its `steps`, through the server and in the local CLI's reading. */
