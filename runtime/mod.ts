@@ -168,4 +168,11 @@ export {
   nameList,
 } from "./run/fan_outs.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
-export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
+export {
+  couldNotRun,
+  EventQueue,
+  LineSplitter,
+  OutputCapture,
+  type SpoolLine,
+  SpoolLineSplitter,
+} from "./exec/mod.ts";

@@ -17,6 +17,8 @@ export class LogWriter {
   private pending: LogLine[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Whether a batch was given up on. */
+  lostAny = false;
 
   constructor(
     private readonly store: RunStore,
@@ -26,12 +28,18 @@ export class LogWriter {
     private readonly lost: LostLines = () => {},
   ) {}
 
-  line(stream: "stdout" | "stderr" | "system", text: string): void {
+  /** `spool`: the spool file the line was read from and the offset just past it there. */
+  line(
+    stream: "stdout" | "stderr" | "system",
+    text: string,
+    spool?: { file: string; offset: number },
+  ): void {
     this.pending.push(create(LogLineSchema, {
       time: timestampFromDate(this.clock.now()),
       stepId: this.stepId,
       stream,
       text,
+      ...(spool ? { spool: spool.file, spoolOffset: BigInt(spool.offset) } : {}),
     }));
     if (this.pending.length >= flushLines) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), flushMs);
@@ -61,6 +69,7 @@ export class LogWriter {
     try {
       await this.store.appendLogs(this.runId, batch);
     } catch (error) {
+      this.lostAny = true;
       this.lost(batch.length, error instanceof Error ? error.message : String(error));
     }
   }
