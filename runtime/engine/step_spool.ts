@@ -43,3 +43,9 @@ export async function releaseSpool(spool: StepWork["spool"], logs: LogWriter): P
     await Deno.remove(`${spool.dir}/${spoolFile(spool.name, stream)}`).catch(() => {});
   }
 }
+
+/** When a run's steps are all over: its spool directory goes, unless files were kept in it. */
+export async function removeRunSpool(store: RunStore, runId: string): Promise<void> {
+  const dir = runSpoolDir(store, runId);
+  if (dir !== undefined) await Deno.remove(dir).catch(() => {});
+}

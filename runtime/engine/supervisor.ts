@@ -1,3 +1,4 @@
+import { removeRunSpool } from "./step_spool.ts";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { CancelRequestedSchema, HeartbeatSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
@@ -126,6 +127,7 @@ async function runOwned(
     options.onPoke?.(() => engines.forEach((e) => e.poke()));
     return await engine.execute(controller.signal);
   } finally {
+    await removeRunSpool(deps.store, journal.run.id);
     clearInterval(heartbeat);
     await missed.report(journal);
     options.signal?.removeEventListener("abort", onOuterAbort);

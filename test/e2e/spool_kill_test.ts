@@ -67,3 +67,26 @@ for (const store of storeKinds) {
     }
   });
 }
+
+Deno.test("a run that ends normally leaves no spool behind, and its log has both streams", async () => {
+  await using repo = await repoWith("sqlite", {
+    "workflows/workflow-both.yaml": workflowFile(
+      "both",
+      shellStep("both", "echo out1; echo err1 >&2; printf 'no newline'"),
+    ),
+  });
+  const result = await repo.cli(["workflow", "run", "both"]);
+  assertEquals(result.code, 0, result.stderr);
+  const runId = result.stdout.trim().split("\n")[0];
+  const logs = await repo.cli(["workflow", "logs", runId]);
+  for (const line of ["out1", "err1", "no newline"]) {
+    assert(logs.stdout.includes(`] ${line}\n`), `${line} in ${logs.stdout}`);
+  }
+  const run = await statusJson(repo, runId);
+  assertEquals(
+    (run.steps[0] as { outputs?: { stdout?: string } }).outputs?.stdout,
+    "out1\nno newline",
+  );
+  const left = await Array.fromAsync(Deno.readDir(`${repo.root}/.swamp/spool`)).catch(() => []);
+  assertEquals(left, []);
+});
