@@ -36,9 +36,11 @@ export function followSpool(
   void ends.exited.then(() => exited = true, () => exited = true);
   let idleMs = 1;
   return new ReadableStream<Uint8Array>({
-    async start() {
-      file = await Deno.open(path, { read: true });
-      await file.seek(from, Deno.SeekMode.Start);
+    // Reads are synchronous: a regular file's read does not wait for a writer,
+    // and a trip to the thread pool per read cost more than the read (bench/loopback_spawn.ts).
+    start() {
+      file = Deno.openSync(path, { read: true });
+      file.seekSync(from, Deno.SeekMode.Start);
     },
     async pull(controller) {
       const buffer = new Uint8Array(CHUNK_BYTES);
@@ -46,7 +48,7 @@ export function followSpool(
         if (cancelled) return;
         // Decided before the read: a read begun after the writers ended sees all they wrote.
         const last = exited && ends.writersGone();
-        const n = await file!.read(buffer);
+        const n = file!.readSync(buffer);
         if (n !== null && n > 0) {
           idleMs = 1;
           controller.enqueue(buffer.slice(0, n));
