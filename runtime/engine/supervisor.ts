@@ -1,4 +1,3 @@
-import { removeRunSpool } from "./step_spool.ts";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { CancelRequestedSchema, HeartbeatSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
@@ -20,6 +19,7 @@ import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
 import { MissedHeartbeats } from "./warnings.ts";
+import { removeRunSpool } from "./step_spool.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;

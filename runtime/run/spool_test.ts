@@ -11,7 +11,7 @@ import { SpoolLineSplitter } from "../exec/spool_lines.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
 import { summarize } from "./fold.ts";
-import { importSpools, runSpoolDir, spoolName } from "./spool.ts";
+import { importSpools, removeSpools, runSpoolDir, spoolName } from "./spool.ts";
 import { RunStatus } from "./status.ts";
 
 async function newRun(store: RunStore): Promise<string> {
@@ -110,4 +110,14 @@ Deno.test("SpoolLineSplitter: the same lines and offsets however the bytes arriv
   assertEquals(all.map((l) => l.offset).every((o, i, a) => i === 0 || o > a[i - 1]), true);
   assertEquals(all.at(-1)!.offset, 100 + bytes.length);
   assertEquals(all.map((l) => l.text).join(""), "héllo" + "world" + "x".repeat(10) + "end");
+});
+
+Deno.test("removeSpools (prune) deletes what a run's spool directory holds", async () => {
+  await using temp = await tempFileStore();
+  const dir = runSpoolDir(temp.store, "r1")!;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/${spoolName("s", 1)}.out`, "kept\n");
+  await removeSpools(temp.store, "r1");
+  await removeSpools(temp.store, "r1"); // nothing left: no error
+  assertEquals(await Deno.stat(dir).then(() => true, () => false), false);
 });
