@@ -200,7 +200,14 @@ export {
 } from "./run/fan_outs.ts";
 export { stemOf } from "./engine/fan_out_variables.ts";
 export { heartbeatTtlMs } from "./run/liveness.ts";
-export { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "./exec/mod.ts";
+export {
+  couldNotRun,
+  EventQueue,
+  LineSplitter,
+  OutputCapture,
+  type SpoolLine,
+  SpoolLineSplitter,
+} from "./exec/mod.ts";
 export type { DataDraft, DataItem, DataQuery, DataStore } from "./ports/data.ts";
 export { MAX_DATA_ATTRIBUTES_BYTES } from "./ports/data.ts";
 export {

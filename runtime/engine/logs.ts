@@ -11,6 +11,12 @@ const flushMs = 100;
 /** A batch the store refused is tried once more after this long (a lock held, a full disk freed). */
 const retryMs = 250;
 
+/** Where a line was read from a step's spool file: the file, and the offset just past the line. */
+export interface SpoolPlace {
+  file: string;
+  offset: number;
+}
+
 /** Told how many lines the store refused twice, and why, once it has given up on them. */
 export type LostLines = (count: number, error: string) => void;
 
@@ -19,6 +25,8 @@ export class LogWriter {
   private pending: LogLine[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Whether a batch was given up on. */
+  lostAny = false;
 
   constructor(
     private readonly store: RunStore,
@@ -31,29 +39,35 @@ export class LogWriter {
   ) {}
 
   /** Per output stream: a long line's pieces are masked across their seams. */
-  private readonly masked = new Map<string, MaskedLines>();
+  private readonly masked = new Map<string, MaskedLines<SpoolPlace>>();
 
-  line(stream: "stdout" | "stderr" | "system", text: string): void {
-    if (!this.mask) this.add(stream, text);
-    else if (stream === "system") this.add(stream, this.mask.apply(text));
+  /** `spool`: the spool file the line was read from and the offset just past it there. */
+  line(stream: "stdout" | "stderr" | "system", text: string, spool?: SpoolPlace): void {
+    if (!this.mask) this.add(stream, text, spool);
+    else if (stream === "system") this.add(stream, this.mask.apply(text), spool);
     else {
       let lines = this.masked.get(stream);
       if (!lines) this.masked.set(stream, lines = new MaskedLines(this.mask));
-      for (const line of lines.push(text)) this.add(stream, line);
+      for (const line of lines.push(text, spool)) this.add(stream, line.text, line.tag);
       // A held piece goes out with the next flush even if no other line comes.
       this.timer ??= setTimeout(() => void this.flush(), flushMs);
     }
   }
 
-  private add(stream: string, text: string): void {
-    this.pending.push(create(LogLineSchema, {
+  private add(stream: string, text: string, spool?: SpoolPlace): void {
+    this.pending.push(this.logLine(stream, text, spool));
+    if (this.pending.length >= flushLines) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), flushMs);
+  }
+
+  private logLine(stream: string, text: string, spool?: SpoolPlace): LogLine {
+    return create(LogLineSchema, {
       time: timestampFromDate(this.clock.now()),
       stepId: this.stepId,
       stream,
       text,
-    }));
-    if (this.pending.length >= flushLines) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), flushMs);
+      ...(spool ? { spool: spool.file, spoolOffset: BigInt(spool.offset) } : {}),
+    });
   }
 
   /**
@@ -64,12 +78,7 @@ export class LogWriter {
   flush(): Promise<void> {
     for (const [stream, lines] of this.masked) {
       for (const line of lines.drain()) {
-        this.pending.push(create(LogLineSchema, {
-          time: timestampFromDate(this.clock.now()),
-          stepId: this.stepId,
-          stream,
-          text: line,
-        }));
+        this.pending.push(this.logLine(stream, line.text, line.tag));
       }
     }
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -90,6 +99,7 @@ export class LogWriter {
     try {
       await this.store.appendLogs(this.runId, batch);
     } catch (error) {
+      this.lostAny = true;
       this.lost(batch.length, error instanceof Error ? error.message : String(error));
     }
   }

@@ -22,6 +22,7 @@ import {
 import type { ExecutorBlock } from "../workflow/schema.ts";
 import type { LockKeeper } from "./locks.ts";
 import { LogWriter } from "./logs.ts";
+import { prepareSpool, releaseSpool, spoolMark } from "./step_spool.ts";
 import { recordWarning } from "./warnings.ts";
 import { boundedText } from "../exec/mod.ts";
 import { cancelStage, stepChange, stepOutputs, workerWait } from "./step_events.ts";
@@ -396,6 +397,7 @@ async function runShell(
     job.signal,
     deps.pollMs,
   );
+  work.spool = await prepareSpool(deps.store, job.run.id, job.step.id, call.attempt);
   return await dispatchShell(call, args, placed, placement.executor, work);
 }
 
@@ -455,7 +457,7 @@ async function dispatchShell(
         else await recordRunning(call, event.process, placed);
         break;
       case "output":
-        logs.line(event.stream, event.line);
+        logs.line(event.stream, event.line, spoolMark(work.spool, event.stream, event.spoolOffset));
         break;
       case "cancelStage":
         if (!job.signal.aborted) {
@@ -479,6 +481,7 @@ async function dispatchShell(
     }
   }
   if (!exited) throw new Error("the executor ended without reporting an exit");
+  await releaseSpool(work.spool, logs);
   // Masked before it is cut, so a secret at the cut is not left half in plain text.
   const stdout = boundedText(
     journal.mask?.apply(exited.stdout) ?? exited.stdout,

@@ -19,6 +19,7 @@ import type { ChildRunRequest, EngineDeps } from "./deps.ts";
 import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
 import { MissedHeartbeats } from "./warnings.ts";
+import { removeRunSpool } from "./step_spool.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;
@@ -126,6 +127,7 @@ async function runOwned(
     options.onPoke?.(() => engines.forEach((e) => e.poke()));
     return await engine.execute(controller.signal);
   } finally {
+    await removeRunSpool(deps.store, journal.run.id);
     clearInterval(heartbeat);
     await missed.report(journal);
     options.signal?.removeEventListener("abort", onOuterAbort);

@@ -4,3 +4,4 @@
 export { boundedText, LineSplitter, OutputCapture } from "./lines.ts";
 export { EventQueue } from "./event_queue.ts";
 export { couldNotRun } from "./exits.ts";
+export { type SpoolLine, SpoolLineSplitter } from "./spool_lines.ts";

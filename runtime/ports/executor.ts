@@ -130,6 +130,13 @@ export interface StepWork {
   };
   /** The step's attempt (1 when absent); a re-dispatch of a lost worker's step adds one. */
   attempt?: number;
+  /**
+   * Where a local executor that can has the step write its stdout and stderr
+   * straight into files, `<dir>/<name>.out` and `<dir>/<name>.err`, which it
+   * follows (decision 0024): what the step wrote survives its supervisor.
+   * Executors that cannot (containers, workers) ignore it.
+   */
+  spool?: { dir: string; name: string };
 }
 
 export interface ContainerSpec {
@@ -166,7 +173,13 @@ export type StepEvent =
    */
   | { type: "redispatched"; attempt: number; reason: string }
   | { type: "started"; process: RecordedProcess }
-  | { type: "output"; stream: "stdout" | "stderr"; line: string }
+  | {
+    type: "output";
+    stream: "stdout" | "stderr";
+    line: string;
+    /** For a line read from the step's spool file: the byte offset just past it there. */
+    spoolOffset?: number;
+  }
   | { type: "cancelStage"; stage: CancelStageName; detail: string }
   | {
     type: "exited";

@@ -26,6 +26,13 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
  */
 export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, DataStore {
   /**
+   * A local directory for the spool files local steps write their output to
+   * (decision 0024), one subdirectory per run; absent for a store with no
+   * place on this host's disk (then steps' output comes through pipes).
+   */
+  readonly spoolDir?: string;
+
+  /**
    * Creates a run from its first event (seq 1, a `runCreated`), with its
    * summary and an initial snapshot. Throws StoreConflict if the id exists.
    */

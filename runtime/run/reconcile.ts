@@ -18,6 +18,7 @@ import type { RunStore } from "../ports/store.ts";
 import type { EventDraft } from "./journal.ts";
 import { RunJournal } from "./journal.ts";
 import { hasOwner } from "./claim.ts";
+import { importSpools } from "./spool.ts";
 import { judgeOwner, type OwnerVerdict } from "./liveness.ts";
 import {
   isActiveJob,
@@ -177,6 +178,13 @@ export async function reconcileRun(
     ]);
     actions.push(...done.map((line) => `${name}: ${line}`));
   }
+  // The steps are ended now, so their spool files are whole: what the dead
+  // owner had not stored yet goes into the log (decision 0024).
+  const imported = await importSpools(deps.store, deps.clock, journal.run).catch((error) => {
+    actions.push(`could not import step output spools: ${(error as Error).message}`);
+    return 0;
+  });
+  if (imported > 0) actions.push(`stored ${imported} output lines the owner had not`);
   const released = await deps.store.releaseLocks(runId);
   if (released.length > 0) {
     await journal.append(...released.map((lock) => ({

@@ -17,6 +17,7 @@ import {
 } from "../run/gates.ts";
 import { resolveInputs, runInputs } from "../run/inputs.ts";
 import { RunJournal } from "../run/journal.ts";
+import { importSpools } from "../run/spool.ts";
 import { foldEvents } from "../run/fold.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
@@ -154,6 +155,9 @@ export async function startResume(
   const resumeInputs = Object.fromEntries(
     Object.keys(options.inputs).map((key) => [key, resolved[key]]),
   );
+  // What the abandoned attempt's steps wrote and its reconciler did not store (it died
+  // meanwhile) goes into the log before a new attempt writes there (decision 0024).
+  if (target.status === RunStatus.ABANDONED) await importSpools(store, env.clock, target);
   const journal = await RunJournal.open(
     store,
     target.id,

@@ -8,6 +8,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { finishedStatuses, type PruneRule, qualifiesForPrune } from "../ports/prune.ts";
 import type { RunStore } from "../ports/store.ts";
 import { isTerminalRun, runStatusText } from "../run/status.ts";
+import { removeSpools } from "../run/spool.ts";
 import type { ServiceImpl } from "./call_context.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 
@@ -77,6 +78,7 @@ export function runPrune(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         if (ctx.signal.aborted) break;
         const pruned = await s.pruneRun(candidate.id, rule);
         if (pruned) {
+          await removeSpools(s, candidate.id);
           runs.push(candidate);
           bytesFreed += BigInt(pruned.bytes);
         } else {

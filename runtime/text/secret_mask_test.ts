@@ -80,15 +80,20 @@ Deno.test("SecretMask.applyDeep keeps a protobuf message a message", () => {
 Deno.test("MaskedLines masks a secret split across two pieces of a long line", () => {
   const mask = new SecretMask();
   mask.add("SECRET-VALUE");
-  const lines = new MaskedLines(mask, 8);
+  const lines = new MaskedLines<number>(mask, 8);
+  const texts = (out: { text: string }[]) => out.map((l) => l.text);
   // A long line cut into pieces by the splitter: "xxxxxxSECRET" + "-VALUEyy".
-  assertEquals(lines.push("xxxxxxSECRET"), []);
-  assertEquals(lines.push("-VALUEyy"), ["xxxxxx***", "yy"]);
+  assertEquals(lines.push("xxxxxxSECRET", 12), []);
+  // Each piece keeps its own tag (a spool offset): the held one goes out with its own.
+  assertEquals(lines.push("-VALUEyy", 20), [{ text: "xxxxxx***", tag: 12 }, {
+    text: "yy",
+    tag: 20,
+  }]);
   assertEquals(lines.drain(), []);
-  assertEquals(lines.push("zzzzzzSECRET-V"), []);
-  assertEquals(lines.drain(), ["zzzzzzSECRET-V"], "a piece with nothing after it is kept as it is");
+  assertEquals(texts(lines.push("zzzzzzSECRET-V")), []);
+  assertEquals(texts(lines.drain()), ["zzzzzzSECRET-V"], "a piece with nothing after it is kept");
   // Short lines go out at once; a whole secret in a piece is masked too.
-  assertEquals(lines.push("a SECRET-VALUE"), []);
-  assertEquals(lines.push("ok"), ["a ***", "ok"]);
+  assertEquals(texts(lines.push("a SECRET-VALUE")), []);
+  assertEquals(texts(lines.push("ok")), ["a ***", "ok"]);
   assertEquals(lines.drain(), []);
 });

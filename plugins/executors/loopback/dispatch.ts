@@ -12,7 +12,14 @@
 // this way; that needs cgroups or a container.
 
 import type { CancelStageName, StepEvent, StepWork } from "../../../runtime/mod.ts";
-import { couldNotRun, EventQueue, LineSplitter, OutputCapture } from "../../../runtime/mod.ts";
+import {
+  couldNotRun,
+  EventQueue,
+  LineSplitter,
+  OutputCapture,
+  type SpoolLine,
+  SpoolLineSplitter,
+} from "../../../runtime/mod.ts";
 import {
   describe,
   groupMembers,
@@ -63,7 +70,20 @@ export async function* dispatchStep(
   let child: SessionChild;
   try {
     child = await spawnInSession(
-      { program, args: argv.slice(1), cwd: step.cwd, env },
+      {
+        program,
+        args: argv.slice(1),
+        cwd: step.cwd,
+        env,
+        ...(step.spool
+          ? {
+            spool: {
+              stdout: `${step.spool.dir}/${step.spool.name}.out`,
+              stderr: `${step.spool.dir}/${step.spool.name}.err`,
+            },
+          }
+          : {}),
+      },
       options.spawnMethod,
     );
   } catch (e) {
@@ -76,9 +96,10 @@ export async function* dispatchStep(
   const processStart = child.processStart;
   queue.push({ type: "started", process: { executor: "loopback", pid, pgid, processStart } });
   const capture = new OutputCapture(step.outputLimitBytes);
+  const from = child.spoolFrom;
   const readers = [
-    pump(child.stdout, "stdout", queue, options.maxLineChars, capture),
-    pump(child.stderr, "stderr", queue, options.maxLineChars),
+    pump(child.stdout, "stdout", queue, options.maxLineChars, from?.stdout, capture),
+    pump(child.stderr, "stderr", queue, options.maxLineChars, from?.stderr),
   ];
   const exit = child.status;
   const onStage = (stage: CancelStageName, detail: string) =>
@@ -178,16 +199,26 @@ export async function* dispatchStep(
   }
 }
 
+/** `spoolFrom`: the stream is a spool file read from this offset; lines carry where they end. */
 async function pump(
   stream: ReadableStream<Uint8Array>,
   name: "stdout" | "stderr",
   queue: EventQueue<StepEvent>,
   maxLineChars: number,
+  spoolFrom?: number,
   capture?: OutputCapture,
 ): Promise<void> {
-  const splitter = new LineSplitter(maxLineChars);
-  const emit = (lines: string[]) => {
-    for (const line of lines) queue.push({ type: "output", stream: name, line });
+  const splitter = spoolFrom === undefined
+    ? new LineSplitter(maxLineChars)
+    : new SpoolLineSplitter(spoolFrom, maxLineChars);
+  const emit = (lines: (string | SpoolLine)[]) => {
+    for (const line of lines) {
+      queue.push(
+        typeof line === "string"
+          ? { type: "output", stream: name, line }
+          : { type: "output", stream: name, line: line.text, spoolOffset: line.offset },
+      );
+    }
   };
   try {
     for await (const bytes of stream) {

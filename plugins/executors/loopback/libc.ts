@@ -46,6 +46,9 @@ export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 // Linux values (the same on x86-64 and arm64).
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
+export const O_WRONLY = 0o1;
+export const O_CREAT = 0o100;
+export const O_APPEND = 0o2000;
 export const POSIX_SPAWN_SETSIGDEF = 0x04;
 export const POSIX_SPAWN_SETSIGMASK = 0x08;
 export const POSIX_SPAWN_SETSID = 0x80;

@@ -8,7 +8,10 @@ import {
   cString,
   errnoMessage,
   type Libc,
+  O_APPEND,
   O_CLOEXEC,
+  O_CREAT,
+  O_WRONLY,
   pointerArray,
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
@@ -16,7 +19,8 @@ import {
   SIGSET_BYTES,
 } from "./libc.ts";
 import { watchChild } from "./child_watch.ts";
-import { parseStat } from "./process_group.ts";
+import { groupMembers, parseStat } from "./process_group.ts";
+import { followSpool, openSpool } from "./spool_follow.ts";
 
 export interface SpawnSpec {
   /** The executable, a path (no PATH search here). */
@@ -26,6 +30,11 @@ export interface SpawnSpec {
   cwd?: string;
   /** The child's whole environment. */
   env: Record<string, string>;
+  /**
+   * Files the child's stdout and stderr are opened on (appending), instead of
+   * pipes: followed from where each ends now (decision 0024).
+   */
+  spool?: { stdout: string; stderr: string };
 }
 
 /** A step's process, as Deno.ChildProcess shows one: what dispatch reads. */
@@ -39,6 +48,8 @@ export interface SessionChild {
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
   readonly status: Promise<Deno.CommandStatus>;
+  /** With a spool: the offsets in the files where stdout and stderr start. */
+  readonly spoolFrom?: { stdout: number; stderr: number };
 }
 
 /** What a posix_spawn running on the thread pool reads, kept reachable until it returns. */
@@ -51,8 +62,13 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
   if (strings.some((s) => s.includes("\0"))) {
     throw new Error("an argument, variable or directory contains a NUL character");
   }
-  const out = pipe(c);
-  const err = pipe(c);
+  const spool = spec.spool;
+  const spoolFrom = spool
+    ? { stdout: openSpool(spool.stdout), stderr: openSpool(spool.stderr) }
+    : undefined;
+  const noPipe = new Int32Array([-1, -1]);
+  const out = spool ? noPipe : pipe(c);
+  const err = spool ? noPipe : pipe(c);
   const actions = new Uint8Array(ACTIONS_BYTES);
   const attr = new Uint8Array(ATTR_BYTES);
   c.posix_spawn_file_actions_init(actions);
@@ -60,8 +76,15 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
   let pid = 0;
   try {
     c.posix_spawn_file_actions_addopen(actions, 0, cString("/dev/null"), 0, 0);
-    c.posix_spawn_file_actions_adddup2(actions, out[1], 1);
-    c.posix_spawn_file_actions_adddup2(actions, err[1], 2);
+    if (spool) {
+      // The step writes into the files itself: nothing of its output passes through here.
+      const flags = O_WRONLY | O_CREAT | O_APPEND;
+      c.posix_spawn_file_actions_addopen(actions, 1, cString(spool.stdout), flags, 0o600);
+      c.posix_spawn_file_actions_addopen(actions, 2, cString(spool.stderr), flags, 0o600);
+    } else {
+      c.posix_spawn_file_actions_adddup2(actions, out[1], 1);
+      c.posix_spawn_file_actions_adddup2(actions, err[1], 2);
+    }
     if (spec.cwd !== undefined) c.posix_spawn_file_actions_addchdir_np(actions, cString(spec.cwd));
     // Every signal back to its default, none blocked: a step must not inherit
     // the runtime's ignored SIGPIPE.
@@ -102,11 +125,13 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
-    c.close(out[1]);
-    c.close(err[1]);
-    if (pid === 0) {
-      c.close(out[0]);
-      c.close(err[0]);
+    if (!spool) {
+      c.close(out[1]);
+      c.close(err[1]);
+      if (pid === 0) {
+        c.close(out[0]);
+        c.close(err[0]);
+      }
     }
   }
   // Until the watch reaps it, the child stays in /proc even if it has exited; so the watch
@@ -117,7 +142,17 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
   } catch {
     // not readable: a reap can never match "" then
   }
-  return { pid, processStart, ...watchChild(c, pid, out[0], err[0]) };
+  const watched = watchChild(c, pid, out[0], err[0]);
+  if (!spool) return { pid, processStart, ...watched };
+  const ends = { exited: watched.status, writersGone: () => groupMembers(pid).length === 0 };
+  return {
+    pid,
+    processStart,
+    status: watched.status,
+    stdout: followSpool(spool.stdout, spoolFrom!.stdout, ends),
+    stderr: followSpool(spool.stderr, spoolFrom!.stderr, ends),
+    spoolFrom,
+  };
 }
 
 function pipe(c: Libc): Int32Array {

@@ -99,8 +99,11 @@ class FileRunStore implements RunStore {
   private readonly data: DataFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
   private trashEmptied = false;
+  /** Spool files of local steps (decision 0024). */
+  readonly spoolDir: string;
 
   constructor(readonly layout: Layout, private readonly sync: boolean) {
+    this.spoolDir = `${layout.root}/spool`;
     this.index = new RunIndex(layout.index, sync);
     this.locks = new LockFiles(layout, sync);
     this.tokens = new TokenFiles(layout, sync);

@@ -49,7 +49,11 @@ import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
 /** Opens (creating if needed) the SQLite store at `path`. */
 export function openSqliteStore(path: string): Promise<RunStore> {
-  return openDatabase(path).then((db) => new SqliteRunStore(db));
+  // Spool files (decision 0024) live beside the database; an in-memory one has none.
+  const spoolDir = path === ":memory:" || path === ""
+    ? undefined
+    : `${path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "."}/spool`;
+  return openDatabase(path).then((db) => new SqliteRunStore(db, spoolDir));
 }
 
 /** How many decoded runs a store keeps for reads of unchanged runs. */
@@ -77,7 +81,7 @@ class SqliteRunStore implements RunStore {
   private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
   private closed = false;
 
-  constructor(private readonly db: DatabaseSync) {
+  constructor(private readonly db: DatabaseSync, readonly spoolDir?: string) {
     this.statements = prepareStatements(db);
     this.lister = new RunLister(db);
     this.tokens = new SqliteTokens(db);
