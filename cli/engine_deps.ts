@@ -5,11 +5,13 @@ import {
   loadModelCatalog,
   randomIds,
   reconcileRun,
+  RunMasks,
   type RunStore,
   type superviseRun,
   systemClock,
 } from "../runtime/mod.ts";
 import { executors, hostSlots } from "./wiring.ts";
+import { LocalVault } from "../plugins/vaults/local/mod.ts";
 
 export type EngineDeps = Parameters<typeof superviseRun>[0];
 
@@ -24,6 +26,11 @@ export async function engineDeps(
     executor: executorMap.get("loopback")!,
     executors: executorMap,
     evaluator,
+    // vault.get resolves here, on the orchestrator, from the repository's vaults.
+    secrets: new LocalVault(repoRoot),
+    // One per process: the capability service adds the secrets it hands a step
+    // to `deps.masks.of(runId)`, the same mask the run's engine writes with.
+    masks: new RunMasks(),
     clock: systemClock,
     ids: randomIds,
     models: await loadModelCatalog(repoRoot),

@@ -11,6 +11,7 @@ import { remoteFlags } from "./remote.ts";
 import { pruneCommands } from "./spec_prune.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
+import { vaultCommands } from "./spec_vault.ts";
 
 export type { ArgSpec, CommandSpec, FlagSpec };
 
@@ -62,6 +63,7 @@ export const nouns: NounSpec[] = [
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
   { noun: "data", summary: "the versioned data items method calls wrote: list, get, query" },
+  { noun: "vault", summary: "encrypted secrets for workflows: `vault.get` in expressions" },
 ];
 
 const errorJson =
@@ -355,6 +357,7 @@ commands.push(
   ...serveCommands,
   ...workerCommands,
   ...dataCommands,
+  ...vaultCommands,
 );
 
 // Commands that can act through a server take the same four flags and run the

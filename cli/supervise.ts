@@ -45,9 +45,12 @@ const repoGone = setInterval(() => {
     setTimeout(() => Deno.exit(1), 15_000);
   });
 }, 5_000);
+const deps = await engineDeps(repoRoot, store, evaluator);
+// Held here too, so what stopped the supervisor is noted with the run's secrets masked.
+const mask = deps.masks!.hold(runId);
 try {
   await superviseRun(
-    await engineDeps(repoRoot, store, evaluator),
+    deps,
     runId,
     {
       heartbeatMs: heartbeatMs(),
@@ -57,7 +60,9 @@ try {
     },
   );
 } catch (error) {
-  await note(`stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  await note(
+    mask.apply(`stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`),
+  );
   Deno.exitCode = 1;
 } finally {
   clearInterval(repoGone);

@@ -69,6 +69,7 @@ export {
 export { didYouMean, nearest } from "./text/suggest.ts";
 export { durationText, parseDurationText } from "./text/duration.ts";
 export { sha256HexSync } from "./text/sha256.ts";
+export { maskText, minMaskedLength, SecretMask } from "./text/secret_mask.ts";
 export {
   bootId,
   hostName,
@@ -131,6 +132,7 @@ export type {
 export type { ExecutorSettings, StepContext, StepSetup } from "./ports/executor.ts";
 export { defineExecutorSettings } from "./ports/executor.ts";
 export type { SlotLease, StepSlots } from "./ports/step_slots.ts";
+export type { SecretSource } from "./ports/vault.ts";
 export type {
   ExpressionCheck,
   ExpressionEvaluator,
@@ -138,6 +140,8 @@ export type {
 } from "./ports/expressions.ts";
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
+export { RunMasks } from "./engine/run_masks.ts";
+export { vaultCalls } from "./expressions/vault_calls.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
 export { readRepoConfig } from "./repo/repo.ts";

@@ -6,6 +6,8 @@ import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import type { IdSource } from "../ports/ids.ts";
 import type { StepSlots } from "../ports/step_slots.ts";
 import type { RunStore } from "../ports/store.ts";
+import type { SecretSource } from "../ports/vault.ts";
+import type { RunMasks } from "./run_masks.ts";
 
 /** Everything an engine needs from outside: ports, the repository, and limits. */
 export interface EngineDeps {
@@ -21,6 +23,17 @@ export interface EngineDeps {
    */
   remoteEnv?: Readonly<Record<string, string>>;
   evaluator?: ExpressionEvaluator;
+  /**
+   * Where `vault.get` reads secrets, on this orchestrator (workers hold no
+   * vault). Without it a step that calls `vault.get` fails (vault_not_found).
+   */
+  secrets?: SecretSource;
+  /**
+   * The masks of the runs this process executes, shared with whatever else
+   * hands their steps secrets (the capability service); each engine makes
+   * its own when absent.
+   */
+  masks?: RunMasks;
   clock: Clock;
   ids: IdSource;
   models: ModelCatalog;

@@ -30,6 +30,9 @@ import {
   workflowTimeoutReason,
 } from "./cancellation.ts";
 import { durationMs } from "../text/duration.ts";
+import type { SecretMask } from "../text/secret_mask.ts";
+import { RunMasks } from "./run_masks.ts";
+import { secretEvaluator } from "./secret_evaluator.ts";
 
 interface Running {
   controller: AbortController;
@@ -61,6 +64,13 @@ export class RunEngine implements RunView {
   private failure: unknown;
   /** Set once the workflow `timeout` has passed: the reason the run fails with. */
   private timedOut = "";
+  private readonly masks: RunMasks;
+  /**
+   * The run's resolved secrets: `vault.get` adds each value it resolves, and
+   * so does the capability service through `deps.masks`. Every event and
+   * log line the run writes is masked with it.
+   */
+  readonly mask: SecretMask;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -68,9 +78,18 @@ export class RunEngine implements RunView {
     private readonly workflow: Workflow,
     private readonly inputs: Record<string, unknown>,
   ) {
+    this.masks = deps.masks ?? new RunMasks();
+    this.mask = this.masks.hold(journal.run.id);
+    journal.mask = this.mask;
+    if (deps.evaluator) {
+      this.deps = {
+        ...deps,
+        evaluator: secretEvaluator(deps.evaluator, deps.secrets, this.mask),
+      };
+    }
     this.defs = new DefinitionIndex(workflow);
     this.env = declaredEnv(workflow.reads?.env);
-    this.locks = new LockKeeper(deps, journal);
+    this.locks = new LockKeeper(this.deps, journal);
   }
 
   get run(): Run {
@@ -162,6 +181,7 @@ export class RunEngine implements RunView {
       // Whatever ends the loop, a failing store included, nothing of the run is left running.
       for (const r of this.running.values()) r.controller.abort();
       await Promise.allSettled([...this.tasks]);
+      this.masks.release(this.run.id);
     }
     return this.run;
   }

@@ -75,6 +75,7 @@ export async function runStep(
         message: `${count} log line${count === 1 ? "" : "s"} of step ${job.step.id} could not be ` +
           `written: ${error}`,
       }),
+    journal.mask,
   );
   // A host slot is given back only once the step's end is recorded, so no two
   // steps' recorded run times overlap beyond the ceiling.
@@ -298,6 +299,14 @@ async function execute(call: StepCall): Promise<Outcome> {
         return { status: StepStatus.FAILED, reason: "nested workflows cannot run here" };
       }
       const inputs = await renderTemplate(task.inputs ?? {}, variables, deps.evaluator, where);
+      if (journal.mask && journal.mask.applyDeep(inputs) !== inputs) {
+        // The nested run's record keeps its inputs: a secret there would be stored in plain text.
+        return {
+          status: StepStatus.FAILED,
+          reason: "a secret (vault.get) cannot be a nested workflow's input, which its run " +
+            "records; call vault.get in the nested workflow instead",
+        };
+      }
       const child = await deps.runChild({
         parent: job.run,
         parentStepId: job.step.id,
@@ -462,7 +471,11 @@ async function dispatchShell(
     }
   }
   if (!exited) throw new Error("the executor ended without reporting an exit");
-  const stdout = boundedText(exited.stdout, work.outputLimitBytes);
+  // Masked before it is cut, so a secret at the cut is not left half in plain text.
+  const stdout = boundedText(
+    journal.mask?.apply(exited.stdout) ?? exited.stdout,
+    work.outputLimitBytes,
+  );
   const outputs: JsonObject = {
     exitCode: exited.exitCode,
     stdout: stdout.text,

@@ -51,6 +51,8 @@ export const errorCodeTable: Record<string, CodeRow> = {
   repo_not_found: { grpc: "not_found", exit: 4 },
   not_found: { grpc: "not_found", exit: 4 },
   ambiguous: { grpc: "invalid_argument", exit: 4 },
+  vault_not_found: { grpc: "not_found", exit: 4 },
+  secret_not_found: { grpc: "not_found", exit: 4 },
   // 5: the request conflicts with the current state
   already_exists: { grpc: "already_exists", exit: 5 },
   conflict: { grpc: "aborted", exit: 5 },
@@ -86,6 +88,8 @@ export const errorCodeTable: Record<string, CodeRow> = {
   pin_mismatch: { grpc: "unauthenticated", exit: 8 },
   unauthenticated: { grpc: "unauthenticated", exit: 8 },
   permission_denied: { grpc: "permission_denied", exit: 8 },
+  vault_unreadable: { grpc: "failed_precondition", exit: 8 },
+  vault_key_insecure: { grpc: "failed_precondition", exit: 8 },
   // 9: not built yet
   unimplemented: { grpc: "unimplemented", exit: 9 },
   // 70: a bug in swamp

@@ -1,5 +1,6 @@
 import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import { embedded, textOf, whole } from "./template.ts";
+import { maskedRead, rewriteVaultCalls } from "./vault_calls.ts";
 
 // Evaluating what can be known before a run: expressions that use nothing
 // but `inputs` and the declared host variables (`env`). Everything else (run, step, item, steps, …) is left as
@@ -29,13 +30,29 @@ export async function evaluateAhead(
   const unresolved: Unresolved[] = [];
   const known = new Map<string, unknown>();
   if (unique.length > 0) {
-    const checks = await evaluator.check(unique, ["inputs", "env"]);
-    const ready = unique.filter((_, i) => checks[i].ok);
-    const why = new Map(unique.map((e, i) => {
+    // No secret is read ahead of a run: `vault.get(…)` shows as "***".
+    const why = new Map<string, string>();
+    const rewritten = new Map<string, string>();
+    for (const e of unique) {
+      try {
+        rewritten.set(e, rewriteVaultCalls(e, maskedRead));
+      } catch (error) {
+        why.set(e, (error as Error).message);
+      }
+    }
+    const candidates = unique.filter((e) => rewritten.has(e));
+    const checks = await evaluator.check(candidates.map((e) => rewritten.get(e)!), [
+      "inputs",
+      "env",
+    ]);
+    const ready = candidates.filter((_, i) => checks[i].ok);
+    candidates.forEach((e, i) => {
       const check = checks[i];
-      return [e, check.ok ? "" : check.error];
-    }));
-    const results = ready.length > 0 ? await evaluator.evaluate(ready, scope) : [];
+      why.set(e, check.ok ? "" : check.error);
+    });
+    const results = ready.length > 0
+      ? await evaluator.evaluate(ready.map((e) => rewritten.get(e)!), scope)
+      : [];
     results.forEach((result, i) => {
       if (result.ok) known.set(ready[i], result.value);
       else why.set(ready[i], result.error);

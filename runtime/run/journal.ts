@@ -9,6 +9,7 @@ import { applyEvent, foldEvents, summarize } from "./fold.ts";
 import { isFencedOff, ownerEpochOf, OwnershipLost } from "./fencing.ts";
 import { stillApplicable } from "./preconditions.ts";
 import { isSettledRun, isTerminalRun, RunStatus } from "./status.ts";
+import type { SecretMask } from "../text/secret_mask.ts";
 
 /** swamp's own writes are `system`; any other name's kind is known only to whoever opened the journal. */
 function kindOf(actor: string): ActorKind {
@@ -91,6 +92,12 @@ export class RunJournal {
   generation = 0;
   /** The owner epoch this writer claimed the run with; 0 while it does not own it. */
   private epoch = 0n;
+  /**
+   * The run's resolved secrets (set by the engine that executes it): every
+   * event this writer appends is masked with it first, so no reason,
+   * output, item or error it records carries a secret in plain text.
+   */
+  mask?: SecretMask;
 
   constructor(
     private readonly store: RunStore,
@@ -327,9 +334,9 @@ export class RunJournal {
         time,
         actor: draft.actor ?? this.actor,
         actorKind: draft.actor === undefined ? this.actorKind : kindOf(draft.actor),
-        reason: draft.reason ?? "",
+        reason: this.mask ? this.mask.apply(draft.reason ?? "") : draft.reason ?? "",
         ownerEpoch: epoch,
-        payload: draft.payload,
+        payload: this.mask ? this.mask.applyDeep(draft.payload) : draft.payload,
       });
     });
     return [events, epoch];
