@@ -10,7 +10,7 @@ import {
   type superviseRun,
   systemClock,
 } from "../runtime/mod.ts";
-import { executors, hostSlots } from "./wiring.ts";
+import { executors, extensionInspector, hostSlots } from "./wiring.ts";
 import { LocalVault } from "../plugins/vaults/local/mod.ts";
 
 export type EngineDeps = Parameters<typeof superviseRun>[0];
@@ -33,7 +33,7 @@ export async function engineDeps(
     masks: new RunMasks(),
     clock: systemClock,
     ids: randomIds,
-    models: await loadModelCatalog(repoRoot),
+    models: await loadModelCatalog(repoRoot, { extensions: extensionInspector() }),
     repoRoot,
     maxParallel: Number(Deno.env.get("SWAMP_MAX_CONCURRENT_STEPS")) || 16,
     hostSlots: await hostSlots(),

@@ -5,6 +5,7 @@ import type {
   DataStore,
   Executor,
   ExpressionEvaluator,
+  ExtensionInspector,
   LaunchedSupervisor,
   RunServiceEnv,
   RunStore,
@@ -12,6 +13,7 @@ import type {
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { repoData } from "./data_reader.ts";
+import { createDenoExtensionInspector } from "../plugins/extensions/deno/mod.ts";
 import {
   ActorKind,
   ErrorCode,
@@ -217,8 +219,31 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
       evaluator ??= lazyEvaluator(() =>
         data ??= locator.root().then(async (root) => repoData(root, await openRepoStore(root)))
       ),
+    extensions: extensionInspector(),
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,
   };
+}
+
+/**
+ * Reads extension modules' schemas in a sandboxed Deno subprocess, with the
+ * checkout's zod (plugins/extensions/deno). `SWAMP_EXTENSION_TIMEOUT_MS`
+ * bounds one import (default 10 s); `SWAMP_EXTENSION_SPAWN_LOG` names a file
+ * that gets a line per module imported (tests count them).
+ */
+export function extensionInspector(): ExtensionInspector {
+  return createDenoExtensionInspector({
+    zodDir: realPath(`${root}/node_modules/zod`),
+    spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
+    timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
+  });
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -144,6 +144,21 @@ export { RunMasks } from "./engine/run_masks.ts";
 export { vaultCalls } from "./expressions/vault_calls.ts";
 export type { NewRun } from "./run/create.ts";
 export { loadModelCatalog } from "./model/catalog.ts";
+export type {
+  ExtensionInspection,
+  ExtensionInspector,
+  ExtensionMethodSchema,
+  ExtensionModelSchemas,
+  ExtensionProblem,
+  ExtensionResourceSpec,
+  JsonSchema,
+} from "./ports/extension_schemas.ts";
+export {
+  checkAgainstSchema,
+  type ExtensionModule,
+  loadExtensionModels,
+  type SchemaIssue,
+} from "./model/extensions.ts";
 export { readRepoConfig } from "./repo/repo.ts";
 export { openingError, stateError } from "./repo/fs_errors.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";

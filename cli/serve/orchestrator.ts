@@ -31,7 +31,7 @@ import {
 import { lazyEvaluator } from "../evaluator.ts";
 import { repoData } from "../data_reader.ts";
 import { startRunThread } from "./run_thread.ts";
-import { executors, openRepoStore } from "../wiring.ts";
+import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
@@ -92,6 +92,7 @@ export async function startOrchestrator(
     // With the remote executor on the hub itself, so reconciling can reap a remote step.
     executors: () => loaded ??= executors().then((map) => withHubExecutor(map, hub)),
     expressions: () => evaluator,
+    extensions: extensionInspector(),
     // New runs are created on the run thread, which writes all of them; the run outlives the call.
     startRun: (spec) => runThread.start(spec),
     // Resolves once the run is handed to the run thread; the run outlives the call.

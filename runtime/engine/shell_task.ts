@@ -2,6 +2,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
 import type { StepWork } from "../ports/executor.ts";
 import type { Task } from "../workflow/schema.ts";
+import { modelInputs } from "../model/extension_types.ts";
 
 export { durationMs } from "../text/duration.ts";
 
@@ -14,20 +15,37 @@ export interface ModelTarget {
   method: string;
   /** Global and method arguments of the definition, before the step's inputs. */
   arguments: Record<string, unknown>;
+  /** The definition's `inputs` schema (`{properties, required}`), when it declares one. */
+  inputs?: Record<string, unknown>;
+  /** The input names it declares: step inputs of these names are not arguments. */
+  inputNames: string[];
+  /** The extension module the type comes from; undefined for a built-in type. */
+  extension?: string;
   lock: string;
 }
 
 export function resolveModelTarget(task: ModelMethodTask, models: ModelCatalog): ModelTarget {
+  const origin = (type: string) => {
+    const info = models.types.get(type);
+    return info && info.origin !== "builtin" ? info.origin : undefined;
+  };
   if (task.modelIdOrName !== undefined) {
     const found = findDefinitions(models, task.modelIdOrName);
     if (found.length !== 1) {
       throw new SwampError(
         ErrorCode.NOT_FOUND,
-        `no single model definition named \`${task.modelIdOrName}\``,
+        found.length === 0
+          ? `no model definition named \`${task.modelIdOrName}\` exists`
+          : `\`${task.modelIdOrName}\` names ${found.length} model definitions`,
+        { hint: "add models/<type>/<name>.yaml, or refer to the model by id" },
       );
     }
     const definition = found[0];
+    const declared = modelInputs(definition, models.types.get(definition.type));
     return {
+      inputs: declared.schema,
+      inputNames: declared.names,
+      extension: origin(definition.type),
       type: definition.type,
       definitionName: definition.name,
       method: task.methodName,
@@ -39,6 +57,8 @@ export function resolveModelTarget(task: ModelMethodTask, models: ModelCatalog):
     };
   }
   return {
+    inputNames: [],
+    extension: origin(task.modelType!),
     type: task.modelType!,
     definitionName: task.modelName ?? task.modelType!,
     method: task.methodName,
@@ -71,14 +91,17 @@ export function shellWork(args: Record<string, unknown>, options: ShellOptions):
     );
   }
   const env = { ...options.env };
-  if (args.env !== undefined) {
-    if (args.env === null || typeof args.env !== "object" || Array.isArray(args.env)) {
+  // `environment` (swamp's name) and `env` both set variables; `env` wins a name both set.
+  for (const key of ["environment", "env"] as const) {
+    const given = args[key];
+    if (given === undefined) continue;
+    if (given === null || typeof given !== "object" || Array.isArray(given)) {
       throw new SwampError(
         ErrorCode.INVALID_INPUT,
-        "command/shell `env` must be a map of names to values",
+        `command/shell \`${key}\` must be a map of names to values`,
       );
     }
-    for (const [name, value] of Object.entries(args.env)) env[name] = String(value);
+    for (const [name, value] of Object.entries(given)) env[name] = String(value);
   }
   const cwd = typeof args.workingDir === "string"
     ? (args.workingDir.startsWith("/") ? args.workingDir : `${options.repoRoot}/${args.workingDir}`)

@@ -27,6 +27,7 @@ import { boundedText } from "../exec/mod.ts";
 import { cancelStage, stepChange, stepOutputs, workerWait } from "./step_events.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
+import { renderModelArguments } from "./model_args.ts";
 import { durationText } from "../text/duration.ts";
 import { sleepOn } from "../ports/clock.ts";
 import {
@@ -263,22 +264,29 @@ async function execute(call: StepCall): Promise<Outcome> {
   switch (task.type) {
     case "model_method": {
       const target = resolveModelTarget(task, deps.models);
+      if (target.extension) {
+        // Validation reads extension types; running their methods needs the extension
+        // method runner (a sandboxed subprocess and the capability service), not in this build.
+        return {
+          status: StepStatus.FAILED,
+          reason: `model type \`${target.type}\` comes from the extension ${target.extension}: ` +
+            "this build validates extension types but has no extension method runner yet",
+        };
+      }
       if (target.type !== "command/shell" || target.method !== "execute") {
         return {
           status: StepStatus.FAILED,
-          reason: `model type \`${target.type}\` cannot run in this version`,
+          reason: `model type \`${target.type}\` has no runnable method \`${target.method}\``,
         };
       }
-      // Arguments and placement in one crossing of the sandbox.
-      const rendered = await renderTemplate(
-        {
-          args: { ...target.arguments, ...(typeof task.inputs === "object" ? task.inputs : {}) },
-          placement: placementTree(job.placement),
-        },
+      const rendered = await renderModelArguments(
+        target,
+        typeof task.inputs === "object" ? task.inputs : {},
+        placementTree(job.placement),
         variables,
         deps.evaluator,
         where,
-      ) as { args: Record<string, unknown>; placement: unknown };
+      );
       const placed = placementRecord(rendered.placement, where);
       // Held while any step of this run acts on the model: given back when the
       // last of them ends, so other runs wait only for the steps, not the run.

@@ -3,18 +3,36 @@ import { DiagnosticSink, reportIssues } from "../diagnostics/mod.ts";
 import { readYamlSource } from "../text/read_source.ts";
 import { listFiles } from "../repo/files.ts";
 import { FileMemo, sameItems } from "../repo/file_memo.ts";
+import type { ParsedYaml } from "../text/yaml.ts";
+import type { ExtensionInspector } from "../ports/extension_schemas.ts";
 import { builtinModelTypes, type ModelTypeInfo } from "./builtin.ts";
+import { checkDefinitionAgainstType, extensionTypes } from "./extension_types.ts";
+import { loadExtensionModels } from "./extensions.ts";
+import { definitionId } from "./definition_id.ts";
 import { modelDefinition, type ModelDefinitionData } from "./schema.ts";
 
 export interface ModelDefinition extends ModelDefinitionData {
   /** Type as given in the file, or taken from the directory it sits in. */
   type: string;
+  /** As given in the file, or made from its path when it has none. */
+  id: string;
   file: string;
+}
+
+export interface ModelCatalogOptions {
+  /**
+   * Reads extension modules' schemas (a sandboxed import). Without it,
+   * extension types are found by reading their text, and their methods and
+   * arguments are unknown.
+   */
+  extensions?: ExtensionInspector;
 }
 
 /** Every model type and definition in a repository, with the problems found loading them. */
 export interface ModelCatalog {
   types: Map<string, ModelTypeInfo>;
+  /** Types whose extension module did not load, by the type its text names, with the module. */
+  unloaded?: Map<string, string>;
   definitions: ModelDefinition[];
   diagnostics: Diagnostic[];
 }
@@ -23,13 +41,14 @@ export interface ModelCatalog {
 interface LoadedModel {
   definition?: ModelDefinition;
   diagnostics: Diagnostic[];
+  yaml?: ParsedYaml;
 }
 
 /** Per repository root: its files as last read, and the catalog they last made. */
 const loaded = new Map<string, {
   types: FileMemo<string | undefined>;
   models: FileMemo<LoadedModel>;
-  last?: { types: (string | undefined)[]; models: LoadedModel[]; catalog: ModelCatalog };
+  last?: { types: unknown[]; models: LoadedModel[]; catalog: ModelCatalog };
 }>();
 const keptRoots = 16;
 
@@ -39,7 +58,10 @@ const keptRoots = 16;
  * again, and when none changed the catalog is the one loaded before (a
  * server loads it on every submission; callers only read it).
  */
-export async function loadModelCatalog(root: string): Promise<ModelCatalog> {
+export async function loadModelCatalog(
+  root: string,
+  options: ModelCatalogOptions = {},
+): Promise<ModelCatalog> {
   const memo = loaded.get(root) ?? { types: new FileMemo(), models: new FileMemo() };
   loaded.delete(root);
   loaded.set(root, memo);
@@ -48,7 +70,10 @@ export async function loadModelCatalog(root: string): Promise<ModelCatalog> {
     listFiles(root, "extensions/models", [".ts", ".js"]),
     listFiles(root, "models", [".yaml", ".yml"]),
   ]);
-  const declared = await Promise.all(
+  const modules = options.extensions
+    ? await loadExtensionModels(root, options.extensions)
+    : undefined;
+  const declared: unknown[] = modules ?? await Promise.all(
     extensionFiles.map((file) =>
       memo.types.get(`${root}/${file}`, () => declaredExtensionType(`${root}/${file}`))
     ),
@@ -61,14 +86,33 @@ export async function loadModelCatalog(root: string): Promise<ModelCatalog> {
     return last.catalog;
   }
   const types = new Map(builtinModelTypes.map((t) => [t.type, t]));
-  extensionFiles.forEach((file, i) => {
-    const type = declared[i];
-    if (type) types.set(type, { type, origin: file });
-  });
+  const diagnostics: Diagnostic[] = [];
+  const unloaded = new Map<string, string>();
+  if (modules) {
+    const found = await extensionTypes(modules, root);
+    for (const info of found.types) if (!types.has(info.type)) types.set(info.type, info);
+    diagnostics.push(...found.diagnostics);
+    for (const module of modules) {
+      if (!module.problem) continue;
+      const named = await declaredExtensionType(`${root}/${module.file}`);
+      if (named && !types.has(named)) unloaded.set(named, module.file);
+    }
+  } else {
+    extensionFiles.forEach((file, i) => {
+      const type = declared[i];
+      if (typeof type === "string" && !types.has(type)) types.set(type, { type, origin: file });
+    });
+  }
+  for (const model of models) {
+    diagnostics.push(...model.diagnostics);
+    const info = model.definition && types.get(model.definition.type);
+    if (info) diagnostics.push(...checkDefinitionAgainstType(model.definition!, model.yaml, info));
+  }
   const catalog: ModelCatalog = {
     types,
+    unloaded,
     definitions: models.flatMap((m) => (m.definition ? [m.definition] : [])),
-    diagnostics: models.flatMap((m) => m.diagnostics),
+    diagnostics,
   };
   memo.last = { types: declared, models, catalog };
   return catalog;
@@ -94,10 +138,22 @@ async function loadModel(root: string, file: string): Promise<LoadedModel> {
           path: ["type"],
         });
       }
-      definition = { ...result.data, type, file };
+      let id = result.data.id;
+      if (id === undefined) {
+        id = await definitionId(file);
+        sink.add({
+          severity: "warning",
+          rule: "missing-id",
+          message: `the definition has no \`id\`; it gets ${id}, made from its path`,
+          hint: `add \`id: ${id}\` to keep it when the file moves`,
+          path: [],
+          key: "name",
+        });
+      }
+      definition = { ...result.data, id, type, file };
     }
   }
-  return { definition, diagnostics: sink.items };
+  return { definition, diagnostics: sink.items, yaml: parsed.yaml };
 }
 
 /**

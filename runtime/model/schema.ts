@@ -4,7 +4,7 @@ import * as z from "zod/mini";
 export const modelDefinition = z.strictObject({
   type: z.optional(z.string().check(z.minLength(1))),
   typeVersion: z.optional(z.union([z.string(), z.number()])),
-  id: z.string().check(z.uuid("must be a UUID")),
+  id: z.optional(z.string().check(z.uuid("must be a UUID"))),
   name: z.string().check(z.minLength(1, "must not be empty")),
   version: z.int().check(z.positive()),
   tags: z.optional(z.record(z.string(), z.string())),

@@ -23,7 +23,7 @@ export async function evaluateWorkflow(
   const root = await env.locator.root();
   const [catalog, models, executors] = await Promise.all([
     WorkflowCatalog.load(root),
-    loadModelCatalog(root),
+    loadModelCatalog(root, { extensions: env.extensions }),
     env.executors(),
   ]);
   const entry = catalog.find(request.workflow ?? "");

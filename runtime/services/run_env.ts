@@ -2,6 +2,7 @@ import type { Executor } from "../ports/executor.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IdSource } from "../ports/ids.ts";
 import type { ExpressionEvaluator } from "../ports/expressions.ts";
+import type { ExtensionInspector } from "../ports/extension_schemas.ts";
 import type { RunStore } from "../ports/store.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { RepoLocator } from "./locator.ts";
@@ -34,6 +35,8 @@ export interface RunServiceEnv {
    * that thread then writes every run, and does not read back what it made.
    */
   startRun?(spec: NewRun): Promise<Run>;
+  /** Reads extension modules' schemas; without it, extension types are not checked. */
+  extensions?: ExtensionInspector;
   /** The CEL sandbox, started on first use (validation checks expressions with it). */
   expressions?: () => ExpressionEvaluator;
   clock: Clock;

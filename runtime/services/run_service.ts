@@ -44,7 +44,7 @@ export function localRunService(env: RunServiceEnv): ServiceImpl<typeof RunServi
       }
       const [workflows, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),
-        loadModelCatalog(root),
+        loadModelCatalog(root, { extensions: env.extensions }),
         env.executors(),
       ]);
       const entries = names.length > 0 ? names.map((n) => workflows.find(n)) : workflows.files;

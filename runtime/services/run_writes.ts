@@ -53,11 +53,16 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
       const root = await env.locator.root();
       const [catalog, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),
-        loadModelCatalog(root),
+        loadModelCatalog(root, { extensions: env.extensions }),
         env.executors(),
       ]);
       const entry = catalog.find(request.workflow ?? "");
-      const diagnostics = [...models.diagnostics, ...catalog.validate(entry, models, executors)]
+      // A broken extension module does not stop runs of workflows that do not use its type
+      // (those that do get `unknown-model-type` from their own validation).
+      const definitionProblems = models.diagnostics.filter((d) =>
+        !d.file.startsWith("extensions/")
+      );
+      const diagnostics = [...definitionProblems, ...catalog.validate(entry, models, executors)]
         .filter((d) => d.severity === Severity.ERROR);
       const parsed = entry.shape;
       if (diagnostics.length > 0 || !parsed.success) {

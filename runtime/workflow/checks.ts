@@ -1,5 +1,7 @@
 import type { DiagnosticSink, PathSegment } from "../diagnostics/mod.ts";
-import { findDefinitions, type ModelCatalog } from "../model/catalog.ts";
+import { findDefinitions, type ModelCatalog, type ModelDefinition } from "../model/catalog.ts";
+import { modelInputs, report } from "../model/extension_types.ts";
+import { checkDefinitionInputs } from "./definition_inputs.ts";
 import { didYouMean } from "../text/suggest.ts";
 import { findCycles } from "./graph.ts";
 import { checkRetryAndTimeout } from "./retry_check.ts";
@@ -70,7 +72,7 @@ function checkTask(
   workflow: Data,
 ): void {
   if (task.type === "model_method") {
-    checkModelMethod(task, path, sink, models);
+    checkModelMethod(task, path, sink, models, workflow);
   } else if (task.type === "manual_approval") {
     checkGate(task, path, sink);
   } else if (task.type === "workflow" && typeof task.workflowIdOrName === "string") {
@@ -98,6 +100,7 @@ function checkModelMethod(
   path: PathSegment[],
   sink: DiagnosticSink,
   models: ModelCatalog,
+  workflow: Data,
 ) {
   const byRef = typeof task.modelIdOrName === "string";
   const byType = typeof task.modelType === "string";
@@ -124,15 +127,18 @@ function checkModelMethod(
   }
   let type: string | undefined;
   let definitionArgs: Data = {};
+  let definition: ModelDefinition | undefined;
   if (byRef) {
     const ref = task.modelIdOrName as string;
     const found = findDefinitions(models, ref);
     if (found.length === 0) {
+      // As in swamp: an earlier step may create the model, so this is not an error here.
       sink.add({
+        severity: "warning",
         rule: "unknown-model",
-        message: `no model definition named \`${ref}\``,
+        message: `no model definition named \`${ref}\` exists yet`,
         hint: didYouMean(ref, models.definitions.map((d) => d.name)) ||
-          "model definitions live in models/<type>/<name>.yaml",
+          "model definitions live in models/<type>/<name>.yaml; a run fails this step if none exists by then",
         path: [...path, "modelIdOrName"],
       });
       return;
@@ -153,10 +159,22 @@ function checkModelMethod(
       ? found[0].methods?.[task.methodName]
       : undefined;
     definitionArgs = { ...found[0].globalArguments, ...method?.arguments };
+    definition = found[0];
+    checkDefinitionInputs(found[0], task, path, sink, workflow);
   } else {
     type = task.modelType as string;
   }
   const info = models.types.get(type);
+  const brokenModule = models.unloaded?.get(type);
+  if (!info && brokenModule) {
+    sink.add({
+      rule: "unknown-model-type",
+      message: `model type \`${type}\` is declared by ${brokenModule}, which did not load`,
+      hint: `fix the module: see the diagnostic at ${brokenModule}`,
+      path: [...path, byRef ? "modelIdOrName" : "modelType"],
+    });
+    return;
+  }
   if (!info) {
     sink.add({
       rule: "unknown-model-type",
@@ -167,14 +185,8 @@ function checkModelMethod(
     });
     return;
   }
-  if (info.origin !== "builtin") {
-    sink.add({
-      severity: "warning",
-      rule: "not-supported",
-      message:
-        `model type \`${type}\` comes from an extension (${info.origin}); extension types cannot run in this version yet`,
-      path: [...path, byRef ? "modelIdOrName" : "modelType"],
-    });
+  if (byType && info.globalArguments && (task.globalArgs === undefined || isMap(task.globalArgs))) {
+    report(sink, info.globalArguments, task.globalArgs ?? {}, [...path, "globalArgs"], false);
   }
   if (!info.methods || typeof task.methodName !== "string") return;
   const method = info.methods[task.methodName];
@@ -189,7 +201,22 @@ function checkModelMethod(
     return;
   }
   if (!isMap(task.inputs) && task.inputs !== undefined) return; // one whole expression
-  const inputs = (task.inputs ?? {}) as Data;
+  const inputNames = modelInputs(definition, info).names;
+  const given = (task.inputs ?? {}) as Data;
+  const inputs = Object.fromEntries(
+    Object.entries(given).filter(([key]) => !inputNames.includes(key)),
+  );
+  if (info.inputs) {
+    const values = Object.fromEntries(
+      Object.entries(given).filter(([key]) => inputNames.includes(key)),
+    );
+    report(sink, info.inputs, values, [...path, "inputs"], true);
+  }
+  if (method.schema) {
+    const merged = { ...definitionArgs, ...inputs };
+    report(sink, method.schema, merged, [...path, "inputs"], false, Object.keys(inputs));
+    return;
+  }
   for (const key of Object.keys(inputs)) {
     if (method.arguments && !method.arguments.includes(key)) {
       sink.add({

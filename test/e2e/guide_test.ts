@@ -5,7 +5,8 @@
 // The markers, each an HTML comment on the line(s) right before a fence:
 //   skip               an sh block that is not run
 //   exit: N            an sh block that must exit with status N (0 otherwise)
-//   file: PATH         a yaml block written to PATH (relative to the shell's directory)
+//   file: PATH         a yaml or ts block written to PATH (relative to the shell's directory;
+//                      missing directories are made)
 //   needs: docker      anywhere in the guide: skipped where no Docker engine answers
 //   output: partial    a text block showing only some lines: each must appear, in order
 //   output: any-order  a text block whose lines may come in any order (concurrent steps)
@@ -193,8 +194,9 @@ async function runGuide(path: string): Promise<void> {
         continue;
       }
       if (block.marker === "skip") continue;
-      if (block.lang === "yaml" && block.marker.startsWith("file:")) {
+      if ((block.lang === "yaml" || block.lang === "ts") && block.marker.startsWith("file:")) {
         const target = `${await shell.cwd()}/${block.marker.slice(5).trim()}`;
+        await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
         await Deno.writeTextFile(target, block.body);
         continue;
       }

@@ -1,0 +1,126 @@
+// Extension model types as validation sees them: per module under
+// extensions/models/, the type, version and JSON Schemas its exported `model`
+// declares, read by an ExtensionInspector (a sandboxed import) and kept by
+// content hash, in memory and in .swamp/cache/extensions/, so validating an
+// unchanged repository imports nothing. The one entry point for anything
+// that needs an extension's schemas (validation, and the method runner).
+import type {
+  ExtensionInspection,
+  ExtensionInspector,
+  ExtensionModelSchemas,
+  ExtensionProblem,
+} from "../ports/extension_schemas.ts";
+import { fileSha256 } from "../repo/file_hash.ts";
+import { listFiles } from "../repo/files.ts";
+import { sha256Hex } from "../text/hash.ts";
+
+export { checkAgainstSchema, type SchemaIssue } from "./extension_values.ts";
+
+/** Where extension modules live, relative to the repository root. */
+export const extensionDir = "extensions/models";
+/** Changes whenever what an inspection yields changes: older cache entries are not read. */
+const inspectionVersion = "extension-schemas-2";
+const memoryLimit = 512;
+
+/** One extension module: its model's schemas, or why there are none. */
+export interface ExtensionModule {
+  /** Path relative to the repository root. */
+  file: string;
+  /** sha256 of the module's text with the inspection versions: the cache key. */
+  hash: string;
+  model?: ExtensionModelSchemas;
+  problem?: ExtensionProblem;
+}
+
+/** Per content hash: what an inspection found (transient failures are not kept). */
+const remembered = new Map<string, ExtensionInspection>();
+
+/**
+ * Every module under extensions/models/ of the repository at `root`, with
+ * the schemas its `model` declares. A module is imported (through
+ * `inspector`) only when neither this process nor the repository's cache
+ * has seen its text before. The result for an unchanged module is the same
+ * object each time.
+ */
+export async function loadExtensionModels(
+  root: string,
+  inspector: ExtensionInspector,
+): Promise<ExtensionModule[]> {
+  const files = await listFiles(root, extensionDir, [".ts", ".js", ".mts", ".mjs"]);
+  return await Promise.all(files.map((file) => loadOne(root, file, inspector)));
+}
+
+const modules = new Map<string, ExtensionModule>();
+
+async function loadOne(
+  root: string,
+  file: string,
+  inspector: ExtensionInspector,
+): Promise<ExtensionModule> {
+  let hash: string;
+  try {
+    const text = await fileSha256(`${root}/${file}`);
+    hash = await sha256Hex(`${inspectionVersion}\n${inspector.version}\n${text}`);
+  } catch (error) {
+    return {
+      file,
+      hash: "",
+      problem: {
+        rule: "unreadable",
+        message: `the extension module cannot be read: ${(error as Error).message}`,
+        hint: "fix the file's permissions",
+        severity: "error",
+      },
+    };
+  }
+  const key = `${root}/${file}|${hash}`;
+  const known = modules.get(key);
+  if (known) return known;
+  const inspection = await inspect(root, file, hash, inspector);
+  const module: ExtensionModule = { file, hash, ...inspection };
+  if (!inspection.problem?.transient) {
+    modules.set(key, module);
+    if (modules.size > memoryLimit) modules.delete(modules.keys().next().value!);
+  }
+  return module;
+}
+
+async function inspect(
+  root: string,
+  file: string,
+  hash: string,
+  inspector: ExtensionInspector,
+): Promise<ExtensionInspection> {
+  const inMemory = remembered.get(hash);
+  if (inMemory) return inMemory;
+  const cacheFile = `${root}/.swamp/cache/extensions/${hash}.json`;
+  const cached = await readCache(cacheFile);
+  if (cached) return cached;
+  const fresh = await inspector.inspect(`${root}/${file}`, `${root}/${extensionDir}`);
+  if (fresh.problem?.transient) return fresh;
+  remembered.set(hash, fresh);
+  if (remembered.size > memoryLimit) remembered.delete(remembered.keys().next().value!);
+  await writeCache(cacheFile, fresh);
+  return fresh;
+}
+
+async function readCache(path: string): Promise<ExtensionInspection | undefined> {
+  try {
+    const data = JSON.parse(await Deno.readTextFile(path));
+    if (data && typeof data === "object" && (data.model || data.problem)) return data;
+  } catch {
+    // absent or damaged: inspected again
+  }
+  return undefined;
+}
+
+async function writeCache(path: string, value: ExtensionInspection): Promise<void> {
+  try {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const temp = `${path}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify(value));
+    await Deno.rename(temp, path);
+  } catch {
+    // A cache that cannot be written only costs an import next time.
+  }
+}
