@@ -125,7 +125,7 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
 }
 
 /** The specifiers extension modules use for zod, mapped to the checkout's copy. */
-function zodImports(zodDir: string): { imports: Record<string, string> } {
+export function zodImports(zodDir: string): { imports: Record<string, string> } {
   const base = new URL(`file://${zodDir.replace(/\/$/, "")}/`).href;
   const imports: Record<string, string> = {};
   for (const name of ["zod", "npm:zod", "npm:zod@4", "npm:zod@^4", "npm:/zod", "npm:/zod@4"]) {
