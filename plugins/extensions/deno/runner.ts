@@ -116,6 +116,11 @@ const context = {
     if (!declared) throw new Error("writeResource: resource spec " + spec + " is not declared by the model");
     const schema = declared.schema ?? declared.attributes;
     const value = schema && typeof schema.parse === "function" ? schema.parse(data) : data;
+    const size = JSON.stringify(value ?? null).length;
+    if (size > 16 * 1024 * 1024) {
+      throw new Error("writeResource: data_too_large: " + spec + "/" + name + " is " +
+        Math.round(size / 1048576) + " MiB of JSON; a data item holds at most 16 MiB");
+    }
     const written = await rpc("WriteResource", { spec, name, attributes: value, tags: options.tags ?? {} });
     return { model: written.model, name: written.name, version: Number(written.version), hash: written.hash };
   },
