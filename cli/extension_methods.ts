@@ -12,7 +12,7 @@ import {
   type PreparedMethod,
   type SecretSource,
 } from "../runtime/mod.ts";
-import { runnerArgv } from "../plugins/extensions/deno/runner.ts";
+import { runnerArgv } from "../plugins/extensions/deno/mod.ts";
 import { CapabilityService } from "../proto/gen/swamp/v1/capability_service_pb.ts";
 import { anonymousPrincipal } from "../runtime/mod.ts";
 

@@ -5,7 +5,6 @@
 // to the capability service, validates the arguments with the method's zod
 // schema, calls `execute(args, context)` and sends the result with Finish.
 // Plain JavaScript, loaded as a data: URL (no file, no type checking).
-import { zodImports } from "./mod.ts";
 
 export interface RunnerOptions {
   deno?: string;
@@ -20,10 +19,10 @@ export interface RunnerOptions {
 }
 
 /** The step's command: `deno run` with narrow permissions, the runner and the module. */
-export function runnerArgv(options: RunnerOptions): string[] {
-  const importMap = `data:application/json;base64,${
-    btoa(JSON.stringify(zodImports(options.zodDir)))
-  }`;
+export function runnerCommand(
+  options: RunnerOptions & { imports: { imports: Record<string, string> } },
+): string[] {
+  const importMap = `data:application/json;base64,${btoa(JSON.stringify(options.imports))}`;
   const runner = `data:application/javascript;base64,${btoa(runnerSource)}`;
   return [
     options.deno ?? Deno.execPath(),
