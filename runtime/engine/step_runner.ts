@@ -284,6 +284,14 @@ async function execute(call: StepCall): Promise<Outcome> {
       // last of them ends, so other runs wait only for the steps, not the run.
       await locks.acquire(target.lock, job.step.id, job.signal);
       if (target.extension) {
+        if (job.executor && job.executor.type !== deps.executor.name) {
+          return {
+            status: StepStatus.FAILED,
+            reason: `model type \`${target.type}\` comes from an extension: its methods run ` +
+              `in swamp's own sandbox on the host, not in the ${job.executor.type} executor ` +
+              "(remove the executor block for this step)",
+          };
+        }
         if (placed) {
           return {
             status: StepStatus.FAILED,

@@ -202,3 +202,24 @@ jobs:
   assertEquals(step.status, "succeeded");
   assertEquals(step.outputs?.done, true);
 });
+
+Deno.test("an extension step under another executor (docker) is refused with what to do", async () => {
+  await using repo = await repoWith("file", {
+    "extensions/models/bucket.ts": bucket,
+    "models/@acme/bucket/logs.yaml": definition,
+    "workflows/workflow-indocker.yaml": `id: 3f2c1d0e-8b7a-4c6d-9e5f-1a2b3c4d5e72
+name: indocker
+jobs:
+  - name: main
+    executor: {type: docker, image: "alpine:3"}
+    steps:
+      - name: create
+        task: {type: model_method, modelIdOrName: logs, methodName: create}
+`,
+  });
+  const run = await repo.cli(["workflow", "run", "indocker"]);
+  assertEquals(run.code, 1, run.stdout + run.stderr);
+  const runId = (run.stdout + run.stderr).match(/run ([0-9a-f-]{36}) failed/)![1];
+  const step = (await statusJson(repo, runId)).steps[0];
+  assertMatch(step.reason ?? "", /not in the docker executor \(remove the executor block/);
+});
