@@ -31,7 +31,13 @@ export async function engineDeps(
     // vault.get resolves here, on the orchestrator, from the repository's vaults.
     secrets,
     // Extension methods reach data and vaults only through the capability service.
-    extensionMethods: localExtensionMethods({ data: store, secrets, evaluator, zodDir: zodDir() }),
+    extensionMethods: localExtensionMethods({
+      data: store,
+      leases: store,
+      secrets,
+      evaluator,
+      zodDir: zodDir(),
+    }),
     // One per process: the capability service adds the secrets it hands a step
     // to `deps.masks.of(runId)`, the same mask the run's engine writes with.
     masks: new RunMasks(),

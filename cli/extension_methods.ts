@@ -9,6 +9,7 @@ import {
   type ExpressionEvaluator,
   type ExtensionCall,
   type ExtensionMethodRunner,
+  type LeaseStore,
   type PreparedMethod,
   type SecretSource,
 } from "../runtime/mod.ts";
@@ -21,6 +22,8 @@ const readMaxBytes = 20 * 1024 * 1024;
 
 export function localExtensionMethods(options: {
   data: DataStore;
+  /** Each call takes a step lease here (worker `local:HOST`), released when it ends. */
+  leases?: LeaseStore;
   secrets?: SecretSource;
   evaluator?: ExpressionEvaluator;
   zodDir: string;
@@ -47,7 +50,17 @@ export function localExtensionMethods(options: {
   return {
     async prepare(call: ExtensionCall): Promise<PreparedMethod> {
       const { url, hostPort } = await (server ??= start());
-      const { credential, grant } = await grants.issue(call);
+      const now = new Date();
+      const lease = await options.leases?.acquireLease({
+        runId: call.runId,
+        stepId: call.stepId,
+        attempt: call.attempt,
+        workerId: `local:${Deno.hostname()}`,
+        now,
+        // Released when the step's process has exited; the step's own timeout bounds it.
+        expireTime: new Date(now.getTime() + 7 * 24 * 3600_000),
+      });
+      const { credential, grant } = await grants.issue(call, lease?.id);
       const memoryMb = call.memoryMb ?? 512;
       return {
         argv: runnerArgv({
@@ -65,6 +78,7 @@ export function localExtensionMethods(options: {
         },
         async end() {
           await grants.revoke(credential);
+          if (lease) await options.leases?.releaseLease(lease.id).catch(() => false);
           return {
             finished: grant.finished,
             result: grant.result,

@@ -32,7 +32,7 @@ async function rpc(env: Record<string, string>, method: string, body: object = {
 
 Deno.test("a step's credential reaches its context, its declared specs and its own run's data, and nothing else", async () => {
   const store = await openMemoryStore();
-  const runner = localExtensionMethods({ data: store, zodDir: zodDir() });
+  const runner = localExtensionMethods({ data: store, leases: store, zodDir: zodDir() });
   const a = await runner.prepare(call());
   // The command reaches only the capability service's loopback port.
   const net = a.argv.find((arg) => arg.startsWith("--allow-net="))!;
@@ -61,7 +61,13 @@ Deno.test("a step's credential reaches its context, its declared specs and its o
   const read = await rpc(a.env, "ReadResource", { name: "main" });
   assertEquals(read.json.attributes, { arn: "x" });
   await rpc(a.env, "Finish", { result: { ok: true } });
+  // The write is recorded on the step's lease (the write-then-fail rule reads it).
+  const [lease] = await store.listLeases({ runId: "run-a" });
+  assertEquals(lease.hasWritten, true);
+  assertEquals(lease.state, "active");
+  assertEquals((await store.getData("logs", "main"))?.leaseId, lease.id);
   const ended = await a.end();
+  assertEquals((await store.getLease(lease.id))?.state, "released");
   assertEquals(ended.finished, true);
   assertEquals(ended.result, { ok: true });
   assertEquals(ended.writes.map((w) => `${w.name} v${w.version}`), ["main v1"]);

@@ -25,6 +25,7 @@ import { SwampError } from "../errors/mod.ts";
 import type { DataItem, DataStore } from "../ports/data.ts";
 import type { ExtensionCall } from "../ports/extension_methods.ts";
 import type { SecretSource } from "../ports/vault.ts";
+import type { LeaseStore } from "../ports/leases.ts";
 import { sha256Hex } from "../text/hash.ts";
 import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import { queryData } from "./data_service.ts";
@@ -32,6 +33,8 @@ import { queryData } from "./data_service.ts";
 /** What one credential allows, and what was done with it. */
 export interface Grant {
   call: ExtensionCall;
+  /** The step lease the call runs under: the credential is valid only while it is active. */
+  leaseId?: string;
   writes: DataItem[];
   finished: boolean;
   result?: unknown;
@@ -44,12 +47,15 @@ export class CapabilityGrants {
   #live = new Map<string, Grant>();
 
   /** A new credential for `call`; the secret is returned once and never kept. */
-  async issue(call: ExtensionCall): Promise<{ credential: string; grant: Grant }> {
+  async issue(
+    call: ExtensionCall,
+    leaseId?: string,
+  ): Promise<{ credential: string; grant: Grant }> {
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     const credential = `swcap_${
       Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
     }`;
-    const grant: Grant = { call, writes: [], finished: false };
+    const grant: Grant = { call, leaseId, writes: [], finished: false };
     this.#live.set(await sha256Hex(credential), grant);
     return { credential, grant };
   }
@@ -79,6 +85,8 @@ export class CapabilityGrants {
 export interface CapabilityDeps {
   grants: CapabilityGrants;
   data: DataStore;
+  /** Where step leases live: a grant with a lease is refused once it is not active. */
+  leases?: Pick<LeaseStore, "getLease" | "markLeaseWritten">;
   secrets?: SecretSource;
   /** Evaluates QueryData's predicate (CEL over `item`). */
   evaluator?: ExpressionEvaluator;
@@ -111,7 +119,19 @@ function itemMessage(item: DataItem) {
 
 /** The service's methods, as `ServedService.impl` expects them. */
 export function capabilityService(deps: CapabilityDeps) {
-  const { grants, data } = deps;
+  const { data } = deps;
+  const grants = {
+    async check(credential: string): Promise<Grant> {
+      const grant = await deps.grants.check(credential);
+      if (grant.leaseId && deps.leases) {
+        const lease = await deps.leases.getLease(grant.leaseId);
+        if (lease?.state !== "active") {
+          throw denied(`step ${grant.call.stepId}'s lease ${grant.leaseId} is no longer active`);
+        }
+      }
+      return grant;
+    },
+  };
   return {
     async getContext(request: GetContextRequest) {
       const { call } = await grants.check(request.credential);
@@ -152,9 +172,12 @@ export function capabilityService(deps: CapabilityDeps) {
         runId: call.runId,
         stepId: call.stepId,
         attempt: call.attempt,
+        ...(grant.leaseId ? { leaseId: grant.leaseId } : {}),
         now: deps.now?.() ?? new Date(),
       });
       grant.writes.push(item);
+      // What the write-then-fail rule reads: this step attempt has written.
+      if (grant.leaseId) await deps.leases?.markLeaseWritten(grant.leaseId);
       return create(WriteResourceResponseSchema, {
         model: item.model,
         name: item.name,
