@@ -82,7 +82,14 @@ async function fail(kind, error) {
 const permission = (e) => e && (e.name === "NotCapable" || e.name === "PermissionDenied");
 const controller = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  try { Deno.addSignalListener(signal, () => controller.abort(new Error(signal))); } catch {}
+  // context.signal tells the method; a method that does not stop within 2 s is ended here
+  // (the executor kills the process group after its grace period in any case).
+  try {
+    Deno.addSignalListener(signal, () => {
+      controller.abort(new Error(signal));
+      setTimeout(() => Deno.exit(130), 2000);
+    });
+  } catch {}
 }
 const ctx = await rpc("GetContext");
 let mod;
