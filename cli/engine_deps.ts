@@ -10,7 +10,8 @@ import {
   type superviseRun,
   systemClock,
 } from "../runtime/mod.ts";
-import { executors, extensionInspector, hostSlots } from "./wiring.ts";
+import { executors, extensionInspector, hostSlots, zodDir } from "./wiring.ts";
+import { localExtensionMethods } from "./extension_methods.ts";
 import { LocalVault } from "../plugins/vaults/local/mod.ts";
 
 export type EngineDeps = Parameters<typeof superviseRun>[0];
@@ -21,6 +22,7 @@ export async function engineDeps(
   evaluator: ExpressionEvaluator,
 ): Promise<EngineDeps> {
   const executorMap = await executors({ repoRoot });
+  const secrets = new LocalVault(repoRoot);
   return {
     store,
     // The registry's default: the executor of steps whose workflow names none.
@@ -28,7 +30,15 @@ export async function engineDeps(
     executors: executorMap,
     evaluator,
     // vault.get resolves here, on the orchestrator, from the repository's vaults.
-    secrets: new LocalVault(repoRoot),
+    secrets,
+    // Extension methods reach data and vaults only through the capability service.
+    extensionMethods: localExtensionMethods({
+      data: store,
+      leases: store,
+      secrets,
+      evaluator,
+      zodDir: zodDir(),
+    }),
     // One per process: the capability service adds the secrets it hands a step
     // to `deps.masks.of(runId)`, the same mask the run's engine writes with.
     masks: new RunMasks(),

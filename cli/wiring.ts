@@ -200,10 +200,15 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
  */
 export function extensionInspector(): ExtensionInspector {
   return createDenoExtensionInspector({
-    zodDir: realPath(`${checkoutRoot}/node_modules/zod`),
+    zodDir: zodDir(),
     spawnLog: Deno.env.get("SWAMP_EXTENSION_SPAWN_LOG") || undefined,
     timeoutMs: Number(Deno.env.get("SWAMP_EXTENSION_TIMEOUT_MS")) || undefined,
   });
+}
+
+/** The zod 4 package extension modules import. */
+export function zodDir(): string {
+  return realPath(`${checkoutRoot}/node_modules/zod`);
 }
 
 function realPath(path: string): string {

@@ -231,3 +231,14 @@ export { celRecord, type DataReader, dataSnapshot, withDataSnapshots } from "./d
 export { RUNTIME_MODELS, type RuntimeSources, withRuntimeModels } from "./data/runtime_models.ts";
 export { DATA_FUNCTIONS, dataCallKey, dataCalls } from "./expressions/data_calls.ts";
 export { dataItemMessage, localDataService, queryData } from "./services/data_service.ts";
+export type {
+  ExtensionCall,
+  ExtensionMethodRunner,
+  PreparedMethod,
+} from "./ports/extension_methods.ts";
+export {
+  type CapabilityDeps,
+  CapabilityGrants,
+  capabilityService,
+  type Grant,
+} from "./services/capability.ts";

@@ -8,6 +8,7 @@ import type { StepSlots } from "../ports/step_slots.ts";
 import type { RunStore } from "../ports/store.ts";
 import type { SecretSource } from "../ports/vault.ts";
 import type { RunMasks } from "./run_masks.ts";
+import type { ExtensionMethodRunner } from "../ports/extension_methods.ts";
 
 /** Everything an engine needs from outside: ports, the repository, and limits. */
 export interface EngineDeps {
@@ -34,6 +35,8 @@ export interface EngineDeps {
    * its own when absent.
    */
   masks?: RunMasks;
+  /** Runs extension model methods; without it their steps fail with a clear reason. */
+  extensionMethods?: ExtensionMethodRunner;
   clock: Clock;
   ids: IdSource;
   models: ModelCatalog;

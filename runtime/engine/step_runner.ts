@@ -29,6 +29,7 @@ import { cancelStage, stepChange, stepOutputs, workerWait } from "./step_events.
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, resolveModelTarget, shellWork } from "./shell_task.ts";
 import { renderModelArguments } from "./model_args.ts";
+import { runExtensionStep } from "./extension_step.ts";
 import { durationText } from "../text/duration.ts";
 import { sleepOn } from "../ports/clock.ts";
 import {
@@ -265,16 +266,7 @@ async function execute(call: StepCall): Promise<Outcome> {
   switch (task.type) {
     case "model_method": {
       const target = resolveModelTarget(task, deps.models);
-      if (target.extension) {
-        // Validation reads extension types; running their methods needs the extension
-        // method runner (a sandboxed subprocess and the capability service), not in this build.
-        return {
-          status: StepStatus.FAILED,
-          reason: `model type \`${target.type}\` comes from the extension ${target.extension}: ` +
-            "this build validates extension types but has no extension method runner yet",
-        };
-      }
-      if (target.type !== "command/shell" || target.method !== "execute") {
+      if (!target.extension && (target.type !== "command/shell" || target.method !== "execute")) {
         return {
           status: StepStatus.FAILED,
           reason: `model type \`${target.type}\` has no runnable method \`${target.method}\``,
@@ -292,6 +284,34 @@ async function execute(call: StepCall): Promise<Outcome> {
       // Held while any step of this run acts on the model: given back when the
       // last of them ends, so other runs wait only for the steps, not the run.
       await locks.acquire(target.lock, job.step.id, job.signal);
+      if (target.extension) {
+        if (job.executor && job.executor.type !== deps.executor.name) {
+          return {
+            status: StepStatus.FAILED,
+            reason: `model type \`${target.type}\` comes from an extension: its methods run ` +
+              `in swamp's own sandbox on the host, not in the ${job.executor.type} executor ` +
+              "(remove the executor block for this step)",
+          };
+        }
+        if (placed) {
+          return {
+            status: StepStatus.FAILED,
+            reason: `model type \`${target.type}\` comes from an extension: its methods run ` +
+              "on the orchestrator's machine only in this build (remove the step's placement)",
+          };
+        }
+        return await runExtensionStep({
+          deps,
+          target,
+          args: rendered.args,
+          rawInputs: task.inputs,
+          runId: job.run.id,
+          stepId: job.step.id,
+          attempt: call.attempt,
+          mask: journal.mask,
+          runShell: (args) => runShell(call, args, undefined),
+        });
+      }
       return await runShell(call, rendered.args, placed);
     }
     case "assert": {

@@ -9,6 +9,7 @@ import type {
   ExtensionProblem,
 } from "../../../runtime/mod.ts";
 import { harnessSource, resultMarker } from "./harness.ts";
+import { runnerCommand, type RunnerOptions } from "./runner.ts";
 
 export interface DenoInspectorOptions {
   /** The zod 4 package directory (node_modules/zod). */
@@ -125,7 +126,7 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
 }
 
 /** The specifiers extension modules use for zod, mapped to the checkout's copy. */
-function zodImports(zodDir: string): { imports: Record<string, string> } {
+export function zodImports(zodDir: string): { imports: Record<string, string> } {
   const base = new URL(`file://${zodDir.replace(/\/$/, "")}/`).href;
   const imports: Record<string, string> = {};
   for (const name of ["zod", "npm:zod", "npm:zod@4", "npm:zod@^4", "npm:/zod", "npm:/zod@4"]) {
@@ -197,4 +198,10 @@ function fnv1a(text: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash.toString(16).padStart(8, "0");
+}
+export { type RunnerOptions } from "./runner.ts";
+
+/** The command an extension method's step runs (see runner.ts), with extval's zod mapping. */
+export function runnerArgv(options: RunnerOptions): string[] {
+  return runnerCommand({ ...options, imports: zodImports(options.zodDir) });
 }

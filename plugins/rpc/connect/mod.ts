@@ -10,3 +10,4 @@ export {
 } from "./server.ts";
 export { parsePin, tlsOptionsFor, type TrustOptions } from "./pin.ts";
 export { remoteClient, type RemoteOptions, remoteTransport, serverUrl } from "./client.ts";
+export { type LoopbackServer, startLoopbackServer } from "./http1.ts";

@@ -1,0 +1,247 @@
+// The capability service: the only way a running extension method reaches
+// its definition, data and vault. Each dispatch gets a credential (a random
+// secret; only its hash is kept) scoped to that step attempt: it ends when
+// the step ends, reaches only that run's data, the resource specs the type
+// declares and the secrets the step declares. Anything else is
+// permission_denied, with a message naming what was refused (never a secret).
+import { create, fromJson, type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import {
+  type CapabilityServiceQueryDataRequest,
+  CapabilityServiceQueryDataResponseSchema,
+  type FinishRequest,
+  FinishResponseSchema,
+  type GetContextRequest,
+  GetContextResponseSchema,
+  type GetSecretRequest,
+  GetSecretResponseSchema,
+  type ReadResourceRequest,
+  ReadResourceResponseSchema,
+  type WriteResourceRequest,
+  WriteResourceResponseSchema,
+} from "../../proto/gen/swamp/v1/capability_service_pb.ts";
+import { ErrorCode } from "../../proto/gen/swamp/v1/errors_pb.ts";
+import { SwampError } from "../errors/mod.ts";
+import type { DataItem, DataStore } from "../ports/data.ts";
+import type { ExtensionCall } from "../ports/extension_methods.ts";
+import type { SecretSource } from "../ports/vault.ts";
+import type { LeaseStore } from "../ports/leases.ts";
+import { sha256Hex } from "../text/hash.ts";
+import type { ExpressionEvaluator } from "../ports/expressions.ts";
+import { queryData } from "./data_service.ts";
+
+/** What one credential allows, and what was done with it. */
+export interface Grant {
+  call: ExtensionCall;
+  /** The step lease the call runs under: the credential is valid only while it is active. */
+  leaseId?: string;
+  writes: DataItem[];
+  finished: boolean;
+  result?: unknown;
+  /** What the method reported as its failure. */
+  error?: string;
+}
+
+/** The live credentials of one process, by the hash of their secret. */
+export class CapabilityGrants {
+  #live = new Map<string, Grant>();
+
+  /** A new credential for `call`; the secret is returned once and never kept. */
+  async issue(
+    call: ExtensionCall,
+    leaseId?: string,
+  ): Promise<{ credential: string; grant: Grant }> {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    const credential = `swcap_${
+      Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+    const grant: Grant = { call, leaseId, writes: [], finished: false };
+    this.#live.set(await sha256Hex(credential), grant);
+    return { credential, grant };
+  }
+
+  /** Ends a credential: any later use is refused. */
+  async revoke(credential: string): Promise<void> {
+    this.#live.delete(await sha256Hex(credential));
+  }
+
+  async check(credential: string): Promise<Grant> {
+    const grant = credential ? this.#live.get(await sha256Hex(credential)) : undefined;
+    if (!grant) {
+      throw new SwampError(
+        ErrorCode.PERMISSION_DENIED,
+        "the capability credential is not valid: its step has ended or it was never issued",
+        { hint: "a credential works only while the step it was issued for runs" },
+      );
+    }
+    return grant;
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+}
+
+export interface CapabilityDeps {
+  grants: CapabilityGrants;
+  data: DataStore;
+  /** Where step leases live: a grant with a lease is refused once it is not active. */
+  leases?: Pick<LeaseStore, "getLease" | "markLeaseWritten">;
+  secrets?: SecretSource;
+  /** Evaluates QueryData's predicate (CEL over `item`). */
+  evaluator?: ExpressionEvaluator;
+  now?: () => Date;
+}
+
+function denied(message: string): SwampError {
+  return new SwampError(ErrorCode.PERMISSION_DENIED, message);
+}
+
+function ownItem(grant: Grant, item: DataItem): void {
+  if (item.runId !== grant.call.runId) {
+    throw denied(
+      `data item ${item.model}/${item.name} version ${item.version} was written by run ` +
+        `${item.runId}; a method reaches only its own run's data (run ${grant.call.runId})`,
+    );
+  }
+}
+
+function itemMessage(item: DataItem) {
+  return create(ReadResourceResponseSchema, {
+    found: true,
+    name: item.name,
+    version: BigInt(item.version),
+    spec: item.spec,
+    hash: item.hash,
+    attributes: fromJson(ValueSchema, item.attributes as JsonValue),
+  });
+}
+
+/** The service's methods, as `ServedService.impl` expects them. */
+export function capabilityService(deps: CapabilityDeps) {
+  const { data } = deps;
+  const grants = {
+    async check(credential: string): Promise<Grant> {
+      const grant = await deps.grants.check(credential);
+      if (grant.leaseId && deps.leases) {
+        const lease = await deps.leases.getLease(grant.leaseId);
+        if (lease?.state !== "active") {
+          throw denied(`step ${grant.call.stepId}'s lease ${grant.leaseId} is no longer active`);
+        }
+      }
+      return grant;
+    },
+  };
+  return {
+    async getContext(request: GetContextRequest) {
+      const { call } = await grants.check(request.credential);
+      return create(GetContextResponseSchema, {
+        definitionId: call.definition.id,
+        definitionName: call.definition.name,
+        definitionVersion: call.definition.version,
+        modelType: call.definition.type,
+        methodName: call.methodName,
+        globalArgs: call.globalArgs as JsonObject,
+        methodArgs: call.args as JsonObject,
+        runId: call.runId,
+        stepId: call.stepId,
+        attempt: call.attempt,
+        module: call.module,
+        resourceSpecs: call.resourceSpecs,
+      });
+    },
+    async writeResource(request: WriteResourceRequest) {
+      const grant = await grants.check(request.credential);
+      const { call } = grant;
+      if (!call.resourceSpecs.includes(request.spec)) {
+        throw denied(
+          `resource spec \`${request.spec}\` is not declared by type ${call.definition.type} ` +
+            `(declared: ${call.resourceSpecs.join(", ") || "none"})`,
+        );
+      }
+      if (!request.name) {
+        throw new SwampError(ErrorCode.INVALID_INPUT, "writeResource needs a data name");
+      }
+      const item = await data.putData({
+        model: call.definition.name,
+        modelType: call.definition.type,
+        name: request.name,
+        spec: request.spec,
+        attributes: request.attributes ? toJson(ValueSchema, request.attributes) : null,
+        tags: { ...request.tags },
+        runId: call.runId,
+        stepId: call.stepId,
+        attempt: call.attempt,
+        ...(grant.leaseId ? { leaseId: grant.leaseId } : {}),
+        now: deps.now?.() ?? new Date(),
+      });
+      grant.writes.push(item);
+      // What the write-then-fail rule reads: this step attempt has written.
+      if (grant.leaseId) await deps.leases?.markLeaseWritten(grant.leaseId);
+      return create(WriteResourceResponseSchema, {
+        model: item.model,
+        name: item.name,
+        version: BigInt(item.version),
+        hash: item.hash,
+      });
+    },
+    async readResource(request: ReadResourceRequest) {
+      const grant = await grants.check(request.credential);
+      const version = Number(request.version);
+      const item = await data.getData(
+        grant.call.definition.name,
+        request.name,
+        version || undefined,
+      );
+      if (!item) return create(ReadResourceResponseSchema, { found: false, name: request.name });
+      ownItem(grant, item);
+      return itemMessage(item);
+    },
+    async queryData(request: CapabilityServiceQueryDataRequest) {
+      const grant = await grants.check(request.credential);
+      const predicate = request.predicate.trim();
+      let items: DataItem[] = [];
+      if (predicate !== "" && predicate !== "true") {
+        if (!deps.evaluator) {
+          throw new SwampError(ErrorCode.UNAVAILABLE, "queryData cannot evaluate a predicate here");
+        }
+        items = (await queryData(data, deps.evaluator, predicate))
+          .filter((i) => i.runId === grant.call.runId);
+      } else {
+        let cursor: string | undefined;
+        do {
+          const page = await data.listData({ runId: grant.call.runId, cursor, limit: 500 });
+          items.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor);
+      }
+      const full = await Promise.all(items.map((i) => data.getData(i.model, i.name, i.version)));
+      return create(CapabilityServiceQueryDataResponseSchema, {
+        items: full.filter((i): i is DataItem => i !== undefined).map(itemMessage),
+      });
+    },
+    async getSecret(request: GetSecretRequest) {
+      const grant = await grants.check(request.credential);
+      const pair = `${request.vault}/${request.key}`;
+      if (!grant.call.secrets.includes(pair)) {
+        throw denied(
+          `secret ${pair} is not declared by step ${grant.call.stepId} ` +
+            "(declare it under `vault:` on the model definition)",
+        );
+      }
+      if (!deps.secrets) {
+        throw new SwampError(ErrorCode.UNAVAILABLE, "no vault is reachable from this process");
+      }
+      const value = await deps.secrets.getSecret(request.vault, request.key);
+      grant.call.onSecret?.(value);
+      return create(GetSecretResponseSchema, { value });
+    },
+    async finish(request: FinishRequest) {
+      const grant = await grants.check(request.credential);
+      grant.finished = true;
+      if (request.error) grant.error = request.error;
+      grant.result = request.result ? toJson(ValueSchema, request.result) : undefined;
+      return create(FinishResponseSchema, {});
+    },
+  };
+}
