@@ -6,6 +6,7 @@
 // (GetContext, WriteResource, Finish).
 // Run: deno run --allow-all bench/extension_method.ts   (BENCH_EXT_RUNS, default 10)
 import { deno, direct, envInt, measure, root, run, table } from "./lib.ts";
+import { sandboxFlags } from "../plugins/extensions/deno/sandbox_flags.ts";
 
 const module = `import { z } from "npm:zod@4";
 export const model = {
@@ -60,16 +61,12 @@ export async function main(): Promise<void> {
         label: "sandboxed deno start alone",
         cmd: [
           deno,
-          "run",
-          "--quiet",
-          "--no-prompt",
-          "--no-config",
-          "--no-lock",
-          "--no-remote",
-          "--no-npm",
-          `--allow-read=${dir}/extensions,${zod}`,
-          "--allow-net=127.0.0.1:1",
-          "--v8-flags=--max-old-space-size=512",
+          ...sandboxFlags({
+            importMap: `data:application/json,${encodeURIComponent('{"imports":{}}')}`,
+            readable: [`${dir}/extensions`, zod],
+            net: "127.0.0.1:1",
+            memoryMb: 512,
+          }),
           `${dir}/empty.js`,
         ],
       },

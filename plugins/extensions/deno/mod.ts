@@ -9,6 +9,7 @@ import type {
   ExtensionProblem,
 } from "../../../runtime/mod.ts";
 import { harnessSource, resultMarker } from "./harness.ts";
+import { sandboxFlags } from "./sandbox_flags.ts";
 import { runnerCommand, type RunnerOptions } from "./runner.ts";
 
 export interface DenoInspectorOptions {
@@ -41,16 +42,7 @@ export function createDenoExtensionInspector(options: DenoInspectorOptions): Ext
         await Deno.writeTextFile(options.spawnLog, `${file}\n`, { append: true });
       }
       const args = [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--no-config",
-        "--no-lock",
-        "--no-remote",
-        "--no-npm",
-        `--import-map=${importMap}`,
-        `--allow-read=${readableDir},${options.zodDir}`,
-        `--v8-flags=--max-old-space-size=${memoryMb}`,
+        ...sandboxFlags({ importMap, readable: [readableDir, options.zodDir], memoryMb }),
         harness,
         new URL(`file://${file}`).href,
       ];

@@ -5,6 +5,7 @@
 // to the capability service, validates the arguments with the method's zod
 // schema, calls `execute(args, context)` and sends the result with Finish.
 // Plain JavaScript, loaded as a data: URL (no file, no type checking).
+import { sandboxFlags } from "./sandbox_flags.ts";
 
 export interface RunnerOptions {
   deno?: string;
@@ -26,18 +27,13 @@ export function runnerCommand(
   const runner = `data:application/javascript;base64,${btoa(runnerSource)}`;
   return [
     options.deno ?? Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--no-config",
-    "--no-lock",
-    "--no-remote",
-    "--no-npm",
-    `--import-map=${importMap}`,
-    `--allow-read=${options.extensionsDir},${options.zodDir}`,
-    `--allow-net=${options.capabilityHost}`,
-    `--allow-env=${runnerEnvNames.join(",")}`,
-    `--v8-flags=--max-old-space-size=${options.memoryMb}`,
+    ...sandboxFlags({
+      importMap,
+      readable: [options.extensionsDir, options.zodDir],
+      net: options.capabilityHost,
+      env: runnerEnvNames,
+      memoryMb: options.memoryMb,
+    }),
     runner,
     new URL(`file://${options.module}`).href,
   ];
