@@ -146,7 +146,10 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         const lines = kept?.length ? kept : await s.readLogs(runId, after, 500, stepFilter);
         for (const line of lines) {
           after = line.seq;
-          yield create(ReadLogsResponseSchema, { line });
+          // Where a line sat in its step's spool file is the store's bookkeeping for a crash
+          // (decision 0024), not part of the line a reader gets.
+          const shown = line.spool ? { ...line, spool: "", spoolOffset: 0n } : line;
+          yield create(ReadLogsResponseSchema, { line: shown });
         }
         if (lines.length === 500) continue;
         if (!request.follow || settledSeen || ctx.signal.aborted) return;

@@ -564,7 +564,8 @@ export type LogLine = Message<"swamp.v1.LogLine"> & {
    * Set on lines read from a step's spool file (a local step's stdout or
    * stderr, decision 0024): the file's name inside the run's spool
    * directory, and the byte offset just past this line in it. The store's
-   * log is complete up to the greatest offset stored for a file.
+   * log is complete up to the greatest offset stored for a file. Kept by the
+   * store only: ReadLogs answers with both unset.
    *
    * @generated from field: string spool = 6;
    */
