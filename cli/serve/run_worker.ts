@@ -6,6 +6,7 @@
 import {
   createAndSuperviseRun,
   describeCause,
+  loadModelCatalog,
   type NewRun,
   observeWrites,
   superviseRun,
@@ -14,7 +15,7 @@ import {
 import { lazyEvaluator } from "../evaluator.ts";
 import { repoData } from "../data_reader.ts";
 import { engineDeps } from "../engine_deps.ts";
-import { openRepoStore } from "../wiring.ts";
+import { extensionInspector, openRepoStore } from "../wiring.ts";
 import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
 import { withRemoteExecutor } from "./remote_deps.ts";
 
@@ -24,6 +25,7 @@ const pokes = new Set<() => void>();
 const running = new Set<Promise<void>>();
 let ready: Promise<Parameters<typeof superviseRun>[0]> | undefined;
 let instance = "";
+let root = "";
 let evaluator: ReturnType<typeof lazyEvaluator> | undefined;
 
 self.onmessage = (message: MessageEvent<ToWorker>) => {
@@ -31,6 +33,7 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
   switch (command.kind) {
     case "init": {
       instance = command.instance;
+      root = command.root;
       const opened = openRepoStore(command.root);
       evaluator = lazyEvaluator(() => opened.then((store) => repoData(command.root, store)));
       ready = opened.then((store) =>
@@ -67,10 +70,20 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
   }
 };
 
+/**
+ * The engine's dependencies for one run, with the repository's models as they
+ * are now: a definition added after the server started is known to the runs
+ * it starts later (submission accepts it). Unchanged files are not read again.
+ */
+async function depsForRun(): Promise<Parameters<typeof superviseRun>[0]> {
+  const deps = await ready!;
+  return { ...deps, models: await loadModelCatalog(root, { extensions: extensionInspector() }) };
+}
+
 function supervise(runId: string, resumeInputs?: Record<string, unknown>): void {
   track(async (options) => {
     try {
-      await superviseRun(await ready!, runId, { ...options, resumeInputs });
+      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs });
       post({ kind: "settled", runId });
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });
@@ -83,7 +96,7 @@ function start(requestId: number, spec: NewRun): void {
   track(async (options) => {
     let runId: string | undefined;
     try {
-      await createAndSuperviseRun(await ready!, spec, {
+      await createAndSuperviseRun(await depsForRun(), spec, {
         ...options,
         onCreated: (run) => {
           runId = run.id;
