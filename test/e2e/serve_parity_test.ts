@@ -57,7 +57,21 @@ function normalise(text: string, actor: string, root: string): string {
     .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "<dur>")
     .replace(/"(seq|revision)": \d+/g, '"$1": <n>')
     // Table columns are as wide as the longest actor name, which differs on purpose.
-    .replace(/ {2,}/g, "  ");
+    .replace(/ {2,}/g, "  ")
+    .split("\n").reduce(stepLinesInOrder, [] as string[]).join("\n");
+}
+
+/**
+ * A step's stdout and stderr lines are kept in order within each stream, not
+ * between the two (decision 0024: two spool files): consecutive lines of one
+ * step are compared as a set. The steps here print at most one line per stream.
+ */
+function stepLinesInOrder(lines: string[], line: string): string[] {
+  const step = /^\[[^\]]+\] /.exec(line)?.[0];
+  let at = lines.length;
+  while (step && at > 0 && lines[at - 1].startsWith(step) && lines[at - 1] > line) at--;
+  lines.splice(at, 0, line);
+  return lines;
 }
 
 /**
