@@ -12,6 +12,7 @@ import type {
 } from "../ports/extension_schemas.ts";
 import { fileSha256 } from "../repo/file_hash.ts";
 import { listFiles } from "../repo/files.ts";
+import { FileMemo } from "../repo/file_memo.ts";
 import { sha256Hex } from "../text/hash.ts";
 
 export { checkAgainstSchema, type SchemaIssue } from "./extension_values.ts";
@@ -51,6 +52,7 @@ export async function loadExtensionModels(
 }
 
 const modules = new Map<string, ExtensionModule>();
+const contentHashes = new FileMemo<string>();
 
 async function loadOne(
   root: string,
@@ -59,7 +61,9 @@ async function loadOne(
 ): Promise<ExtensionModule> {
   let hash: string;
   try {
-    const text = await fileSha256(`${root}/${file}`);
+    // Read and hashed again only when the file changed (its stat signature): every submission
+    // and every run of a server loads the catalog.
+    const text = await contentHashes.get(`${root}/${file}`, () => fileSha256(`${root}/${file}`));
     hash = await sha256Hex(`${inspectionVersion}\n${inspector.version}\n${text}`);
   } catch (error) {
     return {
