@@ -3,6 +3,7 @@
 // ephemeral port when the first extension step runs, and the sandboxed
 // runner as each such step's command.
 import {
+  BundleMemo,
   CapabilityGrants,
   capabilityService,
   type DataStore,
@@ -20,6 +21,15 @@ import { anonymousPrincipal } from "../runtime/mod.ts";
 /** Largest capability request: a data item's attributes are at most 16 MiB of JSON. */
 const readMaxBytes = 20 * 1024 * 1024;
 
+/** The runner of a process that runs engines, and its capability service for a public port. */
+export interface EngineExtensionMethods extends ExtensionMethodRunner {
+  /**
+   * The capability service over this process's grants: `swamp serve` serves
+   * it on its public port too, where workers' calls for placed steps arrive.
+   */
+  readonly service: ReturnType<typeof capabilityService>;
+}
+
 export function localExtensionMethods(options: {
   data: DataStore;
   /** Each call takes a step lease here (worker `local:HOST`), released when it ends. */
@@ -27,15 +37,17 @@ export function localExtensionMethods(options: {
   secrets?: SecretSource;
   evaluator?: ExpressionEvaluator;
   zodDir: string;
-}): ExtensionMethodRunner {
+}): EngineExtensionMethods {
   const grants = new CapabilityGrants();
+  const service = capabilityService({ grants, ...options });
+  const bundles = new BundleMemo();
   let server: Promise<{ url: string; hostPort: string }> | undefined;
   const start = async () => {
     const { startLoopbackServer } = await import("../plugins/rpc/connect/mod.ts");
     return await startLoopbackServer({
       services: [{
         service: CapabilityService,
-        impl: capabilityService({ grants, ...options }),
+        impl: service,
       }],
       readMaxBytes,
       // Every method checks the credential in its request itself.
@@ -48,7 +60,9 @@ export function localExtensionMethods(options: {
     });
   };
   return {
+    service,
     async prepare(call: ExtensionCall): Promise<PreparedMethod> {
+      if (call.remote) return await prepareRemote(call);
       const { url, hostPort } = await (server ??= start());
       const now = new Date();
       const lease = await options.leases?.acquireLease({
@@ -89,4 +103,36 @@ export function localExtensionMethods(options: {
       };
     },
   };
+
+  /**
+   * A placed step: its worker takes the lease (so none is taken here), runs the
+   * method from the bundle of the repository's extensions/ it fetches by
+   * fingerprint, and reaches this process's capability service through its own
+   * proxy, naming its lease with each call.
+   */
+  async function prepareRemote(call: ExtensionCall): Promise<PreparedMethod> {
+    const bundle = await bundles.get(call.repoRoot);
+    const { credential, grant } = await grants.issue(call, undefined, { bundle });
+    const memoryMb = call.memoryMb ?? 512;
+    return {
+      // What a worker of protocol 2 replaces with its own sandbox's command; anything else
+      // that ran this would fail to find the program, never run something else.
+      argv: ["swamp-extension-method", call.module],
+      env: {
+        SWAMP_CAPABILITY_TOKEN: credential,
+        SWAMP_RUN_ID: call.runId,
+        SWAMP_STEP_ID: call.stepId,
+      },
+      extension: { fingerprint: bundle.fingerprint, module: call.module, memoryMb },
+      async end() {
+        await grants.revoke(credential);
+        return {
+          finished: grant.finished,
+          result: grant.result,
+          error: grant.error,
+          writes: grant.writes,
+        };
+      },
+    };
+  }
 }

@@ -146,7 +146,7 @@ export const workerCommands: CommandSpec[] = [
       "swamp worker connect https://10.0.0.5:7870 --token box-1.Zm9v… --ca-cert ca.pem --executor loopback,docker",
     ],
     json:
-      `{"event": "connected", "time": "…", "workerId": "w-3f2a9c0b1d4e", "sessionId": "…", "resumed": false, "server": "https://127.0.0.1:7870", "protocolVersion": 1, "labels": {"gpu": "true"}, "executors": ["loopback", "docker"], "expireTime": "2026-12-04T17:00:00.000Z"}`,
+      `{"event": "connected", "time": "…", "workerId": "w-3f2a9c0b1d4e", "sessionId": "…", "resumed": false, "server": "https://127.0.0.1:7870", "protocolVersion": 2, "labels": {"gpu": "true"}, "executors": ["loopback", "docker"], "expireTime": "2026-12-04T17:00:00.000Z"}`,
     load: () => import("./commands/worker_connect.ts"),
   },
   {
@@ -159,7 +159,7 @@ export const workerCommands: CommandSpec[] = [
     flags: [],
     examples: ["swamp worker list", "swamp worker list --json --server https://127.0.0.1:7870"],
     json:
-      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "connected", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback", "docker"]}]}`,
+      `{"workers": [{"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "connected", "labels": {"gpu": "true"}, "running": ["5f0c…/build.compile"], "concurrency": 2, "protocolVersion": 2, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback", "docker"]}]}`,
     load: () => import("./commands/worker_list.ts"),
   },
   {
@@ -172,7 +172,7 @@ export const workerCommands: CommandSpec[] = [
     flags: [],
     examples: ["swamp worker drain gpu-box --server https://127.0.0.1:7870"],
     json:
-      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "draining", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 1, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback"]}, "changed": true}`,
+      `{"worker": {"id": "w-3f2a9c0b1d4e", "name": "gpu-box", "state": "draining", "labels": {"gpu": "true"}, "running": [], "concurrency": 2, "protocolVersion": 2, "softwareVersion": "0.1.0", "lastSeenTime": "…", "connectTime": "…", "tokenName": "gpu-box", "executors": ["loopback"]}, "changed": true}`,
     load: () => import("./commands/worker_drain.ts"),
   },
 ];

@@ -53,6 +53,7 @@ export {
   defaultWorkerExecutor,
   type DispatchEvent,
   type DispatchRequest,
+  extensionProtocol,
   fromRemoteWork,
   type HubEvent,
   hubRoster,
@@ -242,3 +243,10 @@ export {
   capabilityService,
   type Grant,
 } from "./services/capability.ts";
+export {
+  type BundleFile,
+  bundleFingerprint,
+  BundleMemo,
+  type ExtensionBundle,
+  safeBundlePath,
+} from "./services/extension_bundle.ts";

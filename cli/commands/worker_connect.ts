@@ -16,6 +16,7 @@ import { UsageError } from "../types.ts";
 import { WorkerAgent } from "../worker/agent.ts";
 import { defaultCacheDir, machineId } from "../worker/identity.ts";
 import { StepRecords } from "../worker/step_records.ts";
+import { WorkerExtensions } from "../worker/extension_steps.ts";
 
 /** For tests only: the protocol range the worker claims, `MIN-MAX`. */
 export const protocolOverrideEnv = "SWAMP_WORKER_PROTOCOL_FOR_TESTS";
@@ -109,6 +110,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     executors: new Map(offered.map((name) => [name, runnable.get(name)!])),
     workDir: `${cacheDir}/work`,
     records,
+    extensions: new WorkerExtensions({ url, caCert, pin, cacheDir, log }),
     log,
   });
   const signals = ["SIGTERM", "SIGINT"] as const;

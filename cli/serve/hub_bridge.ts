@@ -32,6 +32,8 @@ export interface HubLink {
   port: MessagePort;
   /** The server's variables named by `serve --pass-env`, read once at start. */
   passEnv: Record<string, string>;
+  /** Workers' capability calls, from the public port to the run thread (capability_bridge.ts). */
+  capabilities?: MessagePort;
 }
 
 type Hub = Pick<WorkerHub, "dispatch" | "killLease">;

@@ -6,6 +6,8 @@ import { RepoService } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { RunService } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import { DataService } from "../../proto/gen/swamp/v1/data_service_pb.ts";
+import { CapabilityService } from "../../proto/gen/swamp/v1/capability_service_pb.ts";
+import { bridgedCapabilityService } from "./capability_bridge.ts";
 import {
   ChangeFeed,
   type ExecutorRegistry,
@@ -79,11 +81,17 @@ export async function startOrchestrator(
   // hold up this thread, which answers the API.
   // The run thread reaches the hub (made below, on this thread) through a port of its own.
   const hubChannel = new MessageChannel();
+  // Workers' capability calls (placed extension steps) go to the run thread's grants.
+  const capabilityChannel = new MessageChannel();
   const runThread = startRunThread(root, instance, feed, {
     runStarted: (runId) => events.runStarted(runId),
     runSettled: (runId, error) => events.runSettled(runId, error),
     failed: (error) => events.error("run thread", error),
-  }, { port: hubChannel.port2, passEnv: passEnvOf(options.passEnv ?? []) });
+  }, {
+    port: hubChannel.port2,
+    passEnv: passEnvOf(options.passEnv ?? []),
+    capabilities: capabilityChannel.port2,
+  });
 
   let loaded: Promise<ExecutorRegistry> | undefined;
   const env: RunServiceEnv = {
@@ -131,6 +139,8 @@ export async function startOrchestrator(
     hub,
     services: [
       { service: RunService, impl: runs },
+      // Every call carries a step's credential, checked on the run thread (capability_bridge.ts).
+      { service: CapabilityService, impl: bridgedCapabilityService(capabilityChannel.port1) },
       { service: RepoService, impl: localRepoService(locator, randomIds) },
       { service: AuthService, impl: localAuthService(() => Promise.resolve(store), systemClock) },
       {

@@ -108,7 +108,7 @@ export function startRunThread(
   // The hub bridge's port is transferred with init (hub_bridge.ts).
   worker.postMessage(
     { kind: "init", root, instance, hub } satisfies ToWorker,
-    hub ? [hub.port] : [],
+    hub ? [hub.port, ...(hub.capabilities ? [hub.capabilities] : [])] : [],
   );
   return {
     supervise(runId, resumeInputs) {

@@ -20,6 +20,7 @@ import {
 } from "../../runtime/mod.ts";
 import { LeaseBook } from "./leases.ts";
 import type { StepRecords } from "./step_records.ts";
+import type { WorkerExtensions } from "./extension_steps.ts";
 
 /** Codes that end a worker instead of a reconnect. */
 export const refusalCodes = new Set([
@@ -52,6 +53,8 @@ export interface AgentOptions {
   workDir: string;
   /** Where running steps are recorded for a later worker process to reap (the cache dir's). */
   records?: StepRecords;
+  /** Runs extension methods (protocol 2); without it such a step fails on this worker. */
+  extensions?: WorkerExtensions;
   /** One lifecycle event (connected, assigned, finished, disconnected, …). */
   log(event: string, fields: Record<string, unknown>): void;
 }
@@ -100,6 +103,7 @@ export class WorkerAgent {
       },
       options.workDir,
       options.records,
+      options.extensions,
     );
   }
 

@@ -15,8 +15,10 @@ import {
   fromRemoteWork,
   type RecordedProcess,
   type StepEvent,
+  SwampError,
 } from "../../runtime/mod.ts";
 import type { StepRecords } from "./step_records.ts";
+import type { WorkerExtensions } from "./extension_steps.ts";
 
 type UpdateKind = MessageInitShape<typeof LeaseUpdateSchema>["kind"];
 
@@ -54,6 +56,8 @@ export class LeaseBook {
     private readonly workDir: string,
     /** Where running steps are recorded, so a later worker process reaps what this one leaves. */
     private readonly records?: StepRecords,
+    /** Runs the methods of extension model types (bundles and the capability proxy). */
+    private readonly extensions?: WorkerExtensions,
   ) {}
 
   /** Leases whose step still runs. */
@@ -168,6 +172,7 @@ export class LeaseBook {
     const cwd = a.work?.cwd || scratch;
     let exited: Extract<StepEvent, { type: "exited" }> | undefined;
     let recorded = false;
+    let forget: (() => void) | undefined;
     try {
       if (!executor) {
         // Placement sends a worker only what it offers: an orchestrator that did not know.
@@ -176,7 +181,20 @@ export class LeaseBook {
         );
       }
       if (scratch) Deno.mkdirSync(scratch, { recursive: true, mode: 0o700 });
-      for await (const event of executor.dispatch(fromRemoteWork(a, cwd), lease.abort.signal)) {
+      let work = fromRemoteWork(a, cwd);
+      if (work.extension) {
+        if (!this.extensions || name !== defaultWorkerExecutor) {
+          throw new Error(
+            this.extensions
+              ? `an extension method runs in swamp's own sandbox, not the ${name} executor`
+              : "this worker does not run extension methods",
+          );
+        }
+        const prepared = await this.extensions.prepare(a.leaseId, work);
+        work = prepared.work;
+        forget = prepared.done;
+      }
+      for await (const event of executor.dispatch(work, lease.abort.signal)) {
         if (lease.killed && event.type !== "exited") continue;
         if (event.type === "started") {
           lease.started = { process: event.process, executor };
@@ -210,10 +228,11 @@ export class LeaseBook {
         stdout: "",
         stdoutTruncated: false,
         error: `the worker could not run the step: ${(error as Error).message}`,
-        errorCode: "executor_unavailable",
+        errorCode: error instanceof SwampError ? error.codeName : "executor_unavailable",
       };
       this.#emit(lease, updateOf(exited)!);
     } finally {
+      forget?.();
       lease.finished = true;
       if (recorded) await this.records!.remove(a.leaseId);
       if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});

@@ -9,6 +9,7 @@ import type { EngineDeps } from "./deps.ts";
 import type { ModelTarget } from "./shell_task.ts";
 import { findDefinitions } from "../model/catalog.ts";
 import type { DataItem } from "../ports/data.ts";
+import type { PreparedMethod } from "../ports/extension_methods.ts";
 import type { SecretMask } from "../text/secret_mask.ts";
 
 type Outcome = { status: StepStatus; reason: string; exitCode?: number; outputs?: JsonObject };
@@ -24,8 +25,13 @@ export interface ExtensionStep {
   stepId: string;
   attempt: number;
   mask?: SecretMask;
-  /** Runs the command as a command/shell step would. */
-  runShell(args: Record<string, unknown>): Promise<Outcome>;
+  /** The step is placed on a remote worker, which runs the method from a bundle. */
+  remote?: boolean;
+  /** Runs the command as a command/shell step would (on a worker: the extension instead). */
+  runShell(
+    args: Record<string, unknown>,
+    extension?: PreparedMethod["extension"],
+  ): Promise<Outcome>;
 }
 
 /** `vault.get("V", "K")` calls written in a definition or a step: the secrets it may read. */
@@ -86,11 +92,12 @@ export async function runExtensionStep(step: ExtensionStep): Promise<Outcome> {
     resourceSpecs: schemas.resources.map((r) => r.name),
     secrets: declaredSecrets(definition?.globalArguments, definition?.methods, step.rawInputs),
     onSecret: (value) => step.mask?.add(value),
+    ...(step.remote ? { remote: true } : {}),
   });
   let outcome: Outcome;
   let ended: Awaited<ReturnType<typeof prepared.end>>;
   try {
-    outcome = await step.runShell({ run: prepared.argv, env: prepared.env });
+    outcome = await step.runShell({ run: prepared.argv, env: prepared.env }, prepared.extension);
   } finally {
     ended = await prepared.end();
   }

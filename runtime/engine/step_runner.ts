@@ -14,6 +14,7 @@ import type { Step as StepDef } from "../workflow/schema.ts";
 import type { EngineDeps } from "./deps.ts";
 import { stepVariables } from "./identity.ts";
 import {
+  isPlaced,
   placementFor,
   placementRecord,
   type PlacementTemplates,
@@ -293,13 +294,6 @@ async function execute(call: StepCall): Promise<Outcome> {
               "(remove the executor block for this step)",
           };
         }
-        if (placed) {
-          return {
-            status: StepStatus.FAILED,
-            reason: `model type \`${target.type}\` comes from an extension: its methods run ` +
-              "on the orchestrator's machine only in this build (remove the step's placement)",
-          };
-        }
         return await runExtensionStep({
           deps,
           target,
@@ -309,7 +303,8 @@ async function execute(call: StepCall): Promise<Outcome> {
           stepId: job.step.id,
           attempt: call.attempt,
           mask: journal.mask,
-          runShell: (args) => runShell(call, args, undefined),
+          remote: isPlaced(placed),
+          runShell: (args, extension) => runShell(call, args, placed, extension),
         });
       }
       return await runShell(call, rendered.args, placed);
@@ -383,6 +378,7 @@ async function runShell(
   call: StepCall,
   args: Record<string, unknown>,
   placed: Placement | undefined,
+  extension?: StepWork["extension"],
 ): Promise<Outcome> {
   const { deps, job } = call;
   const placement = placementFor(
@@ -408,6 +404,7 @@ async function runShell(
     if (typeof args.workingDir !== "string") work.cwd = undefined;
     // Each retry is a new attempt to the workers too: its own lease, never a stale one's.
     work.attempt = call.attempt;
+    if (extension) work.extension = extension;
     return await dispatchShell(call, args, placed, placement.executor, work);
   }
   call.slot = await takeHostSlot(

@@ -81,6 +81,7 @@ export const errorCodeTable: Record<string, CodeRow> = {
   io: { grpc: "internal", exit: 7 },
   executor_unavailable: { grpc: "unavailable", exit: 7 },
   image_missing: { grpc: "failed_precondition", exit: 7 },
+  bundle_mismatch: { grpc: "data_loss", exit: 7 },
   unavailable: { grpc: "unavailable", exit: 7 },
   worker_lost: { grpc: "unavailable", exit: 7 },
   // 8: connection and credentials

@@ -137,6 +137,13 @@ export interface StepWork {
    * Executors that cannot (containers, workers) ignore it.
    */
   spool?: { dir: string; name: string };
+  /**
+   * A placed step that runs a method of an extension model type: the worker
+   * runs it in its own sandbox from the bundle with this fingerprint (fetched
+   * through the capability service, cached by fingerprint), not `command`.
+   * Only the remote executor carries it; a local step's command is the method.
+   */
+  extension?: { fingerprint: string; module: string; memoryMb: number };
 }
 
 export interface ContainerSpec {

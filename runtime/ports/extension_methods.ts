@@ -25,12 +25,19 @@ export interface ExtensionCall {
   memoryMb?: number;
   /** Called with each secret handed to the method, so the run's logs mask it. */
   onSecret?: (value: string) => void;
+  /**
+   * The step is placed on a remote worker: its credential is bound to the
+   * lease a worker takes, and the method's code goes to the worker as a bundle.
+   */
+  remote?: boolean;
 }
 
 /** A prepared call: run `argv` with `env`, then `end()` once it has exited. */
 export interface PreparedMethod {
   argv: string[];
   env: Record<string, string>;
+  /** For a placed step: what its worker runs instead of `argv` (StepWork.extension). */
+  extension?: { fingerprint: string; module: string; memoryMb: number };
   /** Revokes the credential; what the method returned (`Finish`) and wrote. */
   end(): Promise<{ finished: boolean; result?: unknown; error?: string; writes: DataItem[] }>;
 }

@@ -11,6 +11,8 @@ import {
   CapabilityServiceQueryDataResponseSchema,
   type FinishRequest,
   FinishResponseSchema,
+  type GetBundleRequest,
+  GetBundleResponseSchema,
   type GetContextRequest,
   GetContextResponseSchema,
   type GetSecretRequest,
@@ -29,12 +31,19 @@ import type { LeaseStore } from "../ports/leases.ts";
 import { sha256Hex } from "../text/hash.ts";
 import type { ExpressionEvaluator } from "../ports/expressions.ts";
 import { queryData } from "./data_service.ts";
+import type { ExtensionBundle } from "./extension_bundle.ts";
 
 /** What one credential allows, and what was done with it. */
 export interface Grant {
   call: ExtensionCall;
   /** The step lease the call runs under: the credential is valid only while it is active. */
   leaseId?: string;
+  /**
+   * A placed step's: its worker names the lease with every call (the lease is
+   * taken when a worker takes the step, after the credential is issued), and
+   * fetches the extension code from here.
+   */
+  remote?: { bundle: ExtensionBundle };
   writes: DataItem[];
   finished: boolean;
   result?: unknown;
@@ -50,12 +59,19 @@ export class CapabilityGrants {
   async issue(
     call: ExtensionCall,
     leaseId?: string,
+    remote?: Grant["remote"],
   ): Promise<{ credential: string; grant: Grant }> {
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     const credential = `swcap_${
       Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
     }`;
-    const grant: Grant = { call, leaseId, writes: [], finished: false };
+    const grant: Grant = {
+      call,
+      leaseId,
+      writes: [],
+      finished: false,
+      ...(remote ? { remote } : {}),
+    };
     this.#live.set(await sha256Hex(credential), grant);
     return { credential, grant };
   }
@@ -120,21 +136,49 @@ function itemMessage(item: DataItem) {
 /** The service's methods, as `ServedService.impl` expects them. */
 export function capabilityService(deps: CapabilityDeps) {
   const { data } = deps;
+  /**
+   * The grant of `credential`, and the lease its call runs under. A local
+   * step's lease is the grant's own; a placed step's is the one its worker
+   * names, which must be an active lease of that step: a worker that lost the
+   * step (its lease released, or another worker's taken since) acts for it no more.
+   */
   const grants = {
-    async check(credential: string): Promise<Grant> {
+    async check(
+      credential: string,
+      named = "",
+    ): Promise<{ grant: Grant; call: ExtensionCall; leaseId?: string }> {
       const grant = await deps.grants.check(credential);
+      const { call } = grant;
+      if (grant.remote) {
+        if (!named) {
+          throw denied(
+            `step ${call.stepId} runs on a worker: each of its calls must name its step lease`,
+          );
+        }
+        const lease = await deps.leases?.getLease(named);
+        if (
+          lease?.state !== "active" || lease.runId !== call.runId ||
+          lease.stepId !== call.stepId || lease.attempt < call.attempt
+        ) {
+          throw denied(
+            `lease ${named} is not an active lease of step ${call.stepId}: ` +
+              "a worker that no longer holds the step cannot act for it",
+          );
+        }
+        return { grant, call, leaseId: named };
+      }
       if (grant.leaseId && deps.leases) {
         const lease = await deps.leases.getLease(grant.leaseId);
         if (lease?.state !== "active") {
-          throw denied(`step ${grant.call.stepId}'s lease ${grant.leaseId} is no longer active`);
+          throw denied(`step ${call.stepId}'s lease ${grant.leaseId} is no longer active`);
         }
       }
-      return grant;
+      return { grant, call, leaseId: grant.leaseId };
     },
   };
   return {
     async getContext(request: GetContextRequest) {
-      const { call } = await grants.check(request.credential);
+      const { call } = await grants.check(request.credential, request.leaseId);
       return create(GetContextResponseSchema, {
         definitionId: call.definition.id,
         definitionName: call.definition.name,
@@ -151,8 +195,7 @@ export function capabilityService(deps: CapabilityDeps) {
       });
     },
     async writeResource(request: WriteResourceRequest) {
-      const grant = await grants.check(request.credential);
-      const { call } = grant;
+      const { grant, call, leaseId } = await grants.check(request.credential, request.leaseId);
       if (!call.resourceSpecs.includes(request.spec)) {
         throw denied(
           `resource spec \`${request.spec}\` is not declared by type ${call.definition.type} ` +
@@ -172,12 +215,12 @@ export function capabilityService(deps: CapabilityDeps) {
         runId: call.runId,
         stepId: call.stepId,
         attempt: call.attempt,
-        ...(grant.leaseId ? { leaseId: grant.leaseId } : {}),
+        ...(leaseId ? { leaseId } : {}),
         now: deps.now?.() ?? new Date(),
       });
       grant.writes.push(item);
       // What the write-then-fail rule reads: this step attempt has written.
-      if (grant.leaseId) await deps.leases?.markLeaseWritten(grant.leaseId);
+      if (leaseId) await deps.leases?.markLeaseWritten(leaseId);
       return create(WriteResourceResponseSchema, {
         model: item.model,
         name: item.name,
@@ -186,7 +229,7 @@ export function capabilityService(deps: CapabilityDeps) {
       });
     },
     async readResource(request: ReadResourceRequest) {
-      const grant = await grants.check(request.credential);
+      const { grant } = await grants.check(request.credential, request.leaseId);
       const version = Number(request.version);
       const item = await data.getData(
         grant.call.definition.name,
@@ -198,7 +241,7 @@ export function capabilityService(deps: CapabilityDeps) {
       return itemMessage(item);
     },
     async queryData(request: CapabilityServiceQueryDataRequest) {
-      const grant = await grants.check(request.credential);
+      const { grant } = await grants.check(request.credential, request.leaseId);
       const predicate = request.predicate.trim();
       let items: DataItem[] = [];
       if (predicate !== "" && predicate !== "true") {
@@ -221,7 +264,7 @@ export function capabilityService(deps: CapabilityDeps) {
       });
     },
     async getSecret(request: GetSecretRequest) {
-      const grant = await grants.check(request.credential);
+      const { grant } = await grants.check(request.credential, request.leaseId);
       const pair = `${request.vault}/${request.key}`;
       if (!grant.call.secrets.includes(pair)) {
         throw denied(
@@ -237,11 +280,26 @@ export function capabilityService(deps: CapabilityDeps) {
       return create(GetSecretResponseSchema, { value });
     },
     async finish(request: FinishRequest) {
-      const grant = await grants.check(request.credential);
+      const { grant } = await grants.check(request.credential, request.leaseId);
       grant.finished = true;
       if (request.error) grant.error = request.error;
       grant.result = request.result ? toJson(ValueSchema, request.result) : undefined;
       return create(FinishResponseSchema, {});
+    },
+    async getBundle(request: GetBundleRequest) {
+      const { grant, call } = await grants.check(request.credential, request.leaseId);
+      const bundle = grant.remote?.bundle;
+      if (!bundle || bundle.fingerprint !== request.fingerprint) {
+        throw denied(
+          `step ${call.stepId} was given no extension bundle ${
+            request.fingerprint || "(none named)"
+          }`,
+        );
+      }
+      return create(GetBundleResponseSchema, {
+        fingerprint: bundle.fingerprint,
+        files: bundle.files.map((f) => ({ path: f.path, content: f.content })),
+      });
     },
   };
 }

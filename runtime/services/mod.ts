@@ -31,6 +31,7 @@ export {
   defaultWorkerExecutor,
   type DispatchEvent,
   type DispatchRequest,
+  extensionProtocol,
   fromRemoteWork,
   type HubEvent,
   hubRoster,

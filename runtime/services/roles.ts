@@ -42,13 +42,24 @@ export const requiredRoles: Readonly<Record<string, Role>> = {
 
 /**
  * Methods that take no API token because they authenticate their caller
- * themselves, by `Service/Method`. The only one: a worker's control stream,
- * whose first message carries the worker's enrollment token (redeemed by the
- * worker hub, which refuses with token_* codes). Every other method needs an
- * API token and its role above; a method is in one table or the other, never
- * both (a test checks it).
+ * themselves, by `Service/Method`: a worker's control stream, whose first
+ * message carries the worker's enrollment token (redeemed by the worker hub,
+ * which refuses with token_* codes), and the capability service, whose every
+ * request carries a step's own credential (checked by the service, which
+ * refuses with permission_denied). Every other method needs an API token and
+ * its role above; a method is in one table or the other, never both (a test
+ * checks it).
  */
-export const selfAuthenticated: ReadonlySet<string> = new Set(["WorkerService/Attach"]);
+export const selfAuthenticated: ReadonlySet<string> = new Set([
+  "WorkerService/Attach",
+  "CapabilityService/GetContext",
+  "CapabilityService/WriteResource",
+  "CapabilityService/ReadResource",
+  "CapabilityService/QueryData",
+  "CapabilityService/GetSecret",
+  "CapabilityService/Finish",
+  "CapabilityService/GetBundle",
+]);
 
 /** Whether `service/method` authenticates its caller itself (see selfAuthenticated). */
 export function authenticatesItself(service: string, method: string): boolean {

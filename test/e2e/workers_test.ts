@@ -75,7 +75,7 @@ Deno.test("a worker connects over TLS, is listed, drains, and is disconnected by
   assertEquals([listed.name, listed.state, listed.protocolVersion], [
     "gpu-box",
     "connected",
-    1,
+    2,
   ]);
   assertEquals(listed.id, connected.workerId);
   const local = () => runCli(["worker", "list", "--json", "--repo", root]);

@@ -121,7 +121,14 @@ export interface RunJson {
     name: string;
     job: string;
     itemIndex?: number;
-    placement?: { target: string; labels: Record<string, string> };
+    placement?: {
+      target: string;
+      labels: Record<string, string>;
+      workerId?: string;
+      workerName?: string;
+      leaseId?: string;
+      leaseEpoch?: number;
+    };
     status: string;
     reason?: string;
     outputs?: Record<string, unknown>;

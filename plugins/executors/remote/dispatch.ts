@@ -4,7 +4,13 @@
 // epoch, so the old worker is fenced off), up to the limit; a worker lost
 // after a write fails the step: it may have changed something, and running
 // it twice could change it twice (the write-then-fail rule).
-import type { DispatchEvent, Placement, StepEvent, StepWork } from "../../../runtime/mod.ts";
+import {
+  type DispatchEvent,
+  extensionProtocol,
+  type Placement,
+  type StepEvent,
+  type StepWork,
+} from "../../../runtime/mod.ts";
 import type { RemoteOptions } from "./options.ts";
 
 type Exited = Extract<StepEvent, { type: "exited" }>;
@@ -30,6 +36,7 @@ export async function* dispatchRemote(
     target: wanted?.target,
     labels: wanted?.labels,
     executor: wanted?.executor,
+    ...(work.extension ? { minProtocol: extensionProtocol } : {}),
   };
   const first = firstAttempt ?? 1;
   for (let attempt = first;; attempt++) {

@@ -3,7 +3,12 @@
 export { WorkerHub, type WorkerHubOptions } from "./hub.ts";
 export type { KillOutcome } from "./leasing.ts";
 export { choose, defaultWorkerExecutor, fits, type Placement, queueReason } from "./placement.ts";
-export { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
+export {
+  extensionProtocol,
+  negotiateProtocol,
+  type ProtocolRange,
+  supportedProtocol,
+} from "./protocol.ts";
 export { fromRemoteWork, toRemoteWork } from "./remote_work.ts";
 export { hubRoster, workerMethods, type WorkerRoster } from "./service.ts";
 export type { DispatchEvent, DispatchRequest, HubEvent, WorkerStepEvent } from "./types.ts";

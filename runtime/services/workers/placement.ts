@@ -14,6 +14,8 @@ export interface Placement {
   labels?: Readonly<Record<string, string>>;
   /** The worker executor it runs with; default loopback. */
   executor?: string;
+  /** The lowest protocol version the worker must speak (extension methods need 2). */
+  minProtocol?: number;
 }
 
 export { defaultWorkerExecutor };
@@ -46,6 +48,8 @@ export interface Candidate {
   /** Steps it runs now, and how many it runs at once. */
   running: number;
   concurrency: number;
+  /** The protocol version agreed with it. */
+  protocol: number;
 }
 
 /** Whether `worker` fits `placement`, ignoring whether it is free. */
@@ -54,7 +58,8 @@ export function fits(worker: Candidate, placement: Placement): boolean {
 }
 
 function offers(worker: Candidate, placement: Placement): boolean {
-  return worker.executors.includes(placement.executor || defaultWorkerExecutor);
+  return worker.executors.includes(placement.executor || defaultWorkerExecutor) &&
+    worker.protocol >= (placement.minProtocol ?? 1);
 }
 
 /** Whether `worker` is where `placement` asks (target and labels), whatever it offers. */
@@ -113,6 +118,11 @@ export function queueReason(workers: readonly Candidate[], placement: Placement)
     const where = placement.target || Object.keys(placement.labels ?? {}).length > 0
       ? ` that ${describe(placement, false)}`
       : "";
+    const needed = placement.minProtocol ?? 1;
+    if (at.some((w) => w.executors.includes(placement.executor || defaultWorkerExecutor))) {
+      return `no connected worker${where} speaks protocol ${needed} or later, which ` +
+        `running an extension method needs (upgrade the worker); ${count}`;
+    }
     const offered = [...new Set(at.flatMap((worker) => worker.executors))].sort();
     return `no connected worker${where} offers the ` +
       `${placement.executor || defaultWorkerExecutor} executor (${

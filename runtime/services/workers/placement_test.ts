@@ -10,6 +10,7 @@ const worker: Candidate = {
   accepting: true,
   running: 0,
   concurrency: 1,
+  protocol: 2,
 };
 
 Deno.test("placement: the queue reason says what is missing and how many are connected", () => {
@@ -54,6 +55,18 @@ Deno.test("placement: the queue reason names the executor when that is what is m
       executor: "docker",
     }),
     "every worker that offers the docker executor is draining; 1 worker connected",
+  );
+});
+
+Deno.test("placement: an extension step goes only to a worker of protocol 2, and says so while it waits", () => {
+  const old = { ...worker, id: "w-old", protocol: 1 };
+  assertEquals(choose([old], { minProtocol: 2 }), undefined);
+  assertEquals(choose([old, worker], { minProtocol: 2 })?.id, "w-1");
+  assertEquals(choose([old], {})?.id, "w-old");
+  assertEquals(
+    queueReason([old], { minProtocol: 2 }),
+    "no connected worker speaks protocol 2 or later, which running an extension method " +
+      "needs (upgrade the worker); 1 worker connected",
   );
 });
 

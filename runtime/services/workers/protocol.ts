@@ -9,7 +9,13 @@ export interface ProtocolRange {
 }
 
 /** The versions of worker_channel.proto this swamp speaks (worker and orchestrator alike). */
-export const supportedProtocol: ProtocolRange = { min: 1, max: 1 };
+export const supportedProtocol: ProtocolRange = { min: 1, max: 2 };
+
+/**
+ * The first version whose workers run extension methods (RemoteStepWork.extension):
+ * a worker of version 1 would run the step's command instead, so it is never given one.
+ */
+export const extensionProtocol = 2;
 
 const text = (range: ProtocolRange) =>
   range.min === range.max ? `${range.min}` : `${range.min}..${range.max}`;

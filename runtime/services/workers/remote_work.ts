@@ -29,6 +29,15 @@ export function toRemoteWork(work: StepWork, executor: string, workerId: string)
     labels: work.labels ?? {},
     cwd: work.cwd ?? "",
     executor,
+    ...(work.extension
+      ? {
+        extension: {
+          fingerprint: work.extension.fingerprint,
+          module: work.extension.module,
+          memoryMb: work.extension.memoryMb,
+        },
+      }
+      : {}),
     ...(c
       ? {
         container: {
@@ -87,6 +96,15 @@ export function fromRemoteWork(a: Assignment, cwd: string | undefined): StepWork
     outputLimitBytes: Number(w.outputLimitBytes) || 1024 * 1024,
     labels: { ...w.labels },
     ...(container ? { container } : {}),
+    ...(w.extension
+      ? {
+        extension: {
+          fingerprint: w.extension.fingerprint,
+          module: w.extension.module,
+          memoryMb: w.extension.memoryMb,
+        },
+      }
+      : {}),
     ...(memoryBytes > 0 || cpus > 0
       ? { limits: { ...(memoryBytes > 0 ? { memoryBytes } : {}), ...(cpus > 0 ? { cpus } : {}) } }
       : {}),

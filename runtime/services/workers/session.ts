@@ -239,6 +239,7 @@ export class WorkerSession {
       accepting: this.channel !== undefined && !this.draining,
       running: this.leases.size + this.reserved,
       concurrency: this.concurrency,
+      protocol: this.protocolVersion,
     };
   }
 

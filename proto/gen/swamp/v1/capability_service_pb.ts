@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_capability_service: GenFile = /*@__PURE__*/
   fileDesc(
-    "CiFzd2FtcC92MS9jYXBhYmlsaXR5X3NlcnZpY2UucHJvdG8SCHN3YW1wLnYxIicKEUdldENvbnRleHRSZXF1ZXN0EhIKCmNyZWRlbnRpYWwYASABKAkivwIKEkdldENvbnRleHRSZXNwb25zZRIVCg1kZWZpbml0aW9uX2lkGAEgASgJEhcKD2RlZmluaXRpb25fbmFtZRgCIAEoCRIaChJkZWZpbml0aW9uX3ZlcnNpb24YAyABKAkSEgoKbW9kZWxfdHlwZRgEIAEoCRITCgttZXRob2RfbmFtZRgFIAEoCRIsCgtnbG9iYWxfYXJncxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLAoLbWV0aG9kX2FyZ3MYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnJ1bl9pZBgIIAEoCRIPCgdzdGVwX2lkGAkgASgJEg8KB2F0dGVtcHQYCiABKA0SDgoGbW9kdWxlGAsgASgJEhYKDnJlc291cmNlX3NwZWNzGAwgAygJItcBChRXcml0ZVJlc291cmNlUmVxdWVzdBISCgpjcmVkZW50aWFsGAEgASgJEgwKBHNwZWMYAiABKAkSDAoEbmFtZRgDIAEoCRIqCgphdHRyaWJ1dGVzGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEjYKBHRhZ3MYBSADKAsyKC5zd2FtcC52MS5Xcml0ZVJlc291cmNlUmVxdWVzdC5UYWdzRW50cnkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUwoVV3JpdGVSZXNvdXJjZVJlc3BvbnNlEg0KBW1vZGVsGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBBIMCgRoYXNoGAQgASgJIkgKE1JlYWRSZXNvdXJjZVJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAQijAEKFFJlYWRSZXNvdXJjZVJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBBIMCgRzcGVjGAQgASgJEgwKBGhhc2gYBSABKAkSKgoKYXR0cmlidXRlcxgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSJKCiFDYXBhYmlsaXR5U2VydmljZVF1ZXJ5RGF0YVJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRIRCglwcmVkaWNhdGUYAiABKAkiUwoiQ2FwYWJpbGl0eVNlcnZpY2VRdWVyeURhdGFSZXNwb25zZRItCgVpdGVtcxgBIAMoCzIeLnN3YW1wLnYxLlJlYWRSZXNvdXJjZVJlc3BvbnNlIkIKEEdldFNlY3JldFJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRINCgV2YXVsdBgCIAEoCRILCgNrZXkYAyABKAkiIgoRR2V0U2VjcmV0UmVzcG9uc2USDQoFdmFsdWUYASABKAkiWgoNRmluaXNoUmVxdWVzdBISCgpjcmVkZW50aWFsGAEgASgJEiYKBnJlc3VsdBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRINCgVlcnJvchgDIAEoCSIQCg5GaW5pc2hSZXNwb25zZTLoAwoRQ2FwYWJpbGl0eVNlcnZpY2USRwoKR2V0Q29udGV4dBIbLnN3YW1wLnYxLkdldENvbnRleHRSZXF1ZXN0Ghwuc3dhbXAudjEuR2V0Q29udGV4dFJlc3BvbnNlElAKDVdyaXRlUmVzb3VyY2USHi5zd2FtcC52MS5Xcml0ZVJlc291cmNlUmVxdWVzdBofLnN3YW1wLnYxLldyaXRlUmVzb3VyY2VSZXNwb25zZRJNCgxSZWFkUmVzb3VyY2USHS5zd2FtcC52MS5SZWFkUmVzb3VyY2VSZXF1ZXN0Gh4uc3dhbXAudjEuUmVhZFJlc291cmNlUmVzcG9uc2USZgoJUXVlcnlEYXRhEisuc3dhbXAudjEuQ2FwYWJpbGl0eVNlcnZpY2VRdWVyeURhdGFSZXF1ZXN0Giwuc3dhbXAudjEuQ2FwYWJpbGl0eVNlcnZpY2VRdWVyeURhdGFSZXNwb25zZRJECglHZXRTZWNyZXQSGi5zd2FtcC52MS5HZXRTZWNyZXRSZXF1ZXN0Ghsuc3dhbXAudjEuR2V0U2VjcmV0UmVzcG9uc2USOwoGRmluaXNoEhcuc3dhbXAudjEuRmluaXNoUmVxdWVzdBoYLnN3YW1wLnYxLkZpbmlzaFJlc3BvbnNlYgZwcm90bzM",
+    "CiFzd2FtcC92MS9jYXBhYmlsaXR5X3NlcnZpY2UucHJvdG8SCHN3YW1wLnYxIjkKEUdldENvbnRleHRSZXF1ZXN0EhIKCmNyZWRlbnRpYWwYASABKAkSEAoIbGVhc2VfaWQYCiABKAkivwIKEkdldENvbnRleHRSZXNwb25zZRIVCg1kZWZpbml0aW9uX2lkGAEgASgJEhcKD2RlZmluaXRpb25fbmFtZRgCIAEoCRIaChJkZWZpbml0aW9uX3ZlcnNpb24YAyABKAkSEgoKbW9kZWxfdHlwZRgEIAEoCRITCgttZXRob2RfbmFtZRgFIAEoCRIsCgtnbG9iYWxfYXJncxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLAoLbWV0aG9kX2FyZ3MYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnJ1bl9pZBgIIAEoCRIPCgdzdGVwX2lkGAkgASgJEg8KB2F0dGVtcHQYCiABKA0SDgoGbW9kdWxlGAsgASgJEhYKDnJlc291cmNlX3NwZWNzGAwgAygJIukBChRXcml0ZVJlc291cmNlUmVxdWVzdBISCgpjcmVkZW50aWFsGAEgASgJEgwKBHNwZWMYAiABKAkSDAoEbmFtZRgDIAEoCRIqCgphdHRyaWJ1dGVzGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEjYKBHRhZ3MYBSADKAsyKC5zd2FtcC52MS5Xcml0ZVJlc291cmNlUmVxdWVzdC5UYWdzRW50cnkSEAoIbGVhc2VfaWQYCiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUwoVV3JpdGVSZXNvdXJjZVJlc3BvbnNlEg0KBW1vZGVsGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBBIMCgRoYXNoGAQgASgJIloKE1JlYWRSZXNvdXJjZVJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSEAoIbGVhc2VfaWQYCiABKAkijAEKFFJlYWRSZXNvdXJjZVJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBBIMCgRzcGVjGAQgASgJEgwKBGhhc2gYBSABKAkSKgoKYXR0cmlidXRlcxgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSJcCiFDYXBhYmlsaXR5U2VydmljZVF1ZXJ5RGF0YVJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRIRCglwcmVkaWNhdGUYAiABKAkSEAoIbGVhc2VfaWQYCiABKAkiUwoiQ2FwYWJpbGl0eVNlcnZpY2VRdWVyeURhdGFSZXNwb25zZRItCgVpdGVtcxgBIAMoCzIeLnN3YW1wLnYxLlJlYWRSZXNvdXJjZVJlc3BvbnNlIlQKEEdldFNlY3JldFJlcXVlc3QSEgoKY3JlZGVudGlhbBgBIAEoCRINCgV2YXVsdBgCIAEoCRILCgNrZXkYAyABKAkSEAoIbGVhc2VfaWQYCiABKAkiIgoRR2V0U2VjcmV0UmVzcG9uc2USDQoFdmFsdWUYASABKAkibAoNRmluaXNoUmVxdWVzdBISCgpjcmVkZW50aWFsGAEgASgJEiYKBnJlc3VsdBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRINCgVlcnJvchgDIAEoCRIQCghsZWFzZV9pZBgKIAEoCSIQCg5GaW5pc2hSZXNwb25zZSJNChBHZXRCdW5kbGVSZXF1ZXN0EhIKCmNyZWRlbnRpYWwYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLZmluZ2VycHJpbnQYAyABKAkiTQoRR2V0QnVuZGxlUmVzcG9uc2USEwoLZmluZ2VycHJpbnQYASABKAkSIwoFZmlsZXMYAiADKAsyFC5zd2FtcC52MS5CdW5kbGVGaWxlIisKCkJ1bmRsZUZpbGUSDAoEcGF0aBgBIAEoCRIPCgdjb250ZW50GAIgASgMMq4EChFDYXBhYmlsaXR5U2VydmljZRJHCgpHZXRDb250ZXh0Ehsuc3dhbXAudjEuR2V0Q29udGV4dFJlcXVlc3QaHC5zd2FtcC52MS5HZXRDb250ZXh0UmVzcG9uc2USUAoNV3JpdGVSZXNvdXJjZRIeLnN3YW1wLnYxLldyaXRlUmVzb3VyY2VSZXF1ZXN0Gh8uc3dhbXAudjEuV3JpdGVSZXNvdXJjZVJlc3BvbnNlEk0KDFJlYWRSZXNvdXJjZRIdLnN3YW1wLnYxLlJlYWRSZXNvdXJjZVJlcXVlc3QaHi5zd2FtcC52MS5SZWFkUmVzb3VyY2VSZXNwb25zZRJmCglRdWVyeURhdGESKy5zd2FtcC52MS5DYXBhYmlsaXR5U2VydmljZVF1ZXJ5RGF0YVJlcXVlc3QaLC5zd2FtcC52MS5DYXBhYmlsaXR5U2VydmljZVF1ZXJ5RGF0YVJlc3BvbnNlEkQKCUdldFNlY3JldBIaLnN3YW1wLnYxLkdldFNlY3JldFJlcXVlc3QaGy5zd2FtcC52MS5HZXRTZWNyZXRSZXNwb25zZRI7CgZGaW5pc2gSFy5zd2FtcC52MS5GaW5pc2hSZXF1ZXN0Ghguc3dhbXAudjEuRmluaXNoUmVzcG9uc2USRAoJR2V0QnVuZGxlEhouc3dhbXAudjEuR2V0QnVuZGxlUmVxdWVzdBobLnN3YW1wLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM",
     [file_google_protobuf_struct],
   );
 
@@ -25,6 +25,14 @@ export type GetContextRequest = Message<"swamp.v1.GetContextRequest"> & {
    * @generated from field: string credential = 1;
    */
   credential: string;
+
+  /**
+   * Set by a worker's capability proxy: the step lease the call runs under. A
+   * placed step's credential is accepted only with an active lease of its step.
+   *
+   * @generated from field: string lease_id = 10;
+   */
+  leaseId: string;
 };
 
 /**
@@ -138,6 +146,14 @@ export type WriteResourceRequest = Message<"swamp.v1.WriteResourceRequest"> & {
    * @generated from field: map<string, string> tags = 5;
    */
   tags: { [key: string]: string };
+
+  /**
+   * Set by a worker's capability proxy: the step lease the call runs under. A
+   * placed step's credential is accepted only with an active lease of its step.
+   *
+   * @generated from field: string lease_id = 10;
+   */
+  leaseId: string;
 };
 
 /**
@@ -199,6 +215,14 @@ export type ReadResourceRequest = Message<"swamp.v1.ReadResourceRequest"> & {
    * @generated from field: uint64 version = 3;
    */
   version: bigint;
+
+  /**
+   * Set by a worker's capability proxy: the step lease the call runs under. A
+   * placed step's credential is accepted only with an active lease of its step.
+   *
+   * @generated from field: string lease_id = 10;
+   */
+  leaseId: string;
 };
 
 /**
@@ -265,6 +289,14 @@ export type CapabilityServiceQueryDataRequest =
      * @generated from field: string predicate = 2;
      */
     predicate: string;
+
+    /**
+     * Set by a worker's capability proxy: the step lease the call runs under. A
+     * placed step's credential is accepted only with an active lease of its step.
+     *
+     * @generated from field: string lease_id = 10;
+     */
+    leaseId: string;
   };
 
 /**
@@ -315,6 +347,14 @@ export type GetSecretRequest = Message<"swamp.v1.GetSecretRequest"> & {
    * @generated from field: string key = 3;
    */
   key: string;
+
+  /**
+   * Set by a worker's capability proxy: the step lease the call runs under. A
+   * placed step's credential is accepted only with an active lease of its step.
+   *
+   * @generated from field: string lease_id = 10;
+   */
+  leaseId: string;
 };
 
 /**
@@ -362,6 +402,14 @@ export type FinishRequest = Message<"swamp.v1.FinishRequest"> & {
    * @generated from field: string error = 3;
    */
   error: string;
+
+  /**
+   * Set by a worker's capability proxy: the step lease the call runs under. A
+   * placed step's credential is accepted only with an active lease of its step.
+   *
+   * @generated from field: string lease_id = 10;
+   */
+  leaseId: string;
 };
 
 /**
@@ -382,6 +430,84 @@ export type FinishResponse = Message<"swamp.v1.FinishResponse"> & {};
  */
 export const FinishResponseSchema: GenMessage<FinishResponse> = /*@__PURE__*/
   messageDesc(file_swamp_v1_capability_service, 11);
+
+/**
+ * @generated from message swamp.v1.GetBundleRequest
+ */
+export type GetBundleRequest = Message<"swamp.v1.GetBundleRequest"> & {
+  /**
+   * @generated from field: string credential = 1;
+   */
+  credential: string;
+
+  /**
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * "sha256:<hex>" of the bundle (see BundleFile).
+   *
+   * @generated from field: string fingerprint = 3;
+   */
+  fingerprint: string;
+};
+
+/**
+ * Describes the message swamp.v1.GetBundleRequest.
+ * Use `create(GetBundleRequestSchema)` to create a new message.
+ */
+export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_capability_service, 12);
+
+/**
+ * The files of a repository's extensions/ directory a method may read, each
+ * by its path relative to the repository root. The fingerprint is the SHA-256
+ * of the files in path order, each as its path, a NUL, its length in decimal,
+ * a NUL and its bytes.
+ *
+ * @generated from message swamp.v1.GetBundleResponse
+ */
+export type GetBundleResponse = Message<"swamp.v1.GetBundleResponse"> & {
+  /**
+   * @generated from field: string fingerprint = 1;
+   */
+  fingerprint: string;
+
+  /**
+   * @generated from field: repeated swamp.v1.BundleFile files = 2;
+   */
+  files: BundleFile[];
+};
+
+/**
+ * Describes the message swamp.v1.GetBundleResponse.
+ * Use `create(GetBundleResponseSchema)` to create a new message.
+ */
+export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_capability_service, 13);
+
+/**
+ * @generated from message swamp.v1.BundleFile
+ */
+export type BundleFile = Message<"swamp.v1.BundleFile"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message swamp.v1.BundleFile.
+ * Use `create(BundleFileSchema)` to create a new message.
+ */
+export const BundleFileSchema: GenMessage<BundleFile> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_capability_service, 14);
 
 /**
  * The only way a running extension method reaches definitions, data and
@@ -452,6 +578,17 @@ export const CapabilityService: GenService<{
     methodKind: "unary";
     input: typeof FinishRequestSchema;
     output: typeof FinishResponseSchema;
+  };
+  /**
+   * The extension code of a placed step, for a worker that has not cached it
+   * (content addressed: the worker checks the files against the fingerprint).
+   *
+   * @generated from rpc swamp.v1.CapabilityService.GetBundle
+   */
+  getBundle: {
+    methodKind: "unary";
+    input: typeof GetBundleRequestSchema;
+    output: typeof GetBundleResponseSchema;
   };
 }> = /*@__PURE__*/
   serviceDesc(file_swamp_v1_capability_service, 0);

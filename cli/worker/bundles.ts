@@ -1,0 +1,96 @@
+// The extension code a worker runs, cached in its cache dir by fingerprint:
+// `<cache-dir>/bundles/<hex>/extensions/...`. A cached bundle is checked
+// against its fingerprint before each use (a damaged one is fetched again);
+// a fetched one that does not match the fingerprint the step names is
+// refused, and nothing of it is kept.
+import {
+  type BundleFile,
+  bundleFingerprint,
+  ErrorCode,
+  safeBundlePath,
+  SwampError,
+} from "../../runtime/mod.ts";
+
+export class BundleCache {
+  /** `dir` is `<cache-dir>/bundles`. */
+  constructor(readonly dir: string) {}
+
+  /**
+   * The directory holding the bundle `fingerprint` (its `extensions/` inside),
+   * from the cache or else from `fetch`; `cached` says which.
+   */
+  async ensure(
+    fingerprint: string,
+    fetch: () => Promise<BundleFile[]>,
+  ): Promise<{ dir: string; cached: boolean }> {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(fingerprint)?.[1];
+    if (!hex) {
+      throw new SwampError(
+        ErrorCode.BUNDLE_MISMATCH,
+        `\`${fingerprint}\` is not a bundle fingerprint`,
+      );
+    }
+    const dir = `${this.dir}/${hex}`;
+    if (await intact(dir, fingerprint)) return { dir, cached: true };
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    const files = await fetch();
+    const unsafe = files.find((f) => !safeBundlePath(f.path));
+    if (unsafe) {
+      throw new SwampError(
+        ErrorCode.BUNDLE_MISMATCH,
+        `the extension bundle names the path ${
+          JSON.stringify(unsafe.path)
+        }, outside extensions/: refused`,
+      );
+    }
+    const got = await bundleFingerprint(files);
+    if (got !== fingerprint) {
+      throw new SwampError(
+        ErrorCode.BUNDLE_MISMATCH,
+        `the extension bundle received has fingerprint ${got}, not ${fingerprint} as the step ` +
+          "names: refused, nothing of it was run or kept",
+        { hint: "the orchestrator's extensions/ changed while the step was sent; run it again" },
+      );
+    }
+    // Written whole beside the cache and renamed into place: a reader sees all of it or none.
+    const temp = `${this.dir}/.${hex}.${crypto.randomUUID()}`;
+    try {
+      for (const file of files) {
+        const path = `${temp}/${file.path}`;
+        await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+        await Deno.writeFile(path, file.content, { mode: 0o600 });
+      }
+      await Deno.mkdir(`${temp}/extensions`, { recursive: true, mode: 0o700 });
+      try {
+        await Deno.rename(temp, dir);
+      } catch (error) {
+        // Another step of the same bundle put it in place first.
+        if (!(await intact(dir, fingerprint))) throw error;
+      }
+    } finally {
+      await Deno.remove(temp, { recursive: true }).catch(() => {});
+    }
+    return { dir, cached: false };
+  }
+}
+
+/** Whether `dir` holds exactly the files of `fingerprint`. */
+async function intact(dir: string, fingerprint: string): Promise<boolean> {
+  const files: BundleFile[] = [];
+  // A link or anything else but files and folders is not what was written here.
+  let foreign = false;
+  const walk = async (relative: string) => {
+    for await (const entry of Deno.readDir(`${dir}/${relative}`)) {
+      const path = `${relative}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.isFile) files.push({ path, content: await Deno.readFile(`${dir}/${path}`) });
+      else foreign = true;
+    }
+  };
+  try {
+    await walk("extensions");
+  } catch {
+    return false;
+  }
+  return !foreign && await bundleFingerprint(files) === fingerprint;
+}

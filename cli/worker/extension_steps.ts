@@ -1,0 +1,140 @@
+// A placed step of an extension model type, on the worker: the method's code
+// comes from the orchestrator as a bundle (cached by fingerprint, bundles.ts),
+// runs in the same sandbox as on the orchestrator (plugins/extensions/deno),
+// and reaches data and vault through a loopback proxy of the capability
+// service that forwards each call to the orchestrator over the worker's own
+// pinned TLS connection, naming the step's lease. The worker keeps the step's
+// credential in memory only, for as long as the step runs.
+import { CapabilityService } from "../../proto/gen/swamp/v1/capability_service_pb.ts";
+import {
+  anonymousPrincipal,
+  ErrorCode,
+  safeBundlePath,
+  type StepWork,
+  SwampError,
+} from "../../runtime/mod.ts";
+import { runnerArgv } from "../../plugins/extensions/deno/mod.ts";
+import type { LoopbackServer } from "../../plugins/rpc/connect/mod.ts";
+import { zodDir } from "../wiring.ts";
+import { BundleCache } from "./bundles.ts";
+
+export interface WorkerExtensionOptions {
+  url: URL;
+  caCert?: string;
+  pin?: string;
+  /** The worker's cache dir: bundles are kept in its `bundles/`. */
+  cacheDir: string;
+  log(event: string, fields: Record<string, unknown>): void;
+}
+
+/** Largest capability request the proxy takes from a method (the orchestrator's limit too). */
+const readMaxBytes = 20 * 1024 * 1024;
+
+type Forward = Record<string, (request: Record<string, unknown>) => Promise<unknown>>;
+
+export class WorkerExtensions {
+  readonly #options: WorkerExtensionOptions;
+  readonly #bundles: BundleCache;
+  /** The lease each live credential runs under, added to every call it makes. */
+  readonly #leases = new Map<string, string>();
+  #client?: Promise<Forward>;
+  #proxy?: Promise<LoopbackServer>;
+
+  constructor(options: WorkerExtensionOptions) {
+    this.#options = options;
+    this.#bundles = new BundleCache(`${options.cacheDir}/bundles`);
+  }
+
+  /**
+   * The work to run for an assignment of lease `leaseId` whose work names an
+   * extension: the sandboxed runner over the cached bundle. `done` forgets
+   * the credential once the step has ended.
+   */
+  async prepare(leaseId: string, work: StepWork): Promise<{ work: StepWork; done(): void }> {
+    const extension = work.extension!;
+    const credential = work.env.SWAMP_CAPABILITY_TOKEN ?? "";
+    if (!credential) {
+      throw new SwampError(
+        ErrorCode.USAGE,
+        "the extension step came without its capability credential",
+      );
+    }
+    if (!safeBundlePath(extension.module)) {
+      throw new SwampError(
+        ErrorCode.BUNDLE_MISMATCH,
+        `the extension module ${JSON.stringify(extension.module)} is not inside extensions/`,
+      );
+    }
+    this.#leases.set(credential, leaseId);
+    const done = () => this.#leases.delete(credential);
+    try {
+      const client = await (this.#client ??= this.#connect());
+      const { dir, cached } = await this.#bundles.ensure(extension.fingerprint, async () => {
+        const bundle = await client.getBundle({
+          credential,
+          leaseId,
+          fingerprint: extension.fingerprint,
+        }) as { files: { path: string; content: Uint8Array }[] };
+        return bundle.files.map((f) => ({ path: f.path, content: f.content }));
+      });
+      this.#options.log("bundle", { leaseId, fingerprint: extension.fingerprint, cached });
+      const proxy = await (this.#proxy ??= this.#serve(client));
+      const argv = runnerArgv({
+        zodDir: zodDir(),
+        extensionsDir: `${dir}/extensions`,
+        module: `${dir}/${extension.module}`,
+        capabilityHost: proxy.hostPort,
+        memoryMb: extension.memoryMb || 512,
+      });
+      return {
+        work: {
+          ...work,
+          command: { argv },
+          env: { ...work.env, SWAMP_CAPABILITY_URL: proxy.url },
+        },
+        done,
+      };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const proxy = await this.#proxy?.catch(() => undefined);
+    await proxy?.close();
+  }
+
+  async #connect(): Promise<Forward> {
+    const { remoteClient, remoteTransport } = await import("../../plugins/rpc/connect/mod.ts");
+    const transport = await remoteTransport(this.#options.url, {
+      caCert: this.#options.caCert,
+      pin: this.#options.pin,
+    });
+    return remoteClient(CapabilityService, transport) as unknown as Forward;
+  }
+
+  /** The loopback service the method calls: each call forwarded with its lease. */
+  async #serve(client: Forward): Promise<LoopbackServer> {
+    const { startLoopbackServer } = await import("../../plugins/rpc/connect/mod.ts");
+    const impl: Forward = {};
+    for (const method of CapabilityService.methods) {
+      impl[method.localName] = (request) =>
+        client[method.localName]({
+          ...request,
+          leaseId: this.#leases.get(String(request.credential ?? "")) ?? "",
+        });
+    }
+    return await startLoopbackServer({
+      services: [{ service: CapabilityService, impl: impl as never }],
+      readMaxBytes,
+      // The orchestrator checks each call's credential and lease; the proxy only forwards.
+      gate: {
+        principalFor: () => Promise.resolve(anonymousPrincipal),
+        authorize: () => {},
+        authenticatesItself: () => true,
+        anonymous: anonymousPrincipal,
+      },
+    });
+  }
+}
