@@ -12,10 +12,9 @@
 //   BENCH_SUBMIT_RUNS (10), BENCH_SUBMIT_SEQ_STEPS (200), BENCH_SUBMIT_SEQ_RUNS (3),
 //   BENCH_SUBMIT_FANOUT (1000), BENCH_SUBMIT_STORE (file)
 import { envInt, launcher, median, percentile, table, withTempDir } from "./lib.ts";
+import { runSampled } from "./run_memory.ts";
 import {
-  delay,
   fanOutWorkflow,
-  findSupervisor,
   initRepo,
   rawSpawns,
   sequentialWorkflow,
@@ -149,108 +148,6 @@ async function perStep(repo: string): Promise<void> {
     `target: ≤ ${PER_STEP_TARGET_MS} ms per step over the spawn floor: ` +
       `${over <= PER_STEP_TARGET_MS ? "PASS" : "FAIL"} (${over.toFixed(2)} ms; informational only)`,
   );
-}
-
-interface MemoryResult {
-  /** Largest sum of the two processes' VmRSS seen in one sample, kB. */
-  sumKb: number;
-  /**
-   * Largest memory the two take from the machine together in one sample, kB:
-   * each one's private pages (Private_Clean + Private_Dirty) plus the larger of
-   * their shared pages (Shared_Clean + Shared_Dirty), mostly the Deno binary
-   * and libraries both map. RSS counts those (about 38 MB) in each process;
-   * Pss splits them among every process that maps them, the benchmark's own
-   * and any other Deno on the machine included, so it would count too little.
-   */
-  togetherKb: number;
-  cliHwmKb: number;
-  supervisorHwmKb: number;
-  ms: number;
-}
-
-/** kB of one field of /proc/<pid>/status, or undefined once the process is gone. */
-async function procKb(pid: number, field: string): Promise<number | undefined> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => undefined);
-  if (status === undefined || /^State:\s+Z/m.test(status)) return undefined;
-  return Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
-}
-
-/** A process's private and shared resident pages from /proc/<pid>/smaps_rollup, kB. */
-async function residentKb(pid: number): Promise<{ own: number; shared: number }> {
-  const rollup = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`).catch(() => "");
-  const kb = (field: string) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(rollup)?.[1] ?? 0);
-  return {
-    own: kb("Private_Clean") + kb("Private_Dirty"),
-    shared: kb("Shared_Clean") + kb("Shared_Dirty"),
-  };
-}
-
-/**
- * `swamp workflow run <name>` followed to the end (the CLI stays alive), with
- * the CLI's and the supervisor's VmRSS sampled every 20 ms and their VmHWM
- * kept: the launcher execs Deno, so the spawned pid is the CLI's.
- */
-async function runSampled(repo: string, name: string): Promise<MemoryResult> {
-  const start = performance.now();
-  const child = new Deno.Command(launcher[0], {
-    args: [...launcher.slice(1), "workflow", "run", name],
-    cwd: repo,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // The last of what it said on stderr, for the error if it fails.
-  let said = "";
-  const listening = (async () => {
-    for await (const chunk of child.stderr) said = (said + text.decode(chunk)).slice(-2000);
-  })();
-  let runId = "";
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout) {
-      if (runId) continue;
-      buffered += text.decode(chunk);
-      if (buffered.includes("\n")) runId = buffered.split("\n")[0].trim();
-    }
-  })();
-  let done = false;
-  const status = child.status.then((s) => {
-    done = true;
-    return s;
-  });
-  let supervisor: number | undefined;
-  const result: MemoryResult = {
-    sumKb: 0,
-    togetherKb: 0,
-    cliHwmKb: 0,
-    supervisorHwmKb: 0,
-    ms: 0,
-  };
-  while (!done) {
-    if (runId && supervisor === undefined) {
-      supervisor = await findSupervisor(runId, { parentPid: child.pid });
-    }
-    const cli = await procKb(child.pid, "VmRSS") ?? 0;
-    const sup = supervisor === undefined ? 0 : await procKb(supervisor, "VmRSS") ?? 0;
-    result.sumKb = Math.max(result.sumKb, cli + sup);
-    const a = await residentKb(child.pid);
-    const b = supervisor === undefined ? { own: 0, shared: 0 } : await residentKb(supervisor);
-    result.togetherKb = Math.max(result.togetherKb, a.own + b.own + Math.max(a.shared, b.shared));
-    result.cliHwmKb = Math.max(result.cliHwmKb, await procKb(child.pid, "VmHWM") ?? 0);
-    if (supervisor !== undefined) {
-      result.supervisorHwmKb = Math.max(
-        result.supervisorHwmKb,
-        await procKb(supervisor, "VmHWM") ?? 0,
-      );
-    }
-    await delay(20);
-  }
-  result.ms = performance.now() - start;
-  await reading;
-  await listening;
-  const ended = await status;
-  if (!ended.success) throw new Error(`workflow run ${name} exited ${ended.code}: …${said}`);
-  return result;
 }
 
 async function fanOutMemory(repo: string): Promise<void> {

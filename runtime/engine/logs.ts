@@ -8,6 +8,8 @@ import { MaskedLines } from "../text/masked_lines.ts";
 
 const flushLines = 200;
 const flushMs = 100;
+/** Characters of lines given and not yet stored at most before `room()` makes a reader wait. */
+const queuedCharsLimit = 8 * 1024 * 1024;
 /** A batch the store refused is tried once more after this long (a lock held, a full disk freed). */
 const retryMs = 250;
 
@@ -27,6 +29,9 @@ export class LogWriter {
   private writing: Promise<void> = Promise.resolve();
   /** Whether a batch was given up on. */
   lostAny = false;
+  /** Characters of the lines given and not yet stored (or given up on). */
+  private queuedChars = 0;
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: RunStore,
@@ -54,7 +59,19 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Resolves once the lines given and not yet stored are few enough: a step's
+   * output is read only as fast as the store keeps it, so a flood of output
+   * does not pile up in memory.
+   */
+  room(): Promise<void> {
+    if (this.queuedChars < queuedCharsLimit) return Promise.resolve();
+    void this.flush();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   private add(stream: string, text: string, spool?: SpoolPlace): void {
+    this.queuedChars += text.length;
     this.pending.push(this.logLine(stream, text, spool));
     if (this.pending.length >= flushLines) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), flushMs);
@@ -92,6 +109,7 @@ export class LogWriter {
   private async write(batch: LogLine[]): Promise<void> {
     try {
       await this.store.appendLogs(this.runId, batch);
+      this.stored(batch);
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, retryMs));
@@ -102,5 +120,14 @@ export class LogWriter {
       this.lostAny = true;
       this.lost(batch.length, error instanceof Error ? error.message : String(error));
     }
+    this.stored(batch);
+  }
+
+  private stored(batch: LogLine[]): void {
+    for (const line of batch) this.queuedChars -= line.text.length;
+    if (this.queuedChars >= queuedCharsLimit) return;
+    const waiting = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiting) resolve();
   }
 }

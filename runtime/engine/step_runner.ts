@@ -475,6 +475,8 @@ async function dispatchShell(
         break;
       case "output":
         logs.line(event.stream, event.line, spoolMark(work.spool, event.stream, event.spoolOffset));
+        // Read the step's output no faster than the store keeps it (bounded memory).
+        await logs.room();
         break;
       case "cancelStage":
         if (!job.signal.aborted) {

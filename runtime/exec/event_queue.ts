@@ -1,11 +1,13 @@
-// An unbounded single-consumer queue that turns pushes from several
-// concurrent sources (stdout, stderr, the stop sequence, the exit watcher)
-// into one async iterable, in push order.
+// A single-consumer queue that turns pushes from several concurrent sources
+// (stdout, stderr, the stop sequence, the exit watcher) into one async
+// iterable, in push order. A push never waits; a producer that can (a pipe
+// reader) waits with `whenBelow` so a slow consumer bounds what is held.
 
 export class EventQueue<T> implements AsyncIterable<T> {
   #items: T[] = [];
   #closed = false;
   #wake: (() => void) | undefined;
+  #roomWaiters: { below: number; resolve: () => void }[] = [];
 
   push(item: T): void {
     if (this.#closed) return;
@@ -17,12 +19,28 @@ export class EventQueue<T> implements AsyncIterable<T> {
   close(): void {
     this.#closed = true;
     this.#signal();
+    this.#release(Infinity);
+  }
+
+  /** Resolves once fewer than `below` items wait to be taken (or the queue is closed). */
+  whenBelow(below: number): Promise<void> {
+    if (this.#items.length < below || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push({ below, resolve }));
+  }
+
+  #release(length: number): void {
+    if (this.#roomWaiters.length === 0) return;
+    const still = this.#roomWaiters.filter((w) => length >= w.below);
+    for (const w of this.#roomWaiters) if (length < w.below) w.resolve();
+    this.#roomWaiters = still;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     while (true) {
       if (this.#items.length > 0) {
-        yield this.#items.shift()!;
+        const item = this.#items.shift()!;
+        this.#release(this.#items.length);
+        yield item;
       } else if (this.#closed) {
         return;
       } else {

@@ -199,6 +199,9 @@ export async function* dispatchStep(
   }
 }
 
+/** Lines read ahead of the consumer at most (each at most maxLineChars). */
+const queuedLinesLimit = 256;
+
 /** `spoolFrom`: the stream is a spool file read from this offset; lines carry where they end. */
 async function pump(
   stream: ReadableStream<Uint8Array>,
@@ -224,6 +227,9 @@ async function pump(
     for await (const bytes of stream) {
       capture?.add(bytes);
       emit(splitter.push(bytes));
+      // A consumer behind (its log store slower than the step writes): read no further until
+      // it catches up, so a step that floods its output holds the supervisor's memory bounded.
+      await queue.whenBelow(queuedLinesLimit);
     }
   } catch {
     // a destroyed or failed pipe ends the stream; keep what was read
