@@ -191,22 +191,39 @@ function anchors(markdown: string): Set<string> {
   return new Set([...prose.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
 }
 
-Deno.test("every relative link of the remote pages resolves, anchors included", () => {
+/** The remote section and the pages that link into it. */
+const linking = [
+  ...pages.map((name) => `docs/remote/${name}`),
+  "docs/index.md",
+  "docs/reference/workers.md",
+  "docs/reference/worker-tokens.md",
+  "docs/reference/workflow-file.md",
+  "docs/reference/api.md",
+  "docs/reference/security.md",
+  "docs/reference/vault.md",
+  "docs/reference/errors.md",
+  "docs/reference/validation.md",
+  "docs/guides/serve.md",
+  "docs/guides/extension-models.md",
+  "docs/guides/docker.md",
+];
+
+Deno.test("every relative link of the remote pages, and of the pages linking to them, resolves", () => {
   assertEquals(
     slug("`--json` lines of `swamp worker connect`"),
     "--json-lines-of-swamp-worker-connect",
   );
   const broken: string[] = [];
-  for (const name of pages) {
-    const page = read(`${section}/${name}`);
+  for (const name of linking) {
+    const page = read(`${root}${name}`);
     for (const m of page.matchAll(/\]\(([^)\s]+)\)/g)) {
       const target = m[1];
       if (/^[a-z]+:/.test(target)) continue;
       const [path, anchor] = target.split("#");
-      const file = path === "" ? `${section}/${name}` : new URL(path, `file://${section}/${name}`)
-        .pathname;
+      const file = path === "" ? `${root}${name}` : new URL(path, `file://${root}${name}`).pathname;
       let text: string;
       try {
+        if (Deno.statSync(file).isDirectory) continue; // a folder of the repository
         text = read(file);
       } catch {
         broken.push(`${name}: ${target} (no such file)`);
