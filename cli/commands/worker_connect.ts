@@ -159,7 +159,8 @@ async function dockerEngine(socket: string | undefined): Promise<void> {
   }
 }
 
-function humanLine(event: string, f: Record<string, unknown>): string | undefined {
+/** The text line of a lifecycle event (none for some); exported for the docs' test. */
+export function humanLine(event: string, f: Record<string, unknown>): string | undefined {
   switch (event) {
     case "connected":
       return `worker: ${f.resumed ? "reconnected" : "connected"} to ${f.server} as ${f.workerId}` +

@@ -10,6 +10,10 @@ import { pageName } from "../../cli/docs_gen.ts";
 import { refusalCodes } from "../../cli/worker/agent.ts";
 import { errorCodeTable, exitCodeFor } from "../../runtime/mod.ts";
 import { assert, assertEquals } from "../helpers/mod.ts";
+import { runCli } from "../helpers/cli.ts";
+import { makeTempRepo } from "../helpers/repo.ts";
+import { humanLine } from "../../cli/commands/worker_connect.ts";
+import { outputMatches } from "./guide_output.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const section = `${root}docs/remote`;
@@ -179,6 +183,41 @@ Deno.test("the lifecycle state machine, the restart table and the cache-dir call
   ) {
     assert(scenarios.some((s) => s.includes(`**${scenario}**`)), `no row for ${scenario}`);
   }
+});
+
+/** The body of the fenced block right after the line `marker` (a comment) in `markdown`. */
+function blockAfter(markdown: string, marker: string): string {
+  const at = markdown.indexOf(marker);
+  assert(at >= 0, `no ${marker}`);
+  const match = /```\w*\n([\s\S]*?)```/.exec(markdown.slice(at));
+  return match![1];
+}
+
+Deno.test("concepts.md: the legacy-driver diagnostic is what validate prints for the file shown", async () => {
+  const page = read(`${section}/concepts.md`);
+  const file = blockAfter(page, "<!-- file: workflows/workflow-old.yaml -->");
+  const shown = blockAfter(page, "`swamp workflow validate old` prints");
+  await using repo = await makeTempRepo({ "workflows/workflow-old.yaml": file });
+  const result = await runCli(["workflow", "validate", "old"], {
+    cwd: repo.root,
+    interleaved: true,
+  });
+  assertEquals(result.code, 3);
+  assert(
+    outputMatches(shown, result.stdout, "full", repo.root),
+    `concepts.md shows\n${shown}\nvalidate printed\n${result.stdout}`,
+  );
+});
+
+Deno.test("failure.md: the renewal lines are the worker's and the server's", () => {
+  const shown = blockAfter(read(`${section}/failure.md`), "Each renewal is logged on both sides")
+    .trimEnd().split("\n");
+  assertEquals(shown[0], humanLine("renewed", { sessionId: "3c9e0f6a-…" }));
+  // The --json lines: the same keys the worker and the hub log (worker_session_credential_test).
+  assertEquals(Object.keys(JSON.parse(shown[1])), ["event", "time", "sessionId"]);
+  assertEquals(JSON.parse(shown[1]).event, "renewed");
+  assertEquals(Object.keys(JSON.parse(shown[2])), ["event", "time", "workerId", "name"]);
+  assertEquals(JSON.parse(shown[2]).event, "worker_session_renewed");
 });
 
 /** GitHub's anchor for a heading. */
