@@ -23,6 +23,23 @@ const pages = [...Deno.readDirSync(section)]
   .sort();
 const read = (path: string) => Deno.readTextFileSync(path);
 
+/** The remote section and the pages that link into it. */
+const linking = [
+  ...pages.map((name) => `docs/remote/${name}`),
+  "docs/index.md",
+  "docs/reference/workers.md",
+  "docs/reference/worker-tokens.md",
+  "docs/reference/workflow-file.md",
+  "docs/reference/api.md",
+  "docs/reference/security.md",
+  "docs/reference/vault.md",
+  "docs/reference/errors.md",
+  "docs/reference/validation.md",
+  "docs/guides/serve.md",
+  "docs/guides/extension-models.md",
+  "docs/guides/docker.md",
+];
+
 /** Fenced blocks other than sample output, and inline code spans: where commands are written. */
 export function codeSegments(markdown: string): string[] {
   const out: string[] = [];
@@ -65,11 +82,11 @@ export function mentions(segment: string): { command?: string; error?: string; f
   return out;
 }
 
-Deno.test("every command and flag the remote pages name exists", () => {
+Deno.test("every command and flag the remote pages (and the pages linking to them) name exists", () => {
   const problems: string[] = [];
   let checked = 0;
-  for (const name of pages) {
-    for (const segment of codeSegments(read(`${section}/${name}`))) {
+  for (const name of linking) {
+    for (const segment of codeSegments(read(`${root}${name}`))) {
       for (const m of mentions(segment)) {
         if (m.error) {
           problems.push(`${name}: ${m.error} (in \`${segment}\`)`);
@@ -229,23 +246,6 @@ function anchors(markdown: string): Set<string> {
   const prose = markdown.replace(/```[\s\S]*?```/g, "");
   return new Set([...prose.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
 }
-
-/** The remote section and the pages that link into it. */
-const linking = [
-  ...pages.map((name) => `docs/remote/${name}`),
-  "docs/index.md",
-  "docs/reference/workers.md",
-  "docs/reference/worker-tokens.md",
-  "docs/reference/workflow-file.md",
-  "docs/reference/api.md",
-  "docs/reference/security.md",
-  "docs/reference/vault.md",
-  "docs/reference/errors.md",
-  "docs/reference/validation.md",
-  "docs/guides/serve.md",
-  "docs/guides/extension-models.md",
-  "docs/guides/docker.md",
-];
 
 Deno.test("every relative link of the remote pages, and of the pages linking to them, resolves", () => {
   assertEquals(
