@@ -70,7 +70,7 @@ export const workerCommands: CommandSpec[] = [
     verb: "connect",
     summary: "run a worker: dial a `swamp serve` and run the steps it assigns",
     description:
-      "Dials the orchestrator at URL over one long-lived HTTP/2 stream (TLS with --ca-cert or --pin as for --server), presents the enrollment token, and runs the steps assigned to it with its executors, at most --concurrency at a time, streaming their output and exit back. It offers the executors --executor names (default loopback: local processes); with docker, a placed step whose `executor:` is `{type: docker, …}` runs in a container on this machine's Docker engine (--docker-host, else DOCKER_HOST, else /var/run/docker.sock), which must answer when the worker starts (else executor_unavailable, exit 7). The orchestrator sends a worker only steps whose executor it offers. On its first use the token binds to this machine: the machine id kept in --cache-dir (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker, which survives restarts). A new cache dir is a new machine: the token refuses it (bound_to_other_machine). The worker reconnects with backoff when the connection drops or the server restarts, resuming its session and resending what the orchestrator had not acknowledged (unless --no-reconnect). A refusal (token_invalid, token_expired, token_revoked, bound_to_other_machine, already_connected, protocol_mismatch, pin_mismatch) is printed with its cause and fix and the worker exits with that code's exit status (8), without retrying. SIGTERM or Ctrl-C: takes no new steps, lets running ones finish (cancelling them after 30s), exits 0. With --json, prints one JSON line per lifecycle event (connected, assigned, cancel, killed, finished, drained, disconnected, refused, draining, stopped).",
+      "Dials the orchestrator at URL over one long-lived HTTP/2 stream (TLS with --ca-cert or --pin as for --server), presents the enrollment token, and runs the steps assigned to it with its executors, at most --concurrency at a time, streaming their output and exit back. It offers the executors --executor names (default loopback: local processes); with docker, a placed step whose `executor:` is `{type: docker, …}` runs in a container on this machine's Docker engine (--docker-host, else DOCKER_HOST, else /var/run/docker.sock), which must answer when the worker starts (else executor_unavailable, exit 7). The orchestrator sends a worker only steps whose executor it offers. On its first use the token binds to this machine: the machine id kept in --cache-dir (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker, which survives restarts). A new cache dir is a new machine: the token refuses it (bound_to_other_machine). The worker reconnects with backoff when the connection drops or the server restarts, resuming its session and resending what the orchestrator had not acknowledged (unless --no-reconnect). A refusal (token_invalid, token_expired, token_revoked, bound_to_other_machine, already_connected, protocol_mismatch, pin_mismatch, usage, unauthenticated, permission_denied) is printed with its cause and fix, running steps are cancelled, and the worker exits with that code's exit status (8; usage 2) without retrying: docs/remote/operations.md#troubleshooting lists each. Cut off from the orchestrator for its grace window less one heartbeat, it stops the steps it runs (fenced), since the orchestrator is about to send them elsewhere. On start it ends the steps a previous worker process of the same cache dir left running (reaped). Connecting to a URL gives whoever answers there the power to run commands on this machine: connect only to an orchestrator you trust, over TLS, with --pin or --ca-cert. SIGTERM or Ctrl-C: takes no new steps, lets running ones finish (cancelling them after 30s), exits 0. With --json, prints one JSON line per lifecycle event (reaped, connected, assigned, cancel, killed, finished, renewed, silent, fenced, drained, disconnected, refused, draining, stopped).",
     args: [{
       name: "URL",
       required: true,
@@ -81,7 +81,8 @@ export const workerCommands: CommandSpec[] = [
         name: "token",
         type: "string",
         value: "NAME.SECRET",
-        description: "the enrollment token (also SWAMP_WORKER_TOKEN)",
+        description:
+          "the enrollment token `swamp worker token create` printed (also SWAMP_WORKER_TOKEN, which keeps it out of the process list)",
       },
       {
         name: "label",
@@ -108,7 +109,7 @@ export const workerCommands: CommandSpec[] = [
         type: "string",
         value: "DIR",
         description:
-          "where the worker keeps its machine id and work (default: a per-user state directory)",
+          "this machine's identity to the orchestrator: the machine id its token binds to, records of running steps and their scratch directories (default $XDG_STATE_HOME/swamp/worker, else ~/.local/state/swamp/worker); a new one is a new machine",
       },
       {
         name: "name",
@@ -120,7 +121,7 @@ export const workerCommands: CommandSpec[] = [
         name: "concurrency",
         type: "string",
         value: "N",
-        description: "how many steps it runs at once (default 1)",
+        description: "how many steps it runs at once, 1 to 1024 (default 1)",
       },
       {
         name: "ca-cert",
@@ -137,7 +138,8 @@ export const workerCommands: CommandSpec[] = [
       {
         name: "no-reconnect",
         type: "boolean",
-        description: "exit when the connection drops instead of reconnecting",
+        description:
+          "exit when the connection drops instead of reconnecting: running steps are cancelled first, and the exit status is the error's (0 when the orchestrator ended the stream)",
       },
     ],
     examples: [

@@ -161,7 +161,8 @@ async function dockerEngine(socket: string | undefined): Promise<void> {
   }
 }
 
-function humanLine(event: string, f: Record<string, unknown>): string | undefined {
+/** The text line of a lifecycle event (none for some); exported for the docs' test. */
+export function humanLine(event: string, f: Record<string, unknown>): string | undefined {
   switch (event) {
     case "connected":
       return `worker: ${f.resumed ? "reconnected" : "connected"} to ${f.server} as ${f.workerId}` +
@@ -184,6 +185,12 @@ function humanLine(event: string, f: Record<string, unknown>): string | undefine
       return `worker: killed lease ${f.leaseId} (${f.reason})`;
     case "stopped":
       return "worker: stopped";
+    case "renewed":
+      return `worker: session credential renewed (session ${f.sessionId})`;
+    case "silent":
+      return `worker: heard nothing from the orchestrator for ${f.sinceMs} ms; reconnecting`;
+    case "fenced":
+      return `worker: stopped lease ${f.leaseId}: ${f.reason}`;
     case "reaped":
       return `worker: a previous worker's step ${f.runId}/${f.stepId} (lease ${f.leaseId}, ` +
         `pid ${f.pid}): ${f.outcome}`;

@@ -309,6 +309,7 @@ export class WorkerAgent {
         return;
       case "sessionRenewal":
         this.#sessionCredential = kind.value.sessionCredential;
+        this.#options.log("renewed", { sessionId: this.#sessionId });
         return;
     }
   }

@@ -54,10 +54,7 @@ export class WorkerExtensions {
     const extension = work.extension!;
     const credential = work.env.SWAMP_CAPABILITY_TOKEN ?? "";
     if (!credential) {
-      throw new SwampError(
-        ErrorCode.USAGE,
-        "the extension step came without its capability credential",
-      );
+      throw new Error("the extension step came without its capability credential");
     }
     if (!safeBundlePath(extension.module)) {
       throw new SwampError(

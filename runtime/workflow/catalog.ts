@@ -13,6 +13,7 @@ import {
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { checkWorkflow, type WorkflowDirectory } from "./checks.ts";
 import { checkExecutorBlocks, type ExecutorChoices } from "./executor_check.ts";
+import { reportLegacyDriver } from "./legacy_driver.ts";
 import { checkShape, type WorkflowShape } from "./quick_check.ts";
 import { workflow as workflowSchema } from "./schema.ts";
 
@@ -182,7 +183,10 @@ export class WorkflowCatalog implements WorkflowDirectory {
     for (const problem of source.problems) sink.add(problem);
     if (source.data) {
       const shape = entry.shape;
-      if (!shape.success) reportIssues(sink, workflowSchema, source.data, shape.error.issues);
+      if (!shape.success) {
+        const rest = reportLegacyDriver(sink, source.data, shape.error.issues);
+        reportIssues(sink, workflowSchema, source.data, rest);
+      }
       checkWorkflow(source.data, sink, models, this);
       checkExecutorBlocks(source.data, sink, executors);
       this.checkUniqueIdentity(entry, sink);

@@ -267,3 +267,34 @@ ${shellStep("in-docker-here")}`;
   assertEquals(response.results[0].diagnostics.map((d) => d.message), []);
   assert(response.results[0].valid);
 });
+
+Deno.test("swamp's old driver and driverConfig get a diagnostic saying what to write instead", async () => {
+  const text = `id: ${uuid}
+name: old
+driver: raw
+jobs:
+  - name: build
+    steps:
+${
+    shellStep(
+      "a",
+      "        driver: docker\n        driverConfig:\n          image: alpine\n        dependOn: []\n",
+    )
+  }`;
+  const response = await validate({ "workflows/workflow-old.yaml": text });
+  const diagnostics = response.results[0].diagnostics;
+  assertEquals(diagnostics.map((d) => [d.rule, d.line, d.column]), [
+    ["legacy-driver", 3, 1],
+    ["legacy-driver", 15, 9],
+    ["legacy-driver", 16, 9],
+    ["unknown-key", 18, 9],
+  ]);
+  assertEquals(diagnostics[1].path, "jobs[0].steps[0].driver");
+  assert(diagnostics[1].message.includes("`driver` in `jobs[0].steps[0]`"), diagnostics[1].message);
+  assert(diagnostics[1].hint.includes("`executor: {type: docker, image: …}`"), diagnostics[1].hint);
+  assert(diagnostics[1].hint.includes("`labels:` or `target:`"), diagnostics[1].hint);
+  assert(diagnostics[0].hint.includes("`executor: {type: loopback}`"), diagnostics[0].hint);
+  assert(diagnostics[0].message.includes("in the workflow"), diagnostics[0].message);
+  assertEquals(diagnostics[3].hint, "did you mean `dependsOn`?");
+  assert(!response.results[0].valid);
+});

@@ -37,6 +37,13 @@ Deno.test("a worker resumes after a drop with its renewed session credential, wh
   assertEquals(back.resumed, true);
   assert(!hubEvents.some((e) => e.event === "worker_session_mismatch"), JSON.stringify(hubEvents));
 
+  // Each renewal is logged on both sides, without the credential.
+  const renewed = w1.events.filter((e) => e.event === "renewed");
+  assert(renewed.length >= 2, JSON.stringify(w1.events));
+  assert(renewed.every((e) => typeof e.sessionId === "string" && e.sessionId !== ""));
+  // The line docs/remote/failure.md shows: exactly these keys.
+  assertEquals(Object.keys(renewed[0]), ["event", "time", "sessionId"]);
+  assert(hubEvents.filter((e) => e.event === "worker_session_renewed").length >= 2);
   const printed = JSON.stringify(w1.events) + JSON.stringify(hubEvents);
   assert(credentials.every((c) => c.length === 43), "the credentials were seen");
   for (const credential of credentials) {

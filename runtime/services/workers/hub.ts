@@ -302,7 +302,13 @@ export class WorkerHub {
     if (kind.case === "heartbeat") {
       session.send({ case: "heartbeatAck", value: {} });
       this.#leasing.heartbeat(session, kind.value.leaseIds);
-      session.credential.renewIfDue(session, now, this.#options.sessionRenewMs ?? 600_000);
+      session.credential.renewIfDue(
+        session,
+        now,
+        this.#options.sessionRenewMs ?? 600_000,
+        () =>
+          this.#emit({ event: "worker_session_renewed", workerId: session.id, name: session.name }),
+      );
       if (kind.value.draining && !session.draining) {
         session.draining = true;
         this.#emit({ event: "worker_draining", workerId: session.id, name: session.name });

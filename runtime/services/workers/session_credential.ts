@@ -95,21 +95,32 @@ export class SessionCredential {
    * Sends the session a SessionRenewal when its credential is older than
    * `everyMs`. Checked on heartbeats: a connected worker sends them anyway.
    */
-  renewIfDue(session: CredentialSession, now: Date, everyMs: number): void {
+  renewIfDue(
+    session: CredentialSession,
+    now: Date,
+    everyMs: number,
+    renewed?: () => void,
+  ): void {
     if (this.#renewing || now.getTime() - this.#issuedAt < everyMs) return;
     const channel = session.channel;
     if (!channel) return;
     this.#renewing = true;
-    void this.#renew(session, channel, now).finally(() => this.#renewing = false);
+    void this.#renew(session, channel, now, renewed).finally(() => this.#renewing = false);
   }
 
-  async #renew(session: CredentialSession, channel: RenewalChannel, now: Date): Promise<void> {
+  async #renew(
+    session: CredentialSession,
+    channel: RenewalChannel,
+    now: Date,
+    renewed?: () => void,
+  ): Promise<void> {
     const { secret, hash } = await drawCredential();
     // A stream that ended meanwhile would lose the renewal while the hub counted it as
     // given: the worker's credential would then fall out of the two kept.
     if (session.channel !== channel || channel.closed) return;
     this.#adopt(hash, now, this.#current);
     channel.send({ case: "sessionRenewal", value: { sessionCredential: secret } });
+    renewed?.();
   }
 
   #adopt(hash: string, now: Date, previous: string): void {

@@ -46,4 +46,6 @@ export type HubEvent =
   /** A hello named a known session but not its credential; it is treated as another process. */
   | { event: "worker_session_mismatch"; workerId: string; name: string; reason: string }
   | { event: "worker_draining"; workerId: string; name: string }
+  /** A connected worker's session credential was replaced (never the credential itself). */
+  | { event: "worker_session_renewed"; workerId: string; name: string }
   | { event: "lease_error"; what: string; message: string };
