@@ -108,6 +108,7 @@ export {
   type Lease,
   leaseId,
   type LeaseStore,
+  newLeaseNonce,
   nextLease,
   parseLeaseId,
 } from "./ports/leases.ts";
