@@ -155,7 +155,13 @@ function newerError(current: number): SwampError {
 }
 
 async function currentVersion(tx: Tx): Promise<number> {
-  const exists = await tx.query("SELECT to_regclass('swamp_schema') IS NOT NULL AS present");
+  // A plain catalog read, with this statement's snapshot: to_regclass() would go by the
+  // session's catalog cache, which taking an advisory lock does not refresh, and miss a
+  // table another process just created.
+  const exists = await tx.query(
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables " +
+      "WHERE schemaname = current_schema() AND tablename = 'swamp_schema') AS present",
+  );
   if (!exists.rows[0].present) return 0;
   const row = (await tx.query("SELECT version FROM swamp_schema")).rows[0];
   return row ? Number(row.version) : 0;
