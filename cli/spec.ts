@@ -9,6 +9,7 @@ import { filesCommand } from "./spec_files.ts";
 import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { pruneCommands } from "./spec_prune.ts";
+import { storeCommands } from "./spec_store.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
 import { vaultCommands } from "./spec_vault.ts";
@@ -60,6 +61,7 @@ export const nouns: NounSpec[] = [
   { noun: "repo", summary: "create and inspect swamp repositories" },
   { noun: "workflow", summary: "write, check and inspect workflows" },
   { noun: "run", summary: "housekeeping of stored runs: prune those that ended long ago" },
+  { noun: "store", summary: "the repository's store: its schema migrations (PostgreSQL)" },
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
@@ -376,6 +378,7 @@ commands.push(
   ...gateCommands,
   evaluateCommand,
   ...pruneCommands,
+  ...storeCommands,
   ...serveCommands,
   ...workerCommands,
   ...vaultCommands,
