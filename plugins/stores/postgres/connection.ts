@@ -136,13 +136,16 @@ function sslOf(params: Record<string, string>): pg.PoolConfig["ssl"] {
   }
 }
 
+/** The driver's words when the server asks for a password and it was given none. */
+const noPassword = /client password must be a string/i;
+
 /** SQLSTATE classes and socket errors that mean the database could not be reached at all. */
 function isUnreachable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   if (typeof code !== "string") {
     return error instanceof Error &&
-      /timeout exceeded when trying to connect|Connection terminated/i
-        .test(error.message);
+      (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message) ||
+        noPassword.test(error.message));
   }
   return [
     "ECONNREFUSED",
@@ -162,6 +165,18 @@ function isUnreachable(error: unknown): boolean {
 export function storeError(error: unknown, target: Target): unknown {
   if (error instanceof SwampError || !isUnreachable(error)) return error;
   const code = (error as { code?: string }).code ?? "";
+  if (error instanceof Error && noPassword.test(error.message)) {
+    return new SwampError(
+      ErrorCode.STORE_UNREACHABLE,
+      `cannot reach the PostgreSQL store at ${
+        describeTarget(target)
+      }: the server asks for a password and none was given`,
+      {
+        hint:
+          "name a file holding it with `passwordFile:` in .swamp.yaml (repo init --password-file), use `password: vault:VAULT/KEY`, or PGPASSFILE / ~/.pgpass",
+      },
+    );
+  }
   const what = code === "3D000"
     ? "the database does not exist"
     : code.startsWith("28")

@@ -1,0 +1,160 @@
+// The PostgreSQL store end to end, through the real CLI: a repository made
+// with `repo init --store postgres` on a throwaway cluster whose role needs a
+// password (scram-sha-256), given only by `--password-file`; a three-step
+// workflow run, its status and logs read back; SWAMP_STORE_DSN overriding the
+// DSN; and the password never written anywhere: not in the repository (every
+// file, .swamp/ included), not in the server's log, not in any output or error.
+import { testNeeding } from "../helpers/capabilities.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { runCli } from "../helpers/cli.ts";
+import { shellStep, workflowFile } from "../helpers/runs.ts";
+import { socketDsn, startPostgres } from "../helpers/postgres.ts";
+
+/** Every file under `dir` (recursively) whose bytes contain `needle`. */
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  const bytes = new TextEncoder().encode(needle);
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      const full = `${path}/${entry.name}`;
+      if (entry.isDirectory) await walk(full);
+      else if (entry.isFile && contains(await Deno.readFile(full), bytes)) found.push(full);
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+await testNeeding(
+  "postgres",
+  "postgres store: repo init, a three-step run, status and logs, and the password nowhere",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-e2e-" });
+    try {
+      const password = `pw-${crypto.randomUUID()}`;
+      await cluster.psql(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
+      await cluster.psql("CREATE DATABASE appdb OWNER app");
+      // The role must give its password: a scram line ahead of initdb's trust lines.
+      const hba = `${cluster.dir}/pg_hba.conf`;
+      await Deno.writeTextFile(
+        hba,
+        `local appdb app scram-sha-256\n${await Deno.readTextFile(hba)}`,
+      );
+      await cluster.psql("SELECT pg_reload_conf()");
+      const dsn = socketDsn(cluster.dir, "appdb", "app");
+      const root = `${work}/repo`;
+      const secrets = `${work}/secrets`;
+      await Deno.mkdir(secrets, { mode: 0o700 });
+      const passwordFile = `${secrets}/pg-password`;
+      const outputs: string[] = [];
+      const cli = async (args: string[], env?: Record<string, string>) => {
+        const result = await runCli(args, { cwd: work, env });
+        outputs.push(result.stdout, result.stderr);
+        return result;
+      };
+
+      // A password in the DSN is refused before anything is made, and not repeated.
+      const withSecret = dsn.replace("app@", `app:${password}@`);
+      const refused = await cli(["repo", "init", root, "--store", "postgres", "--dsn", withSecret]);
+      assertEquals(refused.code, 2, refused.stderr);
+      assertMatch(refused.stderr, /^error\[usage\]: the --dsn value contains a password/m);
+      assertMatch(refused.stderr, /passwordFile/);
+      let made = true;
+      await Deno.stat(root).catch(() => made = false);
+      assert(!made, "repo init made the repository despite the refusal");
+
+      // No password, then a wrong one: the role is refused (store_unreachable, exit 14).
+      const none = await cli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
+      assertEquals(none.code, 14, none.stderr);
+      assertMatch(none.stderr, /^error\[store_unreachable\]: .*database appdb, user app: /m);
+      await Deno.writeTextFile(passwordFile, "not-the-password\n", { mode: 0o600 });
+      const wrong = await cli([
+        "repo",
+        "init",
+        root,
+        "--store",
+        "postgres",
+        "--dsn",
+        dsn,
+        "--password-file",
+        passwordFile,
+      ]);
+      assertEquals(wrong.code, 14, wrong.stderr);
+      assertMatch(wrong.stderr, /the server refused the role/);
+
+      await Deno.writeTextFile(passwordFile, `${password}\n`, { mode: 0o600 });
+      const init = await cli([
+        "repo",
+        "init",
+        root,
+        "--store",
+        "postgres",
+        "--dsn",
+        dsn,
+        "--password-file",
+        passwordFile,
+        "--json",
+      ]);
+      assertEquals(init.code, 0, init.stderr);
+      assertEquals((init.json as { store: string }).store, "postgres");
+      const config = await Deno.readTextFile(`${root}/.swamp.yaml`);
+      assertMatch(config, /^store: postgres$/m);
+      assertMatch(config, new RegExp(`^passwordFile: ${passwordFile}$`, "m"));
+      assert(config.includes(`dsn: ${dsn}`), config);
+
+      const steps = ["one", "two", "three"].map((name) => shellStep(name, `echo step-${name}`))
+        .join("");
+      await Deno.mkdir(`${root}/workflows`, { recursive: true });
+      await Deno.writeTextFile(`${root}/workflows/workflow-trio.yaml`, workflowFile("trio", steps));
+      const run = await cli(["workflow", "run", "trio", "--repo", root, "--json"]);
+      assertEquals(run.code, 0, run.stderr);
+      const runId = (run.json as { run: { id: string } }).run.id;
+      assert(runId, run.stdout);
+
+      const status = await cli(["workflow", "status", runId, "--repo", root, "--json"]);
+      assertEquals(status.code, 0, status.stderr);
+      const shown = (status.json as { run: { status: string; steps: { status: string }[] } }).run;
+      assertEquals(shown.status, "succeeded");
+      assertEquals(shown.steps.map((s) => s.status), ["succeeded", "succeeded", "succeeded"]);
+      const logs = await cli(["workflow", "logs", runId, "--repo", root]);
+      assertEquals(logs.code, 0, logs.stderr);
+      for (const name of ["one", "two", "three"]) assert(logs.stdout.includes(`step-${name}`));
+
+      const migrate = await cli(["store", "migrate", "--dry-run", "--json", "--repo", root]);
+      assertEquals(migrate.code, 0, migrate.stderr);
+      assertEquals((migrate.json as { pending: unknown[] }).pending, []);
+
+      // SWAMP_STORE_DSN overrides .swamp.yaml: another (empty) database lists no runs.
+      const other = await cluster.createDatabase();
+      const elsewhere = await cli(["workflow", "list", "--json", "--repo", root], {
+        SWAMP_STORE_DSN: other,
+      });
+      assertEquals(elsewhere.code, 0, elsewhere.stderr);
+      assertEquals((elsewhere.json as { runs: unknown[] }).runs, []);
+      const here = await cli(["workflow", "list", "--json", "--repo", root]);
+      assertEquals((here.json as { runs: { id: string }[] }).runs.map((r) => r.id), [runId]);
+      const leaky = await cli(["workflow", "list", "--repo", root], {
+        SWAMP_STORE_DSN: withSecret,
+      });
+      assertEquals(leaky.code, 2, leaky.stderr);
+      assertMatch(leaky.stderr, /^error\[usage\]: SWAMP_STORE_DSN contains a password/m);
+
+      assertEquals(await filesContaining(root, password), []);
+      const serverLog = await Deno.readTextFile(`${cluster.dir}/log`);
+      assert(!serverLog.includes(password), "the server's log holds the password");
+      for (const text of outputs) assert(!text.includes(password), `an output holds it:\n${text}`);
+    } finally {
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);
