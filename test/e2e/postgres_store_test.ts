@@ -8,7 +8,9 @@ import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
 import { shellStep, workflowFile } from "../helpers/runs.ts";
-import { socketDsn, startPostgres } from "../helpers/postgres.ts";
+import { type PostgresCluster, socketDsn, startPostgres } from "../helpers/postgres.ts";
+import { mintToken, startServe } from "../helpers/serve.ts";
+import { vaultEnv, vaultPut } from "../helpers/vault.ts";
 
 /** Every file under `dir` (recursively) whose bytes contain `needle`. */
 async function filesContaining(dir: string, needle: string): Promise<string[]> {
@@ -33,6 +35,18 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
+/** Role `app` owning database `appdb`, which must give its (random) password: scram-sha-256. */
+async function passwordRole(cluster: PostgresCluster): Promise<{ password: string; dsn: string }> {
+  const password = `pw-${crypto.randomUUID()}`;
+  await cluster.psql(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
+  await cluster.psql("CREATE DATABASE appdb OWNER app");
+  // A scram line ahead of initdb's trust lines.
+  const hba = `${cluster.dir}/pg_hba.conf`;
+  await Deno.writeTextFile(hba, `local appdb app scram-sha-256\n${await Deno.readTextFile(hba)}`);
+  await cluster.psql("SELECT pg_reload_conf()");
+  return { password, dsn: socketDsn(cluster.dir, "appdb", "app") };
+}
+
 await testNeeding(
   "postgres",
   "postgres store: repo init, a three-step run, status and logs, and the password nowhere",
@@ -40,17 +54,7 @@ await testNeeding(
     const cluster = await startPostgres();
     const work = await Deno.makeTempDir({ prefix: "swamp-pg-e2e-" });
     try {
-      const password = `pw-${crypto.randomUUID()}`;
-      await cluster.psql(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
-      await cluster.psql("CREATE DATABASE appdb OWNER app");
-      // The role must give its password: a scram line ahead of initdb's trust lines.
-      const hba = `${cluster.dir}/pg_hba.conf`;
-      await Deno.writeTextFile(
-        hba,
-        `local appdb app scram-sha-256\n${await Deno.readTextFile(hba)}`,
-      );
-      await cluster.psql("SELECT pg_reload_conf()");
-      const dsn = socketDsn(cluster.dir, "appdb", "app");
+      const { password, dsn } = await passwordRole(cluster);
       const root = `${work}/repo`;
       const secrets = `${work}/secrets`;
       await Deno.mkdir(secrets, { mode: 0o700 });
@@ -158,3 +162,106 @@ await testNeeding(
     }
   },
 );
+
+await testNeeding(
+  "postgres",
+  "postgres store: the password from the repository's vault (password: vault:VAULT/KEY)",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-vault-" });
+    try {
+      const { password, dsn } = await passwordRole(cluster);
+      const env = vaultEnv(work);
+      const root = `${work}/repo`;
+      const passwordFile = `${work}/pg-password`;
+      await Deno.writeTextFile(passwordFile, password, { mode: 0o600 });
+      const cli = (args: string[]) => runCli([...args, "--repo", root], { cwd: work, env });
+      const init = await runCli(
+        [
+          "repo",
+          "init",
+          root,
+          "--store",
+          "postgres",
+          "--dsn",
+          dsn,
+          "--password-file",
+          passwordFile,
+        ],
+        { env },
+      );
+      assertEquals(init.code, 0, init.stderr);
+      assertEquals((await cli(["vault", "create", "ops"])).code, 0);
+      assertEquals((await vaultPut(root, "ops", "pg", password, env)).code, 0);
+      // From now on the password comes from the vault only.
+      await Deno.remove(passwordFile);
+      const config = (await Deno.readTextFile(`${root}/.swamp.yaml`))
+        .replace(/^passwordFile: .*$/m, "password: vault:ops/pg");
+      await Deno.writeTextFile(`${root}/.swamp.yaml`, config);
+      const list = await cli(["workflow", "list", "--json"]);
+      assertEquals(list.code, 0, list.stderr);
+      assertEquals((list.json as { runs: unknown[] }).runs, []);
+      // A literal password under `password:` is refused, and not repeated.
+      await Deno.writeTextFile(
+        `${root}/.swamp.yaml`,
+        config.replace("password: vault:ops/pg", `password: ${password}`),
+      );
+      const literal = await cli(["workflow", "list"]);
+      assertEquals(literal.code, 2, literal.stderr);
+      assertMatch(literal.stderr, /must name a vault secret as vault:VAULT\/KEY/);
+      assert(!literal.stderr.includes(password));
+    } finally {
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);
+
+await testNeeding(
+  "postgres",
+  "postgres store: swamp serve (its API and run threads) on the store, tokens kept in it",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-serve-" });
+    try {
+      const root = `${work}/repo`;
+      const init = await runCli([
+        "repo",
+        "init",
+        root,
+        "--store",
+        "postgres",
+        "--dsn",
+        await cluster.createDatabase(),
+      ]);
+      assertEquals(init.code, 0, init.stderr);
+      await Deno.writeTextFile(
+        `${root}/workflows/workflow-pair.yaml`,
+        workflowFile("pair", shellStep("a", "echo from-a") + shellStep("b", "echo from-b")),
+      );
+      const token = await mintToken(root, "ops", "operator");
+      const tokens = await cluster.psql("SELECT count(*) FROM api_tokens", dbOf(root));
+      assertEquals(tokens, "1\n");
+      await using server = await startServe(root);
+      const run = await server.cli(["workflow", "run", "pair", "--json"], token);
+      assertEquals(run.code, 0, run.stderr);
+      const runId = (run.json as { run: { id: string; status: string } }).run.id;
+      const status = await server.cli(["workflow", "status", runId, "--json"], token);
+      assertEquals((status.json as { run: { status: string } }).run.status, "succeeded");
+      // The same run, read straight from the store by a local command.
+      const logs = await runCli(["workflow", "logs", runId, "--repo", root]);
+      assertEquals(logs.code, 0, logs.stderr);
+      assert(logs.stdout.includes("from-a") && logs.stdout.includes("from-b"), logs.stdout);
+      assertEquals(await server.stop(), 0);
+    } finally {
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);
+
+/** The database name in a repository's recorded DSN. */
+function dbOf(root: string): string {
+  const config = Deno.readTextFileSync(`${root}/.swamp.yaml`);
+  return /^dsn: postgres:\/\/[^/]*\/([^?\s]+)/m.exec(config)![1];
+}
