@@ -130,9 +130,21 @@ function sslOf(params: Record<string, string>): pg.PoolConfig["ssl"] {
     case "require":
       return { rejectUnauthorized: false };
     default: {
-      const ca = params.sslrootcert ? Deno.readTextFileSync(params.sslrootcert) : undefined;
+      const ca = params.sslrootcert ? readRootCert(params.sslrootcert) : undefined;
       return ca ? { ca } : true;
     }
+  }
+}
+
+function readRootCert(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new SwampError(
+      ErrorCode.USAGE,
+      `the store DSN's sslrootcert ${path} cannot be read: ${(error as Error).name}`,
+      { hint: "name the PEM file of the CA that signed the server's certificate" },
+    );
   }
 }
 
