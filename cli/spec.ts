@@ -115,7 +115,7 @@ export const commands: CommandSpec[] = [
       "swamp repo init ops --store postgres --dsn postgres://swamp@db.internal/swamp --password-file ~/.config/swamp/pg-password",
     ],
     json:
-      `{"path": "/home/me/ops", "store": "STORE_KIND_FILE", "created": ["workflows/", "models/", "extensions/models/", ".swamp/", ".swamp.yaml", ".gitignore"], "alreadyInitialized": false}`,
+      `{"path": "/home/me/ops", "store": "file", "created": ["workflows/", "models/", "extensions/models/", ".swamp/", ".swamp.yaml", ".gitignore"], "alreadyInitialized": false}`,
     load: () => import("./commands/repo_init.ts"),
   },
   {

@@ -53,7 +53,11 @@ export async function run(ctx: CommandContext): Promise<number> {
 async function checkPostgres(
   ctx: CommandContext,
   root: string,
-): Promise<{ dsn?: string; passwordFile?: string }> {
+): Promise<{ dsn?: string; passwordFile?: string } | undefined> {
+  // An existing repository is left as it is (initRepo says so, or refuses another store):
+  // its database is not touched, nor one the flags name.
+  const { readRepoConfig } = await import("../../runtime/mod.ts");
+  if (await readRepoConfig(root).then(() => true, () => false)) return undefined;
   const flagDsn = typeof ctx.flags.dsn === "string" ? ctx.flags.dsn : undefined;
   const fileFlag = ctx.flags["password-file"];
   const passwordFile = typeof fileFlag === "string" ? absolute(fileFlag) : undefined;

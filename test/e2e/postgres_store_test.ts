@@ -235,6 +235,16 @@ await testNeeding(
         await cluster.createDatabase(),
       ]);
       assertEquals(init.code, 0, init.stderr);
+      // Init again naming another database: the repository stays as it is, that database untouched.
+      const other = await cluster.createDatabase();
+      const again = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", other]);
+      assertEquals(again.code, 0, again.stderr);
+      assertMatch(again.stdout, /already a swamp repository \(store: postgres\); nothing changed/);
+      const otherDb = /@\/([^?]+)/.exec(other)![1];
+      assertEquals(
+        await cluster.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", otherDb),
+        "0\n",
+      );
       await Deno.writeTextFile(
         `${root}/workflows/workflow-pair.yaml`,
         workflowFile("pair", shellStep("a", "echo from-a") + shellStep("b", "echo from-b")),
