@@ -106,14 +106,21 @@ export class PgLeases {
     return ids.filter((id) => renewed.has(id));
   }
 
-  /** Sets `assignment` (SQL) on the lease when it is current and active. */
-  async update(id: string, assignment: string): Promise<boolean> {
+  /**
+   * Sets `assignment` (SQL) on the lease when it is current and active.
+   * `durable`: committed with synchronous_commit on whatever the server's
+   * setting, so the change outlives a crash of the database's machine.
+   */
+  async update(id: string, assignment: string, durable = false): Promise<boolean> {
     const match = whose(id, 1);
     if (!match) return false;
-    const changed = await this.db.query(
-      `UPDATE leases SET ${assignment} WHERE ${match.clause} AND state = 'active'`,
-      match.values,
-    );
+    const text = `UPDATE leases SET ${assignment} WHERE ${match.clause} AND state = 'active'`;
+    const changed = durable
+      ? await this.db.tx(async (tx) => {
+        await tx.query("SET LOCAL synchronous_commit TO on");
+        return await tx.query(text, match.values);
+      })
+      : await this.db.query(text, match.values);
     return (changed.rowCount ?? 0) > 0;
   }
 

@@ -70,9 +70,10 @@ export class PostgresRunStore implements RunStore {
   getLease: RunStore["getLease"] = (id) => this.leases.current(id);
   renewLeases: RunStore["renewLeases"] = (workerId, ids, expireTime) =>
     this.leases.renew(workerId, ids, expireTime);
-  // Committed with synchronous_commit on (the server's default): it outlives a machine crash.
+  // "Has written" decides between re-dispatch and failure: it must outlive the machine, so it is
+  // committed with synchronous_commit on even where the server turned it off.
   markLeaseWritten: RunStore["markLeaseWritten"] = (id) =>
-    this.leases.update(id, "has_written = true");
+    this.leases.update(id, "has_written = true", true);
   releaseLease: RunStore["releaseLease"] = (id) => this.leases.update(id, "state = 'released'");
   listLeases: RunStore["listLeases"] = (filter) => this.leases.list(filter);
 
