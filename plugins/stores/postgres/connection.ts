@@ -86,15 +86,21 @@ export function parseDsn(dsn: string): Target {
   return target;
 }
 
-/** What a connection tries, for messages: host or socket, database, user; never a password. */
+/**
+ * What a connection tries, for messages: host or socket, database, user, with
+ * the driver's defaults where the DSN says nothing (PGHOST, PGPORT, PGUSER,
+ * PGDATABASE, then localhost:5432, the OS user, a database named as the user);
+ * never a password.
+ */
 export function describeTarget(target: Target): string {
-  const port = target.port ?? 5432;
-  const host = target.host ?? "localhost";
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const port = target.port ?? Number(env("PGPORT") ?? 5432);
+  const host = target.host ?? env("PGHOST") ?? "localhost";
   const place = host.startsWith("/")
     ? `the unix socket ${host}/.s.PGSQL.${port}`
     : `${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const user = target.user ?? Deno.env.get("PGUSER") ?? "(the OS user)";
-  const database = target.database ?? target.user ?? "(the user's name)";
+  const user = target.user ?? env("PGUSER") ?? env("USER") ?? "(the OS user)";
+  const database = target.database ?? env("PGDATABASE") ?? user;
   return `${place}, database ${database}, user ${user}`;
 }
 
