@@ -37,6 +37,33 @@ export interface Target {
 
 const secretParams = ["password", "passfile", "sslpassword"];
 
+/** The query parameters a DSN may carry; any other is refused (a typo must not drop TLS). */
+const knownParams = [
+  "host",
+  "port",
+  "user",
+  "dbname",
+  "sslmode",
+  "sslrootcert",
+  "connect_timeout",
+  "application_name",
+];
+
+const sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+function badDsn(message: string, hint: string): SwampError {
+  return new SwampError(ErrorCode.USAGE, message, { hint });
+}
+
+/** decodeURIComponent, with a malformed escape a usage error (that does not repeat the DSN). */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw badDsn("the store DSN has a malformed %-escape", "write each % in it as %25");
+  }
+}
+
 /** The refusal of a DSN that carries a secret; the secret is in neither the message nor the hint. */
 export function passwordFromDsnError(where = "the DSN"): SwampError {
   return new SwampError(
@@ -53,10 +80,10 @@ export function passwordFromDsnError(where = "the DSN"): SwampError {
 export function parseDsn(dsn: string): Target {
   const match = /^(postgres(?:ql)?):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/.exec(dsn.trim());
   if (!match) {
-    throw new SwampError(ErrorCode.USAGE, "the store DSN is not a postgres:// URL", {
-      hint:
-        "write it as postgres://USER@HOST:PORT/DATABASE (or postgres://USER@/DATABASE?host=/socket/dir)",
-    });
+    throw badDsn(
+      "the store DSN is not a postgres:// URL",
+      "write it as postgres://USER@HOST:PORT/DATABASE (or postgres://USER@/DATABASE?host=/socket/dir)",
+    );
   }
   const [, , authority, path, query] = match;
   const at = authority.lastIndexOf("@");
@@ -66,15 +93,27 @@ export function parseDsn(dsn: string): Target {
   const params: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(query?.slice(1) ?? "")) {
     if (secretParams.includes(key)) throw passwordFromDsnError();
+    if (!knownParams.includes(key)) {
+      throw badDsn(
+        `the store DSN has the parameter \`${key}\`, which swamp does not use`,
+        `the parameters it takes: ${knownParams.join(", ")}`,
+      );
+    }
     params[key] = value;
   }
+  if (params.sslmode !== undefined && !sslModes.includes(params.sslmode)) {
+    throw badDsn(
+      `the store DSN's sslmode \`${params.sslmode}\` is not one libpq knows`,
+      `use one of ${sslModes.join(", ")}`,
+    );
+  }
   const target: Target = { params: {} };
-  if (userInfo) target.user = decodeURIComponent(userInfo);
+  if (userInfo) target.user = decoded(userInfo);
   const portMatch = /^(.*?)(?::(\d+))?$/.exec(hostPort)!;
-  const host = decodeURIComponent(portMatch[1].replace(/^\[(.*)\]$/, "$1"));
+  const host = decoded(portMatch[1].replace(/^\[(.*)\]$/, "$1"));
   if (host) target.host = host;
   if (portMatch[2]) target.port = Number(portMatch[2]);
-  const database = decodeURIComponent((path ?? "").slice(1));
+  const database = decoded((path ?? "").slice(1));
   if (database) target.database = database;
   for (const [key, value] of Object.entries(params)) {
     if (key === "host") target.host = value;
@@ -115,7 +154,7 @@ export function openPool(target: Target, options: PostgresOptions): pg.Pool {
     max: options.maxConnections ?? 4,
     application_name: target.params.application_name ?? "swamp",
     connectionTimeoutMillis: Number(target.params.connect_timeout ?? 10) * 1000,
-    // Idle connections close, so a CLI process that forgets nothing still exits promptly.
+    // Idle connections close: a process that never closes the store still exits within 10 s.
     idleTimeoutMillis: 10_000,
   };
   if (ssl !== undefined) config.ssl = ssl;

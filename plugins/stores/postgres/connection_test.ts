@@ -58,6 +58,13 @@ Deno.test("postgres: a DSN with a password is refused, and the password is not r
   assertThrows(() => parseDsn("mysql://ops@db/swamp"), "not a postgres:// URL");
 });
 
+Deno.test("postgres: a DSN parameter swamp does not use, or an unknown sslmode, is refused", () => {
+  // A typo must not silently turn TLS off.
+  assertThrows(() => parseDsn("postgres://ops@db/swamp?sslmod=require"), "`sslmod`");
+  assertThrows(() => parseDsn("postgres://ops@db/swamp?sslmode=required"), "`required`");
+  assertThrows(() => parseDsn("postgres://ops@db/sw%zzamp"), "malformed %-escape");
+});
+
 Deno.test("postgres: no server at the socket is store_unreachable naming what was tried", async () => {
   const dir = await Deno.makeTempDir({ prefix: "swamp-pg-none-" });
   try {
