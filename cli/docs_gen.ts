@@ -43,6 +43,8 @@ const statusMeanings: Record<number, string> = {
   11: "a run was abandoned (its owner is gone)",
   12: "a run stopped at an approval gate",
   13: "a run has not ended yet",
+  14: "the store's database cannot be reached",
+  15: "the store's schema is newer than this swamp",
   70: "a bug in swamp",
 };
 

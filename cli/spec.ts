@@ -9,6 +9,7 @@ import { filesCommand } from "./spec_files.ts";
 import { followJsonLines, runJson } from "./spec_json.ts";
 import { remoteFlags } from "./remote.ts";
 import { pruneCommands } from "./spec_prune.ts";
+import { storeCommands } from "./spec_store.ts";
 import { serveCommands } from "./spec_serve.ts";
 import { workerCommands } from "./spec_worker.ts";
 import { vaultCommands } from "./spec_vault.ts";
@@ -60,6 +61,7 @@ export const nouns: NounSpec[] = [
   { noun: "repo", summary: "create and inspect swamp repositories" },
   { noun: "workflow", summary: "write, check and inspect workflows" },
   { noun: "run", summary: "housekeeping of stored runs: prune those that ended long ago" },
+  { noun: "store", summary: "the repository's store: its schema migrations (PostgreSQL)" },
   { noun: "serve", summary: "serve the RPC API and own the runs submitted to it" },
   { noun: "auth", summary: "API tokens and who you are to a server" },
   { noun: "worker", summary: "remote workers: run one, list and drain them, and their tokens" },
@@ -81,7 +83,7 @@ export const commands: CommandSpec[] = [
     verb: "init",
     summary: "create a swamp repository",
     description:
-      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. Running it again on an existing repository changes nothing and says so. A DIR that is a file, or lies under one, is a usage error; one the file system refuses to create or write (permissions, a read-only file system, /proc) is an io error naming the path.",
+      "Creates workflows/, models/, extensions/models/, the runtime state directory .swamp/ (added to .gitignore) and .swamp.yaml, which records the store choice. With --store postgres it first connects to the database and applies the store's schema (nothing is created when it cannot). Running it again on an existing repository changes nothing and says so. A DIR that is a file, or lies under one, is a usage error; one the file system refuses to create or write (permissions, a read-only file system, /proc) is an io error naming the path.",
     args: [{
       name: "DIR",
       required: false,
@@ -91,12 +93,29 @@ export const commands: CommandSpec[] = [
       name: "store",
       type: "string",
       value: "KIND",
-      choices: ["file", "sqlite"],
-      description: "where runtime state is kept: plain files (default) or SQLite",
+      choices: ["file", "sqlite", "postgres"],
+      description:
+        "where runtime state is kept: plain files (default), SQLite, or a PostgreSQL database (docs/reference/stores.md)",
+    }, {
+      name: "dsn",
+      type: "string",
+      value: "DSN",
+      description:
+        "with --store postgres: postgres://USER@HOST[:PORT]/DATABASE (or ?host=/socket/dir), recorded in .swamp.yaml; default SWAMP_STORE_DSN. A DSN with a password is refused",
+    }, {
+      name: "password-file",
+      type: "string",
+      value: "FILE",
+      description:
+        "with --store postgres: a file holding the database password, recorded in .swamp.yaml as passwordFile (never the password itself)",
     }],
-    examples: ["swamp repo init", "swamp repo init ops --store sqlite"],
+    examples: [
+      "swamp repo init",
+      "swamp repo init ops --store sqlite",
+      "swamp repo init ops --store postgres --dsn postgres://swamp@db.internal/swamp --password-file ~/.config/swamp/pg-password",
+    ],
     json:
-      `{"path": "/home/me/ops", "store": "STORE_KIND_FILE", "created": ["workflows/", "models/", "extensions/models/", ".swamp/", ".swamp.yaml", ".gitignore"], "alreadyInitialized": false}`,
+      `{"path": "/home/me/ops", "store": "file", "created": ["workflows/", "models/", "extensions/models/", ".swamp/", ".swamp.yaml", ".gitignore"], "alreadyInitialized": false}`,
     load: () => import("./commands/repo_init.ts"),
   },
   {
@@ -359,6 +378,7 @@ commands.push(
   ...gateCommands,
   evaluateCommand,
   ...pruneCommands,
+  ...storeCommands,
   ...serveCommands,
   ...workerCommands,
   ...vaultCommands,

@@ -41,8 +41,12 @@ export async function openRepoStore(repoRoot: string): Promise<RunStore> {
   });
   const stateDir = `${repoRoot}/.swamp`;
   try {
-    // Both stores make their state directory again when it is missing.
+    // Every store makes the state directory again when it is missing (postgres: for spool files).
     await Deno.mkdir(stateDir, { recursive: true });
+    if (config.store === "postgres") {
+      const { openPostgresRepoStore } = await import("./postgres_store.ts");
+      return await openPostgresRepoStore(repoRoot, config);
+    }
     if (config.store === "sqlite") {
       const { openSqliteStore } = await import("../plugins/stores/sqlite/mod.ts");
       return await openSqliteStore(`${stateDir}/swamp.db`);

@@ -109,6 +109,7 @@ export {
   type Lease,
   leaseId,
   type LeaseStore,
+  newLeaseNonce,
   nextLease,
   parseLeaseId,
 } from "./ports/leases.ts";
@@ -179,7 +180,8 @@ export {
   loadExtensionModels,
   type SchemaIssue,
 } from "./model/extensions.ts";
-export { readRepoConfig } from "./repo/repo.ts";
+export { readRepoConfig, type RepoConfig, type StoreChoice } from "./repo/repo.ts";
+export { configureRepoStore } from "./repo/init.ts";
 export { openingError, stateError } from "./repo/fs_errors.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";
 export type { LaunchedSupervisor, RunServiceEnv } from "./services/run_env.ts";

@@ -96,6 +96,9 @@ export const errorCodeTable: Record<string, CodeRow> = {
   permission_denied: { grpc: "permission_denied", exit: 8 },
   vault_unreadable: { grpc: "failed_precondition", exit: 8 },
   vault_key_insecure: { grpc: "failed_precondition", exit: 8 },
+  // 14–15: the store's database (PostgreSQL)
+  store_unreachable: { grpc: "unavailable", exit: 14 },
+  store_schema_newer: { grpc: "failed_precondition", exit: 15 },
   // 9: not built yet
   unimplemented: { grpc: "unimplemented", exit: 9 },
   // 70: a bug in swamp

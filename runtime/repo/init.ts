@@ -4,6 +4,7 @@ import {
   configFile,
   readRepoConfig,
   renderRepoConfig,
+  type RepoConfig,
   repoDirs,
   stateDir,
   type StoreChoice,
@@ -108,4 +109,28 @@ async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+}
+
+/**
+ * Records the PostgreSQL store's settings (DSN, password source) in a
+ * repository whose .swamp.yaml says `store: postgres`, replacing the file
+ * whole (a crash leaves the old file or the new).
+ */
+export async function configureRepoStore(
+  root: string,
+  settings: Pick<RepoConfig, "dsn" | "passwordFile" | "password">,
+): Promise<void> {
+  const config = await readRepoConfig(root);
+  if (config.store !== "postgres") {
+    throw new SwampError(
+      ErrorCode.USAGE,
+      `${root} uses the ${config.store} store, which takes no DSN or password`,
+      { hint: "pass --dsn and --password-file only with --store postgres" },
+    );
+  }
+  const next = { ...config };
+  for (const key of ["dsn", "passwordFile", "password"] as const) {
+    if (settings[key] !== undefined) next[key] = settings[key];
+  }
+  await writeNew(`${root}/${configFile}`, renderRepoConfig(next), true);
 }

@@ -6,10 +6,21 @@ export const configFile = ".swamp.yaml";
 export const stateDir = ".swamp";
 export const repoDirs = ["workflows", "models", "extensions/models"] as const;
 
-export type StoreChoice = "file" | "sqlite";
+export type StoreChoice = "file" | "sqlite" | "postgres";
+
+export const storeChoices: readonly StoreChoice[] = ["file", "sqlite", "postgres"];
 
 export interface RepoConfig {
   store: StoreChoice;
+  /**
+   * The PostgreSQL store's DSN (`store: postgres`), never with a password;
+   * SWAMP_STORE_DSN overrides it.
+   */
+  dsn?: string;
+  /** A file holding the PostgreSQL password (relative to the repository, or absolute). */
+  passwordFile?: string;
+  /** Where else the password comes from: `vault:VAULT/KEY` (the repository's local vault). */
+  password?: string;
 }
 
 /** Walks up from `start` to the nearest directory holding `.swamp.yaml`. */
@@ -31,18 +42,40 @@ export async function findRepoRoot(start: string): Promise<string> {
   });
 }
 
-/** Reads `.swamp.yaml`; its format is two flat keys, so no YAML parser is loaded for it. */
+/**
+ * Reads `.swamp.yaml`; its format is a few flat `key: value` lines, so no
+ * YAML parser is loaded for it.
+ */
 export async function readRepoConfig(root: string): Promise<RepoConfig> {
   const text = await Deno.readTextFile(`${root}/${configFile}`);
-  const store = /^store:\s*["']?([^\s"']+)["']?\s*$/m.exec(text)?.[1] ?? "file";
-  if (store !== "file" && store !== "sqlite") {
+  const value = (key: string) =>
+    new RegExp(`^${key}:[ \\t]*(?:"([^"]*)"|'([^']*)'|(\\S+))[ \\t]*(?:#.*)?$`, "m")
+      .exec(text)?.slice(1).find((part) => part !== undefined);
+  const store = value("store") ?? "file";
+  if (!(storeChoices as string[]).includes(store)) {
     throw new SwampError(ErrorCode.USAGE, `${configFile} names an unknown store \`${store}\``, {
-      hint: "set `store: file` or `store: sqlite`",
+      hint: "set `store: file`, `store: sqlite` or `store: postgres`",
     });
   }
-  return { store };
+  const config: RepoConfig = { store: store as StoreChoice };
+  for (const key of ["dsn", "passwordFile", "password"] as const) {
+    const found = value(key);
+    if (found !== undefined) config[key] = found;
+  }
+  return config;
 }
 
+/** Quoted when YAML would read the text as something else. */
+const yamlText = (text: string) => /^[\w./@:%?=&+~-]+$/.test(text) ? text : JSON.stringify(text);
+
 export function renderRepoConfig(config: RepoConfig): string {
-  return `# swamp repository settings\nversion: 1\nstore: ${config.store}\n`;
+  let text = `# swamp repository settings\nversion: 1\nstore: ${config.store}\n`;
+  if (config.dsn !== undefined) {
+    text += `# the PostgreSQL store (no password here: see passwordFile)\ndsn: ${
+      yamlText(config.dsn)
+    }\n`;
+  }
+  if (config.passwordFile !== undefined) text += `passwordFile: ${yamlText(config.passwordFile)}\n`;
+  if (config.password !== undefined) text += `password: ${yamlText(config.password)}\n`;
+  return text;
 }

@@ -12,11 +12,25 @@ import {
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { IdSource } from "../ports/ids.ts";
 import { initRepo } from "../repo/init.ts";
+import type { StoreChoice } from "../repo/repo.ts";
 import { createWorkflowFile } from "../workflow/create.ts";
 import { WorkflowCatalog, type WorkflowFile } from "../workflow/catalog.ts";
 import { sha256Hex } from "../text/hash.ts";
 import type { ServiceImpl } from "./call_context.ts";
 import type { RepoLocator } from "./locator.ts";
+
+const storeChoiceOf: Record<StoreKind, StoreChoice | undefined> = {
+  [StoreKind.UNSPECIFIED]: undefined,
+  [StoreKind.FILE]: "file",
+  [StoreKind.SQLITE]: "sqlite",
+  [StoreKind.POSTGRES]: "postgres",
+};
+
+const storeKindOf: Record<StoreChoice, StoreKind> = {
+  file: StoreKind.FILE,
+  sqlite: StoreKind.SQLITE,
+  postgres: StoreKind.POSTGRES,
+};
 
 /** The in-process RepoService. */
 export function localRepoService(
@@ -26,15 +40,11 @@ export function localRepoService(
   return {
     async initRepo(request) {
       const path = request.path || locator.cwd;
-      const store = request.store === StoreKind.SQLITE
-        ? "sqlite"
-        : request.store === StoreKind.FILE
-        ? "file"
-        : undefined;
+      const store = storeChoiceOf[request.store ?? StoreKind.UNSPECIFIED];
       const result = await initRepo(path, store);
       return create(InitRepoResponseSchema, {
         path: result.path,
-        store: result.store === "sqlite" ? StoreKind.SQLITE : StoreKind.FILE,
+        store: storeKindOf[result.store],
         created: result.created,
         alreadyInitialized: result.alreadyInitialized,
       });

@@ -8,7 +8,7 @@ import { bulkLoadRuns as bulkLoadFile } from "../../plugins/stores/file/bulk_loa
 import { bulkLoadRuns as bulkLoadSqlite } from "../../plugins/stores/sqlite/bulk_load.ts";
 import type { BulkRun } from "../../plugins/stores/file/bulk_load.ts";
 
-export type StoreKind = "file" | "sqlite";
+export type StoreKind = "file" | "sqlite" | "postgres";
 
 const ended = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.ABANDONED];
 
@@ -56,8 +56,36 @@ export function manyRuns(
   });
 }
 
-/** Loads `runs` into the store of `kind` at `path` (a `.swamp` directory or a database file). */
+/**
+ * Loads `runs` into the store of `kind` at `path` (a `.swamp` directory, a
+ * database file, or a PostgreSQL DSN). PostgreSQL has no bulk loader: its
+ * runs go through the store's own createRun and append, a few at a time.
+ */
 export async function bulkLoad(kind: StoreKind, path: string, runs: BulkRun[]): Promise<void> {
   if (kind === "file") await bulkLoadFile(path, runs);
-  else await bulkLoadSqlite(path, runs);
+  else if (kind === "sqlite") await bulkLoadSqlite(path, runs);
+  else {
+    const { openPostgresStore } = await import("../../plugins/stores/postgres/mod.ts");
+    const store = await openPostgresStore(path);
+    try {
+      for (let start = 0; start < runs.length; start += 4) {
+        await Promise.all(
+          runs.slice(start, start + 4).map(async (run) => {
+            const [first, ...rest] = run.events;
+            await store.createRun(first, run.summary, run.snapshot);
+            if (rest.length > 0) {
+              await store.append({
+                runId: run.summary.id,
+                expectedSeq: 1n,
+                events: rest,
+                summary: run.summary,
+              });
+            }
+          }),
+        );
+      }
+    } finally {
+      await store.close();
+    }
+  }
 }

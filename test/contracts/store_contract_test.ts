@@ -1,8 +1,13 @@
 // Every store against the one RunStore contract: the file and SQLite stores
-// in a temporary directory each, the memory store in this process.
+// in a temporary directory each, the memory store in this process, and the
+// PostgreSQL store in a database of its own per test on a throwaway cluster
+// (one per run of this file, stopped when it ends).
 import { openFileStore } from "../../plugins/stores/file/mod.ts";
 import { MemoryData, openMemoryStore } from "../../plugins/stores/memory/mod.ts";
 import { openSqliteStore } from "../../plugins/stores/sqlite/mod.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
+import { capability } from "../helpers/capabilities.ts";
+import { sharedPostgres } from "../helpers/postgres.ts";
 import type { RunStore } from "../../runtime/mod.ts";
 import { storeContract } from "./store_contract.ts";
 import type { StoreFixture } from "./store_fixture.ts";
@@ -70,3 +75,35 @@ storeContract(
   },
   "the memory store lives in one process",
 );
+
+const postgres = await capability("postgres");
+if (postgres.available) {
+  const cluster = sharedPostgres();
+  storeContract("postgres", async () => {
+    const dsn = await (await cluster.get()).createDatabase();
+    const open: RunStore[] = [];
+    const reopen = async () => {
+      const store = await openPostgresStore(dsn);
+      open.push(store);
+      return store;
+    };
+    return {
+      store: await reopen(),
+      reopen,
+      dispose: async () => {
+        for (const store of open) await store.close();
+      },
+      opener: {
+        module: new URL("../../plugins/stores/postgres/mod.ts", import.meta.url).href,
+        exportName: "openPostgresStore",
+        args: [dsn],
+      },
+    };
+  });
+} else {
+  Deno.test({
+    name: `[postgres] store contract (skipped: ${postgres.reason})`,
+    ignore: true,
+    fn() {},
+  });
+}

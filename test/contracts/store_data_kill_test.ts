@@ -1,29 +1,58 @@
-// kill -9 of a process writing data versions, on both stores: every version
+// kill -9 of a process writing data versions, on every store: every version
 // left reads back whole with its hash, the versions run 1..N without a gap,
 // and the next write is N+1. A real subprocess (store_data_loop.ts), a real
 // SIGKILL, at whatever point of a write it lands.
 import { hashAttributes, type RunStore } from "../../runtime/mod.ts";
 import { openFileStore } from "../../plugins/stores/file/mod.ts";
 import { openSqliteStore } from "../../plugins/stores/sqlite/mod.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { assert, assertEquals } from "../helpers/mod.ts";
+import { capability } from "../helpers/capabilities.ts";
+import { sharedPostgres } from "../helpers/postgres.ts";
 
 const loop = new URL("./store_data_loop.ts", import.meta.url).pathname;
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
-const stores = {
+interface KillStore {
+  module: string;
+  exportName: string;
+  /** Where the store is (its path, or a DSN), made in or beside the test's directory. */
+  place: (dir: string) => Promise<string>;
+  open: (path: string) => Promise<RunStore>;
+}
+
+const stores: Record<string, KillStore> = {
   file: {
     module: new URL("../../plugins/stores/file/mod.ts", import.meta.url).href,
     exportName: "openFileStore",
-    place: ".swamp",
+    place: (dir) => Promise.resolve(`${dir}/.swamp`),
     open: (path: string) => openFileStore(path),
   },
   sqlite: {
     module: new URL("../../plugins/stores/sqlite/mod.ts", import.meta.url).href,
     exportName: "openSqliteStore",
-    place: "swamp.db",
+    place: (dir) => Promise.resolve(`${dir}/swamp.db`),
     open: (path: string) => openSqliteStore(path),
   },
 };
+
+// PostgreSQL: a database of its own on a throwaway cluster, where the machine has one.
+const postgres = await capability("postgres");
+if (postgres.available) {
+  const cluster = sharedPostgres();
+  stores.postgres = {
+    module: new URL("../../plugins/stores/postgres/mod.ts", import.meta.url).href,
+    exportName: "openPostgresStore",
+    place: async () => await (await cluster.get()).createDatabase(),
+    open: (dsn: string) => openPostgresStore(dsn),
+  };
+} else {
+  Deno.test({
+    name: `[postgres] kill -9 while writing data (skipped: ${postgres.reason})`,
+    ignore: true,
+    fn() {},
+  });
+}
 
 /** Starts the writer and SIGKILLs it once it has reported `after` versions. */
 async function writeThenKill(module: string, exportName: string, path: string, after: number) {
@@ -54,7 +83,7 @@ async function writeThenKill(module: string, exportName: string, path: string, a
 for (const [kind, s] of Object.entries(stores)) {
   Deno.test(`${kind} store: kill -9 while writing data leaves whole versions 1..N`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "swamp-data-kill-" });
-    const path = `${dir}/${s.place}`;
+    const path = await s.place(dir);
     let store: RunStore | undefined;
     try {
       await (await s.open(path)).close(); // made before the writer starts

@@ -1,4 +1,4 @@
-// kill -9 of a process in the middle of a long prune, on both stores: every
+// kill -9 of a process in the middle of a long prune, on every store: every
 // run is left either whole or gone, never half, and the next prune finishes
 // the job. A real subprocess (store_pruner.ts), a real SIGKILL.
 import {
@@ -9,7 +9,10 @@ import {
 } from "../../runtime/mod.ts";
 import { openFileStore } from "../../plugins/stores/file/mod.ts";
 import { openSqliteStore } from "../../plugins/stores/sqlite/mod.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { assert, assertEquals } from "../helpers/mod.ts";
+import { capability } from "../helpers/capabilities.ts";
+import { sharedPostgres } from "../helpers/postgres.ts";
 import type { BulkRun } from "../../plugins/stores/file/bulk_load.ts";
 import { bulkLoad, manyRuns, type StoreKind } from "./prune_fill.ts";
 import { RunStatus } from "./store_messages.ts";
@@ -20,10 +23,32 @@ const repoRoot = new URL("../../", import.meta.url).pathname;
 const modules: Record<StoreKind, [string, string]> = {
   file: [new URL("../../plugins/stores/file/mod.ts", import.meta.url).href, "openFileStore"],
   sqlite: [new URL("../../plugins/stores/sqlite/mod.ts", import.meta.url).href, "openSqliteStore"],
+  postgres: [
+    new URL("../../plugins/stores/postgres/mod.ts", import.meta.url).href,
+    "openPostgresStore",
+  ],
 };
 
 async function open(kind: StoreKind, path: string): Promise<RunStore> {
+  if (kind === "postgres") return await openPostgresStore(path);
   return kind === "file" ? await openFileStore(path) : await openSqliteStore(path);
+}
+
+// PostgreSQL: a database of its own on a throwaway cluster, where the machine has one.
+const postgres = await capability("postgres");
+const cluster = postgres.available ? sharedPostgres() : undefined;
+if (!postgres.available) {
+  Deno.test({
+    name: `[postgres] kill -9 mid-prune (skipped: ${postgres.reason})`,
+    ignore: true,
+    fn() {},
+  });
+}
+
+/** Where the store of `kind` is: a path in `dir`, or a fresh database's DSN. */
+async function placeOf(kind: StoreKind, dir: string): Promise<string> {
+  if (kind === "postgres") return await (await cluster!.get()).createDatabase();
+  return kind === "file" ? `${dir}/.swamp` : `${dir}/swamp.db`;
 }
 
 /** "whole", "gone", or what is wrong with the run. */
@@ -80,10 +105,11 @@ async function pruneThenKill(kind: StoreKind, path: string, cutoff: number, afte
   return reported;
 }
 
-for (const kind of ["file", "sqlite"] as const) {
+const kinds: StoreKind[] = postgres.available ? ["file", "sqlite", "postgres"] : ["file", "sqlite"];
+for (const kind of kinds) {
   Deno.test(`${kind} store: kill -9 mid-prune leaves each run whole or gone`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "swamp-prune-kill-" });
-    const path = kind === "file" ? `${dir}/.swamp` : `${dir}/swamp.db`;
+    const path = await placeOf(kind, dir);
     try {
       const now = Date.now();
       const cutoff = now - 30 * day;

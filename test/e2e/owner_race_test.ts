@@ -1,6 +1,6 @@
 // Ownership fencing across real processes (DESIGN §13, docs/design/0011):
 // claimants racing for one run in one store, and an owner taken over while
-// it still writes.
+// it still writes; on the file store, and on PostgreSQL where the machine has it.
 import { create } from "@bufbuild/protobuf";
 import {
   OwnerChangedSchema,
@@ -14,6 +14,9 @@ import { foldEvents, summarize } from "../../runtime/run/fold.ts";
 import { RunJournal } from "../../runtime/run/journal.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { tempFileStore } from "../helpers/stores.ts";
+import { capability } from "../helpers/capabilities.ts";
+import { sharedPostgres } from "../helpers/postgres.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import type { Job, Report } from "./fixtures/owner_claim.ts";
 
 const script = new URL("./fixtures/owner_claim.ts", import.meta.url).pathname;
@@ -86,54 +89,106 @@ async function claimants(
   }
 }
 
-Deno.test("two processes claim one pending run at once: one owns it, the other writes nothing", async () => {
-  await using temp = await tempFileStore();
-  const runId = await pendingRun(temp.store);
-  const peers = ["a", "b"];
-  // Both read the run before they are released, so the later claim always
-  // meets the earlier one in the store's compare-and-swap, whatever the timing.
-  const reports = await claimants(
-    peers.map((name) => ({ storeDir: temp.dir, runId, name, peers, events: 3 })),
-  );
-  const winners = reports.filter((r) => r.claimed);
-  assertEquals(winners.length, 1, JSON.stringify(reports));
-  const [winner] = winners;
-  const loser = reports.find((r) => !r.claimed)!;
-  assertEquals([winner.epoch, loser.epoch], ["1", "0"]);
-  const events = await temp.store.readEvents(runId, 0n);
-  assertEquals(events.map((e) => [String(e.seq), e.actor, e.ownerEpoch, e.payload.case]), [
-    ["1", "", 0n, "runCreated"],
-    ["2", winner.name, 1n, "ownerChanged"],
-    ...winner.written.map((seq) => [seq, winner.name, 1n, "heartbeat"]),
-  ]);
-  assert(events.every((e) => e.actor !== loser.name), "the loser wrote nothing");
-  const stored = (await temp.store.loadRun(runId))!;
-  const run = foldEvents(stored.snapshot, stored.tail);
-  assertEquals([run.owner?.pid, run.owner?.epoch], [winner.pid, 1n]);
-});
+/** A store for one test, and how a claimant process opens it. */
+interface RaceStore {
+  store: RunStore;
+  dir: string;
+  opener?: Job["opener"];
+  [Symbol.asyncDispose](): Promise<void>;
+}
 
-Deno.test("an owner taken over while it writes stops at its next write and writes nothing", async () => {
-  await using temp = await tempFileStore();
-  const runId = await pendingRun(temp.store);
-  let takeoverSeq = 0n;
-  const [report] = await claimants(
-    [{ storeDir: temp.dir, runId, name: "a", peers: ["a"], events: 2, then: "taken" }],
-    async (barrier) => {
-      // Another host's supervisor that judged the owner's heartbeat too old.
-      const successor = await RunJournal.open(temp.store, runId, systemClock, "successor");
-      const owner = create(OwnerSchema, { host: "elsewhere", pid: 7, epoch: 2n });
-      const [claim] = await successor.append({
-        payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
-      });
-      takeoverSeq = claim.seq;
-      await Deno.writeTextFile(`${barrier}/taken`, "");
-    },
-  );
-  assertEquals([report.claimed, report.lost], [true, "stale_lease"]);
-  assertEquals(report.written.length, 2, "only the writes before the takeover");
-  const events = await temp.store.readEvents(runId, 0n);
-  assertEquals(events.at(-1)?.seq, takeoverSeq);
-  const stored = (await temp.store.loadRun(runId))!;
-  const run = foldEvents(stored.snapshot, stored.tail);
-  assertEquals([run.owner?.host, run.owner?.epoch], ["elsewhere", 2n]);
-});
+function ownerRace(kind: string, open: () => Promise<RaceStore>): void {
+  Deno.test(`${kind} store: two processes claim one pending run at once: one owns it, the other writes nothing`, async () => {
+    await using temp = await open();
+    const runId = await pendingRun(temp.store);
+    const peers = ["a", "b"];
+    // Both read the run before they are released, so the later claim always
+    // meets the earlier one in the store's compare-and-swap, whatever the timing.
+    const reports = await claimants(
+      peers.map((name) => ({
+        storeDir: temp.dir,
+        opener: temp.opener,
+        runId,
+        name,
+        peers,
+        events: 3,
+      })),
+    );
+    const winners = reports.filter((r) => r.claimed);
+    assertEquals(winners.length, 1, JSON.stringify(reports));
+    const [winner] = winners;
+    const loser = reports.find((r) => !r.claimed)!;
+    assertEquals([winner.epoch, loser.epoch], ["1", "0"]);
+    const events = await temp.store.readEvents(runId, 0n);
+    assertEquals(events.map((e) => [String(e.seq), e.actor, e.ownerEpoch, e.payload.case]), [
+      ["1", "", 0n, "runCreated"],
+      ["2", winner.name, 1n, "ownerChanged"],
+      ...winner.written.map((seq) => [seq, winner.name, 1n, "heartbeat"]),
+    ]);
+    assert(events.every((e) => e.actor !== loser.name), "the loser wrote nothing");
+    const stored = (await temp.store.loadRun(runId))!;
+    const run = foldEvents(stored.snapshot, stored.tail);
+    assertEquals([run.owner?.pid, run.owner?.epoch], [winner.pid, 1n]);
+  });
+
+  Deno.test(`${kind} store: an owner taken over while it writes stops at its next write and writes nothing`, async () => {
+    await using temp = await open();
+    const runId = await pendingRun(temp.store);
+    let takeoverSeq = 0n;
+    const [report] = await claimants(
+      [{
+        storeDir: temp.dir,
+        opener: temp.opener,
+        runId,
+        name: "a",
+        peers: ["a"],
+        events: 2,
+        then: "taken",
+      }],
+      async (barrier) => {
+        // Another host's supervisor that judged the owner's heartbeat too old.
+        const successor = await RunJournal.open(temp.store, runId, systemClock, "successor");
+        const owner = create(OwnerSchema, { host: "elsewhere", pid: 7, epoch: 2n });
+        const [claim] = await successor.append({
+          payload: { case: "ownerChanged", value: create(OwnerChangedSchema, { owner }) },
+        });
+        takeoverSeq = claim.seq;
+        await Deno.writeTextFile(`${barrier}/taken`, "");
+      },
+    );
+    assertEquals([report.claimed, report.lost], [true, "stale_lease"]);
+    assertEquals(report.written.length, 2, "only the writes before the takeover");
+    const events = await temp.store.readEvents(runId, 0n);
+    assertEquals(events.at(-1)?.seq, takeoverSeq);
+    const stored = (await temp.store.loadRun(runId))!;
+    const run = foldEvents(stored.snapshot, stored.tail);
+    assertEquals([run.owner?.host, run.owner?.epoch], ["elsewhere", 2n]);
+  });
+}
+
+ownerRace("file", tempFileStore);
+
+const postgres = await capability("postgres");
+if (postgres.available) {
+  const cluster = sharedPostgres();
+  ownerRace("postgres", async () => {
+    const dsn = await (await cluster.get()).createDatabase();
+    const store = await openPostgresStore(dsn);
+    return {
+      store,
+      dir: "",
+      opener: {
+        module: new URL("../../plugins/stores/postgres/mod.ts", import.meta.url).href,
+        exportName: "openPostgresStore",
+        args: [dsn],
+      },
+      [Symbol.asyncDispose]: () => store.close(),
+    };
+  });
+} else {
+  Deno.test({
+    name: `[postgres] owner races (skipped: ${postgres.reason})`,
+    ignore: true,
+    fn() {},
+  });
+}

@@ -8,7 +8,7 @@ import {
   shellStep,
   spawnCli,
   statusJson,
-  storeKinds,
+  storeKindsWithPostgres,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -30,7 +30,9 @@ async function startAndWaitForProcess(
   return { runId, run, pgid: run.steps[0].process!.pgid };
 }
 
-for (const store of storeKinds) {
+for (
+  const store of await storeKindsWithPostgres("kill -9 of the supervisor mid-step, and cancel")
+) {
   Deno.test(`[${store}] kill -9 of the supervisor mid-step: abandoned at once, processes gone, lock free`, async () => {
     await using repo = await repoWith(store, {
       "workflows/workflow-slow.yaml": workflowFile(

@@ -11,13 +11,13 @@ import {
   repoWith,
   shellStep,
   statusJson,
-  storeKinds,
+  storeKindsWithPostgres,
   workflowFile,
 } from "../helpers/mod.ts";
 
 const killsPerStore = 6;
 
-for (const store of storeKinds) {
+for (const store of await storeKindsWithPostgres("kill -9 of the supervisor while a step prints")) {
   Deno.test(`[${store}] ${killsPerStore} kill -9 of the supervisor while a step prints: every printed line is in the log once`, async () => {
     await using repo = await repoWith(store, {});
     const oracle = `${repo.root}/printed`;

@@ -1,10 +1,10 @@
 // Whether this machine has what a test needs that a machine may lack (a
-// Docker engine, network namespaces), found by a real probe. A test that
+// Docker engine, network namespaces, PostgreSQL's server binaries), found by a real probe. A test that
 // lacks one is registered as ignored with the reason in its name; under
 // CI=true a missing capability is an error, never a skip: CI provides them.
 // Tests never return early instead.
 
-export type Capability = "docker" | "netns" | "pty";
+export type Capability = "docker" | "netns" | "pty" | "postgres";
 
 export interface CapabilityCheck {
   available: boolean;
@@ -16,6 +16,7 @@ const probes: Record<Capability, () => Promise<CapabilityCheck>> = {
   docker: probeDocker,
   netns: probeNetns,
   pty: probePty,
+  postgres: probePostgres,
 };
 
 const known = new Map<Capability, Promise<CapabilityCheck>>();
@@ -43,6 +44,22 @@ export async function testNeeding(
     ignore: !check.available,
     fn,
   });
+}
+
+/** PostgreSQL's initdb (Debian's /usr/lib/postgresql/N/bin, or PATH): tests start their own clusters. */
+async function probePostgres(): Promise<CapabilityCheck> {
+  const { findPostgresBin } = await import("./postgres.ts");
+  const bin = await findPostgresBin();
+  if (!bin) {
+    return {
+      available: false,
+      reason: "no initdb under /usr/lib/postgresql/*/bin or on PATH (apt-get install postgresql)",
+    };
+  }
+  const version = await run(`${bin}/initdb`, ["--version"]);
+  return version.ok
+    ? { available: true }
+    : { available: false, reason: `${bin}/initdb --version failed: ${version.text}` };
 }
 
 async function run(program: string, args: string[]): Promise<{ ok: boolean; text: string }> {

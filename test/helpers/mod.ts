@@ -17,6 +17,7 @@ export {
   stepStatuses,
   type StoreKind,
   storeKinds,
+  storeKindsWithPostgres,
   workflowFile,
 } from "./runs.ts";
 export {

@@ -1,12 +1,32 @@
 import { runCli } from "./cli.ts";
+import { capability } from "./capabilities.ts";
+import { sharedPostgres } from "./postgres.ts";
 
-export type StoreKind = "file" | "sqlite";
+export type StoreKind = "file" | "sqlite" | "postgres";
 export const storeKinds: StoreKind[] = ["file", "sqlite"];
+
+/** One throwaway cluster per test file for the repositories of `repoWith("postgres")`. */
+const postgresCluster = sharedPostgres();
+
+/**
+ * storeKinds and, where the machine has PostgreSQL, "postgres"; where it has
+ * not, a test named after `what` is registered as ignored, saying why.
+ */
+export async function storeKindsWithPostgres(what: string): Promise<StoreKind[]> {
+  const postgres = await capability("postgres");
+  if (postgres.available) return [...storeKinds, "postgres"];
+  Deno.test({ name: `[postgres] ${what} (skipped: ${postgres.reason})`, ignore: true, fn() {} });
+  return storeKinds;
+}
 
 /** A repository with the given store and files, removed on dispose. */
 export async function repoWith(store: StoreKind, files: Record<string, string>) {
   const root = await Deno.makeTempDir({ prefix: `swamp-run-${store}-` });
-  const init = await runCli(["repo", "init", root, "--store", store, "-q"]);
+  // PostgreSQL: a database of its own on this file's cluster.
+  const dsn = store === "postgres"
+    ? ["--dsn", await (await postgresCluster.get()).createDatabase()]
+    : [];
+  const init = await runCli(["repo", "init", root, "--store", store, ...dsn, "-q"]);
   if (init.code !== 0) throw new Error(`repo init failed: ${init.stderr}`);
   for (const [path, text] of Object.entries(files)) {
     const full = `${root}/${path}`;

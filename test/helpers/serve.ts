@@ -1,7 +1,7 @@
 // A real `swamp serve` for tests: started as a user would, its lifecycle read
 // from its --json lines, stopped with SIGTERM (or killed with SIGKILL).
 import { cliArgv, type CliResult, runCli } from "./cli.ts";
-import { repoWith } from "./runs.ts";
+import { repoWith, type StoreKind } from "./runs.ts";
 import { caSignedCert, testCa } from "./tls.ts";
 
 export interface ServeProcess {
@@ -145,7 +145,7 @@ export async function mintToken(repoRoot: string, name: string, role: string): P
  * dispose.
  */
 export async function serveWithTestCa(
-  store: "file" | "sqlite",
+  store: StoreKind,
   files: Record<string, string>,
   name: string,
   role: string,
