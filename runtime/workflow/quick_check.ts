@@ -9,12 +9,21 @@ import { boundedCondition, type Workflow, workflow, workflowSchemas } from "./sc
 // deep) is compiled, once, on the first large workflow: whatever it accepts,
 // the full schema accepts too. Anything it does not accept is parsed by the
 // full schema, which reports the problems. Compiling costs a few hundred
-// milliseconds on a cold process, so small workflows never wait for it.
+// milliseconds on a cold process, so small workflows never wait for it, and
+// neither does a process's first large workflow unless it is very large: in
+// a command that checks one workflow and exits, compiling and then checking
+// 10,000 steps takes longer than the full schema does alone (about 280 ms
+// against 230 ms here); a process that checks a second one (a server, a
+// supervisor of nested runs) compiles then, and every later check is fast.
 // docs/design/0008-block-yaml-fast-path.md has the numbers.
 
 /** Steps from which compiling pays for itself. */
 export const quickCheckMinSteps = 500;
+/** Steps from which compiling pays for itself even for the only workflow a process checks. */
+const compileFirstSteps = 40_000;
 const nesting = 3;
+/** Large workflows this process has checked with the full schema, before compiling. */
+let largeChecked = 0;
 
 /** The outcome of checking a document against the workflow schema, as zod reports it. */
 export type WorkflowShape = ReturnType<typeof workflow.safeParse>;
@@ -25,8 +34,18 @@ export type WorkflowShape = ReturnType<typeof workflow.safeParse>;
  * issues are the ones to report).
  */
 export function checkShape(data: unknown): WorkflowShape {
-  const quick = quickAccept(data);
+  const quick = worthCompiling(data) ? quickAccept(data) : undefined;
   return quick ? { success: true, data: quick } : workflow.safeParse(data);
+}
+
+/** Whether the compiled check is (or is now worth) the way to check `data` (see the top). */
+function worthCompiling(data: unknown): boolean {
+  if (compiled !== undefined) return true;
+  const steps = stepCount(data);
+  if (steps < quickCheckMinSteps) return false;
+  if (steps >= compileFirstSteps || largeChecked > 0) return true;
+  largeChecked++;
+  return false;
 }
 
 type Check = (data: unknown) => Workflow | undefined;
