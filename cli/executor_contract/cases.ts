@@ -178,8 +178,11 @@ test(
   "a step over its memory limit is reported as out of memory",
   ["resourceLimits", "seesLeftovers"],
   async (ex, t) => {
-    // sort holds its whole input, one 96 MiB line, against a 32 MiB limit.
-    const script = "echo ready; head -c 100663296 /dev/zero | tr '\\0' a | sort > /dev/null";
+    // sort holds its whole input, 3,000,000 short lines (about 100 MiB with its pointers and
+    // the allocator's overhead), against a 32 MiB limit. Not one huge line: busybox sort grew
+    // a single 96 MiB line past a 32 MiB cgroup v1 limit and finished in 3 of 10 runs here,
+    // while 3,000,000 lines were stopped at the limit in 12 of 12.
+    const script = "echo ready; seq 1 3000000 | sort > /dev/null";
     const limits = { memoryBytes: 32 << 20 };
     const r = await run(ex, t, step({ script }, { limits }));
     assertEquals(r.exited.outOfMemory, true, JSON.stringify(r.exited));
