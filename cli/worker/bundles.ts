@@ -11,9 +11,12 @@ import {
   SwampError,
 } from "../../runtime/mod.ts";
 
+/** Bundles kept in a worker's cache dir; the least recently used beyond it are removed. */
+export const keptBundles = 16;
+
 export class BundleCache {
-  /** `dir` is `<cache-dir>/bundles`. */
-  constructor(readonly dir: string) {}
+  /** `dir` is `<cache-dir>/bundles`; it keeps the `keep` most recently used bundles. */
+  constructor(readonly dir: string, readonly keep = keptBundles) {}
 
   /**
    * The directory holding the bundle `fingerprint` (its `extensions/` inside),
@@ -31,7 +34,12 @@ export class BundleCache {
       );
     }
     const dir = `${this.dir}/${hex}`;
-    if (await intact(dir, fingerprint)) return { dir, cached: true };
+    if (await intact(dir, fingerprint)) {
+      // Its modification time is when it was last used: what the pruning below goes by.
+      const now = new Date();
+      await Deno.utime(dir, now, now).catch(() => {});
+      return { dir, cached: true };
+    }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     const files = await fetch();
     const unsafe = files.find((f) => !safeBundlePath(f.path));
@@ -70,7 +78,24 @@ export class BundleCache {
     } finally {
       await Deno.remove(temp, { recursive: true }).catch(() => {});
     }
+    await this.#prune(hex);
     return { dir, cached: false };
+  }
+
+  /** Removes the least recently used bundles beyond `keep` (never `current`). */
+  async #prune(current: string): Promise<void> {
+    const bundles: { name: string; used: number }[] = [];
+    for await (const entry of Deno.readDir(this.dir)) {
+      if (!entry.isDirectory || !/^[0-9a-f]{64}$/.test(entry.name) || entry.name === current) {
+        continue;
+      }
+      const info = await Deno.stat(`${this.dir}/${entry.name}`).catch(() => undefined);
+      if (info) bundles.push({ name: entry.name, used: info.mtime?.getTime() ?? 0 });
+    }
+    bundles.sort((a, b) => b.used - a.used);
+    for (const old of bundles.slice(Math.max(0, this.keep - 1))) {
+      await Deno.remove(`${this.dir}/${old.name}`, { recursive: true }).catch(() => {});
+    }
   }
 }
 

@@ -80,3 +80,32 @@ Deno.test("bundle cache: content that is not the fingerprint's, or a path outsid
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bundle cache: only the most recently used bundles are kept", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-bundles-" });
+  try {
+    const cache = new BundleCache(dir, 3);
+    const bundle = (n: number): BundleFile[] => [
+      { path: "extensions/models/a.ts", content: text(`export const n = ${n};\n`) },
+    ];
+    const prints: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const files = bundle(n);
+      prints.push(await bundleFingerprint(files));
+      await cache.ensure(prints[n], () => Promise.resolve(files));
+      // Distinct use times, so the order of use is what the file system reports.
+      const used = new Date(Date.UTC(2026, 0, 1, 0, n));
+      await Deno.utime(`${dir}/${prints[n].slice(7)}`, used, used);
+    }
+    const kept = () => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(kept(), prints.slice(2).map((p) => p.slice(7)).sort());
+    // Using the oldest kept one makes it the newest: the next new bundle removes another.
+    assertEquals((await cache.ensure(prints[2], () => Promise.resolve(bundle(2)))).cached, true);
+    await cache.ensure(await bundleFingerprint(bundle(9)), () => Promise.resolve(bundle(9)));
+    assertEquals(kept().includes(prints[2].slice(7)), true);
+    assertEquals(kept().includes(prints[3].slice(7)), false);
+    assertEquals(kept().length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
