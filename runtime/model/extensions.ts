@@ -118,13 +118,35 @@ async function readCache(path: string): Promise<ExtensionInspection | undefined>
   return undefined;
 }
 
+/** Inspections kept on disk; the oldest written beyond it are removed as new ones are added. */
+export const keptInspections = 256;
+
 async function writeCache(path: string, value: ExtensionInspection): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
   try {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.mkdir(dir, { recursive: true });
     const temp = `${path}.${crypto.randomUUID()}.tmp`;
     await Deno.writeTextFile(temp, JSON.stringify(value));
     await Deno.rename(temp, path);
+    await pruneCache(dir, keptInspections);
   } catch {
     // A cache that cannot be written only costs an import next time.
   }
+}
+
+/**
+ * Keeps the `keep` inspections written last: every edit of a module adds
+ * one, and a removed one that is still wanted only costs an import.
+ */
+export async function pruneCache(dir: string, keep: number): Promise<void> {
+  const entries: { path: string; written: number }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+    const path = `${dir}/${entry.name}`;
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (info) entries.push({ path, written: info.mtime?.getTime() ?? 0 });
+  }
+  if (entries.length <= keep) return;
+  entries.sort((a, b) => b.written - a.written);
+  for (const old of entries.slice(keep)) await Deno.remove(old.path).catch(() => {});
 }
