@@ -80,12 +80,30 @@ export class DataFiles {
     return promised(() => this.putNow(draft));
   }
 
+  /**
+   * Removes what writers killed between writing and linking left in data/.tmp:
+   * files older than an hour (a live writer's file is moments old).
+   */
+  private sweepTemp(): void {
+    const before = Date.now() - 3600_000;
+    try {
+      for (const entry of Deno.readDirSync(this.temp)) {
+        const path = `${this.temp}/${entry.name}`;
+        const written = Deno.lstatSync(path).mtime?.getTime() ?? Date.now();
+        if (entry.isFile && written < before) removeIfExists(path);
+      }
+    } catch {
+      // a stray file is harmless; the next process sweeps again
+    }
+  }
+
   private putNow(draft: DataDraft): DataItem {
     const { hash } = checkDraft(draft);
     const dir = this.itemDir(draft.model, draft.name);
     if (!this.madeTemp) {
       Deno.mkdirSync(this.temp, { recursive: true });
       this.madeTemp = true;
+      this.sweepTemp();
     }
     Deno.mkdirSync(dir, { recursive: true });
     for (;;) {
