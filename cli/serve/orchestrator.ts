@@ -37,6 +37,7 @@ import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
+import { type InstanceLife, liveInstance } from "./instances.ts";
 
 export interface Orchestrator {
   instance: string;
@@ -58,6 +59,8 @@ export interface OrchestratorEvents {
   runSettled(runId: string, error?: string): void;
   error(where: string, error: unknown): void;
   worker(event: HubEvent): void;
+  /** Another instance on the shared store died; its runs are being taken over (0027). */
+  takeover?(from: string, runs: string[]): void;
 }
 
 export interface OrchestratorOptions {
@@ -132,6 +135,19 @@ export async function startOrchestrator(
   // A cancel or a decision pokes the owner's pid with SIGUSR1: here that is this process.
   const onPoke = () => runThread.poke();
   Deno.addSignalListener("SIGUSR1", onPoke);
+  // On a store several instances share: register, heartbeat, take over the dead's runs (0027).
+  const life: InstanceLife | undefined = store.instances
+    ? await liveInstance(
+      store,
+      store.instances,
+      instance,
+      (runId, from) => runThread.supervise(runId, undefined, from),
+      {
+        lapsed: (from, runs) => events.takeover?.(from, runs),
+        error: (where, error) => events.error(where, error),
+      },
+    )
+    : undefined;
 
   return {
     instance,
@@ -181,6 +197,7 @@ export async function startOrchestrator(
       return stopped;
     },
     async close() {
+      await life?.stop();
       timer.stop();
       bridge.stop();
       hub.close();

@@ -50,7 +50,7 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       break;
     }
     case "supervise":
-      supervise(command.runId, command.resumeInputs);
+      supervise(command.runId, command.resumeInputs, command.takeoverFrom);
       break;
     case "start":
       start(command.requestId, command.spec);
@@ -80,10 +80,15 @@ async function depsForRun(): Promise<Parameters<typeof superviseRun>[0]> {
   return { ...deps, models: await loadModelCatalog(root, { extensions: extensionInspector() }) };
 }
 
-function supervise(runId: string, resumeInputs?: Record<string, unknown>): void {
+function supervise(
+  runId: string,
+  resumeInputs?: Record<string, unknown>,
+  takeoverFrom?: string,
+): void {
   track(async (options) => {
     try {
-      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs });
+      const takeover = takeoverFrom ? { from: takeoverFrom } : undefined;
+      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs, takeover });
       post({ kind: "settled", runId });
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });

@@ -26,6 +26,7 @@ import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from ".
 import { Channel, WorkerSession } from "./session.ts";
 import { drawCredential, resumeCheck } from "./session_credential.ts";
 import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
+import { Adoptions } from "./adoption.ts";
 
 export interface WorkerHubOptions {
   tokens: WorkerTokenStore;
@@ -55,6 +56,7 @@ export class WorkerHub {
   readonly #sessions = new Map<string, WorkerSession>();
   #queue: Pending[] = [];
   readonly #leasing: Leasing;
+  readonly #adoptions: Adoptions;
   readonly #ticker: ReturnType<typeof setInterval>;
   #ticking = false;
 
@@ -69,6 +71,7 @@ export class WorkerHub {
       freed: () => this.#place(),
       onError: (what, error) => this.#emit({ event: "lease_error", what, message: String(error) }),
     });
+    this.#adoptions = new Adoptions(options.leases, this.graceMs);
     this.#ticker = setInterval(() => void this.#tick(), options.tickMs ?? 1000);
   }
 
@@ -113,6 +116,15 @@ export class WorkerHub {
       yield cancelledBeforeStart;
       return;
     }
+    if (request.adoptLease) {
+      // A step a dead owner instance dispatched, taken over with its run (0027).
+      yield* this.#adoptions.adopt(request.adoptLease, signal, (session, lease, reason) => {
+        if (lease.done || lease.ending || lease.cancelReason) return;
+        lease.cancelReason = reason;
+        this.#leasing.sendCancel(session, lease);
+      });
+      return;
+    }
     const pending: Pending = { request, events: new EventQueue() };
     this.#queue.push(pending);
     const onAbort = () => this.#cancel(pending, "the dispatch was cancelled");
@@ -146,6 +158,7 @@ export class WorkerHub {
     let session: WorkerSession;
     let resumed: boolean;
     let credential: string;
+    let parkable: Awaited<ReturnType<Adoptions["parkable"]>> = [];
     try {
       const version = negotiateProtocol(
         { min: hello.protocolMin, max: hello.protocolMax },
@@ -160,6 +173,8 @@ export class WorkerHub {
         this.#options.clock,
       );
       [session, resumed, credential] = await this.#admit(token, hello, version);
+      // A new session's held leases a dead instance handed out may be adopted (0027).
+      parkable = resumed ? [] : await this.#adoptions.parkable(session, hello.held);
     } catch (error) {
       const refusal = error instanceof SwampError ? error : undefined;
       this.#emit({
@@ -170,7 +185,7 @@ export class WorkerHub {
       throw error;
     }
     const channel = new Channel();
-    this.#connect(session, channel, hello, resumed, credential);
+    this.#connect(session, channel, hello, resumed, credential, parkable);
     const reading = (async () => {
       for (;;) {
         const next = await iterator.next();
@@ -248,12 +263,16 @@ export class WorkerHub {
     hello: WorkerHello,
     resumed: boolean,
     credential: string,
+    parkable: Awaited<ReturnType<Adoptions["parkable"]>> = [],
   ): void {
     const now = this.#options.clock.now();
     session.channel = channel;
     session.disconnectedAt = undefined;
     if (!resumed) session.connectTime = now;
-    const acked = this.#leasing.resume(session, hello.held);
+    const acked = {
+      ...this.#leasing.resume(session, hello.held),
+      ...this.#adoptions.park(session, parkable),
+    };
     channel.send({
       case: "welcome",
       value: {
