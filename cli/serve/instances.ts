@@ -8,11 +8,67 @@ import {
   foldEvents,
   hostName,
   instanceHeartbeatMs,
+  instanceLapseMs,
   type InstanceRegistry,
   isLapsed,
   isSettledRun,
+  isTerminalStep,
   type RunStore,
 } from "../../runtime/mod.ts";
+
+/** How much longer an instance holding none of a dead instance's workers waits before it claims. */
+const preferMs = 3000;
+
+/**
+ * Whether a lease of `runId` held by a reconnecting worker may be adopted by
+ * `instance`: the run's owner is this instance, or one that is dead.
+ */
+export async function mayAdoptFor(
+  store: RunStore,
+  registry: InstanceRegistry,
+  instance: string,
+  runId: string,
+): Promise<boolean> {
+  const stored = await store.loadRun(runId);
+  if (!stored) return false;
+  const owner = foldEvents(stored.snapshot, stored.tail).owner?.server ?? "";
+  if (owner === instance) return true;
+  if (owner === "") return false;
+  // A worker of a dead instance is usually back before that instance's heartbeat has lapsed:
+  // wait for the verdict (a live owner keeps beating, and the lease is then not ours).
+  const deadline = Date.now() + instanceLapseMs + 2 * instanceHeartbeatMs;
+  for (;;) {
+    const found = (await registry.list()).find((i) => i.id === owner);
+    if (!found || isLapsed(found)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, instanceHeartbeatMs / 2));
+  }
+}
+
+/**
+ * Resolves once the run's record shows the end of the step that ran under
+ * `leaseId` (its status terminal, another lease on it, or the run
+ * settled): polled, for at most ten minutes.
+ */
+export async function stepRecorded(
+  store: RunStore,
+  runId: string,
+  stepId: string,
+  leaseId: string,
+): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    const stored = await store.loadRun(runId).catch(() => undefined);
+    const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+    if (!run || isSettledRun(run.status)) return;
+    const step = run.steps.find((s) => s.id === stepId);
+    if (!step || isTerminalStep(step.status)) return;
+    // A later attempt runs under another lease: this one's end was recorded before it.
+    const under = step.process?.leaseId ?? "";
+    if (under !== "" && under !== leaseId) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 export interface InstanceEvents {
   /** Another instance's heartbeat lapsed; its runs are being taken over. */
@@ -31,6 +87,8 @@ export async function liveInstance(
   instance: string,
   takeOver: (runId: string, from: string) => void,
   events: InstanceEvents,
+  /** Runs whose workers' leases wait here: taken over at once; the rest after a delay. */
+  holdsWorkOf: () => Set<string> = () => new Set(),
 ): Promise<InstanceLife> {
   await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
   const handed = new Set<string>();
@@ -44,9 +102,13 @@ export async function liveInstance(
         await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
       }
       const lapsed = (await registry.list()).filter((i) => i.id !== instance && isLapsed(i));
+      const holding = holdsWorkOf();
       for (const dead of lapsed) {
         const runs = await runsOwnedBy(store, dead.id);
-        const fresh = runs.filter((id) => !handed.has(id));
+        // The instance the dead one's workers reconnected to (their leases parked there) claims
+        // first; any other waits `preferMs` more, so it wins only when nobody holds them.
+        const late = dead.ageMs > instanceLapseMs + preferMs;
+        const fresh = runs.filter((id) => !handed.has(id) && (late || holding.has(id)));
         if (fresh.length > 0) events.lapsed(dead.id, fresh);
         for (const runId of fresh) {
           handed.add(runId);

@@ -37,7 +37,7 @@ import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
-import { type InstanceLife, liveInstance } from "./instances.ts";
+import { type InstanceLife, liveInstance, mayAdoptFor, stepRecorded } from "./instances.ts";
 
 export interface Orchestrator {
   instance: string;
@@ -129,6 +129,13 @@ export async function startOrchestrator(
     clock: systemClock,
     graceMs: options.workerGraceMs,
     onEvent: (event) => events.worker(event),
+    // On a shared store, a dead instance's worker that reconnects here keeps its steps (0027).
+    mayAdopt: store.instances
+      ? (runId) => mayAdoptFor(store, store.instances!, instance, runId)
+      : undefined,
+    recorded: store.instances
+      ? (runId, stepId, leaseId) => stepRecorded(store, runId, stepId, leaseId)
+      : undefined,
   });
   const bridge = serveHubBridge(hub, hubChannel.port1);
   const roster = await publishRoster(root, hub);
@@ -146,6 +153,7 @@ export async function startOrchestrator(
         lapsed: (from, runs) => events.takeover?.(from, runs),
         error: (where, error) => events.error(where, error),
       },
+      () => hub.adoptableRuns(),
     )
     : undefined;
 

@@ -37,9 +37,14 @@ export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): 
   for (const step of run.steps) {
     if (isTerminalStep(step.status) || templates.has(step.id)) continue;
     const lease = leases.find((l) => l.stepId === step.id && l.state === "active");
-    if (lease && (step.status === StepStatus.RUNNING || step.status === StepStatus.QUEUED)) {
+    if (lease && step.status !== StepStatus.WAITING_APPROVAL) {
+      // A worker may run it even before the record says so (the lease is taken first).
       plan.adopt.set(step.id, lease.id);
-      plan.drafts.push(back(step, `taken over from instance ${from}: adopting lease ${lease.id}`));
+      if (step.status !== StepStatus.PENDING) {
+        plan.drafts.push(
+          back(step, `taken over from instance ${from}: adopting lease ${lease.id}`),
+        );
+      }
     } else if (step.status === StepStatus.QUEUED) {
       plan.drafts.push(back(step, `taken over from instance ${from}: no worker had taken it`));
     } else if (step.status === StepStatus.RUNNING) {

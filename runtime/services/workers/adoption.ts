@@ -9,7 +9,7 @@
 // and epoch: fencing it would stop the very copy that has to continue.
 import { EventQueue } from "../../exec/event_queue.ts";
 import type { HeldLease } from "../../../proto/gen/swamp/v1/worker_channel_pb.ts";
-import type { LeaseStore } from "../../ports/leases.ts";
+import type { Lease, LeaseStore } from "../../ports/leases.ts";
 import { LiveLease, type WorkerSession } from "./session.ts";
 import type { DispatchEvent } from "./types.ts";
 
@@ -27,15 +27,27 @@ export class Adoptions {
   readonly #parked = new Map<string, Parked>();
   readonly #waiting = new Map<string, Waiter>();
 
-  constructor(private readonly store: LeaseStore, private readonly graceMs: number) {}
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly graceMs: number,
+    /** Whether a lease of this run may be adopted here (its owner is dead, or it is this instance). */
+    private readonly mayAdopt?: (runId: string) => Promise<boolean>,
+  ) {}
+
+  /** The runs that have a lease parked here, waiting for their new owner. */
+  parkedRuns(): Set<string> {
+    return new Set([...this.#parked.values()].map((p) => p.lease.record.runId));
+  }
 
   /** The held leases of a new session that can be parked: the store's newest, active, this worker's. */
-  async parkable(session: WorkerSession, held: readonly HeldLease[]) {
-    const out = [];
+  async parkable(session: WorkerSession, held: readonly HeldLease[]): Promise<Lease[]> {
+    const out: Lease[] = [];
+    if (!this.mayAdopt) return out;
     for (const h of held) {
       if (session.leases.has(h.leaseId) || session.finished.has(h.leaseId)) continue;
       const stored = await this.store.getLease(h.leaseId).catch(() => undefined);
-      if (stored?.state === "active" && stored.workerId === session.id) out.push(stored);
+      if (stored?.state !== "active" || stored.workerId !== session.id) continue;
+      if (await this.mayAdopt(stored.runId).catch(() => false)) out.push(stored);
     }
     return out;
   }
@@ -49,7 +61,7 @@ export class Adoptions {
    */
   park(
     session: WorkerSession,
-    records: Awaited<ReturnType<Adoptions["parkable"]>>,
+    records: readonly Lease[],
   ): Record<string, bigint> {
     const acked: Record<string, bigint> = {};
     for (const record of records) {

@@ -46,6 +46,18 @@ export interface WorkerHubOptions {
   /** How often a connected worker's session credential is renewed. Default 10 min. */
   sessionRenewMs?: number;
   onEvent?(event: HubEvent): void;
+  /**
+   * On a store several instances share (0027): whether a reconnecting
+   * worker's lease of this run, which this hub does not follow, may be parked
+   * for adoption (the run's owner instance is dead, or is this one) instead
+   * of killed. Absent: never.
+   */
+  mayAdopt?(runId: string): Promise<boolean>;
+  /**
+   * On a store several instances share (0027): resolves once the step's end
+   * is in its run's record; a worker's exit is acknowledged only then.
+   */
+  recorded?(runId: string, stepId: string, leaseId: string): Promise<void>;
 }
 
 export class WorkerHub {
@@ -70,14 +82,20 @@ export class WorkerHub {
       heartbeatMs: this.heartbeatMs,
       freed: () => this.#place(),
       onError: (what, error) => this.#emit({ event: "lease_error", what, message: String(error) }),
+      recorded: options.recorded,
     });
-    this.#adoptions = new Adoptions(options.leases, this.graceMs);
+    this.#adoptions = new Adoptions(options.leases, this.graceMs, options.mayAdopt);
     this.#ticker = setInterval(() => void this.#tick(), options.tickMs ?? 1000);
   }
 
   /** Stops the hub's timer; streams end with the server that carries them. */
   close(): void {
     clearInterval(this.#ticker);
+  }
+
+  /** The runs with a lease parked here for adoption: their takeover belongs here (0027). */
+  adoptableRuns(): Set<string> {
+    return this.#adoptions.parkedRuns();
   }
 
   /** Every worker the hub knows, by name. */
