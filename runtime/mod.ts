@@ -169,6 +169,7 @@ export type {
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
 export { foldEvents } from "./run/fold.ts";
+export { patientStore } from "./services/patient_store.ts";
 export { RunMasks } from "./engine/run_masks.ts";
 export { vaultCalls } from "./expressions/vault_calls.ts";
 export type { NewRun } from "./run/create.ts";

@@ -93,6 +93,8 @@ export async function liveInstance(
   await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
   const handed = new Set<string>();
   let busy = false;
+  /** When this instance last failed to reach the registry. */
+  let lastFailure = 0;
   const tick = async () => {
     if (busy) return;
     busy = true;
@@ -101,6 +103,9 @@ export async function liveInstance(
         // Removed as dead (a long pause): back in the registry; runs taken meanwhile are fenced.
         await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
       }
+      // Another's lapse is evidence only while this one could beat: after an outage of the
+      // database every instance looks lapsed until its next heartbeat.
+      if (Date.now() - lastFailure < instanceLapseMs + 2 * instanceHeartbeatMs) return;
       const lapsed = (await registry.list()).filter((i) => i.id !== instance && isLapsed(i));
       const holding = holdsWorkOf();
       for (const dead of lapsed) {
@@ -118,6 +123,7 @@ export async function liveInstance(
         if (runs.length === 0) await registry.remove(dead.id);
       }
     } catch (error) {
+      lastFailure = Date.now();
       events.error("instance registry", error);
     } finally {
       busy = false;

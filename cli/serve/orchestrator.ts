@@ -20,6 +20,7 @@ import {
   localRunService,
   localWorkerService,
   observedStore,
+  patientStore,
   randomIds,
   type RepoLocator,
   type RunServiceEnv,
@@ -78,7 +79,8 @@ export async function startOrchestrator(
   const root = await locator.root();
   const instance = crypto.randomUUID();
   const feed = new ChangeFeed();
-  const store = observedStore(await openRepoStore(root), feed);
+  // Calls ride out a short outage of a database store (0027); the API's own deadlines still hold.
+  const store = observedStore(patientStore(await openRepoStore(root), { limitMs: 30_000 }), feed);
   const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.

@@ -9,6 +9,7 @@ import {
   loadModelCatalog,
   type NewRun,
   observeWrites,
+  patientStore,
   superviseRun,
   SwampError,
 } from "../../runtime/mod.ts";
@@ -20,6 +21,8 @@ import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
 import { withRemoteExecutor } from "./remote_deps.ts";
 
 const post = (message: ToServer) => self.postMessage(message);
+/** How long a run waits for its store to come back before its write fails. */
+const storeOutageMs = 60_000;
 const stop = new AbortController();
 const pokes = new Set<() => void>();
 const running = new Set<Promise<void>>();
@@ -34,7 +37,10 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
     case "init": {
       instance = command.instance;
       root = command.root;
-      const opened = openRepoStore(command.root);
+      // A short outage of a database store is ridden out, not fatal to every run (0027).
+      const opened = openRepoStore(command.root).then((store) =>
+        patientStore(store, { limitMs: storeOutageMs })
+      );
       evaluator = lazyEvaluator(() => opened.then((store) => repoData(command.root, store)));
       ready = opened.then((store) =>
         engineDeps(

@@ -43,6 +43,11 @@ export class Db {
         throw storeError(error, this.target);
       }
       let broken = false;
+      // A connection that dies while checked out (the server restarted, or the backend was
+      // terminated) emits an error on the client: the query in flight rejects with it, and
+      // without a listener it would also end the process (decision 0027).
+      const onError = () => broken = true;
+      client.on("error", onError);
       try {
         await client.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : "BEGIN");
         const result = await body(client as Tx);
@@ -58,6 +63,7 @@ export class Db {
         if (retryable.has(code) && attempt < 5) continue;
         throw storeError(error, this.target);
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     }
