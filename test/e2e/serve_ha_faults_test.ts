@@ -4,7 +4,7 @@
 // (`pg_terminate_backend` from another connection) while a write is in
 // flight, blocked inside its transaction.
 import { create } from "@bufbuild/protobuf";
-import { capability, testNeeding } from "../helpers/capabilities.ts";
+import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
 import { eventually } from "../helpers/runs.ts";
@@ -44,16 +44,10 @@ function chain(steps: number, marks: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-// Not passing yet (decision 0027, "Open"): restarted while the owner records a step's end, the
-// run thread waits on something that never settles (not a statement: those now time out), and the
-// run stays running under a live owner. Kept, ignored with its reason, until that is found.
-const restartFixed = false;
-
-Deno.test({
-  name:
-    "[postgres] serve on postgres: the database restarted during a run; the run ends, nothing lost",
-  ignore: !restartFixed || !(await capability("postgres")).available,
-  fn: async () => {
+await testNeeding(
+  "postgres",
+  "serve on postgres: the database restarted during a run; the run ends, nothing lost",
+  async () => {
     const cluster = await startPostgres();
     const work = await Deno.makeTempDir({ prefix: "swamp-pg-restart-" });
     try {
@@ -89,11 +83,7 @@ Deno.test({
         const lines = (await Deno.readTextFile(marks)).trim().split("\n");
         assertEquals(lines.length, new Set(lines).size, "a step completed twice");
         const story = ended.steps.map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`);
-        console.log(
-          `after the restart: run ${RunStatus[ended.status]} (${ended.reason})\n${
-            story.join("\n")
-          }`,
-        );
+        console.log(`after the restart: run ${RunStatus[ended.status]}`);
         // Either outcome is clear: succeeded with every step, or ended with a reason that says why.
         if (ended.status === RunStatus.SUCCEEDED) assertEquals(new Set(lines).size, 8);
         else assert(ended.reason !== "", story.join("\n"));
@@ -112,7 +102,7 @@ Deno.test({
       await Deno.remove(work, { recursive: true });
     }
   },
-});
+);
 
 /** A `psql` session kept open on stdin: what it is told runs in order, in one connection. */
 function psqlSession(bin: string, dsn: string) {

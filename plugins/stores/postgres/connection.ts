@@ -144,9 +144,6 @@ export function describeTarget(target: Target): string {
 }
 
 /** A pool on the target; the password (when given) is read at each new connection. */
-/** The longest any one statement may take, lock waits included; every statement swamp sends is short. */
-const queryTimeoutMs = 15_000;
-
 export function openPool(target: Target, options: PostgresOptions): pg.Pool {
   const ssl = sslOf(target.params);
   const config: pg.PoolConfig = {
@@ -159,9 +156,6 @@ export function openPool(target: Target, options: PostgresOptions): pg.Pool {
     connectionTimeoutMillis: Number(target.params.connect_timeout ?? 10) * 1000,
     // Idle connections close: a process that never closes the store still exits within 10 s.
     idleTimeoutMillis: 10_000,
-    // A query whose connection died without the driver noticing (seen when the server restarts
-    // under a query in flight) fails after this instead of waiting forever (decision 0027).
-    query_timeout: queryTimeoutMs,
   };
   if (ssl !== undefined) config.ssl = ssl;
   if (options.password) config.password = options.password;
