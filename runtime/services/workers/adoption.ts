@@ -100,7 +100,7 @@ export class Adoptions {
   async *adopt(
     leaseId: string,
     signal: AbortSignal,
-    cancel: (session: WorkerSession, lease: LiveLease, reason: string) => void,
+    leasing: { cancelLive(session: WorkerSession, lease: LiveLease, reason: string): void },
   ): AsyncGenerator<DispatchEvent> {
     let parked = this.#parked.get(leaseId);
     this.#parked.delete(leaseId);
@@ -155,7 +155,7 @@ export class Adoptions {
       leaseId: lease.record.id,
       epoch: lease.record.epoch,
     };
-    const onAbort = () => cancel(session, lease, "the dispatch was cancelled");
+    const onAbort = () => leasing.cancelLive(session, lease, "the dispatch was cancelled");
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       yield* lease.events;

@@ -13,52 +13,20 @@ import type {
 import type { Worker, WorkerToken } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
 import { ErrorCode, SwampError } from "../../errors/mod.ts";
 import { EventQueue } from "../../exec/event_queue.ts";
-import type { Clock } from "../../ports/clock.ts";
-import type { LeaseStore } from "../../ports/leases.ts";
-import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
 import { secretHash } from "../token_secret.ts";
 import { liveTokenRefusal, redeemWorkerToken } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
 import { readHello } from "./hello.ts";
 import { checkExecutorNames, choose, defaultWorkerExecutor, queueReason } from "./placement.ts";
-import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
+import { negotiateProtocol, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
 import { Channel, WorkerSession } from "./session.ts";
 import { drawCredential, resumeCheck } from "./session_credential.ts";
 import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
 import { Adoptions } from "./adoption.ts";
+import type { WorkerHubOptions } from "./hub_options.ts";
 
-export interface WorkerHubOptions {
-  tokens: WorkerTokenStore;
-  /** Where leases are kept (the same store as the tokens, in `swamp serve`). */
-  leases: LeaseStore;
-  clock: Clock;
-  /** How often workers send a heartbeat. Default 5 s. */
-  heartbeatMs?: number;
-  /** How long a disconnected worker keeps its session and leases. Default 30 s. */
-  graceMs?: number;
-  /** How often tokens, silent streams and grace windows are checked. Default 1 s. */
-  tickMs?: number;
-  /** The protocol versions the hub speaks (tests narrow it). */
-  protocol?: ProtocolRange;
-  /** How long a new stream may take to send its hello. Default 10 s. */
-  helloTimeoutMs?: number;
-  /** How often a connected worker's session credential is renewed. Default 10 min. */
-  sessionRenewMs?: number;
-  onEvent?(event: HubEvent): void;
-  /**
-   * On a store several instances share (0027): whether a reconnecting
-   * worker's lease of this run, which this hub does not follow, may be parked
-   * for adoption (the run's owner instance is dead, or is this one) instead
-   * of killed. Absent: never.
-   */
-  mayAdopt?(runId: string): Promise<boolean>;
-  /**
-   * On a store several instances share (0027): resolves once the step's end
-   * is in its run's record; a worker's exit is acknowledged only then.
-   */
-  recorded?(runId: string, stepId: string, leaseId: string): Promise<void>;
-}
+export type { WorkerHubOptions } from "./hub_options.ts";
 
 export class WorkerHub {
   readonly heartbeatMs: number;
@@ -136,12 +104,7 @@ export class WorkerHub {
     }
     if (request.adoptLease) {
       // A step a dead owner instance dispatched, taken over with its run (0027).
-      yield* this.#adoptions.adopt(request.adoptLease, signal, (session, lease, reason) => {
-        if (lease.done || lease.ending || lease.cancelReason) return;
-        lease.cancelReason = reason;
-        this.#leasing.sendCancel(session, lease);
-      });
-      return;
+      return yield* this.#adoptions.adopt(request.adoptLease, signal, this.#leasing);
     }
     const pending: Pending = { request, events: new EventQueue() };
     this.#queue.push(pending);

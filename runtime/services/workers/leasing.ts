@@ -145,6 +145,13 @@ export class Leasing {
     return true;
   }
 
+  /** Cancels a lease followed without a Pending (an adopted one, 0027). */
+  cancelLive(session: WorkerSession, lease: LiveLease, reason: string): void {
+    if (lease.done || lease.ending || lease.cancelReason) return;
+    lease.cancelReason = reason;
+    this.sendCancel(session, lease);
+  }
+
   sendCancel(session: WorkerSession, lease: LiveLease): void {
     session.send({
       case: "cancel",
