@@ -16,7 +16,7 @@ const executors = new Map([["loopback", createLoopbackExecutor()]]);
 const connected = new Set<number>();
 const agents = tokens.map((credential, i) =>
   new WorkerAgent({
-    url: new URL(url),
+    urls: [new URL(url)],
     credential,
     machineId: crypto.randomUUID(),
     name: `idle-${i}`,

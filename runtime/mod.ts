@@ -113,6 +113,13 @@ export {
   nextLease,
   parseLeaseId,
 } from "./ports/leases.ts";
+export {
+  instanceHeartbeatMs,
+  type InstanceInfo,
+  instanceLapseMs,
+  type InstanceRegistry,
+  isLapsed,
+} from "./ports/instances.ts";
 export { TokenExists } from "./ports/tokens.ts";
 export type {
   StoredWorkerToken,
@@ -161,6 +168,8 @@ export type {
 } from "./ports/expressions.ts";
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
+export { foldEvents } from "./run/fold.ts";
+export { patientStore } from "./services/patient_store.ts";
 export { RunMasks } from "./engine/run_masks.ts";
 export { vaultCalls } from "./expressions/vault_calls.ts";
 export type { NewRun } from "./run/create.ts";

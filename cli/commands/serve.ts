@@ -51,6 +51,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       ),
     worker: ({ event, ...fields }) =>
       lifecycle(event, fields, `serve: ${event.replace("_", " ")} ${JSON.stringify(fields)}`),
+    takeover: (from, runs) =>
+      lifecycle(
+        "takeover",
+        { from, runs },
+        `serve: instance ${from} stopped heartbeating; taking over ${runs.length} run(s)`,
+      ),
   }, { workerGraceMs, passEnv: passEnvNames(ctx.flags["pass-env"]) });
   const reconciled = await orchestrator.reconcileOnStart();
   if (reconciled > 0) {

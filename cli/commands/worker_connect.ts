@@ -37,7 +37,10 @@ function protocolRange(): ProtocolRange {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { serverUrl, parsePin } = await import("../../plugins/rpc/connect/mod.ts");
-  const url = serverUrl(ctx.args[0]);
+  // One URL, or several instances of one store, comma-separated (decision 0027).
+  const urls = String(ctx.args[0]).split(",").map((u) => u.trim()).filter((u) => u !== "")
+    .map(serverUrl);
+  if (urls.length === 0) throw new UsageError("worker connect needs the orchestrator's URL");
   const credential = text(ctx.flags.token) ?? text(Deno.env.get("SWAMP_WORKER_TOKEN"));
   if (!credential) {
     throw new UsageError(
@@ -95,8 +98,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   // (killed with -9, or the machine's OOM killer), so a re-dispatched step never runs twice.
   const records = new StepRecords(`${cacheDir}/steps`);
   for (const report of await records.reapLeftovers(runnable)) log("reaped", { ...report });
-  const agent = new WorkerAgent({
-    url,
+  // Extension steps' capability calls go to the instance the worker is connected to now.
+  const server = () => agent.server;
+  const agent: WorkerAgent = new WorkerAgent({
+    urls,
     credential,
     machineId: id,
     name: text(ctx.flags.name) ?? "",
@@ -110,7 +115,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     executors: new Map(offered.map((name) => [name, runnable.get(name)!])),
     workDir: `${cacheDir}/work`,
     records,
-    extensions: new WorkerExtensions({ url, caCert, pin, cacheDir, log }),
+    extensions: new WorkerExtensions({ server, caCert, pin, cacheDir, log }),
     log,
   });
   const signals = ["SIGTERM", "SIGINT"] as const;

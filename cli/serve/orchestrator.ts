@@ -20,6 +20,7 @@ import {
   localRunService,
   localWorkerService,
   observedStore,
+  patientStore,
   randomIds,
   type RepoLocator,
   type RunServiceEnv,
@@ -37,6 +38,7 @@ import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
+import { type InstanceLife, liveInstance, mayAdoptFor, stepRecorded } from "./instances.ts";
 
 export interface Orchestrator {
   instance: string;
@@ -58,6 +60,8 @@ export interface OrchestratorEvents {
   runSettled(runId: string, error?: string): void;
   error(where: string, error: unknown): void;
   worker(event: HubEvent): void;
+  /** Another instance on the shared store died; its runs are being taken over (0027). */
+  takeover?(from: string, runs: string[]): void;
 }
 
 export interface OrchestratorOptions {
@@ -75,7 +79,8 @@ export async function startOrchestrator(
   const root = await locator.root();
   const instance = crypto.randomUUID();
   const feed = new ChangeFeed();
-  const store = observedStore(await openRepoStore(root), feed);
+  // Calls ride out a short outage of a database store (0027); the API's own deadlines still hold.
+  const store = observedStore(patientStore(await openRepoStore(root), { limitMs: 30_000 }), feed);
   const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
@@ -126,12 +131,33 @@ export async function startOrchestrator(
     clock: systemClock,
     graceMs: options.workerGraceMs,
     onEvent: (event) => events.worker(event),
+    // On a shared store, a dead instance's worker that reconnects here keeps its steps (0027).
+    mayAdopt: store.instances
+      ? (runId) => mayAdoptFor(store, store.instances!, instance, runId)
+      : undefined,
+    recorded: store.instances
+      ? (runId, stepId, leaseId) => stepRecorded(store, runId, stepId, leaseId)
+      : undefined,
   });
   const bridge = serveHubBridge(hub, hubChannel.port1);
   const roster = await publishRoster(root, hub);
   // A cancel or a decision pokes the owner's pid with SIGUSR1: here that is this process.
   const onPoke = () => runThread.poke();
   Deno.addSignalListener("SIGUSR1", onPoke);
+  // On a store several instances share: register, heartbeat, take over the dead's runs (0027).
+  const life: InstanceLife | undefined = store.instances
+    ? await liveInstance(
+      store,
+      store.instances,
+      instance,
+      (runId, from) => runThread.supervise(runId, undefined, from),
+      {
+        lapsed: (from, runs) => events.takeover?.(from, runs),
+        error: (where, error) => events.error(where, error),
+      },
+      () => hub.adoptableRuns(),
+    )
+    : undefined;
 
   return {
     instance,
@@ -181,6 +207,7 @@ export async function startOrchestrator(
       return stopped;
     },
     async close() {
+      await life?.stop();
       timer.stop();
       bridge.stop();
       hub.close();

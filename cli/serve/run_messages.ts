@@ -21,7 +21,13 @@ export type ToWorker =
     /** The run thread's end of the worker hub bridge (hub_bridge.ts), when the server has a hub. */
     hub?: HubLink;
   }
-  | { kind: "supervise"; runId: string; resumeInputs?: Record<string, unknown> }
+  | {
+    kind: "supervise";
+    runId: string;
+    resumeInputs?: Record<string, unknown>;
+    /** Taken over from this dead instance (decision 0027). */
+    takeoverFrom?: string;
+  }
   /** Create the run, answer `started`, then supervise it. */
   | { kind: "start"; requestId: number; spec: NewRun }
   | { kind: "poke" }

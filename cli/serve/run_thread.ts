@@ -13,7 +13,7 @@ export interface RunThreadEvents {
 }
 
 export interface RunThread {
-  supervise(runId: string, resumeInputs?: Record<string, unknown>): void;
+  supervise(runId: string, resumeInputs?: Record<string, unknown>, takeoverFrom?: string): void;
   /** Creates the run on the run thread, which then supervises it; resolves with it as created. */
   start(spec: NewRun): Promise<Run>;
   poke(): void;
@@ -111,10 +111,10 @@ export function startRunThread(
     hub ? [hub.port, ...(hub.capabilities ? [hub.capabilities] : [])] : [],
   );
   return {
-    supervise(runId, resumeInputs) {
+    supervise(runId, resumeInputs, takeoverFrom) {
       running.add(runId);
       events.runStarted(runId);
-      send({ kind: "supervise", runId, resumeInputs });
+      send({ kind: "supervise", runId, resumeInputs, takeoverFrom });
     },
     start(spec) {
       if (dead) return Promise.reject(new Error("the run thread failed"));

@@ -9,6 +9,7 @@ import {
   loadModelCatalog,
   type NewRun,
   observeWrites,
+  patientStore,
   superviseRun,
   SwampError,
 } from "../../runtime/mod.ts";
@@ -20,6 +21,8 @@ import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
 import { withRemoteExecutor } from "./remote_deps.ts";
 
 const post = (message: ToServer) => self.postMessage(message);
+/** How long a run waits for its store to come back before its write fails. */
+const storeOutageMs = 60_000;
 const stop = new AbortController();
 const pokes = new Set<() => void>();
 const running = new Set<Promise<void>>();
@@ -34,7 +37,10 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
     case "init": {
       instance = command.instance;
       root = command.root;
-      const opened = openRepoStore(command.root);
+      // A short outage of a database store is ridden out, not fatal to every run (0027).
+      const opened = openRepoStore(command.root).then((store) =>
+        patientStore(store, { limitMs: storeOutageMs })
+      );
       evaluator = lazyEvaluator(() => opened.then((store) => repoData(command.root, store)));
       ready = opened.then((store) =>
         engineDeps(
@@ -50,7 +56,7 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       break;
     }
     case "supervise":
-      supervise(command.runId, command.resumeInputs);
+      supervise(command.runId, command.resumeInputs, command.takeoverFrom);
       break;
     case "start":
       start(command.requestId, command.spec);
@@ -80,10 +86,15 @@ async function depsForRun(): Promise<Parameters<typeof superviseRun>[0]> {
   return { ...deps, models: await loadModelCatalog(root, { extensions: extensionInspector() }) };
 }
 
-function supervise(runId: string, resumeInputs?: Record<string, unknown>): void {
+function supervise(
+  runId: string,
+  resumeInputs?: Record<string, unknown>,
+  takeoverFrom?: string,
+): void {
   track(async (options) => {
     try {
-      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs });
+      const takeover = takeoverFrom ? { from: takeoverFrom } : undefined;
+      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs, takeover });
       post({ kind: "settled", runId });
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });

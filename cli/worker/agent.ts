@@ -37,7 +37,12 @@ export const refusalCodes = new Set([
 ]);
 
 export interface AgentOptions {
-  url: URL;
+  /**
+   * The orchestrator's URL, or several instances' on one shared store (0027):
+   * the worker stays on the one it is connected to while it answers, and when
+   * it does not, tries the list from the top.
+   */
+  urls: URL[];
   credential: string;
   machineId: string;
   name: string;
@@ -85,6 +90,13 @@ export class WorkerAgent {
   #fenceTimer?: ReturnType<typeof setTimeout>;
   #stopping = false;
   readonly #stop = new AbortController();
+  /** Which of the URLs it dials now. */
+  #at = 0;
+
+  /** The orchestrator instance this worker talks to now (the last one it connected to). */
+  get server(): URL {
+    return this.#options.urls[this.#at];
+  }
 
   constructor(options: AgentOptions) {
     this.#options = options;
@@ -166,7 +178,11 @@ export class WorkerAgent {
         if (error) throw error;
         return;
       }
-      if (!welcomed) failures++;
+      if (!welcomed) {
+        failures++;
+        // Unreachable or gone: the next instance in the list (from the top after the last).
+        this.#at = (this.#at + 1) % this.#options.urls.length;
+      }
       const retryInMs = Math.min(5000, 250 * 2 ** Math.min(failures, 5)) *
         (0.75 + Math.random() / 2);
       this.#options.log("disconnected", {
@@ -181,7 +197,7 @@ export class WorkerAgent {
   async #session(onWelcome: () => void): Promise<boolean> {
     const { remoteClient, remoteTransport } = await import("../../plugins/rpc/connect/mod.ts");
     const o = this.#options;
-    const transport = await remoteTransport(o.url, {
+    const transport = await remoteTransport(o.urls[this.#at], {
       caCert: o.caCert,
       pin: o.pin,
       pingIntervalMs: 5000,
@@ -270,7 +286,7 @@ export class WorkerAgent {
       workerId: welcome.workerId,
       sessionId: welcome.sessionId,
       resumed,
-      server: this.#options.url.origin,
+      server: this.#options.urls[this.#at].origin,
       protocolVersion: welcome.protocolVersion,
       labels: welcome.labels,
       executors: [...this.#options.executors.keys()],

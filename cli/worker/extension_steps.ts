@@ -19,7 +19,8 @@ import { zodDir } from "../wiring.ts";
 import { BundleCache } from "./bundles.ts";
 
 export interface WorkerExtensionOptions {
-  url: URL;
+  /** The orchestrator instance the worker is connected to now: calls go to it. */
+  server(): URL;
   caCert?: string;
   pin?: string;
   /** The worker's cache dir: bundles are kept in its `bundles/`. */
@@ -37,7 +38,8 @@ export class WorkerExtensions {
   readonly #bundles: BundleCache;
   /** The lease each live credential runs under, added to every call it makes. */
   readonly #leases = new Map<string, string>();
-  #client?: Promise<Forward>;
+  /** A client per orchestrator instance, by origin (a worker may move to another one). */
+  readonly #clients = new Map<string, Promise<Forward>>();
   #proxy?: Promise<LoopbackServer>;
 
   constructor(options: WorkerExtensionOptions) {
@@ -65,7 +67,7 @@ export class WorkerExtensions {
     this.#leases.set(credential, leaseId);
     const done = () => this.#leases.delete(credential);
     try {
-      const client = await (this.#client ??= this.#connect());
+      const client = await this.#client();
       const { dir, cached } = await this.#bundles.ensure(extension.fingerprint, async () => {
         const bundle = await client.getBundle({
           credential,
@@ -75,7 +77,7 @@ export class WorkerExtensions {
         return bundle.files.map((f) => ({ path: f.path, content: f.content }));
       });
       this.#options.log("bundle", { leaseId, fingerprint: extension.fingerprint, cached });
-      const proxy = await (this.#proxy ??= this.#serve(client));
+      const proxy = await (this.#proxy ??= this.#serve());
       const argv = runnerArgv({
         zodDir: zodDir(),
         extensionsDir: `${dir}/extensions`,
@@ -102,22 +104,37 @@ export class WorkerExtensions {
     await proxy?.close();
   }
 
-  async #connect(): Promise<Forward> {
+  /** The client of the instance the worker is connected to now. */
+  #client(): Promise<Forward> {
+    const server = this.#options.server();
+    let client = this.#clients.get(server.origin);
+    if (!client) {
+      client = this.#connect(server);
+      this.#clients.set(server.origin, client);
+      client.catch(() => this.#clients.delete(server.origin));
+    }
+    return client;
+  }
+
+  async #connect(server: URL): Promise<Forward> {
     const { remoteClient, remoteTransport } = await import("../../plugins/rpc/connect/mod.ts");
-    const transport = await remoteTransport(this.#options.url, {
+    const transport = await remoteTransport(server, {
       caCert: this.#options.caCert,
       pin: this.#options.pin,
     });
     return remoteClient(CapabilityService, transport) as unknown as Forward;
   }
 
-  /** The loopback service the method calls: each call forwarded with its lease. */
-  async #serve(client: Forward): Promise<LoopbackServer> {
+  /**
+   * The loopback service the method calls: each call forwarded with its lease
+   * to the instance the worker is connected to when the call is made.
+   */
+  async #serve(): Promise<LoopbackServer> {
     const { startLoopbackServer } = await import("../../plugins/rpc/connect/mod.ts");
     const impl: Forward = {};
     for (const method of CapabilityService.methods) {
-      impl[method.localName] = (request) =>
-        client[method.localName]({
+      impl[method.localName] = async (request) =>
+        (await this.#client())[method.localName]({
           ...request,
           leaseId: this.#leases.get(String(request.credential ?? "")) ?? "",
         });

@@ -51,6 +51,11 @@ export interface EngineDeps {
   outputLimitBytes: number;
   /** How often to look for outside changes (cancel requests, freed locks). */
   pollMs: number;
+  /**
+   * Steps taken over from a dead owner instance, by id: the lease their
+   * worker still runs them under, followed once instead of a new dispatch (0027).
+   */
+  adoptLeases?: Map<string, string>;
   /** Runs a nested workflow to its end and returns the child's final record. */
   runChild?: (request: ChildRunRequest, signal: AbortSignal) => Promise<Run>;
   /** Reconciles the run holding a lock if its owner is gone; true when it was. */

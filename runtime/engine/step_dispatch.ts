@@ -114,6 +114,12 @@ export async function runShell(
     if (typeof args.workingDir !== "string") work.cwd = undefined;
     // Each retry is a new attempt to the workers too: its own lease, never a stale one's.
     work.attempt = call.attempt;
+    // Taken over from a dead owner instance: follow the lease its worker still holds (0027).
+    const adopt = deps.adoptLeases?.get(job.step.id);
+    if (adopt) {
+      deps.adoptLeases!.delete(job.step.id);
+      work.adoptLease = adopt;
+    }
     if (extension) work.extension = extension;
     return await dispatchShell(call, args, placed, placement.executor, work);
   }

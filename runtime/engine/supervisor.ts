@@ -20,6 +20,7 @@ import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
 import { MissedHeartbeats } from "./warnings.ts";
 import { removeRunSpool } from "./step_spool.ts";
+import { endOrphans, type Takeover, type TakeoverPlan, takeoverPlan } from "./takeover.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
    * the owner: one server process owns many runs under one pid.
    */
   serverInstance?: string;
+  /** The run is taken over from a dead server instance on a shared store (decision 0027). */
+  takeover?: Takeover;
 }
 
 /**
@@ -78,10 +81,37 @@ async function claimAndRun(
   // A new run starts running in the claim's own write: one append (and flush) less per run.
   const start = (run: Run) =>
     run.status === RunStatus.PENDING ? [runChange(RunStatus.PENDING, RunStatus.RUNNING, "")] : [];
-  if (!await claimRun(journal, owner, deps.clock, "supervisor started", start)) {
-    throw new SwampError(ErrorCode.RUN_STATE, `run ${journal.run.id} is already owned or finished`);
+  const takeover = options.takeover;
+  if (!takeover) {
+    if (!await claimRun(journal, owner, deps.clock, "supervisor started", start)) {
+      throw new SwampError(
+        ErrorCode.RUN_STATE,
+        `run ${journal.run.id} is already owned or finished`,
+      );
+    }
+    return await runOwned(deps, journal, options, owner);
   }
-  return await runOwned(deps, journal, options, owner);
+  // A takeover: the claim's write also settles what the dead instance left running.
+  const leases = await deps.store.listLeases({ runId: journal.run.id });
+  const deadHost = journal.run.owner?.host;
+  let plan: TakeoverPlan | undefined;
+  const settle = (run: Run) => {
+    plan = takeoverPlan(run, leases, takeover.from);
+    return [...start(run), ...plan.drafts];
+  };
+  const reason = `taken over from instance ${takeover.from} (heartbeat lapsed)`;
+  if (!await claimRun(journal, owner, deps.clock, reason, settle)) {
+    throw new SwampError(
+      ErrorCode.RUN_STATE,
+      `run ${journal.run.id} was taken over by another instance, or is finished`,
+    );
+  }
+  // Its local processes ran on the dead instance's host: ended here only if that is this host.
+  if (plan && plan.orphans.length > 0 && deadHost === owner.host) {
+    await endOrphans(plan.orphans, deps.executors);
+  }
+  const adopted = plan && plan.adopt.size > 0 ? { ...deps, adoptLeases: plan.adopt } : deps;
+  return await runOwned(adopted, journal, options, owner);
 }
 
 async function runOwned(

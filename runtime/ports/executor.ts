@@ -131,6 +131,12 @@ export interface StepWork {
   /** The step's attempt (1 when absent); a re-dispatch of a lost worker's step adds one. */
   attempt?: number;
   /**
+   * For executors that place steps on workers: a step taken over from a dead
+   * owner instance still runs under this lease; follow it instead of
+   * dispatching anew (decision 0027). Others ignore it.
+   */
+  adoptLease?: string;
+  /**
    * Where a local executor that can has the step write its stdout and stderr
    * straight into files, `<dir>/<name>.out` and `<dir>/<name>.err`, which it
    * follows (decision 0024): what the step wrote survives its supervisor.

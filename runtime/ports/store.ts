@@ -1,3 +1,4 @@
+import type { InstanceRegistry } from "./instances.ts";
 import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run, RunStatus, RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { TokenStore } from "./tokens.ts";
@@ -31,6 +32,12 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, Data
    * place on this host's disk (then steps' output comes through pipes).
    */
   readonly spoolDir?: string;
+
+  /**
+   * The registry of `swamp serve` instances, on a store several machines
+   * share (PostgreSQL); absent where one host's /proc judges owners (0027).
+   */
+  readonly instances?: InstanceRegistry;
 
   /**
    * Creates a run from its first event (seq 1, a `runCreated`), with its

@@ -54,7 +54,12 @@ export async function claimRun(
 ): Promise<boolean> {
   for (let judgement = 0; judgement < maxJudgements; judgement++) {
     const judged = journal.run.owner;
-    const verdict: OwnerVerdict = await judgeOwner(journal.run, clock);
+    const verdict: OwnerVerdict = await judgeOwner(
+      journal.run,
+      clock,
+      journal.store.instances,
+      "claim",
+    );
     let rejudge = false;
     const written = await journal.write((run) => {
       if (isSettledRun(run.status)) return undefined;

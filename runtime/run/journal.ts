@@ -100,7 +100,7 @@ export class RunJournal {
   mask?: SecretMask;
 
   constructor(
-    private readonly store: RunStore,
+    readonly store: RunStore,
     private current: Run,
     private readonly clock: Clock,
     readonly actor: string,

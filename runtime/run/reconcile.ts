@@ -67,7 +67,7 @@ export async function reconcileRun(
   const journal = await RunJournal.open(deps.store, runId, deps.clock, options.actor ?? "system");
   const unclaimed = (run: Run) => !hasOwner(run.owner);
   const verdict: OwnerVerdict = options.neverClaimed === undefined
-    ? await judgeOwner(journal.run, deps.clock)
+    ? await judgeOwner(journal.run, deps.clock, deps.store.instances)
     : unclaimed(journal.run) && !isSettledRun(journal.run.status)
     ? { alive: false, reason: options.neverClaimed }
     : { alive: true };

@@ -61,7 +61,9 @@ export async function readRun(
   let run = await load();
   // A gate's timeout holds whether or not any process is alive: any read applies it.
   if (await applyExpiredGates(env, store, run)) run = await load();
-  if (isSettledRun(run.status) || (await judgeOwner(run, env.clock)).alive) return run;
+  if (isSettledRun(run.status) || (await judgeOwner(run, env.clock, store.instances)).alive) {
+    return run;
+  }
   const changed = await reconcileRun(
     { store, clock: env.clock, executors: await env.executors() },
     runId,
@@ -119,7 +121,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         if (Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
           // Judged on the record this stream already follows: a live owner costs no read.
-          if (!(await judgeOwner(run, env.clock)).alive) {
+          if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
             await reconcileRun(
               { store: s, clock: env.clock, executors: await env.executors() },
               runId,
@@ -162,7 +164,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         settledSeen = isSettledRun(run.status);
         if (!settledSeen && Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
-          if (!(await judgeOwner(run, env.clock)).alive) {
+          if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
             await reconcileRun(
               { store: s, clock: env.clock, executors: await env.executors() },
               runId,

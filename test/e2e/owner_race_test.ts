@@ -12,6 +12,7 @@ import { systemClock } from "../../runtime/ports/clock.ts";
 import type { RunStore } from "../../runtime/ports/store.ts";
 import { foldEvents, summarize } from "../../runtime/run/fold.ts";
 import { RunJournal } from "../../runtime/run/journal.ts";
+import { claimRun } from "../../runtime/run/claim.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { tempFileStore } from "../helpers/stores.ts";
 import { capability } from "../helpers/capabilities.ts";
@@ -184,6 +185,53 @@ if (postgres.available) {
       },
       [Symbol.asyncDispose]: () => store.close(),
     };
+  });
+
+  // Decision 0027: two `swamp serve` instances, as real processes, take over the run of a third
+  // whose heartbeat lapsed, released together: exactly one claim is written.
+  Deno.test("[postgres] two instances racing to take over a dead instance's run: exactly one wins", async () => {
+    const c = await cluster.get();
+    const dsn = await c.createDatabase();
+    const store = await openPostgresStore(dsn);
+    try {
+      const runId = await pendingRun(store);
+      await store.instances!.register({ id: "dead", host: "elsewhere", pid: 1 });
+      const first = await RunJournal.open(store, runId, systemClock, "dead");
+      const dead = { host: "elsewhere", bootId: "b", pid: 1, processStart: "1", server: "dead" };
+      assert(await claimRun(first, dead, systemClock, "first owner"));
+      // Its heartbeat lapses: a minute old by the database's clock.
+      await c.psql(
+        "UPDATE instances SET heartbeat = heartbeat - interval '1 minute' WHERE id = 'dead'",
+        /@\/([^?]+)/.exec(dsn)![1],
+      );
+      const peers = ["a", "b"];
+      const reports = await claimants(peers.map((name) => ({
+        storeDir: "",
+        opener: {
+          module: new URL("../../plugins/stores/postgres/mod.ts", import.meta.url).href,
+          exportName: "openPostgresStore",
+          args: [dsn],
+        },
+        runId,
+        name,
+        peers,
+        events: 2,
+        server: `instance-${name}`,
+      })));
+      const winners = reports.filter((r) => r.claimed);
+      assertEquals(winners.length, 1, JSON.stringify(reports));
+      assertEquals(winners[0].epoch, "2");
+      const owners = (await store.readEvents(runId, 0n))
+        .filter((e) => e.payload.case === "ownerChanged");
+      assertEquals(owners.map((e) => e.ownerEpoch), [1n, 2n]);
+      const stored = (await store.loadRun(runId))!;
+      assertEquals(
+        foldEvents(stored.snapshot, stored.tail).owner?.server,
+        `instance-${winners[0].name}`,
+      );
+    } finally {
+      await store.close();
+    }
   });
 } else {
   Deno.test({

@@ -18,6 +18,11 @@ export interface PostgresCluster {
   createDatabase(): Promise<string>;
   /** Runs SQL as the cluster's superuser through psql (for setup such as roles). */
   psql(sql: string, database?: string): Promise<string>;
+  /**
+   * Stops the server by pid (immediate shutdown: what a crash leaves), waits
+   * `downMs`, and starts it again on the same directory and socket.
+   */
+  restart(downMs?: number): Promise<void>;
   /** Stops the server (by pid) and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,8 +101,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     pid = undefined;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
-  try {
-    await runAs(as, `${bin}/initdb`, ["-D", dir, "-A", "trust", "-U", clusterRole, "-E", "UTF8"]);
+  const start = async () => {
     await runAs(as, `${bin}/pg_ctl`, [
       "-D",
       dir,
@@ -109,6 +113,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
       "-w",
     ]);
     pid = Number((await Deno.readTextFile(`${dir}/postmaster.pid`)).split("\n")[0]);
+  };
+  try {
+    await runAs(as, `${bin}/initdb`, ["-D", dir, "-A", "trust", "-U", clusterRole, "-E", "UTF8"]);
+    await start();
   } catch (error) {
     await stop();
     throw error;
@@ -135,12 +143,18 @@ export async function startPostgres(): Promise<PostgresCluster> {
       await psql(`CREATE DATABASE ${name}`);
       return socketDsn(dir, name);
     },
+    async restart(downMs = 1000) {
+      if (pid !== undefined) await stopServer(pid, "SIGQUIT");
+      pid = undefined;
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await start();
+    },
     stop,
   };
 }
 
-/** Fast shutdown (SIGINT), then immediate (SIGQUIT) if it lingers, then SIGKILL. */
-async function stopServer(pid: number): Promise<void> {
+/** Fast shutdown (SIGINT; or `first`), then immediate (SIGQUIT) if it lingers, then SIGKILL. */
+async function stopServer(pid: number, first: "SIGINT" | "SIGQUIT" = "SIGINT"): Promise<void> {
   const alive = () => {
     try {
       Deno.kill(pid, "SIGCONT");
@@ -150,7 +164,7 @@ async function stopServer(pid: number): Promise<void> {
     }
   };
   for (
-    const [signal, waitMs] of [["SIGINT", 5000], ["SIGQUIT", 5000], ["SIGKILL", 5000]] as const
+    const [signal, waitMs] of [[first, 5000], ["SIGQUIT", 5000], ["SIGKILL", 5000]] as const
   ) {
     if (!alive()) return;
     try {

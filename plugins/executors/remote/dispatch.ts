@@ -31,7 +31,7 @@ export async function* dispatchRemote(
   step: StepWork,
   signal: AbortSignal,
 ): AsyncGenerator<StepEvent> {
-  const { placement: wanted, attempt: firstAttempt, ...work } = step;
+  const { placement: wanted, attempt: firstAttempt, adoptLease, ...work } = step;
   const placement: Placement = {
     target: wanted?.target,
     labels: wanted?.labels,
@@ -40,7 +40,17 @@ export async function* dispatchRemote(
   };
   const first = firstAttempt ?? 1;
   for (let attempt = first;; attempt++) {
-    const lost = yield* oneAttempt(o, work, attempt, placement, wanted?.queueTimeoutMs, signal);
+    // A taken-over step follows its worker's lease first (0027); a re-dispatch places it anew.
+    const adopt = attempt === first ? adoptLease : undefined;
+    const lost = yield* oneAttempt(
+      o,
+      work,
+      attempt,
+      placement,
+      wanted?.queueTimeoutMs,
+      signal,
+      adopt,
+    );
     if (!lost) return;
     if (signal.aborted) {
       yield exitedWith("", "", true);
@@ -77,6 +87,7 @@ async function* oneAttempt(
   placement: Placement,
   queueTimeoutMs: number | undefined,
   signal: AbortSignal,
+  adoptLease?: string,
 ): AsyncGenerator<StepEvent, Lost | undefined> {
   const inner = new AbortController();
   const onAbort = () => inner.abort();
@@ -87,7 +98,8 @@ async function* oneAttempt(
   let lastReason = "";
   let placed: Extract<StepEvent, { type: "placed" }> | undefined;
   let ended = false;
-  const events = o.dispatcher.dispatch({ work, attempt, placement }, inner.signal)
+  const request = { work, attempt, placement, ...(adoptLease ? { adoptLease } : {}) };
+  const events = o.dispatcher.dispatch(request, inner.signal)
     [Symbol.asyncIterator]();
   try {
     for (;;) {

@@ -17,11 +17,29 @@ const retryable = new Set(["40001", "40P01"]);
 export class Db {
   constructor(readonly pool: pg.Pool, readonly target: Target) {}
 
+  /**
+   * One statement on a connection of its own, answered within the statement
+   * limit: a connection that died under it without the driver noticing (seen
+   * when the server restarts) is discarded, and the statement fails as
+   * store_unreachable instead of waiting forever (decision 0027).
+   */
   async query(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>> {
+    let client: pg.PoolClient;
     try {
-      return await this.pool.query(text, values);
+      client = await this.pool.connect();
     } catch (error) {
       throw storeError(error, this.target);
+    }
+    let broken = false;
+    const onError = () => broken = true;
+    client.on("error", onError);
+    try {
+      return await answered(client.query(text, values), () => broken = true);
+    } catch (error) {
+      throw storeError(error, this.target);
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
     }
   }
 
@@ -43,14 +61,23 @@ export class Db {
         throw storeError(error, this.target);
       }
       let broken = false;
+      // A connection that dies while checked out (the server restarted, or the backend was
+      // terminated) emits an error on the client: the query in flight rejects with it, and
+      // without a listener it would also end the process (decision 0027).
+      const onError = () => broken = true;
+      client.on("error", onError);
       try {
-        await client.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : "BEGIN");
-        const result = await body(client as Tx);
-        await client.query("COMMIT");
+        const timed: Tx = {
+          query: (text, values) => answered(client.query(text, values), () => broken = true),
+        };
+        await timed.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : "BEGIN");
+        const result = await body(timed);
+        await timed.query("COMMIT");
         return result;
       } catch (error) {
         try {
-          await client.query("ROLLBACK");
+          if (broken) throw new Error("the connection is gone");
+          await answered(client.query("ROLLBACK"), () => broken = true);
         } catch {
           broken = true; // the connection is gone: do not hand it out again
         }
@@ -58,6 +85,7 @@ export class Db {
         if (retryable.has(code) && attempt < 5) continue;
         throw storeError(error, this.target);
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     }
@@ -66,6 +94,21 @@ export class Db {
   end(): Promise<void> {
     return this.pool.end();
   }
+}
+
+/** The longest one statement may take, lock waits included: every statement swamp sends is short. */
+export const statementLimitMs = 15_000;
+
+/** `pending`, or a failure (ETIMEDOUT, so store_unreachable) once the statement limit passes. */
+function answered<T>(pending: Promise<T>, onTimeout: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(Object.assign(new Error("no answer to a statement in time"), { code: "ETIMEDOUT" }));
+    }, statementLimitMs);
+  });
+  return Promise.race([pending, limit]).finally(() => clearTimeout(timer));
 }
 
 /** An int8 as pg returns it (decimal text) as a bigint. */

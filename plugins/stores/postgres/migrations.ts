@@ -120,6 +120,19 @@ CREATE INDEX data_items_by_spec ON data_items (spec, model, name);
 CREATE INDEX data_items_by_run ON data_items (run_id);
 `,
   },
+  {
+    version: 2,
+    name: "instances: the swamp serve instances sharing the store, with their heartbeats",
+    sql: `
+CREATE TABLE instances (
+  id text COLLATE "C" PRIMARY KEY,
+  host text NOT NULL,
+  pid int4 NOT NULL,
+  start_time timestamptz NOT NULL,
+  heartbeat timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -4,6 +4,7 @@
 // are row-level compare-and-swaps, so any number of processes may share it.
 import {
   bindWorkerRecord,
+  type InstanceRegistry,
   revokeApiRecord,
   revokeWorkerRecord,
   type RunStore,
@@ -16,6 +17,7 @@ import { PgLeases } from "./leases.ts";
 import { apiTokenRecords, workerTokenRecords } from "./tokens.ts";
 import { PgData } from "./data.ts";
 import { pruneRun } from "./prune.ts";
+import { pgInstances } from "./instances.ts";
 
 export class PostgresRunStore implements RunStore {
   private readonly runs: PgRuns;
@@ -24,6 +26,8 @@ export class PostgresRunStore implements RunStore {
   private readonly apiTokens;
   private readonly workerTokens;
   private closing?: Promise<void>;
+  /** Several machines share this store: `swamp serve` instances register here (0027). */
+  readonly instances: InstanceRegistry;
 
   constructor(private readonly db: Db, readonly spoolDir?: string) {
     this.runs = new PgRuns(db);
@@ -31,6 +35,7 @@ export class PostgresRunStore implements RunStore {
     this.data = new PgData(db);
     this.apiTokens = apiTokenRecords(db);
     this.workerTokens = workerTokenRecords(db);
+    this.instances = pgInstances(db);
   }
 
   createRun: RunStore["createRun"] = (first, summary, snapshot) =>

@@ -13,39 +13,20 @@ import type {
 import type { Worker, WorkerToken } from "../../../proto/gen/swamp/v1/worker_service_pb.ts";
 import { ErrorCode, SwampError } from "../../errors/mod.ts";
 import { EventQueue } from "../../exec/event_queue.ts";
-import type { Clock } from "../../ports/clock.ts";
-import type { LeaseStore } from "../../ports/leases.ts";
-import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
 import { secretHash } from "../token_secret.ts";
 import { liveTokenRefusal, redeemWorkerToken } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
 import { readHello } from "./hello.ts";
 import { checkExecutorNames, choose, defaultWorkerExecutor, queueReason } from "./placement.ts";
-import { negotiateProtocol, type ProtocolRange, supportedProtocol } from "./protocol.ts";
+import { negotiateProtocol, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
 import { Channel, WorkerSession } from "./session.ts";
 import { drawCredential, resumeCheck } from "./session_credential.ts";
 import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
+import { Adoptions } from "./adoption.ts";
+import type { WorkerHubOptions } from "./hub_options.ts";
 
-export interface WorkerHubOptions {
-  tokens: WorkerTokenStore;
-  /** Where leases are kept (the same store as the tokens, in `swamp serve`). */
-  leases: LeaseStore;
-  clock: Clock;
-  /** How often workers send a heartbeat. Default 5 s. */
-  heartbeatMs?: number;
-  /** How long a disconnected worker keeps its session and leases. Default 30 s. */
-  graceMs?: number;
-  /** How often tokens, silent streams and grace windows are checked. Default 1 s. */
-  tickMs?: number;
-  /** The protocol versions the hub speaks (tests narrow it). */
-  protocol?: ProtocolRange;
-  /** How long a new stream may take to send its hello. Default 10 s. */
-  helloTimeoutMs?: number;
-  /** How often a connected worker's session credential is renewed. Default 10 min. */
-  sessionRenewMs?: number;
-  onEvent?(event: HubEvent): void;
-}
+export type { WorkerHubOptions } from "./hub_options.ts";
 
 export class WorkerHub {
   readonly heartbeatMs: number;
@@ -55,6 +36,7 @@ export class WorkerHub {
   readonly #sessions = new Map<string, WorkerSession>();
   #queue: Pending[] = [];
   readonly #leasing: Leasing;
+  readonly #adoptions: Adoptions;
   readonly #ticker: ReturnType<typeof setInterval>;
   #ticking = false;
 
@@ -68,13 +50,20 @@ export class WorkerHub {
       heartbeatMs: this.heartbeatMs,
       freed: () => this.#place(),
       onError: (what, error) => this.#emit({ event: "lease_error", what, message: String(error) }),
+      recorded: options.recorded,
     });
+    this.#adoptions = new Adoptions(options.leases, this.graceMs, options.mayAdopt);
     this.#ticker = setInterval(() => void this.#tick(), options.tickMs ?? 1000);
   }
 
   /** Stops the hub's timer; streams end with the server that carries them. */
   close(): void {
     clearInterval(this.#ticker);
+  }
+
+  /** The runs with a lease parked here for adoption: their takeover belongs here (0027). */
+  adoptableRuns(): Set<string> {
+    return this.#adoptions.parkedRuns();
   }
 
   /** Every worker the hub knows, by name. */
@@ -113,6 +102,10 @@ export class WorkerHub {
       yield cancelledBeforeStart;
       return;
     }
+    if (request.adoptLease) {
+      // A step a dead owner instance dispatched, taken over with its run (0027).
+      return yield* this.#adoptions.adopt(request.adoptLease, signal, this.#leasing);
+    }
     const pending: Pending = { request, events: new EventQueue() };
     this.#queue.push(pending);
     const onAbort = () => this.#cancel(pending, "the dispatch was cancelled");
@@ -146,6 +139,7 @@ export class WorkerHub {
     let session: WorkerSession;
     let resumed: boolean;
     let credential: string;
+    let parkable: Awaited<ReturnType<Adoptions["parkable"]>> = [];
     try {
       const version = negotiateProtocol(
         { min: hello.protocolMin, max: hello.protocolMax },
@@ -160,6 +154,8 @@ export class WorkerHub {
         this.#options.clock,
       );
       [session, resumed, credential] = await this.#admit(token, hello, version);
+      // A new session's held leases a dead instance handed out may be adopted (0027).
+      parkable = resumed ? [] : await this.#adoptions.parkable(session, hello.held);
     } catch (error) {
       const refusal = error instanceof SwampError ? error : undefined;
       this.#emit({
@@ -170,7 +166,7 @@ export class WorkerHub {
       throw error;
     }
     const channel = new Channel();
-    this.#connect(session, channel, hello, resumed, credential);
+    this.#connect(session, channel, hello, resumed, credential, parkable);
     const reading = (async () => {
       for (;;) {
         const next = await iterator.next();
@@ -248,12 +244,16 @@ export class WorkerHub {
     hello: WorkerHello,
     resumed: boolean,
     credential: string,
+    parkable: Awaited<ReturnType<Adoptions["parkable"]>> = [],
   ): void {
     const now = this.#options.clock.now();
     session.channel = channel;
     session.disconnectedAt = undefined;
     if (!resumed) session.connectTime = now;
-    const acked = this.#leasing.resume(session, hello.held);
+    const acked = {
+      ...this.#leasing.resume(session, hello.held),
+      ...this.#adoptions.park(session, parkable),
+    };
     channel.send({
       case: "welcome",
       value: {

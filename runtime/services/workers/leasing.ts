@@ -55,6 +55,8 @@ export interface LeasingOptions {
   freed(): void;
   /** Something went wrong with the store, for the server's log. */
   onError(what: string, error: unknown): void;
+  /** Resolves once the run's owner has recorded the end of the lease's step (0027); absent: at once. */
+  recorded?(runId: string, stepId: string, leaseId: string): Promise<void>;
 }
 
 /** What a kill asked by a reap did. */
@@ -143,6 +145,13 @@ export class Leasing {
     return true;
   }
 
+  /** Cancels a lease followed without a Pending (an adopted one, 0027). */
+  cancelLive(session: WorkerSession, lease: LiveLease, reason: string): void {
+    if (lease.done || lease.ending || lease.cancelReason) return;
+    lease.cancelReason = reason;
+    this.sendCancel(session, lease);
+  }
+
   sendCancel(session: WorkerSession, lease: LiveLease): void {
     session.send({
       case: "cancel",
@@ -181,15 +190,29 @@ export class Leasing {
     }
     const outcome = lease.apply(update);
     if (outcome === "gap") return;
-    session.ackLater(r.id, r.epoch, lease.appliedSeq);
+    // With several instances (0027) a step's exit is acknowledged, and its lease released, only
+    // once its owner recorded it: an owner that dies in between leaves it for the worker to
+    // resend to the instance that takes the run over, instead of lost.
+    const held = outcome === "applied" && update.kind.case === "exited" && this.o.recorded;
+    if (!held) session.ackLater(r.id, r.epoch, lease.appliedSeq);
     if (outcome === "applied" && update.kind.case === "wrote") {
       this.#write(lease, () => this.o.store.markLeaseWritten(r.id));
     }
     if (lease.done) {
       session.retire(lease);
-      // After the exit has been handed on: a store's write may hold this thread (a file
-      // store's fsync), and a release lost to a crash only leaves a lease to expire.
-      setTimeout(() => this.#write(lease, () => this.o.store.releaseLease(r.id)), 0);
+      const release = () => this.#write(lease, () => this.o.store.releaseLease(r.id));
+      if (held) {
+        const seq = lease.appliedSeq;
+        const done = () => {
+          session.ackLater(r.id, r.epoch, seq);
+          release();
+        };
+        this.o.recorded!(r.runId, r.stepId, r.id).then(done, done);
+      } else {
+        // After the exit has been handed on: a store's write may hold this thread (a file
+        // store's fsync), and a release lost to a crash only leaves a lease to expire.
+        setTimeout(release, 0);
+      }
       this.o.freed();
     }
   }

@@ -56,6 +56,8 @@ export class LiveLease {
   /** Its worker was lost: the dispatch ends with workerLost once the store says hasWritten. */
   ending = false;
   done = false;
+  /** Parked for adoption and nothing received yet: the next update's seq is accepted (0027). */
+  adopting = false;
   /** The store writes about this lease, in order (written, then released). */
   writes: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +70,16 @@ export class LiveLease {
    * missing (not applied; the worker resends from the last ack).
    */
   apply(update: LeaseUpdate): "applied" | "duplicate" | "gap" {
+    if (this.adopting) {
+      // Adopted from a dead owner's hub: its first resent seq starts the sequence here, and the
+      // `started` it may resend was already given (adoption.ts).
+      this.adopting = false;
+      this.appliedSeq = update.seq - 1n;
+      if (update.kind.case === "started") {
+        this.appliedSeq = update.seq;
+        return "applied";
+      }
+    }
     if (update.seq <= this.appliedSeq) return "duplicate";
     if (update.seq !== this.appliedSeq + 1n) return "gap";
     this.appliedSeq = update.seq;

@@ -11,6 +11,11 @@ export interface DispatchRequest {
   /** The step's attempt (1, 2, … for re-dispatches of the same step). */
   attempt: number;
   placement: Placement;
+  /**
+   * A step taken over from a dead owner instance (0027): follow the lease
+   * its worker still holds instead of placing it anew.
+   */
+  adoptLease?: string;
 }
 
 /** The step events a worker's own executor reports (placement events are the hub's). */

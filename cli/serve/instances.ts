@@ -1,0 +1,152 @@
+// A `swamp serve` instance on a store several machines share (decision
+// 0027): it registers in the store's instance registry and heartbeats every
+// second; every second it also looks for instances whose heartbeat lapsed
+// and hands their active runs to its run thread, which claims each one (the
+// owner epoch's compare-and-swap: of several instances racing, one wins).
+import { RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+import {
+  foldEvents,
+  hostName,
+  instanceHeartbeatMs,
+  instanceLapseMs,
+  type InstanceRegistry,
+  isLapsed,
+  isSettledRun,
+  isTerminalStep,
+  type RunStore,
+} from "../../runtime/mod.ts";
+
+/** How much longer an instance holding none of a dead instance's workers waits before it claims. */
+const preferMs = 3000;
+
+/**
+ * Whether a lease of `runId` held by a reconnecting worker may be adopted by
+ * `instance`: the run's owner is this instance, or one that is dead.
+ */
+export async function mayAdoptFor(
+  store: RunStore,
+  registry: InstanceRegistry,
+  instance: string,
+  runId: string,
+): Promise<boolean> {
+  const stored = await store.loadRun(runId);
+  if (!stored) return false;
+  const owner = foldEvents(stored.snapshot, stored.tail).owner?.server ?? "";
+  if (owner === instance) return true;
+  if (owner === "") return false;
+  // A worker of a dead instance is usually back before that instance's heartbeat has lapsed:
+  // wait for the verdict (a live owner keeps beating, and the lease is then not ours).
+  const deadline = Date.now() + instanceLapseMs + 2 * instanceHeartbeatMs;
+  for (;;) {
+    const found = (await registry.list()).find((i) => i.id === owner);
+    if (!found || isLapsed(found)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, instanceHeartbeatMs / 2));
+  }
+}
+
+/**
+ * Resolves once the run's record shows the end of the step that ran under
+ * `leaseId` (its status terminal, another lease on it, or the run
+ * settled): polled, for at most ten minutes.
+ */
+export async function stepRecorded(
+  store: RunStore,
+  runId: string,
+  stepId: string,
+  leaseId: string,
+): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    const stored = await store.loadRun(runId).catch(() => undefined);
+    const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+    if (!run || isSettledRun(run.status)) return;
+    const step = run.steps.find((s) => s.id === stepId);
+    if (!step || isTerminalStep(step.status)) return;
+    // A later attempt runs under another lease: this one's end was recorded before it.
+    const under = step.process?.leaseId ?? "";
+    if (under !== "" && under !== leaseId) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export interface InstanceEvents {
+  /** Another instance's heartbeat lapsed; its runs are being taken over. */
+  lapsed(instance: string, runs: string[]): void;
+  error(where: string, error: unknown): void;
+}
+
+export interface InstanceLife {
+  stop(): Promise<void>;
+}
+
+/** Registers `instance` and keeps it alive; takes over lapsed instances' runs through `takeOver`. */
+export async function liveInstance(
+  store: RunStore,
+  registry: InstanceRegistry,
+  instance: string,
+  takeOver: (runId: string, from: string) => void,
+  events: InstanceEvents,
+  /** Runs whose workers' leases wait here: taken over at once; the rest after a delay. */
+  holdsWorkOf: () => Set<string> = () => new Set(),
+): Promise<InstanceLife> {
+  await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
+  const handed = new Set<string>();
+  let busy = false;
+  /** When this instance last failed to reach the registry. */
+  let lastFailure = 0;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      if (!await registry.heartbeat(instance)) {
+        // Removed as dead (a long pause): back in the registry; runs taken meanwhile are fenced.
+        await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
+      }
+      // Another's lapse is evidence only while this one could beat: after an outage of the
+      // database every instance looks lapsed until its next heartbeat.
+      if (Date.now() - lastFailure < instanceLapseMs + 2 * instanceHeartbeatMs) return;
+      const lapsed = (await registry.list()).filter((i) => i.id !== instance && isLapsed(i));
+      const holding = holdsWorkOf();
+      for (const dead of lapsed) {
+        const runs = await runsOwnedBy(store, dead.id);
+        // The instance the dead one's workers reconnected to (their leases parked there) claims
+        // first; any other waits `preferMs` more, so it wins only when nobody holds them.
+        const late = dead.ageMs > instanceLapseMs + preferMs;
+        const fresh = runs.filter((id) => !handed.has(id) && (late || holding.has(id)));
+        if (fresh.length > 0) events.lapsed(dead.id, fresh);
+        for (const runId of fresh) {
+          handed.add(runId);
+          takeOver(runId, dead.id);
+        }
+        // Nothing of it is left to take: it leaves the registry.
+        if (runs.length === 0) await registry.remove(dead.id);
+      }
+    } catch (error) {
+      lastFailure = Date.now();
+      events.error("instance registry", error);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), instanceHeartbeatMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await registry.remove(instance).catch(() => {});
+    },
+  };
+}
+
+/** The active runs (not suspended: no owner runs those) whose owner is `instance`. */
+async function runsOwnedBy(store: RunStore, instance: string): Promise<string[]> {
+  const owned: string[] = [];
+  for (const summary of await store.listActiveRuns()) {
+    if (summary.status === RunStatus.SUSPENDED) continue;
+    const stored = await store.loadRun(summary.id);
+    if (!stored) continue;
+    const run = foldEvents(stored.snapshot, stored.tail);
+    if (!isSettledRun(run.status) && run.owner?.server === instance) owned.push(run.id);
+  }
+  return owned;
+}

@@ -1,0 +1,130 @@
+// Several `swamp serve` instances on one PostgreSQL store (decision 0027),
+// with real processes: three instances, a run submitted to one of them, that
+// instance killed with SIGKILL while a step runs. Either survivor may claim
+// the run (whether both try in the same second is timing; owner_race_test.ts
+// forces that race): exactly one ownerChanged takes it over, the local step
+// the dead instance ran is abandoned (its
+// process ended, never re-run), the steps it had not started run on the new
+// owner, each step's command completes at most once, and the run ends.
+import { testNeeding } from "../helpers/capabilities.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { runCli } from "../helpers/cli.ts";
+import { eventually } from "../helpers/runs.ts";
+import { startPostgres } from "../helpers/postgres.ts";
+import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
+import { foldEvents } from "../../runtime/run/fold.ts";
+
+const steps = 8;
+
+function sequentialWorkflow(marks: string): string {
+  const lines = [
+    `id: ${crypto.randomUUID()}`,
+    "name: chain",
+    "jobs:",
+    "  - name: main",
+    "    steps:",
+  ];
+  for (let i = 1; i <= steps; i++) {
+    lines.push(
+      `      - name: s${i}`,
+      ...(i > 1 ? [`        dependsOn: [{step: s${i - 1}, condition: {type: always}}]`] : []),
+      "        task:",
+      "          type: model_method",
+      "          modelType: command/shell",
+      `          modelName: s${i}`,
+      "          methodName: execute",
+      "          inputs:",
+      `            run: ${JSON.stringify(`sleep 1.5; echo s${i} >> ${marks}`)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+await testNeeding(
+  "postgres",
+  "serve HA: an owner killed mid-run, its run taken over by exactly one survivor",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-ha-" });
+    const servers: ServeProcess[] = [];
+    try {
+      const dsn = await cluster.createDatabase();
+      const root = `${work}/repo`;
+      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
+      assertEquals(init.code, 0, init.stderr);
+      const marks = `${work}/marks`;
+      await Deno.mkdir(`${root}/workflows`, { recursive: true });
+      await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, sequentialWorkflow(marks));
+      const token = await mintToken(root, "ops", "operator");
+      for (let i = 0; i < 3; i++) servers.push(await startServe(root));
+      const [owner, ...survivors] = servers;
+
+      const started = await owner.cli(["workflow", "run", "chain", "--detach", "--json"], token);
+      assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+      const runId = (started.json as { run: { id: string } }).run.id;
+      // Killed while a step runs, once at least one step completed.
+      await eventually("the second step to start", async () => {
+        const text = await Deno.readTextFile(marks).catch(() => "");
+        return text.includes("s1") ? true : undefined;
+      });
+      await owner.kill();
+
+      const store = await openPostgresStore(dsn);
+      try {
+        const ended = await eventually("the run to end on a survivor", async () => {
+          const stored = await store.loadRun(runId);
+          const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+          return run && ["SUCCEEDED", "FAILED"].some((s) => run.status === statusOf(s))
+            ? run
+            : undefined;
+        }, 90_000);
+        const events = await store.readEvents(runId, 0n);
+        const owners = events.filter((e) => e.payload.case === "ownerChanged");
+        assertEquals(owners.length, 2, "one claim by the first owner, one takeover");
+        const taken = owners[1];
+        assertEquals(
+          taken.reason,
+          `taken over from instance ${owner.instance} (heartbeat lapsed)`,
+        );
+        const newOwner = taken.payload.case === "ownerChanged"
+          ? taken.payload.value.owner?.server
+          : "";
+        assert(survivors.some((s) => s.instance === newOwner), `owned by ${newOwner}`);
+        assertEquals(ended.owner?.server, newOwner);
+        assert(ended.owner!.epoch > owners[0].ownerEpoch, "the epoch rose");
+        // Both survivors saw the lapse; the loser's claim was refused, so exactly one takeover.
+        const seqs = events.map((e) => e.seq);
+        assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "no event lost or duplicated");
+        // How many survivors went for the run (each says `takeover` when it hands it to its run
+        // thread); reported, since whether both polled in the same window is timing.
+        const racers = survivors.filter((s) => s.events.some((e) => e.event === "takeover"));
+        console.log(`claim race: ${racers.length} of 2 survivors tried; 1 ownerChanged written`);
+        const lines = (await Deno.readTextFile(marks)).trim().split("\n");
+        assertEquals(lines.length, new Set(lines).size, `a step completed twice: ${lines}`);
+        const abandoned = ended.steps.filter((s) => s.status === statusOfStep("ABANDONED"));
+        assert(abandoned.length <= 1, "only the step the dead owner ran is abandoned");
+        const succeeded = ended.steps.filter((s) => s.status === statusOfStep("SUCCEEDED"));
+        assertEquals(
+          succeeded.length + abandoned.length,
+          steps,
+          ended.steps.map((s) => `${s.name}:${StepStatus[s.status]}:${s.reason}`).join("\n"),
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      for (const server of servers) await server.kill().catch(() => {});
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);
+
+import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+function statusOf(name: string): RunStatus {
+  return RunStatus[name as keyof typeof RunStatus];
+}
+function statusOfStep(name: string): StepStatus {
+  return StepStatus[name as keyof typeof StepStatus];
+}
