@@ -8,6 +8,7 @@ import {
   revokeWorkerRecord,
   type RunStore,
 } from "../../../runtime/mod.ts";
+import type pg from "pg";
 import type { Db } from "./db.ts";
 import { PgRuns } from "./runs.ts";
 import { listRuns } from "./listing.ts";
@@ -16,6 +17,7 @@ import { PgLeases } from "./leases.ts";
 import { apiTokenRecords, workerTokenRecords } from "./tokens.ts";
 import { PgData } from "./data.ts";
 import { pruneRun } from "./prune.ts";
+import { ChangeListener } from "./listen.ts";
 
 export class PostgresRunStore implements RunStore {
   private readonly runs: PgRuns;
@@ -24,8 +26,14 @@ export class PostgresRunStore implements RunStore {
   private readonly apiTokens;
   private readonly workerTokens;
   private closing?: Promise<void>;
+  private listener?: ChangeListener;
 
-  constructor(private readonly db: Db, readonly spoolDir?: string) {
+  /** `listenConfig`: how the listening connection connects (subscribe); without it, none. */
+  constructor(
+    private readonly db: Db,
+    readonly spoolDir?: string,
+    private readonly listenConfig?: () => pg.ClientConfig,
+  ) {
     this.runs = new PgRuns(db);
     this.leases = new PgLeases(db);
     this.data = new PgData(db);
@@ -84,8 +92,17 @@ export class PostgresRunStore implements RunStore {
 
   pruneRun: RunStore["pruneRun"] = (runId, rule) => pruneRun(this.db, runId, rule);
 
-  /** Ends the pool (every connection), so the process can exit; safe to call twice. */
+  // LISTEN/NOTIFY: each write above notifies in its transaction (listen.ts).
+  subscribe: NonNullable<RunStore["subscribe"]> = (runId, onChange) => {
+    if (!this.listenConfig) {
+      return Promise.reject(new Error("this store was opened without LISTEN"));
+    }
+    this.listener ??= new ChangeListener(this.listenConfig);
+    return this.listener.subscribe(runId, onChange);
+  };
+
+  /** Ends the pool (every connection) and the listening one, so the process can exit; safe to call twice. */
   close(): Promise<void> {
-    return this.closing ??= this.db.end();
+    return this.closing ??= Promise.all([this.listener?.close(), this.db.end()]).then(() => {});
   }
 }
