@@ -1,4 +1,4 @@
-// A watcher in a process of its own (plugins/stores/postgres/listen_test.ts):
+// A watcher in a process of its own (test/contracts/store_listen_postgres_test.ts):
 // opens the PostgreSQL store at DSN, connects a change feed to its
 // subscribe(), prints "ready", then follows RUN's events the way a follower
 // does (version, read, wait), printing "seq N" for each, until it has seen

@@ -3,15 +3,15 @@
 // process appends, so only a notification can have delivered it; and after
 // its listening connection is ended by the server (pg_terminate_backend), the
 // events appended meanwhile still reach it (it reads again on reconnecting).
-import { assert, assertEquals } from "../../../test/helpers/assert.ts";
-import { testNeeding } from "../../../test/helpers/capabilities.ts";
-import { sharedPostgres } from "../../../test/helpers/postgres.ts";
-import { event, newRun } from "../../../test/contracts/store_messages.ts";
-import { openPostgresStore } from "./mod.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { testNeeding } from "../helpers/capabilities.ts";
+import { sharedPostgres } from "../helpers/postgres.ts";
+import { event, newRun } from "./store_messages.ts";
+import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 
 const cluster = sharedPostgres();
 const dbName = (dsn: string) => /@\/([^?]+)/.exec(dsn)![1];
-const watcher = new URL("../../../test/helpers/pg_change_watcher.ts", import.meta.url).pathname;
+const watcher = new URL("../helpers/pg_change_watcher.ts", import.meta.url).pathname;
 const deno = Deno.execPath();
 
 await testNeeding(
