@@ -35,7 +35,7 @@ async function measureStore(dir: string, name: string, init: string[]): Promise<
   const seq = await runFollowed(repo, "seq");
   const record = await runRecord(repo, seq.runId);
   if (record.status !== "succeeded") throw new Error(`seq ended ${record.status}`);
-  const ordered = record.steps.filter((s) => s.itemIndex < 0).sort((a, b) =>
+  const ordered = record.steps.filter((s) => (s.itemIndex ?? -1) < 0).sort((a, b) =>
     a.id.localeCompare(b.id)
   );
   const cycles = ordered.slice(1).map((s, i) => between(ordered[i].startTime, s.startTime));
