@@ -193,7 +193,18 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
     launchSupervisor,
     clock: systemClock,
     ids: randomIds,
+    followPollMs: followPollOverride(),
   };
+}
+
+/**
+ * `SWAMP_FOLLOW_POLL_MS`: how long a follower (watch, logs --follow) waits
+ * for a change before it reads the store anyway (decision 0028); unset, 150 ms,
+ * or 2 s where the store reports changes itself (PostgreSQL).
+ */
+export function followPollOverride(): number | undefined {
+  const value = Number(Deno.env.get("SWAMP_FOLLOW_POLL_MS"));
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /**

@@ -21,6 +21,7 @@ export {
   type CallContext,
   ChangeFeed,
   checkLabels,
+  connectFeed,
   defaultTokenSeconds,
   defaultWorkerTokenSeconds,
   type GateTimer,
@@ -43,6 +44,7 @@ export {
   type ServiceClient,
   type ServiceImpl,
   startGateTimer,
+  storeFeed,
   systemPrincipal,
   tokenState,
   workerTokenState,
@@ -84,6 +86,7 @@ export type {
   ListQuery,
   LockHolder,
   LockResult,
+  OnStoreChange,
   RunStore,
   StoredRun,
 } from "./ports/store.ts";

@@ -10,6 +10,7 @@ import { CapabilityService } from "../../proto/gen/swamp/v1/capability_service_p
 import { bridgedCapabilityService } from "./capability_bridge.ts";
 import {
   ChangeFeed,
+  connectFeed,
   type ExecutorRegistry,
   type GateTimer,
   type HubEvent,
@@ -34,7 +35,7 @@ import {
 import { lazyEvaluator } from "../evaluator.ts";
 import { repoData } from "../data_reader.ts";
 import { startRunThread } from "./run_thread.ts";
-import { executors, extensionInspector, openRepoStore } from "../wiring.ts";
+import { executors, extensionInspector, followPollOverride, openRepoStore } from "../wiring.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
@@ -81,6 +82,9 @@ export async function startOrchestrator(
   const feed = new ChangeFeed();
   // Calls ride out a short outage of a database store (0027); the API's own deadlines still hold.
   const store = observedStore(patientStore(await openRepoStore(root), { limitMs: 30_000 }), feed);
+  // Other processes' writes (a CLI's cancel, another instance) wake followers too where the
+  // store reports them (PostgreSQL LISTEN/NOTIFY, decision 0028); elsewhere followers poll.
+  await connectFeed(store, feed);
   const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   // Runs execute on a thread of their own: the store's syncs and the steps' spawns there never
   // hold up this thread, which answers the API.
@@ -117,6 +121,7 @@ export async function startOrchestrator(
     clock: systemClock,
     ids: randomIds,
     changes: feed,
+    followPollMs: followPollOverride(),
   };
   const runs = localRunService(env);
   const timer: GateTimer = startGateTimer(env, store, {

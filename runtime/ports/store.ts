@@ -109,8 +109,24 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, Data
    */
   pruneRun(runId: string, rule: PruneRule): Promise<PrunedRun | undefined>;
 
+  /**
+   * Optional: tells `onChange` when any process commits a change to a run
+   * (decision 0028), so followers in this process need not poll. `runId`
+   * undefined means every run. `onChange(undefined)` means "anything may have
+   * changed" (the store's channel was down for a while and is back): read
+   * again. Resolves, with a function that ends the subscription, once
+   * changes committed from then on are sure to be reported. A store without
+   * it is polled.
+   */
+  subscribe?(runId: string | undefined, onChange: OnStoreChange): Promise<() => void>;
+
   close(): Promise<void>;
 }
+
+/** A run's events or log changed (undefined: anything may have changed, read again). */
+export type OnStoreChange = (
+  change: { runId: string; kind: "events" | "logs" } | undefined,
+) => void;
 
 export interface AppendRequest {
   runId: string;

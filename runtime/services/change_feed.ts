@@ -18,14 +18,17 @@ const keptRuns = 512;
  * Tells waiters in this process that a run changed, the moment a writer in
  * this process has stored the change, and keeps the recent events and log
  * lines it wrote, so many followers of one run are served from memory
- * instead of each reading the store. Followers still poll the store for
- * writers in other processes; what is kept here is only ever a contiguous
+ * instead of each reading the store. Writers in other processes reach it
+ * through the store's subscribe() where the store has one (connectFeed);
+ * otherwise followers poll the store for them. What is kept here is only ever a contiguous
  * run of sequence numbers, so a follower can tell when it must read the store.
  */
 export class ChangeFeed {
   private waiters = new Map<string, Set<() => void>>();
   private recent = new Map<string, { events: RunEvent[]; logs: LogLine[] }>();
   private versions = new Map<string, number>();
+  /** Bumped by notifyAll: every version moves with it. */
+  private epoch = 0;
 
   /**
    * How many changes of that kind `runId` has had. A reader takes it before
@@ -33,13 +36,26 @@ export class ChangeFeed {
    * slept through.
    */
   version(runId: string, kind: ChangeKind = "events"): number {
-    return this.versions.get(`${kind}:${runId}`) ?? 0;
+    return (this.versions.get(`${kind}:${runId}`) ?? 0) + this.epoch;
+  }
+
+  /**
+   * Anything may have changed (a store's change channel was down and is
+   * back): every waiter wakes and every version moves, so readers read again.
+   */
+  notifyAll(): void {
+    this.epoch++;
+    const all = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const waiting of all) for (const wake of waiting) wake();
   }
 
   notify(runId: string, kind: ChangeKind = "events"): void {
     const key = `${kind}:${runId}`;
+    // Read before the delete (which moves the key to the newest end): the count must grow.
+    const next = (this.versions.get(key) ?? 0) + 1;
     this.versions.delete(key);
-    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+    this.versions.set(key, next);
     if (this.versions.size > keptRuns * 4) this.versions.delete(this.versions.keys().next().value!);
     const waiting = this.waiters.get(key);
     if (!waiting) return;

@@ -3,7 +3,7 @@ import { RunCreatedSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event
 import { LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { tempFileStore } from "../../test/helpers/stores.ts";
-import { assertEquals } from "../../test/helpers/mod.ts";
+import { assert, assertEquals } from "../../test/helpers/mod.ts";
 import { summarize } from "../run/fold.ts";
 import { RunStatus } from "../run/status.ts";
 import { ChangeFeed, observedStore } from "./change_feed.ts";
@@ -92,4 +92,23 @@ Deno.test("change feed: a change stored between a read and the wait is not slept
   feed.notify("r");
   await parked;
   assertEquals(feed.version("r", "logs"), 0, "a change of events is not one of logs");
+});
+
+Deno.test("change feed: every notify moves the version, and notifyAll moves them all and wakes every waiter", async () => {
+  const feed = new ChangeFeed();
+  const versions = [feed.version("r")];
+  feed.notify("r");
+  versions.push(feed.version("r"));
+  feed.notify("r");
+  versions.push(feed.version("r"));
+  assertEquals(new Set(versions).size, 3);
+  const logs = feed.version("other", "logs");
+  const woken = Promise.all([
+    feed.wait("r", 3_600_000),
+    feed.wait("other", 3_600_000, undefined, "logs"),
+  ]);
+  feed.notifyAll();
+  await woken;
+  assertEquals(feed.size, 0);
+  assert(feed.version("other", "logs") !== logs);
 });

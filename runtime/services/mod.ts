@@ -26,6 +26,7 @@ export { type RepoLocator, repoLocator } from "./locator.ts";
 export { localRepoService } from "./repo_service.ts";
 export { localRunService } from "./run_service.ts";
 export { ChangeFeed, observedStore, observeWrites, type OnStored } from "./change_feed.ts";
+export { connectFeed, followPollMs, storeFeed } from "./store_feed.ts";
 export { type GateTimer, startGateTimer } from "./gate_timer.ts";
 export {
   defaultWorkerExecutor,

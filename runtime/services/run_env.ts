@@ -44,8 +44,14 @@ export interface RunServiceEnv {
   expressions?: () => ExpressionEvaluator;
   clock: Clock;
   ids: IdSource;
-  /** Wakes followers when a writer in this process changes a run (a server); else they poll. */
+  /**
+   * Wakes followers when a writer in this process changes a run (a server),
+   * and, connected to the store (connectFeed), when any process does. Absent:
+   * the store's own feed when it has subscribe(), else followers poll.
+   */
   changes?: ChangeFeed;
+  /** How long a follower waits before reading the store anyway (see followPollMs). */
+  followPollMs?: number;
 }
 
 /** A supervisor process as the command that started it sees it. */

@@ -20,10 +20,11 @@ import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
 import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
+import { followPollMs, storeFeed } from "./store_feed.ts";
+import type { ChangeFeed } from "./change_feed.ts";
 
 type Client = ServiceImpl<typeof RunService>;
 
-const followPollMs = 150;
 const livenessEveryMs = 2000;
 
 /**
@@ -100,11 +101,12 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
     async *watchRunEvents(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
+      const changes = request.follow ? env.changes ?? storeFeed(s) : env.changes;
       const run = await readRun(env, s, runId);
       let after = request.afterSeq ?? 0n;
       let lastCheck = Date.now();
       for (;;) {
-        const seen = env.changes?.version(runId, "events");
+        const seen = changes?.version(runId, "events");
         const events = await eventsAfter(env, s, runId, after);
         for (const event of events) {
           after = event.seq;
@@ -117,7 +119,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
         // event it folds is sent before the stream can end.
         if (after < run.revision && !ctx.signal.aborted) continue;
         if (!request.follow || isSettledRun(run.status) || ctx.signal.aborted) return;
-        await waitForChange(env, runId, ctx.signal, [seen]);
+        await waitForChange(env, changes, runId, ctx.signal, [seen]);
         if (Date.now() - lastCheck > livenessEveryMs) {
           lastCheck = Date.now();
           // Judged on the record this stream already follows: a live owner costs no read.
@@ -136,11 +138,12 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       const runId = await resolveRunId(s, request.runId ?? "");
       const run = await readRun(env, s, runId);
       const stepFilter = request.step ? stepIdIn(run, runId, request.step) : undefined;
+      const changes = request.follow ? env.changes ?? storeFeed(s) : env.changes;
       let after = request.afterSeq ?? 0n;
       let settledSeen = isSettledRun(run.status);
       let lastCheck = Date.now();
       for (;;) {
-        const seen = [env.changes?.version(runId, "events"), env.changes?.version(runId, "logs")];
+        const seen = [changes?.version(runId, "events"), changes?.version(runId, "logs")];
         // Once the run is settled the store is read, never memory, which may lag behind it.
         const kept = settledSeen
           ? undefined
@@ -171,7 +174,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
             );
           }
         }
-        if (!settledSeen) await waitForChange(env, runId, ctx.signal, seen);
+        if (!settledSeen) await waitForChange(env, changes, runId, ctx.signal, seen);
       }
     },
   };
@@ -195,24 +198,25 @@ async function eventsAfter(
 }
 
 /**
- * Until the run changes in this process (its events; with two versions, its
- * events or its log), or the poll interval for changes made elsewhere.
+ * Until the feed says the run changed (its events; with two versions, its
+ * events or its log), or the poll interval for changes it cannot see.
  * `seen` are the feed's versions taken before the last read.
  */
 function waitForChange(
   env: RunServiceEnv,
+  changes: ChangeFeed | undefined,
   runId: string,
   signal: AbortSignal,
   seen: (number | undefined)[],
 ): Promise<void> {
-  if (!env.changes) return sleep(followPollMs);
-  const changes = env.changes;
-  if (seen.length === 1) return changes.wait(runId, followPollMs, signal, "events", seen[0]);
+  const pollMs = followPollMs(changes, env.followPollMs);
+  if (!changes) return sleep(pollMs);
+  if (seen.length === 1) return changes.wait(runId, pollMs, signal, "events", seen[0]);
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
   return Promise.race([
-    changes.wait(runId, followPollMs, both, "events", seen[0]),
-    changes.wait(runId, followPollMs, both, "logs", seen[1]),
+    changes.wait(runId, pollMs, both, "events", seen[0]),
+    changes.wait(runId, pollMs, both, "logs", seen[1]),
   ]).finally(() => stop.abort());
 }
 

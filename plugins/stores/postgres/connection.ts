@@ -145,6 +145,14 @@ export function describeTarget(target: Target): string {
 
 /** A pool on the target; the password (when given) is read at each new connection. */
 export function openPool(target: Target, options: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool(poolConfig(target, options));
+  // An idle connection that the server closes must not end the process: the next query reconnects.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** How a pool (or the one listening client, listen.ts) connects to the target. */
+export function poolConfig(target: Target, options: PostgresOptions): pg.PoolConfig {
   const ssl = sslOf(target.params);
   const config: pg.PoolConfig = {
     host: target.host,
@@ -159,10 +167,7 @@ export function openPool(target: Target, options: PostgresOptions): pg.Pool {
   };
   if (ssl !== undefined) config.ssl = ssl;
   if (options.password) config.password = options.password;
-  const pool = new pg.Pool(config);
-  // An idle connection that the server closes must not end the process: the next query reconnects.
-  pool.on("error", () => {});
-  return pool;
+  return config;
 }
 
 function sslOf(params: Record<string, string>): pg.PoolConfig["ssl"] {

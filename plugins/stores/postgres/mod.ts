@@ -2,7 +2,13 @@
 // migrations applied on open), or plan and apply migrations on their own
 // (`swamp store migrate`). See docs/reference/stores.md and decision 0025.
 import type { RunStore } from "../../../runtime/mod.ts";
-import { describeTarget, openPool, parseDsn, type PostgresOptions } from "./connection.ts";
+import {
+  describeTarget,
+  openPool,
+  parseDsn,
+  poolConfig,
+  type PostgresOptions,
+} from "./connection.ts";
 import { Db } from "./db.ts";
 import { knownVersion, migrate, type MigrationPlan, planMigrations } from "./migrations.ts";
 import { PostgresRunStore } from "./store.ts";
@@ -29,7 +35,7 @@ export async function openPostgresStore(options: PostgresOptions | string): Prom
     await db.end();
     throw error;
   }
-  return new PostgresRunStore(db, opts.spoolDir);
+  return new PostgresRunStore(db, opts.spoolDir, () => poolConfig(db.target, opts));
 }
 
 /** What `swamp store migrate` would apply (dryRun) or applied, and where. */

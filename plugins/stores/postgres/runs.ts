@@ -31,6 +31,7 @@ import {
   StoreNotFound,
 } from "../../../runtime/mod.ts";
 import { big, bytes, type Db, type Row, type Tx } from "./db.ts";
+import { notifyChange } from "./listen.ts";
 
 const activeStatuses = [
   RunStatus.PENDING,
@@ -74,6 +75,7 @@ export class PgRuns {
         snapshot.revision,
         toBinary(RunSchema, snapshot),
       ]);
+      await notifyChange(tx, id, "events");
     });
   }
 
@@ -114,6 +116,7 @@ export class PgRuns {
           [runId, request.snapshot.revision, toBinary(RunSchema, request.snapshot)],
         );
       }
+      await notifyChange(tx, runId, "events");
     });
   }
 
@@ -201,6 +204,7 @@ export class PgRuns {
             lines.map((line, i) => toBinary(LogLineSchema, { ...line, seq: seqs[i] })),
           ],
         );
+        await notifyChange(tx, runId, "logs");
       }
       return seqs;
     });

@@ -9,6 +9,7 @@ import {
   revokeWorkerRecord,
   type RunStore,
 } from "../../../runtime/mod.ts";
+import type pg from "pg";
 import type { Db } from "./db.ts";
 import { PgRuns } from "./runs.ts";
 import { listRuns } from "./listing.ts";
@@ -18,6 +19,7 @@ import { apiTokenRecords, workerTokenRecords } from "./tokens.ts";
 import { PgData } from "./data.ts";
 import { pruneRun } from "./prune.ts";
 import { pgInstances } from "./instances.ts";
+import { ChangeListener } from "./listen.ts";
 
 export class PostgresRunStore implements RunStore {
   private readonly runs: PgRuns;
@@ -28,8 +30,14 @@ export class PostgresRunStore implements RunStore {
   private closing?: Promise<void>;
   /** Several machines share this store: `swamp serve` instances register here (0027). */
   readonly instances: InstanceRegistry;
+  private listener?: ChangeListener;
 
-  constructor(private readonly db: Db, readonly spoolDir?: string) {
+  /** `listenConfig`: how the listening connection connects (subscribe); without it, none. */
+  constructor(
+    private readonly db: Db,
+    readonly spoolDir?: string,
+    private readonly listenConfig?: () => pg.ClientConfig,
+  ) {
     this.runs = new PgRuns(db);
     this.leases = new PgLeases(db);
     this.data = new PgData(db);
@@ -89,8 +97,17 @@ export class PostgresRunStore implements RunStore {
 
   pruneRun: RunStore["pruneRun"] = (runId, rule) => pruneRun(this.db, runId, rule);
 
-  /** Ends the pool (every connection), so the process can exit; safe to call twice. */
+  // LISTEN/NOTIFY: each write above notifies in its transaction (listen.ts).
+  subscribe: NonNullable<RunStore["subscribe"]> = (runId, onChange) => {
+    if (!this.listenConfig) {
+      return Promise.reject(new Error("this store was opened without LISTEN"));
+    }
+    this.listener ??= new ChangeListener(this.listenConfig);
+    return this.listener.subscribe(runId, onChange);
+  };
+
+  /** Ends the pool (every connection) and the listening one, so the process can exit; safe to call twice. */
   close(): Promise<void> {
-    return this.closing ??= this.db.end();
+    return this.closing ??= Promise.all([this.listener?.close(), this.db.end()]).then(() => {});
   }
 }

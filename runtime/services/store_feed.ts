@@ -1,0 +1,59 @@
+import type { RunStore } from "../ports/store.ts";
+import { ChangeFeed } from "./change_feed.ts";
+
+/**
+ * Connects `feed` to the changes `store` reports from every process (its
+ * subscribe(), decision 0028): each one wakes the followers of that run, and
+ * "anything may have changed" (the store's channel came back) wakes them all
+ * to read again. Resolves with an unsubscribe function once connected, or
+ * undefined for a store without subscribe() (followers poll it) or whose
+ * channel cannot be opened now (followers poll it meanwhile).
+ */
+export async function connectFeed(
+  store: RunStore,
+  feed: ChangeFeed,
+): Promise<(() => void) | undefined> {
+  if (!store.subscribe) return undefined;
+  try {
+    const stop = await store.subscribe(undefined, (change) => {
+      if (change) feed.notify(change.runId, change.kind);
+      else feed.notifyAll();
+    });
+    live.add(feed);
+    // What was read before the subscription took hold may be stale: read again.
+    feed.notifyAll();
+    return stop;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Feeds that a store's subscription keeps up to date. */
+const live = new WeakSet<ChangeFeed>();
+const feeds = new WeakMap<RunStore, ChangeFeed>();
+
+/**
+ * A change feed for a process that does not write the runs it follows (the
+ * CLI's watch and logs --follow, with no server): fed by `store`'s
+ * subscribe(), made once per store. Undefined for a store without one.
+ */
+export function storeFeed(store: RunStore): ChangeFeed | undefined {
+  if (!store.subscribe) return undefined;
+  let feed = feeds.get(store);
+  if (!feed) {
+    feeds.set(store, feed = new ChangeFeed());
+    void connectFeed(store, feed);
+  }
+  return feed;
+}
+
+/**
+ * How long a follower waits for a change before it reads the store anyway:
+ * short where only polling sees other processes' writes, long (a safety net)
+ * where `feed` is connected to a store that reports them. `override` (the
+ * CLI's and server's `SWAMP_FOLLOW_POLL_MS`) replaces both, for tests that must see a notification alone.
+ */
+export function followPollMs(feed: ChangeFeed | undefined, override?: number): number {
+  if (override !== undefined && override > 0) return override;
+  return feed && live.has(feed) ? 2000 : 150;
+}
