@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
-import { eventually } from "../helpers/runs.ts";
+import { eventually, markedChain } from "../helpers/runs.ts";
 import { findPostgresBin, sharedPostgres, startPostgres } from "../helpers/postgres.ts";
 import { mintToken, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
@@ -19,30 +19,6 @@ import {
   RunEventSchema,
 } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { SwampError } from "../../runtime/errors/mod.ts";
-
-function chain(steps: number, marks: string): string {
-  const lines = [
-    `id: ${crypto.randomUUID()}`,
-    "name: chain",
-    "jobs:",
-    "  - name: main",
-    "    steps:",
-  ];
-  for (let i = 1; i <= steps; i++) {
-    lines.push(
-      `      - name: s${i}`,
-      ...(i > 1 ? [`        dependsOn: [{step: s${i - 1}, condition: {type: always}}]`] : []),
-      "        task:",
-      "          type: model_method",
-      "          modelType: command/shell",
-      `          modelName: s${i}`,
-      "          methodName: execute",
-      "          inputs:",
-      `            run: ${JSON.stringify(`sleep 0.7; echo s${i} >> ${marks}`)}`,
-    );
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 Deno.test({
   name:
@@ -60,7 +36,7 @@ Deno.test({
       assertEquals(init.code, 0, init.stderr);
       const marks = `${work}/marks`;
       await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, chain(8, marks));
+      await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, markedChain(8, marks, 0.7));
       const token = await mintToken(root, "ops", "operator");
       await using server = await startServe(root);
       const started = await server.cli(["workflow", "run", "chain", "--detach", "--json"], token);

@@ -9,37 +9,13 @@
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
-import { eventually } from "../helpers/runs.ts";
+import { eventually, markedChain } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { foldEvents } from "../../runtime/run/fold.ts";
 
 const steps = 8;
-
-function sequentialWorkflow(marks: string): string {
-  const lines = [
-    `id: ${crypto.randomUUID()}`,
-    "name: chain",
-    "jobs:",
-    "  - name: main",
-    "    steps:",
-  ];
-  for (let i = 1; i <= steps; i++) {
-    lines.push(
-      `      - name: s${i}`,
-      ...(i > 1 ? [`        dependsOn: [{step: s${i - 1}, condition: {type: always}}]`] : []),
-      "        task:",
-      "          type: model_method",
-      "          modelType: command/shell",
-      `          modelName: s${i}`,
-      "          methodName: execute",
-      "          inputs:",
-      `            run: ${JSON.stringify(`sleep 1.5; echo s${i} >> ${marks}`)}`,
-    );
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 await testNeeding(
   "postgres",
@@ -55,7 +31,10 @@ await testNeeding(
       assertEquals(init.code, 0, init.stderr);
       const marks = `${work}/marks`;
       await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, sequentialWorkflow(marks));
+      await Deno.writeTextFile(
+        `${root}/workflows/workflow-chain.yaml`,
+        markedChain(steps, marks, 1.5),
+      );
       const token = await mintToken(root, "ops", "operator");
       for (let i = 0; i < 3; i++) servers.push(await startServe(root));
       const [owner, ...survivors] = servers;

@@ -213,3 +213,32 @@ export function stepStatuses(run: RunJson): Record<string, string> {
 export function statusName(status: string | undefined): string {
   return status ?? "";
 }
+
+/**
+ * A workflow `chain` of `steps` sequential shell steps s1..sN, each waiting
+ * `sleepS` seconds and then appending its name to `marks`: what ran, and how
+ * often, can be read back from that file.
+ */
+export function markedChain(steps: number, marks: string, sleepS: number): string {
+  const lines = [
+    `id: ${crypto.randomUUID()}`,
+    "name: chain",
+    "jobs:",
+    "  - name: main",
+    "    steps:",
+  ];
+  for (let i = 1; i <= steps; i++) {
+    lines.push(
+      `      - name: s${i}`,
+      ...(i > 1 ? [`        dependsOn: [{step: s${i - 1}, condition: {type: always}}]`] : []),
+      "        task:",
+      "          type: model_method",
+      "          modelType: command/shell",
+      `          modelName: s${i}`,
+      "          methodName: execute",
+      "          inputs:",
+      `            run: ${JSON.stringify(`sleep ${sleepS}; echo s${i} >> ${marks}`)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
