@@ -59,7 +59,11 @@ export class ChangeListener {
     if (this.retry !== undefined) clearTimeout(this.retry);
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => {});
+    if (!client) return;
+    // Held again while it closes: with its socket unref'd, a process awaiting this close had
+    // nothing left to wait on and ended with the close unresolved (exit 1).
+    socketOf(client)?.ref?.();
+    await client.end().catch(() => {});
   }
 
   private connect(): Promise<void> {
@@ -124,8 +128,12 @@ export class ChangeListener {
   }
 }
 
+function socketOf(client: pg.Client): { ref?: () => void; unref?: () => void } | undefined {
+  return (client as unknown as {
+    connection?: { stream?: { ref?: () => void; unref?: () => void } };
+  }).connection?.stream;
+}
+
 function unrefSocket(client: pg.Client): void {
-  const stream = (client as unknown as { connection?: { stream?: { unref?: () => void } } })
-    .connection?.stream;
-  stream?.unref?.();
+  socketOf(client)?.unref?.();
 }
