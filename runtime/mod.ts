@@ -262,5 +262,6 @@ export {
   bundleFingerprint,
   BundleMemo,
   type ExtensionBundle,
+  readBundle,
   safeBundlePath,
 } from "./services/extension_bundle.ts";

@@ -7,6 +7,7 @@ import {
   type BundleFile,
   bundleFingerprint,
   ErrorCode,
+  readBundle,
   safeBundlePath,
   SwampError,
 } from "../../runtime/mod.ts";
@@ -99,23 +100,8 @@ export class BundleCache {
   }
 }
 
-/** Whether `dir` holds exactly the files of `fingerprint`. */
+/** Whether `dir` holds exactly the files of `fingerprint` (a link in it is not what was written). */
 async function intact(dir: string, fingerprint: string): Promise<boolean> {
-  const files: BundleFile[] = [];
-  // A link or anything else but files and folders is not what was written here.
-  let foreign = false;
-  const walk = async (relative: string) => {
-    for await (const entry of Deno.readDir(`${dir}/${relative}`)) {
-      const path = `${relative}/${entry.name}`;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.isFile) files.push({ path, content: await Deno.readFile(`${dir}/${path}`) });
-      else foreign = true;
-    }
-  };
-  try {
-    await walk("extensions");
-  } catch {
-    return false;
-  }
-  return !foreign && await bundleFingerprint(files) === fingerprint;
+  const read = await readBundle(dir).catch(() => undefined);
+  return read !== undefined && read.others === 0 && read.fingerprint === fingerprint;
 }

@@ -54,21 +54,27 @@ export function safeBundlePath(path: string): boolean {
     );
 }
 
-/** Every regular file under `<repoRoot>/extensions` (symbolic links are not followed). */
-export async function collectBundle(repoRoot: string): Promise<ExtensionBundle> {
+/**
+ * Every regular file under `<root>/extensions`, by its path from `root`
+ * (symbolic links are not followed); `others` counts the entries that are
+ * neither files nor folders.
+ */
+export async function readBundle(root: string): Promise<ExtensionBundle & { others: number }> {
   const files: BundleFile[] = [];
   let total = 0;
+  let others = 0;
   const walk = async (relative: string) => {
-    for await (const entry of Deno.readDir(`${repoRoot}/${relative}`)) {
+    for await (const entry of Deno.readDir(`${root}/${relative}`)) {
       const path = `${relative}/${entry.name}`;
       if (entry.isDirectory) await walk(path);
-      else if (entry.isFile) {
-        const content = await Deno.readFile(`${repoRoot}/${path}`);
+      else if (!entry.isFile) others++;
+      else {
+        const content = await Deno.readFile(`${root}/${path}`);
         total += content.length;
         if (total > maxBundleBytes) {
           throw new SwampError(
             ErrorCode.DATA_TOO_LARGE,
-            `the repository's extensions/ holds more than ${maxBundleBytes >> 20} MiB: ` +
+            `${root}/extensions holds more than ${maxBundleBytes >> 20} MiB: ` +
               "too much to send to a worker with each placed extension step",
             { hint: "keep only extension code under extensions/; data belongs in the data store" },
           );
@@ -78,7 +84,13 @@ export async function collectBundle(repoRoot: string): Promise<ExtensionBundle> 
     }
   };
   await walk("extensions");
-  return { fingerprint: await bundleFingerprint(files), files };
+  return { fingerprint: await bundleFingerprint(files), files, others };
+}
+
+/** The bundle of a repository's extensions/ (see readBundle). */
+export async function collectBundle(repoRoot: string): Promise<ExtensionBundle> {
+  const { fingerprint, files } = await readBundle(repoRoot);
+  return { fingerprint, files };
 }
 
 /**
