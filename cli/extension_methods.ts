@@ -16,10 +16,31 @@ import {
 } from "../runtime/mod.ts";
 import { runnerArgv } from "../plugins/extensions/deno/mod.ts";
 import { CapabilityService } from "../proto/gen/swamp/v1/capability_service_pb.ts";
+import type { LoopbackServer } from "../plugins/rpc/connect/mod.ts";
 import { anonymousPrincipal } from "../runtime/mod.ts";
 
 /** Largest capability request: a data item's attributes are at most 16 MiB of JSON. */
 const readMaxBytes = 20 * 1024 * 1024;
+
+/**
+ * The capability service on 127.0.0.1 (a port the system picks), over
+ * HTTP/1.1 for the sandboxed method's fetch: the engine's own (`impl` checks
+ * each request's credential) or a worker's proxy (which forwards each call to
+ * the orchestrator, which checks it). No API token either way.
+ */
+export async function startCapabilityServer(impl: object): Promise<LoopbackServer> {
+  const { startLoopbackServer } = await import("../plugins/rpc/connect/mod.ts");
+  return await startLoopbackServer({
+    services: [{ service: CapabilityService, impl: impl as never }],
+    readMaxBytes,
+    gate: {
+      principalFor: () => Promise.resolve(anonymousPrincipal),
+      authorize: () => {},
+      authenticatesItself: () => true,
+      anonymous: anonymousPrincipal,
+    },
+  });
+}
 
 /** The runner of a process that runs engines, and its capability service for a public port. */
 export interface EngineExtensionMethods extends ExtensionMethodRunner {
@@ -42,23 +63,7 @@ export function localExtensionMethods(options: {
   const service = capabilityService({ grants, ...options });
   const bundles = new BundleMemo();
   let server: Promise<{ url: string; hostPort: string }> | undefined;
-  const start = async () => {
-    const { startLoopbackServer } = await import("../plugins/rpc/connect/mod.ts");
-    return await startLoopbackServer({
-      services: [{
-        service: CapabilityService,
-        impl: service,
-      }],
-      readMaxBytes,
-      // Every method checks the credential in its request itself.
-      gate: {
-        principalFor: () => Promise.resolve(anonymousPrincipal),
-        authorize: () => {},
-        authenticatesItself: () => true,
-        anonymous: anonymousPrincipal,
-      },
-    });
-  };
+  const start = () => startCapabilityServer(service);
   return {
     service,
     async prepare(call: ExtensionCall): Promise<PreparedMethod> {

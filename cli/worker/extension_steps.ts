@@ -6,16 +6,11 @@
 // pinned TLS connection, naming the step's lease. The worker keeps the step's
 // credential in memory only, for as long as the step runs.
 import { CapabilityService } from "../../proto/gen/swamp/v1/capability_service_pb.ts";
-import {
-  anonymousPrincipal,
-  ErrorCode,
-  safeBundlePath,
-  type StepWork,
-  SwampError,
-} from "../../runtime/mod.ts";
+import { ErrorCode, safeBundlePath, type StepWork, SwampError } from "../../runtime/mod.ts";
 import { runnerArgv } from "../../plugins/extensions/deno/mod.ts";
 import type { LoopbackServer } from "../../plugins/rpc/connect/mod.ts";
 import { zodDir } from "../wiring.ts";
+import { startCapabilityServer } from "../extension_methods.ts";
 import { BundleCache } from "./bundles.ts";
 
 export interface WorkerExtensionOptions {
@@ -27,9 +22,6 @@ export interface WorkerExtensionOptions {
   cacheDir: string;
   log(event: string, fields: Record<string, unknown>): void;
 }
-
-/** Largest capability request the proxy takes from a method (the orchestrator's limit too). */
-const readMaxBytes = 20 * 1024 * 1024;
 
 type Forward = Record<string, (request: Record<string, unknown>) => Promise<unknown>>;
 
@@ -130,7 +122,6 @@ export class WorkerExtensions {
    * to the instance the worker is connected to when the call is made.
    */
   async #serve(): Promise<LoopbackServer> {
-    const { startLoopbackServer } = await import("../../plugins/rpc/connect/mod.ts");
     const impl: Forward = {};
     for (const method of CapabilityService.methods) {
       impl[method.localName] = async (request) =>
@@ -139,16 +130,6 @@ export class WorkerExtensions {
           leaseId: this.#leases.get(String(request.credential ?? "")) ?? "",
         });
     }
-    return await startLoopbackServer({
-      services: [{ service: CapabilityService, impl: impl as never }],
-      readMaxBytes,
-      // The orchestrator checks each call's credential and lease; the proxy only forwards.
-      gate: {
-        principalFor: () => Promise.resolve(anonymousPrincipal),
-        authorize: () => {},
-        authenticatesItself: () => true,
-        anonymous: anonymousPrincipal,
-      },
-    });
+    return await startCapabilityServer(impl);
   }
 }
