@@ -60,12 +60,13 @@ export class LogWriter {
   }
 
   /**
-   * Resolves once the lines given and not yet stored are few enough: a step's
-   * output is read only as fast as the store keeps it, so a flood of output
-   * does not pile up in memory.
+   * Resolves once the lines given and not yet stored are few enough, or is
+   * undefined when they already are: a step's output is read only as fast as
+   * the store keeps it, so a flood of output does not pile up in memory.
    */
-  room(): Promise<void> {
-    if (this.queuedChars < queuedCharsLimit) return Promise.resolve();
+  room(): Promise<void> | undefined {
+    // Nothing to wait for: no promise, so a line of output costs no extra turn of the loop.
+    if (this.queuedChars < queuedCharsLimit) return undefined;
     void this.flush();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }

@@ -192,7 +192,8 @@ async function dispatchShell(
       case "output":
         logs.line(event.stream, event.line, spoolMark(work.spool, event.stream, event.spoolOffset));
         // Read the step's output no faster than the store keeps it (bounded memory).
-        await logs.room();
+        const full = logs.room();
+        if (full) await full;
         break;
       case "cancelStage":
         if (!job.signal.aborted) {
