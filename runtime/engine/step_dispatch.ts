@@ -189,12 +189,13 @@ async function dispatchShell(
         if (event.process.leaseId) remoteStart = event.process;
         else await recordRunning(call, event.process, placed);
         break;
-      case "output":
+      case "output": {
         logs.line(event.stream, event.line, spoolMark(work.spool, event.stream, event.spoolOffset));
         // Read the step's output no faster than the store keeps it (bounded memory).
         const full = logs.room();
         if (full) await full;
         break;
+      }
       case "cancelStage":
         if (!job.signal.aborted) {
           // A timeout stops the step the same way, but nobody cancelled the run.
