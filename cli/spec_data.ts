@@ -78,12 +78,18 @@ export const dataCommands: CommandSpec[] = [
     verb: "query",
     summary: "the newest data items a CEL predicate holds for",
     description:
-      "Evaluates a CEL predicate over the newest version of every data item, in the expression sandbox, a batch of items per evaluation. The predicate sees each item as `item`: id, model, modelType, name, spec, version, hash, tags, runId, stepId, attempt, createTime and createdAt (RFC 3339 text), and attributes. It must give true or false; a predicate that does not parse, names anything but `item`, or fails on an item (a missing field: guard it with has()) is an error that names the item, exit 3 (expression_invalid). Prints the matching items as `data list` does; --json includes their attributes. Needs the viewer role through a server (--server).",
+      "Evaluates a CEL predicate over the newest version of every data item, in the expression sandbox, a batch of items per evaluation; with --model, only the items of that model, which may be a built-in one (swamp/worker, swamp/enrollment-token, swamp/step-lease: the runtime's own state, which an unfiltered query does not read). The predicate sees each item as `item`: id, model, modelType, name, spec, version, hash, tags, runId, stepId, attempt, createTime and createdAt (RFC 3339 text), and attributes. It must give true or false; a predicate that does not parse, names anything but `item`, or fails on an item (a missing field: guard it with has()) is an error that names the item, exit 3 (expression_invalid). Prints the matching items as `data list` does; --json includes their attributes. Needs the viewer role through a server (--server).",
     args: [{ name: "PREDICATE", required: true, description: "a CEL expression over `item`" }],
-    flags: [],
+    flags: [{
+      name: "model",
+      type: "string",
+      value: "MODEL",
+      description: "only items of this model (stored or built-in)",
+    }],
     examples: [
       `swamp data query 'item.model == "web" && item.attributes.size > 3'`,
       `swamp data query 'has(item.tags.env) && item.tags.env == "prod"' --json`,
+      `swamp data query --model swamp/step-lease 'item.attributes.hasWritten'`,
     ],
     json: `{"items": [${item}, "attributes": {"ip": "10.0.0.7", "size": 4}}]}`,
     load: () => import("./commands/data_query.ts"),

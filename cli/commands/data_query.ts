@@ -5,7 +5,8 @@ import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const [predicate] = ctx.args;
-  const result = await ctx.data.queryData({ predicate });
+  const model = typeof ctx.flags.model === "string" ? ctx.flags.model : "";
+  const result = await ctx.data.queryData({ predicate, model });
   ctx.out.document(cliJson(QueryDataResponseSchema, result));
   if (result.items.length === 0) ctx.out.info("no data items match");
   else printItems(ctx, result.items);

@@ -98,18 +98,19 @@ async function matching(
   throw invalid(predicate, result.ok ? "it did not give a list" : result.error);
 }
 
-/** The newest items `predicate` holds for, in listing order. */
+/** The newest items (of `model` when given) `predicate` holds for, in listing order. */
 export async function queryData(
   data: DataStore,
   evaluator: ExpressionEvaluator,
   predicate: string,
+  model?: string,
 ): Promise<DataItem[]> {
   const [check] = await evaluator.check([predicate], ["item"]);
   if (!check.ok) throw invalid(predicate, check.error);
   const found: DataItem[] = [];
   let cursor: string | undefined;
   do {
-    const page = await data.listData({ limit: batchSize, cursor });
+    const page = await data.listData({ model, limit: batchSize, cursor });
     if (page.items.length > 0) found.push(...await matching(evaluator, predicate, page.items));
     cursor = page.nextCursor;
   } while (cursor);
@@ -167,7 +168,12 @@ export function localDataService(
       });
     },
     async queryData(request) {
-      const found = await queryData(await data(), evaluator(), request.predicate ?? "");
+      const found = await queryData(
+        await data(),
+        evaluator(),
+        request.predicate ?? "",
+        request.model || undefined,
+      );
       return create(QueryDataResponseSchema, {
         items: found.map((item) => dataItemMessage(item, true)),
       });

@@ -129,6 +129,19 @@ Deno.test("the runtime's state lists as built-in models, never a secret", async 
   assert(!/secret/i.test(text), text);
   const workers = await repo.cli(["data", "list", "--model", "swamp/worker", "--json"]);
   assertEquals((workers.json as { items: Item[] }).items, []);
+  const unused = 'item.attributes.state == "unused"';
+  const query = await repo.cli([
+    "data",
+    "query",
+    "--model",
+    "swamp/enrollment-token",
+    unused,
+    "-q",
+  ]);
+  assertEquals([query.code, query.stdout], [0, "swamp/enrollment-token\tedge\n"], query.stderr);
+  // An unfiltered query reads only stored items, so predicates written for them keep working.
+  const all = await repo.cli(["data", "query", unused, "-q"]);
+  assertEquals([all.code, all.stdout], [0, ""], all.stderr);
 });
 
 for (const store of storeKinds) {
@@ -171,6 +184,11 @@ Deno.test("data list, get and query through swamp serve with a viewer token", as
   assertEquals(got.stdout, "ip: 10.0.0.7\nsize: 4\n");
   const query = await server.cli(["data", "query", 'item.name == "main"', "-q"], viewer);
   assertEquals(query.stdout, "db\tmain\n");
+  const ofWeb = await server.cli(
+    ["data", "query", "--model", "web", "item.version > 0", "-q"],
+    viewer,
+  );
+  assertEquals(ofWeb.stdout, "web\tdisk\nweb\tserver\n");
   const bad = await server.cli(["data", "query", "item.name =="], viewer);
   assertEquals(bad.code, 3, bad.stderr);
   const anonymous = await server.cli(["data", "list"]);
