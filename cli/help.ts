@@ -28,7 +28,7 @@ export function topHelp(): string {
     "",
     "Global options:",
     ...globalFlags.map(flagLine),
-    "        --version            print the version",
+    flagLine({ name: "version", type: "boolean", description: "print the version" }),
     "",
     "Run `swamp help <noun>` (or `swamp <noun> --help`) for its verbs,",
     "`swamp help <noun> <verb>` (or `swamp <noun> <verb> --help`) for details.",

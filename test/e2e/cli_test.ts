@@ -212,6 +212,11 @@ Deno.test("help is available at every level", async () => {
   const top = await runCli(["--help"]);
   assertEquals(top.code, 0);
   assertMatch(top.stdout, /Usage: swamp <noun> <verb>/);
+  // Every global option's description starts in the same column.
+  const options = top.stdout.split("Global options:\n")[1].split("\n\n")[0].split("\n");
+  const columns = options.map((line) => line.search(/(?<=\S {2,})\S/));
+  assertEquals(new Set(columns).size, 1, options.join("\n"));
+  assertMatch(top.stdout, /^ {6}--version {12}print the version$/m);
   const noun = await runCli(["workflow"]);
   assertMatch(noun.stdout, /^ {2}validate\s+check workflows/m);
   const verb = await runCli(["workflow", "validate", "--help"]);
