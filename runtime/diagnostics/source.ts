@@ -36,6 +36,8 @@ export function formatPath(path: readonly PathSegment[]): string {
 /** Collects diagnostics for one file. */
 export class DiagnosticSink {
   readonly items: Diagnostic[] = [];
+  /** Where each finding without a hint is, by severity, rule and path. */
+  private readonly unexplained = new Map<string, number>();
   constructor(readonly source: SourceFile) {}
 
   add(finding: Finding): void {
@@ -43,7 +45,7 @@ export class DiagnosticSink {
     const position = finding.line !== undefined
       ? { line: finding.line, col: finding.column ?? 1 }
       : locate(this.source, path, finding.key);
-    this.items.push(create(DiagnosticSchema, {
+    const diagnostic = create(DiagnosticSchema, {
       severity: finding.severity === "warning" ? Severity.WARNING : Severity.ERROR,
       rule: finding.rule,
       message: finding.message,
@@ -52,7 +54,20 @@ export class DiagnosticSink {
       line: position?.line ?? 0,
       column: position?.col ?? 0,
       path: formatPath(finding.key === undefined ? path : [...path, finding.key]),
-    }));
+    });
+    // The schema's generic finding and a check's explained one about the same node: show the
+    // explained one only.
+    const key = `${diagnostic.severity} ${diagnostic.rule} ${diagnostic.path}`;
+    const generic = this.unexplained.get(key);
+    if (generic !== undefined && diagnostic.hint !== "") {
+      this.items[generic] = diagnostic;
+      this.unexplained.delete(key);
+      return;
+    }
+    if (diagnostic.hint === "" && generic === undefined) {
+      this.unexplained.set(key, this.items.length);
+    }
+    this.items.push(diagnostic);
   }
 
   get errorCount(): number {

@@ -298,3 +298,19 @@ ${
   assertEquals(diagnostics[3].hint, "did you mean `dependsOn`?");
   assert(!response.results[0].valid);
 });
+
+Deno.test("a bare name in dependsOn is one problem, the explained one", async () => {
+  const text = `id: ${uuid}
+name: bare
+jobs:
+  - name: build
+    steps:
+${shellStep("a")}${shellStep("b", "        dependsOn: [a]\n")}`;
+  const response = await validate({ "workflows/bare.yaml": text });
+  const found = response.results[0].diagnostics;
+  assertEquals(found.map((d) => [d.rule, d.path]), [[
+    "wrong-type",
+    "jobs[0].steps[1].dependsOn[0]",
+  ]]);
+  assert(found[0].hint.includes("{step: a, condition: {type: succeeded}}"), found[0].hint);
+});
