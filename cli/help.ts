@@ -5,12 +5,26 @@ import { version } from "./version.ts";
 
 export { version };
 
-function flagLine(flag: FlagSpec): string {
-  const names = `${flag.short ? `-${flag.short}, ` : "    "}--${flag.name}${
+function flagNames(flag: FlagSpec): string {
+  return `${flag.short ? `-${flag.short}, ` : "    "}--${flag.name}${
     flag.value ? ` ${flag.value}` : ""
   }`;
-  return `  ${names.padEnd(24)} ${flag.description}`;
 }
+
+/** The column descriptions start in: at least 24, and two spaces past the longest name. */
+function nameWidth(flags: FlagSpec[]): number {
+  return Math.max(24, ...flags.map((flag) => flagNames(flag).length + 1));
+}
+
+function flagLine(flag: FlagSpec, width: number): string {
+  return `  ${flagNames(flag).padEnd(width)} ${flag.description}`;
+}
+
+const versionFlag: FlagSpec = {
+  name: "version",
+  type: "boolean",
+  description: "print the version",
+};
 
 export function usageLine(spec: CommandSpec): string {
   const args = spec.args.map((a) => (a.required ? a.name : `[${a.name}]`)).join(" ");
@@ -18,6 +32,7 @@ export function usageLine(spec: CommandSpec): string {
 }
 
 export function topHelp(): string {
+  const topWidth = nameWidth([...globalFlags, versionFlag]);
   return [
     `swamp ${version}: durable workflows for operational automation`,
     "",
@@ -27,8 +42,7 @@ export function topHelp(): string {
     ...nouns.map((n) => `  ${n.noun.padEnd(12)} ${n.summary}`),
     "",
     "Global options:",
-    ...globalFlags.map(flagLine),
-    flagLine({ name: "version", type: "boolean", description: "print the version" }),
+    ...[...globalFlags, versionFlag].map((flag) => flagLine(flag, topWidth)),
     "",
     "Run `swamp help <noun>` (or `swamp <noun> --help`) for its verbs,",
     "`swamp help <noun> <verb>` (or `swamp <noun> <verb> --help`) for details.",
@@ -62,15 +76,18 @@ export function commandHelp(spec: CommandSpec): string {
     spec.description,
     "",
   ];
+  const width = nameWidth([...spec.flags, ...globalFlags]);
   if (spec.args.length > 0) {
     lines.push(
       "Arguments:",
-      ...spec.args.map((a) => `  ${a.name.padEnd(24)} ${a.description}`),
+      ...spec.args.map((a) => `  ${a.name.padEnd(width)} ${a.description}`),
       "",
     );
   }
-  if (spec.flags.length > 0) lines.push("Options:", ...spec.flags.map(flagLine), "");
-  lines.push("Global options:", ...globalFlags.map(flagLine), "");
+  if (spec.flags.length > 0) {
+    lines.push("Options:", ...spec.flags.map((flag) => flagLine(flag, width)), "");
+  }
+  lines.push("Global options:", ...globalFlags.map((flag) => flagLine(flag, width)), "");
   lines.push("Examples:", ...spec.examples.map((e) => `  ${e}`), "");
   return lines.join("\n");
 }
