@@ -43,7 +43,9 @@ export async function renderTemplate(
     if (result.ok) return result.value;
     throw new SwampError(
       result.limitExceeded ? ErrorCode.EXPRESSION_LIMIT_EXCEEDED : ErrorCode.EXPRESSION_INVALID,
-      `${where}: \`${expressions[i]}\`: ${result.error}`,
+      `${where}: \`${expressions[i]}\`: ${result.error}${
+        absentInput(expressions[i], result.error)
+      }`,
     );
   });
   let next = 0;
@@ -59,6 +61,14 @@ export async function renderTemplate(
     return node;
   };
   return substitute(value);
+}
+
+/** Why a field of `inputs` was not found, when that is the error: an optional input not given. */
+function absentInput(expression: string, error: string): string {
+  const field = /field not found: (\w+)/.exec(error)?.[1];
+  if (!field || !new RegExp(`\\binputs\\.${field}\\b`).test(expression)) return "";
+  return ` (no input \`${field}\` was given: declare a default for it, or guard with ` +
+    `has(inputs.${field}))`;
 }
 
 /** How a value reads when interpolated into a string. */

@@ -105,3 +105,32 @@ jobs:
   assertEquals(run.steps[0].status, "succeeded");
   assertEquals(run.steps[0].outputs?.said, "hi");
 });
+
+Deno.test("an optional input the run was not given fails the step that reads it, saying how to guard it", async () => {
+  await using repo = await repoWith("file", {
+    "workflows/workflow-tagged.yaml": `id: 7b2c3d4e-5f60-4a71-8b92-a3b4c5d6e7f9
+name: tagged
+inputs:
+  properties:
+    tag: {type: string}
+jobs:
+  - name: main
+    steps:
+      - name: show
+        task: {type: model_method, modelType: command/shell, modelName: show, methodName: execute, inputs: {run: "echo \${{ inputs.tag }}"}}
+`,
+  });
+  const bare = await repo.cli(["workflow", "run", "tagged"]);
+  assertEquals(bare.code, 1, bare.stderr);
+  const failed = await statusJson(repo, bare.stdout.split("\n")[0]);
+  const reason = String(failed.steps[0].reason ?? "");
+  assertEquals(
+    reason.endsWith(
+      "(no input `tag` was given: declare a default for it, or guard with has(inputs.tag))",
+    ),
+    true,
+    reason,
+  );
+  const given = await repo.cli(["workflow", "run", "tagged", "--input", "tag=v2"]);
+  assertEquals(given.code, 0, given.stderr);
+});
