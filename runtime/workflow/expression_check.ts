@@ -3,6 +3,7 @@ import { DiagnosticSink } from "../diagnostics/mod.ts";
 import type { ExpressionCheck } from "../ports/expressions.ts";
 import type { WorkflowFile } from "./catalog.ts";
 import { expressionSites, KNOWN_VARIABLES } from "./expression_sites.ts";
+import { inputReferenceFindings } from "./input_refs.ts";
 import { didYouMean } from "../text/suggest.ts";
 import { maskedRead, rewriteVaultCalls } from "../expressions/vault_calls.ts";
 
@@ -67,6 +68,9 @@ export async function checkWorkflowExpressions(
       path: site.path,
     });
   }
+  // Only expressions that parse: a broken one already has its diagnostic.
+  const parsed = sites.filter((site) => results.get(site.expression)?.ok);
+  for (const finding of inputReferenceFindings(entry.source.data, parsed)) sink.add(finding);
   return sink.items;
 }
 

@@ -114,3 +114,58 @@ jobs:
     text.stderr,
   );
 });
+
+Deno.test("expressions reading inputs the workflow does not declare are errors; unguarded optional ones warn", async () => {
+  const step = (name: string, run: string) =>
+    `      - name: ${name}
+        task: {type: model_method, modelType: command/shell, modelName: ${name}, methodName: execute, inputs: {run: '${run}'}}
+`;
+  const text = `id: 4f1b7a52-0c1e-4a51-9d1e-2b3c4d5e6f73
+name: refs
+inputs:
+  properties:
+    env: {type: string}
+    tag: {type: string}
+    size: {type: integer, default: 3}
+    "a(b": {type: string}
+  required: [env]
+jobs:
+  - name: main
+    steps:
+${step("typo", "echo ${{ inputs.envv }}")}${
+    step("bracket", `echo \${{ inputs["sise"] }} \${{ inputs["a(b"] }}`)
+  }${step("optional", "echo ${{ inputs.tag }}")}${
+    step("guarded", `echo \${{ has(inputs.tag) ? inputs.tag : "none" }}`)
+  }${step("fine", "echo ${{ inputs.env }} ${{ inputs.size }} ${{ self.inputs.x }}")}`;
+  await using repo = await repoWith("file", { "workflows/workflow-refs.yaml": text });
+  const response = await repo.cli(["workflow", "validate", "refs", "--json"]);
+  assertEquals(response.code, 3, response.stderr);
+  type Found = { rule: string; severity: string; path: string; hint: string };
+  const diagnostics = (response.json as { results: { diagnostics: Found[] }[] }).results[0]
+    .diagnostics;
+  const found = diagnostics.map((d) => [d.rule, d.severity, d.path, d.hint]);
+  assertEquals(found, [
+    ["unknown-input", "error", "jobs[0].steps[0].task.inputs.run", "did you mean `env`?"],
+    ["unknown-input", "error", "jobs[0].steps[1].task.inputs.run", "did you mean `size`?"],
+    [
+      "optional-input",
+      "warning",
+      "jobs[0].steps[1].task.inputs.run",
+      "give it a default, or make it required",
+    ],
+    [
+      "optional-input",
+      "warning",
+      "jobs[0].steps[2].task.inputs.run",
+      "guard it with has(inputs.tag), give it a default, or make it required",
+    ],
+  ]);
+  // With additional properties allowed, any name may be given, so none is unknown.
+  const open = text.replace("  required: [env]", "  required: [env]\n  additionalProperties: true");
+  await Deno.writeTextFile(`${repo.root}/workflows/workflow-refs.yaml`, open);
+  const lenient = await repo.cli(["workflow", "validate", "refs", "--json"]);
+  assertEquals(lenient.code, 0, lenient.stderr);
+  const rules = (lenient.json as { results: { diagnostics: Found[] }[] }).results[0].diagnostics
+    .map((d) => d.rule);
+  assertEquals(rules, ["optional-input", "optional-input"]);
+});
