@@ -36,6 +36,9 @@ export class Db {
     try {
       return await answered(client.query(text, values), () => broken = true);
     } catch (error) {
+      // A statement that failed may have lost its connection (a terminated backend reports the
+      // termination first and closes the socket after): never hand such a one out again.
+      broken = true;
       throw storeError(error, this.target);
     } finally {
       client.off("error", onError);
