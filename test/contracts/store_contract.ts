@@ -104,6 +104,7 @@ export function storeContract(name: string, open: OpenStore, oneProcess?: string
       notFound,
     );
     await assertRejects(() => store.readEvents(unknown, 0n), notFound);
+    assertEquals(await store.readEvents(id, 99n), []);
   });
 
   test("two appends racing with the same expectedSeq: exactly one wins", async (f) => {
@@ -339,7 +340,10 @@ export function storeContract(name: string, open: OpenStore, oneProcess?: string
     assertEquals(seqs(await store.readLogs(id, 0n, 100, "a")), [1n, 3n, 5n]);
     assertEquals(seqs(await store.readLogs(id, 1n, 1, "a")), [3n]);
     assertEquals(await store.readLogs(id, 5n, 10), []);
+    assertEquals(await store.readLogs(id, 5n, 10, "b"), []);
     await assertRejects(() => store.appendLogs(runId(), [logLine("a", "x")]), notFound);
+    await assertRejects(() => store.readLogs(runId(), 0n, 10), notFound);
+    await assertRejects(() => store.readLogs(runId(), 0n, 10, "a"), notFound);
   });
 
   test("locks: acquire, re-acquire, refuse, release", async ({ store }) => {

@@ -12,13 +12,16 @@ import type { Tx } from "./db.ts";
 /** The one channel every swamp process on a database shares. */
 export const changeChannel = "swamp_run_changes";
 
+/** What a notification says: which run changed, and whether its events or its log. */
+export const changePayload = (runId: string, kind: "events" | "logs") => `${kind}:${runId}`;
+
 /** Announces, in `tx`, that `runId`'s events or log changed (sent at commit). */
 export async function notifyChange(
   tx: Tx,
   runId: string,
   kind: "events" | "logs",
 ): Promise<void> {
-  await tx.query("SELECT pg_notify($1, $2)", [changeChannel, `${kind}:${runId}`]);
+  await tx.query("SELECT pg_notify($1, $2)", [changeChannel, changePayload(runId, kind)]);
 }
 
 /** How long to wait before connecting again, doubling up to the last. */

@@ -31,7 +31,7 @@ import {
   StoreNotFound,
 } from "../../../runtime/mod.ts";
 import { big, bytes, type Db, type Row, type Tx } from "./db.ts";
-import { notifyChange } from "./listen.ts";
+import { changeChannel, changePayload, notifyChange } from "./listen.ts";
 
 const activeStatuses = [
   RunStatus.PENDING,
@@ -46,6 +46,21 @@ const decodedRuns = 256;
 async function lastSeqOf(tx: Tx | Db, runId: string): Promise<bigint | undefined> {
   const { rows } = await tx.query("SELECT last_seq FROM runs WHERE id = $1", [runId]);
   return rows[0] ? big(rows[0].last_seq) : undefined;
+}
+
+/**
+ * The rows of run $1 a FROM clause selects, in seq order, and a last marker row when the run exists:
+ * a follower asks after every change and most asks find nothing new, so telling an unknown
+ * run from an unchanged one in the same round trip halves its statements.
+ */
+const withRunMarker = (fromWhereOrderLimit: string) =>
+  `(SELECT 0 AS marker, seq, data ${fromWhereOrderLimit}) ` +
+  "UNION ALL (SELECT 1, NULL, NULL FROM runs WHERE id = $1) ORDER BY marker, seq";
+
+/** The rows of a `withRunMarker` query, or StoreNotFound when its marker is missing. */
+function found(rows: Row[], runId: string): Row[] {
+  if (rows.length === 0 || rows[rows.length - 1].marker !== 1) throw new StoreNotFound(runId);
+  return rows.slice(0, -1);
 }
 
 export class PgRuns {
@@ -81,43 +96,39 @@ export class PgRuns {
 
   async append(request: AppendRequest): Promise<void> {
     checkAppend(request);
-    const { runId, expectedSeq, events, summary } = request;
+    const { runId, expectedSeq, events, summary, snapshot } = request;
     const last = expectedSeq + BigInt(events.length);
-    return await this.db.tx(async (tx) => {
-      const moved = await tx.query(
-        "UPDATE runs SET last_seq = $3, workflow = $4, status = $5, summary = $6 " +
-          "WHERE id = $1 AND last_seq = $2",
-        [
-          runId,
-          expectedSeq,
-          last,
-          summary.workflowName,
-          summary.status,
-          toBinary(RunSummarySchema, summary),
-        ],
-      );
-      if (moved.rowCount === 0) {
-        const actual = await lastSeqOf(tx, runId);
-        if (actual === undefined) throw new StoreNotFound(runId);
-        throw new StoreConflict(runId, expectedSeq, actual);
-      }
-      await tx.query(
-        "INSERT INTO events (run_id, seq, data) SELECT $1, * FROM unnest($2::int8[], $3::bytea[])",
-        [
-          runId,
-          events.map((e) => e.seq.toString()),
-          events.map((e) => toBinary(RunEventSchema, e)),
-        ],
-      );
-      if (request.snapshot) {
-        await tx.query(
-          "INSERT INTO snapshots (run_id, revision, data) VALUES ($1, $2, $3) " +
-            "ON CONFLICT (run_id) DO UPDATE SET revision = EXCLUDED.revision, data = EXCLUDED.data",
-          [runId, request.snapshot.revision, toBinary(RunSchema, request.snapshot)],
-        );
-      }
-      await notifyChange(tx, runId, "events");
-    });
+    // One statement, so one round trip and its own transaction: every part runs only when the
+    // compare-and-swap moved the row, and the notification goes out at its commit.
+    const { rows } = await this.db.query(
+      "WITH moved AS (UPDATE runs SET last_seq = $3, workflow = $4, status = $5, summary = $6 " +
+        "WHERE id = $1 AND last_seq = $2 RETURNING id), " +
+        "added AS (INSERT INTO events (run_id, seq, data) " +
+        "SELECT $1, e.seq, e.data FROM moved, unnest($7::int8[], $8::bytea[]) AS e(seq, data)), " +
+        "kept AS (INSERT INTO snapshots (run_id, revision, data) " +
+        "SELECT $1, $9::int8, $10::bytea FROM moved WHERE $10::bytea IS NOT NULL " +
+        "ON CONFLICT (run_id) DO UPDATE SET revision = EXCLUDED.revision, data = EXCLUDED.data), " +
+        "told AS (SELECT pg_notify($11, $12) FROM moved) " +
+        "SELECT count(*) AS moved FROM told",
+      [
+        runId,
+        expectedSeq,
+        last,
+        summary.workflowName,
+        summary.status,
+        toBinary(RunSummarySchema, summary),
+        events.map((e) => e.seq.toString()),
+        events.map((e) => toBinary(RunEventSchema, e)),
+        snapshot?.revision ?? 0n,
+        snapshot ? toBinary(RunSchema, snapshot) : null,
+        changeChannel,
+        changePayload(runId, "events"),
+      ],
+    );
+    if (Number(rows[0].moved) === 1) return;
+    const actual = await lastSeqOf(this.db, runId);
+    if (actual === undefined) throw new StoreNotFound(runId);
+    throw new StoreConflict(runId, expectedSeq, actual);
   }
 
   async loadRun(runId: string): Promise<StoredRun | undefined> {
@@ -156,13 +167,12 @@ export class PgRuns {
 
   async readEvents(runId: string, afterSeq: bigint, limit?: number): Promise<RunEvent[]> {
     const rows = await this.db.rows(
-      "SELECT data FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+      withRunMarker(
+        "FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+      ),
       [runId, afterSeq, limit ?? null],
     );
-    if (rows.length === 0 && (await lastSeqOf(this.db, runId)) === undefined) {
-      throw new StoreNotFound(runId);
-    }
-    return rows.map((row) => fromBinary(RunEventSchema, bytes(row.data)));
+    return found(rows, runId).map((row) => fromBinary(RunEventSchema, bytes(row.data)));
   }
 
   async findRunIds(prefix: string, limit: number): Promise<string[]> {
@@ -218,17 +228,16 @@ export class PgRuns {
   ): Promise<LogLine[]> {
     const rows: Row[] = stepId === undefined
       ? await this.db.rows(
-        "SELECT data FROM logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        withRunMarker("FROM logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
         [runId, afterSeq, limit],
       )
       : await this.db.rows(
-        "SELECT data FROM logs WHERE run_id = $1 AND step_id = $2 AND seq > $3 " +
-          "ORDER BY seq LIMIT $4",
-        [runId, stepId, afterSeq, limit],
+        withRunMarker(
+          "FROM logs WHERE run_id = $1 AND step_id = $4 AND seq > $2 " +
+            "ORDER BY seq LIMIT $3",
+        ),
+        [runId, afterSeq, limit, stepId],
       );
-    if (rows.length === 0 && (await lastSeqOf(this.db, runId)) === undefined) {
-      throw new StoreNotFound(runId);
-    }
-    return rows.map((row) => fromBinary(LogLineSchema, bytes(row.data)));
+    return found(rows, runId).map((row) => fromBinary(LogLineSchema, bytes(row.data)));
   }
 }
