@@ -96,6 +96,7 @@ export async function startOrchestrator(
     runStarted: (runId) => events.runStarted(runId),
     runSettled: (runId, error) => events.runSettled(runId, error),
     failed: (error) => events.error("run thread", error),
+    error: (where, error) => events.error(where, error),
   }, {
     port: hubChannel.port2,
     passEnv: passEnvOf(options.passEnv ?? []),

@@ -38,4 +38,6 @@ export type ToServer =
   /** The run of a `start`, as created, or why it could not be created. */
   | { kind: "started"; requestId: number; run?: Run; error?: ErrorInfo }
   | { kind: "settled"; runId: string; error?: string }
+  /** Something the run thread could not do and will try again (the server reports it). */
+  | { kind: "error"; where: string; error: string }
   | { kind: "stopped" };

@@ -10,6 +10,8 @@ export interface RunThreadEvents {
   runSettled(runId: string, error?: string): void;
   /** The run thread failed outside any run (it is then ended). */
   failed(error: unknown): void;
+  /** Something the run thread could not do and will try again. */
+  error(where: string, error: string): void;
 }
 
 export interface RunThread {
@@ -87,6 +89,8 @@ export function startRunThread(
       running.delete(said.runId);
       events.runSettled(said.runId, said.error);
       wakeIfIdle();
+    } else if (said.kind === "error") {
+      events.error(said.where, said.error);
     } else if (said.kind === "stopped") {
       stopped?.();
     }

@@ -10,6 +10,8 @@ import {
   type NewRun,
   observeWrites,
   patientStore,
+  reconcileRun,
+  StoreNotFound,
   superviseRun,
   SwampError,
 } from "../../runtime/mod.ts";
@@ -98,6 +100,7 @@ function supervise(
       post({ kind: "settled", runId });
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });
+      await endStoppedRun(runId, error);
     }
   });
 }
@@ -117,9 +120,40 @@ function start(requestId: number, spec: NewRun): void {
       post({ kind: "settled", runId: runId! });
     } catch (error) {
       if (runId === undefined) post({ kind: "started", requestId, error: errorInfo(error) });
-      else post({ kind: "settled", runId, error: describeCause(error) || String(error) });
+      else {
+        post({ kind: "settled", runId, error: describeCause(error) || String(error) });
+        await endStoppedRun(runId, error);
+      }
     }
   });
+}
+
+/** How often ending a run whose engine stopped is tried while the store cannot be written. */
+const endRetryMs = 1_000;
+
+/**
+ * A run whose engine stopped with an error while this server lives would
+ * stay `running` for good: its owner is alive, so no reader abandons it. It
+ * is abandoned here as reconcile abandons a dead owner's runs (its processes
+ * ended, its locks released), with the error as the reason, so it can be
+ * resumed; tried again until the store takes it, unless the server stops
+ * (a drain settles its runs itself) or another owner claimed the run.
+ */
+async function endStoppedRun(runId: string, error: unknown): Promise<void> {
+  const reason = `the server's engine for the run stopped: ${describeCause(error) || error}`;
+  while (!stop.signal.aborted) {
+    try {
+      const { store, clock, executors } = await ready!;
+      await reconcileRun({ store, clock, executors: executors ?? new Map() }, runId, {
+        ownerStopped: { server: instance, reason },
+      });
+      return;
+    } catch (failure) {
+      if (failure instanceof StoreNotFound) return; // the store no longer has it to end
+      post({ kind: "error", where: `ending run ${runId}`, error: describeCause(failure) });
+      await new Promise((resolve) => setTimeout(resolve, endRetryMs));
+    }
+  }
 }
 
 function errorInfo(error: unknown): ErrorInfo {

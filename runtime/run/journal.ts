@@ -250,6 +250,7 @@ export class RunJournal {
       } catch (error) {
         if (snapshotDue) await this.reload();
         if (!(error instanceof StoreConflict)) throw error;
+        refuseLostWrites(error, base);
         if (!snapshotDue) await this.refresh();
         continue;
       }
@@ -299,6 +300,7 @@ export class RunJournal {
       } catch (error) {
         await this.reload();
         if (!(error instanceof StoreConflict)) throw error;
+        refuseLostWrites(error, base);
         continue;
       }
       if (snapshotDue) this.lastSnapshotSeq = next.revision;
@@ -353,4 +355,24 @@ export class RunJournal {
   append(...drafts: EventDraft[]): Promise<RunEvent[]> {
     return this.write((run) => stillApplicable(run, drafts));
   }
+}
+
+/**
+ * A run's log only grows, so a store that has fewer events than this writer
+ * had stored has lost writes it acknowledged (a database restored from a
+ * backup, or failed over to a replica that lagged). What the writer did after
+ * them is not in the store; it stops rather than decide again from the older
+ * record and repeat steps.
+ */
+function refuseLostWrites(conflict: StoreConflict, stored: bigint): void {
+  if (conflict.actualSeq >= stored) return;
+  throw new SwampError(
+    ErrorCode.CONFLICT,
+    `the store lost acknowledged events of run ${conflict.runId}: this writer had stored up to ` +
+      `event ${stored}, the store has ${conflict.actualSeq}`,
+    {
+      hint: "the database lost recent commits (a restore, or a failover to a replica that " +
+        "lagged); the run is abandoned: check what its steps did, then resume it",
+    },
+  );
 }

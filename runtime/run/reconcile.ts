@@ -62,11 +62,23 @@ export async function reconcileRun(
      * written.
      */
     neverClaimed?: string;
+    /**
+     * The caller is the server instance `server` that owns the run, and its
+     * engine for the run stopped with `reason`: nobody else would end the run
+     * while the instance lives. Nothing is written if another owner has
+     * claimed the run meanwhile.
+     */
+    ownerStopped?: { server: string; reason: string };
   } = {},
 ): Promise<Reconciliation | undefined> {
   const journal = await RunJournal.open(deps.store, runId, deps.clock, options.actor ?? "system");
   const unclaimed = (run: Run) => !hasOwner(run.owner);
-  const verdict: OwnerVerdict = options.neverClaimed === undefined
+  const stoppedHere = (run: Run) => run.owner?.server === options.ownerStopped?.server;
+  const verdict: OwnerVerdict = options.ownerStopped
+    ? stoppedHere(journal.run) && !isSettledRun(journal.run.status)
+      ? { alive: false, reason: options.ownerStopped.reason }
+      : { alive: true }
+    : options.neverClaimed === undefined
     ? await judgeOwner(journal.run, deps.clock, deps.store.instances)
     : unclaimed(journal.run) && !isSettledRun(journal.run.status)
     ? { alive: false, reason: options.neverClaimed }
@@ -102,6 +114,7 @@ export async function reconcileRun(
     if (isSettledRun(run.status)) return undefined;
     // Decided on the record it is written on: a claim that got in first wins (0011).
     if (options.neverClaimed !== undefined && !unclaimed(run)) return undefined;
+    if (options.ownerStopped && !stoppedHere(run)) return undefined;
     const drafts: EventDraft[] = [{
       reason: why,
       payload: {

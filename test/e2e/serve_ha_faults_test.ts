@@ -1,18 +1,24 @@
 // Faults of a PostgreSQL store under `swamp serve` (decision 0027), real
 // processes and a real cluster: the database restarted (stopped by pid,
-// immediate shutdown) while a run executes; and a connection terminated
+// immediate shutdown) while a run executes; restored from a backup taken
+// earlier in the run, losing its last events; and a connection terminated
 // (`pg_terminate_backend` from another connection) while a write is in
 // flight, blocked inside its transaction.
 import { create } from "@bufbuild/protobuf";
 import { testNeeding } from "../helpers/capabilities.ts";
-import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
 import { eventually, markedChain } from "../helpers/runs.ts";
-import { findPostgresBin, sharedPostgres, startPostgres } from "../helpers/postgres.ts";
-import { mintToken, startServe } from "../helpers/serve.ts";
+import {
+  findPostgresBin,
+  type PostgresCluster,
+  sharedPostgres,
+  startPostgres,
+} from "../helpers/postgres.ts";
+import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { foldEvents, summarize } from "../../runtime/run/fold.ts";
-import { RunSchema, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { type Run, RunSchema, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   HeartbeatSchema,
   RunCreatedSchema,
@@ -20,68 +26,136 @@ import {
 } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { SwampError } from "../../runtime/errors/mod.ts";
 
-Deno.test({
-  name:
-    "[postgres] serve on postgres: the database restarted during a run; the run ends, nothing lost " +
-    "(ignored: on a loaded machine the run can hang after the restart, 2 of 2 runs at merge; " +
-    "issue 16, not fixed yet)",
-  ignore: true,
-  fn: async () => {
-    const cluster = await startPostgres();
-    const work = await Deno.makeTempDir({ prefix: "swamp-pg-restart-" });
+interface Outcome {
+  ended: Run;
+  seqs: bigint[];
+  marks: () => Promise<string[]>;
+  server: ServeProcess;
+  token: string;
+}
+
+/**
+ * An 8-step chain run through `swamp serve` on its own cluster, `fault` done
+ * to the database while it runs (it may wait for the steps' marks); `then`
+ * sees how the run ended, the event seqs, the marks the steps wrote, and the
+ * server.
+ */
+async function faultDuringRun(
+  fault: (
+    cluster: PostgresCluster,
+    dsn: string,
+    marked: (step: string) => Promise<unknown>,
+  ) => Promise<void>,
+  then: (outcome: Outcome) => Promise<void>,
+) {
+  const cluster = await startPostgres({ durable: true });
+  const work = await Deno.makeTempDir({ prefix: "swamp-pg-fault-" });
+  try {
+    const dsn = await cluster.createDatabase();
+    const root = `${work}/repo`;
+    const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
+    assertEquals(init.code, 0, init.stderr);
+    const marks = `${work}/marks`;
+    await Deno.mkdir(`${root}/workflows`, { recursive: true });
+    await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, markedChain(8, marks, 0.7));
+    const token = await mintToken(root, "ops", "operator");
+    await using server = await startServe(root);
+    const started = await server.cli(["workflow", "run", "chain", "--detach", "--json"], token);
+    assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+    const runId = (started.json as { run: { id: string } }).run.id;
+    const read = async () => (await Deno.readTextFile(marks).catch(() => "")).trim().split("\n");
+    await fault(
+      cluster,
+      dsn,
+      (step) =>
+        eventually(
+          `step ${step} to complete`,
+          async () => (await read()).includes(step) || undefined,
+        ),
+    );
+    const store = await openPostgresStore(dsn);
     try {
-      const dsn = await cluster.createDatabase();
-      const root = `${work}/repo`;
-      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-      assertEquals(init.code, 0, init.stderr);
-      const marks = `${work}/marks`;
-      await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, markedChain(8, marks, 0.7));
-      const token = await mintToken(root, "ops", "operator");
-      await using server = await startServe(root);
-      const started = await server.cli(["workflow", "run", "chain", "--detach", "--json"], token);
-      assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
-      const runId = (started.json as { run: { id: string } }).run.id;
-      await eventually("two steps to complete", async () => {
-        const text = await Deno.readTextFile(marks).catch(() => "");
-        return text.includes("s2") ? true : undefined;
-      });
-      await cluster.restart(2000);
-      const store = await openPostgresStore(dsn);
-      try {
-        const ended = await eventually("the run to end", async () => {
-          const stored = await store.loadRun(runId);
-          const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
-          return run && run.status !== RunStatus.RUNNING && run.status !== RunStatus.PENDING
-            ? run
-            : undefined;
-        }, 90_000);
-        const events = await store.readEvents(runId, 0n);
-        const seqs = events.map((e) => e.seq);
-        assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "no event lost or duplicated");
-        const lines = (await Deno.readTextFile(marks)).trim().split("\n");
-        assertEquals(lines.length, new Set(lines).size, "a step completed twice");
-        const story = ended.steps.map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`);
-        console.log(`after the restart: run ${RunStatus[ended.status]}`);
-        // Either outcome is clear: succeeded with every step, or ended with a reason that says why.
-        if (ended.status === RunStatus.SUCCEEDED) assertEquals(new Set(lines).size, 8);
-        else assert(ended.reason !== "", story.join("\n"));
-        // The server is still serving on the restarted database.
-        const status = await server.cli(["workflow", "status", runId, "--json"], token);
-        assertEquals(
-          status.code === 0 || status.code === 1 || status.code === 11,
-          true,
-          status.stderr,
-        );
-      } finally {
-        await store.close();
-      }
+      const ended = await eventually("the run to end", async () => {
+        const stored = await store.loadRun(runId);
+        const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+        return run && run.status !== RunStatus.RUNNING && run.status !== RunStatus.PENDING
+          ? run
+          : undefined;
+      }, 90_000);
+      const seqs = (await store.readEvents(runId, 0n)).map((e) => e.seq);
+      await then({ ended, seqs, marks: read, server, token });
     } finally {
-      await cluster.stop();
-      await Deno.remove(work, { recursive: true });
+      await store.close();
     }
-  },
-});
+  } finally {
+    await cluster.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+const everyStep = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"];
+
+await testNeeding(
+  "postgres",
+  "serve on postgres: the database restarted during a run; the run rides it out, every step once",
+  () =>
+    faultDuringRun(async (cluster, _dsn, marked) => {
+      await marked("s2");
+      await cluster.restart(2000);
+    }, async ({ ended, seqs, marks }) => {
+      const story = ended.steps.map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`);
+      assertEquals(RunStatus[ended.status], "SUCCEEDED", `${ended.reason}\n${story.join("\n")}`);
+      assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "no event lost or duplicated");
+      assertEquals(await marks(), everyStep);
+    }),
+);
+
+/** The tables of runs, restored from a dump taken earlier while the owner keeps running. */
+const runTables = ["runs", "events", "snapshots", "logs", "locks", "leases", "data_items"];
+
+await testNeeding(
+  "postgres",
+  "serve on postgres: the database restored from a backup taken mid-run abandons the run, " +
+    "saying the store lost events; a resume completes it",
+  () =>
+    faultDuringRun(async (cluster, dsn, marked) => {
+      const bin = (await findPostgresBin())!;
+      const dump = `${cluster.dir}/before.sql`;
+      await marked("s1");
+      const tables = runTables.flatMap((table) => ["-t", table]);
+      await command(`${bin}/pg_dump`, ["--data-only", ...tables, "-f", dump, "-d", dsn]);
+      await marked("s2");
+      // One transaction: the owner's next write finds the run as the backup had it.
+      await command(`${bin}/psql`, [
+        "-X",
+        "-q",
+        "-1",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        dsn,
+        "-c",
+        `TRUNCATE ${runTables.join(", ")}`,
+        "-f",
+        dump,
+      ]);
+    }, async ({ ended, seqs, marks, server, token }) => {
+      assertEquals(RunStatus[ended.status], "ABANDONED", ended.reason);
+      assert(ended.reason.includes("the store lost acknowledged events"), ended.reason);
+      assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "the events kept are whole");
+      const resumed = await server.cli(["workflow", "resume", ended.id], token);
+      assertEquals(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+      // The steps whose end the backup did not have ran again: none is missing.
+      assertEquals([...new Set(await marks())].sort(), everyStep);
+    }),
+);
+
+async function command(program: string, args: string[]) {
+  const done = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(done.stderr);
+  assertEquals(done.code, 0, `${program} ${args.join(" ")}: ${text}`);
+}
 
 /** A `psql` session kept open on stdin: what it is told runs in order, in one connection. */
 function psqlSession(bin: string, dsn: string) {

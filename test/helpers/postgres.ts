@@ -87,8 +87,14 @@ export function socketDsn(dir: string, database: string, user = clusterRole): st
   return `postgres://${user}@/${database}?host=${encodeURIComponent(dir)}`;
 }
 
-/** Starts a fresh cluster; the caller must `stop()` it (in a `finally`). */
-export async function startPostgres(): Promise<PostgresCluster> {
+/**
+ * Starts a fresh cluster; the caller must `stop()` it (in a `finally`). It
+ * skips the flushes a test does not need, and with them the promise that a
+ * commit survives a crash of the server; `durable` keeps that promise (for a
+ * test that restarts the server: without it a commit acknowledged a moment
+ * before the crash may be gone after it).
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = await findPostgresBin();
   if (!bin) throw new Error("no initdb found (apt-get install postgresql)");
   const owner = await serverUser();
@@ -106,7 +112,9 @@ export async function startPostgres(): Promise<PostgresCluster> {
       "-D",
       dir,
       "-o",
-      `-k ${dir} -h '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      // fsync and full-page writes guard against a crash of the machine, not of the server.
+      `-k ${dir} -h '' -c fsync=off -c full_page_writes=off` +
+      (options.durable ? "" : " -c synchronous_commit=off"),
       "-l",
       `${dir}/log`,
       "start",
