@@ -1,3 +1,4 @@
+import { pokeOnOutsideChanges } from "./outside_changes.ts";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { Run, Step } from "../../proto/gen/swamp/v1/run_pb.ts";
@@ -122,6 +123,20 @@ export class RunEngine implements RunView {
   /** Runs until the run is settled; `signal` cancels it. Returns the final record. */
   async execute(signal: AbortSignal): Promise<Run> {
     signal.addEventListener("abort", () => this.wake(), { once: true });
+    const stopListening = await pokeOnOutsideChanges(
+      this.deps.store,
+      this.run.id,
+      () => this.run.revision,
+      () => this.poke(),
+    );
+    try {
+      return await this.executeLooking(signal);
+    } finally {
+      stopListening();
+    }
+  }
+
+  private async executeLooking(signal: AbortSignal): Promise<Run> {
     if (this.run.status === RunStatus.PENDING) {
       await this.journal.append(runChange(RunStatus.PENDING, RunStatus.RUNNING, ""));
     }

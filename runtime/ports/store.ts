@@ -123,9 +123,12 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, Data
   close(): Promise<void>;
 }
 
-/** A run's events or log changed (undefined: anything may have changed, read again). */
+/**
+ * A run's events or log changed (undefined: anything may have changed, read
+ * again); `seq`, when the store says, is the run's last event seq after it.
+ */
 export type OnStoreChange = (
-  change: { runId: string; kind: "events" | "logs" } | undefined,
+  change: { runId: string; kind: "events" | "logs"; seq?: bigint } | undefined,
 ) => void;
 
 export interface AppendRequest {

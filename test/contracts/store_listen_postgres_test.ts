@@ -8,6 +8,13 @@ import { testNeeding } from "../helpers/capabilities.ts";
 import { sharedPostgres } from "../helpers/postgres.ts";
 import { event, newRun } from "./store_messages.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
+import { create } from "@bufbuild/protobuf";
+import { engineHarness, shell, workflowOf } from "../helpers/engine.ts";
+import { fileAppears } from "../helpers/runs.ts";
+import { RunJournal } from "../../runtime/run/journal.ts";
+import { RunStatus } from "../../runtime/run/status.ts";
+import { systemClock } from "../../runtime/mod.ts";
+import { CancelRequestedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 
 const cluster = sharedPostgres();
 const dbName = (dsn: string) => /@\/([^?]+)/.exec(dsn)![1];
@@ -80,5 +87,47 @@ await testNeeding(
       await child.status;
       await store.close();
     }
+  },
+);
+
+await testNeeding(
+  "postgres",
+  "postgres: a run's owner hears of a cancel another writer stored at once, its poll an hour away",
+  async () => {
+    const c = await cluster.get();
+    const dsn = await c.createDatabase();
+    // An hour between the engine's own looks at the store: only a notification can wake it.
+    await using engine = await engineHarness({
+      store: await openPostgresStore(dsn),
+      pollMs: 3_600_000,
+    });
+    const started = `${engine.dir}/started`;
+    const run = await engine.start(
+      workflowOf("held", [{ name: "main", steps: [shell("hold", `touch ${started}; sleep 300`)] }]),
+    );
+    await fileAppears(started);
+    // Another writer (a CLI or a server on another host, which cannot signal the owner).
+    const other = await openPostgresStore(dsn);
+    try {
+      const journal = await RunJournal.open(other, run.runId, systemClock, "operator");
+      await journal.append({
+        reason: "stop it",
+        payload: {
+          case: "cancelRequested",
+          value: create(CancelRequestedSchema, { requestedBy: "operator" }),
+        },
+      });
+    } finally {
+      await other.close();
+    }
+    // Not a timing assertion: a bound that keeps a broken build from waiting the hour.
+    let unheard = false;
+    const bound = setTimeout(() => {
+      unheard = true;
+      run.cancel();
+    }, 30_000);
+    const ended = await run.done.finally(() => clearTimeout(bound));
+    assert(!unheard, "the owner did not hear of the cancel");
+    assertEquals(RunStatus[ended.status], "CANCELLED", ended.reason);
   },
 );

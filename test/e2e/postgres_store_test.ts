@@ -275,3 +275,39 @@ function dbOf(root: string): string {
   const config = Deno.readTextFileSync(`${root}/.swamp.yaml`);
   return /^dsn: postgres:\/\/[^/]*\/([^?\s]+)/m.exec(config)![1];
 }
+
+await testNeeding(
+  "postgres",
+  "postgres store: `workflow wait` hears of the run's end by notification, with no poll to catch it",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-wait-" });
+    try {
+      const root = `${work}/repo`;
+      const dsn = await cluster.createDatabase();
+      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
+      assertEquals(init.code, 0, init.stderr);
+      const gate = `${work}/go`;
+      await Deno.mkdir(`${root}/workflows`, { recursive: true });
+      await Deno.writeTextFile(
+        `${root}/workflows/workflow-held.yaml`,
+        workflowFile("held", shellStep("hold", `while [ ! -e ${gate} ]; do sleep 0.1; done`)),
+      );
+      // A follower's safety read an hour away: only a notification can end the wait.
+      const env = { SWAMP_FOLLOW_POLL_MS: "3600000" };
+      const cli = (args: string[]) => runCli([...args, "--repo", root], { cwd: work, env });
+      const started = await cli(["workflow", "run", "held", "--detach", "--json"]);
+      assertEquals(started.code, 0, started.stderr);
+      const runId = (started.json as { run: { id: string } }).run.id;
+      const waiting = cli(["workflow", "wait", runId, "--timeout", "60s", "--json"]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await Deno.writeTextFile(gate, "");
+      const waited = await waiting;
+      assertEquals(waited.code, 0, waited.stderr);
+      assertEquals((waited.json as { run: { status: string } }).run.status, "succeeded");
+    } finally {
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);

@@ -57,11 +57,12 @@ export function workflowOf(name: string, jobs: unknown[]): WorkflowSpec {
   return { id: crypto.randomUUID(), name, jobs } as unknown as WorkflowSpec;
 }
 
+/** `store`: run on this store instead of a memory one (the harness closes it). */
 export async function engineHarness(
-  options: { graceMs?: number; pollMs?: number } = {},
+  options: { graceMs?: number; pollMs?: number; store?: RunStore } = {},
 ): Promise<EngineHarness> {
   const dir = await Deno.makeTempDir({ prefix: "swamp-engine-" });
-  const store = await openMemoryStore(new MemoryData());
+  const store = options.store ?? await openMemoryStore(new MemoryData());
   const clock = new FakeClock();
   const loopback = createLoopbackExecutor();
   const deps = {

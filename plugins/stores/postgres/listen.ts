@@ -12,16 +12,21 @@ import type { Tx } from "./db.ts";
 /** The one channel every swamp process on a database shares. */
 export const changeChannel = "swamp_run_changes";
 
-/** What a notification says: which run changed, and whether its events or its log. */
-export const changePayload = (runId: string, kind: "events" | "logs") => `${kind}:${runId}`;
+/**
+ * What a notification says: which run changed, whether its events or its log,
+ * and for events the run's last event seq after the change (`events:RUN:SEQ`).
+ */
+export const changePayload = (runId: string, kind: "events" | "logs", seq?: bigint) =>
+  `${kind}:${runId}${seq === undefined ? "" : `:${seq}`}`;
 
 /** Announces, in `tx`, that `runId`'s events or log changed (sent at commit). */
 export async function notifyChange(
   tx: Tx,
   runId: string,
   kind: "events" | "logs",
+  seq?: bigint,
 ): Promise<void> {
-  await tx.query("SELECT pg_notify($1, $2)", [changeChannel, changePayload(runId, kind)]);
+  await tx.query("SELECT pg_notify($1, $2)", [changeChannel, changePayload(runId, kind, seq)]);
 }
 
 /** How long to wait before connecting again, doubling up to the last. */
@@ -99,8 +104,14 @@ export class ChangeListener {
     const colon = payload.indexOf(":");
     const kind = payload.slice(0, colon);
     if (kind !== "events" && kind !== "logs") return;
-    const change = { runId: payload.slice(colon + 1), kind } as const;
-    for (const key of [change.runId, "*"]) {
+    // A payload without a seq (from an older swamp) is a change of unknown extent.
+    const [runId, seq] = payload.slice(colon + 1).split(":");
+    const change: Parameters<OnStoreChange>[0] = {
+      runId,
+      kind,
+      ...(/^\d+$/.test(seq ?? "") ? { seq: BigInt(seq) } : {}),
+    };
+    for (const key of [runId, "*"]) {
       for (const onChange of this.subscribers.get(key) ?? []) onChange(change);
     }
   }

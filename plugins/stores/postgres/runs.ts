@@ -90,7 +90,7 @@ export class PgRuns {
         snapshot.revision,
         toBinary(RunSchema, snapshot),
       ]);
-      await notifyChange(tx, id, "events");
+      await notifyChange(tx, id, "events", 1n);
     });
   }
 
@@ -122,7 +122,7 @@ export class PgRuns {
         snapshot?.revision ?? 0n,
         snapshot ? toBinary(RunSchema, snapshot) : null,
         changeChannel,
-        changePayload(runId, "events"),
+        changePayload(runId, "events", last),
       ],
     );
     if (Number(rows[0].moved) === 1) return;
