@@ -7,7 +7,7 @@
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
-import { shellStep, workflowFile } from "../helpers/runs.ts";
+import { initRepo, shellStep, workflowFile } from "../helpers/runs.ts";
 import { type PostgresCluster, socketDsn, startPostgres } from "../helpers/postgres.ts";
 import { mintToken, startServe } from "../helpers/serve.ts";
 import { vaultEnv, vaultPut } from "../helpers/vault.ts";
@@ -284,15 +284,13 @@ await testNeeding(
     const work = await Deno.makeTempDir({ prefix: "swamp-pg-wait-" });
     try {
       const root = `${work}/repo`;
-      const dsn = await cluster.createDatabase();
-      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-      assertEquals(init.code, 0, init.stderr);
       const gate = `${work}/go`;
-      await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(
-        `${root}/workflows/workflow-held.yaml`,
-        workflowFile("held", shellStep("hold", `while [ ! -e ${gate} ]; do sleep 0.1; done`)),
+      const held = workflowFile(
+        "held",
+        shellStep("hold", `while [ ! -e ${gate} ]; do sleep 0.1; done`),
       );
+      const dsn = await cluster.createDatabase();
+      await initRepo(root, "postgres", { "workflows/workflow-held.yaml": held }, dsn);
       // A follower's safety read an hour away: only a notification can end the wait.
       const env = { SWAMP_FOLLOW_POLL_MS: "3600000" };
       const cli = (args: string[]) => runCli([...args, "--repo", root], { cwd: work, env });

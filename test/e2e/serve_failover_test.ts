@@ -10,7 +10,7 @@
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { runCli } from "../helpers/cli.ts";
-import { eventually } from "../helpers/runs.ts";
+import { eventually, initRepo } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
@@ -53,11 +53,8 @@ await testNeeding(
     try {
       const dsn = await cluster.createDatabase();
       const root = `${work}/repo`;
-      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-      assertEquals(init.code, 0, init.stderr);
       const marks = `${work}/marks`;
-      await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(`${root}/workflows/workflow-wide.yaml`, fanOut(marks));
+      await initRepo(root, "postgres", { "workflows/workflow-wide.yaml": fanOut(marks) }, dsn);
       const token = await mintToken(root, "ops", "operator");
       for (let i = 0; i < 3; i++) servers.push(await startServe(root, ["--worker-grace", "20s"]));
       const urls = servers.map((s) => s.url).join(",");

@@ -4,8 +4,7 @@
 // of two instances, takes effect exactly once.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
-import { eventually, gateStep, shellStep, workflowFile } from "../helpers/runs.ts";
+import { eventually, gateStep, initRepo, shellStep, workflowFile } from "../helpers/runs.ts";
 import { sharedPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
@@ -20,12 +19,7 @@ async function twoInstances(files: Record<string, string>) {
   const dsn = await c.createDatabase();
   const work = await Deno.makeTempDir({ prefix: "swamp-pg-api-" });
   const root = `${work}/repo`;
-  const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-  assertEquals(init.code, 0, init.stderr);
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(`${root}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
-    await Deno.writeTextFile(`${root}/${path}`, text);
-  }
+  await initRepo(root, "postgres", files, dsn);
   const token = await mintToken(root, "ops", "approver");
   const servers: ServeProcess[] = [await startServe(root), await startServe(root)];
   return {

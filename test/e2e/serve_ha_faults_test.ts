@@ -7,8 +7,7 @@
 import { create } from "@bufbuild/protobuf";
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
-import { eventually, markedChain } from "../helpers/runs.ts";
+import { eventually, initRepo, markedChain } from "../helpers/runs.ts";
 import {
   findPostgresBin,
   type PostgresCluster,
@@ -53,11 +52,9 @@ async function faultDuringRun(
   try {
     const dsn = await cluster.createDatabase();
     const root = `${work}/repo`;
-    const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-    assertEquals(init.code, 0, init.stderr);
     const marks = `${work}/marks`;
-    await Deno.mkdir(`${root}/workflows`, { recursive: true });
-    await Deno.writeTextFile(`${root}/workflows/workflow-chain.yaml`, markedChain(8, marks, 0.7));
+    const chain = markedChain(8, marks, 0.7);
+    await initRepo(root, "postgres", { "workflows/workflow-chain.yaml": chain }, dsn);
     const token = await mintToken(root, "ops", "operator");
     await using server = await startServe(root);
     const started = await server.cli(["workflow", "run", "chain", "--detach", "--json"], token);

@@ -8,8 +8,7 @@
 // owner, each step's command completes at most once, and the run ends.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
-import { eventually, markedChain } from "../helpers/runs.ts";
+import { eventually, initRepo, markedChain } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
@@ -27,14 +26,9 @@ await testNeeding(
     try {
       const dsn = await cluster.createDatabase();
       const root = `${work}/repo`;
-      const init = await runCli(["repo", "init", root, "--store", "postgres", "--dsn", dsn]);
-      assertEquals(init.code, 0, init.stderr);
       const marks = `${work}/marks`;
-      await Deno.mkdir(`${root}/workflows`, { recursive: true });
-      await Deno.writeTextFile(
-        `${root}/workflows/workflow-chain.yaml`,
-        markedChain(steps, marks, 1.5),
-      );
+      const chain = markedChain(steps, marks, 1.5);
+      await initRepo(root, "postgres", { "workflows/workflow-chain.yaml": chain }, dsn);
       const token = await mintToken(root, "ops", "operator");
       for (let i = 0; i < 3; i++) servers.push(await startServe(root));
       const [owner, ...survivors] = servers;

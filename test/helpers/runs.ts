@@ -19,20 +19,41 @@ export async function storeKindsWithPostgres(what: string): Promise<StoreKind[]>
   return storeKinds;
 }
 
-/** A repository with the given store and files, removed on dispose. */
-export async function repoWith(store: StoreKind, files: Record<string, string>) {
-  const root = await Deno.makeTempDir({ prefix: `swamp-run-${store}-` });
-  // PostgreSQL: a database of its own on this file's cluster.
-  const dsn = store === "postgres"
-    ? ["--dsn", await (await postgresCluster.get()).createDatabase()]
-    : [];
-  const init = await runCli(["repo", "init", root, "--store", store, ...dsn, "-q"]);
+/**
+ * `swamp repo init ROOT` with `store` (on the database `dsn` for PostgreSQL),
+ * then `files` (paths relative to ROOT) written into it.
+ */
+export async function initRepo(
+  root: string,
+  store: StoreKind,
+  files: Record<string, string>,
+  dsn?: string,
+): Promise<void> {
+  const init = await runCli([
+    "repo",
+    "init",
+    root,
+    "--store",
+    store,
+    ...(dsn ? ["--dsn", dsn] : []),
+    "-q",
+  ]);
   if (init.code !== 0) throw new Error(`repo init failed: ${init.stderr}`);
   for (const [path, text] of Object.entries(files)) {
     const full = `${root}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(full, text);
   }
+}
+
+/** A repository with the given store and files, removed on dispose. */
+export async function repoWith(store: StoreKind, files: Record<string, string>) {
+  const root = await Deno.makeTempDir({ prefix: `swamp-run-${store}-` });
+  // PostgreSQL: a database of its own on this file's cluster.
+  const dsn = store === "postgres"
+    ? await (await postgresCluster.get()).createDatabase()
+    : undefined;
+  await initRepo(root, store, files, dsn);
   return {
     root,
     cli: (args: string[], env?: Record<string, string>, options: { interleaved?: boolean } = {}) =>
