@@ -66,6 +66,7 @@ export function localExtensionMethods(options: {
   const start = () => startCapabilityServer(service);
   return {
     service,
+    adopt: (credential, adoptedHash) => grants.adopt(credential, adoptedHash),
     async prepare(call: ExtensionCall): Promise<PreparedMethod> {
       if (call.remote) return await prepareRemote(call);
       const { url, hostPort } = await (server ??= start());

@@ -56,6 +56,8 @@ export interface EngineDeps {
    * worker still runs them under, followed once instead of a new dispatch (0027).
    */
   adoptLeases?: Map<string, string>;
+  /** Of those, placed extension steps': the SHA-256 of the credential their worker holds (0029). */
+  adoptCredentials?: Map<string, string>;
   /** Runs a nested workflow to its end and returns the child's final record. */
   runChild?: (request: ChildRunRequest, signal: AbortSignal) => Promise<Run>;
   /** Reconciles the run holding a lock if its owner is gone; true when it was. */

@@ -20,6 +20,7 @@ import { cancelStage, stepChange, workerWait } from "./step_events.ts";
 import { takeHostSlot } from "./host_slots.ts";
 import { durationMs, shellWork } from "./shell_task.ts";
 import { durationText } from "../text/duration.ts";
+import { sha256Hex } from "../text/hash.ts";
 
 export interface StepRun {
   run: Run;
@@ -120,8 +121,12 @@ export async function runShell(
       deps.adoptLeases!.delete(job.step.id);
       work.adoptLease = adopt;
     }
-    if (extension) work.extension = extension;
-    return await dispatchShell(call, args, placed, placement.executor, work);
+    let credentialSha256 = "";
+    if (extension) {
+      work.extension = extension;
+      credentialSha256 = await adoptCredential(deps, job.step.id, adopt, work);
+    }
+    return await dispatchShell(call, args, placed, placement.executor, work, credentialSha256);
   }
   call.slot = await takeHostSlot(
     deps.hostSlots,
@@ -134,12 +139,33 @@ export async function runShell(
   return await dispatchShell(call, args, placed, placement.executor, work);
 }
 
+/**
+ * The SHA-256 of the capability credential a placed extension step's worker
+ * holds, recorded with its placement: this dispatch's own, or, for a step
+ * adopted from a dead owner, the one that owner issued, which this instance's
+ * grant then accepts (0029). Empty when an adopted step's record has none.
+ */
+async function adoptCredential(
+  deps: EngineDeps,
+  stepId: string,
+  adopt: string | undefined,
+  work: StepWork,
+): Promise<string> {
+  const credential = work.env.SWAMP_CAPABILITY_TOKEN ?? "";
+  if (!adopt) return credential ? await sha256Hex(credential) : "";
+  const adopted = deps.adoptCredentials?.get(stepId) ?? "";
+  deps.adoptCredentials?.delete(stepId);
+  if (adopted && credential) await deps.extensionMethods?.adopt?.(credential, adopted);
+  return adopted;
+}
+
 async function dispatchShell(
   call: StepCall,
   args: Record<string, unknown>,
   placed: Placement | undefined,
   executor: Executor,
   work: StepWork,
+  credentialSha256 = "",
 ): Promise<Outcome> {
   const { deps, journal, job, logs } = call;
   const started = deps.clock.now().getTime();
@@ -171,6 +197,7 @@ async function dispatchShell(
             workerName: event.worker,
             leaseId: event.leaseId,
             leaseEpoch: event.epoch,
+            credentialSha256,
           }),
           event.attempt,
         );

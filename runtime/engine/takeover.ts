@@ -24,13 +24,20 @@ export interface TakeoverPlan {
   drafts: EventDraft[];
   /** Step id → the lease its worker still runs it under. */
   adopt: Map<string, string>;
+  /** Step id → the SHA-256 of the capability credential its worker holds (placed extension steps, 0029). */
+  credentials: Map<string, string>;
   /** What the abandoned local steps recorded, to end after the claim is written. */
   orphans: StepProcess[];
 }
 
 /** The takeover's drafts for `run`, with `leases` the run's leases as the store has them. */
 export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): TakeoverPlan {
-  const plan: TakeoverPlan = { drafts: [], adopt: new Map(), orphans: [] };
+  const plan: TakeoverPlan = {
+    drafts: [],
+    adopt: new Map(),
+    credentials: new Map(),
+    orphans: [],
+  };
   const templates = new Set(
     run.steps.filter((s) => templateIdOf(s) !== s.id).map((s) => templateIdOf(s)),
   );
@@ -40,6 +47,8 @@ export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): 
     if (lease && step.status !== StepStatus.WAITING_APPROVAL) {
       // A worker may run it even before the record says so (the lease is taken first).
       plan.adopt.set(step.id, lease.id);
+      const hash = step.placement?.credentialSha256;
+      if (hash) plan.credentials.set(step.id, hash);
       if (step.status !== StepStatus.PENDING) {
         plan.drafts.push(
           back(step, `taken over from instance ${from}: adopting lease ${lease.id}`),

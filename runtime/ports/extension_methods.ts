@@ -44,4 +44,10 @@ export interface PreparedMethod {
 
 export interface ExtensionMethodRunner {
   prepare(call: ExtensionCall): Promise<PreparedMethod>;
+  /**
+   * A placed step adopted from a dead owner instance (0027): its worker still
+   * holds the credential whose SHA-256 is `adoptedHash`; accept it as the one
+   * `credential` (this instance's, from `prepare`) until that one ends (0029).
+   */
+  adopt?(credential: string, adoptedHash: string): Promise<void>;
 }

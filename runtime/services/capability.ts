@@ -54,6 +54,8 @@ export interface Grant {
 /** The live credentials of one process, by the hash of their secret. */
 export class CapabilityGrants {
   #live = new Map<string, Grant>();
+  /** Hashes of adopted credentials, by the hash of the credential they act under. */
+  #aliases = new Map<string, string[]>();
 
   /** A new credential for `call`; the secret is returned once and never kept. */
   async issue(
@@ -76,9 +78,26 @@ export class CapabilityGrants {
     return { credential, grant };
   }
 
-  /** Ends a credential: any later use is refused. */
+  /**
+   * Lets the credential whose SHA-256 is `adoptedHash` (issued by a dead
+   * instance for the same placed step, decision 0029) act under the grant of
+   * `credential`, until that one is revoked. The hash comes from the run's
+   * record, never the credential: the worker still holds it.
+   */
+  async adopt(credential: string, adoptedHash: string): Promise<void> {
+    const hash = await sha256Hex(credential);
+    const grant = this.#live.get(hash);
+    if (!grant || !grant.remote || !adoptedHash || adoptedHash === hash) return;
+    this.#live.set(adoptedHash, grant);
+    (this.#aliases.get(hash) ?? this.#aliases.set(hash, []).get(hash)!).push(adoptedHash);
+  }
+
+  /** Ends a credential (and any it adopted): any later use is refused. */
   async revoke(credential: string): Promise<void> {
-    this.#live.delete(await sha256Hex(credential));
+    const hash = await sha256Hex(credential);
+    this.#live.delete(hash);
+    for (const alias of this.#aliases.get(hash) ?? []) this.#live.delete(alias);
+    this.#aliases.delete(hash);
   }
 
   async check(credential: string): Promise<Grant> {

@@ -10,6 +10,7 @@ import { SwampError } from "../errors/mod.ts";
 import type { ExtensionCall } from "../ports/extension_methods.ts";
 import { CapabilityGrants, capabilityService } from "./capability.ts";
 import { collectBundle } from "./extension_bundle.ts";
+import { sha256Hex } from "../text/hash.ts";
 
 const call: ExtensionCall = {
   runId: "run-1",
@@ -127,4 +128,52 @@ Deno.test("capability: a placed step's calls need an active lease of that step; 
   } finally {
     await Deno.remove(repo, { recursive: true });
   }
+});
+
+Deno.test("capability: an adopted placed step's credential acts under the adopting grant, with its lease, until that grant ends", async () => {
+  await using temp = await tempFileStore();
+  const { store } = temp;
+  const grants = new CapabilityGrants();
+  const service = capabilityService({ grants, data: store, leases: store });
+  const bundle = { fingerprint: "f", files: [] };
+  // What the dead owner issued: the worker holds it; the run's record holds its hash only.
+  const held = "swcap_issued_by_the_dead_owner";
+  const { credential } = await grants.issue(call, undefined, { bundle });
+  const now = new Date();
+  const lease = await store.acquireLease({
+    runId: "run-1",
+    stepId: "create",
+    attempt: 1,
+    workerId: "w-1",
+    now,
+    expireTime: new Date(now.getTime() + 60_000),
+  });
+  const write = (name: string) =>
+    service.writeResource({
+      credential: held,
+      leaseId: lease.id,
+      spec: "bucket",
+      name,
+      attributes: fromJson(ValueSchema, { n: 1 }),
+      tags: {},
+    } as never);
+
+  await denied(write("before"), /not valid/);
+  await grants.adopt(credential, await sha256Hex(held));
+  const written = await write("after");
+  assertEquals(written.name, "after");
+  assertEquals((await store.getLease(lease.id))?.hasWritten, true);
+  // Only with an active lease of that step.
+  await denied(
+    service.getContext({ credential: held, leaseId: "run-1/other#1.x" } as never),
+    /not an active lease/,
+  );
+  // A local (not placed) grant adopts nothing.
+  const local = await grants.issue({ ...call, remote: false });
+  await grants.adopt(local.credential, await sha256Hex("swcap_other"));
+  await denied(service.getContext({ credential: "swcap_other" } as never), /not valid/);
+  // Ending the adopting grant ends the adopted credential too.
+  await grants.revoke(credential);
+  await denied(write("late"), /not valid/);
+  assertEquals(grants.size, 1);
 });
