@@ -1,3 +1,4 @@
+import type { AdoptedStep } from "./takeover.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { ModelCatalog } from "../model/catalog.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -55,9 +56,7 @@ export interface EngineDeps {
    * Steps taken over from a dead owner instance, by id: the lease their
    * worker still runs them under, followed once instead of a new dispatch (0027).
    */
-  adoptLeases?: Map<string, string>;
-  /** Of those, placed extension steps': the SHA-256 of the credential their worker holds (0029). */
-  adoptCredentials?: Map<string, string>;
+  adoptLeases?: Map<string, AdoptedStep>;
   /** Runs a nested workflow to its end and returns the child's final record. */
   runChild?: (request: ChildRunRequest, signal: AbortSignal) => Promise<Run>;
   /** Reconciles the run holding a lock if its owner is gone; true when it was. */

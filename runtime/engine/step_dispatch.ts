@@ -11,6 +11,7 @@ import type { RunJournal } from "../run/journal.ts";
 import type { SlotLease } from "../ports/step_slots.ts";
 import { StepStatus } from "../run/status.ts";
 import type { EngineDeps } from "./deps.ts";
+import type { AdoptedStep } from "./takeover.ts";
 import { placementFor, type PlacementTemplates } from "./placement.ts";
 import type { LockKeeper } from "./locks.ts";
 import type { LogWriter } from "./logs.ts";
@@ -119,12 +120,12 @@ export async function runShell(
     const adopt = deps.adoptLeases?.get(job.step.id);
     if (adopt) {
       deps.adoptLeases!.delete(job.step.id);
-      work.adoptLease = adopt;
+      work.adoptLease = adopt.leaseId;
     }
     let credentialSha256 = "";
     if (extension) {
       work.extension = extension;
-      credentialSha256 = await adoptCredential(deps, job.step.id, adopt, work);
+      credentialSha256 = await adoptCredential(deps, adopt, work);
     }
     return await dispatchShell(call, args, placed, placement.executor, work, credentialSha256);
   }
@@ -147,14 +148,12 @@ export async function runShell(
  */
 async function adoptCredential(
   deps: EngineDeps,
-  stepId: string,
-  adopt: string | undefined,
+  adopt: AdoptedStep | undefined,
   work: StepWork,
 ): Promise<string> {
   const credential = work.env.SWAMP_CAPABILITY_TOKEN ?? "";
   if (!adopt) return credential ? await sha256Hex(credential) : "";
-  const adopted = deps.adoptCredentials?.get(stepId) ?? "";
-  deps.adoptCredentials?.delete(stepId);
+  const adopted = adopt.credentialSha256;
   if (adopted && credential) await deps.extensionMethods?.adopt?.(credential, adopted);
   return adopted;
 }

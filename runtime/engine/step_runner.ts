@@ -70,7 +70,9 @@ export async function runStep(
     recorded: StepStatus.PENDING,
     // A step run before (a resume re-entering it) goes on from its last attempt
     // number, so no two attempts of a step, or two leases of a remote one, share one.
-    attempt: Math.max(job.run.attempt, 1, job.step.attempt > 0 ? job.step.attempt + 1 : 0),
+    // An adopted step goes on with the attempt its worker's lease runs (0027, 0029).
+    attempt: deps.adoptLeases?.get(job.step.id)?.attempt ??
+      Math.max(job.run.attempt, 1, job.step.attempt > 0 ? job.step.attempt + 1 : 0),
   };
   try {
     await runAndRecord(call);

@@ -110,9 +110,7 @@ async function claimAndRun(
   if (plan && plan.orphans.length > 0 && deadHost === owner.host) {
     await endOrphans(plan.orphans, deps.executors);
   }
-  const adopted = plan && plan.adopt.size > 0
-    ? { ...deps, adoptLeases: plan.adopt, adoptCredentials: plan.credentials }
-    : deps;
+  const adopted = plan && plan.adopt.size > 0 ? { ...deps, adoptLeases: plan.adopt } : deps;
   return await runOwned(adopted, journal, options, owner);
 }
 

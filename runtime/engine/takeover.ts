@@ -20,12 +20,19 @@ export interface Takeover {
   from: string;
 }
 
+/** A step its worker still runs under a lease of the dead owner's. */
+export interface AdoptedStep {
+  leaseId: string;
+  /** The lease's attempt: the adopting engine goes on with it, never a new one. */
+  attempt: number;
+  /** A placed extension step's: the SHA-256 of the capability credential its worker holds (0029). */
+  credentialSha256: string;
+}
+
 export interface TakeoverPlan {
   drafts: EventDraft[];
   /** Step id → the lease its worker still runs it under. */
-  adopt: Map<string, string>;
-  /** Step id → the SHA-256 of the capability credential its worker holds (placed extension steps, 0029). */
-  credentials: Map<string, string>;
+  adopt: Map<string, AdoptedStep>;
   /** What the abandoned local steps recorded, to end after the claim is written. */
   orphans: StepProcess[];
 }
@@ -35,7 +42,6 @@ export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): 
   const plan: TakeoverPlan = {
     drafts: [],
     adopt: new Map(),
-    credentials: new Map(),
     orphans: [],
   };
   const templates = new Set(
@@ -46,9 +52,11 @@ export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): 
     const lease = leases.find((l) => l.stepId === step.id && l.state === "active");
     if (lease && step.status !== StepStatus.WAITING_APPROVAL) {
       // A worker may run it even before the record says so (the lease is taken first).
-      plan.adopt.set(step.id, lease.id);
-      const hash = step.placement?.credentialSha256;
-      if (hash) plan.credentials.set(step.id, hash);
+      plan.adopt.set(step.id, {
+        leaseId: lease.id,
+        attempt: lease.attempt,
+        credentialSha256: step.placement?.credentialSha256 ?? "",
+      });
       if (step.status !== StepStatus.PENDING) {
         plan.drafts.push(
           back(step, `taken over from instance ${from}: adopting lease ${lease.id}`),

@@ -49,7 +49,7 @@ Deno.test("a takeover adopts leased steps, requeues queued ones, abandons local 
     "dead-1",
   );
   assertEquals(
-    Object.fromEntries(plan.adopt),
+    Object.fromEntries([...plan.adopt].map(([id, a]) => [id, a.leaseId])),
     { "main/remote": "r/main/remote#1.abcd0123", "main/placing": "r/main/placing#1.abcd0123" },
   );
   const moves = plan.drafts.map((d) =>
