@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  PlacementSchema,
   RunSchema,
   RunStatus,
   StepProcessSchema,
@@ -34,7 +35,13 @@ Deno.test("a takeover adopts leased steps, requeues queued ones, abandons local 
       step("main/local", StepStatus.RUNNING, {
         process: create(StepProcessSchema, { pid: 4242, processStart: "1", executor: "loopback" }),
       }),
-      step("main/remote", StepStatus.RUNNING),
+      step("main/remote", StepStatus.RUNNING, {
+        attempt: 3,
+        placement: create(PlacementSchema, {
+          leaseId: "r/main/remote#1.abcd0123",
+          credentialSha256: "ab12",
+        }),
+      }),
       step("main/placing", StepStatus.PENDING),
       step("main/queued", StepStatus.QUEUED),
       step("main/gate", StepStatus.WAITING_APPROVAL),
@@ -52,6 +59,12 @@ Deno.test("a takeover adopts leased steps, requeues queued ones, abandons local 
     Object.fromEntries([...plan.adopt].map(([id, a]) => [id, a.leaseId])),
     { "main/remote": "r/main/remote#1.abcd0123", "main/placing": "r/main/placing#1.abcd0123" },
   );
+  // Goes on with its lease's attempt (not the record's), and the credential its worker holds (0029).
+  assertEquals(plan.adopt.get("main/remote"), {
+    leaseId: "r/main/remote#1.abcd0123",
+    attempt: 1,
+    credentialSha256: "ab12",
+  });
   const moves = plan.drafts.map((d) =>
     d.payload.case === "stepStatusChanged"
       ? `${d.payload.value.stepId} ${StepStatus[d.payload.value.from]}→${
