@@ -1,5 +1,6 @@
 import { clone, create } from "@bufbuild/protobuf";
 import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
+import type { RunStore } from "../ports/store.ts";
 import {
   CancelStageSchema,
   type Job,
@@ -259,6 +260,15 @@ export function foldEvents(snapshot: Run, events: readonly RunEvent[]): Run {
     if (event.seq > run.revision) applyEvent(run, event);
   }
   return run;
+}
+
+/** A run's record as the store has it now (snapshot and tail folded); undefined if it has none. */
+export async function loadFoldedRun(
+  store: Pick<RunStore, "loadRun">,
+  runId: string,
+): Promise<Run | undefined> {
+  const stored = await store.loadRun(runId);
+  return stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
 }
 
 /** The listing form of a record. */

@@ -6,7 +6,7 @@ import { ErrorCode, SwampError } from "../errors/mod.ts";
 import { bootId, hostName } from "../host/mod.ts";
 import type { RecordedProcess } from "../ports/executor.ts";
 import { hasOwner } from "./claim.ts";
-import { foldEvents } from "./fold.ts";
+import { loadFoldedRun } from "./fold.ts";
 import { type ReconcileDeps, reconcileRun } from "./reconcile.ts";
 import { isSettledRun, RunStatus, StepStatus } from "./status.ts";
 import { defaultExecutorName } from "../executors/mod.ts";
@@ -153,10 +153,7 @@ async function endStep(
  * saying why when a live owner still runs it; undefined when it is not there.
  */
 async function settledChild(deps: ReconcileDeps, step: Step): Promise<Run | string | undefined> {
-  const load = async () => {
-    const stored = await deps.store.loadRun(step.childRunId);
-    return stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
-  };
+  const load = () => loadFoldedRun(deps.store, step.childRunId);
   let child = await load();
   if (!child || isSettledRun(child.status)) return child;
   if (await reconcileRun(deps, child.id)) child = await load();

@@ -18,7 +18,7 @@ import {
 import { resolveInputs, runInputs } from "../run/inputs.ts";
 import { RunJournal } from "../run/journal.ts";
 import { importSpools } from "../run/spool.ts";
-import { foldEvents } from "../run/fold.ts";
+import { loadFoldedRun } from "../run/fold.ts";
 import { pokeOwner } from "./owner_signal.ts";
 import { RunStatus, StepStatus } from "../run/status.ts";
 import type { RunServiceEnv } from "./run_env.ts";
@@ -181,7 +181,7 @@ export async function startResume(
 export async function rootRun(store: RunStore, run: Run): Promise<Run> {
   let current = run;
   for (let depth = 0; current.parentRunId && depth < 32; depth++) {
-    const parent = await loadRun(store, current.parentRunId);
+    const parent = await loadFoldedRun(store, current.parentRunId);
     if (!parent) break;
     current = parent;
   }
@@ -194,7 +194,7 @@ export async function checkNoPendingGates(store: RunStore, run: Run): Promise<vo
   if (gates.length > 0) throw pendingError(run, gates);
   for (const step of run.steps) {
     if (step.status !== StepStatus.WAITING_APPROVAL || !step.childRunId) continue;
-    const child = await loadRun(store, step.childRunId);
+    const child = await loadFoldedRun(store, step.childRunId);
     if (child) await checkNoPendingGates(store, child);
   }
 }
@@ -207,9 +207,4 @@ async function treeHasPendingGates(store: RunStore, run: Run): Promise<boolean> 
     if (error instanceof SwampError && error.code === ErrorCode.APPROVAL_PENDING) return true;
     throw error;
   }
-}
-
-async function loadRun(store: RunStore, runId: string): Promise<Run | undefined> {
-  const stored = await store.loadRun(runId);
-  return stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
 }

@@ -15,7 +15,7 @@ import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
-import { foldEvents } from "../../runtime/run/fold.ts";
+import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 
 const slow = `import { z } from "npm:zod@4";
@@ -110,10 +110,7 @@ await testNeeding(
 
       const store = await openPostgresStore(dsn);
       try {
-        const load = async () => {
-          const stored = await store.loadRun(runId);
-          return stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
-        };
+        const load = () => loadFoldedRun(store, runId);
         const placed = await eventually("the step to run on the worker", async () => {
           const step = (await load())?.steps.find((s) => s.name === "create");
           return step?.status === StepStatus.RUNNING && step.placement?.leaseId ? step : undefined;

@@ -15,7 +15,7 @@ import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
-import { foldEvents } from "../../runtime/run/fold.ts";
+import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 
 const items = 200;
@@ -96,8 +96,7 @@ await testNeeding(
       const store = await openPostgresStore(dsn);
       try {
         const ended = await eventually("the run to end on a survivor", async () => {
-          const stored = await store.loadRun(runId);
-          const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+          const run = await loadFoldedRun(store, runId);
           return run && run.status !== RunStatus.RUNNING ? run : undefined;
         }, 150_000);
         const events = await store.readEvents(runId, 0n);

@@ -8,7 +8,7 @@ import { eventually, gateStep, initRepo, shellStep, workflowFile } from "../help
 import { sharedPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
-import { foldEvents } from "../../runtime/run/fold.ts";
+import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 
 const cluster = sharedPostgres();
@@ -59,8 +59,7 @@ await testNeeding(
     const store = await openPostgresStore(env.dsn);
     try {
       const ended = await eventually("the owner to carry the cancel out", async () => {
-        const stored = await store.loadRun(runId);
-        const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+        const run = await loadFoldedRun(store, runId);
         return run?.status === RunStatus.CANCELLED ? run : undefined;
       });
       assertEquals(ended.owner?.server, a.instance, "the owner did not change");
@@ -89,8 +88,7 @@ await testNeeding(
     try {
       // Nobody reads the run: only the two servers' timers can apply the timeout.
       const ended = await eventually("a timer to apply the gate's timeout", async () => {
-        const stored = await store.loadRun(runId);
-        const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+        const run = await loadFoldedRun(store, runId);
         return run?.status === RunStatus.FAILED ? run : undefined;
       });
       assertEquals(ended.steps[0].status, StepStatus.FAILED, ended.steps[0].reason);

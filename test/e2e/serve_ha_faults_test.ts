@@ -16,7 +16,7 @@ import {
 } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
-import { foldEvents, summarize } from "../../runtime/run/fold.ts";
+import { loadFoldedRun, summarize } from "../../runtime/run/fold.ts";
 import { type Run, RunSchema, RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   HeartbeatSchema,
@@ -73,8 +73,7 @@ async function faultDuringRun(
     const store = await openPostgresStore(dsn);
     try {
       const ended = await eventually("the run to end", async () => {
-        const stored = await store.loadRun(runId);
-        const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+        const run = await loadFoldedRun(store, runId);
         return run && run.status !== RunStatus.RUNNING && run.status !== RunStatus.PENDING
           ? run
           : undefined;

@@ -12,7 +12,7 @@ import { eventually, initRepo, markedChain } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
-import { foldEvents } from "../../runtime/run/fold.ts";
+import { loadFoldedRun } from "../../runtime/run/fold.ts";
 
 const steps = 8;
 
@@ -46,8 +46,7 @@ await testNeeding(
       const store = await openPostgresStore(dsn);
       try {
         const ended = await eventually("the run to end on a survivor", async () => {
-          const stored = await store.loadRun(runId);
-          const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+          const run = await loadFoldedRun(store, runId);
           return run && ["SUCCEEDED", "FAILED"].some((s) => run.status === statusOf(s))
             ? run
             : undefined;

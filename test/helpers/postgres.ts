@@ -192,29 +192,8 @@ async function stopServer(pid: number, first: "SIGINT" | "SIGQUIT" = "SIGINT"): 
 export function sharedPostgres(): { get(): Promise<PostgresCluster>; stopNow(): Promise<void> } {
   let cluster: Promise<PostgresCluster> | undefined;
   let started: PostgresCluster | undefined;
-  globalThis.addEventListener("unload", () => {
-    // Synchronous: unload waits for nothing. SIGQUIT ends the server at once.
-    if (!started) return;
-    const dir = started.dir;
-    let pid = 0;
-    try {
-      pid = Number(Deno.readTextFileSync(`${dir}/postmaster.pid`).split("\n")[0]);
-      Deno.kill(pid, "SIGQUIT");
-    } catch { /* already stopped */ }
-    // The directory goes once the server is gone, by a shell that outlives this process.
-    new Deno.Command("sh", {
-      args: [
-        "-c",
-        'while [ "$1" -gt 0 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; done; rm -rf "$2"',
-        "-",
-        String(pid),
-        dir,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn().unref();
-  });
+  // Synchronous: unload waits for nothing. No test of the file may have started one.
+  globalThis.addEventListener("unload", () => started && stopAtExit(started.dir));
   return {
     get: () =>
       cluster ??= startPostgres().then((c) => {
@@ -227,4 +206,26 @@ export function sharedPostgres(): { get(): Promise<PostgresCluster>; stopNow(): 
       cluster = undefined;
     },
   };
+}
+
+/** Ends the server of the cluster in `dir` at once (SIGQUIT), its directory removed once it is gone. */
+function stopAtExit(dir: string): void {
+  let pid = 0;
+  try {
+    pid = Number(Deno.readTextFileSync(`${dir}/postmaster.pid`).split("\n")[0]);
+    Deno.kill(pid, "SIGQUIT");
+  } catch { /* already stopped */ }
+  // The directory goes once the server is gone, by a shell that outlives this process.
+  new Deno.Command("sh", {
+    args: [
+      "-c",
+      'while [ "$1" -gt 0 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; done; rm -rf "$2"',
+      "-",
+      String(pid),
+      dir,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn().unref();
 }
