@@ -19,6 +19,8 @@ import {
   type TlsFiles,
 } from "../serve/tls_files.ts";
 import { parseDuration } from "../duration.ts";
+import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
+import { CapabilityService } from "../../proto/gen/swamp/v1/capability_service_pb.ts";
 
 /** The largest request message the server reads (documented in docs/reference/api.md). */
 export const maxRequestBytes = 16 * 1024 * 1024;
@@ -117,18 +119,36 @@ export async function run(ctx: CommandContext): Promise<number> {
     { owned: orchestrator.owned().length },
     "draining: no new calls; waiting for owned runs",
   );
-  const closed = server.close();
-  const stopped = await orchestrator.drain(drainMs);
-  await closed;
-  await orchestrator.close();
-  lifecycle(
-    "stopped",
-    { cancelled: stopped },
-    stopped.length > 0
-      ? `stopped; cancelled ${stopped.length} run(s) still going after ${drainMs} ms`
-      : "stopped",
+  // Workers' streams and their steps' capability calls go on while the runs settle or are
+  // handed over: a step on a worker can still report its end, or be cancelled.
+  server.stopAccepting([WorkerService.typeName, CapabilityService.typeName]);
+  let closed: Promise<void> | undefined;
+  const { cancelled, handedOver } = await orchestrator.drain(
+    drainMs,
+    () => closed ??= server.close(),
   );
+  await (closed ??= server.close());
+  await orchestrator.close();
+  lifecycle("stopped", { cancelled, handedOver }, stoppedText(cancelled, handedOver, drainMs));
   return 0;
+}
+
+function stoppedText(
+  cancelled: string[],
+  handedOver: { runId: string; to?: string }[],
+  drainMs: number,
+): string {
+  const parts: string[] = [];
+  if (handedOver.length > 0) {
+    const to = [...new Set(handedOver.map((h) => h.to ?? "whichever instance claims it"))];
+    parts.push(`handed ${handedOver.length} run(s) over to ${to.join(", ")}`);
+  }
+  if (cancelled.length > 0) {
+    parts.push(
+      `cancelled ${cancelled.length} run(s) still running a step here after ${drainMs} ms`,
+    );
+  }
+  return parts.length > 0 ? `stopped; ${parts.join("; ")}` : "stopped";
 }
 
 function flag(ctx: CommandContext, name: string): string | undefined {

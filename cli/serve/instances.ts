@@ -77,6 +77,14 @@ export interface InstanceEvents {
 }
 
 export interface InstanceLife {
+  /** Whether another instance beats now: one that could take this one's runs over. */
+  othersAlive(): Promise<boolean>;
+  /**
+   * Stops beating and marks this instance released, so the others take its
+   * runs over at once (decision 0030); its row stays until they have.
+   */
+  release(): Promise<void>;
+  /** Stops beating; the row goes unless it was released with runs left to take. */
   stop(): Promise<void>;
 }
 
@@ -85,7 +93,7 @@ export async function liveInstance(
   store: RunStore,
   registry: InstanceRegistry,
   instance: string,
-  takeOver: (runId: string, from: string) => void,
+  takeOver: (runId: string, from: string, released: boolean) => void,
   events: InstanceEvents,
   /** Runs whose workers' leases wait here: taken over at once; the rest after a delay. */
   holdsWorkOf: () => Set<string> = () => new Set(),
@@ -112,12 +120,13 @@ export async function liveInstance(
         const runs = await runsOwnedBy(store, dead.id);
         // The instance the dead one's workers reconnected to (their leases parked there) claims
         // first; any other waits `preferMs` more, so it wins only when nobody holds them.
-        const late = dead.ageMs > instanceLapseMs + preferMs;
+        // A released instance's age counts from its release: it needs no lapse to be dead.
+        const late = dead.ageMs > (dead.released ? 0 : instanceLapseMs) + preferMs;
         const fresh = runs.filter((id) => !handed.has(id) && (late || holding.has(id)));
         if (fresh.length > 0) events.lapsed(dead.id, fresh);
         for (const runId of fresh) {
           handed.add(runId);
-          takeOver(runId, dead.id);
+          takeOver(runId, dead.id, dead.released);
         }
         // Nothing of it is left to take: it leaves the registry.
         if (runs.length === 0) await registry.remove(dead.id);
@@ -130,12 +139,52 @@ export async function liveInstance(
     }
   };
   const timer = setInterval(() => void tick(), instanceHeartbeatMs);
+  let released = false;
   return {
+    async othersAlive() {
+      const all = await registry.list();
+      return all.some((i) => i.id !== instance && !isLapsed(i));
+    },
+    async release() {
+      clearInterval(timer);
+      // A tick under way would beat again after the release: let it end first.
+      while (busy) await new Promise((resolve) => setTimeout(resolve, 20));
+      await registry.release(instance);
+      released = true;
+    },
     async stop() {
       clearInterval(timer);
+      if (released && (await runsOwnedBy(store, instance)).length > 0) return;
       await registry.remove(instance).catch(() => {});
     },
   };
+}
+
+/**
+ * Waits up to `ms` for other instances to claim `runs` from `instance`;
+ * returns each run's owner instance then (this one's id while nobody
+ * claimed it; a run that has ended since names the instance that ended it).
+ */
+export async function newOwners(
+  store: RunStore,
+  instance: string,
+  runs: string[],
+  ms: number,
+): Promise<Map<string, string>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const owners = new Map<string, string>();
+    let waiting = false;
+    for (const runId of runs) {
+      const stored = await store.loadRun(runId).catch(() => undefined);
+      const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+      const owner = run?.owner?.server ?? "";
+      owners.set(runId, owner);
+      if (owner === instance && run && !isSettledRun(run.status)) waiting = true;
+    }
+    if (!waiting || Date.now() > deadline) return owners;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The active runs (not suspended: no owner runs those) whose owner is `instance`. */

@@ -15,6 +15,7 @@ import {
   type GateTimer,
   type HubEvent,
   hubRoster,
+  instanceLapseMs,
   localAuthService,
   localDataService,
   localRepoService,
@@ -39,7 +40,13 @@ import { executors, extensionInspector, followPollOverride, openRepoStore } from
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
-import { type InstanceLife, liveInstance, mayAdoptFor, stepRecorded } from "./instances.ts";
+import {
+  type InstanceLife,
+  liveInstance,
+  mayAdoptFor,
+  newOwners,
+  stepRecorded,
+} from "./instances.ts";
 
 export interface Orchestrator {
   instance: string;
@@ -51,10 +58,28 @@ export interface Orchestrator {
   owned(): string[];
   /** Reconciles what a previous server left (DESIGN §6); returns how many runs changed. */
   reconcileOnStart(): Promise<number>;
-  /** Waits up to `ms` for owned runs to settle, then stops the rest; returns those it stopped. */
-  drain(ms: number): Promise<string[]>;
+  /**
+   * Drains the runs this instance owns. With another live instance on a
+   * shared store they are handed over (decision 0030): nothing new starts,
+   * each run is left to the others once none of its steps runs on this host;
+   * `endStreams` (the workers' control streams) is called once they are, so
+   * the workers take their steps to the instance that claims them. Otherwise
+   * they get `ms` to settle. Runs still running a local step after `ms` are
+   * cancelled.
+   */
+  drain(ms: number, endStreams: () => Promise<void>): Promise<DrainOutcome>;
   close(): Promise<void>;
 }
+
+export interface DrainOutcome {
+  /** Runs still going at the drain timeout: cancelled, their processes confirmed gone. */
+  cancelled: string[];
+  /** Runs left to the other instances, with the one that claimed each (absent: not yet). */
+  handedOver: { runId: string; to?: string }[];
+}
+
+/** How long a drain that handed runs over waits to see them claimed, for its report. */
+const claimWaitMs = instanceLapseMs + 10_000;
 
 export interface OrchestratorEvents {
   runStarted(runId: string): void;
@@ -151,12 +176,16 @@ export async function startOrchestrator(
   const onPoke = () => runThread.poke();
   Deno.addSignalListener("SIGUSR1", onPoke);
   // On a store several instances share: register, heartbeat, take over the dead's runs (0027).
+  let draining = false;
   const life: InstanceLife | undefined = store.instances
     ? await liveInstance(
       store,
       store.instances,
       instance,
-      (runId, from) => runThread.supervise(runId, undefined, from),
+      (runId, from, released) => {
+        // A draining instance takes nothing more on: the others take it.
+        if (!draining) runThread.supervise(runId, undefined, { from, released });
+      },
       {
         lapsed: (from, runs) => events.takeover?.(from, runs),
         error: (where, error) => events.error(where, error),
@@ -199,18 +228,44 @@ export async function startOrchestrator(
       await timer.sweep();
       return result.changes.length;
     },
-    async drain(ms) {
+    async drain(ms, endStreams) {
+      draining = true;
+      const handOver = life !== undefined && runThread.owned().length > 0 &&
+        await life.othersAlive().catch(() => false);
+      if (handOver) {
+        hub.stopPlacing();
+        runThread.release();
+      }
       let timeout: ReturnType<typeof setTimeout> | undefined;
       const late = await Promise.race([
         runThread.idle().then(() => false),
         new Promise<boolean>((resolve) => timeout = setTimeout(() => resolve(true), ms)),
       ]);
       clearTimeout(timeout);
-      const stopped = late ? runThread.owned() : [];
+      const cancelled = late ? runThread.owned() : [];
       // Runs still going are cancelled as a supervisor asked to stop cancels them: durably,
-      // with their processes confirmed gone, so nothing is left half-owned.
+      // with their processes confirmed gone (on workers too: their streams are still open),
+      // so nothing is left half-owned.
       await runThread.stop();
-      return stopped;
+      const handed = runThread.released();
+      if (!life || handed.length === 0) {
+        await endStreams();
+        return { cancelled, handedOver: [] };
+      }
+      // Released: the others take the runs at once; the workers, cut off now, reconnect to
+      // one of them with the steps they run, which the claim adopts.
+      await life.release();
+      // Its timer would count the workers' leases lost once their grace passed: they are not.
+      hub.close();
+      await endStreams();
+      const owners = await newOwners(store, instance, handed, claimWaitMs);
+      return {
+        cancelled,
+        handedOver: handed.map((runId) => {
+          const to = owners.get(runId);
+          return to && to !== instance ? { runId, to } : { runId };
+        }),
+      };
     },
     async close() {
       await life?.stop();

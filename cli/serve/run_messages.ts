@@ -27,10 +27,14 @@ export type ToWorker =
     resumeInputs?: Record<string, unknown>;
     /** Taken over from this dead instance (decision 0027). */
     takeoverFrom?: string;
+    /** That instance drained and handed the run over (decision 0030). */
+    takeoverReleased?: boolean;
   }
   /** Create the run, answer `started`, then supervise it. */
   | { kind: "start"; requestId: number; spec: NewRun }
   | { kind: "poke" }
+  /** Hand every run over (decision 0030): start nothing new, stop once no local step runs. */
+  | { kind: "release" }
   | { kind: "stop" };
 
 export type ToServer =
@@ -38,6 +42,8 @@ export type ToServer =
   /** The run of a `start`, as created, or why it could not be created. */
   | { kind: "started"; requestId: number; run?: Run; error?: ErrorInfo }
   | { kind: "settled"; runId: string; error?: string }
+  /** The run was left running for another instance to take over (decision 0030). */
+  | { kind: "released"; runId: string }
   /** Something the run thread could not do and will try again (the server reports it). */
   | { kind: "error"; where: string; error: string }
   | { kind: "stopped" };

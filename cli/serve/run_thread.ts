@@ -15,10 +15,22 @@ export interface RunThreadEvents {
 }
 
 export interface RunThread {
-  supervise(runId: string, resumeInputs?: Record<string, unknown>, takeoverFrom?: string): void;
+  supervise(
+    runId: string,
+    resumeInputs?: Record<string, unknown>,
+    takeover?: { from: string; released: boolean },
+  ): void;
   /** Creates the run on the run thread, which then supervises it; resolves with it as created. */
   start(spec: NewRun): Promise<Run>;
   poke(): void;
+  /**
+   * Hands every run over (decision 0030): each starts nothing new and is
+   * left running once no step of it runs on this host; idle() then counts
+   * it done.
+   */
+  release(): void;
+  /** The runs left running for another instance, after release(). */
+  released(): string[];
   /** Runs it executes now. */
   owned(): string[];
   /** Resolves when every run it was given has settled (or at once when none runs). */
@@ -56,6 +68,7 @@ export function startRunThread(
   const worker = new Worker(workerUrl(), { type: "module", name: "swamp-runs" });
   const send = (message: ToWorker) => worker.postMessage(message);
   const running = new Set<string>();
+  const released: string[] = [];
   /** Starts asked for and not yet answered, by request id. */
   const starting = new Map<number, { resolve(run: Run): void; reject(error: unknown): void }>();
   let requests = 0;
@@ -89,6 +102,10 @@ export function startRunThread(
       running.delete(said.runId);
       events.runSettled(said.runId, said.error);
       wakeIfIdle();
+    } else if (said.kind === "released") {
+      running.delete(said.runId);
+      released.push(said.runId);
+      wakeIfIdle();
     } else if (said.kind === "error") {
       events.error(said.where, said.error);
     } else if (said.kind === "stopped") {
@@ -115,10 +132,16 @@ export function startRunThread(
     hub ? [hub.port, ...(hub.capabilities ? [hub.capabilities] : [])] : [],
   );
   return {
-    supervise(runId, resumeInputs, takeoverFrom) {
+    supervise(runId, resumeInputs, takeover) {
       running.add(runId);
       events.runStarted(runId);
-      send({ kind: "supervise", runId, resumeInputs, takeoverFrom });
+      send({
+        kind: "supervise",
+        runId,
+        resumeInputs,
+        takeoverFrom: takeover?.from,
+        takeoverReleased: takeover?.released,
+      });
     },
     start(spec) {
       if (dead) return Promise.reject(new Error("the run thread failed"));
@@ -129,6 +152,8 @@ export function startRunThread(
       });
     },
     poke: () => send({ kind: "poke" }),
+    release: () => send({ kind: "release" }),
+    released: () => [...released],
     owned: () => [...running],
     idle: () =>
       running.size === 0 && starting.size === 0

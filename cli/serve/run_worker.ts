@@ -6,6 +6,7 @@
 import {
   createAndSuperviseRun,
   describeCause,
+  isSettledRun,
   loadModelCatalog,
   type NewRun,
   observeWrites,
@@ -20,12 +21,15 @@ import { repoData } from "../data_reader.ts";
 import { engineDeps } from "../engine_deps.ts";
 import { extensionInspector, openRepoStore } from "../wiring.ts";
 import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
+import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { withRemoteExecutor } from "./remote_deps.ts";
 
 const post = (message: ToServer) => self.postMessage(message);
 /** How long a run waits for its store to come back before its write fails. */
 const storeOutageMs = 60_000;
 const stop = new AbortController();
+/** Aborted to hand every run over to another instance (decision 0030). */
+const handover = new AbortController();
 const pokes = new Set<() => void>();
 const running = new Set<Promise<void>>();
 let ready: Promise<Parameters<typeof superviseRun>[0]> | undefined;
@@ -58,13 +62,21 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       break;
     }
     case "supervise":
-      supervise(command.runId, command.resumeInputs, command.takeoverFrom);
+      supervise(
+        command.runId,
+        command.resumeInputs,
+        command.takeoverFrom,
+        command.takeoverReleased,
+      );
       break;
     case "start":
       start(command.requestId, command.spec);
       break;
     case "poke":
       pokes.forEach((poke) => poke());
+      break;
+    case "release":
+      handover.abort();
       break;
     case "stop":
       stop.abort();
@@ -92,12 +104,17 @@ function supervise(
   runId: string,
   resumeInputs?: Record<string, unknown>,
   takeoverFrom?: string,
+  released?: boolean,
 ): void {
   track(async (options) => {
     try {
-      const takeover = takeoverFrom ? { from: takeoverFrom } : undefined;
-      await superviseRun(await depsForRun(), runId, { ...options, resumeInputs, takeover });
-      post({ kind: "settled", runId });
+      const takeover = takeoverFrom ? { from: takeoverFrom, released } : undefined;
+      const run = await superviseRun(await depsForRun(), runId, {
+        ...options,
+        resumeInputs,
+        takeover,
+      });
+      post(ended(run));
     } catch (error) {
       post({ kind: "settled", runId, error: describeCause(error) || String(error) });
       await endStoppedRun(runId, error);
@@ -110,14 +127,14 @@ function start(requestId: number, spec: NewRun): void {
   track(async (options) => {
     let runId: string | undefined;
     try {
-      await createAndSuperviseRun(await depsForRun(), spec, {
+      const run = await createAndSuperviseRun(await depsForRun(), spec, {
         ...options,
         onCreated: (run) => {
           runId = run.id;
           post({ kind: "started", requestId, run });
         },
       });
-      post({ kind: "settled", runId: runId! });
+      post(ended(run));
     } catch (error) {
       if (runId === undefined) post({ kind: "started", requestId, error: errorInfo(error) });
       else {
@@ -126,6 +143,13 @@ function start(requestId: number, spec: NewRun): void {
       }
     }
   });
+}
+
+/** What a supervisor's return means: the run settled, or was left for another instance. */
+function ended(run: Run): ToServer {
+  return !isSettledRun(run.status) && handover.signal.aborted
+    ? { kind: "released", runId: run.id }
+    : { kind: "settled", runId: run.id };
 }
 
 /** How often ending a run whose engine stopped is tried while the store cannot be written. */
@@ -165,7 +189,7 @@ function errorInfo(error: unknown): ErrorInfo {
 
 type RunOptions = Pick<
   Parameters<typeof superviseRun>[2],
-  "heartbeatMs" | "serverInstance" | "signal" | "onPoke"
+  "heartbeatMs" | "serverInstance" | "signal" | "onPoke" | "handover"
 >;
 
 /** Runs `body` as one of the runs this thread owns, reachable by poke and waited for by stop. */
@@ -175,6 +199,7 @@ function track(body: (options: RunOptions) => Promise<void>): void {
     heartbeatMs: 10_000,
     serverInstance: instance,
     signal: stop.signal,
+    handover: handover.signal,
     onPoke: (fn) => {
       poke = fn;
       pokes.add(fn);

@@ -39,6 +39,8 @@ interface Running {
   controller: AbortController;
   job: string;
   template?: string;
+  /** Dispatched to a worker: it goes on there when the run is handed over (0030). */
+  remote?: boolean;
 }
 
 /**
@@ -59,6 +61,8 @@ export class RunEngine implements RunView {
   private readonly index = new StepIndex();
   private wake: () => void = () => {};
   private poked = false;
+  /** Asked to hand the run over (0030): start nothing, wait for the local steps, then stop. */
+  private releasing = false;
   /** A step waits for a person: start nothing new but gates, then suspend. */
   private gated = false;
   /** What stopped a step's task from recording its end (a lost ownership, a failing store). */
@@ -103,6 +107,17 @@ export class RunEngine implements RunView {
     this.wake();
   }
 
+  /**
+   * Hands the run over (decision 0030): nothing new starts; once no step
+   * runs on this host any more, the engine stops without ending the run or
+   * the steps on workers, for another instance to take over. A cancel or the
+   * run's end that comes first still wins.
+   */
+  release(): void {
+    this.releasing = true;
+    this.wake();
+  }
+
   topLevel(job: string): Step[] {
     return this.index.byJob.get(job) ?? [];
   }
@@ -120,7 +135,10 @@ export class RunEngine implements RunView {
     return aggregate(items);
   }
 
-  /** Runs until the run is settled; `signal` cancels it. Returns the final record. */
+  /**
+   * Runs until the run is settled, or handed over after `release`; `signal`
+   * cancels it. Returns the record as it left it.
+   */
   async execute(signal: AbortSignal): Promise<Run> {
     signal.addEventListener("abort", () => this.wake(), { once: true });
     const stopListening = await pokeOnOutsideChanges(
@@ -155,6 +173,7 @@ export class RunEngine implements RunView {
     const deadline = timeoutMs === undefined
       ? undefined
       : this.deps.clock.now().getTime() + timeoutMs;
+    let released = false;
     try {
       let lastPoll = Date.now();
       let cancelHandled = false;
@@ -184,6 +203,10 @@ export class RunEngine implements RunView {
           cancelHandled = true;
           if (await this.cancel()) break;
         }
+        if (this.releasing && !cancelHandled && this.onlyOnWorkers()) {
+          released = true;
+          break;
+        }
         const progressed = await this.step_();
         if (isSettledRun(this.run.status)) break;
         if (progressed) continue;
@@ -193,9 +216,12 @@ export class RunEngine implements RunView {
         });
       }
     } finally {
-      // Whatever ends the loop, a failing store included, nothing of the run is left running.
-      for (const r of this.running.values()) r.controller.abort();
-      await Promise.allSettled([...this.tasks]);
+      // Whatever ends the loop, a failing store included, nothing of the run is left running,
+      // but for the steps on workers of a run handed over: the next owner adopts them.
+      if (!released) {
+        for (const r of this.running.values()) r.controller.abort();
+        await Promise.allSettled([...this.tasks]);
+      }
       this.masks.release(this.run.id);
     }
     return this.run;
@@ -213,11 +239,12 @@ export class RunEngine implements RunView {
     }
     const changed = drafts.length > 0 && await this.wrote(...drafts);
     let started = 0;
-    for (const id of ready) {
+    // A run being handed over starts nothing: what is ready is the next owner's to start.
+    for (const id of this.releasing ? [] : ready) {
       if (this.gated && !this.isGate(id)) continue;
       if (await this.start(id)) started++;
     }
-    started += await this.startQueuedExpansions();
+    if (!this.releasing) started += await this.startQueuedExpansions();
     if (changed || started > 0) return true;
     if (this.gated && this.running.size === 0) {
       // Never hold locks while suspended (DESIGN §6): another run may need them for days.
@@ -348,11 +375,12 @@ export class RunEngine implements RunView {
       return true;
     }
     const controller = new AbortController();
-    this.running.set(id, {
+    const entry: Running = {
       controller,
       job: step.job,
       template: isExpansion(step) ? templateIdOf(step) : undefined,
-    });
+    };
+    this.running.set(id, entry);
     // The step is marked running by its runner, together with what it started
     // (one write per start); until then `running` keeps it from starting twice.
     const task = runStep(this.deps, this.journal, this.locks, {
@@ -366,6 +394,7 @@ export class RunEngine implements RunView {
       signal: controller.signal,
       executor: def.executor ?? this.defs.job(step.job)?.executor ?? this.workflow.executor,
       placement: placementTemplates(this.workflow, this.defs.job(step.job), def),
+      onRemote: () => entry.remote = true,
     }).catch((error) => void (this.failure ??= error)).finally(() => {
       this.running.delete(id);
       this.tasks.delete(task);
@@ -417,6 +446,12 @@ export class RunEngine implements RunView {
 
   private findTemplate(step: Step): Step | undefined {
     return this.step(templateIdOf(step));
+  }
+
+  /** Whether every step this engine runs now runs on a worker (or none runs). */
+  private onlyOnWorkers(): boolean {
+    for (const r of this.running.values()) if (!r.remote) return false;
+    return true;
   }
 
   private cancelRequested(): boolean {

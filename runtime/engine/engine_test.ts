@@ -213,3 +213,29 @@ Deno.test("a run whose work left waits on a gate suspends, its locks given back"
   // …and gives it back when it suspends.
   assertEquals(await h.store.listLocks(), []);
 });
+
+Deno.test("a run handed over starts nothing new, lets its local step end, and stops running", async () => {
+  await using h = await engineHarness();
+  const started = `${h.dir}/started`;
+  const log = `${h.dir}/order`;
+  const { runId, done, handOver } = await h.start(workflowOf("handover", [
+    {
+      name: "main",
+      steps: [
+        shell("a", `touch ${started}; sleep 0.5; echo a >> ${log}`),
+        shell("b", `echo b >> ${log}`, after("a")),
+      ],
+    },
+  ]));
+  await fileAppears(started);
+  handOver();
+  const run = await done;
+  // Left running for the next owner: the step it had started ended here, the next never began.
+  assertEquals(run.status, RunStatus.RUNNING);
+  assertEquals(statuses(run), { "main/a": "SUCCEEDED", "main/b": "PENDING" });
+  assertEquals(await Deno.readTextFile(log), "a\n");
+  const touched = (await h.events(runId)).filter((e) =>
+    e.payload.case === "stepStatusChanged" && e.payload.value.stepId === "main/b"
+  );
+  assertEquals(touched, [], "the step it had not started was left alone");
+});

@@ -36,6 +36,8 @@ export interface StepRun {
   executor?: ExecutorBlock;
   /** `target` and `labels` as written, evaluated when the step starts. */
   placement?: PlacementTemplates;
+  /** Told when the step is dispatched to a worker (it then runs off this host). */
+  onRemote?: () => void;
 }
 
 export type Outcome = {
@@ -111,6 +113,7 @@ export async function runShell(
     outputLimitBytes: deps.outputLimitBytes,
   }));
   if (placement.remote) {
+    job.onRemote?.();
     // The repository's directory is not on the worker: it runs in its scratch dir
     // unless the step names one. A queued step holds no host slot: it runs elsewhere.
     if (typeof args.workingDir !== "string") work.cwd = undefined;

@@ -20,7 +20,13 @@ import { RunEngine } from "./engine.ts";
 import { runChange } from "./cancellation.ts";
 import { MissedHeartbeats } from "./warnings.ts";
 import { removeRunSpool } from "./step_spool.ts";
-import { endOrphans, type Takeover, type TakeoverPlan, takeoverPlan } from "./takeover.ts";
+import {
+  endOrphans,
+  type Takeover,
+  type TakeoverPlan,
+  takeoverPlan,
+  takeoverReason,
+} from "./takeover.ts";
 
 export interface SupervisorOptions {
   heartbeatMs: number;
@@ -37,6 +43,12 @@ export interface SupervisorOptions {
   serverInstance?: string;
   /** The run is taken over from a dead server instance on a shared store (decision 0027). */
   takeover?: Takeover;
+  /**
+   * Aborting it hands the run over (decision 0030): nothing new starts, and
+   * once no step runs on this host the supervisor returns the run still
+   * running, its steps on workers left for the next owner to adopt.
+   */
+  handover?: AbortSignal;
 }
 
 /**
@@ -99,7 +111,7 @@ async function claimAndRun(
     plan = takeoverPlan(run, leases, takeover.from);
     return [...start(run), ...plan.drafts];
   };
-  const reason = `taken over from instance ${takeover.from} (heartbeat lapsed)`;
+  const reason = takeoverReason(takeover);
   if (!await claimRun(journal, owner, deps.clock, reason, settle)) {
     throw new SwampError(
       ErrorCode.RUN_STATE,
@@ -155,7 +167,15 @@ async function runOwned(
     const engine = new RunEngine(childDeps, journal, workflow, inputs);
     engines.add(engine);
     options.onPoke?.(() => engines.forEach((e) => e.poke()));
-    return await engine.execute(controller.signal);
+    // Only the run itself is handed over: a nested workflow runs on as one of its local steps.
+    const handOver = () => engine.release();
+    if (options.handover?.aborted) handOver();
+    options.handover?.addEventListener("abort", handOver, { once: true });
+    try {
+      return await engine.execute(controller.signal);
+    } finally {
+      options.handover?.removeEventListener("abort", handOver);
+    }
   } finally {
     await removeRunSpool(deps.store, journal.run.id);
     clearInterval(heartbeat);

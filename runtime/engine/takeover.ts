@@ -18,6 +18,15 @@ import { defaultExecutorName } from "../executors/mod.ts";
 export interface Takeover {
   /** The dead instance's id. */
   from: string;
+  /** It drained and handed its runs over (decision 0030), rather than stopped beating. */
+  released?: boolean;
+}
+
+/** The reason of the ownerChanged event a takeover writes. */
+export function takeoverReason(takeover: Takeover): string {
+  return takeover.released
+    ? `handed over by instance ${takeover.from} (it drained)`
+    : `taken over from instance ${takeover.from} (heartbeat lapsed)`;
 }
 
 /** A step its worker still runs under a lease of the dead owner's. */

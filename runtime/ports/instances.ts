@@ -14,8 +14,10 @@ export interface InstanceInfo {
   pid: number;
   /** When it registered. */
   startTime: Date;
-  /** How long ago its last heartbeat was, by the store's clock. */
+  /** How long ago its last heartbeat was (or its release), by the store's clock. */
   ageMs: number;
+  /** It drained and left its runs to the others (decision 0030): dead at once, beating or not. */
+  released: boolean;
 }
 
 export interface InstanceRegistry {
@@ -23,13 +25,19 @@ export interface InstanceRegistry {
   register(instance: { id: string; host: string; pid: number }): Promise<void>;
   /** Writes its heartbeat; false when its row is gone (it was removed as dead). */
   heartbeat(id: string): Promise<boolean>;
+  /**
+   * Marks a draining instance released: it runs nothing any more and its
+   * runs are the others' to take over now, not after the lapse. Its row
+   * stays until they have (the instance taking its last run removes it).
+   */
+  release(id: string): Promise<void>;
   /** Removes an instance (a drained server, or a dead one whose runs were all taken over). */
   remove(id: string): Promise<void>;
   /** Every registered instance, with its heartbeat's age. */
   list(): Promise<InstanceInfo[]>;
 }
 
-/** Whether an instance's heartbeat has lapsed. */
+/** Whether an instance's heartbeat has lapsed (a released instance's has, at once). */
 export function isLapsed(info: InstanceInfo, lapseMs = instanceLapseMs): boolean {
-  return info.ageMs > lapseMs;
+  return info.released || info.ageMs > lapseMs;
 }

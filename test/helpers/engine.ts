@@ -35,6 +35,8 @@ export interface StartedRun {
   done: Promise<Run>;
   /** Cancels the run as a supervisor asked to stop does (a cancel request from `system`). */
   cancel(): void;
+  /** Hands the run over as a draining server does (decision 0030). */
+  handOver(): void;
 }
 
 /** A command/shell step running `script` in the harness directory. */
@@ -86,6 +88,7 @@ export async function engineHarness(
     dir,
     start(workflow) {
       const stop = new AbortController();
+      const handover = new AbortController();
       stops.add(stop);
       let created!: (id: string) => void;
       const id = new Promise<string>((resolve) => created = resolve);
@@ -99,6 +102,7 @@ export async function engineHarness(
       }, {
         heartbeatMs: 1000,
         signal: stop.signal,
+        handover: handover.signal,
         onCreated: (run) => created(run.id),
       });
       running.add(done.catch(() => {}));
@@ -106,6 +110,7 @@ export async function engineHarness(
         runId,
         done,
         cancel: () => stop.abort(),
+        handOver: () => handover.abort(),
       }));
     },
     events: (runId) => store.readEvents(runId, 0n),

@@ -60,7 +60,13 @@ export async function startServe(
           const line = buffer.slice(0, at);
           buffer = buffer.slice(at + 1);
           if (!line.trim()) continue;
-          const event = JSON.parse(line);
+          let event;
+          try {
+            event = JSON.parse(line);
+          } catch {
+            // Not a lifecycle line (a failing command prints its error as indented JSON).
+            event = { event: "text", line };
+          }
           events.push(event);
           if (event.event === "listening") resolve(event);
         }
@@ -84,7 +90,12 @@ export async function startServe(
     stopping = true;
     if (!exited) child.kill("SIGTERM");
     const result = await status;
-    await stderr;
+    const text = await stderr;
+    // A drain that failed says why on stderr: the test's failure should show it.
+    if (result.code !== 0) {
+      const printed = events.filter((e) => e.event === "text").map((e) => e.line).join("\n");
+      console.error(`swamp serve exited ${result.code}: ${text}${printed}`);
+    }
     return result.code;
   };
   let killed = false;

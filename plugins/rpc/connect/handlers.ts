@@ -34,12 +34,24 @@ export interface Gatekeeper {
   onError?(error: unknown, method: string): void;
 }
 
+/** How a draining server treats each service's calls (server.ts). */
+export interface Draining {
+  /** Why a new call to the service is refused now, or undefined while it takes calls. */
+  refusal(service: string): unknown;
+  /** Aborted when the service's open calls are to end. */
+  signal(service: string): AbortSignal;
+}
+
 async function callContext(
   gate: Gatekeeper,
   service: DescService,
   method: DescMethod,
   handler: HandlerContext,
+  signal: AbortSignal,
+  draining?: Draining,
 ): Promise<CallContext> {
+  const refused = draining?.refusal(service.typeName);
+  if (refused) throw refused;
   let principal: Principal;
   if (gate.anonymous && gate.authenticatesItself?.(service.typeName, method.name)) {
     principal = gate.anonymous;
@@ -50,14 +62,23 @@ async function callContext(
   const timeout = handler.timeoutMs();
   return {
     principal,
-    signal: handler.signal,
+    signal,
     deadline: timeout === undefined ? undefined : new Date(Date.now() + timeout),
   };
 }
 
 /** Connect handlers for every method of `served`, guarded by `gate`. */
-export function connectHandlers(served: ServedService, gate: Gatekeeper): ConnectImpl<DescService> {
+export function connectHandlers(
+  served: ServedService,
+  gate: Gatekeeper,
+  draining?: Draining,
+): ConnectImpl<DescService> {
   const handlers: Record<string, unknown> = {};
+  // A call ends when its caller goes, or when a draining server ends its service's calls.
+  const signalOf = (handler: HandlerContext) => {
+    const stop = draining?.signal(served.service.typeName);
+    return stop ? AbortSignal.any([handler.signal, stop]) : handler.signal;
+  };
   for (const method of served.service.methods) {
     const impl = served.impl[method.localName];
     const fail = (error: unknown) => {
@@ -67,7 +88,14 @@ export function connectHandlers(served: ServedService, gate: Gatekeeper): Connec
     if (method.methodKind === "unary") {
       handlers[method.localName] = async (request: unknown, handler: HandlerContext) => {
         try {
-          const ctx = await callContext(gate, served.service, method, handler);
+          const ctx = await callContext(
+            gate,
+            served.service,
+            method,
+            handler,
+            signalOf(handler),
+            draining,
+          );
           return await impl(request, ctx);
         } catch (error) {
           throw fail(error);
@@ -75,14 +103,15 @@ export function connectHandlers(served: ServedService, gate: Gatekeeper): Connec
       };
     } else if (method.methodKind === "server_streaming") {
       handlers[method.localName] = async function* (request: unknown, handler: HandlerContext) {
+        const signal = signalOf(handler);
         try {
-          const ctx = await callContext(gate, served.service, method, handler);
+          const ctx = await callContext(gate, served.service, method, handler, signal, draining);
           for await (const message of impl(request, ctx) as AsyncIterable<unknown>) {
             yield message;
           }
         } catch (error) {
           // A caller that went away needs no answer, and its going is not a server error.
-          if (handler.signal.aborted) return;
+          if (signal.aborted) return;
           throw fail(error);
         }
       };
@@ -91,13 +120,14 @@ export function connectHandlers(served: ServedService, gate: Gatekeeper): Connec
         requests: AsyncIterable<unknown>,
         handler: HandlerContext,
       ) {
+        const signal = signalOf(handler);
         try {
-          const ctx = await callContext(gate, served.service, method, handler);
+          const ctx = await callContext(gate, served.service, method, handler, signal, draining);
           for await (const message of impl(requests, ctx) as AsyncIterable<unknown>) {
             yield message;
           }
         } catch (error) {
-          if (handler.signal.aborted) return;
+          if (signal.aborted) return;
           throw fail(error);
         }
       };

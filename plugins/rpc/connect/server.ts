@@ -3,7 +3,8 @@
 import * as http2 from "node:http2";
 import { X509Certificate } from "node:crypto";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { connectHandlers, type Gatekeeper, type ServedService } from "./handlers.ts";
+import { connectHandlers, type Draining, type Gatekeeper, type ServedService } from "./handlers.ts";
+import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 
 export interface ServerOptions {
   host: string;
@@ -23,6 +24,13 @@ export interface RunningServer {
   port: number;
   /** SHA-256 of the certificate (DER), lower-case hex; empty without TLS. */
   fingerprint: string;
+  /**
+   * The first half of a drain: every service but those in `keep` (type
+   * names) refuses new calls with `unavailable` and has its open calls
+   * ended; the kept ones (a worker's control stream, its capability calls)
+   * go on until `close`. The listener stays open for them.
+   */
+  stopAccepting(keep: string[]): void;
   /** Stops accepting, ends open streams, waits for in-flight calls; resolves when closed. */
   close(): Promise<void>;
 }
@@ -34,10 +42,29 @@ export function certificateFingerprint(pem: string): string {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const shutdown = new AbortController();
+  /** Set by stopAccepting: the services whose calls go on until close. */
+  let kept: Set<string> | undefined;
+  /** Per service: aborted when its calls are to end (stopAccepting, or close for the kept). */
+  const ending = new Map<string, AbortController>();
+  const endingOf = (service: string) => {
+    let controller = ending.get(service);
+    if (!controller) ending.set(service, controller = new AbortController());
+    if (shutdown.signal.aborted || (kept && !kept.has(service))) controller.abort();
+    return controller;
+  };
+  const draining: Draining = {
+    refusal: (service) =>
+      kept && !kept.has(service)
+        ? new SwampError(ErrorCode.UNAVAILABLE, "this swamp serve instance is draining", {
+          hint: "call another instance on the same store, or this one once it has restarted",
+        })
+        : undefined,
+    signal: (service) => endingOf(service).signal,
+  };
   const handler = connectNodeAdapter({
     routes: (router) => {
       for (const served of options.services) {
-        router.service(served.service, connectHandlers(served, options.gate));
+        router.service(served.service, connectHandlers(served, options.gate, draining));
       }
     },
     readMaxBytes: options.readMaxBytes,
@@ -70,11 +97,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `${options.tls ? "https" : "http"}://${host}:${port}`,
     port,
     fingerprint: options.tls ? certificateFingerprint(options.tls.cert) : "",
+    stopAccepting(keep) {
+      kept ??= new Set(keep);
+      for (const service of ending.keys()) endingOf(service);
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams that follow runs would never end by themselves: ending them is part of draining.
         shutdown.abort();
+        for (const controller of ending.values()) controller.abort();
         for (const session of sessions) session.close();
         setTimeout(() => {
           for (const session of sessions) session.destroy();

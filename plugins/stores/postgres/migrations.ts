@@ -133,6 +133,13 @@ CREATE TABLE instances (
 );
 `,
   },
+  {
+    version: 3,
+    name: "instances.released: an instance that drained and handed its runs to the others",
+    sql: `
+ALTER TABLE instances ADD COLUMN released boolean NOT NULL DEFAULT false;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

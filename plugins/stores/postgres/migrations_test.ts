@@ -29,14 +29,14 @@ await testNeeding(
     const dsn = await c.createDatabase();
     const plan = await migratePostgres({ dsn }, true);
     assertEquals([plan.current, plan.known], [0, knownVersion]);
-    assertEquals(plan.pending.map((m) => m.version), [1, 2]);
+    assertEquals(plan.pending.map((m) => m.version), [1, 2, 3]);
     assert(plan.target.includes(`database ${dbName(dsn)}`), plan.target);
     assertEquals(
       await c.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbName(dsn)),
       "0\n",
     );
     const applied = await migratePostgres({ dsn }, false);
-    assertEquals(applied.pending.map((m) => m.version), [1, 2]);
+    assertEquals(applied.pending.map((m) => m.version), [1, 2, 3]);
     assertEquals((await migratePostgres({ dsn }, true)).pending, []);
     assertEquals((await migratePostgres({ dsn }, false)).pending, []);
   },

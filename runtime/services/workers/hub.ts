@@ -39,6 +39,8 @@ export class WorkerHub {
   readonly #adoptions: Adoptions;
   readonly #ticker: ReturnType<typeof setInterval>;
   #ticking = false;
+  /** False once the server hands its runs over: queued steps stay for the next owner. */
+  #placing = true;
 
   constructor(options: WorkerHubOptions) {
     this.#options = options;
@@ -59,6 +61,14 @@ export class WorkerHub {
   /** Stops the hub's timer; streams end with the server that carries them. */
   close(): void {
     clearInterval(this.#ticker);
+  }
+
+  /**
+   * Assigns nothing more to workers (decision 0030): the server is handing
+   * its runs over, and a step still queued is the next owner's to place.
+   */
+  stopPlacing(): void {
+    this.#placing = false;
   }
 
   /** The runs with a lease parked here for adoption: their takeover belongs here (0027). */
@@ -324,6 +334,7 @@ export class WorkerHub {
 
   /** Gives queued dispatches, oldest first, to free workers that fit them. */
   #place(): void {
+    if (!this.#placing) return;
     for (const pending of this.#queue) {
       if (pending.lease || pending.placing) continue;
       const sessions = this.#connected();
