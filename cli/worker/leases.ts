@@ -22,10 +22,24 @@ import type { WorkerExtensions } from "./extension_steps.ts";
 
 type UpdateKind = MessageInitShape<typeof LeaseUpdateSchema>["kind"];
 
+/**
+ * How much of a step's reporting may wait for the orchestrator's ack: past
+ * either bound the worker stops reading the step's output until acks come,
+ * so a step that prints faster than the orchestrator stores (or while the
+ * worker is cut off) blocks on its own output instead of filling the
+ * worker's memory.
+ */
+export const unackedWindow = { updates: 2048, chars: 4 * 1024 * 1024 };
+
 export interface HeldLeaseState {
   assignment: Assignment;
   seq: bigint;
+  /** Sent and not yet acknowledged, in seq order. */
   unacked: LeaseUpdate[];
+  /** The characters of output among them. */
+  unackedChars: number;
+  /** Wakes the step's reader waiting for room in the window. */
+  room?: () => void;
   abort: AbortController;
   /** Told to stop at once (KillLease): nothing more is reported. */
   killed: boolean;
@@ -71,6 +85,7 @@ export class LeaseBook {
       assignment,
       seq: 0n,
       unacked: [],
+      unackedChars: 0,
       abort: new AbortController(),
       killed: false,
       finished: false,
@@ -83,7 +98,14 @@ export class LeaseBook {
   acked(leaseId: string, seq: bigint): void {
     const lease = this.held.get(leaseId);
     if (!lease) return;
-    lease.unacked = lease.unacked.filter((u) => u.seq > seq);
+    // In seq order: the acknowledged ones are a prefix (one splice, not a filter per ack).
+    let count = 0;
+    while (count < lease.unacked.length && lease.unacked[count].seq <= seq) {
+      lease.unackedChars -= outputChars(lease.unacked[count]);
+      count++;
+    }
+    if (count > 0) lease.unacked.splice(0, count);
+    wakeReader(lease);
     if (lease.finished && lease.unacked.length === 0) this.held.delete(leaseId);
   }
 
@@ -106,6 +128,7 @@ export class LeaseBook {
       return;
     }
     lease.killed = true;
+    wakeReader(lease);
     // Not an abort: that would run the cancel stages and report a cancel.
     endNow(lease);
   }
@@ -124,6 +147,7 @@ export class LeaseBook {
       if (lease.finished || lease.killed || lease.fenced) continue;
       lease.fenced = reason;
       fenced.push(lease.assignment.leaseId);
+      wakeReader(lease);
       endNow(lease);
     }
     return fenced;
@@ -157,7 +181,19 @@ export class LeaseBook {
       kind,
     });
     lease.unacked.push(update);
+    lease.unackedChars += outputChars(update);
     this.sink.send(update);
+  }
+
+  /** Waits while the lease's unacknowledged updates fill the window (not once it must end). */
+  async #roomFor(lease: HeldLeaseState): Promise<void> {
+    while (
+      !lease.killed && !lease.fenced &&
+      (lease.unacked.length >= unackedWindow.updates ||
+        lease.unackedChars >= unackedWindow.chars)
+    ) {
+      await new Promise<void>((resolve) => lease.room = resolve);
+    }
   }
 
   async #run(lease: HeldLeaseState): Promise<void> {
@@ -218,6 +254,8 @@ export class LeaseBook {
         }
         const kind = updateOf(event.type === "exited" ? exited! : event);
         if (kind) this.#emit(lease, kind);
+        // Not reading on holds the step's output in its pipe: the step waits, not our memory.
+        if (event.type === "output") await this.#roomFor(lease);
       }
     } catch (error) {
       exited = {
@@ -245,6 +283,16 @@ export class LeaseBook {
     }
     if (lease.unacked.length === 0) this.held.delete(a.leaseId);
   }
+}
+
+function outputChars(update: LeaseUpdate): number {
+  return update.kind.case === "output" ? update.kind.value.line.length : 0;
+}
+
+function wakeReader(lease: HeldLeaseState): void {
+  const room = lease.room;
+  lease.room = undefined;
+  room?.();
 }
 
 /**
