@@ -4,7 +4,9 @@
 // one way and its events back, in order (a port keeps the order it was
 // posted in), an abort as a cancel, and a reap's kill. Messages are
 // structured clones: DispatchEvents are plain data (an epoch is a bigint,
-// which clones).
+// which clones). A dispatch's events cross no faster than the run thread
+// takes them (`took` credits), so a step that prints faster than its run
+// stores the lines is held back by the hub and its worker, not queued here.
 import type {
   DispatchEvent,
   DispatchRequest,
@@ -18,6 +20,8 @@ import type { WorkerDispatcher } from "../../plugins/executors/remote/mod.ts";
 export type ToHub =
   | { kind: "dispatch"; id: number; request: DispatchRequest }
   | { kind: "cancel"; id: number }
+  /** The run thread's reader took `count` more of the dispatch's events. */
+  | { kind: "took"; id: number; count: number }
   | { kind: "kill"; id: number; workerId: string; leaseId: string; reason: string };
 
 /** Main thread → run thread. */
@@ -38,13 +42,27 @@ export interface HubLink {
 
 type Hub = Pick<WorkerHub, "dispatch" | "killLease">;
 
+/** Events of one dispatch posted and not yet taken by the run thread, at most. */
+const bridgeWindow = 1024;
+/** The run thread reports what it took in batches of this many. */
+const tookBatch = 256;
+
+/** One dispatch the main thread runs for the run thread. */
+interface Going {
+  abort: AbortController;
+  /** Posted and not yet reported taken. */
+  inFlight: number;
+  /** Wakes the dispatch's loop waiting for credits. */
+  room?: () => void;
+}
+
 /**
  * The main thread's end: runs each dispatch the run thread asks for on the
  * hub and posts its events back. Returns a stop that cancels every dispatch
  * still going (their streams still end, so the hub releases what it holds).
  */
 export function serveHubBridge(hub: Hub, port: MessagePort): { stop(): void; active(): number } {
-  const going = new Map<number, AbortController>();
+  const going = new Map<number, Going>();
   const post = (message: FromHub) => {
     try {
       port.postMessage(message);
@@ -56,12 +74,17 @@ export function serveHubBridge(hub: Hub, port: MessagePort): { stop(): void; act
     const said = message.data;
     switch (said.kind) {
       case "dispatch": {
-        const abort = new AbortController();
-        going.set(said.id, abort);
+        const state: Going = { abort: new AbortController(), inFlight: 0 };
+        going.set(said.id, state);
         (async () => {
           try {
-            for await (const event of hub.dispatch(said.request, abort.signal)) {
+            for await (const event of hub.dispatch(said.request, state.abort.signal)) {
               post({ kind: "event", id: said.id, event });
+              state.inFlight++;
+              // Not pulling from the hub lets its acks wait, and the worker's output with them.
+              while (state.inFlight >= bridgeWindow && !state.abort.signal.aborted) {
+                await new Promise<void>((resolve) => state.room = resolve);
+              }
             }
             post({ kind: "end", id: said.id });
           } catch (error) {
@@ -72,9 +95,21 @@ export function serveHubBridge(hub: Hub, port: MessagePort): { stop(): void; act
         })();
         break;
       }
-      case "cancel":
-        going.get(said.id)?.abort();
+      case "cancel": {
+        const state = going.get(said.id);
+        state?.abort.abort();
+        state?.room?.();
         break;
+      }
+      case "took": {
+        const state = going.get(said.id);
+        if (!state) break;
+        state.inFlight -= said.count;
+        const room = state.room;
+        state.room = undefined;
+        room?.();
+        break;
+      }
       case "kill":
         hub.killLease(said.workerId, said.leaseId, said.reason).then(
           (outcome) => post({ kind: "killed", id: said.id, outcome }),
@@ -86,7 +121,10 @@ export function serveHubBridge(hub: Hub, port: MessagePort): { stop(): void; act
   port.start();
   return {
     stop() {
-      for (const abort of going.values()) abort.abort();
+      for (const state of going.values()) {
+        state.abort.abort();
+        state.room?.();
+      }
       port.onmessage = null;
       port.close();
     },
@@ -117,6 +155,7 @@ export function hubBridgeClient(port: MessagePort): WorkerDispatcher & { listene
       const id = ++ids;
       const queue: FromHub[] = [];
       let wake: (() => void) | undefined;
+      let taken = 0;
       listeners.set(id, {
         push(message) {
           queue.push(message);
@@ -140,7 +179,13 @@ export function hubBridgeClient(port: MessagePort): WorkerDispatcher & { listene
             if (message.error) throw new Error(`worker hub: ${message.error}`);
             return;
           }
-          if (message.kind === "event") yield message.event;
+          if (message.kind !== "event") continue;
+          yield message.event;
+          // Taken (the reader asked for the next one): the main thread may post more.
+          if (++taken >= tookBatch) {
+            send({ kind: "took", id, count: taken });
+            taken = 0;
+          }
         }
       } finally {
         // A reader that stopped early cancels what it no longer follows.

@@ -9,6 +9,11 @@ export class EventQueue<T> implements AsyncIterable<T> {
   #wake: (() => void) | undefined;
   #roomWaiters: { below: number; resolve: () => void }[] = [];
 
+  /** How many items wait to be taken. */
+  get size(): number {
+    return this.#items.length;
+  }
+
   push(item: T): void {
     if (this.#closed) return;
     this.#items.push(item);

@@ -110,3 +110,39 @@ Deno.test("a drained worker takes no new step", async () => {
   assertEquals(events[0].type, "queued");
   assert(!events.some((e) => e.type === "placed"));
 });
+
+Deno.test("a reader that stops reading holds the step back: its output waits on the worker's side", async () => {
+  await using t = await setup();
+  const dir = await Deno.makeTempDir({ prefix: "swamp-backpressure-" });
+  try {
+    const done = `${dir}/done`;
+    // 20 MB in lines of 999 characters, numbered: far more than the hub, the worker's window
+    // and the pipes hold together.
+    const lines = 20_000;
+    const stream = t.hub.dispatch(
+      { work: work("s5", `seq -f '%0999g' 1 ${lines}; touch ${done}`), attempt: 1, placement: {} },
+      new AbortController().signal,
+    )[Symbol.asyncIterator]();
+    const output: string[] = [];
+    let next = await stream.next();
+    while (!next.done && next.value.type !== "output") next = await stream.next();
+    // Nothing read for a while: the hub stops acknowledging, the worker stops reading the
+    // step's output, and the step blocks writing it; it cannot have finished printing.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const finishedEarly = await Deno.stat(done).then(() => true, () => false);
+    assertEquals(finishedEarly, false, "the step printed everything while nobody read");
+    let last: DispatchEvent | undefined;
+    for (; !next.done; next = await stream.next()) {
+      last = next.value;
+      if (next.value.type === "output") output.push(next.value.line);
+    }
+    assertEquals(output.length, lines);
+    assert(
+      output.every((line, i) => line.length === 999 && Number(line) === i + 1),
+      "every line once, whole, in order",
+    );
+    assert(last?.type === "exited" && last.exitCode === 0, JSON.stringify(last));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,6 +11,10 @@ const POLL_MS = 250;
 /** Without pidfds (Linux before 5.3) the exit is looked for this often. */
 const NO_PIDFD_POLL_MS = 50;
 const CHUNK_BYTES = 64 * 1024;
+/** Chunks read ahead of the stream's reader at most: past it a pipe is not read (see watch). */
+const READ_AHEAD_CHUNKS = 4;
+/** How long a poll waits while a pipe is held for its reader: how soon reading resumes. */
+const HELD_POLL_MS = 10;
 
 export interface WatchedChild {
   stdout: ReadableStream<Uint8Array>;
@@ -36,7 +40,7 @@ export function watchChild(c: Libc, pid: number, outFd: number, errFd: number): 
       cancel() {
         pipe.wanted = false; // closed by the watch after its poll in flight returns
       },
-    })
+    }, new CountQueuingStrategy({ highWaterMark: READ_AHEAD_CHUNKS }))
   );
   let settle!: { resolve: (s: Deno.CommandStatus) => void; reject: (e: unknown) => void };
   const status = new Promise<Deno.CommandStatus>((resolve, reject) => {
@@ -79,7 +83,16 @@ async function watch(
         }
       }
       if (exited && pipes.every((pipe) => pipe.fd < 0)) return;
-      const watched = [...pipes.map((pipe) => pipe.fd), exited ? -1 : pidFd];
+      // A pipe whose reader is behind is left unread (poll skips a negative fd): the child then
+      // blocks on a full pipe instead of its output piling up here. A cancelled one is read on,
+      // so that it is closed.
+      const held = pipes.map((pipe) =>
+        pipe.fd >= 0 && pipe.wanted && (pipe.controller!.desiredSize ?? 1) <= 0
+      );
+      const watched = [
+        ...pipes.map((pipe, i) => held[i] ? -1 : pipe.fd),
+        exited ? -1 : pidFd,
+      ];
       watched.forEach((fd, i) => {
         fds.setInt32(i * 8, fd, true);
         fds.setInt16(i * 8 + 4, POLLIN, true);
@@ -91,14 +104,18 @@ async function watch(
       let ready: number = yielded ? c.pollNow(fdBytes, 3n, 0) : 0;
       yielded = ready === 0;
       if (ready === 0) {
-        const waitMs = exited || pidFd >= 0 ? POLL_MS : NO_PIDFD_POLL_MS;
+        const waitMs = held.some(Boolean)
+          ? HELD_POLL_MS
+          : exited || pidFd >= 0
+          ? POLL_MS
+          : NO_PIDFD_POLL_MS;
         ready = await c.poll(fdBytes, 3n, waitMs);
         // A stream can only be cancelled while this loop waits, so here.
         for (const pipe of pipes) if (pipe.fd >= 0 && !pipe.wanted) closePipe(pipe, false);
       }
       if (ready <= 0) continue; // timed out, or interrupted
       pipes.forEach((pipe, i) => {
-        if (pipe.fd < 0 || fds.getInt16(i * 8 + 6, true) === 0) return;
+        if (pipe.fd < 0 || held[i] || fds.getInt16(i * 8 + 6, true) === 0) return;
         const n = Number(c.read(pipe.fd, buffer, BigInt(CHUNK_BYTES)));
         // 0 is end of file; -1 after a poll that found the pipe ready means it broke.
         if (n > 0) pipe.controller!.enqueue(buffer.slice(0, n));

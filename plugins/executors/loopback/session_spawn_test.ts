@@ -161,3 +161,25 @@ Deno.test("posix_spawn: reading can stop while a process outside the group holds
     Deno.kill(sleeper, "SIGKILL");
   }
 });
+
+Deno.test("posix_spawn: a child that writes faster than its reader reads blocks on the pipe", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-held-pipe-" });
+  try {
+    // 20 MB, then a mark: far more than the pipe and the read-ahead hold.
+    const child = await sh(`seq -f '%0999g' 1 20000; touch ${dir}/done`);
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const done = await Deno.stat(`${dir}/done`).then(() => true, () => false);
+    assertEquals(done, false, "the child wrote everything while nobody read");
+    let bytes = 0;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      bytes += chunk.value.length;
+    }
+    assert(bytes > 19_000_000, `read ${bytes} bytes after the first chunk`);
+    assertEquals((await child.status).code, 0);
+    await new Response(child.stderr).text();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -27,6 +27,9 @@ export interface Pending {
   cancelReason?: string;
 }
 
+/** Events a dispatch's reader may leave untaken before its worker's acks wait for it. */
+const readerBacklog = 1024;
+
 export const cancelledBeforeStart: DispatchEvent = {
   type: "exited",
   exitCode: 130,
@@ -131,6 +134,28 @@ export class Leasing {
     });
   }
 
+  /**
+   * Acknowledges what the lease has applied, unless its reader has fallen
+   * behind: then the ack waits until the reader has taken half of what
+   * waits. The worker sends no more than its window unacknowledged, so a
+   * step that prints faster than the run stores its lines ends up waiting
+   * on its own output, and the hub holds at most `readerBacklog` events
+   * plus one window per lease.
+   */
+  #ackWhenRead(session: WorkerSession, lease: LiveLease): void {
+    const r = lease.record;
+    if (lease.ackDeferred) return;
+    if (lease.events.size < readerBacklog) {
+      session.ackLater(r.id, r.epoch, lease.appliedSeq);
+      return;
+    }
+    lease.ackDeferred = true;
+    lease.events.whenBelow(readerBacklog / 2).then(() => {
+      lease.ackDeferred = false;
+      session.ackLater(r.id, r.epoch, lease.appliedSeq);
+    });
+  }
+
   /** Cancels a placed dispatch (CancelLease, again after a reconnect); false when not placed. */
   cancel(pending: Pending, reason: string): boolean {
     if (pending.placing) {
@@ -194,7 +219,7 @@ export class Leasing {
     // once its owner recorded it: an owner that dies in between leaves it for the worker to
     // resend to the instance that takes the run over, instead of lost.
     const held = outcome === "applied" && update.kind.case === "exited" && this.o.recorded;
-    if (!held) session.ackLater(r.id, r.epoch, lease.appliedSeq);
+    if (!held) this.#ackWhenRead(session, lease);
     if (outcome === "applied" && update.kind.case === "wrote") {
       this.#write(lease, () => this.o.store.markLeaseWritten(r.id));
     }

@@ -56,6 +56,8 @@ export class LiveLease {
   /** Its worker was lost: the dispatch ends with workerLost once the store says hasWritten. */
   ending = false;
   done = false;
+  /** Its ack waits for the dispatch's reader to catch up (Leasing's #ackWhenRead). */
+  ackDeferred = false;
   /** Parked for adoption and nothing received yet: the next update's seq is accepted (0027). */
   adopting = false;
   /** The store writes about this lease, in order (written, then released). */
