@@ -12,7 +12,6 @@ import {
   eventually,
   mintToken,
   repoWith,
-  runCli,
   runIdOf,
   type RunJson,
   shellStep,
@@ -22,7 +21,7 @@ import {
 } from "../helpers/mod.ts";
 import { testNeeding } from "../helpers/capabilities.ts";
 import { containersLabelled, ensureTestImage, TEST_IMAGE } from "../helpers/docker.ts";
-import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker, type WorkerProcess } from "../helpers/worker.ts";
 
 const inDocker = (more = "") => `{type: docker, image: "${TEST_IMAGE}"${more}}`;
 
@@ -89,21 +88,7 @@ async function setup(env: Record<string, string> = {}) {
     { PASS_ME: "yes", ...env },
   );
   const trust = ["--ca-cert", ca.certFile];
-  const workerToken = async (name: string, label: string) => {
-    const made = await runCli([
-      "worker",
-      "token",
-      "create",
-      name,
-      "--repo",
-      repo.root,
-      "-q",
-      "--label",
-      label,
-    ]);
-    if (made.code !== 0) throw new Error(`worker token create failed: ${made.stderr}`);
-    return made.stdout.trim();
-  };
+  const workerToken = (name: string, label: string) => mintWorkerToken(repo.root, name, [label]);
   const workers: WorkerProcess[] = [];
   const connect = async (name: string, label: string, args: string[] = []) => {
     const worker = startWorker(server.url, [

@@ -5,13 +5,12 @@ import {
   assert,
   assertEquals,
   assertMatch,
-  runCli,
   runIdOf,
   serveWithTestCa,
   shellStep,
   statusJson,
 } from "../helpers/mod.ts";
-import { startWorker } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker } from "../helpers/worker.ts";
 
 Deno.test("a flaky placed step is retried on the worker, each attempt under its own lease", async () => {
   const counter = await Deno.makeTempDir({ prefix: "swamp-remote-retry-" });
@@ -29,22 +28,11 @@ Deno.test("a flaky placed step is retried on the worker, each attempt under its 
       "operator",
     );
     const trust = ["--ca-cert", env.ca.certFile];
-    const made = await runCli([
-      "worker",
-      "token",
-      "create",
-      "w-a",
-      "--repo",
-      env.repo.root,
-      "-q",
-      "--label",
-      "pool=a",
-    ]);
-    assertEquals(made.code, 0, made.stderr);
+    const credential = await mintWorkerToken(env.repo.root, "w-a", ["pool=a"]);
     await using worker = startWorker(env.server.url, [
       ...trust,
       "--token",
-      made.stdout.trim(),
+      credential,
       "--cache-dir",
       `${counter}/cache`,
     ]);

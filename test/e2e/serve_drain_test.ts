@@ -4,7 +4,6 @@
 // so the worker reports the step's end, the run succeeds within the drain,
 // and nothing is cancelled.
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
 import {
   eventually,
   fileAppears,
@@ -14,7 +13,7 @@ import {
   workflowFile,
 } from "../helpers/runs.ts";
 import { mintToken, startServe } from "../helpers/serve.ts";
-import { startWorker } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker } from "../helpers/worker.ts";
 
 Deno.test("serve: a drain refuses new calls but lets a step on a worker finish and report", async () => {
   await using repo = await repoWith("sqlite", {});
@@ -32,21 +31,9 @@ Deno.test("serve: a drain refuses new calls but lets a step on a worker finish a
   );
   const operator = await mintToken(repo.root, "op", "operator");
   await using server = await startServe(repo.root);
-  const made = await runCli([
-    "worker",
-    "token",
-    "create",
-    "wd",
-    "--label",
-    "pool=drain",
-    "--repo",
-    repo.root,
-    "-q",
-  ]);
-  assertEquals(made.code, 0, made.stderr);
   await using worker = startWorker(server.url, [
     "--token",
-    made.stdout.trim(),
+    await mintWorkerToken(repo.root, "wd", ["pool=drain"]),
     "--cache-dir",
     `${repo.root}/.worker`,
   ]);

@@ -9,11 +9,10 @@
 // log shows the ownership change.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
 import { eventually, initRepo } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
-import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker, type WorkerProcess } from "../helpers/worker.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
@@ -59,21 +58,9 @@ await testNeeding(
       for (let i = 0; i < 3; i++) servers.push(await startServe(root, ["--worker-grace", "20s"]));
       const urls = servers.map((s) => s.url).join(",");
       for (const name of ["wa", "wb"]) {
-        const made = await runCli([
-          "worker",
-          "token",
-          "create",
-          name,
-          "--label",
-          "pool=ha",
-          "--repo",
-          root,
-          "-q",
-        ]);
-        assertEquals(made.code, 0, made.stderr);
         const worker = startWorker(urls, [
           "--token",
-          made.stdout.trim(),
+          await mintWorkerToken(root, name, ["pool=ha"]),
           "--cache-dir",
           `${work}/${name}`,
           "--concurrency",

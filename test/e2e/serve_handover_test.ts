@@ -12,11 +12,10 @@
 // once and waits on the survivor instead.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
 import { eventually, initRepo } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
-import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker, type WorkerProcess } from "../helpers/worker.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
 import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
@@ -94,21 +93,9 @@ await testNeeding(
       const token = await mintToken(root, "ops", "operator");
       for (let i = 0; i < 2; i++) servers.push(await startServe(root));
       const [drained, survivor] = servers;
-      const made = await runCli([
-        "worker",
-        "token",
-        "create",
-        "wa",
-        "--label",
-        "pool=handover",
-        "--repo",
-        root,
-        "-q",
-      ]);
-      assertEquals(made.code, 0, made.stderr);
       worker = startWorker(`${drained.url},${survivor.url}`, [
         "--token",
-        made.stdout.trim(),
+        await mintWorkerToken(root, "wa", ["pool=handover"]),
         "--cache-dir",
         `${work}/wa`,
       ]);

@@ -8,14 +8,13 @@ import {
   caSignedCert,
   mintToken,
   repoWith,
-  runCli,
   runIdOf,
   shellStep,
   startServe,
   statusJson,
   testCa,
 } from "../helpers/mod.ts";
-import { startWorker } from "../helpers/worker.ts";
+import { mintWorkerToken, startWorker } from "../helpers/worker.ts";
 import { vaultEnv, vaultPut } from "../helpers/vault.ts";
 
 const secret = "Rm9-remote-Secret-value";
@@ -58,21 +57,11 @@ Deno.test("a remote step's output is masked on the orchestrator before it is sto
       env,
     );
     const trust = ["--ca-cert", ca.certFile];
-    const made = await runCli([
-      "worker",
-      "token",
-      "create",
-      "far",
-      "--repo",
-      repo.root,
-      "-q",
-      "--label",
-      "pool=far",
-    ]);
+    const credential = await mintWorkerToken(repo.root, "far", ["pool=far"]);
     await using worker = startWorker(server.url, [
       ...trust,
       "--token",
-      made.stdout.trim(),
+      credential,
       "--cache-dir",
       `${dir}/worker`,
     ]);

@@ -1,6 +1,29 @@
 // A real `swamp worker connect --json` for tests: its lifecycle lines parsed
 // as they come, bounded waits for one of them, and its exit status.
-import { cliArgv } from "./cli.ts";
+import { cliArgv, runCli } from "./cli.ts";
+
+/**
+ * Mints an enrollment token in the repository as its OS user would, with
+ * `labels` (`k=v`), returning `NAME.SECRET`; throws with the CLI's error.
+ */
+export async function mintWorkerToken(
+  repoRoot: string,
+  name: string,
+  labels: string[] = [],
+): Promise<string> {
+  const made = await runCli([
+    "worker",
+    "token",
+    "create",
+    name,
+    "--repo",
+    repoRoot,
+    "-q",
+    ...labels.flatMap((label) => ["--label", label]),
+  ]);
+  if (made.code !== 0) throw new Error(`worker token create failed: ${made.stderr}`);
+  return made.stdout.trim();
+}
 
 export interface WorkerProcess {
   pid: number;
