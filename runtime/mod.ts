@@ -56,6 +56,7 @@ export {
   type DispatchEvent,
   type DispatchRequest,
   extensionProtocol,
+  fits,
   fromRemoteWork,
   type HubEvent,
   hubRoster,
@@ -122,6 +123,7 @@ export {
   instanceLapseMs,
   type InstanceRegistry,
   isLapsed,
+  type PeerWorker,
 } from "./ports/instances.ts";
 export { TokenExists } from "./ports/tokens.ts";
 export type {

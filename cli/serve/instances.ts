@@ -5,14 +5,18 @@
 // owner epoch's compare-and-swap: of several instances racing, one wins).
 import { RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
+  fits,
   foldEvents,
   hostName,
   instanceHeartbeatMs,
+  type InstanceInfo,
   instanceLapseMs,
   type InstanceRegistry,
   isLapsed,
   isSettledRun,
   isTerminalStep,
+  type PeerWorker,
+  type Placement,
   type RunStore,
 } from "../../runtime/mod.ts";
 
@@ -86,6 +90,8 @@ export interface InstanceLife {
   release(): Promise<void>;
   /** Stops beating; the row goes unless it was released with runs left to take. */
   stop(): Promise<void>;
+  /** The other live instances as last read (each second), with the workers they published. */
+  peers(): InstanceInfo[];
 }
 
 /** Registers `instance` and keeps it alive; takes over lapsed instances' runs through `takeOver`. */
@@ -97,12 +103,16 @@ export async function liveInstance(
   events: InstanceEvents,
   /** Runs whose workers' leases wait here: taken over at once; the rest after a delay. */
   holdsWorkOf: () => Set<string> = () => new Set(),
+  /** The workers connected here, published for the other instances when they change. */
+  workers: () => PeerWorker[] = () => [],
 ): Promise<InstanceLife> {
   await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
   const handed = new Set<string>();
   let busy = false;
   /** When this instance last failed to reach the registry. */
   let lastFailure = 0;
+  let published = "[]";
+  let peers: InstanceInfo[] = [];
   const tick = async () => {
     if (busy) return;
     busy = true;
@@ -111,10 +121,17 @@ export async function liveInstance(
         // Removed as dead (a long pause): back in the registry; runs taken meanwhile are fenced.
         await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
       }
+      const connected = JSON.stringify(workers());
+      if (connected !== published) {
+        await registry.publishWorkers(instance, JSON.parse(connected));
+        published = connected;
+      }
+      const all = await registry.list();
+      peers = all.filter((i) => i.id !== instance && !isLapsed(i));
       // Another's lapse is evidence only while this one could beat: after an outage of the
       // database every instance looks lapsed until its next heartbeat.
       if (Date.now() - lastFailure < instanceLapseMs + 2 * instanceHeartbeatMs) return;
-      const lapsed = (await registry.list()).filter((i) => i.id !== instance && isLapsed(i));
+      const lapsed = all.filter((i) => i.id !== instance && isLapsed(i));
       const holding = holdsWorkOf();
       for (const dead of lapsed) {
         const runs = await runsOwnedBy(store, dead.id);
@@ -141,6 +158,7 @@ export async function liveInstance(
   const timer = setInterval(() => void tick(), instanceHeartbeatMs);
   let released = false;
   return {
+    peers: () => peers,
     async othersAlive() {
       const all = await registry.list();
       return all.some((i) => i.id !== instance && !isLapsed(i));
@@ -198,4 +216,23 @@ async function runsOwnedBy(store: RunStore, instance: string): Promise<string[]>
     if (!isSettledRun(run.status) && run.owner?.server === instance) owned.push(run.id);
   }
   return owned;
+}
+
+/**
+ * What a queued step's reason adds when workers that fit it are connected to
+ * other live instances: this one cannot dispatch to them (decision 0027).
+ */
+export function elsewhereReason(peers: InstanceInfo[], placement: Placement): string {
+  const found: string[] = [];
+  for (const peer of peers) {
+    for (const worker of peer.workers) {
+      if (!fits({ ...worker, running: 0 }, placement)) continue;
+      found.push(`${worker.name} on instance ${peer.id} (${peer.host})`);
+    }
+  }
+  if (found.length === 0) return "";
+  const shown = found.slice(0, 3).join(", ") +
+    (found.length > 3 ? `, and ${found.length - 3} more` : "");
+  return `; connected to other instances: ${shown}. A run uses only the workers of the instance ` +
+    "that owns it: submit the run to that instance, or connect a worker here (docs/guides/ha.md)";
 }

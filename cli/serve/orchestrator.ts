@@ -15,6 +15,7 @@ import {
   type GateTimer,
   type HubEvent,
   hubRoster,
+  type InstanceInfo,
   instanceLapseMs,
   localAuthService,
   localDataService,
@@ -41,6 +42,7 @@ import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
 import {
+  elsewhereReason,
   type InstanceLife,
   liveInstance,
   mayAdoptFor,
@@ -154,6 +156,7 @@ export async function startOrchestrator(
     everyMs: 1000,
     onError: (error) => events.error("gate timer", error),
   });
+  let peers: () => InstanceInfo[] = () => [];
   // Workers attach here, on the thread that answers the API: the hub is all in memory and
   // its work per message is small, so it never waits behind the run thread's disk syncs.
   const hub = new WorkerHub({
@@ -168,6 +171,10 @@ export async function startOrchestrator(
       : undefined,
     recorded: store.instances
       ? (runId, stepId, leaseId) => stepRecorded(store, runId, stepId, leaseId)
+      : undefined,
+    // Bound late: the instance's life starts after the hub (it asks the hub what it holds).
+    elsewhere: store.instances
+      ? (placement) => elsewhereReason(peers(), placement)
       : undefined,
   });
   const bridge = serveHubBridge(hub, hubChannel.port1);
@@ -191,8 +198,10 @@ export async function startOrchestrator(
         error: (where, error) => events.error(where, error),
       },
       () => hub.adoptableRuns(),
+      () => hub.peerWorkers(),
     )
     : undefined;
+  if (life) peers = () => life.peers();
 
   return {
     instance,

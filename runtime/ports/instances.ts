@@ -18,6 +18,24 @@ export interface InstanceInfo {
   ageMs: number;
   /** It drained and left its runs to the others (decision 0030): dead at once, beating or not. */
   released: boolean;
+  /** The workers connected to it, as it last published them. */
+  workers: PeerWorker[];
+}
+
+/**
+ * A worker connected to an instance, as the other instances see it: what
+ * placement matches on (not how busy it is, which changes with every step
+ * and is not published).
+ */
+export interface PeerWorker {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  executors: string[];
+  /** Connected and not draining. */
+  accepting: boolean;
+  concurrency: number;
+  protocol: number;
 }
 
 export interface InstanceRegistry {
@@ -31,6 +49,8 @@ export interface InstanceRegistry {
    * stays until they have (the instance taking its last run removes it).
    */
   release(id: string): Promise<void>;
+  /** Publishes the workers connected to an instance (when they change). */
+  publishWorkers(id: string, workers: PeerWorker[]): Promise<void>;
   /** Removes an instance (a drained server, or a dead one whose runs were all taken over). */
   remove(id: string): Promise<void>;
   /** Every registered instance, with its heartbeat's age. */

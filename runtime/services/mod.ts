@@ -33,6 +33,7 @@ export {
   type DispatchEvent,
   type DispatchRequest,
   extensionProtocol,
+  fits,
   fromRemoteWork,
   type HubEvent,
   hubRoster,

@@ -2,7 +2,7 @@
 // its heartbeat written every second. Ages are computed by the database's
 // clock, so the instances' own clocks are never compared. A drained instance
 // that handed its runs over is `released` (decision 0030).
-import type { InstanceInfo, InstanceRegistry } from "../../../runtime/mod.ts";
+import type { InstanceInfo, InstanceRegistry, PeerWorker } from "../../../runtime/mod.ts";
 import { type Db, num } from "./db.ts";
 
 export function pgInstances(db: Db): InstanceRegistry {
@@ -28,12 +28,18 @@ export function pgInstances(db: Db): InstanceRegistry {
         [id],
       );
     },
+    async publishWorkers(id, workers) {
+      await db.query("UPDATE instances SET workers = $2::jsonb WHERE id = $1", [
+        id,
+        JSON.stringify(workers),
+      ]);
+    },
     async remove(id) {
       await db.query("DELETE FROM instances WHERE id = $1", [id]);
     },
     async list(): Promise<InstanceInfo[]> {
       const rows = await db.rows(
-        "SELECT id, host, pid, released, (extract(epoch FROM start_time) * 1000)::int8 AS start_ms, " +
+        "SELECT id, host, pid, released, workers, (extract(epoch FROM start_time) * 1000)::int8 AS start_ms, " +
           "(extract(epoch FROM clock_timestamp() - heartbeat) * 1000)::int8 AS age_ms " +
           "FROM instances ORDER BY id",
       );
@@ -44,6 +50,7 @@ export function pgInstances(db: Db): InstanceRegistry {
         startTime: new Date(num(row.start_ms)),
         ageMs: num(row.age_ms),
         released: row.released === true,
+        workers: Array.isArray(row.workers) ? row.workers as PeerWorker[] : [],
       }));
     },
   };

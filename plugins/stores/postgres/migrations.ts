@@ -135,9 +135,10 @@ CREATE TABLE instances (
   },
   {
     version: 3,
-    name: "instances.released: an instance that drained and handed its runs to the others",
+    name: "instances: released (drained, its runs handed over) and the workers connected to each",
     sql: `
 ALTER TABLE instances ADD COLUMN released boolean NOT NULL DEFAULT false;
+ALTER TABLE instances ADD COLUMN workers jsonb NOT NULL DEFAULT '[]'::jsonb;
 `,
   },
 ];

@@ -25,6 +25,7 @@ import { drawCredential, resumeCheck } from "./session_credential.ts";
 import type { DispatchEvent, DispatchRequest, HubEvent } from "./types.ts";
 import { Adoptions } from "./adoption.ts";
 import type { WorkerHubOptions } from "./hub_options.ts";
+import type { PeerWorker } from "../../ports/instances.ts";
 
 export type { WorkerHubOptions } from "./hub_options.ts";
 
@@ -76,6 +77,23 @@ export class WorkerHub {
     return this.#adoptions.parkedRuns();
   }
 
+  /** The connected workers as other instances see them (instances.ts's PeerWorker). */
+  peerWorkers(): PeerWorker[] {
+    return this.#connected().map((session) => {
+      const { id, name, labels, executors, accepting, concurrency, protocol } = session
+        .candidate();
+      return {
+        id,
+        name,
+        labels: { ...labels },
+        executors: [...executors],
+        accepting,
+        concurrency,
+        protocol,
+      };
+    }).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** Every worker the hub knows, by name. */
   list(): Worker[] {
     return [...this.#sessions.values()].map((s) => s.describe())
@@ -123,7 +141,9 @@ export class WorkerHub {
     this.#place();
     if (!pending.lease && !pending.placing) {
       const candidates = this.#connected().map((s) => s.candidate());
-      pending.events.push({ type: "queued", reason: queueReason(candidates, request.placement) });
+      const reason = queueReason(candidates, request.placement) +
+        (this.#options.elsewhere?.(request.placement) ?? "");
+      pending.events.push({ type: "queued", reason });
     }
     try {
       yield* pending.events;

@@ -4,6 +4,7 @@ import type { LeaseStore } from "../../ports/leases.ts";
 import type { WorkerTokenStore } from "../../ports/worker_tokens.ts";
 import type { ProtocolRange } from "./protocol.ts";
 import type { HubEvent } from "./types.ts";
+import type { Placement } from "./placement.ts";
 
 export interface WorkerHubOptions {
   tokens: WorkerTokenStore;
@@ -35,4 +36,10 @@ export interface WorkerHubOptions {
    * is in its run's record; a worker's exit is acknowledged only then.
    */
   recorded?(runId: string, stepId: string, leaseId: string): Promise<void>;
+  /**
+   * On a store several instances share: what a queued step's reason adds
+   * about fitting workers connected to other instances (this hub cannot
+   * dispatch to them), or "" when there are none.
+   */
+  elsewhere?(placement: Placement): string;
 }
