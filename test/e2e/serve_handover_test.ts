@@ -9,10 +9,12 @@
 // exactly once, no event is lost or doubled, the event log says who handed
 // the run over, and the drained instance exits 0 saying where its run went.
 // A second run, whose step waits for a worker nobody has, is handed over at
-// once and waits on the survivor instead.
+// once and waits on the survivor instead. A run whose local step outlasts
+// --drain-timeout is cancelled by its owner, as on one server, and nobody
+// takes it over.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { eventually, initRepo } from "../helpers/runs.ts";
+import { eventually, fileAppears, initRepo, shellStep, workflowFile } from "../helpers/runs.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
 import { mintWorkerToken, startWorker, type WorkerProcess } from "../helpers/worker.ts";
@@ -180,6 +182,47 @@ await testNeeding(
       }
     } finally {
       await worker?.[Symbol.asyncDispose]().catch(() => {});
+      for (const server of servers) await server.kill().catch(() => {});
+      await cluster.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+);
+
+await testNeeding(
+  "postgres",
+  "serve HA: a run whose local step outlasts --drain-timeout is cancelled, not handed over",
+  async () => {
+    const cluster = await startPostgres();
+    const work = await Deno.makeTempDir({ prefix: "swamp-pg-handover-late-" });
+    const servers: ServeProcess[] = [];
+    try {
+      const dsn = await cluster.createDatabase();
+      const root = `${work}/repo`;
+      const started = `${work}/started`;
+      const slow = workflowFile("slow", shellStep("long", `touch ${started}; sleep 60`));
+      await initRepo(root, "postgres", { "workflows/workflow-slow.yaml": slow }, dsn);
+      const token = await mintToken(root, "ops", "operator");
+      servers.push(await startServe(root, ["--drain-timeout", "1s"]), await startServe(root));
+      const [drained, survivor] = servers;
+      const run = await drained.cli(["workflow", "run", "slow", "--detach", "--json"], token);
+      assertEquals(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      const runId = (run.json as { run: { id: string } }).run.id;
+      await fileAppears(started);
+      assertEquals(await drained.stop(), 0);
+      const stopped = drained.events.find((e) => e.event === "stopped");
+      assertEquals([stopped?.cancelled, stopped?.handedOver], [[runId], []]);
+      const store = await openPostgresStore(dsn);
+      try {
+        const ended = await loadFoldedRun(store, runId);
+        assertEquals(RunStatus[ended!.status], "CANCELLED");
+        // Cancelled by the instance that owned it; the survivor never claimed it.
+        assertEquals(ended!.owner?.server, drained.instance);
+        assertEquals(survivor.events.filter((e) => e.event === "takeover"), []);
+      } finally {
+        await store.close();
+      }
+    } finally {
       for (const server of servers) await server.kill().catch(() => {});
       await cluster.stop();
       await Deno.remove(work, { recursive: true });
