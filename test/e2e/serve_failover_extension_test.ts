@@ -9,12 +9,8 @@
 // dead one issued, and the run succeeds.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
-import { eventually, initRepo } from "../helpers/runs.ts";
-import { startPostgres } from "../helpers/postgres.ts";
-import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
-import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
-import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
+import { eventually } from "../helpers/runs.ts";
+import { haRepo } from "../helpers/ha.ts";
 import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 
@@ -77,97 +73,69 @@ await testNeeding(
   "postgres",
   "serve HA failover: an adopted extension step writes through the adopting instance",
   async () => {
-    const cluster = await startPostgres();
-    const work = await Deno.makeTempDir({ prefix: "swamp-pg-failover-ext-" });
-    const servers: ServeProcess[] = [];
-    let worker: WorkerProcess | undefined;
-    try {
-      const dsn = await cluster.createDatabase();
-      const root = `${work}/repo`;
-      await initRepo(root, "postgres", {
-        "extensions/models/slow.ts": slow,
-        "models/@acme/slow/slowpoke.yaml": definition,
-        "workflows/workflow-adopt.yaml": workflow,
-      }, dsn);
-      const token = await mintToken(root, "ops", "operator");
-      for (let i = 0; i < 2; i++) servers.push(await startServe(root, ["--worker-grace", "20s"]));
-      const made = await runCli(
-        ["worker", "token", "create", "wx", "--label", "pool=ha", "--repo", root, "-q"],
-      );
-      assertEquals(made.code, 0, made.stderr);
-      const cacheDir = `${work}/wx`;
-      worker = startWorker(servers.map((s) => s.url).join(","), [
-        "--token",
-        made.stdout.trim(),
-        "--cache-dir",
-        cacheDir,
-      ]);
-      await worker.waitFor("connected");
-      const [owner] = servers;
-      const started = await owner.cli(["workflow", "run", "adopt", "--detach", "--json"], token);
-      assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
-      const runId = (started.json as { run: { id: string } }).run.id;
+    await using ha = await haRepo("swamp-pg-failover-ext-", {
+      "extensions/models/slow.ts": slow,
+      "models/@acme/slow/slowpoke.yaml": definition,
+      "workflows/workflow-adopt.yaml": workflow,
+    });
+    const owner = await ha.serve(["--worker-grace", "20s"]);
+    const survivor = await ha.serve(["--worker-grace", "20s"]);
+    await ha.worker(`${owner.url},${survivor.url}`, "wx", ["pool=ha"]);
+    const cacheDir = `${ha.work}/wx`;
+    const started = await owner.cli(["workflow", "run", "adopt", "--detach", "--json"], ha.token);
+    assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+    const runId = (started.json as { run: { id: string } }).run.id;
 
-      const store = await openPostgresStore(dsn);
+    const store = await ha.store();
+    const load = () => loadFoldedRun(store, runId);
+    const placed = await eventually("the step to run on the worker", async () => {
+      const step = (await load())?.steps.find((s) => s.name === "create");
+      return step?.status === StepStatus.RUNNING && step.placement?.leaseId ? step : undefined;
+    }, 120_000);
+    // The record keeps the credential's hash, never the credential.
+    assertEquals(/^[0-9a-f]{64}$/.test(placed.placement!.credentialSha256), true);
+    const module = await eventually("the bundle on the worker", async () => {
       try {
-        const load = () => loadFoldedRun(store, runId);
-        const placed = await eventually("the step to run on the worker", async () => {
-          const step = (await load())?.steps.find((s) => s.name === "create");
-          return step?.status === StepStatus.RUNNING && step.placement?.leaseId ? step : undefined;
-        }, 120_000);
-        // The record keeps the credential's hash, never the credential.
-        assertEquals(/^[0-9a-f]{64}$/.test(placed.placement!.credentialSha256), true);
-        const module = await eventually("the bundle on the worker", async () => {
-          try {
-            for await (const path of files(cacheDir)) {
-              if (path.endsWith("/extensions/models/slow.ts")) return path;
-            }
-          } catch {
-            // Not made yet.
-          }
-          return undefined;
-        }, 60_000);
-        // Its start-up calls are made: it waits for the file now.
-        await eventually("the method to wait", async () => {
-          const logs = await store.readLogs(runId, 0n, 500);
-          return logs.some((l) => l.text.includes("waiting for go")) ? true : undefined;
-        }, 60_000);
-        await owner.kill();
-        await eventually("the run taken over", async () => {
-          const events = await store.readEvents(runId, 0n);
-          return events.some((e) =>
-              e.payload.case === "ownerChanged" &&
-              e.reason.startsWith("taken over from instance")
-            )
-            ? true
-            : undefined;
-        }, 120_000);
-        await Deno.writeTextFile(module.replace(/models\/slow\.ts$/, "go"), "go\n");
-        const ended = await eventually("the run to end on the survivor", async () => {
-          const run = await load();
-          return run && run.status !== RunStatus.RUNNING ? run : undefined;
-        }, 120_000);
-        const logs = (await store.readLogs(runId, 0n, 500)).map((l) => l.text);
-        const notes = ended.steps.map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`)
-          .concat(logs);
-        assertEquals(RunStatus[ended.status], "SUCCEEDED", notes.join("\n"));
-        const item = await store.getData("slowpoke", "main");
-        assert(item, "the method's write reached the store");
-        assertEquals(item.attributes, { at: "after failover" });
-        assertEquals(item.runId, runId);
-        const events = await store.readEvents(runId, 0n);
-        assert(
-          events.some((e) => e.reason.includes(": adopting lease ")),
-          "the step was adopted, not run again",
-        );
-      } finally {
-        await store.close();
+        for await (const path of files(cacheDir)) {
+          if (path.endsWith("/extensions/models/slow.ts")) return path;
+        }
+      } catch {
+        // Not made yet.
       }
-    } finally {
-      await worker?.[Symbol.asyncDispose]().catch(() => {});
-      for (const server of servers) await server.kill().catch(() => {});
-      await cluster.stop();
-      await Deno.remove(work, { recursive: true });
-    }
+      return undefined;
+    }, 60_000);
+    // Its start-up calls are made: it waits for the file now.
+    await eventually("the method to wait", async () => {
+      const logs = await store.readLogs(runId, 0n, 500);
+      return logs.some((l) => l.text.includes("waiting for go")) ? true : undefined;
+    }, 60_000);
+    await owner.kill();
+    await eventually("the run taken over", async () => {
+      const events = await store.readEvents(runId, 0n);
+      return events.some((e) =>
+          e.payload.case === "ownerChanged" &&
+          e.reason.startsWith("taken over from instance")
+        )
+        ? true
+        : undefined;
+    }, 120_000);
+    await Deno.writeTextFile(module.replace(/models\/slow\.ts$/, "go"), "go\n");
+    const ended = await eventually("the run to end on the survivor", async () => {
+      const run = await load();
+      return run && run.status !== RunStatus.RUNNING ? run : undefined;
+    }, 120_000);
+    const logs = (await store.readLogs(runId, 0n, 500)).map((l) => l.text);
+    const notes = ended.steps.map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`)
+      .concat(logs);
+    assertEquals(RunStatus[ended.status], "SUCCEEDED", notes.join("\n"));
+    const item = await store.getData("slowpoke", "main");
+    assert(item, "the method's write reached the store");
+    assertEquals(item.attributes, { at: "after failover" });
+    assertEquals(item.runId, runId);
+    const events = await store.readEvents(runId, 0n);
+    assert(
+      events.some((e) => e.reason.includes(": adopting lease ")),
+      "the step was adopted, not run again",
+    );
   },
 );

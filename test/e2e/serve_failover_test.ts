@@ -9,11 +9,9 @@
 // log shows the ownership change.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { eventually, initRepo } from "../helpers/runs.ts";
-import { startPostgres } from "../helpers/postgres.ts";
-import { mintToken, type ServeProcess, startServe } from "../helpers/serve.ts";
-import { mintWorkerToken, startWorker, type WorkerProcess } from "../helpers/worker.ts";
-import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
+import { eventually } from "../helpers/runs.ts";
+import { haRepo } from "../helpers/ha.ts";
+import type { ServeProcess } from "../helpers/serve.ts";
 import { loadFoldedRun } from "../../runtime/run/fold.ts";
 import { RunStatus, StepStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 
@@ -45,81 +43,57 @@ await testNeeding(
   "postgres",
   "serve HA failover: 200 steps on 2 workers, the owner killed -9, the run completes once",
   async () => {
-    const cluster = await startPostgres();
-    const work = await Deno.makeTempDir({ prefix: "swamp-pg-failover-" });
+    await using ha = await haRepo("swamp-pg-failover-", (work) => ({
+      "workflows/workflow-wide.yaml": fanOut(`${work}/marks`),
+    }));
+    const marks = `${ha.work}/marks`;
     const servers: ServeProcess[] = [];
-    const workers: WorkerProcess[] = [];
-    try {
-      const dsn = await cluster.createDatabase();
-      const root = `${work}/repo`;
-      const marks = `${work}/marks`;
-      await initRepo(root, "postgres", { "workflows/workflow-wide.yaml": fanOut(marks) }, dsn);
-      const token = await mintToken(root, "ops", "operator");
-      for (let i = 0; i < 3; i++) servers.push(await startServe(root, ["--worker-grace", "20s"]));
-      const urls = servers.map((s) => s.url).join(",");
-      for (const name of ["wa", "wb"]) {
-        const worker = startWorker(urls, [
-          "--token",
-          await mintWorkerToken(root, name, ["pool=ha"]),
-          "--cache-dir",
-          `${work}/${name}`,
-          "--concurrency",
-          "4",
-        ]);
-        workers.push(worker);
-        await worker.waitFor("connected");
-      }
-      const [owner] = servers;
-      const started = await owner.cli(["workflow", "run", "wide", "--detach", "--json"], token);
-      assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
-      const runId = (started.json as { run: { id: string } }).run.id;
-      await eventually("a quarter of the steps to complete", async () => {
-        const text = await Deno.readTextFile(marks).catch(() => "");
-        return text.split("\n").length > items / 4 ? true : undefined;
-      }, 120_000);
-      await owner.kill();
-      const killedAt = Date.now();
-
-      const store = await openPostgresStore(dsn);
-      try {
-        const ended = await eventually("the run to end on a survivor", async () => {
-          const run = await loadFoldedRun(store, runId);
-          return run && run.status !== RunStatus.RUNNING ? run : undefined;
-        }, 150_000);
-        const events = await store.readEvents(runId, 0n);
-        const takeover = events.find((e) =>
-          e.payload.case === "ownerChanged" && e.reason.startsWith("taken over from instance")
-        );
-        assert(takeover, "the event log shows the ownership change");
-        assertEquals(
-          takeover.reason,
-          `taken over from instance ${owner.instance} (heartbeat lapsed)`,
-        );
-        const seqs = events.map((e) => e.seq);
-        assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "no event lost or duplicated");
-        const notes = ended.steps.filter((s) => s.status !== StepStatus.SUCCEEDED)
-          .map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`);
-        assertEquals(RunStatus[ended.status], "SUCCEEDED", notes.join("\n"));
-        const lines = (await Deno.readTextFile(marks)).trim().split("\n");
-        const twice = lines.filter((line, i) => lines.indexOf(line) !== i);
-        assertEquals(twice, [], "a step's command completed twice");
-        assertEquals(new Set(lines).size, items, "every step's command completed");
-        const adopted = events.filter((e) => e.reason.includes(": adopting lease ")).length;
-        assert(adopted > 0, "steps running on the workers at the kill were adopted");
-        const takenAt = Number(takeover.time!.seconds) * 1000 + takeover.time!.nanos / 1e6;
-        // Reported, not asserted (timing belongs in bench/): the takeover bound of decision 0027.
-        console.log(
-          `failover: taken over ${Math.round(takenAt - killedAt)} ms after the kill, ` +
-            `${adopted} running steps adopted; the run ended ${Date.now() - killedAt} ms after it`,
-        );
-      } finally {
-        await store.close();
-      }
-    } finally {
-      for (const worker of workers) await worker[Symbol.asyncDispose]().catch(() => {});
-      for (const server of servers) await server.kill().catch(() => {});
-      await cluster.stop();
-      await Deno.remove(work, { recursive: true });
+    for (let i = 0; i < 3; i++) servers.push(await ha.serve(["--worker-grace", "20s"]));
+    const urls = servers.map((s) => s.url).join(",");
+    for (const name of ["wa", "wb"]) {
+      await ha.worker(urls, name, ["pool=ha"], ["--concurrency", "4"]);
     }
+    const [owner] = servers;
+    const started = await owner.cli(["workflow", "run", "wide", "--detach", "--json"], ha.token);
+    assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+    const runId = (started.json as { run: { id: string } }).run.id;
+    await eventually("a quarter of the steps to complete", async () => {
+      const text = await Deno.readTextFile(marks).catch(() => "");
+      return text.split("\n").length > items / 4 ? true : undefined;
+    }, 120_000);
+    await owner.kill();
+    const killedAt = Date.now();
+
+    const store = await ha.store();
+    const ended = await eventually("the run to end on a survivor", async () => {
+      const run = await loadFoldedRun(store, runId);
+      return run && run.status !== RunStatus.RUNNING ? run : undefined;
+    }, 150_000);
+    const events = await store.readEvents(runId, 0n);
+    const takeover = events.find((e) =>
+      e.payload.case === "ownerChanged" && e.reason.startsWith("taken over from instance")
+    );
+    assert(takeover, "the event log shows the ownership change");
+    assertEquals(
+      takeover.reason,
+      `taken over from instance ${owner.instance} (heartbeat lapsed)`,
+    );
+    const seqs = events.map((e) => e.seq);
+    assertEquals(seqs, seqs.map((_, i) => BigInt(i + 1)), "no event lost or duplicated");
+    const notes = ended.steps.filter((s) => s.status !== StepStatus.SUCCEEDED)
+      .map((s) => `${s.name}: ${StepStatus[s.status]} ${s.reason}`);
+    assertEquals(RunStatus[ended.status], "SUCCEEDED", notes.join("\n"));
+    const lines = (await Deno.readTextFile(marks)).trim().split("\n");
+    const twice = lines.filter((line, i) => lines.indexOf(line) !== i);
+    assertEquals(twice, [], "a step's command completed twice");
+    assertEquals(new Set(lines).size, items, "every step's command completed");
+    const adopted = events.filter((e) => e.reason.includes(": adopting lease ")).length;
+    assert(adopted > 0, "steps running on the workers at the kill were adopted");
+    const takenAt = Number(takeover.time!.seconds) * 1000 + takeover.time!.nanos / 1e6;
+    // Reported, not asserted (timing belongs in bench/): the takeover bound of decision 0027.
+    console.log(
+      `failover: taken over ${Math.round(takenAt - killedAt)} ms after the kill, ` +
+        `${adopted} running steps adopted; the run ended ${Date.now() - killedAt} ms after it`,
+    );
   },
 );
