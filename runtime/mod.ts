@@ -173,7 +173,8 @@ export type {
 } from "./ports/expressions.ts";
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
-export { foldEvents } from "./run/fold.ts";
+export type { Takeover } from "./engine/takeover.ts";
+export { foldEvents, loadFoldedRun } from "./run/fold.ts";
 export { patientStore } from "./services/patient_store.ts";
 export { RunMasks } from "./engine/run_masks.ts";
 export { vaultCalls } from "./expressions/vault_calls.ts";

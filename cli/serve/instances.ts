@@ -6,7 +6,6 @@
 import { RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import {
   fits,
-  foldEvents,
   hostName,
   instanceHeartbeatMs,
   type InstanceInfo,
@@ -15,6 +14,7 @@ import {
   isLapsed,
   isSettledRun,
   isTerminalStep,
+  loadFoldedRun,
   type PeerWorker,
   type Placement,
   type RunStore,
@@ -33,9 +33,9 @@ export async function mayAdoptFor(
   instance: string,
   runId: string,
 ): Promise<boolean> {
-  const stored = await store.loadRun(runId);
-  if (!stored) return false;
-  const owner = foldEvents(stored.snapshot, stored.tail).owner?.server ?? "";
+  const run = await loadFoldedRun(store, runId);
+  if (!run) return false;
+  const owner = run.owner?.server ?? "";
   if (owner === instance) return true;
   if (owner === "") return false;
   // A worker of a dead instance is usually back before that instance's heartbeat has lapsed:
@@ -62,8 +62,7 @@ export async function stepRecorded(
 ): Promise<void> {
   const deadline = Date.now() + 600_000;
   while (Date.now() < deadline) {
-    const stored = await store.loadRun(runId).catch(() => undefined);
-    const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+    const run = await loadFoldedRun(store, runId).catch(() => undefined);
     if (!run || isSettledRun(run.status)) return;
     const step = run.steps.find((s) => s.id === stepId);
     if (!step || isTerminalStep(step.status)) return;
@@ -108,14 +107,13 @@ export async function liveInstance(
 ): Promise<InstanceLife> {
   await registry.register({ id: instance, host: hostName(), pid: Deno.pid });
   const handed = new Set<string>();
-  let busy = false;
+  /** The beat under way, if one is. */
+  let beating: Promise<void> | undefined;
   /** When this instance last failed to reach the registry. */
   let lastFailure = 0;
   let published = "[]";
   let peers: InstanceInfo[] = [];
-  const tick = async () => {
-    if (busy) return;
-    busy = true;
+  const beat = async () => {
     try {
       if (!await registry.heartbeat(instance)) {
         // Removed as dead (a long pause): back in the registry; runs taken meanwhile are fenced.
@@ -151,11 +149,11 @@ export async function liveInstance(
     } catch (error) {
       lastFailure = Date.now();
       events.error("instance registry", error);
-    } finally {
-      busy = false;
     }
   };
-  const timer = setInterval(() => void tick(), instanceHeartbeatMs);
+  const timer = setInterval(() => {
+    beating ??= beat().finally(() => beating = undefined);
+  }, instanceHeartbeatMs);
   let released = false;
   return {
     peers: () => peers,
@@ -165,8 +163,8 @@ export async function liveInstance(
     },
     async release() {
       clearInterval(timer);
-      // A tick under way would beat again after the release: let it end first.
-      while (busy) await new Promise((resolve) => setTimeout(resolve, 20));
+      // A beat under way would write its heartbeat after the release: let it end first.
+      await beating;
       await registry.release(instance);
       released = true;
     },
@@ -194,8 +192,7 @@ export async function newOwners(
     const owners = new Map<string, string>();
     let waiting = false;
     for (const runId of runs) {
-      const stored = await store.loadRun(runId).catch(() => undefined);
-      const run = stored ? foldEvents(stored.snapshot, stored.tail) : undefined;
+      const run = await loadFoldedRun(store, runId).catch(() => undefined);
       const owner = run?.owner?.server ?? "";
       owners.set(runId, owner);
       if (owner === instance && run && !isSettledRun(run.status)) waiting = true;
@@ -210,10 +207,8 @@ async function runsOwnedBy(store: RunStore, instance: string): Promise<string[]>
   const owned: string[] = [];
   for (const summary of await store.listActiveRuns()) {
     if (summary.status === RunStatus.SUSPENDED) continue;
-    const stored = await store.loadRun(summary.id);
-    if (!stored) continue;
-    const run = foldEvents(stored.snapshot, stored.tail);
-    if (!isSettledRun(run.status) && run.owner?.server === instance) owned.push(run.id);
+    const run = await loadFoldedRun(store, summary.id);
+    if (run && !isSettledRun(run.status) && run.owner?.server === instance) owned.push(run.id);
   }
   return owned;
 }

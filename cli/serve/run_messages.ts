@@ -3,7 +3,7 @@
 // costs a fraction of encoding to binary and decoding again.
 import type { LogLine, RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
-import type { NewRun } from "../../runtime/mod.ts";
+import type { NewRun, Takeover } from "../../runtime/mod.ts";
 import type { HubLink } from "./hub_bridge.ts";
 
 /** An error as it crosses to the other thread: a SwampError's code and hint survive. */
@@ -25,10 +25,8 @@ export type ToWorker =
     kind: "supervise";
     runId: string;
     resumeInputs?: Record<string, unknown>;
-    /** Taken over from this dead instance (decision 0027). */
-    takeoverFrom?: string;
-    /** That instance drained and handed the run over (decision 0030). */
-    takeoverReleased?: boolean;
+    /** Taken over from a dead instance (0027), or one that drained and handed it over (0030). */
+    takeover?: Takeover;
   }
   /** Create the run, answer `started`, then supervise it. */
   | { kind: "start"; requestId: number; spec: NewRun }

@@ -1,6 +1,6 @@
 // The server thread's side of the run thread (run_worker.ts): hands it runs,
 // relays pokes and stop, and feeds the change feed with what it stored.
-import { type ChangeFeed, type NewRun, SwampError } from "../../runtime/mod.ts";
+import { type ChangeFeed, type NewRun, SwampError, type Takeover } from "../../runtime/mod.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { ToServer, ToWorker } from "./run_messages.ts";
 import type { HubLink } from "./hub_bridge.ts";
@@ -18,7 +18,7 @@ export interface RunThread {
   supervise(
     runId: string,
     resumeInputs?: Record<string, unknown>,
-    takeover?: { from: string; released: boolean },
+    takeover?: Takeover,
   ): void;
   /** Creates the run on the run thread, which then supervises it; resolves with it as created. */
   start(spec: NewRun): Promise<Run>;
@@ -135,13 +135,7 @@ export function startRunThread(
     supervise(runId, resumeInputs, takeover) {
       running.add(runId);
       events.runStarted(runId);
-      send({
-        kind: "supervise",
-        runId,
-        resumeInputs,
-        takeoverFrom: takeover?.from,
-        takeoverReleased: takeover?.released,
-      });
+      send({ kind: "supervise", runId, resumeInputs, takeover });
     },
     start(spec) {
       if (dead) return Promise.reject(new Error("the run thread failed"));

@@ -15,6 +15,7 @@ import {
   StoreNotFound,
   superviseRun,
   SwampError,
+  type Takeover,
 } from "../../runtime/mod.ts";
 import { lazyEvaluator } from "../evaluator.ts";
 import { repoData } from "../data_reader.ts";
@@ -62,12 +63,7 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       break;
     }
     case "supervise":
-      supervise(
-        command.runId,
-        command.resumeInputs,
-        command.takeoverFrom,
-        command.takeoverReleased,
-      );
+      supervise(command.runId, command.resumeInputs, command.takeover);
       break;
     case "start":
       start(command.requestId, command.spec);
@@ -103,12 +99,10 @@ async function depsForRun(): Promise<Parameters<typeof superviseRun>[0]> {
 function supervise(
   runId: string,
   resumeInputs?: Record<string, unknown>,
-  takeoverFrom?: string,
-  released?: boolean,
+  takeover?: Takeover,
 ): void {
   track(async (options) => {
     try {
-      const takeover = takeoverFrom ? { from: takeoverFrom, released } : undefined;
       const run = await superviseRun(await depsForRun(), runId, {
         ...options,
         resumeInputs,

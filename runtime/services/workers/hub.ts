@@ -80,17 +80,9 @@ export class WorkerHub {
   /** The connected workers as other instances see them (instances.ts's PeerWorker). */
   peerWorkers(): PeerWorker[] {
     return this.#connected().map((session) => {
-      const { id, name, labels, executors, accepting, concurrency, protocol } = session
-        .candidate();
-      return {
-        id,
-        name,
-        labels: { ...labels },
-        executors: [...executors],
-        accepting,
-        concurrency,
-        protocol,
-      };
+      // How busy it is changes with every step: not published.
+      const { running: _, ...worker } = session.candidate();
+      return { ...worker, labels: { ...worker.labels }, executors: [...worker.executors] };
     }).sort((a, b) => a.name.localeCompare(b.name));
   }
 
