@@ -61,6 +61,7 @@ export {
   type HubEvent,
   hubRoster,
   type KillOutcome,
+  multiInstanceProtocol,
   negotiateProtocol,
   type Placement,
   type ProtocolRange,

@@ -37,7 +37,7 @@ function protocolRange(): ProtocolRange {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { serverUrl, parsePin } = await import("../../plugins/rpc/connect/mod.ts");
-  // One URL, or several instances of one store, comma-separated (decision 0027).
+  // One URL, or every instance of one store, comma-separated: it connects to each (0031).
   const urls = String(ctx.args[0]).split(",").map((u) => u.trim()).filter((u) => u !== "")
     .map(serverUrl);
   if (urls.length === 0) throw new UsageError("worker connect needs the orchestrator's URL");
@@ -98,8 +98,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   // (killed with -9, or the machine's OOM killer), so a re-dispatched step never runs twice.
   const records = new StepRecords(`${cacheDir}/steps`);
   for (const report of await records.reapLeftovers(runnable)) log("reaped", { ...report });
-  // Extension steps' capability calls go to the instance the worker is connected to now.
-  const server = () => agent.server;
+  // Extension steps' capability calls go to the instance their lease reports to.
+  const server = (leaseId: string) => agent.serverOf(leaseId);
   const agent: WorkerAgent = new WorkerAgent({
     urls,
     credential,
@@ -179,7 +179,11 @@ export function humanLine(event: string, f: Record<string, unknown>): string | u
         f.cancelled ? " (cancelled)" : ""
       }`;
     case "disconnected":
-      return `worker: disconnected (${f.error}); reconnecting in ${f.retryInMs} ms`;
+      return `worker: disconnected from ${f.server} (${f.error}); reconnecting in ${f.retryInMs} ms`;
+    case "adopted":
+      return f.held
+        ? `worker: lease ${f.leaseId} now reports to ${f.server} (it took the run over)`
+        : `worker: ${f.server} asked for lease ${f.leaseId}, which this worker no longer holds`;
     case "draining":
       return `worker: stopping; waiting for ${f.running} running step(s)`;
     case "drained":

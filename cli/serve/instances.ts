@@ -100,8 +100,8 @@ export async function liveInstance(
   instance: string,
   takeOver: (runId: string, from: string, released: boolean) => void,
   events: InstanceEvents,
-  /** Runs whose workers' leases wait here: taken over at once; the rest after a delay. */
-  holdsWorkOf: () => Set<string> = () => new Set(),
+  /** Runs whose workers' leases wait here or can move here: taken over at once; the rest later. */
+  holdsWorkOf: () => Promise<Set<string>> = () => Promise.resolve(new Set()),
   /** The workers connected here, published for the other instances when they change. */
   workers: () => PeerWorker[] = () => [],
 ): Promise<InstanceLife> {
@@ -130,11 +130,12 @@ export async function liveInstance(
       // database every instance looks lapsed until its next heartbeat.
       if (Date.now() - lastFailure < instanceLapseMs + 2 * instanceHeartbeatMs) return;
       const lapsed = all.filter((i) => i.id !== instance && isLapsed(i));
-      const holding = holdsWorkOf();
+      const holding = lapsed.length > 0 ? await holdsWorkOf() : new Set<string>();
       for (const dead of lapsed) {
         const runs = await runsOwnedBy(store, dead.id);
-        // The instance the dead one's workers reconnected to (their leases parked there) claims
-        // first; any other waits `preferMs` more, so it wins only when nobody holds them.
+        // The instance the dead one's workers are connected to (their leases parked there, or
+        // movable there) claims first; any other waits `preferMs` more, so it wins only when
+        // nobody holds them.
         // A released instance's age counts from its release: it needs no lapse to be dead.
         const late = dead.ageMs > (dead.released ? 0 : instanceLapseMs) + preferMs;
         const fresh = runs.filter((id) => !handed.has(id) && (late || holding.has(id)));
@@ -215,19 +216,25 @@ async function runsOwnedBy(store: RunStore, instance: string): Promise<string[]>
 
 /**
  * What a queued step's reason adds when workers that fit it are connected to
- * other live instances: this one cannot dispatch to them (decision 0027).
+ * other live instances and not to this one (`here`): this one cannot
+ * dispatch to them (decision 0027).
  */
-export function elsewhereReason(peers: InstanceInfo[], placement: Placement): string {
+export function elsewhereReason(
+  peers: InstanceInfo[],
+  placement: Placement,
+  here: ReadonlySet<string> = new Set(),
+): string {
   const found: string[] = [];
   for (const peer of peers) {
     for (const worker of peer.workers) {
-      if (!fits({ ...worker, running: 0 }, placement)) continue;
+      if (here.has(worker.id) || !fits({ ...worker, running: 0 }, placement)) continue;
       found.push(`${worker.name} on instance ${peer.id} (${peer.host})`);
     }
   }
   if (found.length === 0) return "";
   const shown = found.slice(0, 3).join(", ") +
     (found.length > 3 ? `, and ${found.length - 3} more` : "");
-  return `; connected to other instances: ${shown}. A run uses only the workers of the instance ` +
-    "that owns it: submit the run to that instance, or connect a worker here (docs/guides/ha.md)";
+  return `; connected to other instances: ${shown}. A run uses the workers connected to the ` +
+    "instance that owns it: give the worker this instance's URL too (it connects to every URL " +
+    "it is given), or submit the run to that instance (docs/guides/ha.md)";
 }

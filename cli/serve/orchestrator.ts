@@ -173,7 +173,9 @@ export async function startOrchestrator(
       ? (runId, stepId, leaseId) => stepRecorded(store, runId, stepId, leaseId)
       : undefined,
     // Bound late: the instance's life starts after the hub (it asks the hub what it holds).
-    elsewhere: store.instances ? (placement) => elsewhereReason(peers(), placement) : undefined,
+    elsewhere: store.instances
+      ? (placement, here) => elsewhereReason(peers(), placement, here)
+      : undefined,
   });
   const bridge = serveHubBridge(hub, hubChannel.port1);
   const roster = await publishRoster(root, hub);

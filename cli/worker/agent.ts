@@ -1,24 +1,29 @@
 // The worker's side of the control channel: dial the orchestrator, say
 // hello (resuming the session and naming the leases still held after a
 // reconnect), run what is assigned, report it, heartbeat, and reconnect
-// with backoff when the connection drops. A refusal (token_*, pin_mismatch,
-// protocol_mismatch, already_connected, …) ends the worker: retrying would
-// be refused again.
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+// with backoff when the connection drops. Given several instances of one
+// store, it holds a link to each at once (decision 0031): any of them may
+// place a step on it, and it runs at most its concurrency over all of them.
+// A refusal (token_*, pin_mismatch, protocol_mismatch, already_connected, …)
+// ends the worker: retrying would be refused again.
+import { create } from "@bufbuild/protobuf";
 import {
   type AttachRequest,
   AttachRequestSchema,
   type AttachResponse,
+  LeaseUpdateSchema,
 } from "../../proto/gen/swamp/v1/worker_channel_pb.ts";
 import { WorkerService } from "../../proto/gen/swamp/v1/worker_service_pb.ts";
 import {
   asSwampError,
   EventQueue,
   type Executor,
+  multiInstanceProtocol,
   type ProtocolRange,
   type SwampError,
 } from "../../runtime/mod.ts";
 import { LeaseBook } from "./leases.ts";
+import { Link } from "./link.ts";
 import type { StepRecords } from "./step_records.ts";
 import type { WorkerExtensions } from "./extension_steps.ts";
 
@@ -38,9 +43,8 @@ export const refusalCodes = new Set([
 
 export interface AgentOptions {
   /**
-   * The orchestrator's URL, or several instances' on one shared store (0027):
-   * the worker stays on the one it is connected to while it answers, and when
-   * it does not, tries the list from the top.
+   * The orchestrator's URL, or every instance's on one shared store: the
+   * worker connects to each of them (decision 0031).
    */
   urls: URL[];
   credential: string;
@@ -76,58 +80,51 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export class WorkerAgent {
   readonly #options: AgentOptions;
   readonly #book: LeaseBook;
-  #outbox?: EventQueue<AttachRequest>;
-  #sessionId = "";
-  /**
-   * What proves a reconnect comes from this process (the session id is no
-   * secret). Only ever in memory: a restarted process starts a new session.
-   */
-  #sessionCredential = "";
-  #heartbeatMs = 5000;
-  #graceMs = 30_000;
-  /** When the orchestrator last said anything (0: never welcomed). */
-  #lastHeard = 0;
-  #fenceTimer?: ReturnType<typeof setTimeout>;
+  readonly #links: Link[];
+  /** The link each held lease reports on. */
+  readonly #linkOf = new Map<string, Link>();
   #stopping = false;
   readonly #stop = new AbortController();
-  /** Which of the URLs it dials now. */
-  #at = 0;
 
-  /** The orchestrator instance this worker talks to now (the last one it connected to). */
-  get server(): URL {
-    return this.#options.urls[this.#at];
+  /** The orchestrator instance a lease reports to (the first one's for a lease it does not hold). */
+  serverOf(leaseId: string): URL {
+    return (this.#linkOf.get(leaseId) ?? this.#links[0]).url;
   }
 
   constructor(options: AgentOptions) {
     this.#options = options;
+    this.#links = options.urls.map((url) => new Link(url));
     this.#book = new LeaseBook(
       options.executors,
       {
-        send: (update) => this.#push({ case: "update", value: update }),
-        finished: (lease, exited) =>
+        send: (update) => this.#linkOf.get(update.leaseId)?.push({ case: "update", value: update }),
+        finished: (lease, exited) => {
           options.log("finished", {
             leaseId: lease.assignment.leaseId,
             runId: lease.assignment.runId,
             stepId: lease.assignment.stepId,
             exitCode: exited.exitCode,
             cancelled: exited.cancelled,
-          }),
+          });
+          this.#reportLoad();
+        },
       },
       options.workDir,
       options.records,
       options.extensions,
     );
+    this.#book.concurrency = options.concurrency;
   }
 
   /**
-   * Stops taking work (the orchestrator is told at once), lets running steps
+   * Stops taking work (every instance is told at once), lets running steps
    * finish for `graceMs`, then cancels them; resolves when nothing runs.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#options.log("draining", { running: this.#book.running() });
-    this.#heartbeat();
+    for (const link of this.#links) this.#heartbeat(link);
     const deadline = Date.now() + graceMs;
     while (this.#book.running() > 0 && Date.now() < deadline) await sleep(100);
     if (this.#book.running() > 0) this.#book.cancelAll();
@@ -135,11 +132,11 @@ export class WorkerAgent {
     const settle = Date.now() + 15_000;
     while (this.#book.held.size > 0 && Date.now() < settle) await sleep(100);
     this.#stop.abort();
-    this.#outbox?.close();
+    for (const link of this.#links) link.outbox?.close();
   }
 
   /**
-   * The worker ends on its own (refused, or the stream ended under
+   * The worker ends on its own (refused, or a stream ended under
    * --no-reconnect): cancel what runs (interrupt, terminate, kill) and wait
    * until it has exited, so no step outlives its worker. What is still
    * running after that (a step stuck past its cancel) stays in the step
@@ -153,51 +150,71 @@ export class WorkerAgent {
 
   /** Runs until stopped (resolves) or refused (throws the refusal). */
   async run(): Promise<void> {
+    const loops = this.#links.map((link) => this.#loop(link));
+    // The first link to end for good (refused, or its stream ended under --no-reconnect) ends
+    // the worker: its steps are stopped and the other links closed.
+    let failure: unknown;
+    try {
+      await Promise.race(loops);
+    } catch (error) {
+      failure = error;
+    }
+    if (!this.#stop.signal.aborted) {
+      await this.#endSteps();
+      this.#stop.abort();
+      for (const link of this.#links) link.outbox?.close();
+    }
+    await Promise.allSettled(loops);
+    if (failure) throw failure;
+  }
+
+  /** One instance's connection, again and again until stopped or refused. */
+  async #loop(link: Link): Promise<void> {
     let failures = 0;
     while (!this.#stop.signal.aborted) {
-      let welcomed = false;
       let error: SwampError | undefined;
       try {
-        welcomed = await this.#session(() => failures = 0);
+        await this.#session(link, () => failures = 0);
       } catch (caught) {
         error = asSwampError(caught);
-        if (refusalCodes.has(error.codeName)) {
+        if (refusalCodes.has(error.codeName) && !this.#stop.signal.aborted) {
           this.#options.log("refused", {
             code: error.codeName,
             message: error.message,
             hint: error.hint,
+            server: link.url.origin,
           });
-          await this.#endSteps();
           throw error;
         }
       }
       if (this.#stop.signal.aborted) return;
-      this.#armFence();
+      this.#armFence(link);
       if (!this.#options.reconnect) {
-        await this.#endSteps();
         if (error) throw error;
         return;
       }
-      if (!welcomed) {
-        failures++;
-        // Unreachable or gone: the next instance in the list (from the top after the last).
-        this.#at = (this.#at + 1) % this.#options.urls.length;
-      }
+      failures++;
       const retryInMs = Math.min(5000, 250 * 2 ** Math.min(failures, 5)) *
         (0.75 + Math.random() / 2);
       this.#options.log("disconnected", {
         error: error ? `${error.codeName}: ${error.message}` : "the orchestrator ended the stream",
         retryInMs: Math.round(retryInMs),
+        server: link.url.origin,
       });
       await sleep(retryInMs, this.#stop.signal);
     }
   }
 
-  /** One connection, from hello to its end; true when it was welcomed. */
-  async #session(onWelcome: () => void): Promise<boolean> {
+  /** The leases that report on `link`. */
+  #leasesOf(link: Link): string[] {
+    return [...this.#book.held.keys()].filter((id) => this.#linkOf.get(id) === link);
+  }
+
+  /** One connection, from hello to its end. */
+  async #session(link: Link, onWelcome: () => void): Promise<void> {
     const { remoteClient, remoteTransport } = await import("../../plugins/rpc/connect/mod.ts");
     const o = this.#options;
-    const transport = await remoteTransport(o.urls[this.#at], {
+    const transport = await remoteTransport(link.url, {
       caCert: o.caCert,
       pin: o.pin,
       pingIntervalMs: 5000,
@@ -219,9 +236,9 @@ export class WorkerAgent {
           protocolMax: o.protocol.max,
           softwareVersion: o.softwareVersion,
           executors: [...o.executors.keys()],
-          sessionId: this.#sessionId,
-          sessionCredential: this.#sessionCredential,
-          held: [...this.#book.held.values()].map((l) => ({
+          sessionId: link.sessionId,
+          sessionCredential: link.sessionCredential,
+          held: this.#leasesOf(link).map((id) => this.#book.held.get(id)!).map((l) => ({
             leaseId: l.assignment.leaseId,
             epoch: l.assignment.epoch,
             lastSeq: l.seq,
@@ -229,50 +246,55 @@ export class WorkerAgent {
         },
       },
     }));
-    let welcomed = false;
     let timer: ReturnType<typeof setInterval> | undefined;
+    const signal = AbortSignal.any([silent.signal, this.#stop.signal]);
     try {
-      for await (const response of client.attach(outbox, { signal: silent.signal })) {
-        this.#lastHeard = Date.now();
+      for await (const response of client.attach(outbox, { signal })) {
+        link.lastHeard = Date.now();
         if (response.kind.case === "welcome") {
-          welcomed = true;
           onWelcome();
-          this.#outbox = outbox;
-          this.#welcome(response.kind.value);
+          link.outbox = outbox;
+          this.#welcome(link, response.kind.value);
           timer = setInterval(() => {
             // Every heartbeat is answered: three without a word and the link is gone.
-            if (Date.now() - this.#lastHeard > 3 * this.#heartbeatMs) {
+            if (Date.now() - link.lastHeard > 3 * link.heartbeatMs) {
               this.#options.log("silent", {
-                sinceMs: Date.now() - this.#lastHeard,
-                heartbeatMs: this.#heartbeatMs,
+                sinceMs: Date.now() - link.lastHeard,
+                heartbeatMs: link.heartbeatMs,
+                server: link.url.origin,
               });
               silent.abort();
               return;
             }
-            this.#heartbeat();
-          }, this.#heartbeatMs);
-          if (this.#stopping) this.#heartbeat();
+            this.#heartbeat(link);
+          }, link.heartbeatMs);
+          if (this.#stopping) this.#heartbeat(link);
         } else {
-          this.#handle(response);
+          this.#handle(link, response);
         }
       }
     } finally {
       clearInterval(timer);
-      if (this.#outbox === outbox) this.#outbox = undefined;
+      if (link.outbox === outbox) link.outbox = undefined;
       outbox.close();
     }
-    return welcomed;
   }
 
-  #welcome(welcome: Extract<AttachResponse["kind"], { case: "welcome" }>["value"]): void {
-    const resumed = welcome.sessionId === this.#sessionId;
-    this.#sessionId = welcome.sessionId;
-    this.#sessionCredential = welcome.sessionCredential;
-    this.#heartbeatMs = Math.max(100, welcome.heartbeatIntervalMs || 5000);
-    this.#graceMs = welcome.graceMs || 30_000;
-    clearTimeout(this.#fenceTimer);
-    this.#fenceTimer = undefined;
-    for (const [leaseId, lease] of [...this.#book.held]) {
+  #welcome(
+    link: Link,
+    welcome: Extract<AttachResponse["kind"], { case: "welcome" }>["value"],
+  ): void {
+    const resumed = welcome.sessionId === link.sessionId;
+    link.sessionId = welcome.sessionId;
+    link.sessionCredential = welcome.sessionCredential;
+    link.heartbeatMs = Math.max(100, welcome.heartbeatIntervalMs || 5000);
+    link.graceMs = welcome.graceMs || 30_000;
+    link.protocol = welcome.protocolVersion;
+    link.loadSent = -1;
+    clearTimeout(link.fenceTimer);
+    link.fenceTimer = undefined;
+    for (const leaseId of this.#leasesOf(link)) {
+      const lease = this.#book.held.get(leaseId)!;
       const acked = welcome.acked[leaseId];
       if (acked === undefined) {
         this.#options.log("killed", { leaseId, reason: "the orchestrator no longer has it" });
@@ -280,13 +302,13 @@ export class WorkerAgent {
         continue;
       }
       this.#book.acked(leaseId, acked);
-      for (const update of lease.unacked) this.#push({ case: "update", value: update });
+      for (const update of lease.unacked) link.push({ case: "update", value: update });
     }
     this.#options.log("connected", {
       workerId: welcome.workerId,
       sessionId: welcome.sessionId,
       resumed,
-      server: this.#options.urls[this.#at].origin,
+      server: link.url.origin,
       protocolVersion: welcome.protocolVersion,
       labels: welcome.labels,
       executors: [...this.#options.executors.keys()],
@@ -294,9 +316,10 @@ export class WorkerAgent {
         ? new Date(Number(welcome.expireTime.seconds) * 1000).toISOString()
         : "",
     });
+    this.#reportLoad();
   }
 
-  #handle(response: AttachResponse): void {
+  #handle(link: Link, response: AttachResponse): void {
     const { kind } = response;
     switch (kind.case) {
       case "assign":
@@ -307,7 +330,12 @@ export class WorkerAgent {
           attempt: kind.value.attempt,
           epoch: String(kind.value.epoch),
         });
+        this.#linkOf.set(kind.value.leaseId, link);
         this.#book.start(kind.value);
+        this.#reportLoad();
+        return;
+      case "adopt":
+        this.#adopt(link, kind.value);
         return;
       case "ack":
         this.#book.acked(kind.value.leaseId, kind.value.seq);
@@ -321,45 +349,104 @@ export class WorkerAgent {
         this.#book.kill(kind.value.leaseId);
         return;
       case "drain":
-        this.#options.log("drained", { reason: kind.value.reason });
+        this.#options.log("drained", { reason: kind.value.reason, server: link.url.origin });
         return;
       case "sessionRenewal":
-        this.#sessionCredential = kind.value.sessionCredential;
-        this.#options.log("renewed", { sessionId: this.#sessionId });
+        link.sessionCredential = kind.value.sessionCredential;
+        this.#options.log("renewed", { sessionId: link.sessionId });
         return;
     }
   }
 
   /**
-   * Disconnected with steps running: unless welcomed back first, stop them
-   * once the grace window less one heartbeat has passed since the
-   * orchestrator was last heard, which is before it can send them elsewhere
-   * (it waits three silent heartbeats, then the whole grace window).
+   * The instance on `link` took the lease's run over from a dead one: the
+   * lease reports there from now on, starting with what the dead one had not
+   * acknowledged. A lease this worker no longer holds is reported lost.
    */
-  #armFence(): void {
-    if (this.#fenceTimer !== undefined || this.#lastHeard === 0 || this.#book.running() === 0) {
+  #adopt(
+    link: Link,
+    adopt: Extract<AttachResponse["kind"], { case: "adopt" }>["value"],
+  ): void {
+    const lease = this.#book.held.get(adopt.leaseId);
+    if (!lease || lease.assignment.epoch !== adopt.epoch || lease.killed) {
+      this.#options.log("adopted", {
+        leaseId: adopt.leaseId,
+        held: false,
+        server: link.url.origin,
+      });
+      link.push({
+        case: "update",
+        value: create(LeaseUpdateSchema, {
+          leaseId: adopt.leaseId,
+          epoch: adopt.epoch,
+          runId: adopt.runId,
+          stepId: adopt.stepId,
+          attempt: adopt.attempt,
+          seq: 1n,
+          kind: {
+            case: "exited",
+            value: {
+              exitCode: 1,
+              errorCode: "worker_lost",
+              error: "the worker no longer holds the lease (it was stopped or killed)",
+            },
+          },
+        }),
+      });
       return;
     }
-    const at = this.#lastHeard + this.#graceMs - this.#heartbeatMs;
-    this.#fenceTimer = setTimeout(() => {
-      this.#fenceTimer = undefined;
+    this.#linkOf.set(adopt.leaseId, link);
+    this.#options.log("adopted", { leaseId: adopt.leaseId, held: true, server: link.url.origin });
+    for (const update of lease.unacked) link.push({ case: "update", value: update });
+    this.#reportLoad();
+  }
+
+  /**
+   * Tells each instance (protocol 3) how many steps the worker runs for the
+   * others, when that changed: each places by its own leases plus that.
+   */
+  #reportLoad(): void {
+    if (this.#links.length < 2) return;
+    const running = [...this.#book.held.values()].filter((l) => !l.finished)
+      .map((l) => this.#linkOf.get(l.assignment.leaseId));
+    for (const link of this.#links) {
+      if (!link.outbox || link.protocol < multiInstanceProtocol) continue;
+      const elsewhere = running.filter((l) => l !== link).length;
+      if (elsewhere === link.loadSent) continue;
+      link.loadSent = elsewhere;
+      link.push({ case: "load", value: { busyElsewhere: elsewhere } });
+    }
+  }
+
+  /**
+   * Disconnected with steps running on this link: unless welcomed back
+   * first, stop them once the grace window less one heartbeat has passed
+   * since the instance was last heard, which is before it can send them
+   * elsewhere (it waits three silent heartbeats, then the whole grace
+   * window). A lease another instance took over meanwhile is not stopped.
+   */
+  #armFence(link: Link): void {
+    if (link.fenceTimer !== undefined || link.lastHeard === 0) return;
+    if (!this.#leasesOf(link).some((id) => !this.#book.held.get(id)!.finished)) return;
+    const at = link.lastHeard + link.graceMs - link.heartbeatMs;
+    link.fenceTimer = setTimeout(() => {
+      link.fenceTimer = undefined;
       const reason = `worker_lost: the worker was cut off from the orchestrator for ` +
-        `${Math.round((Date.now() - this.#lastHeard) / 1000)} s, past its grace window, ` +
+        `${Math.round((Date.now() - link.lastHeard) / 1000)} s, past its grace window, ` +
         "and stopped the step";
-      for (const leaseId of this.#book.fence(reason)) {
+      for (const leaseId of this.#book.fence(reason, new Set(this.#leasesOf(link)))) {
         this.#options.log("fenced", { leaseId, reason });
       }
     }, Math.max(0, at - Date.now()));
   }
 
-  #heartbeat(): void {
-    this.#push({
+  #heartbeat(link: Link): void {
+    for (const id of this.#linkOf.keys()) {
+      if (!this.#book.held.has(id)) this.#linkOf.delete(id);
+    }
+    link.push({
       case: "heartbeat",
-      value: { leaseIds: [...this.#book.held.keys()], draining: this.#stopping },
+      value: { leaseIds: this.#leasesOf(link), draining: this.#stopping },
     });
-  }
-
-  #push(kind: MessageInitShape<typeof AttachRequestSchema>["kind"]): void {
-    this.#outbox?.push(create(AttachRequestSchema, { kind }));
   }
 }

@@ -14,8 +14,8 @@ import { startCapabilityServer } from "../extension_methods.ts";
 import { BundleCache } from "./bundles.ts";
 
 export interface WorkerExtensionOptions {
-  /** The orchestrator instance the worker is connected to now: calls go to it. */
-  server(): URL;
+  /** The orchestrator instance the lease reports to now: its calls go there. */
+  server(leaseId: string): URL;
   caCert?: string;
   pin?: string;
   /** The worker's cache dir: bundles are kept in its `bundles/`. */
@@ -59,7 +59,7 @@ export class WorkerExtensions {
     this.#leases.set(credential, leaseId);
     const done = () => this.#leases.delete(credential);
     try {
-      const client = await this.#client();
+      const client = await this.#client(leaseId);
       const { dir, cached } = await this.#bundles.ensure(extension.fingerprint, async () => {
         const bundle = await client.getBundle({
           credential,
@@ -96,9 +96,9 @@ export class WorkerExtensions {
     await proxy?.close();
   }
 
-  /** The client of the instance the worker is connected to now. */
-  #client(): Promise<Forward> {
-    const server = this.#options.server();
+  /** The client of the instance the lease reports to now. */
+  #client(leaseId: string): Promise<Forward> {
+    const server = this.#options.server(leaseId);
     let client = this.#clients.get(server.origin);
     if (!client) {
       client = this.#connect(server);
@@ -119,16 +119,15 @@ export class WorkerExtensions {
 
   /**
    * The loopback service the method calls: each call forwarded with its lease
-   * to the instance the worker is connected to when the call is made.
+   * to the instance that lease reports to when the call is made.
    */
   async #serve(): Promise<LoopbackServer> {
     const impl: Forward = {};
     for (const method of CapabilityService.methods) {
-      impl[method.localName] = async (request) =>
-        (await this.#client())[method.localName]({
-          ...request,
-          leaseId: this.#leases.get(String(request.credential ?? "")) ?? "",
-        });
+      impl[method.localName] = async (request) => {
+        const leaseId = this.#leases.get(String(request.credential ?? "")) ?? "";
+        return (await this.#client(leaseId))[method.localName]({ ...request, leaseId });
+      };
     }
     return await startCapabilityServer(impl);
   }

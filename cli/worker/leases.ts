@@ -62,6 +62,14 @@ export interface LeaseSink {
 
 export class LeaseBook {
   readonly held = new Map<string, HeldLeaseState>();
+  /**
+   * How many steps run at once. A worker connected to several orchestrator
+   * instances may be assigned more at the same moment (each places by what
+   * it knows): the rest hold their lease and wait here for a slot.
+   */
+  concurrency = Number.POSITIVE_INFINITY;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(
     /** The executors this worker offers, by name. */
@@ -74,9 +82,29 @@ export class LeaseBook {
     private readonly extensions?: WorkerExtensions,
   ) {}
 
-  /** Leases whose step still runs. */
+  /** Leases whose step still runs (or waits for a slot). */
   running(): number {
     return [...this.held.values()].filter((l) => !l.finished).length;
+  }
+
+  /** Resolves once a slot is free (or the lease must end without running). */
+  async #slot(lease: HeldLeaseState): Promise<boolean> {
+    while (this.#running >= this.concurrency) {
+      if (lease.abort.signal.aborted) return false;
+      await new Promise<void>((resolve) => {
+        this.#waiting.push(resolve);
+        lease.abort.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    if (lease.abort.signal.aborted) return false;
+    this.#running++;
+    return true;
+  }
+
+  #freeSlot(): void {
+    this.#running--;
+    // Every waiter looks again (one may have been cancelled meanwhile); the first to look runs.
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 
   start(assignment: Assignment): void {
@@ -141,9 +169,10 @@ export class LeaseBook {
    * (re-dispatched if it wrote nothing), never as a failure. Returns the
    * fenced leases.
    */
-  fence(reason: string): string[] {
+  fence(reason: string, only?: ReadonlySet<string>): string[] {
     const fenced: string[] = [];
     for (const lease of this.held.values()) {
+      if (only && !only.has(lease.assignment.leaseId)) continue;
       if (lease.finished || lease.killed || lease.fenced) continue;
       lease.fenced = reason;
       fenced.push(lease.assignment.leaseId);
@@ -209,6 +238,21 @@ export class LeaseBook {
     let exited: Extract<StepEvent, { type: "exited" }> | undefined;
     let recorded = false;
     let forget: (() => void) | undefined;
+    if (!await this.#slot(lease)) {
+      // Cancelled, killed or fenced while it waited for a slot: it never started.
+      exited = {
+        type: "exited",
+        exitCode: 130,
+        cancelled: lease.fenced === undefined,
+        timedOut: false,
+        stdout: "",
+        stdoutTruncated: false,
+        ...(lease.fenced ? { error: lease.fenced, errorCode: "worker_lost" } : {}),
+      };
+      this.#emit(lease, updateOf(exited)!);
+      lease.finished = true;
+      return this.#ended(lease, exited);
+    }
     try {
       if (!executor) {
         // Placement sends a worker only what it offers: an orchestrator that did not know.
@@ -270,18 +314,19 @@ export class LeaseBook {
       };
       this.#emit(lease, updateOf(exited)!);
     } finally {
+      this.#freeSlot();
       forget?.();
       lease.finished = true;
       if (recorded) await this.records!.remove(a.leaseId);
       if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
+    this.#ended(lease, exited);
+  }
+
+  #ended(lease: HeldLeaseState, exited: Extract<StepEvent, { type: "exited" }> | undefined): void {
     if (exited) this.sink.finished(lease, exited);
-    // A killed lease's exit is sent once, not kept for a resend.
-    if (lease.killed) {
-      this.held.delete(a.leaseId);
-      return;
-    }
-    if (lease.unacked.length === 0) this.held.delete(a.leaseId);
+    // A killed lease's exit is sent once, not kept for a resend; an acknowledged one is done.
+    if (lease.killed || lease.unacked.length === 0) this.held.delete(lease.assignment.leaseId);
   }
 }
 

@@ -66,3 +66,50 @@ Deno.test("a worker holds a step at its unacknowledged window and resends nothin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a worker assigned past its concurrency runs the rest one by one, and a waiting step cancels at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-lease-slots-" });
+  const sent: LeaseUpdate[] = [];
+  const book = new LeaseBook(
+    new Map([["loopback", createLoopbackExecutor()]]),
+    { send: (update) => void sent.push(update), finished: () => {} },
+    dir,
+  );
+  book.concurrency = 1;
+  // Each step takes a lock directory: a second one running beside it would find it taken.
+  const script = `mkdir ${dir}/lock || exit 9; sleep 0.3; rmdir ${dir}/lock`;
+  const assign = (leaseId: string) =>
+    book.start(create(AssignmentSchema, {
+      leaseId,
+      epoch: 1n,
+      runId: "r1",
+      stepId: `main/${leaseId}`,
+      attempt: 1,
+      work: {
+        command: { case: "script", value: script },
+        timeoutMs: 0n,
+        graceMs: 1000n,
+        outputLimitBytes: 1024n,
+      },
+    }));
+  const exitOf = (leaseId: string) => {
+    const update = sent.find((u) => u.leaseId === leaseId && u.kind.case === "exited");
+    return update?.kind.case === "exited" ? update.kind.value : undefined;
+  };
+  try {
+    for (const id of ["a", "b", "c", "d"]) assign(id);
+    // Assigned, not started: its cancel ends it without running it.
+    book.cancel("d");
+    await eventually("every step to exit", () => {
+      return Promise.resolve(["a", "b", "c", "d"].every((id) => exitOf(id)) || undefined);
+    }, 30_000);
+    for (const id of ["a", "b", "c"]) assertEquals(exitOf(id)?.exitCode, 0, `step ${id}`);
+    assertEquals(exitOf("d")?.cancelled, true);
+    const started = sent.filter((u) => u.kind.case === "started").map((u) => u.leaseId);
+    assertEquals(started.sort(), ["a", "b", "c"], "the cancelled step never started");
+  } finally {
+    book.cancelAll();
+    await book.idle(10_000);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

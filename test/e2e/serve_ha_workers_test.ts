@@ -1,5 +1,6 @@
-// Workers on another instance (decision 0027: a run uses only the workers of
-// its owner instance), with real processes on a real PostgreSQL: two
+// Workers on another instance only (decisions 0027, 0031: a run uses the
+// workers connected to its owner instance, and a worker given one URL is
+// connected to that instance alone), with real processes on a real PostgreSQL: two
 // `swamp serve` instances, a worker connected to the second only, and a run
 // submitted to the first whose step is placed on that worker's label. The
 // step waits, and why says where the worker is and what to do, instead of
@@ -49,7 +50,8 @@ await testNeeding(
       new RegExp(
         `^no connected worker has labels \\{pool: "far"\\}; 0 workers connected; ` +
           `connected to other instances: wf on instance ${far.instance} \\([^)]+\\)\\. ` +
-          "A run uses only the workers of the instance that owns it",
+          "A run uses the workers connected to the instance that owns it: give the worker " +
+          "this instance's URL too",
       ),
     );
   },

@@ -12,6 +12,7 @@ import {
   startServe,
 } from "../helpers/mod.ts";
 import { startWorker, type WorkerProcess } from "../helpers/worker.ts";
+import { supportedProtocol } from "../../runtime/mod.ts";
 
 interface WorkerJson {
   id: string;
@@ -75,7 +76,7 @@ Deno.test("a worker connects over TLS, is listed, drains, and is disconnected by
   assertEquals([listed.name, listed.state, listed.protocolVersion], [
     "gpu-box",
     "connected",
-    2,
+    supportedProtocol.max,
   ]);
   assertEquals(listed.id, connected.workerId);
   const local = () => runCli(["worker", "list", "--json", "--repo", root]);

@@ -5,9 +5,12 @@
 // is still its step's newest active lease, held by this worker, is the only
 // copy of the step: it is parked here (not killed), and what the worker
 // resends is buffered until the new owner's engine dispatches that step
-// naming the lease (`DispatchRequest.adoptLease`). The lease keeps its id
-// and epoch: fencing it would stop the very copy that has to continue.
+// naming the lease (`DispatchRequest.adoptLease`). A worker connected here
+// already (it is connected to every instance, 0031) is asked to move the
+// lease here instead (AdoptLease). The lease keeps its id and epoch: fencing
+// it would stop the very copy that has to continue.
 import { EventQueue } from "../../exec/event_queue.ts";
+import { multiInstanceProtocol } from "./protocol.ts";
 import type { HeldLease } from "../../../proto/gen/swamp/v1/worker_channel_pb.ts";
 import type { Lease, LeaseStore } from "../../ports/leases.ts";
 import { LiveLease, type WorkerSession } from "./session.ts";
@@ -65,22 +68,8 @@ export class Adoptions {
   ): Record<string, bigint> {
     const acked: Record<string, bigint> = {};
     for (const record of records) {
-      const lease = new LiveLease(record, new EventQueue<DispatchEvent>());
-      lease.adopting = true;
-      lease.events.push({
-        type: "started",
-        process: {
-          executor: "",
-          pid: 0,
-          pgid: 0,
-          processStart: "",
-          workerId: record.workerId,
-          leaseId: record.id,
-        },
-      });
-      session.leases.set(record.id, lease);
       acked[record.id] = 0n;
-      const parked = { session, lease, since: Date.now() };
+      const parked = { session, lease: adopting(session, record), since: Date.now() };
       const waiter = this.#waiting.get(record.id);
       if (waiter) {
         this.#waiting.delete(record.id);
@@ -101,9 +90,12 @@ export class Adoptions {
     leaseId: string,
     signal: AbortSignal,
     leasing: { cancelLive(session: WorkerSession, lease: LiveLease, reason: string): void },
+    /** The session of a worker connected here, by id. */
+    connected: (workerId: string) => WorkerSession | undefined = () => undefined,
   ): AsyncGenerator<DispatchEvent> {
     let parked = this.#parked.get(leaseId);
     this.#parked.delete(leaseId);
+    parked ??= await this.#move(leaseId, connected);
     if (!parked) {
       parked = await new Promise<Parked | undefined>((resolve) => {
         const timer = setTimeout(() => {
@@ -164,6 +156,29 @@ export class Adoptions {
     }
   }
 
+  /**
+   * Asks a worker connected here that holds the lease to move it here
+   * (AdoptLease, protocol 3): it resends what the dead instance had not
+   * acknowledged, or reports the lease lost when it no longer holds it.
+   */
+  async #move(
+    leaseId: string,
+    connected: (workerId: string) => WorkerSession | undefined,
+  ): Promise<Parked | undefined> {
+    const stored = await this.store.getLease(leaseId).catch(() => undefined);
+    if (stored?.state !== "active") return undefined;
+    const session = connected(stored.workerId);
+    if (!session || session.protocolVersion < multiInstanceProtocol) return undefined;
+    if (session.leases.has(leaseId)) return undefined;
+    const lease = adopting(session, stored);
+    const { id, epoch, runId, stepId, attempt } = stored;
+    if (!session.send({ case: "adopt", value: { leaseId: id, epoch, runId, stepId, attempt } })) {
+      session.leases.delete(leaseId);
+      return undefined;
+    }
+    return { session, lease, since: Date.now() };
+  }
+
   /** Parked leases nobody adopted within the grace window are dropped (their events with them). */
   #sweep(): void {
     const now = Date.now();
@@ -171,4 +186,27 @@ export class Adoptions {
       if (now - parked.since > 2 * this.graceMs) this.#parked.delete(id);
     }
   }
+}
+
+/**
+ * A live lease on `session` for a lease another hub handed out: it accepts
+ * the worker's first resent seq as its start and begins with a `started`
+ * (the dead owner's hub had acknowledged the real one).
+ */
+function adopting(session: WorkerSession, record: Lease): LiveLease {
+  const lease = new LiveLease(record, new EventQueue<DispatchEvent>());
+  lease.adopting = true;
+  lease.events.push({
+    type: "started",
+    process: {
+      executor: "",
+      pid: 0,
+      pgid: 0,
+      processStart: "",
+      workerId: record.workerId,
+      leaseId: record.id,
+    },
+  });
+  session.leases.set(record.id, lease);
+  return lease;
 }

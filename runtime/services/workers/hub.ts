@@ -18,7 +18,7 @@ import { liveTokenRefusal, redeemWorkerToken } from "../worker_enroll.ts";
 import { checkLabels } from "../worker_labels.ts";
 import { readHello } from "./hello.ts";
 import { checkExecutorNames, choose, defaultWorkerExecutor, queueReason } from "./placement.ts";
-import { negotiateProtocol, supportedProtocol } from "./protocol.ts";
+import { multiInstanceProtocol, negotiateProtocol, supportedProtocol } from "./protocol.ts";
 import { cancelledBeforeStart, type KillOutcome, Leasing, type Pending } from "./leasing.ts";
 import { Channel, WorkerSession } from "./session.ts";
 import { drawCredential, resumeCheck } from "./session_credential.ts";
@@ -72,9 +72,22 @@ export class WorkerHub {
     this.#placing = false;
   }
 
-  /** The runs with a lease parked here for adoption: their takeover belongs here (0027). */
-  adoptableRuns(): Set<string> {
-    return this.#adoptions.parkedRuns();
+  /**
+   * The runs whose remote steps this instance can adopt: a lease parked here
+   * (0027), or held by a worker connected here that can move it (0031).
+   * Their takeover belongs here.
+   */
+  async adoptableRuns(): Promise<Set<string>> {
+    const runs = this.#adoptions.parkedRuns();
+    for (const session of this.#connected()) {
+      if (session.protocolVersion < multiInstanceProtocol) continue;
+      const leases = await this.#options.leases.listLeases({
+        workerId: session.id,
+        activeOnly: true,
+      });
+      for (const lease of leases) if (!session.leases.has(lease.id)) runs.add(lease.runId);
+    }
+    return runs;
   }
 
   /** The connected workers as other instances see them (instances.ts's PeerWorker). */
@@ -124,7 +137,12 @@ export class WorkerHub {
     }
     if (request.adoptLease) {
       // A step a dead owner instance dispatched, taken over with its run (0027).
-      return yield* this.#adoptions.adopt(request.adoptLease, signal, this.#leasing);
+      return yield* this.#adoptions.adopt(
+        request.adoptLease,
+        signal,
+        this.#leasing,
+        (workerId) => this.#connected().find((s) => s.id === workerId),
+      );
     }
     const pending: Pending = { request, events: new EventQueue() };
     this.#queue.push(pending);
@@ -133,8 +151,9 @@ export class WorkerHub {
     this.#place();
     if (!pending.lease && !pending.placing) {
       const candidates = this.#connected().map((s) => s.candidate());
+      const here = new Set(candidates.map((c) => c.id));
       const reason = queueReason(candidates, request.placement) +
-        (this.#options.elsewhere?.(request.placement) ?? "");
+        (this.#options.elsewhere?.(request.placement, here) ?? "");
       pending.events.push({ type: "queued", reason });
     }
     try {
@@ -337,6 +356,9 @@ export class WorkerHub {
       }
     } else if (kind.case === "update") {
       this.#leasing.update(session, kind.value);
+    } else if (kind.case === "load") {
+      session.busyElsewhere = kind.value.busyElsewhere;
+      this.#place();
     }
   }
 

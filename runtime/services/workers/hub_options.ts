@@ -38,8 +38,9 @@ export interface WorkerHubOptions {
   recorded?(runId: string, stepId: string, leaseId: string): Promise<void>;
   /**
    * On a store several instances share: what a queued step's reason adds
-   * about fitting workers connected to other instances (this hub cannot
-   * dispatch to them), or "" when there are none.
+   * about fitting workers connected only to other instances (this hub cannot
+   * dispatch to them; `here` are the ids of the workers connected to it), or
+   * "" when there are none.
    */
-  elsewhere?(placement: Placement): string;
+  elsewhere?(placement: Placement, here: ReadonlySet<string>): string;
 }

@@ -5,6 +5,7 @@ export type { KillOutcome } from "./leasing.ts";
 export { choose, defaultWorkerExecutor, fits, type Placement, queueReason } from "./placement.ts";
 export {
   extensionProtocol,
+  multiInstanceProtocol,
   negotiateProtocol,
   type ProtocolRange,
   supportedProtocol,

@@ -9,13 +9,20 @@ export interface ProtocolRange {
 }
 
 /** The versions of worker_channel.proto this swamp speaks (worker and orchestrator alike). */
-export const supportedProtocol: ProtocolRange = { min: 1, max: 2 };
+export const supportedProtocol: ProtocolRange = { min: 1, max: 3 };
 
 /**
  * The first version whose workers run extension methods (RemoteStepWork.extension):
  * a worker of version 1 would run the step's command instead, so it is never given one.
  */
 export const extensionProtocol = 2;
+
+/**
+ * The first version whose workers connect to several instances at once: they
+ * report their load elsewhere (WorkerLoad) and move a lease to the instance
+ * that took its run over (AdoptLease). Older workers are never sent AdoptLease.
+ */
+export const multiInstanceProtocol = 3;
 
 const text = (range: ProtocolRange) =>
   range.min === range.max ? `${range.min}` : `${range.min}..${range.max}`;

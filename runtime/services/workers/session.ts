@@ -184,6 +184,8 @@ export class WorkerSession {
   readonly leases = new Map<string, LiveLease>();
   /** Dispatches given to this worker whose lease is being taken in the store. */
   reserved = 0;
+  /** Steps it runs for other instances of the store (its WorkerLoad, protocol 3). */
+  busyElsewhere = 0;
   /** Recently finished leases and their last seq, so a resent update is acked, not fenced. */
   readonly finished = new Map<string, { epoch: bigint; seq: bigint }>();
   /** Acks not sent yet, by lease: the newest seq of each (an ack covers every seq before it). */
@@ -251,7 +253,7 @@ export class WorkerSession {
       labels: this.labels,
       executors: this.executors,
       accepting: this.channel !== undefined && !this.draining,
-      running: this.leases.size + this.reserved,
+      running: this.leases.size + this.reserved + this.busyElsewhere,
       concurrency: this.concurrency,
       protocol: this.protocolVersion,
     };

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  */
 export const file_swamp_v1_worker_channel: GenFile = /*@__PURE__*/
   fileDesc(
-    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEimAEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SABCBgoEa2luZCLmAgoLV29ya2VySGVsbG8SEgoKY3JlZGVudGlhbBgBIAEoCRISCgptYWNoaW5lX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSMQoGbGFiZWxzGAQgAygLMiEuc3dhbXAudjEuV29ya2VySGVsbG8uTGFiZWxzRW50cnkSEwoLY29uY3VycmVuY3kYBSABKA0SFAoMcHJvdG9jb2xfbWluGAYgASgNEhQKDHByb3RvY29sX21heBgHIAEoDRIYChBzb2Z0d2FyZV92ZXJzaW9uGAggASgJEhIKCnNlc3Npb25faWQYCSABKAkSIQoEaGVsZBgKIAMoCzITLnN3YW1wLnYxLkhlbGRMZWFzZRIRCglleGVjdXRvcnMYCyADKAkSGgoSc2Vzc2lvbl9jcmVkZW50aWFsGAwgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPgoJSGVsZExlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIuICCgtMZWFzZVVwZGF0ZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZydW5faWQYAyABKAkSDwoHc3RlcF9pZBgEIAEoCRIPCgdhdHRlbXB0GAUgASgNEgsKA3NlcRgGIAEoBBIuCgdzdGFydGVkGAogASgLMhsuc3dhbXAudjEuUmVtb3RlU3RlcFN0YXJ0ZWRIABIsCgZvdXRwdXQYCyABKAsyGi5zd2FtcC52MS5SZW1vdGVTdGVwT3V0cHV0SAASMwoMY2FuY2VsX3N0YWdlGAwgASgLMhsuc3dhbXAudjEuUmVtb3RlQ2FuY2VsU3RhZ2VIABIsCgZleGl0ZWQYDSABKAsyGi5zd2FtcC52MS5SZW1vdGVTdGVwRXhpdGVkSAASKgoFd3JvdGUYDiABKAsyGS5zd2FtcC52MS5SZW1vdGVTdGVwV3JvdGVIAEIGCgRraW5kIlsKEVJlbW90ZVN0ZXBTdGFydGVkEgsKA3BpZBgBIAEoDRIMCgRwZ2lkGAIgASgNEhUKDXByb2Nlc3Nfc3RhcnQYAyABKAkSFAoMY29udGFpbmVyX2lkGAQgASgJIjAKEFJlbW90ZVN0ZXBPdXRwdXQSDgoGc3RyZWFtGAEgASgJEgwKBGxpbmUYAiABKAkiMgoRUmVtb3RlQ2FuY2VsU3RhZ2USDQoFc3RhZ2UYASABKAkSDgoGZGV0YWlsGAIgASgJIr8BChBSZW1vdGVTdGVwRXhpdGVkEhEKCWV4aXRfY29kZRgBIAEoBRIOCgZzaWduYWwYAiABKAkSEQoJY2FuY2VsbGVkGAMgASgIEhEKCXRpbWVkX291dBgEIAEoCBIOCgZzdGRvdXQYBSABKAkSGAoQc3Rkb3V0X3RydW5jYXRlZBgGIAEoCBINCgVlcnJvchgHIAEoCRISCgplcnJvcl9jb2RlGAggASgJEhUKDW91dF9vZl9tZW1vcnkYCSABKAgiHwoPUmVtb3RlU3RlcFdyb3RlEgwKBHdoYXQYASABKAkiNgoPV29ya2VySGVhcnRiZWF0EhEKCWxlYXNlX2lkcxgBIAMoCRIQCghkcmFpbmluZxgCIAEoCCLmAgoOQXR0YWNoUmVzcG9uc2USJAoHd2VsY29tZRgBIAEoCzIRLnN3YW1wLnYxLldlbGNvbWVIABImCgZhc3NpZ24YAiABKAsyFC5zd2FtcC52MS5Bc3NpZ25tZW50SAASJwoGY2FuY2VsGAMgASgLMhUuc3dhbXAudjEuQ2FuY2VsTGVhc2VIABIjCgRraWxsGAQgASgLMhMuc3dhbXAudjEuS2lsbExlYXNlSAASIgoDYWNrGAUgASgLMhMuc3dhbXAudjEuVXBkYXRlQWNrSAASJgoFZHJhaW4YBiABKAsyFS5zd2FtcC52MS5EcmFpbk5vdGljZUgAEi8KDWhlYXJ0YmVhdF9hY2sYByABKAsyFi5zd2FtcC52MS5IZWFydGJlYXRBY2tIABIzCg9zZXNzaW9uX3JlbmV3YWwYCCABKAsyGC5zd2FtcC52MS5TZXNzaW9uUmVuZXdhbEgAQgYKBGtpbmQiDgoMSGVhcnRiZWF0QWNrIiwKDlNlc3Npb25SZW5ld2FsEhoKEnNlc3Npb25fY3JlZGVudGlhbBgBIAEoCSKBAwoHV2VsY29tZRIRCgl3b3JrZXJfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIYChBwcm90b2NvbF92ZXJzaW9uGAMgASgNEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgEIAEoDRIQCghncmFjZV9tcxgFIAEoDRItCgZsYWJlbHMYBiADKAsyHS5zd2FtcC52MS5XZWxjb21lLkxhYmVsc0VudHJ5Ei8KC2V4cGlyZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgVhY2tlZBgIIAMoCzIcLnN3YW1wLnYxLldlbGNvbWUuQWNrZWRFbnRyeRIaChJzZXNzaW9uX2NyZWRlbnRpYWwYCSABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARosCgpBY2tlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgEKCkFzc2lnbm1lbnQSEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRImCgR3b3JrGAYgASgLMhguc3dhbXAudjEuUmVtb3RlU3RlcFdvcmsSNQoRbGVhc2VfZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvoDCg5SZW1vdGVTdGVwV29yaxIQCgZzY3JpcHQYASABKAlIABIlCgRhcmd2GAIgASgLMhUuc3dhbXAudjEuQXJndkNvbW1hbmRIABIuCgNlbnYYAyADKAsyIS5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5FbnZFbnRyeRISCgp0aW1lb3V0X21zGAQgASgEEhAKCGdyYWNlX21zGAUgASgEEhoKEm91dHB1dF9saW1pdF9ieXRlcxgGIAEoBBI0CgZsYWJlbHMYByADKAsyJC5zd2FtcC52MS5SZW1vdGVTdGVwV29yay5MYWJlbHNFbnRyeRILCgNjd2QYCCABKAkSEAoIZXhlY3V0b3IYCSABKAkSLAoJY29udGFpbmVyGAogASgLMhkuc3dhbXAudjEuUmVtb3RlQ29udGFpbmVyEiYKBmxpbWl0cxgLIAEoCzIWLnN3YW1wLnYxLlJlbW90ZUxpbWl0cxIsCglleHRlbnNpb24YDCABKAsyGS5zd2FtcC52MS5SZW1vdGVFeHRlbnNpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB2NvbW1hbmQijgEKD1JlbW90ZUNvbnRhaW5lchINCgVpbWFnZRgBIAEoCRINCgVzaGVsbBgCIAMoCRIPCgd3b3JrZGlyGAMgASgJEg8KB3ZvbHVtZXMYBCADKAkSDAoEdXNlchgFIAEoCRIPCgduZXR3b3JrGAYgASgJEgwKBHB1bGwYByABKAkSDgoGc29ja2V0GAggASgJIjIKDFJlbW90ZUxpbWl0cxIUCgxtZW1vcnlfYnl0ZXMYASABKAQSDAoEY3B1cxgCIAEoASIbCgtBcmd2Q29tbWFuZBIMCgRhcmdzGAEgAygJIj4KC0NhbmNlbExlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJlYXNvbhgDIAEoCSI8CglLaWxsTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcmVhc29uGAMgASgJIjkKCVVwZGF0ZUFjaxIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBILCgNzZXEYAyABKAQiHQoLRHJhaW5Ob3RpY2USDgoGcmVhc29uGAEgASgJIkkKD1JlbW90ZUV4dGVuc2lvbhITCgtmaW5nZXJwcmludBgBIAEoCRIOCgZtb2R1bGUYAiABKAkSEQoJbWVtb3J5X21iGAMgASgNYgZwcm90bzM",
+    "Ch1zd2FtcC92MS93b3JrZXJfY2hhbm5lbC5wcm90bxIIc3dhbXAudjEivgEKDUF0dGFjaFJlcXVlc3QSJgoFaGVsbG8YASABKAsyFS5zd2FtcC52MS5Xb3JrZXJIZWxsb0gAEicKBnVwZGF0ZRgCIAEoCzIVLnN3YW1wLnYxLkxlYXNlVXBkYXRlSAASLgoJaGVhcnRiZWF0GAMgASgLMhkuc3dhbXAudjEuV29ya2VySGVhcnRiZWF0SAASJAoEbG9hZBgEIAEoCzIULnN3YW1wLnYxLldvcmtlckxvYWRIAEIGCgRraW5kIuYCCgtXb3JrZXJIZWxsbxISCgpjcmVkZW50aWFsGAEgASgJEhIKCm1hY2hpbmVfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIxCgZsYWJlbHMYBCADKAsyIS5zd2FtcC52MS5Xb3JrZXJIZWxsby5MYWJlbHNFbnRyeRITCgtjb25jdXJyZW5jeRgFIAEoDRIUCgxwcm90b2NvbF9taW4YBiABKA0SFAoMcHJvdG9jb2xfbWF4GAcgASgNEhgKEHNvZnR3YXJlX3ZlcnNpb24YCCABKAkSEgoKc2Vzc2lvbl9pZBgJIAEoCRIhCgRoZWxkGAogAygLMhMuc3dhbXAudjEuSGVsZExlYXNlEhEKCWV4ZWN1dG9ycxgLIAMoCRIaChJzZXNzaW9uX2NyZWRlbnRpYWwYDCABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI+CglIZWxkTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSEAoIbGFzdF9zZXEYAyABKAQi4gIKC0xlYXNlVXBkYXRlEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEg4KBnJ1bl9pZBgDIAEoCRIPCgdzdGVwX2lkGAQgASgJEg8KB2F0dGVtcHQYBSABKA0SCwoDc2VxGAYgASgEEi4KB3N0YXJ0ZWQYCiABKAsyGy5zd2FtcC52MS5SZW1vdGVTdGVwU3RhcnRlZEgAEiwKBm91dHB1dBgLIAEoCzIaLnN3YW1wLnYxLlJlbW90ZVN0ZXBPdXRwdXRIABIzCgxjYW5jZWxfc3RhZ2UYDCABKAsyGy5zd2FtcC52MS5SZW1vdGVDYW5jZWxTdGFnZUgAEiwKBmV4aXRlZBgNIAEoCzIaLnN3YW1wLnYxLlJlbW90ZVN0ZXBFeGl0ZWRIABIqCgV3cm90ZRgOIAEoCzIZLnN3YW1wLnYxLlJlbW90ZVN0ZXBXcm90ZUgAQgYKBGtpbmQiWwoRUmVtb3RlU3RlcFN0YXJ0ZWQSCwoDcGlkGAEgASgNEgwKBHBnaWQYAiABKA0SFQoNcHJvY2Vzc19zdGFydBgDIAEoCRIUCgxjb250YWluZXJfaWQYBCABKAkiMAoQUmVtb3RlU3RlcE91dHB1dBIOCgZzdHJlYW0YASABKAkSDAoEbGluZRgCIAEoCSIyChFSZW1vdGVDYW5jZWxTdGFnZRINCgVzdGFnZRgBIAEoCRIOCgZkZXRhaWwYAiABKAkivwEKEFJlbW90ZVN0ZXBFeGl0ZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCRIRCgljYW5jZWxsZWQYAyABKAgSEQoJdGltZWRfb3V0GAQgASgIEg4KBnN0ZG91dBgFIAEoCRIYChBzdGRvdXRfdHJ1bmNhdGVkGAYgASgIEg0KBWVycm9yGAcgASgJEhIKCmVycm9yX2NvZGUYCCABKAkSFQoNb3V0X29mX21lbW9yeRgJIAEoCCIfCg9SZW1vdGVTdGVwV3JvdGUSDAoEd2hhdBgBIAEoCSI2Cg9Xb3JrZXJIZWFydGJlYXQSEQoJbGVhc2VfaWRzGAEgAygJEhAKCGRyYWluaW5nGAIgASgIIo0DCg5BdHRhY2hSZXNwb25zZRIkCgd3ZWxjb21lGAEgASgLMhEuc3dhbXAudjEuV2VsY29tZUgAEiYKBmFzc2lnbhgCIAEoCzIULnN3YW1wLnYxLkFzc2lnbm1lbnRIABInCgZjYW5jZWwYAyABKAsyFS5zd2FtcC52MS5DYW5jZWxMZWFzZUgAEiMKBGtpbGwYBCABKAsyEy5zd2FtcC52MS5LaWxsTGVhc2VIABIiCgNhY2sYBSABKAsyEy5zd2FtcC52MS5VcGRhdGVBY2tIABImCgVkcmFpbhgGIAEoCzIVLnN3YW1wLnYxLkRyYWluTm90aWNlSAASLwoNaGVhcnRiZWF0X2FjaxgHIAEoCzIWLnN3YW1wLnYxLkhlYXJ0YmVhdEFja0gAEjMKD3Nlc3Npb25fcmVuZXdhbBgIIAEoCzIYLnN3YW1wLnYxLlNlc3Npb25SZW5ld2FsSAASJQoFYWRvcHQYCSABKAsyFC5zd2FtcC52MS5BZG9wdExlYXNlSABCBgoEa2luZCIkCgpXb3JrZXJMb2FkEhYKDmJ1c3lfZWxzZXdoZXJlGAEgASgNIl8KCkFkb3B0TGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcnVuX2lkGAMgASgJEg8KB3N0ZXBfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDSIOCgxIZWFydGJlYXRBY2siLAoOU2Vzc2lvblJlbmV3YWwSGgoSc2Vzc2lvbl9jcmVkZW50aWFsGAEgASgJIoEDCgdXZWxjb21lEhEKCXdvcmtlcl9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhgKEHByb3RvY29sX3ZlcnNpb24YAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhAKCGdyYWNlX21zGAUgASgNEi0KBmxhYmVscxgGIAMoCzIdLnN3YW1wLnYxLldlbGNvbWUuTGFiZWxzRW50cnkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBWFja2VkGAggAygLMhwuc3dhbXAudjEuV2VsY29tZS5BY2tlZEVudHJ5EhoKEnNlc3Npb25fY3JlZGVudGlhbBgJIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGiwKCkFja2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASK+AQoKQXNzaWdubWVudBIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZydW5faWQYAyABKAkSDwoHc3RlcF9pZBgEIAEoCRIPCgdhdHRlbXB0GAUgASgNEiYKBHdvcmsYBiABKAsyGC5zd2FtcC52MS5SZW1vdGVTdGVwV29yaxI1ChFsZWFzZV9leHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi+gMKDlJlbW90ZVN0ZXBXb3JrEhAKBnNjcmlwdBgBIAEoCUgAEiUKBGFyZ3YYAiABKAsyFS5zd2FtcC52MS5Bcmd2Q29tbWFuZEgAEi4KA2VudhgDIAMoCzIhLnN3YW1wLnYxLlJlbW90ZVN0ZXBXb3JrLkVudkVudHJ5EhIKCnRpbWVvdXRfbXMYBCABKAQSEAoIZ3JhY2VfbXMYBSABKAQSGgoSb3V0cHV0X2xpbWl0X2J5dGVzGAYgASgEEjQKBmxhYmVscxgHIAMoCzIkLnN3YW1wLnYxLlJlbW90ZVN0ZXBXb3JrLkxhYmVsc0VudHJ5EgsKA2N3ZBgIIAEoCRIQCghleGVjdXRvchgJIAEoCRIsCgljb250YWluZXIYCiABKAsyGS5zd2FtcC52MS5SZW1vdGVDb250YWluZXISJgoGbGltaXRzGAsgASgLMhYuc3dhbXAudjEuUmVtb3RlTGltaXRzEiwKCWV4dGVuc2lvbhgMIAEoCzIZLnN3YW1wLnYxLlJlbW90ZUV4dGVuc2lvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHY29tbWFuZCKOAQoPUmVtb3RlQ29udGFpbmVyEg0KBWltYWdlGAEgASgJEg0KBXNoZWxsGAIgAygJEg8KB3dvcmtkaXIYAyABKAkSDwoHdm9sdW1lcxgEIAMoCRIMCgR1c2VyGAUgASgJEg8KB25ldHdvcmsYBiABKAkSDAoEcHVsbBgHIAEoCRIOCgZzb2NrZXQYCCABKAkiMgoMUmVtb3RlTGltaXRzEhQKDG1lbW9yeV9ieXRlcxgBIAEoBBIMCgRjcHVzGAIgASgBIhsKC0FyZ3ZDb21tYW5kEgwKBGFyZ3MYASADKAkiPgoLQ2FuY2VsTGVhc2USEAoIbGVhc2VfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSDgoGcmVhc29uGAMgASgJIjwKCUtpbGxMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIOCgZyZWFzb24YAyABKAkiOQoJVXBkYXRlQWNrEhAKCGxlYXNlX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEgsKA3NlcRgDIAEoBCIdCgtEcmFpbk5vdGljZRIOCgZyZWFzb24YASABKAkiSQoPUmVtb3RlRXh0ZW5zaW9uEhMKC2ZpbmdlcnByaW50GAEgASgJEg4KBm1vZHVsZRgCIAEoCRIRCgltZW1vcnlfbWIYAyABKA1iBnByb3RvMw",
     [file_google_protobuf_timestamp],
   );
 
@@ -50,6 +50,15 @@ export type AttachRequest = Message<"swamp.v1.AttachRequest"> & {
      */
     value: WorkerHeartbeat;
     case: "heartbeat";
+  } | {
+    /**
+     * How busy the worker is for the other orchestrator instances it is
+     * connected to (protocol 3), sent when that changes.
+     *
+     * @generated from field: swamp.v1.WorkerLoad load = 4;
+     */
+    value: WorkerLoad;
+    case: "load";
   } | { case: undefined; value?: undefined };
 };
 
@@ -522,6 +531,15 @@ export type AttachResponse = Message<"swamp.v1.AttachResponse"> & {
      */
     value: SessionRenewal;
     case: "sessionRenewal";
+  } | {
+    /**
+     * This instance took over the lease's run from a dead one (protocol 3):
+     * report the lease here from now on.
+     *
+     * @generated from field: swamp.v1.AdoptLease adopt = 9;
+     */
+    value: AdoptLease;
+    case: "adopt";
   } | { case: undefined; value?: undefined };
 };
 
@@ -533,6 +551,72 @@ export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
   messageDesc(file_swamp_v1_worker_channel, 10);
 
 /**
+ * WorkerLoad: a worker connected to several orchestrator instances of one
+ * store runs at most its concurrency over all of them; each instance places
+ * by its own leases plus this count.
+ *
+ * @generated from message swamp.v1.WorkerLoad
+ */
+export type WorkerLoad = Message<"swamp.v1.WorkerLoad"> & {
+  /**
+   * Steps the worker runs, or holds waiting for a slot, for other instances.
+   *
+   * @generated from field: uint32 busy_elsewhere = 1;
+   */
+  busyElsewhere: number;
+};
+
+/**
+ * Describes the message swamp.v1.WorkerLoad.
+ * Use `create(WorkerLoadSchema)` to create a new message.
+ */
+export const WorkerLoadSchema: GenMessage<WorkerLoad> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_worker_channel, 11);
+
+/**
+ * AdoptLease moves a lease the worker holds to this control stream: the
+ * instance that sent it owns the lease's run now (its owner instance died).
+ * The worker sends the lease's unacknowledged updates here again, and every
+ * later one; a lease it does not hold is answered with an exited update
+ * whose error_code is worker_lost (seq 1), so the step counts as lost.
+ *
+ * @generated from message swamp.v1.AdoptLease
+ */
+export type AdoptLease = Message<"swamp.v1.AdoptLease"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: uint64 epoch = 2;
+   */
+  epoch: bigint;
+
+  /**
+   * @generated from field: string run_id = 3;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string step_id = 4;
+   */
+  stepId: string;
+
+  /**
+   * @generated from field: uint32 attempt = 5;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message swamp.v1.AdoptLease.
+ * Use `create(AdoptLeaseSchema)` to create a new message.
+ */
+export const AdoptLeaseSchema: GenMessage<AdoptLease> = /*@__PURE__*/
+  messageDesc(file_swamp_v1_worker_channel, 12);
+
+/**
  * @generated from message swamp.v1.HeartbeatAck
  */
 export type HeartbeatAck = Message<"swamp.v1.HeartbeatAck"> & {};
@@ -542,7 +626,7 @@ export type HeartbeatAck = Message<"swamp.v1.HeartbeatAck"> & {};
  * Use `create(HeartbeatAckSchema)` to create a new message.
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 11);
+  messageDesc(file_swamp_v1_worker_channel, 13);
 
 /**
  * @generated from message swamp.v1.SessionRenewal
@@ -559,7 +643,7 @@ export type SessionRenewal = Message<"swamp.v1.SessionRenewal"> & {
  * Use `create(SessionRenewalSchema)` to create a new message.
  */
 export const SessionRenewalSchema: GenMessage<SessionRenewal> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 12);
+  messageDesc(file_swamp_v1_worker_channel, 14);
 
 /**
  * Welcome accepts a hello.
@@ -635,7 +719,7 @@ export type Welcome = Message<"swamp.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 13);
+  messageDesc(file_swamp_v1_worker_channel, 15);
 
 /**
  * Assignment gives a worker a step to run under a lease.
@@ -684,7 +768,7 @@ export type Assignment = Message<"swamp.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 14);
+  messageDesc(file_swamp_v1_worker_channel, 16);
 
 /**
  * RemoteStepWork is the step, fully resolved: no expressions, no secrets the
@@ -782,7 +866,7 @@ export type RemoteStepWork = Message<"swamp.v1.RemoteStepWork"> & {
  * Use `create(RemoteStepWorkSchema)` to create a new message.
  */
 export const RemoteStepWorkSchema: GenMessage<RemoteStepWork> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 15);
+  messageDesc(file_swamp_v1_worker_channel, 17);
 
 /**
  * RemoteContainer is a step's container as the orchestrator prepared it
@@ -848,7 +932,7 @@ export type RemoteContainer = Message<"swamp.v1.RemoteContainer"> & {
  * Use `create(RemoteContainerSchema)` to create a new message.
  */
 export const RemoteContainerSchema: GenMessage<RemoteContainer> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 16);
+  messageDesc(file_swamp_v1_worker_channel, 18);
 
 /**
  * RemoteLimits: 0 means no limit.
@@ -872,7 +956,7 @@ export type RemoteLimits = Message<"swamp.v1.RemoteLimits"> & {
  * Use `create(RemoteLimitsSchema)` to create a new message.
  */
 export const RemoteLimitsSchema: GenMessage<RemoteLimits> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 17);
+  messageDesc(file_swamp_v1_worker_channel, 19);
 
 /**
  * @generated from message swamp.v1.ArgvCommand
@@ -889,7 +973,7 @@ export type ArgvCommand = Message<"swamp.v1.ArgvCommand"> & {
  * Use `create(ArgvCommandSchema)` to create a new message.
  */
 export const ArgvCommandSchema: GenMessage<ArgvCommand> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 18);
+  messageDesc(file_swamp_v1_worker_channel, 20);
 
 /**
  * CancelLease stops a step cooperatively (interrupt, terminate, kill after
@@ -919,7 +1003,7 @@ export type CancelLease = Message<"swamp.v1.CancelLease"> & {
  * Use `create(CancelLeaseSchema)` to create a new message.
  */
 export const CancelLeaseSchema: GenMessage<CancelLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 19);
+  messageDesc(file_swamp_v1_worker_channel, 21);
 
 /**
  * KillLease tells a worker that a lease is no longer its own (a stale epoch,
@@ -949,7 +1033,7 @@ export type KillLease = Message<"swamp.v1.KillLease"> & {
  * Use `create(KillLeaseSchema)` to create a new message.
  */
 export const KillLeaseSchema: GenMessage<KillLease> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 20);
+  messageDesc(file_swamp_v1_worker_channel, 22);
 
 /**
  * UpdateAck: every update of the lease up to seq is stored.
@@ -978,7 +1062,7 @@ export type UpdateAck = Message<"swamp.v1.UpdateAck"> & {
  * Use `create(UpdateAckSchema)` to create a new message.
  */
 export const UpdateAckSchema: GenMessage<UpdateAck> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 21);
+  messageDesc(file_swamp_v1_worker_channel, 23);
 
 /**
  * DrainNotice: no new assignments; running steps finish.
@@ -997,7 +1081,7 @@ export type DrainNotice = Message<"swamp.v1.DrainNotice"> & {
  * Use `create(DrainNoticeSchema)` to create a new message.
  */
 export const DrainNoticeSchema: GenMessage<DrainNotice> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 22);
+  messageDesc(file_swamp_v1_worker_channel, 24);
 
 /**
  * An extension method to run (protocol 2). The worker fetches the bundle
@@ -1033,4 +1117,4 @@ export type RemoteExtension = Message<"swamp.v1.RemoteExtension"> & {
  * Use `create(RemoteExtensionSchema)` to create a new message.
  */
 export const RemoteExtensionSchema: GenMessage<RemoteExtension> = /*@__PURE__*/
-  messageDesc(file_swamp_v1_worker_channel, 23);
+  messageDesc(file_swamp_v1_worker_channel, 25);

@@ -1,0 +1,85 @@
+// A worker connected to every instance of one store (decision 0031), with
+// real processes on a real PostgreSQL: two `swamp serve` instances, one
+// worker given both URLs with --concurrency 1, and runs submitted to each
+// instance whose step is placed on that worker's label. Every run's step runs
+// on the worker, whichever instance owns the run, and never two at once: each
+// step takes a lock directory the other would find taken (mkdir fails), so a
+// step run beside another fails its run.
+import { testNeeding } from "../helpers/capabilities.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { eventually, shellStep, workflowFile } from "../helpers/runs.ts";
+import { haRepo } from "../helpers/ha.ts";
+import { loadFoldedRun } from "../../runtime/run/fold.ts";
+import { RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+
+const runsPerInstance = 3;
+
+await testNeeding(
+  "postgres",
+  "serve HA: a worker given every instance's URL runs the steps of both instances' runs, one at a time",
+  async () => {
+    await using ha = await haRepo("swamp-pg-multihome-", (work) => ({
+      "workflows/workflow-shared.yaml": workflowFile(
+        "shared",
+        shellStep(
+          "alone",
+          `mkdir ${work}/lock || exit 9; echo run >> ${work}/marks; sleep 0.4; rmdir ${work}/lock`,
+          '        labels: {pool: "shared"}\n',
+        ),
+      ),
+    }));
+    const first = await ha.serve();
+    const second = await ha.serve();
+    const worker = await ha.worker(`${first.url},${second.url}`, "wm", ["pool=shared"], [
+      "--concurrency",
+      "1",
+    ]);
+    // Connected to one already (haRepo waits for that): the other follows.
+    const firstConnect = worker.events.findIndex((e) => e.event === "connected");
+    await worker.waitFor("connected", 30_000, firstConnect + 1);
+    const servers = new Set(
+      worker.events.filter((e) => e.event === "connected").map((e) => e.server),
+    );
+    assertEquals(servers.size, 2, "the worker is connected to both instances");
+    for (const server of [first, second]) {
+      const listed = await server.cli(["worker", "list", "--json"], ha.token);
+      assertEquals(listed.code, 0, listed.stderr);
+      const workers = (listed.json as { workers: { name: string; state: string }[] }).workers;
+      assertEquals(workers.map((w) => `${w.name} ${w.state}`), ["wm connected"]);
+    }
+
+    const runIds: { runId: string; instance: string }[] = [];
+    for (let i = 0; i < runsPerInstance; i++) {
+      for (const server of [first, second]) {
+        const started = await server.cli(
+          ["workflow", "run", "shared", "--detach", "--json"],
+          ha.token,
+        );
+        assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+        runIds.push({
+          runId: (started.json as { run: { id: string } }).run.id,
+          instance: server.instance,
+        });
+      }
+    }
+    const store = await ha.store();
+    for (const { runId, instance } of runIds) {
+      const run = await eventually(`run ${runId} to end`, async () => {
+        const folded = await loadFoldedRun(store, runId);
+        return folded && folded.status !== RunStatus.RUNNING ? folded : undefined;
+      }, 60_000);
+      const step = run.steps[0];
+      assertEquals(
+        RunStatus[run.status],
+        "SUCCEEDED",
+        `run of ${instance}: ${step?.reason} (exit ${step?.exitCode})`,
+      );
+      assertEquals(run.owner?.server, instance, "the instance it was submitted to owns it");
+      assertEquals(step.placement?.workerName, "wm");
+    }
+    const marks = (await Deno.readTextFile(`${ha.work}/marks`)).trim().split("\n");
+    assertEquals(marks.length, 2 * runsPerInstance, "every step ran once");
+    const assigned = worker.events.filter((e) => e.event === "assigned").length;
+    assert(assigned >= 2 * runsPerInstance, `the worker was assigned every step (${assigned})`);
+  },
+);
