@@ -4,7 +4,8 @@
 // instance whose step is placed on that worker's label. Every run's step runs
 // on the worker, whichever instance owns the run, and never two at once: each
 // step takes a lock directory the other would find taken (mkdir fails), so a
-// step run beside another fails its run.
+// step run beside another fails its run. And when one of the instances dies
+// (SIGKILL), the step the worker runs for the other goes on untouched.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { eventually, shellStep, workflowFile } from "../helpers/runs.ts";
@@ -81,5 +82,52 @@ await testNeeding(
     assertEquals(marks.length, 2 * runsPerInstance, "every step ran once");
     const assigned = worker.events.filter((e) => e.event === "assigned").length;
     assert(assigned >= 2 * runsPerInstance, `the worker was assigned every step (${assigned})`);
+  },
+);
+
+await testNeeding(
+  "postgres",
+  "serve HA: an instance a worker is connected to dies; the other instance's step on it goes on",
+  async () => {
+    await using ha = await haRepo("swamp-pg-multihome-kill-", (work) => ({
+      "workflows/workflow-long.yaml": workflowFile(
+        "long",
+        shellStep(
+          "slow",
+          `echo begun >> ${work}/marks; sleep 3; echo done >> ${work}/marks`,
+          '        labels: {pool: "shared"}\n',
+        ),
+      ),
+    }));
+    const owner = await ha.serve();
+    const other = await ha.serve();
+    const worker = await ha.worker(`${owner.url},${other.url}`, "wk", ["pool=shared"]);
+    const firstConnect = worker.events.findIndex((e) => e.event === "connected");
+    await worker.waitFor("connected", 30_000, firstConnect + 1);
+    const started = await owner.cli(["workflow", "run", "long", "--detach", "--json"], ha.token);
+    assertEquals(started.code, 0, `${started.stdout}\n${started.stderr}`);
+    const runId = (started.json as { run: { id: string } }).run.id;
+    await eventually("the step to begin on the worker", async () => {
+      const text = await Deno.readTextFile(`${ha.work}/marks`).catch(() => "");
+      return text.includes("begun") ? true : undefined;
+    });
+    const before = worker.events.length;
+    await other.kill();
+    const store = await ha.store();
+    const run = await eventually("the run to end", async () => {
+      const folded = await loadFoldedRun(store, runId);
+      return folded && folded.status !== RunStatus.RUNNING ? folded : undefined;
+    }, 60_000);
+    assertEquals(RunStatus[run.status], "SUCCEEDED", run.steps[0]?.reason);
+    assertEquals(run.owner?.server, owner.instance, "nobody took the run over");
+    const after = worker.events.slice(before).map((e) => String(e.event));
+    assert(after.includes("disconnected"), `the worker saw the instance go (${after})`);
+    for (const bad of ["fenced", "killed", "adopted"]) {
+      assert(!after.includes(bad), `no ${bad} line after the other instance died (${after})`);
+    }
+    assertEquals(
+      (await Deno.readTextFile(`${ha.work}/marks`)).trim().split("\n"),
+      ["begun", "done"],
+    );
   },
 );
