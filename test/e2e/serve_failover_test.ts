@@ -90,9 +90,16 @@ await testNeeding(
     assertEquals(new Set(lines).size, items, "every step's command completed");
     const adopted = events.filter((e) => e.reason.includes(": adopting lease ")).length;
     assert(adopted > 0, "steps running on the workers at the kill were adopted");
+    // The new owner asked the workers for each lease it adopts. A lease the dead owner took
+    // but whose assignment never reached its worker is answered "not held" (then dispatched
+    // again at once, never run twice: checked above); the running steps' were moved.
     const moved = workers.flatMap((w) => w.events).filter((e) => e.event === "adopted");
-    assertEquals(moved.length, adopted, "each adopted lease was moved by its worker");
-    assert(moved.every((e) => e.held === true), "every lease moved was still held");
+    const movedIds = new Set(moved.map((e) => String(e.leaseId)));
+    for (const event of events) {
+      const leaseId = / adopting lease (\S+)$/.exec(event.reason)?.[1];
+      if (leaseId) assert(movedIds.has(leaseId), `lease ${leaseId} was asked of its worker`);
+    }
+    assert(moved.some((e) => e.held === true), "running steps' leases were moved");
     const takenAt = Number(takeover.time!.seconds) * 1000 + takeover.time!.nanos / 1e6;
     // Reported, not asserted (timing belongs in bench/): the takeover bound of decision 0027.
     console.log(
