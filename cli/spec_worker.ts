@@ -170,7 +170,7 @@ export const workerCommands: CommandSpec[] = [
     verb: "drain",
     summary: "stop new steps going to a worker; the ones it runs finish",
     description:
-      "Marks a worker draining: the orchestrator assigns it no new steps and tells it so; steps it runs finish as usual. The worker stays connected (stop it with SIGTERM when it is idle). Draining a draining worker changes nothing and says so. Needs the server (--server, operator token).",
+      "Marks a worker draining: the orchestrator assigns it no new steps and tells it so; steps it runs finish as usual. The worker stays connected (stop it with SIGTERM when it is idle). A worker connected to several instances of one store tells every one of them it is draining, so a drain through any instance drains it everywhere. Draining a draining worker changes nothing and says so. Needs the server (--server, operator token).",
     args: [{ name: "WORKER", required: true, description: "the worker's name or id" }],
     flags: [],
     examples: ["swamp worker drain gpu-box --server https://127.0.0.1:7870"],

@@ -84,6 +84,11 @@ export class WorkerAgent {
   /** The link each held lease reports on. */
   readonly #linkOf = new Map<string, Link>();
   #stopping = false;
+  /**
+   * An operator drained it through one instance (`swamp worker drain`): it
+   * says so to every instance, so none places a new step on it.
+   */
+  #drained = false;
   readonly #stop = new AbortController();
 
   /** The orchestrator instance a lease reports to (the first one's for a lease it does not hold). */
@@ -268,7 +273,7 @@ export class WorkerAgent {
             }
             this.#heartbeat(link);
           }, link.heartbeatMs);
-          if (this.#stopping) this.#heartbeat(link);
+          if (this.#stopping || this.#drained) this.#heartbeat(link);
         } else {
           this.#handle(link, response);
         }
@@ -350,6 +355,10 @@ export class WorkerAgent {
         return;
       case "drain":
         this.#options.log("drained", { reason: kind.value.reason, server: link.url.origin });
+        if (!this.#drained && this.#links.length > 1) {
+          this.#drained = true;
+          for (const other of this.#links) if (other !== link) this.#heartbeat(other);
+        }
         return;
       case "sessionRenewal":
         link.sessionCredential = kind.value.sessionCredential;
@@ -446,7 +455,7 @@ export class WorkerAgent {
     }
     link.push({
       case: "heartbeat",
-      value: { leaseIds: this.#leasesOf(link), draining: this.#stopping },
+      value: { leaseIds: this.#leasesOf(link), draining: this.#stopping || this.#drained },
     });
   }
 }

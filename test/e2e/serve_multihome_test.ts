@@ -4,7 +4,8 @@
 // instance whose step is placed on that worker's label. Every run's step runs
 // on the worker, whichever instance owns the run, and never two at once: each
 // step takes a lock directory the other would find taken (mkdir fails), so a
-// step run beside another fails its run. And when one of the instances dies
+// step run beside another fails its run. A drain through one instance drains
+// the worker on the other too. And when one of the instances dies
 // (SIGKILL), the step the worker runs for the other goes on untouched.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -82,6 +83,15 @@ await testNeeding(
     assertEquals(marks.length, 2 * runsPerInstance, "every step ran once");
     const assigned = worker.events.filter((e) => e.event === "assigned").length;
     assert(assigned >= 2 * runsPerInstance, `the worker was assigned every step (${assigned})`);
+
+    // Drained through one instance, it is drained on the other too (it says so in its heartbeat).
+    const drained = await first.cli(["worker", "drain", "wm", "--json"], ha.token);
+    assertEquals(drained.code, 0, drained.stderr);
+    await eventually("the other instance to list it draining", async () => {
+      const listed = await second.cli(["worker", "list", "--json"], ha.token);
+      const workers = (listed.json as { workers: { name: string; state: string }[] }).workers;
+      return workers[0]?.state === "draining" ? true : undefined;
+    });
   },
 );
 
