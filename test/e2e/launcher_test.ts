@@ -1,7 +1,11 @@
 // The path a user takes: the `cli/swamp` launcher, which runs a bundle of the
 // CLI from node_modules/.cache. Every other end-to-end test runs the sources,
 // so this one checks what the bundle must find beside it or through the
-// checkout: the CEL sandbox's WebAssembly and the CEL library.
+// checkout: the CEL sandbox's WebAssembly and the CEL library, and the
+// PostgreSQL driver's CommonJS `require`, which the launcher makes lazy so no
+// other command starts Deno's Node layer.
+import { testNeeding } from "../helpers/capabilities.ts";
+import { startPostgres } from "../helpers/postgres.ts";
 import {
   assertEquals,
   assertMatch,
@@ -64,3 +68,33 @@ Deno.test("the launcher's bundle validates, evaluates and runs a workflow with e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+await testNeeding(
+  "postgres",
+  "the launcher's bundle runs a workflow on a PostgreSQL store (the driver's require loads on demand)",
+  async () => {
+    const cluster = await startPostgres();
+    const dir = await Deno.makeTempDir({ prefix: "swamp-launcher-pg-" });
+    try {
+      const dsn = await cluster.createDatabase();
+      const init = await launch(
+        ["repo", "init", dir, "--store", "postgres", "--dsn", dsn, "-q"],
+        dir,
+      );
+      assertEquals(init.code, 0, init.stderr);
+      await Deno.writeTextFile(
+        `${dir}/workflows/workflow-hi.yaml`,
+        workflowFile("hi", shellStep("hi", "echo hi from postgres")),
+      );
+      const ran = await launch(["workflow", "run", "hi"], dir);
+      assertEquals(ran.code, 0, ran.stderr);
+      assertMatch(ran.stdout, /^\[main\/hi\] hi from postgres$/m);
+      const listed = await launch(["workflow", "list", "--json"], dir);
+      assertEquals(listed.code, 0, listed.stderr);
+      assertMatch(listed.stdout, /"status": "succeeded"/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await cluster.stop();
+    }
+  },
+);
