@@ -157,7 +157,7 @@ export const workerCommands: CommandSpec[] = [
     verb: "list",
     summary: "list the workers the orchestrator knows: state, labels, running steps",
     description:
-      "Lists the workers of the orchestrator: connected, draining, or disconnected and still within the grace window (--worker-grace of `swamp serve`), with their id, labels (the token's and the worker's), the executors they offer (placement sends a worker only steps that run with one of them), running steps against their concurrency, protocol version and when they were last heard from. With --server it asks that server (viewer token); without, it reads the list the running `swamp serve` of the repository publishes (at once when a worker comes, goes or changes state; last-heard times up to 30 s old), and shows none when no server runs.",
+      "Lists the workers of the orchestrator: connected, draining, or disconnected and still within the grace window (--worker-grace of `swamp serve`), with their id, labels (the token's and the worker's), the executors they offer (placement sends a worker only steps that run with one of them), running steps against their concurrency (a worker connected to several instances of one store also counts what it runs for the others: `2/2 (1 elsewhere)`, `runningElsewhere` in --json), protocol version and when they were last heard from. With --server it asks that server (viewer token); without, it reads the list the running `swamp serve` of the repository publishes (at once when a worker comes, goes or changes state; last-heard times up to 30 s old), and shows none when no server runs.",
     args: [],
     flags: [],
     examples: ["swamp worker list", "swamp worker list --json --server https://127.0.0.1:7870"],

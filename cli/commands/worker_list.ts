@@ -25,7 +25,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     workerStateName(w.state),
     labelsText(w.labels) || "-",
     w.executors.join(",") || "loopback",
-    `${w.running.length}/${w.concurrency}`,
+    // What it runs for other instances of the store counts against the same concurrency.
+    `${w.running.length + w.runningElsewhere}/${w.concurrency}` +
+    (w.runningElsewhere > 0 ? ` (${w.runningElsewhere} elsewhere)` : ""),
     String(w.protocolVersion),
     w.lastSeenTime ? timestampDate(w.lastSeenTime).toISOString() : "-",
   ]);

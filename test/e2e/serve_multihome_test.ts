@@ -8,7 +8,7 @@
 // the worker on the other too. And when one of the instances dies
 // (SIGKILL), the step the worker runs for the other goes on untouched.
 import { testNeeding } from "../helpers/capabilities.ts";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { eventually, shellStep, workflowFile } from "../helpers/runs.ts";
 import { haRepo } from "../helpers/ha.ts";
 import { loadFoldedRun } from "../../runtime/run/fold.ts";
@@ -121,6 +121,14 @@ await testNeeding(
       const text = await Deno.readTextFile(`${ha.work}/marks`).catch(() => "");
       return text.includes("begun") ? true : undefined;
     });
+    // The other instance counts the step against the worker's concurrency.
+    await eventually("the other instance to count the step as running elsewhere", async () => {
+      const listed = await other.cli(["worker", "list", "--json"], ha.token);
+      const [listedWorker] = (listed.json as { workers: { runningElsewhere?: number }[] }).workers;
+      return listedWorker?.runningElsewhere === 1 ? true : undefined;
+    });
+    const table = await other.cli(["worker", "list"], ha.token);
+    assertMatch(table.stdout, /\s1\/1 \(1 elsewhere\)\s/);
     const before = worker.events.length;
     await other.kill();
     const store = await ha.store();

@@ -273,6 +273,7 @@ export class WorkerSession {
       connectTime: timestampFromDate(this.connectTime),
       tokenName: this.identity.tokenName,
       executors: this.executors,
+      runningElsewhere: this.busyElsewhere,
     });
   }
 }
