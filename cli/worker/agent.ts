@@ -91,9 +91,20 @@ export class WorkerAgent {
   #drained = false;
   readonly #stop = new AbortController();
 
-  /** The orchestrator instance a lease reports to (the first one's for a lease it does not hold). */
-  serverOf(leaseId: string): URL {
-    return (this.#linkOf.get(leaseId) ?? this.#links[0]).url;
+  /**
+   * The orchestrator instance a lease reports to (the first one's for a
+   * lease it does not hold), once that link is connected: while it is not,
+   * the lease may be about to move to the instance that takes its run over
+   * (AdoptLease), or the link to come back. Waits at most the grace window,
+   * then answers the link it has (a call to it then fails as unreachable).
+   */
+  async serverOf(leaseId: string): Promise<URL> {
+    const deadline = Date.now() + (this.#linkOf.get(leaseId) ?? this.#links[0]).graceMs;
+    for (;;) {
+      const link = this.#linkOf.get(leaseId) ?? this.#links[0];
+      if (link.outbox || Date.now() >= deadline || this.#stop.signal.aborted) return link.url;
+      await sleep(100, this.#stop.signal);
+    }
   }
 
   constructor(options: AgentOptions) {

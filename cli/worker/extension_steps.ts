@@ -14,8 +14,12 @@ import { startCapabilityServer } from "../extension_methods.ts";
 import { BundleCache } from "./bundles.ts";
 
 export interface WorkerExtensionOptions {
-  /** The orchestrator instance the lease reports to now: its calls go there. */
-  server(leaseId: string): URL;
+  /**
+   * The orchestrator instance the lease reports to, once it is connected
+   * (the lease may be moving to the instance that takes its run over): its
+   * calls go there.
+   */
+  server(leaseId: string): Promise<URL>;
   caCert?: string;
   pin?: string;
   /** The worker's cache dir: bundles are kept in its `bundles/`. */
@@ -97,8 +101,8 @@ export class WorkerExtensions {
   }
 
   /** The client of the instance the lease reports to now. */
-  #client(leaseId: string): Promise<Forward> {
-    const server = this.#options.server(leaseId);
+  async #client(leaseId: string): Promise<Forward> {
+    const server = await this.#options.server(leaseId);
     let client = this.#clients.get(server.origin);
     if (!client) {
       client = this.#connect(server);
