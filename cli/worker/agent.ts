@@ -22,7 +22,7 @@ import {
   type ProtocolRange,
   type SwampError,
 } from "../../runtime/mod.ts";
-import { LeaseBook } from "./leases.ts";
+import { type HeldLeaseState, LeaseBook } from "./leases.ts";
 import { Link } from "./link.ts";
 import type { StepRecords } from "./step_records.ts";
 import type { WorkerExtensions } from "./extension_steps.ts";
@@ -79,10 +79,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export class WorkerAgent {
   readonly #options: AgentOptions;
-  readonly #book: LeaseBook;
+  /** Each held lease's route is the link it reports on. */
+  readonly #book: LeaseBook<Link>;
   readonly #links: Link[];
-  /** The link each held lease reports on. */
-  readonly #linkOf = new Map<string, Link>();
   #stopping = false;
   /**
    * An operator drained it through one instance (`swamp worker drain`): it
@@ -99,9 +98,10 @@ export class WorkerAgent {
    * then answers the link it has (a call to it then fails as unreachable).
    */
   async serverOf(leaseId: string): Promise<URL> {
-    const deadline = Date.now() + (this.#linkOf.get(leaseId) ?? this.#links[0]).graceMs;
+    const linkOf = () => this.#book.held.get(leaseId)?.route ?? this.#links[0];
+    const deadline = Date.now() + linkOf().graceMs;
     for (;;) {
-      const link = this.#linkOf.get(leaseId) ?? this.#links[0];
+      const link = linkOf();
       if (link.outbox || Date.now() >= deadline || this.#stop.signal.aborted) return link.url;
       await sleep(100, this.#stop.signal);
     }
@@ -110,10 +110,10 @@ export class WorkerAgent {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.#links = options.urls.map((url) => new Link(url));
-    this.#book = new LeaseBook(
+    this.#book = new LeaseBook<Link>(
       options.executors,
       {
-        send: (update) => this.#linkOf.get(update.leaseId)?.push({ case: "update", value: update }),
+        send: (update, lease) => lease.route?.push({ case: "update", value: update }),
         finished: (lease, exited) => {
           options.log("finished", {
             leaseId: lease.assignment.leaseId,
@@ -222,8 +222,8 @@ export class WorkerAgent {
   }
 
   /** The leases that report on `link`. */
-  #leasesOf(link: Link): string[] {
-    return [...this.#book.held.keys()].filter((id) => this.#linkOf.get(id) === link);
+  #leasesOf(link: Link): HeldLeaseState<Link>[] {
+    return [...this.#book.held.values()].filter((lease) => lease.route === link);
   }
 
   /** One connection, from hello to its end. */
@@ -254,7 +254,7 @@ export class WorkerAgent {
           executors: [...o.executors.keys()],
           sessionId: link.sessionId,
           sessionCredential: link.sessionCredential,
-          held: this.#leasesOf(link).map((id) => this.#book.held.get(id)!).map((l) => ({
+          held: this.#leasesOf(link).map((l) => ({
             leaseId: l.assignment.leaseId,
             epoch: l.assignment.epoch,
             lastSeq: l.seq,
@@ -309,8 +309,8 @@ export class WorkerAgent {
     link.loadSent = -1;
     clearTimeout(link.fenceTimer);
     link.fenceTimer = undefined;
-    for (const leaseId of this.#leasesOf(link)) {
-      const lease = this.#book.held.get(leaseId)!;
+    for (const lease of this.#leasesOf(link)) {
+      const leaseId = lease.assignment.leaseId;
       const acked = welcome.acked[leaseId];
       if (acked === undefined) {
         this.#options.log("killed", { leaseId, reason: "the orchestrator no longer has it" });
@@ -346,8 +346,7 @@ export class WorkerAgent {
           attempt: kind.value.attempt,
           epoch: String(kind.value.epoch),
         });
-        this.#linkOf.set(kind.value.leaseId, link);
-        this.#book.start(kind.value);
+        this.#book.start(kind.value, link);
         this.#reportLoad();
         return;
       case "adopt":
@@ -415,7 +414,7 @@ export class WorkerAgent {
       });
       return;
     }
-    this.#linkOf.set(adopt.leaseId, link);
+    lease.route = link;
     this.#options.log("adopted", { leaseId: adopt.leaseId, held: true, server: link.url.origin });
     for (const update of lease.unacked) link.push({ case: "update", value: update });
     this.#reportLoad();
@@ -427,8 +426,7 @@ export class WorkerAgent {
    */
   #reportLoad(): void {
     if (this.#links.length < 2) return;
-    const running = [...this.#book.held.values()].filter((l) => !l.finished)
-      .map((l) => this.#linkOf.get(l.assignment.leaseId));
+    const running = [...this.#book.held.values()].filter((l) => !l.finished).map((l) => l.route);
     for (const link of this.#links) {
       if (!link.outbox || link.protocol < multiInstanceProtocol) continue;
       const elsewhere = running.filter((l) => l !== link).length;
@@ -447,26 +445,27 @@ export class WorkerAgent {
    */
   #armFence(link: Link): void {
     if (link.fenceTimer !== undefined || link.lastHeard === 0) return;
-    if (!this.#leasesOf(link).some((id) => !this.#book.held.get(id)!.finished)) return;
+    if (!this.#leasesOf(link).some((lease) => !lease.finished)) return;
     const at = link.lastHeard + link.graceMs - link.heartbeatMs;
     link.fenceTimer = setTimeout(() => {
       link.fenceTimer = undefined;
       const reason = `worker_lost: the worker was cut off from the orchestrator for ` +
         `${Math.round((Date.now() - link.lastHeard) / 1000)} s, past its grace window, ` +
         "and stopped the step";
-      for (const leaseId of this.#book.fence(reason, new Set(this.#leasesOf(link)))) {
+      const ids = new Set(this.#leasesOf(link).map((lease) => lease.assignment.leaseId));
+      for (const leaseId of this.#book.fence(reason, ids)) {
         this.#options.log("fenced", { leaseId, reason });
       }
     }, Math.max(0, at - Date.now()));
   }
 
   #heartbeat(link: Link): void {
-    for (const id of this.#linkOf.keys()) {
-      if (!this.#book.held.has(id)) this.#linkOf.delete(id);
-    }
     link.push({
       case: "heartbeat",
-      value: { leaseIds: this.#leasesOf(link), draining: this.#stopping || this.#drained },
+      value: {
+        leaseIds: this.#leasesOf(link).map((lease) => lease.assignment.leaseId),
+        draining: this.#stopping || this.#drained,
+      },
     });
   }
 }

@@ -31,8 +31,10 @@ type UpdateKind = MessageInitShape<typeof LeaseUpdateSchema>["kind"];
  */
 export const unackedWindow = { updates: 2048, chars: 4 * 1024 * 1024 };
 
-export interface HeldLeaseState {
+export interface HeldLeaseState<Route = unknown> {
   assignment: Assignment;
+  /** Where its updates go: the worker's link to the instance the lease reports to. */
+  route?: Route;
   seq: bigint;
   /** Sent and not yet acknowledged, in seq order. */
   unacked: LeaseUpdate[];
@@ -54,14 +56,14 @@ export interface HeldLeaseState {
   started?: { process: RecordedProcess; executor: Executor };
 }
 
-export interface LeaseSink {
+export interface LeaseSink<Route = unknown> {
   /** Sends an update now if connected (it is kept for a resend either way). */
-  send(update: LeaseUpdate): void;
-  finished(lease: HeldLeaseState, exited: Extract<StepEvent, { type: "exited" }>): void;
+  send(update: LeaseUpdate, lease: HeldLeaseState<Route>): void;
+  finished(lease: HeldLeaseState<Route>, exited: Extract<StepEvent, { type: "exited" }>): void;
 }
 
-export class LeaseBook {
-  readonly held = new Map<string, HeldLeaseState>();
+export class LeaseBook<Route = unknown> {
+  readonly held = new Map<string, HeldLeaseState<Route>>();
   /**
    * How many steps run at once. A worker connected to several orchestrator
    * instances may be assigned more at the same moment (each places by what
@@ -74,7 +76,7 @@ export class LeaseBook {
   constructor(
     /** The executors this worker offers, by name. */
     private readonly executors: ReadonlyMap<string, Executor>,
-    private readonly sink: LeaseSink,
+    private readonly sink: LeaseSink<Route>,
     private readonly workDir: string,
     /** Where running steps are recorded, so a later worker process reaps what this one leaves. */
     private readonly records?: StepRecords,
@@ -87,30 +89,39 @@ export class LeaseBook {
     return [...this.held.values()].filter((l) => !l.finished).length;
   }
 
-  /** Resolves once a slot is free (or the lease must end without running). */
-  async #slot(lease: HeldLeaseState): Promise<boolean> {
-    while (this.#running >= this.concurrency) {
-      if (lease.abort.signal.aborted) return false;
-      await new Promise<void>((resolve) => {
-        this.#waiting.push(resolve);
-        lease.abort.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
+  /** Resolves once a slot is free (false: the lease must end without running). */
+  async #slot(lease: HeldLeaseState<Route>): Promise<boolean> {
+    const signal = lease.abort.signal;
+    // An abort wakes every waiter: each looks again, and this one leaves.
+    const wakeAll = () => this.#wakeAll();
+    signal.addEventListener("abort", wakeAll, { once: true });
+    try {
+      while (this.#running >= this.concurrency && !signal.aborted) {
+        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      }
+    } finally {
+      signal.removeEventListener("abort", wakeAll);
     }
-    if (lease.abort.signal.aborted) return false;
+    if (signal.aborted) return false;
     this.#running++;
     return true;
   }
 
   #freeSlot(): void {
     this.#running--;
-    // Every waiter looks again (one may have been cancelled meanwhile); the first to look runs.
+    this.#wakeAll();
+  }
+
+  /** Every waiter looks again; the first to look while a slot is free takes it. */
+  #wakeAll(): void {
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
-  start(assignment: Assignment): void {
+  start(assignment: Assignment, route?: Route): void {
     if (this.held.has(assignment.leaseId)) return;
-    const lease: HeldLeaseState = {
+    const lease: HeldLeaseState<Route> = {
       assignment,
+      route,
       seq: 0n,
       unacked: [],
       unackedChars: 0,
@@ -196,7 +207,7 @@ export class LeaseBook {
     return true;
   }
 
-  #emit(lease: HeldLeaseState, kind: UpdateKind): void {
+  #emit(lease: HeldLeaseState<Route>, kind: UpdateKind): void {
     if (lease.killed && kind?.case !== "exited") return;
     const a = lease.assignment;
     lease.seq += 1n;
@@ -211,11 +222,11 @@ export class LeaseBook {
     });
     lease.unacked.push(update);
     lease.unackedChars += outputChars(update);
-    this.sink.send(update);
+    this.sink.send(update, lease);
   }
 
   /** Waits while the lease's unacknowledged updates fill the window (not once it must end). */
-  async #roomFor(lease: HeldLeaseState): Promise<void> {
+  async #roomFor(lease: HeldLeaseState<Route>): Promise<void> {
     while (
       !lease.killed && !lease.fenced &&
       (lease.unacked.length >= unackedWindow.updates ||
@@ -225,7 +236,7 @@ export class LeaseBook {
     }
   }
 
-  async #run(lease: HeldLeaseState): Promise<void> {
+  async #run(lease: HeldLeaseState<Route>): Promise<void> {
     const a = lease.assignment;
     const name = a.work?.executor || defaultWorkerExecutor;
     const executor = this.executors.get(name);
@@ -323,7 +334,10 @@ export class LeaseBook {
     this.#ended(lease, exited);
   }
 
-  #ended(lease: HeldLeaseState, exited: Extract<StepEvent, { type: "exited" }> | undefined): void {
+  #ended(
+    lease: HeldLeaseState<Route>,
+    exited: Extract<StepEvent, { type: "exited" }> | undefined,
+  ): void {
     if (exited) this.sink.finished(lease, exited);
     // A killed lease's exit is sent once, not kept for a resend; an acknowledged one is done.
     if (lease.killed || lease.unacked.length === 0) this.held.delete(lease.assignment.leaseId);

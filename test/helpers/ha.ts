@@ -22,7 +22,7 @@ export interface HaRepo {
   /**
    * Mints an enrollment token `name` with `labels`, starts a worker on
    * `urls` (comma-separated) with a cache dir of its own, and waits until it
-   * is connected.
+   * is connected to each of them.
    */
   worker(urls: string, name: string, labels: string[], args?: string[]): Promise<WorkerProcess>;
   /** A store on the repository's database, to read what the instances wrote. */
@@ -74,7 +74,11 @@ export async function haRepo(
           ...args,
         ]);
         workers.push(worker);
-        await worker.waitFor("connected");
+        // It connects to every instance it is given (decision 0031): wait for each.
+        let after = 0;
+        for (const _ of urls.split(",")) {
+          after = worker.events.indexOf(await worker.waitFor("connected", 30_000, after)) + 1;
+        }
         return worker;
       },
       async store() {
