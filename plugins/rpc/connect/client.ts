@@ -11,9 +11,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "../../../proto/gen/swamp/v1/errors_pb.ts";
-import { validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
-import { createTransport } from "@connectrpc/connect/protocol-connect";
-import { createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-node";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorCode, type ServiceClient, SwampError } from "../../../runtime/mod.ts";
 import { asRemoteError } from "./errors.ts";
 import { tlsOptionsFor, type TrustOptions } from "./pin.ts";
@@ -48,24 +46,17 @@ export async function remoteTransport(url: URL, options: RemoteOptions): Promise
     if (options.token) request.header.set("authorization", `Bearer ${options.token}`);
     return next(request);
   };
-  const sessions = new Http2SessionManager(
-    url.origin,
-    options.pingIntervalMs
-      ? { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingIntervalMs * 2 }
-      : {},
-    nodeOptions,
-  );
-  // What connect-node's createConnectTransport builds, without its default of accepting gzip and
-  // brotli: that default imports node:zlib as the command loads (27 ms of every remote command's
-  // start), and swamp serve does not compress.
-  return createTransport({
+  return createConnectTransport({
     baseUrl: url.origin,
-    httpClient: createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessions }),
+    httpVersion: "2",
     useBinaryFormat: true,
+    nodeOptions,
     interceptors: [bearer],
+    // swamp serve does not compress; offering gzip and brotli only made servers consider it.
     acceptCompression: [],
-    sendCompression: null,
-    ...validateReadWriteMaxBytes(undefined, undefined, undefined),
+    ...(options.pingIntervalMs
+      ? { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingIntervalMs * 2 }
+      : {}),
   });
 }
 
