@@ -71,6 +71,8 @@ export class LeaseBook<Route = unknown> {
    */
   concurrency = Number.POSITIVE_INFINITY;
   #running = 0;
+  /** The work dir is made once: a recursive mkdir per step costs five times a plain one. */
+  #workDirMade = false;
   readonly #waiting: (() => void)[] = [];
 
   constructor(
@@ -271,7 +273,7 @@ export class LeaseBook<Route = unknown> {
           `it offers ${[...this.executors.keys()].join(", ")}, not the ${name} executor`,
         );
       }
-      if (scratch) Deno.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+      if (scratch) this.#makeScratch(scratch);
       let work = fromRemoteWork(a, cwd);
       if (work.extension) {
         if (!this.extensions || name !== defaultWorkerExecutor) {
@@ -332,6 +334,20 @@ export class LeaseBook<Route = unknown> {
       if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
     this.#ended(lease, exited);
+  }
+
+  #makeScratch(path: string): void {
+    if (!this.#workDirMade) {
+      Deno.mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
+      this.#workDirMade = true;
+    }
+    try {
+      Deno.mkdirSync(path, { mode: 0o700 });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // Removed under a running worker (a cleaned cache dir): made again.
+      Deno.mkdirSync(path, { recursive: true, mode: 0o700 });
+    }
   }
 
   #ended(
