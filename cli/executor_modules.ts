@@ -5,8 +5,6 @@
 // steps' processes itself. A model method is different: it runs in a Deno
 // subprocess with narrow permissions (DESIGN §14). Only put executors you
 // would run as your own code in extensions/executors/.
-import { relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   checkExecutor,
   describeCause,
@@ -26,7 +24,7 @@ export const executorModulesDir = "extensions/executors";
  * executor API that returns one. `shown` names the module in errors.
  */
 export async function loadExecutorModule(path: string, shown = path): Promise<Executor> {
-  const url = pathToFileURL(resolve(path)).href;
+  const url = moduleUrl(path);
   let module: Record<string, unknown>;
   try {
     module = await import(url);
@@ -51,18 +49,36 @@ export async function registerExtensionExecutors(
   registry: ExecutorRegistry,
   root: string,
 ): Promise<void> {
-  for (const path of await modulesIn(`${root}/${executorModulesDir}`)) {
-    const shown = relative(root, path);
-    registry.register(await loadExecutorModule(path, shown), { kind: "extension", path: shown });
+  for (const name of await modulesIn(`${root}/${executorModulesDir}`)) {
+    const shown = `${executorModulesDir}/${name}`;
+    const module = await loadExecutorModule(`${root}/${shown}`, shown);
+    registry.register(module, { kind: "extension", path: shown });
   }
 }
 
+/**
+ * The file URL of `path` (absolute, or relative to the working directory).
+ * Written here rather than taken from node:url, whose import brings in
+ * Deno's Node layer on every command that opens a repository.
+ */
+export function moduleUrl(path: string): string {
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const url = new URL("file:///");
+  // What the URL parser would take as an escape or a separator, or drop, is escaped first.
+  url.pathname = absolute.replace(
+    /[%\\\t\n\r]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
+  return url.href;
+}
+
+/** The executor module file names in `dir`, sorted. */
 async function modulesIn(dir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && /\.(ts|js|mjs)$/.test(entry.name) && !/_test\.[tj]s$/.test(entry.name)) {
-        out.push(`${dir}/${entry.name}`);
+        out.push(entry.name);
       }
     }
   } catch (error) {

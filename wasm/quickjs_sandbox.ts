@@ -21,7 +21,7 @@ import { libraryBundle } from "./library_bundle.ts";
 import { type CelLibraryName, sandboxProgramSource } from "./sandbox_program.ts";
 import { polyfillSource, ZONE_PARTS_FUNCTION } from "./polyfills.ts";
 import { warmZones, zoneParts } from "./zone_parts.ts";
-import { threadCpuMs } from "./thread_cpu.ts";
+import { prepareThreadCpu, threadCpuMs } from "./thread_cpu.ts";
 
 const PAGE = 65536;
 
@@ -91,6 +91,7 @@ export class QuickJSSandbox {
   }
 
   static async create(options: SandboxOptions): Promise<QuickJSSandbox> {
+    await prepareThreadCpu();
     const pages = Math.floor(options.memoryLimitBytes / PAGE);
     // 16 MiB to start (QuickJS's own default), never above the cap.
     const memory = new WebAssembly.Memory({ initial: Math.min(256, pages), maximum: pages });

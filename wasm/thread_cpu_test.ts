@@ -1,5 +1,7 @@
 import { assert } from "../test/helpers/assert.ts";
-import { threadCpuMs } from "./thread_cpu.ts";
+import { prepareThreadCpu, threadCpuMs, threadCpuSource } from "./thread_cpu.ts";
+
+await prepareThreadCpu();
 
 /** Thread CPU charged while this thread blocks for `ms`. */
 function cpuWhileBlocked(ms: number): { cpu: number; wall: number } {
@@ -38,4 +40,32 @@ Deno.test("thread CPU time grows with work and not with waiting, which is what t
   }
   const worked = threadCpuMs() - workStart;
   assert(x > 0 && worked >= 50, `20 s of busy work was charged only ${worked} ms of CPU`);
+});
+
+Deno.test({
+  name: "on Linux the thread's CPU time is read from /proc and agrees with Node's reading",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const { default: process } = await import("node:process");
+  const usage = (process as unknown as { threadCpuUsage(): { user: number; system: number } })
+    .threadCpuUsage;
+  const node = () => {
+    const { user, system } = usage.call(process);
+    return (user + system) / 1000;
+  };
+  // Busy for about 200 ms of CPU; both readings advance by it, each in 10 ms steps or finer.
+  const [procStart, nodeStart] = [threadCpuMs(), node()];
+  const giveUp = Date.now() + 20_000;
+  let x = 0;
+  while (node() - nodeStart < 200 && Date.now() < giveUp) {
+    for (let i = 0; i < 100_000; i++) x += Math.sqrt(x + i);
+  }
+  const [procSpent, nodeSpent] = [threadCpuMs() - procStart, node() - nodeStart];
+  assert(x > 0 && nodeSpent >= 200, `busy work was charged ${nodeSpent} ms by Node`);
+  assert(
+    Math.abs(procSpent - nodeSpent) <= 25,
+    `/proc says ${procSpent} ms, Node ${nodeSpent} ms for the same work`,
+  );
+  // The reading compared is /proc's, not Node's under another name.
+  assert(threadCpuSource === "proc", `threadCpuMs reads from ${threadCpuSource}`);
 });

@@ -1,6 +1,5 @@
 // Reaching the Docker engine: which socket, one client per socket, and an
 // error that says how to start the engine when it does not answer.
-import { createRequire } from "node:module";
 import type Dockerode from "dockerode";
 
 export type Docker = Dockerode;
@@ -33,7 +32,7 @@ function envHost(): string | undefined {
 export function client(path: string): Promise<Docker> {
   let made = clients.get(path);
   if (!made) {
-    made = Promise.resolve().then(() => new (loadDockerode())({ socketPath: path }));
+    made = loadDockerode().then((Docker) => new Docker({ socketPath: path }));
     clients.set(path, made);
   }
   return made;
@@ -44,7 +43,10 @@ export function client(path: string): Promise<Docker> {
  * than imported: the launcher bundles the CLI, and bundling breaks dockerode's
  * CommonJS dependencies (`__dirname is not defined`).
  */
-function loadDockerode(): typeof Dockerode {
+async function loadDockerode(): Promise<typeof Dockerode> {
+  // Imported here, not at the top: node:module brings in Deno's Node layer (about 30 ms), which
+  // every command and supervisor that only registers this executor would pay.
+  const { createRequire } = await import("node:module");
   const checkout = Deno.env.get("SWAMP_CHECKOUT") ??
     decodeURIComponent(new URL("../../../", import.meta.url).pathname);
   const require = createRequire(`${checkout.replace(/\/?$/, "/")}package.json`);
