@@ -24,6 +24,8 @@ import { remoteServices, remoteSettings } from "./remote.ts";
 import { fileRoster } from "./serve/worker_roster.ts";
 import { repoData } from "./data_reader.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { absolute } from "./absolute_path.ts";
+export { absolute };
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {
@@ -81,16 +83,4 @@ export async function createContext(
       context,
     ),
   };
-}
-
-export function absolute(path: string): string {
-  if (path.startsWith("/")) return path.replace(/\/+$/, "") || "/";
-  const joined = `${Deno.cwd()}/${path}`;
-  const parts: string[] = [];
-  for (const part of joined.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
 }

@@ -6,6 +6,7 @@ import { commandHelp, nounHelp, topHelp, version } from "./help.ts";
 import { Output } from "./output.ts";
 import { commands, findCommand, globalFlags, nouns } from "./spec.ts";
 import { startStandbySupervisor } from "./supervisor_process.ts";
+import { absolute } from "./absolute_path.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb] = leadingWords(argv);
@@ -61,7 +62,10 @@ async function main(argv: string[]): Promise<number> {
     if (args.length > spec.args.length) {
       throw new UsageError(`unexpected argument \`${args[spec.args.length]}\``);
     }
-    if (startsLocalRun(spec.noun, spec.verb, parsed.flags)) startStandbySupervisor();
+    if (startsLocalRun(spec.noun, spec.verb, parsed.flags)) {
+      const repo = parsed.flags.repo;
+      startStandbySupervisor(typeof repo === "string" ? absolute(repo) : Deno.cwd());
+    }
     const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
     return await (run as (ctx: unknown) => Promise<number>)(
       await createContext(args, parsed.flags, out, spec.remote === true),

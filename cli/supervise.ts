@@ -1,15 +1,41 @@
 // The run supervisor process: started by `workflow run` in its own session,
 // it owns one run until the run is settled, then exits (DESIGN §4).
 // Usage: supervise.ts <repo-root> <run-id>
-//    or: supervise.ts --standby, started ahead: it loads, then reads one JSON
-//        line {repoRoot, runId, resumeInputs} on stdin, and exits at once
+//    or: supervise.ts --standby DIR, started ahead: it loads, opens the store
+//        and engine of the repository at or above DIR, and reads one JSON
+//        line {repoRoot, runId, resumeInputs} on stdin; it exits at once
 //        without one (cli/supervisor_process.ts).
 import { openRepoStore } from "./wiring.ts";
-import { superviseRun } from "../runtime/mod.ts";
+import { findRepoRoot, type RunStore, superviseRun } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { standbyFlag, type StandbyRequest } from "./supervisor_process.ts";
 import { repoData } from "./data_reader.ts";
+
+/** A repository's store and engine, opened for the run to come. */
+interface Opened {
+  root: string;
+  store: RunStore;
+  evaluator: ReturnType<typeof lazyEvaluator>;
+  deps: Awaited<ReturnType<typeof engineDeps>>;
+}
+
+async function open(root: string): Promise<Opened> {
+  const store = await openRepoStore(root);
+  const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
+  try {
+    return { root, store, evaluator, deps: await engineDeps(root, store, evaluator) };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Opened while the command creates its run; undefined when that failed (it is tried again). */
+const openedAhead: Promise<Opened | undefined> | undefined =
+  Deno.args[0] === standbyFlag && Deno.args[1]
+    ? findRepoRoot(Deno.args[1]).then(open).catch(() => undefined)
+    : undefined;
 
 /** The request a supervisor started ahead is given on stdin; undefined when stdin ends first. */
 async function standbyRequest(): Promise<StandbyRequest | undefined> {
@@ -50,8 +76,15 @@ async function note(text: string) {
   await Deno.writeTextFile(logFile, line, { append: true }).catch(() => {});
 }
 
-const store = await openRepoStore(repoRoot);
-const evaluator = lazyEvaluator(() => Promise.resolve(repoData(repoRoot, store)));
+let ahead = await openedAhead;
+if (ahead && ahead.root !== repoRoot) {
+  // The command created its run in another repository than the one found ahead.
+  await ahead.store.close().catch(() => {});
+  ahead = undefined;
+}
+const store = ahead?.store ?? await openRepoStore(repoRoot);
+const evaluator = ahead?.evaluator ??
+  lazyEvaluator(() => Promise.resolve(repoData(repoRoot, store)));
 const stop = new AbortController();
 let poke = () => {};
 Deno.addSignalListener("SIGUSR1", () => poke());
@@ -70,7 +103,7 @@ const repoGone = setInterval(() => {
 // Held here too, so what stopped the supervisor is noted with the run's secrets masked.
 let mask: { apply(text: string): string } | undefined;
 try {
-  const deps = await engineDeps(repoRoot, store, evaluator);
+  const deps = ahead?.deps ?? await engineDeps(repoRoot, store, evaluator);
   mask = deps.masks!.hold(runId);
   await superviseRun(
     deps,

@@ -62,13 +62,16 @@ let standby: SupervisorProcess | undefined;
  * Starts a supervisor ahead, for the run this command is about to create: it
  * loads while the command loads, checks and creates the run (about 130 ms of
  * start-up off the time to the first step, bench/submit.ts), then is handed
- * the run (handOverToStandby). If it is never handed one, the end of this
+ * the run (handOverToStandby). Meanwhile it finds the repository from
+ * `searchFrom` (as the command does: --repo, else the working directory) and
+ * opens its store and engine, so a run handed over in that repository starts
+ * without waiting for them. If it is never handed one, the end of this
  * process closes its stdin and it exits without doing anything.
  */
-export function startStandbySupervisor(): void {
+export function startStandbySupervisor(searchFrom: string): void {
   if (standby) return;
   try {
-    standby = startSupervisorProcess([standbyFlag]);
+    standby = startSupervisorProcess([standbyFlag, searchFrom]);
   } catch {
     // No setsid or no deno: the run's launch tries again, and says what failed.
   }

@@ -196,7 +196,7 @@ export {
   loadExtensionModels,
   type SchemaIssue,
 } from "./model/extensions.ts";
-export { readRepoConfig, type RepoConfig, type StoreChoice } from "./repo/repo.ts";
+export { findRepoRoot, readRepoConfig, type RepoConfig, type StoreChoice } from "./repo/repo.ts";
 export { configureRepoStore } from "./repo/init.ts";
 export { openingError, stateError } from "./repo/fs_errors.ts";
 export { fileSha256, type FileVersion, fileVersion } from "./repo/file_hash.ts";

@@ -6,6 +6,7 @@ import {
   assertMatch,
   eventually,
   repoWith,
+  runCli,
   runIdOf,
   shellStep,
   statusJson,
@@ -112,9 +113,26 @@ Deno.test("`workflow run` hands its run to a supervisor it started ahead, and le
   const env = { SWAMP_TEST_MARKER: marker };
   const ran = await repo.cli(["workflow", "run", "parent"], env);
   assertEquals(ran.code, 0, ran.stderr);
-  // The step's parent is the supervisor: the one started ahead, whose command line names no run.
+  // The step's parent is the supervisor: the one started ahead, whose command line names no run,
+  // only where to find the repository it opens while the command creates the run.
   const logs = await repo.cli(["workflow", "logs", runIdOf(ran)]);
-  assertMatch(logs.stdout, /^\[main\/parent\] .*supervise\.(ts|js) --standby\s*$/m);
+  const started = logs.stdout.match(
+    /^\[main\/parent\] .*supervise\.(?:ts|js) --standby (\S+)\s*$/m,
+  );
+  assertEquals(started?.[1], repo.root, logs.stdout);
+  // --repo relative and roundabout: the supervisor looks where the command does.
+  const name = repo.root.slice(repo.root.lastIndexOf("/") + 1);
+  const parent = repo.root.slice(0, repo.root.lastIndexOf("/"));
+  const roundabout = await runCli(
+    ["workflow", "run", "parent", "--repo", `./${name}/../${name}/`],
+    {
+      cwd: parent,
+      env,
+    },
+  );
+  assertEquals(roundabout.code, 0, roundabout.stderr);
+  const again = await repo.cli(["workflow", "logs", runIdOf(roundabout)]);
+  assertMatch(again.stdout, new RegExp(`--standby ${repo.root}\\s*$`, "m"));
 
   // A command that fails before it creates a run leaves no supervisor behind.
   const failed = await repo.cli(["workflow", "run", "nosuch"], env);
