@@ -25,7 +25,6 @@ import { fileRoster } from "./serve/worker_roster.ts";
 import { repoData } from "./data_reader.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { absolute } from "./absolute_path.ts";
-export { absolute };
 
 /** What a command handler gets: its arguments, the output, and the services. */
 export interface CommandContext {

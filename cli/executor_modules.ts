@@ -14,6 +14,7 @@ import {
   type ExecutorRegistry,
   SwampError,
 } from "../runtime/mod.ts";
+import { absolute } from "./absolute_path.ts";
 
 /** Where a repository keeps its executor modules. */
 export const executorModulesDir = "extensions/executors";
@@ -62,10 +63,9 @@ export async function registerExtensionExecutors(
  * Deno's Node layer on every command that opens a repository.
  */
 export function moduleUrl(path: string): string {
-  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   const url = new URL("file:///");
   // What the URL parser would take as an escape or a separator, or drop, is escaped first.
-  url.pathname = absolute.replace(
+  url.pathname = absolute(path).replace(
     /[%\\\t\n\r]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
   );

@@ -76,15 +76,15 @@ async function note(text: string) {
   await Deno.writeTextFile(logFile, line, { append: true }).catch(() => {});
 }
 
-let ahead = await openedAhead;
-if (ahead && ahead.root !== repoRoot) {
+/** What was opened ahead when it is this run's repository; else opened now. */
+async function openFor(root: string): Promise<Opened> {
+  const ahead = await openedAhead;
+  if (ahead?.root === root) return ahead;
   // The command created its run in another repository than the one found ahead.
-  await ahead.store.close().catch(() => {});
-  ahead = undefined;
+  await ahead?.store.close().catch(() => {});
+  return await open(root);
 }
-const store = ahead?.store ?? await openRepoStore(repoRoot);
-const evaluator = ahead?.evaluator ??
-  lazyEvaluator(() => Promise.resolve(repoData(repoRoot, store)));
+
 const stop = new AbortController();
 let poke = () => {};
 Deno.addSignalListener("SIGUSR1", () => poke());
@@ -102,11 +102,12 @@ const repoGone = setInterval(() => {
 }, 5_000);
 // Held here too, so what stopped the supervisor is noted with the run's secrets masked.
 let mask: { apply(text: string): string } | undefined;
+let opened: Opened | undefined;
 try {
-  const deps = ahead?.deps ?? await engineDeps(repoRoot, store, evaluator);
-  mask = deps.masks!.hold(runId);
+  opened = await openFor(repoRoot);
+  mask = opened.deps.masks!.hold(runId);
   await superviseRun(
-    deps,
+    opened.deps,
     runId,
     {
       heartbeatMs: heartbeatMs(),
@@ -121,7 +122,7 @@ try {
   Deno.exitCode = 1;
 } finally {
   clearInterval(repoGone);
-  await evaluator.close().catch(() => {});
-  await store.close().catch(() => {});
+  await opened?.evaluator.close().catch(() => {});
+  await opened?.store.close().catch(() => {});
 }
 Deno.exit();

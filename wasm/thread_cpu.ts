@@ -26,15 +26,23 @@ function procThreadCpuMs(): number | undefined {
   return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) * msPerTick : undefined;
 }
 
-let read: (() => number) | undefined = procThreadCpuMs() === undefined
-  ? undefined
-  : () => procThreadCpuMs() ?? 0;
+let read: (() => number) | undefined;
 /** Where the readings come from (for the tests). */
-export let threadCpuSource: "proc" | "node" | undefined = read ? "proc" : undefined;
+export let threadCpuSource: "proc" | "node" | undefined;
 
-/** Makes threadCpuMs ready where /proc does not serve it; call before the first reading. */
+/** Chooses where threadCpuMs reads from; call before the first reading. */
 export async function prepareThreadCpu(): Promise<void> {
   if (read) return;
+  if (procThreadCpuMs() !== undefined) {
+    read = () => {
+      const ms = procThreadCpuMs();
+      // A reading that stood still would let a runaway expression run on: say so instead.
+      if (ms === undefined) throw new Error("/proc/thread-self/stat can no longer be read");
+      return ms;
+    };
+    threadCpuSource = "proc";
+    return;
+  }
   const { default: process } = await import("node:process");
   const threadUsage = (process as unknown as { threadCpuUsage?: () => CpuUsage }).threadCpuUsage;
   const usage: () => CpuUsage = threadUsage

@@ -1,6 +1,7 @@
 import { InitRepoResponseSchema, StoreKind } from "../../proto/gen/swamp/v1/repo_service_pb.ts";
 import { ErrorCode, SwampError } from "../../runtime/mod.ts";
-import { absolute, type CommandContext } from "../context.ts";
+import type { CommandContext } from "../context.ts";
+import { absolute } from "../absolute_path.ts";
 import { cliJson } from "../json_shape.ts";
 
 const kinds: Record<string, StoreKind> = {

@@ -1,8 +1,8 @@
 // The Connect RPC adapter: serves swamp's services over gRPC, gRPC-web and
 // Connect on node:http2, and calls them remotely with pinning and tokens.
 // The servers load when started: a command that only calls a server (every
-// `--server` command, a worker) does not load their handler stack, whose
-// compression support imports node:zlib as it loads.
+// `--server` command, a worker) does not load their handler stack or
+// node:crypto. (node:http2 and node:zlib load with the client either way.)
 import type { RunningServer, ServerOptions } from "./server.ts";
 import type { LoopbackServer } from "./http1.ts";
 
