@@ -7,6 +7,7 @@ import { Output } from "./output.ts";
 import { commands, findCommand, globalFlags, nouns } from "./spec.ts";
 import { startStandbySupervisor } from "./supervisor_process.ts";
 import { absolute } from "./absolute_path.ts";
+import { submitAhead } from "./standby_client.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb] = leadingWords(argv);
@@ -64,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (startsLocalRun(spec.noun, spec.verb, parsed.flags)) {
       const repo = parsed.flags.repo;
-      startStandbySupervisor(typeof repo === "string" ? absolute(repo) : Deno.cwd());
+      const searchFrom = typeof repo === "string" ? absolute(repo) : Deno.cwd();
+      // A supervisor waiting for this repository's next run takes it now (docs/design/0032);
+      // else one is started to load while this command does.
+      if (!await submitAhead(searchFrom, args[0], parsed.flags)) startStandbySupervisor(searchFrom);
     }
     const [{ run }, { createContext }] = await Promise.all([spec.load(), import("./context.ts")]);
     return await (run as (ctx: unknown) => Promise<number>)(

@@ -5,22 +5,26 @@
 //        and engine of the repository at or above DIR, and reads one JSON
 //        line {repoRoot, runId, resumeInputs} on stdin; it exits at once
 //        without one (cli/supervisor_process.ts).
+//    or: supervise.ts --wait ROOT, waiting for ROOT's next `workflow run` on
+//        a unix socket, which it creates and owns itself (docs/design/0032).
+// Once it owns a run, it makes sure a supervisor waits for the repository's
+// next one.
 import { openRepoStore } from "./wiring.ts";
-import { findRepoRoot, type RunStore, superviseRun } from "../runtime/mod.ts";
+import { findRepoRoot, superviseRun, type SupervisorOptions } from "../runtime/mod.ts";
 import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { standbyFlag, type StandbyRequest } from "./supervisor_process.ts";
 import { repoData } from "./data_reader.ts";
+import { executorModulesDir } from "./executor_modules.ts";
+import {
+  adoptCommandEnvironment,
+  awaitSubmission,
+  startWaitingSupervisor,
+  waitFlag,
+} from "./standby_server.ts";
+import { type OpenedRepo, runSubmitted } from "./standby_run.ts";
 
-/** A repository's store and engine, opened for the run to come. */
-interface Opened {
-  root: string;
-  store: RunStore;
-  evaluator: ReturnType<typeof lazyEvaluator>;
-  deps: Awaited<ReturnType<typeof engineDeps>>;
-}
-
-async function open(root: string): Promise<Opened> {
+async function open(root: string): Promise<OpenedRepo> {
   const store = await openRepoStore(root);
   const evaluator = lazyEvaluator(() => Promise.resolve(repoData(root, store)));
   try {
@@ -31,9 +35,23 @@ async function open(root: string): Promise<Opened> {
   }
 }
 
+function hasExecutorModules(root: string): boolean {
+  try {
+    return !Deno.readDirSync(`${root}/${executorModulesDir}`)[Symbol.iterator]().next().done;
+  } catch {
+    return false;
+  }
+}
+
+async function close(opened: OpenedRepo | undefined): Promise<void> {
+  await opened?.evaluator.close().catch(() => {});
+  await opened?.store.close().catch(() => {});
+}
+
+const mode = Deno.args[0];
 /** Opened while the command creates its run; undefined when that failed (it is tried again). */
-const openedAhead: Promise<Opened | undefined> | undefined =
-  Deno.args[0] === standbyFlag && Deno.args[1]
+const openedAhead: Promise<OpenedRepo | undefined> | undefined =
+  mode === standbyFlag && Deno.args[1]
     ? findRepoRoot(Deno.args[1]).then(open).catch(() => undefined)
     : undefined;
 
@@ -48,25 +66,48 @@ async function standbyRequest(): Promise<StandbyRequest | undefined> {
   return line ? JSON.parse(line) as StandbyRequest : undefined;
 }
 
-const request: StandbyRequest | undefined = Deno.args[0] === standbyFlag
-  ? await standbyRequest()
-  : {
-    repoRoot: Deno.args[0],
-    runId: Deno.args[1],
-    resumeInputs: JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}"),
-  };
-// Not handed a run: the command that started it ahead ended without creating one.
-if (Deno.args[0] === standbyFlag && !request) Deno.exit(0);
-const { repoRoot, runId, resumeInputs } = request!;
-if (!repoRoot || !runId) {
-  console.error("usage: supervise.ts <repo-root> <run-id>");
-  Deno.exit(2);
-}
-
 /** Every 10 s, or SWAMP_HEARTBEAT_MS (100 to 10,000) for tests: never slower, so the liveness TTL holds. */
 function heartbeatMs(): number {
   const given = Number(Deno.env.get("SWAMP_HEARTBEAT_MS"));
   return Number.isInteger(given) && given >= 100 && given <= 10_000 ? given : 10_000;
+}
+
+/** How the run is had once the repository is open: supervised by id, or created from a submission. */
+type Work = (opened: OpenedRepo, options: SupervisorOptions) => Promise<unknown>;
+
+let repoRoot: string;
+let runId = "";
+let work: Work;
+if (mode === waitFlag) {
+  repoRoot = Deno.args[1];
+  // Opened and closed once while it starts to listen, so the run handed over finds its code
+  // compiled; a command that comes sooner waits for it (still sooner than starting a process).
+  // Not where the repository has executor modules: a module imported now would be the one the
+  // run gets, however the file changed meanwhile (imports are cached for the process's life).
+  const warm = repoRoot && !hasExecutorModules(repoRoot)
+    ? open(repoRoot).then(close, () => {})
+    : undefined;
+  const submission = repoRoot ? await awaitSubmission(repoRoot) : undefined;
+  if (!submission) Deno.exit(0);
+  await warm;
+  adoptCommandEnvironment(submission.submit);
+  work = (opened, options) => runSubmitted(opened, submission, options, (id) => runId = id);
+} else {
+  const request: StandbyRequest | undefined = mode === standbyFlag ? await standbyRequest() : {
+    repoRoot: Deno.args[0],
+    runId: Deno.args[1],
+    resumeInputs: JSON.parse(Deno.env.get("SWAMP_RESUME_INPUTS") || "{}"),
+  };
+  // Not handed a run: the command that started it ahead ended without creating one.
+  if (mode === standbyFlag && !request) Deno.exit(0);
+  if (!request!.repoRoot || !request!.runId) {
+    console.error("usage: supervise.ts <repo-root> <run-id>");
+    Deno.exit(2);
+  }
+  repoRoot = request!.repoRoot;
+  runId = request!.runId;
+  const resumeInputs = request!.resumeInputs;
+  work = (opened, options) => superviseRun(opened.deps, runId, { ...options, resumeInputs });
 }
 Deno.env.delete("SWAMP_RESUME_INPUTS");
 
@@ -77,11 +118,11 @@ async function note(text: string) {
 }
 
 /** What was opened ahead when it is this run's repository; else opened now. */
-async function openFor(root: string): Promise<Opened> {
+async function openFor(root: string): Promise<OpenedRepo> {
   const ahead = await openedAhead;
   if (ahead?.root === root) return ahead;
   // The command created its run in another repository than the one found ahead.
-  await ahead?.store.close().catch(() => {});
+  await close(ahead);
   return await open(root);
 }
 
@@ -100,29 +141,39 @@ const repoGone = setInterval(() => {
     setTimeout(() => Deno.exit(1), 15_000);
   });
 }, 5_000);
+// A supervisor for the repository's next run is started as soon as this one owns its run, so
+// it is ready for runs started back to back; its loading shares the cores with this run's first
+// steps, which measured no slower for it (bench/submit.ts). Also on the way out, in case.
+let successorStarted = false;
+const startSuccessor = async () => {
+  if (successorStarted) return;
+  successorStarted = true;
+  await startWaitingSupervisor(repoRoot).catch(() => {});
+};
 // Held here too, so what stopped the supervisor is noted with the run's secrets masked.
 let mask: { apply(text: string): string } | undefined;
-let opened: Opened | undefined;
+let opened: OpenedRepo | undefined;
 try {
   opened = await openFor(repoRoot);
-  mask = opened.deps.masks!.hold(runId);
-  await superviseRun(
-    opened.deps,
-    runId,
-    {
-      heartbeatMs: heartbeatMs(),
-      resumeInputs,
-      signal: stop.signal,
-      onPoke: (fn) => (poke = fn),
+
+  const masks = opened.deps.masks!;
+  if (runId) mask = masks.hold(runId);
+  await work(opened, {
+    heartbeatMs: heartbeatMs(),
+    signal: stop.signal,
+    onPoke: (fn) => (poke = fn),
+    onClaimed: () => {
+      mask ??= masks.hold(runId);
+      startSuccessor();
     },
-  );
+  });
 } catch (error) {
   const text = `stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
   await note(mask ? mask.apply(text) : text);
   Deno.exitCode = 1;
 } finally {
   clearInterval(repoGone);
-  await opened?.evaluator.close().catch(() => {});
-  await opened?.store.close().catch(() => {});
+  await startSuccessor();
+  await close(opened);
 }
 Deno.exit();

@@ -26,12 +26,13 @@ export const standbyFlag = "--standby";
 
 /**
  * Starts `setsid deno run … supervise.(ts|js) ARGS` with this process's
- * environment and `env`. Its stdin is a pipe only for a supervisor started
- * ahead; otherwise nothing.
+ * environment (unless `inherit` is false) and `env`. Its stdin is a pipe
+ * only for a supervisor started ahead; otherwise nothing.
  */
 export function startSupervisorProcess(
   args: string[],
   env: Record<string, string> = {},
+  options: { inherit?: boolean } = {},
 ): SupervisorProcess {
   const argv = [
     Deno.execPath(),
@@ -51,7 +52,12 @@ export function startSupervisorProcess(
     stdin: args[0] === standbyFlag ? "piped" : "null",
     stdout: "null",
     stderr: "null",
-    env: { ...Deno.env.toObject(), SWAMP_SUPERVISOR: "1", ...env },
+    clearEnv: options.inherit === false,
+    env: {
+      ...(options.inherit === false ? {} : Deno.env.toObject()),
+      SWAMP_SUPERVISOR: "1",
+      ...env,
+    },
   }).spawn();
   return { child, command: argv.join(" ") };
 }

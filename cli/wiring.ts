@@ -19,6 +19,7 @@ import {
   startSupervisorProcess,
   unrefChild,
 } from "./supervisor_process.ts";
+import { takeSubmittedAhead } from "./standby_ahead.ts";
 import { createDenoExtensionInspector } from "../plugins/extensions/deno/mod.ts";
 
 export { unrefChild };
@@ -191,6 +192,7 @@ export function runServiceEnv(locator: RepoLocator): RunServiceEnv {
       ),
     extensions: extensionInspector(),
     launchSupervisor,
+    submittedAhead: takeSubmittedAhead,
     clock: systemClock,
     ids: randomIds,
     followPollMs: followPollOverride(),

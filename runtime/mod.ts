@@ -174,6 +174,7 @@ export type {
 } from "./ports/expressions.ts";
 export { EXPRESSION_VALUE_MAX_BYTES, EXPRESSION_VALUE_MAX_DEPTH } from "./ports/expressions.ts";
 export { createAndSuperviseRun, superviseRun } from "./engine/supervisor.ts";
+export type { SupervisorOptions } from "./engine/supervisor.ts";
 export type { Takeover } from "./engine/takeover.ts";
 export { foldEvents, loadFoldedRun } from "./run/fold.ts";
 export { patientStore } from "./services/patient_store.ts";

@@ -1,13 +1,13 @@
 import { type JsonObject } from "@bufbuild/protobuf";
 import { EvaluateWorkflowResponseSchema } from "../../proto/gen/swamp/v1/run_service_pb.ts";
 import type { CommandContext } from "../context.ts";
-import { readInputs } from "./workflow_run.ts";
+import { readInputs } from "../run_inputs.ts";
 import { cliJson } from "../json_shape.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const result = await ctx.runs.evaluateWorkflow({
     workflow: ctx.args[0],
-    inputs: await readInputs(ctx) as JsonObject,
+    inputs: await readInputs(ctx.flags) as JsonObject,
   });
   ctx.out.document(cliJson(EvaluateWorkflowResponseSchema, result));
   const { dump } = await import("js-yaml");

@@ -10,7 +10,7 @@ import { hostSlotSettings } from "../wiring.ts";
 import { exitCodeFor } from "../exit_codes.ts";
 import { followRun, leftRunHints, outcomeExit } from "../follow.ts";
 import { paintStatus } from "../render_run.ts";
-import { UsageError } from "../types.ts";
+import { readInputs } from "../run_inputs.ts";
 import { cliJson } from "../json_shape.ts";
 import {
   cancelInterruptedStart,
@@ -20,7 +20,7 @@ import {
 
 export async function run(ctx: CommandContext): Promise<number> {
   hostSlotSettings(); // a bad ceiling is a usage error now, not a failed run later
-  const inputs = await readInputs(ctx);
+  const inputs = await readInputs(ctx.flags);
   const guarded = await guardInterrupts(
     ctx,
     () => {
@@ -88,37 +88,4 @@ export async function finishFollowing(
   }
   const failure = outcomeExit(final);
   return failure ? exitCodeFor(failure) : 0;
-}
-
-export async function readInputs(ctx: CommandContext): Promise<Record<string, unknown>> {
-  const inputs: Record<string, unknown> = {};
-  const file = ctx.flags["input-file"];
-  if (typeof file === "string") {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (error) {
-      throw new UsageError(`cannot read --input-file ${file}: ${(error as Error).message}`);
-    }
-    const { load } = await import("js-yaml");
-    const data = (() => {
-      try {
-        return load(text);
-      } catch (error) {
-        throw new UsageError(
-          `--input-file ${file} is not YAML or JSON: ${(error as Error).message.split("\n")[0]}`,
-        );
-      }
-    })();
-    if (data === null || typeof data !== "object" || Array.isArray(data)) {
-      throw new UsageError(`--input-file ${file} must hold a map of input names to values`);
-    }
-    Object.assign(inputs, data);
-  }
-  for (const pair of (ctx.flags.input as string[] | undefined) ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new UsageError(`--input takes NAME=VALUE, not \`${pair}\``);
-    inputs[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return inputs;
 }

@@ -49,6 +49,8 @@ export interface SupervisorOptions {
    * running, its steps on workers left for the next owner to adopt.
    */
   handover?: AbortSignal;
+  /** Called once the run is claimed, before its engine starts. */
+  onClaimed?: () => void;
 }
 
 /**
@@ -101,6 +103,7 @@ async function claimAndRun(
         `run ${journal.run.id} is already owned or finished`,
       );
     }
+    options.onClaimed?.();
     return await runOwned(deps, journal, options, owner);
   }
   // A takeover: the claim's write also settles what the dead instance left running.
@@ -118,6 +121,7 @@ async function claimAndRun(
       `run ${journal.run.id} was taken over by another instance, or is finished`,
     );
   }
+  options.onClaimed?.();
   // Its local processes ran on the dead instance's host: ended here only if that is this host.
   if (plan && plan.orphans.length > 0 && deadHost === owner.host) {
     await endOrphans(plan.orphans, deps.executors);

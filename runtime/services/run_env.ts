@@ -38,6 +38,15 @@ export interface RunServiceEnv {
    * that thread then writes every run, and does not read back what it made.
    */
   startRun?(spec: NewRun): Promise<Run>;
+  /**
+   * The run a supervisor waiting for the repository's next run already
+   * created for this request (the CLI hands it over before it loads, decision
+   * 0032), with that supervisor to watch until it claims the run; undefined
+   * when none took it. Throws the error creating the run gave there.
+   */
+  submittedAhead?(
+    request: { workflow?: string; inputs?: unknown; detach?: boolean },
+  ): Promise<{ run: Run; launched: LaunchedSupervisor } | undefined>;
   /** Reads extension modules' schemas; without it, extension types are not checked. */
   extensions?: ExtensionInspector;
   /** The CEL sandbox, started on first use (validation checks expressions with it). */

@@ -38,7 +38,7 @@ import { checkActiveRun } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 import { endSilentOwner, heartbeatOf } from "./wedged_owner.ts";
 import { resolveLockNames } from "./lock_names.ts";
-import { startSupervisor } from "./supervisor_start.ts";
+import { startSupervisor, watchSupervisorStart } from "./supervisor_start.ts";
 
 type Client = ServiceImpl<typeof RunService>;
 
@@ -50,6 +50,11 @@ export function runWrites(env: RunServiceEnv, store: () => Promise<RunStore>): P
 > {
   const writes: Pick<Client, "submitRun" | "cancelRun" | "reconcileRuns"> = {
     async submitRun(request, ctx) {
+      const ahead = await env.submittedAhead?.(request);
+      if (ahead) {
+        await watchSupervisorStart(env, await store(), ahead.run.id, ahead.launched);
+        return create(SubmitRunResponseSchema, { run: ahead.run });
+      }
       const root = await env.locator.root();
       const [catalog, models, executors] = await Promise.all([
         WorkflowCatalog.load(root),

@@ -36,7 +36,21 @@ export async function startSupervisor(
     await abandon(env, store, runId, `its supervisor could not be started: ${message}`, status);
     return;
   }
-  if (!launched) return;
+  if (launched) await watchSupervisorStart(env, store, runId, launched);
+}
+
+/**
+ * Watches a supervisor started for a pending run until it has claimed it;
+ * one that exits first leaves the run recorded abandoned, and this throws
+ * `run_abandoned` (see startSupervisor).
+ */
+export async function watchSupervisorStart(
+  env: RunServiceEnv,
+  store: RunStore,
+  runId: string,
+  launched: LaunchedSupervisor,
+): Promise<void> {
+  const status = `see the run with: swamp workflow status ${runId.slice(0, 8)}`;
   let failed: string | undefined;
   try {
     failed = await exitBeforeClaim(env, store, runId, launched);

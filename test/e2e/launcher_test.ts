@@ -6,13 +6,7 @@
 // other command starts Deno's Node layer.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { startPostgres } from "../helpers/postgres.ts";
-import {
-  assertEquals,
-  assertMatch,
-  shellStep,
-  swampLauncher,
-  workflowFile,
-} from "../helpers/mod.ts";
+import { assertEquals, assertMatch, runLauncher, shellStep, workflowFile } from "../helpers/mod.ts";
 
 const withExpression = workflowFile(
   "greet",
@@ -28,17 +22,8 @@ const withExpression = workflowFile(
   "inputs:\n  properties:\n    who: {type: string, default: world}\n",
 );
 
-async function launch(args: string[], cwd: string) {
-  const out = await new Deno.Command(swampLauncher, {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function launch(args: string[], cwd: string) {
+  return runLauncher(args, cwd);
 }
 
 Deno.test("the launcher's bundle validates, evaluates and runs a workflow with expressions, its supervisor from the bundle too", async () => {

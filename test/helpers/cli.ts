@@ -3,6 +3,24 @@ const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 /** The launcher a user runs. */
 export const swampLauncher = `${root}/cli/swamp`;
 
+/** Runs `cli/swamp` (the launcher's bundle) in `cwd`, with NO_COLOR and `env` over this environment. */
+export async function runLauncher(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(swampLauncher, {
+    args,
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
 export interface CliResult {
   code: number;
   stdout: string;

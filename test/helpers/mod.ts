@@ -1,6 +1,6 @@
 // Shared test helpers: temporary repositories and running the real CLI.
 export { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "./assert.ts";
-export { cliArgv, type CliResult, runCli, spawnCli, swampLauncher } from "./cli.ts";
+export { cliArgv, type CliResult, runCli, runLauncher, spawnCli, swampLauncher } from "./cli.ts";
 export { type ForegroundJob, startForeground } from "./foreground.ts";
 export { makeTempRepo, type TempRepo, writeFiles } from "./repo.ts";
 export { runServiceFor } from "./services.ts";

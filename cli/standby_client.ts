@@ -1,0 +1,112 @@
+// `workflow run`'s side of handing a run to a supervisor that waits for the
+// repository's next one (docs/design/0032). cli/main.ts sends the request as
+// soon as the arguments are parsed, before the command itself loads; the
+// command takes the answer where it would create the run (cli/standby_ahead.ts).
+// Light on imports: it is on every local `workflow run`'s start-up path.
+import { readInputs } from "./run_inputs.ts";
+import type { FlagValues } from "./types.ts";
+import {
+  bundleBuild,
+  lineReader,
+  repoRootAbove,
+  standbySocket,
+  type StandbySubmit,
+  writeLine,
+} from "./standby_wire.ts";
+
+/** A request sent to a waiting supervisor, not yet taken by the command. */
+export interface AheadSubmission {
+  request: StandbySubmit["request"];
+  next(): Promise<unknown | undefined>;
+  send(value: unknown): Promise<boolean>;
+  close(): void;
+}
+
+let ahead: AheadSubmission | undefined;
+
+/**
+ * Sends this `workflow run` to the supervisor waiting for the repository at
+ * or above `searchFrom`, if one listens; false when none took the request
+ * (the command then creates its run and starts a supervisor as before).
+ * Whatever goes wrong here only means no waiting supervisor is used: the
+ * command finds and reports the same problem itself.
+ */
+export async function submitAhead(
+  searchFrom: string,
+  workflow: string,
+  flags: FlagValues,
+): Promise<boolean> {
+  const build = bundleBuild();
+  if (!build) return false;
+  const root = repoRootAbove(searchFrom);
+  const path = root === undefined ? undefined : standbySocket(root);
+  if (root === undefined || path === undefined) return false;
+  let request: StandbySubmit["request"];
+  try {
+    request = { workflow, inputs: await readInputs(flags), detach: flags.detach === true };
+  } catch {
+    return false;
+  }
+  const conn = await connectSoon(path);
+  if (!conn) return false;
+  const submit: StandbySubmit = {
+    protocol: 1,
+    build,
+    root,
+    cwd: Deno.cwd(),
+    env: Deno.env.toObject(),
+    request,
+  };
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  };
+  if (!await writeLine(conn, submit)) {
+    close();
+    return false;
+  }
+  ahead = { request, next: lineReader(conn), send: (value) => writeLine(conn, value), close };
+  return true;
+}
+
+/** How long a command waits for a supervisor that is still starting (its mark is fresh). */
+const startingWaitMs = 300;
+/** A mark older than this is a supervisor that never got to listen. */
+const startingMarkMs = 1_000;
+
+/**
+ * A connection to the supervisor listening on `path`; when none listens yet
+ * but one started a moment ago (back-to-back runs: the previous run's
+ * supervisor started it), waits a little for it, which is still sooner than
+ * starting a supervisor of its own.
+ */
+async function connectSoon(path: string): Promise<Deno.Conn | undefined> {
+  const deadline = Date.now() + startingWaitMs;
+  for (;;) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch {
+      // none listens (yet)
+    }
+    let markedAt: number | undefined;
+    try {
+      markedAt = Deno.statSync(`${path}.starting`).mtime?.getTime();
+    } catch {
+      return undefined;
+    }
+    if (!markedAt || Date.now() - markedAt > startingMarkMs || Date.now() > deadline) {
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The request sent ahead, once: the command takes it where it would create its run. */
+export function takeAhead(): AheadSubmission | undefined {
+  const taken = ahead;
+  ahead = undefined;
+  return taken;
+}

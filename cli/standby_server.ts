@@ -1,0 +1,201 @@
+// The listening side of a supervisor waiting for a repository's next run
+// (docs/design/0032): it takes one submission from `workflow run` over a
+// unix socket only this user can reach, then stops listening. Until then it
+// exits by itself: when it has waited long enough, when its repository or
+// its build is deleted, or when another supervisor took its socket.
+import {
+  bundleBuild,
+  lineReader,
+  standbyIdleSeconds,
+  standbySocket,
+  type StandbySubmit,
+  writeLine,
+} from "./standby_wire.ts";
+import { startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
+
+/** The first argument of a supervisor that waits on the socket for its run. */
+export const waitFlag = "--wait";
+
+/** A submission taken: the request, and the connection it came on. */
+export interface Submission {
+  submit: StandbySubmit;
+  /** The next line from the command; undefined once it closed the connection. */
+  next(): Promise<unknown | undefined>;
+  send(reply: unknown): Promise<boolean>;
+  close(): void;
+}
+
+/** How often the repository, the build and the socket are looked at while waiting. */
+const lookMs = 2_000;
+/** How long a connection may take to send its request (a probe sends none and closes). */
+const requestMs = 5_000;
+
+/**
+ * Listens for the next run of `root` and returns its submission, or
+ * undefined when this process should exit instead (waiting is off, another
+ * supervisor waits already, or one of the reasons above).
+ */
+export async function awaitSubmission(root: string): Promise<Submission | undefined> {
+  const build = bundleBuild();
+  const path = standbySocket(root);
+  if (!build || !path || !exists(`${root}/.swamp`)) return undefined;
+  const listener = await listenAlone(path);
+  await Deno.remove(`${path}.starting`).catch(() => {});
+  if (!listener) return undefined;
+  const inode = Deno.statSync(path).ino;
+  let stop = (_: Submission | undefined) => {};
+  const outcome = new Promise<Submission | undefined>((resolve) => stop = resolve);
+  const idle = setTimeout(() => stop(undefined), standbyIdleSeconds() * 1000);
+  const look = setInterval(() => {
+    if (!exists(`${root}/.swamp`) || !exists(build) || statIno(path) !== inode) stop(undefined);
+  }, lookMs);
+  Deno.addSignalListener("SIGTERM", () => stop(undefined));
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      receive(conn, root, build).then((taken) => {
+        if (taken === "other-build") stop(undefined);
+        else if (taken) stop(taken);
+      });
+    }
+  })().catch(() => {});
+  const taken = await outcome;
+  clearTimeout(idle);
+  clearInterval(look);
+  listener.close();
+  await accepting;
+  if (statIno(path) === inode) await Deno.remove(path).catch(() => {});
+  return taken;
+}
+
+let claimed = false;
+
+/** One connection's request: a submission for this repository and build, or nothing. */
+async function receive(
+  conn: Deno.Conn,
+  root: string,
+  build: string,
+): Promise<Submission | "other-build" | undefined> {
+  const next = lineReader(conn);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const request = await Promise.race([
+    next().catch(() => undefined),
+    new Promise((resolve) => timer = setTimeout(resolve, requestMs)),
+  ]);
+  clearTimeout(timer);
+  const submission: Submission = {
+    submit: request as StandbySubmit,
+    next,
+    send: (reply) => writeLine(conn, reply),
+    close: () => {
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
+    },
+  };
+  const submit = request as Partial<StandbySubmit> | undefined;
+  if (!submit || submit.protocol !== 1 || typeof submit.request?.workflow !== "string") {
+    submission.close();
+    return undefined;
+  }
+  const refusal = submit.build !== build
+    ? "the supervisor waiting runs another build of swamp"
+    : submit.root !== root
+    ? "the supervisor waiting is for another repository"
+    : claimed
+    ? "the supervisor waiting was taken by another command"
+    : undefined;
+  if (refusal) {
+    await submission.send({ declined: refusal });
+    submission.close();
+    return submit.build !== build ? "other-build" : undefined;
+  }
+  claimed = true;
+  return submission;
+}
+
+/** Listens on `path` unless a live supervisor does already; a socket nobody answers is removed. */
+async function listenAlone(path: string): Promise<Deno.Listener | undefined> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return Deno.listen({ transport: "unix", path });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) return undefined;
+      if (await answers(path)) return undefined;
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+  return undefined;
+}
+
+/** Whether a supervisor listens on `path` (it takes a connection that sends nothing for a probe). */
+async function answers(path: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure a supervisor waits for `root`'s next run: starts one (in a
+ * session of its own, with only the environment it needs to load) unless one
+ * answers already. Off when running from the sources or with waiting off.
+ */
+export async function startWaitingSupervisor(root: string): Promise<void> {
+  if (!bundleBuild()) return;
+  const path = standbySocket(root);
+  if (!path || !exists(`${root}/.swamp`) || await answers(path)) return;
+  // One is loading already (it removes the mark once it listens, or in 10 s it counts for nothing).
+  try {
+    if (Date.now() - (Deno.statSync(`${path}.starting`).mtime?.getTime() ?? 0) < 10_000) return;
+  } catch {
+    // no mark
+  }
+  await Deno.writeTextFile(`${path}.starting`, "").catch(() => {});
+  const keep = ["PATH", "HOME", "DENO_DIR", "XDG_RUNTIME_DIR", "SWAMP_CHECKOUT"];
+  const env: Record<string, string> = { SWAMP_STANDBY_IDLE: String(standbyIdleSeconds()) };
+  for (const name of keep) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  try {
+    unrefChild(startSupervisorProcess([waitFlag, root], env, { inherit: false }).child);
+  } catch {
+    // No setsid or no deno: the next run starts its own supervisor, as without waiting.
+  }
+}
+
+/** Gives this process the command's environment and working directory, for the run it takes. */
+export function adoptCommandEnvironment(submit: StandbySubmit): void {
+  for (const name of Object.keys(Deno.env.toObject())) {
+    if (!(name in submit.env)) Deno.env.delete(name);
+  }
+  for (const [name, value] of Object.entries(submit.env)) Deno.env.set(name, value);
+  Deno.env.set("SWAMP_SUPERVISOR", "1");
+  try {
+    Deno.chdir(submit.cwd);
+  } catch {
+    // The command's directory is gone: steps run in the repository anyway.
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function statIno(path: string): number | null | undefined {
+  try {
+    return Deno.statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}

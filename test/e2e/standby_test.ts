@@ -1,0 +1,231 @@
+// A supervisor waiting for a repository's next run (docs/design/0032), as a
+// user meets it: through the launcher's bundle (from the sources no
+// supervisor waits), with real processes and the real unix socket. Each test
+// has its own XDG_RUNTIME_DIR, so it finds only the supervisors it made.
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  eventually,
+  runLauncher,
+  shellStep,
+  workflowFile,
+} from "../helpers/mod.ts";
+import { fromBinary } from "@bufbuild/protobuf";
+import { RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { fromBase64, lineReader, standbySocket, writeLine } from "../../cli/standby_wire.ts";
+
+interface Place {
+  dir: string;
+  runtime: string;
+  env: Record<string, string>;
+}
+
+async function place(): Promise<Place> {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-standby-" });
+  const runtime = `${dir}/runtime`;
+  await Deno.mkdir(runtime, { mode: 0o700 });
+  await Deno.mkdir(`${dir}/repo`);
+  return { dir, runtime, env: { NO_COLOR: "1", XDG_RUNTIME_DIR: runtime } };
+}
+
+function launch(p: Place, args: string[], env: Record<string, string> = {}) {
+  return runLauncher(args, `${p.dir}/repo`, { ...p.env, ...env });
+}
+
+/** The pids of supervisors waiting (`--wait`) for the repository of `p`. */
+async function waitingPids(p: Place): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""))
+      .split("\0");
+    const at = argv.indexOf("--wait");
+    if (at > 0 && /supervise\.js$/.test(argv[at - 1]) && argv[at + 1] === `${p.dir}/repo`) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return pids;
+}
+
+/** The socket of the repository's waiting supervisor, as the CLI of `p` computes it. */
+function socketOf(p: Place): string {
+  const before = Deno.env.get("XDG_RUNTIME_DIR");
+  Deno.env.set("XDG_RUNTIME_DIR", p.runtime);
+  try {
+    return standbySocket(`${p.dir}/repo`)!;
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
+    else Deno.env.set("XDG_RUNTIME_DIR", before);
+  }
+}
+
+/** Waits until a supervisor listens for the repository's next run; its pid. */
+async function listening(p: Place): Promise<number> {
+  return await eventually("a supervisor waiting for the next run", async () => {
+    try {
+      (await Deno.connect({ transport: "unix", path: socketOf(p) })).close();
+    } catch {
+      return undefined;
+    }
+    const pids = await waitingPids(p);
+    return pids.length === 1 ? pids[0] : undefined;
+  });
+}
+
+async function gone(pid: number): Promise<boolean> {
+  return await Deno.stat(`/proc/${pid}`).then(() => false, () => true);
+}
+
+async function withRepo(body: (p: Place) => Promise<void>): Promise<void> {
+  const p = await place();
+  try {
+    const init = await launch(p, ["repo", "init", ".", "-q"]);
+    assertEquals(init.code, 0, init.stderr);
+    await Deno.writeTextFile(
+      `${p.dir}/repo/workflows/workflow-hello.yaml`,
+      workflowFile("hello", shellStep("hello", 'echo "tz=${TZ:-none}"')),
+    );
+    await body(p);
+  } finally {
+    const waiting = await waitingPids(p);
+    // A supervisor may still be writing (its log, a successor's mark) while the tree goes.
+    await eventually(
+      "the test's directory to be removed",
+      () => Deno.remove(p.dir, { recursive: true }).then(() => true, () => undefined),
+    );
+    // A waiting supervisor whose repository is gone exits by itself within seconds.
+    for (const pid of waiting) {
+      await eventually(`supervisor ${pid} to exit`, async () => await gone(pid) || undefined);
+    }
+  }
+}
+
+Deno.test("after a run, a supervisor waits for the next; it runs that run with that command's environment (TZ reaches the step)", async () => {
+  await withRepo(async (p) => {
+    const first = await launch(p, ["workflow", "run", "hello"], { TZ: "UTC" });
+    assertEquals(first.code, 0, first.stderr);
+    assertMatch(first.stdout, /tz=UTC/);
+    const waiting = await listening(p);
+    const second = await launch(p, ["workflow", "run", "hello", "--json"], { TZ: "Asia/Tokyo" });
+    assertEquals(second.code, 0, second.stderr);
+    const final = JSON.parse(second.stdout.trimEnd().split("\n").pop()!);
+    assertEquals(final.run.status, "succeeded");
+    assertEquals(final.run.owner.pid, waiting, "the waiting supervisor owned the run");
+    const logs = await launch(p, ["workflow", "logs", final.run.id]);
+    assertMatch(logs.stdout, /tz=Asia\/Tokyo/);
+    // It took one run only; another waits for the run after.
+    const next = await listening(p);
+    assert(next !== waiting, "a new supervisor waits");
+    await eventually("the first to exit", async () => await gone(waiting) || undefined);
+  });
+});
+
+Deno.test("an invalid workflow handed to a waiting supervisor fails as it does without one", async () => {
+  await withRepo(async (p) => {
+    assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
+    const waiting = await listening(p);
+    await Deno.writeTextFile(
+      `${p.dir}/repo/workflows/workflow-broken.yaml`,
+      workflowFile("broken", shellStep("bad", "true").replace("command/shell", "nosuch/type")),
+    );
+    const through = await launch(p, ["workflow", "run", "broken", "--json"]);
+    const without = await launch(p, ["workflow", "run", "broken", "--json"], {
+      SWAMP_STANDBY_IDLE: "0",
+    });
+    assertEquals(through.code, without.code);
+    assertEquals(through.stdout, without.stdout);
+    assertMatch(through.stdout, /invalid_workflow/);
+    await eventually(
+      "the refusing supervisor to exit",
+      async () => await gone(waiting) || undefined,
+    );
+    const listed = await launch(p, ["workflow", "list", "--json"]);
+    assertEquals(JSON.parse(listed.stdout).runs.length, 1, "no run of the broken workflow exists");
+  });
+});
+
+Deno.test("a command that leaves before it takes its run gets the run cancelled; another build is declined", async () => {
+  await withRepo(async (p) => {
+    await Deno.writeTextFile(
+      `${p.dir}/repo/workflows/workflow-slow.yaml`,
+      workflowFile("slow", shellStep("slow", "sleep 30")),
+    );
+    assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
+    let waiting = await listening(p);
+    const build = (await Deno.readTextFile(`/proc/${waiting}/cmdline`)).split("\0")
+      .find((arg) => arg.endsWith("/supervise.js"))!.replace(/\/supervise\.js$/, "");
+    const submit = {
+      protocol: 1,
+      build,
+      root: `${p.dir}/repo`,
+      cwd: `${p.dir}/repo`,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      request: { workflow: "slow", inputs: {}, detach: false },
+    };
+    // Another build: declined, and that supervisor exits (the next command starts a new one).
+    const other = await Deno.connect({ transport: "unix", path: socketOf(p) });
+    await writeLine(other, { ...submit, build: "/elsewhere" });
+    assertEquals(await lineReader(other)(), {
+      declined: "the supervisor waiting runs another build of swamp",
+    });
+    other.close();
+    await eventually(
+      "the declining supervisor to exit",
+      async () => await gone(waiting) || undefined,
+    );
+    assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
+    waiting = await listening(p);
+    // The same build: created, then the connection closes without `taken`.
+    const conn = await Deno.connect({ transport: "unix", path: socketOf(p) });
+    await writeLine(conn, submit);
+    const created = await lineReader(conn)() as { created: string; pid: number };
+    assertEquals(created.pid, waiting);
+    conn.close();
+    const runId = fromBinary(RunSchema, fromBase64(created.created)).id;
+    const status = await eventually("the run to be cancelled", async () => {
+      const out = await launch(p, ["workflow", "status", runId, "--json"]);
+      const run = JSON.parse(out.stdout).run;
+      return run.status === "cancelled" ? run : undefined;
+    });
+    assertMatch(JSON.stringify(status), /interrupted from the terminal while starting/);
+  });
+});
+
+Deno.test("a waiting supervisor exits after SWAMP_STANDBY_IDLE seconds without a run; none starts with it 0", async () => {
+  await withRepo(async (p) => {
+    assertEquals(
+      (await launch(p, ["workflow", "run", "hello"], { SWAMP_STANDBY_IDLE: "2" })).code,
+      0,
+    );
+    const waiting = await listening(p);
+    await eventually(
+      "the idle supervisor to exit",
+      async () => await gone(waiting) || undefined,
+      20_000,
+    );
+    assertEquals(
+      (await launch(p, ["workflow", "run", "hello"], { SWAMP_STANDBY_IDLE: "0" })).code,
+      0,
+    );
+    // The run's supervisor has exited (the command followed it to the end) and started none.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assertEquals(await waitingPids(p), []);
+  });
+});
+
+Deno.test("the command's environment reaches no file: not the repository, not the socket's directory", async () => {
+  await withRepo(async (p) => {
+    const secret = `s3cret-${crypto.randomUUID()}`;
+    assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
+    await listening(p);
+    const ran = await launch(p, ["workflow", "run", "hello"], { API_KEY: secret });
+    assertEquals(ran.code, 0, ran.stderr);
+    await listening(p);
+    const grep = await new Deno.Command("grep", {
+      args: ["-r", "-l", secret, p.dir],
+      stdout: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(grep.stdout), "", "no file holds the secret");
+  });
+});
