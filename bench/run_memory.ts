@@ -55,6 +55,10 @@ export async function runSampled(
   const child = new Deno.Command(launcher[0], {
     args: [...launcher.slice(1), "workflow", "run", name],
     cwd: repo,
+    // The run's supervisor is then the one the CLI starts (its child, found at once), not one
+    // that waited for the run (decision 0032): the same engine, but found only through the run's
+    // record, which would take samples' time. The waiting one is an idle process of its own.
+    env: { SWAMP_STANDBY_IDLE: "0" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -110,6 +114,10 @@ export async function runSampled(
   const ended = await status;
   if (!ended.success && !options.allowFailure) {
     throw new Error(`workflow run ${name} exited ${ended.code}: …${said}`);
+  }
+  // A sum without the supervisor would look like a pass.
+  if (supervisor === undefined) {
+    throw new Error(`never found the supervisor of run ${runId}`);
   }
   return result;
 }

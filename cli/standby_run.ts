@@ -83,8 +83,7 @@ export async function runSubmitted(
     run = (await service.submitRun(request, ctx)).run!;
   } catch (error) {
     if (created) throw error;
-    await submission.send({ error: errorReply(error) });
-    submission.close();
+    await refuseSubmission(submission, error);
     return;
   }
   await submission.send({ created: toBase64(toBinary(RunSchema, run)), pid: Deno.pid });
@@ -105,6 +104,12 @@ export async function runSubmitted(
   }
   submission.close();
   await supervising;
+}
+
+/** Answers the command with the error that kept its run from being created. */
+export async function refuseSubmission(submission: Submission, error: unknown): Promise<void> {
+  await submission.send({ error: errorReply(error) });
+  submission.close();
 }
 
 /** An error as the command reports it: usage errors keep their code, anything else is `internal`. */

@@ -22,7 +22,7 @@ import {
   startWaitingSupervisor,
   waitFlag,
 } from "./standby_server.ts";
-import { type OpenedRepo, runSubmitted } from "./standby_run.ts";
+import { type OpenedRepo, refuseSubmission, runSubmitted } from "./standby_run.ts";
 
 async function open(root: string): Promise<OpenedRepo> {
   const store = await openRepoStore(root);
@@ -78,6 +78,8 @@ type Work = (opened: OpenedRepo, options: SupervisorOptions) => Promise<unknown>
 let repoRoot: string;
 let runId = "";
 let work: Work;
+/** In wait mode: tells the command why its run could not even be begun (the repository did not open). */
+let refuse: ((error: unknown) => Promise<void>) | undefined;
 if (mode === waitFlag) {
   repoRoot = Deno.args[1];
   // Opened and closed once while it starts to listen, so the run handed over finds its code
@@ -92,6 +94,7 @@ if (mode === waitFlag) {
   await warm;
   adoptCommandEnvironment(submission.submit);
   work = (opened, options) => runSubmitted(opened, submission, options, (id) => runId = id);
+  refuse = (error) => refuseSubmission(submission, error);
 } else {
   const request: StandbyRequest | undefined = mode === standbyFlag ? await standbyRequest() : {
     repoRoot: Deno.args[0],
@@ -155,7 +158,6 @@ let mask: { apply(text: string): string } | undefined;
 let opened: OpenedRepo | undefined;
 try {
   opened = await openFor(repoRoot);
-
   const masks = opened.deps.masks!;
   if (runId) mask = masks.hold(runId);
   await work(opened, {
@@ -168,6 +170,13 @@ try {
     },
   });
 } catch (error) {
+  // Opening the repository with the command's environment failed (a malformed setting, a store
+  // that does not open): the command reports it, as it would have opening the repository itself.
+  if (!opened && refuse) {
+    await refuse(error);
+    await startSuccessor();
+    Deno.exit(0);
+  }
   const text = `stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
   await note(mask ? mask.apply(text) : text);
   Deno.exitCode = 1;

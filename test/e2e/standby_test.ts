@@ -121,7 +121,7 @@ Deno.test("after a run, a supervisor waits for the next; it runs that run with t
   });
 });
 
-Deno.test("an invalid workflow handed to a waiting supervisor fails as it does without one", async () => {
+Deno.test("an invalid workflow or setting handed to a waiting supervisor fails as it does without one", async () => {
   await withRepo(async (p) => {
     assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
     const waiting = await listening(p);
@@ -142,6 +142,19 @@ Deno.test("an invalid workflow handed to a waiting supervisor fails as it does w
     );
     const listed = await launch(p, ["workflow", "list", "--json"]);
     assertEquals(JSON.parse(listed.stdout).runs.length, 1, "no run of the broken workflow exists");
+    // A setting the repository cannot be opened with: refused the same way, nothing noted.
+    const next = await listening(p);
+    const bad = { SWAMP_HOST_MAX_STEPS: "many" };
+    const badThrough = await launch(p, ["workflow", "run", "hello", "--json"], bad);
+    const badWithout = await launch(p, ["workflow", "run", "hello", "--json"], {
+      ...bad,
+      SWAMP_STANDBY_IDLE: "0",
+    });
+    assertEquals(badThrough.code, 2, badThrough.stderr);
+    assertEquals(badThrough.stdout, badWithout.stdout);
+    await eventually("the refusing supervisor to exit", async () => await gone(next) || undefined);
+    const log = await Deno.readTextFile(`${p.dir}/repo/.swamp/supervisor.log`).catch(() => "");
+    assertEquals(log, "");
   });
 });
 
