@@ -90,8 +90,10 @@ export async function runSampled(
     ms: 0,
   };
   while (!done) {
-    if (runId && supervisor === undefined) {
-      supervisor = await findSupervisor(runId, { parentPid: child.pid });
+    // The CLI starts the supervisor ahead as it starts (its child, `--standby`): found before the
+    // run id is printed, so a short run's supervisor is not gone before it is looked for.
+    if (supervisor === undefined) {
+      supervisor = await findSupervisor(runId || "no run id yet", { parentPid: child.pid });
     }
     const cli = await procKb(child.pid, "VmRSS") ?? 0;
     const sup = supervisor === undefined ? 0 : await procKb(supervisor, "VmRSS") ?? 0;

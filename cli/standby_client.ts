@@ -80,7 +80,7 @@ const startingMarkMs = 1_000;
 /**
  * A connection to the supervisor listening on `path`; when none listens yet
  * but one started a moment ago (back-to-back runs: the previous run's
- * supervisor started it), waits a little for it, which is still sooner than
+ * supervisor started it as its run ended), waits a little for it, which is still sooner than
  * starting a supervisor of its own.
  */
 async function connectSoon(path: string): Promise<Deno.Conn | undefined> {

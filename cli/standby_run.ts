@@ -49,6 +49,10 @@ export async function runSubmitted(
   onRun: (runId: string) => void,
 ): Promise<void> {
   const ctx: CallContext = { principal: localPrincipal(), signal: new AbortController().signal };
+  // Stops the run as the supervisor's own signal does, when the cancel below cannot be written.
+  const stop = new AbortController();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let supervising: Promise<Run> | undefined;
   let created = false;
   let claimed = () => {};
@@ -63,6 +67,7 @@ export async function runSubmitted(
       new Promise<Run>((resolve, reject) => {
         supervising = createAndSuperviseRun(opened.deps, spec, {
           ...options,
+          signal: stop.signal,
           onCreated: (run) => {
             created = true;
             onRun(run.id);
@@ -100,7 +105,7 @@ export async function runSubmitted(
       reason: interruptedStartReason,
       noWait: true,
     });
-    await service.cancelRun(cancel, ctx).catch(() => {});
+    await service.cancelRun(cancel, ctx).catch(() => stop.abort());
   }
   submission.close();
   await supervising;

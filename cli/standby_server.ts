@@ -38,7 +38,7 @@ const requestMs = 5_000;
 export async function awaitSubmission(root: string): Promise<Submission | undefined> {
   const build = bundleBuild();
   const path = standbySocket(root);
-  if (!build || !path || !exists(`${root}/.swamp`)) return undefined;
+  if (!build || !path || !exists(`${root}/.swamp.yaml`)) return undefined;
   const listener = await listenAlone(path);
   await Deno.remove(`${path}.starting`).catch(() => {});
   if (!listener) return undefined;
@@ -47,22 +47,23 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
   const outcome = new Promise<Submission | undefined>((resolve) => stop = resolve);
   const idle = setTimeout(() => stop(undefined), standbyIdleSeconds() * 1000);
   const look = setInterval(() => {
-    if (!exists(`${root}/.swamp`) || !exists(build) || statIno(path) !== inode) stop(undefined);
+    if (!exists(`${root}/.swamp.yaml`) || !exists(build) || statIno(path) !== inode) {
+      stop(undefined);
+    }
   }, lookMs);
   Deno.addSignalListener("SIGTERM", () => stop(undefined));
-  const accepting = (async () => {
+  (async () => {
     for await (const conn of listener) {
       receive(conn, root, build).then((taken) => {
         if (taken === "other-build") stop(undefined);
         else if (taken) stop(taken);
       });
     }
-  })().catch(() => {});
+  })().catch(() => {}); // ends when the listener is closed
   const taken = await outcome;
   clearTimeout(idle);
   clearInterval(look);
   listener.close();
-  await accepting;
   if (statIno(path) === inode) await Deno.remove(path).catch(() => {});
   return taken;
 }
@@ -148,7 +149,7 @@ async function answers(path: string): Promise<boolean> {
 export async function startWaitingSupervisor(root: string): Promise<void> {
   if (!bundleBuild()) return;
   const path = standbySocket(root);
-  if (!path || !exists(`${root}/.swamp`) || await answers(path)) return;
+  if (!path || !exists(`${root}/.swamp.yaml`) || await answers(path)) return;
   // One is loading already (it removes the mark once it listens, or in 10 s it counts for nothing).
   try {
     if (Date.now() - (Deno.statSync(`${path}.starting`).mtime?.getTime() ?? 0) < 10_000) return;

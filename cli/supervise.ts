@@ -83,7 +83,7 @@ let refuse: ((error: unknown) => Promise<void>) | undefined;
 if (mode === waitFlag) {
   repoRoot = Deno.args[1];
   // Opened and closed once while it starts to listen, so the run handed over finds its code
-  // compiled; a command that comes sooner waits for it (still sooner than starting a process).
+  // compiled (about 25 ms sooner to its first step); a command that comes sooner waits for it.
   // Not where the repository has executor modules: a module imported now would be the one the
   // run gets, however the file changed meanwhile (imports are cached for the process's life).
   const warm = repoRoot && !hasExecutorModules(repoRoot)
@@ -144,11 +144,13 @@ const repoGone = setInterval(() => {
     setTimeout(() => Deno.exit(1), 15_000);
   });
 }, 5_000);
-// A supervisor for the repository's next run is started as soon as this one owns its run, so
-// it is ready for runs started back to back; its loading shares the cores with this run's first
-// steps, which measured no slower for it (bench/submit.ts). Also on the way out, in case.
+// A supervisor for the repository's next run is started when this run ends, or 2 s after the claim
+// if it runs on: loading one takes a core for about 200 ms, which a run's first steps should not
+// share (it cost a 200-step run about 1 ms a step when it was started at the claim, bench/submit.ts).
+let successorDue: ReturnType<typeof setTimeout> | undefined;
 let successorStarted = false;
 const startSuccessor = async () => {
+  clearTimeout(successorDue);
   if (successorStarted) return;
   successorStarted = true;
   await startWaitingSupervisor(repoRoot).catch(() => {});
@@ -166,7 +168,7 @@ try {
     onPoke: (fn) => (poke = fn),
     onClaimed: () => {
       mask ??= masks.hold(runId);
-      startSuccessor();
+      successorDue = setTimeout(startSuccessor, 2_000);
     },
   });
 } catch (error) {

@@ -42,8 +42,11 @@ export async function openRepoStore(repoRoot: string): Promise<RunStore> {
   });
   const stateDir = `${repoRoot}/.swamp`;
   try {
-    // Every store makes the state directory again when it is missing (postgres: for spool files).
-    await Deno.mkdir(stateDir, { recursive: true });
+    // Every store makes the state directory again when it is missing (postgres: for spool files),
+    // but not the repository around it: a repository deleted while this opens stays deleted.
+    await Deno.mkdir(stateDir).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
     if (config.store === "postgres") {
       const { openPostgresRepoStore } = await import("./postgres_store.ts");
       return await openPostgresRepoStore(repoRoot, config);

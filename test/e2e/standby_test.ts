@@ -173,7 +173,7 @@ Deno.test("a command that leaves before it takes its run gets the run cancelled;
       build,
       root: `${p.dir}/repo`,
       cwd: `${p.dir}/repo`,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", XDG_RUNTIME_DIR: p.runtime },
       request: { workflow: "slow", inputs: {}, detach: false },
     };
     // Another build: declined, and that supervisor exits (the next command starts a new one).
