@@ -19,6 +19,7 @@ import {
   SOURCE_FOLDERS,
   type Violation,
 } from "./rules.ts";
+import { checkStartupPath, STARTUP_ENTRIES } from "./startup_rule.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -85,5 +86,12 @@ Deno.test("architecture fitness", async (t) => {
     );
     if (texts.size === 0) throw new Error("no CLI files found");
     assertNone("cli json", checkCliJson(texts));
+  });
+
+  await t.step("7. a command's and a supervisor's start-up loads no Node layer", () => {
+    for (const entry of STARTUP_ENTRIES) {
+      if (!graph.has(entry)) throw new Error(`${entry} is not in the module graph`);
+    }
+    assertNone("start-up path", checkStartupPath(graph));
   });
 });

@@ -29,7 +29,8 @@ export type RuleId =
   | "public-face"
   | "cycle"
   | "file-size"
-  | "cli-json";
+  | "cli-json"
+  | "startup-node";
 
 export interface Violation {
   rule: RuleId;
