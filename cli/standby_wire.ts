@@ -34,12 +34,15 @@ export interface StandbyError {
   cause: string;
 }
 
-/** Seconds a waiting supervisor waits for a run before it exits; 0 turns waiting off. */
+/**
+ * Seconds a waiting supervisor waits for a run before it exits; 0 turns
+ * waiting off. At most 24 days (a longer timer would fire at once).
+ */
 export function standbyIdleSeconds(): number {
   const text = Deno.env.get("SWAMP_STANDBY_IDLE")?.trim();
   if (text === undefined || text === "") return 600;
   const value = Number(text);
-  return Number.isInteger(value) && value >= 0 ? value : 600;
+  return Number.isInteger(value) && value >= 0 ? Math.min(value, 24 * 86_400) : 600;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../test/helpers/assert.ts";
-import { repoRootAbove, standbySocket } from "./standby_wire.ts";
+import { repoRootAbove, standbyIdleSeconds, standbySocket } from "./standby_wire.ts";
 
 async function withRuntimeDir(body: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "swamp-standby-wire-" });
@@ -62,5 +62,29 @@ Deno.test("the repository is found at or above a directory, as the runtime finds
     assertEquals(repoRootAbove("/proc/self"), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SWAMP_STANDBY_IDLE: seconds, 600 unless a whole number is given, at most 24 days", () => {
+  const cases: [string | undefined, number][] = [
+    [undefined, 600],
+    ["", 600],
+    ["0", 0],
+    ["45", 45],
+    ["-1", 600],
+    ["1.5", 600],
+    ["ten", 600],
+    ["99999999999", 24 * 86_400],
+  ];
+  try {
+    for (const [text, seconds] of cases) {
+      if (text === undefined) Deno.env.delete("SWAMP_STANDBY_IDLE");
+      else Deno.env.set("SWAMP_STANDBY_IDLE", text);
+      assertEquals(standbyIdleSeconds(), seconds, `SWAMP_STANDBY_IDLE=${text}`);
+      // A timer of that many milliseconds is one Node and Deno can hold.
+      assert(seconds * 1000 <= 2 ** 31 - 1);
+    }
+  } finally {
+    Deno.env.delete("SWAMP_STANDBY_IDLE");
   }
 });
