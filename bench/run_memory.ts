@@ -93,7 +93,7 @@ export async function runSampled(
     // The CLI starts the supervisor ahead as it starts (its child, `--standby`): found before the
     // run id is printed, so a short run's supervisor is not gone before it is looked for.
     if (supervisor === undefined) {
-      supervisor = await findSupervisor(runId || "no run id yet", { parentPid: child.pid });
+      supervisor = await findSupervisor(runId || undefined, { parentPid: child.pid });
     }
     const cli = await procKb(child.pid, "VmRSS") ?? 0;
     const sup = supervisor === undefined ? 0 : await procKb(supervisor, "VmRSS") ?? 0;

@@ -148,24 +148,25 @@ export async function rawSpawn(): Promise<void> {
  * supervisor (`supervise.ts`, or the bundle's `supervise.js`) and either the
  * run id, or `--standby` with `parentPid` (the CLI that started it ahead) as
  * its parent; failing both, the owner pid the run's record names, when `repo`
- * is given and that process is a supervisor.
+ * is given and that process is a supervisor. Before the run id is known,
+ * only the second way finds it.
  */
 export async function findSupervisor(
-  runId: string,
+  runId: string | undefined,
   where: { parentPid?: number; repo?: string } = {},
 ): Promise<number | undefined> {
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
     if (!/supervise\.(ts|js)/.test(cmdline)) continue;
-    if (cmdline.includes(runId)) return Number(entry.name);
+    if (runId && cmdline.includes(runId)) return Number(entry.name);
     if (where.parentPid !== undefined && cmdline.includes("--standby")) {
       const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       if (ppid === where.parentPid) return Number(entry.name);
     }
   }
-  if (where.repo === undefined) return undefined;
+  if (where.repo === undefined || runId === undefined) return undefined;
   const owner = (await runRecord(where.repo, runId).catch(() => undefined))?.owner?.pid;
   if (!owner) return undefined;
   const cmdline = await Deno.readTextFile(`/proc/${owner}/cmdline`).catch(() => "");

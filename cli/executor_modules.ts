@@ -73,7 +73,8 @@ export function moduleUrl(path: string): string {
 }
 
 /** The executor module file names in `dir`, sorted. */
-async function modulesIn(dir: string): Promise<string[]> {
+/** The executor module files in `dir` (tests aside), in name order; none when it is missing. */
+export async function modulesIn(dir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {

@@ -3,8 +3,20 @@
 // to hand a run to a supervisor waiting for it (docs/design/0032).
 import { type FlagValues, UsageError } from "./types.ts";
 
-/** The inputs the flags give, as a map; usage errors for a bad file or pair. */
-export async function readInputs(flags: FlagValues): Promise<Record<string, unknown>> {
+const read = new WeakMap<FlagValues, Promise<Record<string, unknown>>>();
+
+/**
+ * The inputs the flags give, as a map; usage errors for a bad file or pair.
+ * Read once per parsed command line: cli/main.ts and the command get the
+ * same map, so --input-file is read once and both send the same inputs.
+ */
+export function readInputs(flags: FlagValues): Promise<Record<string, unknown>> {
+  let inputs = read.get(flags);
+  if (!inputs) read.set(flags, inputs = readFromFlags(flags));
+  return inputs;
+}
+
+async function readFromFlags(flags: FlagValues): Promise<Record<string, unknown>> {
   const inputs: Record<string, unknown> = {};
   const file = flags["input-file"];
   if (typeof file === "string") {

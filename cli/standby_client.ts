@@ -7,19 +7,16 @@ import { readInputs } from "./run_inputs.ts";
 import type { FlagValues } from "./types.ts";
 import {
   bundleBuild,
-  lineReader,
+  type LineChannel,
+  lineChannel,
   repoRootAbove,
   standbySocket,
   type StandbySubmit,
-  writeLine,
 } from "./standby_wire.ts";
 
-/** A request sent to a waiting supervisor, not yet taken by the command. */
-export interface AheadSubmission {
+/** A request sent to a waiting supervisor, not yet taken by the command, and its connection. */
+export interface AheadSubmission extends LineChannel {
   request: StandbySubmit["request"];
-  next(): Promise<unknown | undefined>;
-  send(value: unknown): Promise<boolean>;
-  close(): void;
 }
 
 let ahead: AheadSubmission | undefined;
@@ -57,18 +54,12 @@ export async function submitAhead(
     env: Deno.env.toObject(),
     request,
   };
-  const close = () => {
-    try {
-      conn.close();
-    } catch {
-      // closed already
-    }
-  };
-  if (!await writeLine(conn, submit)) {
-    close();
+  const channel = lineChannel(conn);
+  if (!await channel.send(submit)) {
+    channel.close();
     return false;
   }
-  ahead = { request, next: lineReader(conn), send: (value) => writeLine(conn, value), close };
+  ahead = { ...channel, request };
   return true;
 }
 

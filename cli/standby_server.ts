@@ -5,11 +5,11 @@
 // its build is deleted, or when another supervisor took its socket.
 import {
   bundleBuild,
-  lineReader,
+  type LineChannel,
+  lineChannel,
   standbyIdleSeconds,
   standbySocket,
   type StandbySubmit,
-  writeLine,
 } from "./standby_wire.ts";
 import { startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
 
@@ -17,12 +17,8 @@ import { startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
 export const waitFlag = "--wait";
 
 /** A submission taken: the request, and the connection it came on. */
-export interface Submission {
+export interface Submission extends LineChannel {
   submit: StandbySubmit;
-  /** The next line from the command; undefined once it closed the connection. */
-  next(): Promise<unknown | undefined>;
-  send(reply: unknown): Promise<boolean>;
-  close(): void;
 }
 
 /** How often the repository, the build and the socket are looked at while waiting. */
@@ -76,28 +72,15 @@ async function receive(
   root: string,
   build: string,
 ): Promise<Submission | "other-build" | undefined> {
-  const next = lineReader(conn);
+  const channel = lineChannel(conn);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const request = await Promise.race([
-    next().catch(() => undefined),
+  const submit = await Promise.race([
+    channel.next().catch(() => undefined),
     new Promise((resolve) => timer = setTimeout(resolve, requestMs)),
-  ]);
+  ]) as Partial<StandbySubmit> | undefined;
   clearTimeout(timer);
-  const submission: Submission = {
-    submit: request as StandbySubmit,
-    next,
-    send: (reply) => writeLine(conn, reply),
-    close: () => {
-      try {
-        conn.close();
-      } catch {
-        // closed already
-      }
-    },
-  };
-  const submit = request as Partial<StandbySubmit> | undefined;
   if (!submit || submit.protocol !== 1 || typeof submit.request?.workflow !== "string") {
-    submission.close();
+    channel.close();
     return undefined;
   }
   const refusal = submit.build !== build
@@ -108,12 +91,12 @@ async function receive(
     ? "the supervisor waiting was taken by another command"
     : undefined;
   if (refusal) {
-    await submission.send({ declined: refusal });
-    submission.close();
+    await channel.send({ declined: refusal });
+    channel.close();
     return submit.build !== build ? "other-build" : undefined;
   }
   claimed = true;
-  return submission;
+  return { ...channel, submit: submit as StandbySubmit };
 }
 
 /** Listens on `path` unless a live supervisor does already; a socket nobody answers is removed. */

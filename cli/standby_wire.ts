@@ -115,8 +115,30 @@ export function repoRootAbove(dir: string): string | undefined {
   }
 }
 
-/** Reads JSON lines from a connection, one per call; undefined at the end. */
-export function lineReader(conn: Deno.Conn): () => Promise<unknown | undefined> {
+/** Both ends' view of the connection: one JSON line at a time each way. */
+export interface LineChannel {
+  /** The next line, parsed; undefined once the other side has closed. */
+  next(): Promise<unknown | undefined>;
+  /** False when the other side is gone. */
+  send(value: unknown): Promise<boolean>;
+  close(): void;
+}
+
+export function lineChannel(conn: Deno.Conn): LineChannel {
+  return {
+    next: lineReader(conn),
+    send: (value) => writeLine(conn, value),
+    close: () => {
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
+    },
+  };
+}
+
+function lineReader(conn: Deno.Conn): () => Promise<unknown | undefined> {
   const decoder = new TextDecoder();
   const buffer = new Uint8Array(64 * 1024);
   let text = "";
@@ -139,8 +161,7 @@ export function lineReader(conn: Deno.Conn): () => Promise<unknown | undefined> 
   };
 }
 
-/** Writes one JSON line; false when the other side is gone. */
-export async function writeLine(conn: Deno.Conn, value: unknown): Promise<boolean> {
+async function writeLine(conn: Deno.Conn, value: unknown): Promise<boolean> {
   const bytes = new TextEncoder().encode(JSON.stringify(value) + "\n");
   try {
     for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));

@@ -15,7 +15,7 @@ import { engineDeps } from "./engine_deps.ts";
 import { lazyEvaluator } from "./evaluator.ts";
 import { standbyFlag, type StandbyRequest } from "./supervisor_process.ts";
 import { repoData } from "./data_reader.ts";
-import { executorModulesDir } from "./executor_modules.ts";
+import { executorModulesDir, modulesIn } from "./executor_modules.ts";
 import {
   adoptCommandEnvironment,
   awaitSubmission,
@@ -32,14 +32,6 @@ async function open(root: string): Promise<OpenedRepo> {
   } catch (error) {
     await store.close().catch(() => {});
     throw error;
-  }
-}
-
-function hasExecutorModules(root: string): boolean {
-  try {
-    return !Deno.readDirSync(`${root}/${executorModulesDir}`)[Symbol.iterator]().next().done;
-  } catch {
-    return false;
   }
 }
 
@@ -86,8 +78,10 @@ if (mode === waitFlag) {
   // compiled (about 25 ms sooner to its first step); a command that comes sooner waits for it.
   // Not where the repository has executor modules: a module imported now would be the one the
   // run gets, however the file changed meanwhile (imports are cached for the process's life).
-  const warm = repoRoot && !hasExecutorModules(repoRoot)
-    ? open(repoRoot).then(close, () => {})
+  const warm = repoRoot
+    ? modulesIn(`${repoRoot}/${executorModulesDir}`).then(async (modules) => {
+      if (modules.length === 0) await close(await open(repoRoot));
+    }).catch(() => {})
     : undefined;
   const submission = repoRoot ? await awaitSubmission(repoRoot) : undefined;
   if (!submission) Deno.exit(0);
@@ -172,16 +166,17 @@ try {
     },
   });
 } catch (error) {
-  // Opening the repository with the command's environment failed (a malformed setting, a store
-  // that does not open): the command reports it, as it would have opening the repository itself.
   if (!opened && refuse) {
+    // Opening the repository with the command's environment failed (a malformed setting, a store
+    // that does not open): the command reports it, as it would have opening the repository itself.
     await refuse(error);
-    await startSuccessor();
-    Deno.exit(0);
+  } else {
+    const text = `stopped: ${
+      error instanceof Error ? error.stack ?? error.message : String(error)
+    }`;
+    await note(mask ? mask.apply(text) : text);
+    Deno.exitCode = 1;
   }
-  const text = `stopped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
-  await note(mask ? mask.apply(text) : text);
-  Deno.exitCode = 1;
 } finally {
   clearInterval(repoGone);
   await startSuccessor();

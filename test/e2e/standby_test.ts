@@ -13,7 +13,7 @@ import {
 } from "../helpers/mod.ts";
 import { fromBinary } from "@bufbuild/protobuf";
 import { RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
-import { fromBase64, lineReader, standbySocket, writeLine } from "../../cli/standby_wire.ts";
+import { fromBase64, lineChannel, standbySocket } from "../../cli/standby_wire.ts";
 
 interface Place {
   dir: string;
@@ -177,9 +177,9 @@ Deno.test("a command that leaves before it takes its run gets the run cancelled;
       request: { workflow: "slow", inputs: {}, detach: false },
     };
     // Another build: declined, and that supervisor exits (the next command starts a new one).
-    const other = await Deno.connect({ transport: "unix", path: socketOf(p) });
-    await writeLine(other, { ...submit, build: "/elsewhere" });
-    assertEquals(await lineReader(other)(), {
+    const other = lineChannel(await Deno.connect({ transport: "unix", path: socketOf(p) }));
+    await other.send({ ...submit, build: "/elsewhere" });
+    assertEquals(await other.next(), {
       declined: "the supervisor waiting runs another build of swamp",
     });
     other.close();
@@ -190,9 +190,9 @@ Deno.test("a command that leaves before it takes its run gets the run cancelled;
     assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
     waiting = await listening(p);
     // The same build: created, then the connection closes without `taken`.
-    const conn = await Deno.connect({ transport: "unix", path: socketOf(p) });
-    await writeLine(conn, submit);
-    const created = await lineReader(conn)() as { created: string; pid: number };
+    const conn = lineChannel(await Deno.connect({ transport: "unix", path: socketOf(p) }));
+    await conn.send(submit);
+    const created = await conn.next() as { created: string; pid: number };
     assertEquals(created.pid, waiting);
     conn.close();
     const runId = fromBinary(RunSchema, fromBase64(created.created)).id;
@@ -217,12 +217,13 @@ Deno.test("a waiting supervisor exits after SWAMP_STANDBY_IDLE seconds without a
       async () => await gone(waiting) || undefined,
       20_000,
     );
-    assertEquals(
-      (await launch(p, ["workflow", "run", "hello"], { SWAMP_STANDBY_IDLE: "0" })).code,
-      0,
-    );
-    // The run's supervisor has exited (the command followed it to the end) and started none.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const off = await launch(p, ["workflow", "run", "hello", "--json"], {
+      SWAMP_STANDBY_IDLE: "0",
+    });
+    assertEquals(off.code, 0, off.stderr);
+    // A supervisor decides on the next one before it exits: once the run's is gone, none waits.
+    const owner = JSON.parse(off.stdout.trimEnd().split("\n").pop()!).run.owner.pid;
+    await eventually("the run's supervisor to exit", async () => await gone(owner) || undefined);
     assertEquals(await waitingPids(p), []);
   });
 });
