@@ -6,6 +6,8 @@
 // capability("postgres") (capabilities.ts), so a machine without PostgreSQL
 // reports them ignored, and CI fails instead.
 
+import { outputWithin } from "./cli.ts";
+
 /** The role every cluster is made with (`initdb -U`); trust authentication. */
 export const clusterRole = "swamp";
 
@@ -71,8 +73,13 @@ async function runAs(
   const [cmd, argv] = asPostgres
     ? ["runuser", ["-u", "postgres", "--", program, ...args]]
     : [program, args];
-  const out = await new Deno.Command(cmd, { args: argv, stdout: "piped", stderr: "piped" })
-    .output();
+  const child = new Deno.Command(cmd, {
+    args: argv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = await outputWithin(child, `${program} ${args.join(" ")}`, 120_000);
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(

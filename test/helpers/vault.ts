@@ -1,4 +1,4 @@
-import { cliArgv, type CliResult } from "./cli.ts";
+import { cliArgv, type CliResult, outputWithin } from "./cli.ts";
 
 /** A state folder for vault key files inside `dir`, as the environment the CLI gets. */
 export function vaultEnv(dir: string): Record<string, string> {
@@ -25,7 +25,7 @@ export async function vaultPut(
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(value));
   await writer.close();
-  const output = await child.output();
+  const output = await outputWithin(child, `swamp vault put ${vault} ${key}`);
   const stdout = new TextDecoder().decode(output.stdout);
   let json: unknown;
   try {
