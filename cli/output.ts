@@ -1,5 +1,23 @@
 import type { FlagValues } from "./types.ts";
 
+/** Where a command's output goes: this process's stdout and stderr, or a served command's buffers. */
+export interface OutputSink {
+  stdout: { writeSync(p: Uint8Array): number };
+  stderr: { writeSync(p: Uint8Array): number };
+  stdoutTerminal: boolean;
+  stderrTerminal: boolean;
+}
+
+/** This process's own stdout and stderr. */
+export function processSink(): OutputSink {
+  return {
+    stdout: Deno.stdout,
+    stderr: Deno.stderr,
+    stdoutTerminal: Deno.stdout.isTerminal(),
+    stderrTerminal: Deno.stderr.isTerminal(),
+  };
+}
+
 /** How results reach the user: JSON or text, colour or not, how chatty. */
 export class Output {
   readonly json: boolean;
@@ -10,20 +28,20 @@ export class Output {
   readonly verbose: boolean;
   private readonly encoder = new TextEncoder();
 
-  constructor(flags: FlagValues) {
+  constructor(flags: FlagValues, private readonly sink: OutputSink = processSink()) {
     this.json = flags.json === true;
     this.quiet = flags.quiet === true;
     this.verbose = flags.verbose === true;
     const noColorEnv = (Deno.env.get("NO_COLOR") ?? "") !== "";
     this.color = !this.json && flags["no-color"] !== true && !noColorEnv &&
-      Deno.stdout.isTerminal();
+      sink.stdoutTerminal;
     this.stderrColor = !this.json && flags["no-color"] !== true && !noColorEnv &&
-      Deno.stderr.isTerminal();
+      sink.stderrTerminal;
   }
 
   /** A line of the command's result on stdout (suppressed under --json). */
   line(text = ""): void {
-    if (!this.json) this.write(Deno.stdout, `${text}\n`);
+    if (!this.json) this.write(this.sink.stdout, `${text}\n`);
   }
 
   /**
@@ -45,21 +63,21 @@ export class Output {
 
   /** Progress and commentary on stderr; -q silences it. */
   info(text: string): void {
-    if (!this.quiet && !this.json) this.write(Deno.stderr, `${text}\n`);
+    if (!this.quiet && !this.json) this.write(this.sink.stderr, `${text}\n`);
   }
 
   /** The JSON document of a command (only under --json). */
   document(value: unknown): void {
-    if (this.json) this.write(Deno.stdout, `${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.write(this.sink.stdout, `${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** Text on stdout as it is (for streamed JSON lines). */
   raw(text: string): void {
-    this.write(Deno.stdout, text);
+    this.write(this.sink.stdout, text);
   }
 
   stderr(text: string): void {
-    this.write(Deno.stderr, text);
+    this.write(this.sink.stderr, text);
   }
 
   bold(text: string): string {

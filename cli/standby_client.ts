@@ -7,6 +7,9 @@ import { readInputs } from "./run_inputs.ts";
 import type { FlagValues } from "./types.ts";
 import {
   bundleBuild,
+  type CommandReply,
+  type CommandSubmit,
+  fromBase64,
   type LineChannel,
   lineChannel,
   repoRootAbove,
@@ -100,4 +103,59 @@ export function takeAhead(): AheadSubmission | undefined {
   const taken = ahead;
   ahead = undefined;
   return taken;
+}
+
+/** The commands a waiting supervisor runs for the command line (decision 0033): reads only. */
+export function servesCommand(noun: string, verb: string): boolean {
+  return noun === "workflow" && (verb === "status" || verb === "list");
+}
+
+/**
+ * Has the supervisor waiting for the repository at or above `searchFrom` run
+ * `argv`, and prints what it printed: `code` is its exit status. Without one,
+ * `root` is the repository (so that the command can have one started for the
+ * next time); with neither, the command runs here and nothing waits.
+ */
+export async function runServed(
+  searchFrom: string,
+  argv: string[],
+): Promise<{ code?: number; root?: string }> {
+  const build = bundleBuild();
+  if (!build) return {};
+  const root = repoRootAbove(searchFrom);
+  const path = root === undefined ? undefined : standbySocket(root);
+  if (root === undefined || path === undefined) return {};
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch {
+    return { root };
+  }
+  const channel = lineChannel(conn);
+  const submit: CommandSubmit = {
+    protocol: 1,
+    build,
+    root,
+    cwd: Deno.cwd(),
+    env: Deno.env.toObject(),
+    command: {
+      argv,
+      stdoutTerminal: Deno.stdout.isTerminal(),
+      stderrTerminal: Deno.stderr.isTerminal(),
+    },
+  };
+  const reply = await channel.send(submit)
+    ? await channel.next().catch(() => undefined) as CommandReply | undefined
+    : undefined;
+  channel.close();
+  // Declined (another build, a repository with executor modules) or gone: the command runs here.
+  if (!reply || !("code" in reply) || typeof reply.code !== "number") return { root };
+  for (const [fd, text] of reply.output) {
+    writeAll(fd === 2 ? Deno.stderr : Deno.stdout, fromBase64(text));
+  }
+  return { code: reply.code };
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
 }

@@ -5,6 +5,8 @@
 // its build is deleted, or when another supervisor took its socket.
 import {
   bundleBuild,
+  type CommandReply,
+  type CommandSubmit,
   type LineChannel,
   lineChannel,
   standbyIdleSeconds,
@@ -41,7 +43,13 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
   const inode = Deno.statSync(path).ino;
   let stop = (_: Submission | undefined) => {};
   const outcome = new Promise<Submission | undefined>((resolve) => stop = resolve);
-  const idle = setTimeout(() => stop(undefined), standbyIdleSeconds() * 1000);
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  // A command served counts as use: the idle time starts again after it.
+  const stillIdle = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stop(undefined), standbyIdleSeconds() * 1000);
+  };
+  stillIdle();
   const look = setInterval(() => {
     if (!exists(`${root}/.swamp.yaml`) || !exists(build) || statIno(path) !== inode) {
       stop(undefined);
@@ -50,7 +58,7 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
   Deno.addSignalListener("SIGTERM", () => stop(undefined));
   (async () => {
     for await (const conn of listener) {
-      receive(conn, root, build).then((taken) => {
+      receive(conn, root, build, stillIdle).then((taken) => {
         if (taken === "other-build") stop(undefined);
         else if (taken) stop(taken);
       });
@@ -61,24 +69,64 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
   clearInterval(look);
   listener.close();
   if (statIno(path) === inode) await Deno.remove(path).catch(() => {});
+  // A command being served has this process's environment and directory: let it finish first.
+  await served;
   return taken;
 }
 
 let claimed = false;
+
+/** Runs a served command (cli/standby_commands.ts); none set, commands are declined. */
+let commandHandler: ((submit: CommandSubmit) => Promise<CommandReply>) | undefined;
+
+export function serveCommandsWith(handler: (submit: CommandSubmit) => Promise<CommandReply>): void {
+  commandHandler = handler;
+}
+
+/** Served commands run one at a time: each has the process's environment and directory to itself. */
+let served: Promise<void> = Promise.resolve();
 
 /** One connection's request: a submission for this repository and build, or nothing. */
 async function receive(
   conn: Deno.Conn,
   root: string,
   build: string,
+  used: () => void,
 ): Promise<Submission | "other-build" | undefined> {
   const channel = lineChannel(conn);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const submit = await Promise.race([
     channel.next().catch(() => undefined),
     new Promise((resolve) => timer = setTimeout(resolve, requestMs)),
-  ]) as Partial<StandbySubmit> | undefined;
+  ]) as Partial<StandbySubmit & CommandSubmit> | undefined;
   clearTimeout(timer);
+  if (submit?.protocol === 1 && Array.isArray(submit.command?.argv)) {
+    const refusal = submit.build !== build
+      ? "the supervisor waiting runs another build of swamp"
+      : submit.root !== root
+      ? "the supervisor waiting is for another repository"
+      : claimed || !commandHandler
+      ? "the supervisor waiting does not serve commands now"
+      : undefined;
+    const handler = commandHandler;
+    if (refusal || !handler) {
+      await channel.send({ declined: refusal });
+      channel.close();
+    } else {
+      served = served.then(async () => {
+        used();
+        try {
+          await channel.send(await handler(submit as CommandSubmit));
+        } catch {
+          // Not served after all (closing without an answer): the command runs itself.
+        } finally {
+          channel.close();
+          used();
+        }
+      });
+    }
+    return submit.build !== build ? "other-build" : undefined;
+  }
   if (!submit || submit.protocol !== 1 || typeof submit.request?.workflow !== "string") {
     channel.close();
     return undefined;
@@ -155,13 +203,18 @@ export async function startWaitingSupervisor(root: string): Promise<void> {
 
 /** Gives this process the command's environment and working directory, for the run it takes. */
 export function adoptCommandEnvironment(submit: StandbySubmit): void {
-  for (const name of Object.keys(Deno.env.toObject())) {
-    if (!(name in submit.env)) Deno.env.delete(name);
-  }
-  for (const [name, value] of Object.entries(submit.env)) Deno.env.set(name, value);
+  adoptEnvironment(submit.env, submit.cwd);
   Deno.env.set("SWAMP_SUPERVISOR", "1");
+}
+
+/** Makes `env` this process's whole environment and `cwd` (when it still exists) its directory. */
+export function adoptEnvironment(env: Record<string, string>, cwd: string): void {
+  for (const name of Object.keys(Deno.env.toObject())) {
+    if (!(name in env)) Deno.env.delete(name);
+  }
+  for (const [name, value] of Object.entries(env)) Deno.env.set(name, value);
   try {
-    Deno.chdir(submit.cwd);
+    Deno.chdir(cwd);
   } catch {
     // The command's directory is gone: steps run in the repository anyway.
   }

@@ -16,6 +16,25 @@ export interface StandbySubmit {
 }
 
 /**
+ * A read command a waiting supervisor runs for the command line that sent it
+ * (decision 0033): the answer is the command's output and exit status.
+ */
+export interface CommandSubmit {
+  protocol: 1;
+  build: string;
+  root: string;
+  cwd: string;
+  env: Record<string, string>;
+  command: { argv: string[]; stdoutTerminal: boolean; stderrTerminal: boolean };
+}
+
+/**
+ * What a served command printed, in the order it printed it (1 stdout, 2
+ * stderr; base64), and its exit status; or why it was not served.
+ */
+export type CommandReply = { code: number; output: [1 | 2, string][] } | { declined: string };
+
+/**
  * The lines back: the run as created (base64 protobuf; the command answers `{taken: true}`),
  * then `claimed`; or the error creating it gave, or a refusal to take it.
  */
@@ -142,15 +161,19 @@ function lineReader(conn: Deno.Conn): () => Promise<unknown | undefined> {
   const decoder = new TextDecoder();
   const buffer = new Uint8Array(64 * 1024);
   let text = "";
+  /** How much of `text` is known to hold no newline: a long line is searched once, not per read. */
+  let searched = 0;
   let ended = false;
   return async () => {
     for (;;) {
-      const at = text.indexOf("\n");
+      const at = text.indexOf("\n", searched);
       if (at >= 0) {
         const line = text.slice(0, at);
         text = text.slice(at + 1);
+        searched = 0;
         return JSON.parse(line);
       }
+      searched = text.length;
       if (ended) return undefined;
       const n = await conn.read(buffer).catch(() => null);
       if (n === null) {

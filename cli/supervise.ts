@@ -6,7 +6,8 @@
 //        line {repoRoot, runId, resumeInputs} on stdin; it exits at once
 //        without one (cli/supervisor_process.ts).
 //    or: supervise.ts --wait ROOT, waiting for ROOT's next `workflow run` on
-//        a unix socket, which it creates and owns itself (docs/design/0032).
+//        a unix socket, which it creates and owns itself (docs/design/0032),
+//        and meanwhile running read commands sent on it (0033).
 // Once it owns a run, it makes sure a supervisor waits for the repository's
 // next one.
 import { openRepoStore } from "./wiring.ts";
@@ -19,10 +20,12 @@ import { executorModulesDir, modulesIn } from "./executor_modules.ts";
 import {
   adoptCommandEnvironment,
   awaitSubmission,
+  serveCommandsWith,
   startWaitingSupervisor,
   waitFlag,
 } from "./standby_server.ts";
 import { type OpenedRepo, refuseSubmission, runSubmitted } from "./standby_run.ts";
+import { loadServedCommands, serveCommand } from "./standby_commands.ts";
 
 async function open(root: string): Promise<OpenedRepo> {
   const store = await openRepoStore(root);
@@ -78,11 +81,15 @@ if (mode === waitFlag) {
   // compiled (about 25 ms sooner to its first step); a command that comes sooner waits for it.
   // Not where the repository has executor modules: a module imported now would be the one the
   // run gets, however the file changed meanwhile (imports are cached for the process's life).
+  // The same goes for the read commands it serves meanwhile (decision 0033).
   const warm = repoRoot
     ? modulesIn(`${repoRoot}/${executorModulesDir}`).then(async (modules) => {
-      if (modules.length === 0) await close(await open(repoRoot));
+      if (modules.length > 0) return;
+      await close(await open(repoRoot));
+      await loadServedCommands();
     }).catch(() => {})
     : undefined;
+  serveCommandsWith(serveCommand);
   const submission = repoRoot ? await awaitSubmission(repoRoot) : undefined;
   if (!submission) Deno.exit(0);
   await warm;

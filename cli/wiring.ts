@@ -12,6 +12,7 @@ import type {
   StepSlots,
 } from "../runtime/mod.ts";
 import { lazyEvaluator } from "./evaluator.ts";
+import { closeWithCommand } from "./request_scope.ts";
 import { repoData } from "./data_reader.ts";
 import {
   checkoutRoot,
@@ -36,6 +37,12 @@ import {
 
 /** Opens the store a repository's .swamp.yaml names. */
 export async function openRepoStore(repoRoot: string): Promise<RunStore> {
+  const store = await openStoreOf(repoRoot);
+  closeWithCommand(() => store.close());
+  return store;
+}
+
+async function openStoreOf(repoRoot: string): Promise<RunStore> {
   const { openingError, readRepoConfig, stateError } = await import("../runtime/mod.ts");
   const config = await readRepoConfig(repoRoot).catch(async (error) => {
     throw await openingError(error, repoRoot);

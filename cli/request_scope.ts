@@ -1,0 +1,23 @@
+// What a command opened (stores, the CEL sandbox), closed when the command
+// ends. A command run as its own process leaves them to the process's exit;
+// one a waiting supervisor serves (decision 0033) must close them, or every
+// command served would leave a database handle or a sandbox behind.
+
+let closers: (() => Promise<void>)[] | undefined;
+
+/** Has `close` called when the served command that opened the resource ends; nothing otherwise. */
+export function closeWithCommand(close: () => Promise<void>): void {
+  closers?.push(close);
+}
+
+/** Runs `body` and then closes, newest first, what it registered with closeWithCommand. */
+export async function inCommandScope<T>(body: () => Promise<T>): Promise<T> {
+  const mine: (() => Promise<void>)[] = [];
+  closers = mine;
+  try {
+    return await body();
+  } finally {
+    closers = undefined;
+    for (const close of mine.reverse()) await close().catch(() => {});
+  }
+}

@@ -1,0 +1,154 @@
+// Read commands served by the supervisor waiting for the repository
+// (docs/design/0033), through the launcher's bundle with real processes and
+// the real socket: what a user sees is exactly what the command prints by
+// itself (stdout, stderr, exit status), the command's environment is the one
+// it runs with and is gone afterwards, and a repository with executor
+// modules is not served.
+import { assert, assertEquals, assertMatch, shellStep, workflowFile } from "../helpers/mod.ts";
+import { launch, listening, type Place, waitingPids, withRepo } from "../helpers/standby.ts";
+
+/** Bytes the process has read through read(2) so far (/proc/PID/io rchar). */
+async function bytesRead(pid: number): Promise<number> {
+  const io = await Deno.readTextFile(`/proc/${pid}/io`);
+  return Number(/^rchar: (\d+)$/m.exec(io)![1]);
+}
+
+/** A run whose record is large (a 2 MiB input): reading it shows in the reader's I/O. Its id. */
+async function bigRun(p: Place): Promise<string> {
+  const repo = `${p.dir}/repo`;
+  await Deno.writeTextFile(
+    `${repo}/workflows/workflow-big.yaml`,
+    workflowFile(
+      "big",
+      shellStep("big", "true"),
+      "inputs:\n  properties:\n    blob: {type: string}\n",
+    ),
+  );
+  await Deno.writeTextFile(`${p.dir}/inputs.json`, JSON.stringify({ blob: "x".repeat(2 << 20) }));
+  const big = await launch(p, [
+    "workflow",
+    "run",
+    "big",
+    "--input-file",
+    `${p.dir}/inputs.json`,
+    "--json",
+  ]);
+  assertEquals(big.code, 0, big.stderr);
+  return JSON.parse(big.stdout.trimEnd().split("\n").pop()!).run.id;
+}
+
+/** The command run with a supervisor waiting, and by itself (SWAMP_STANDBY_IDLE=0): the same. */
+async function sameBothWays(p: Place, args: string[], env: Record<string, string> = {}) {
+  const served = await launch(p, args, env);
+  const alone = await launch(p, args, { ...env, SWAMP_STANDBY_IDLE: "0" });
+  const what = `swamp ${args.join(" ")}`;
+  assertEquals(served.code, alone.code, `${what}: exit status\n${served.stderr}`);
+  assertEquals(served.stdout, alone.stdout, `${what}: stdout`);
+  assertEquals(served.stderr, alone.stderr, `${what}: stderr`);
+  return served;
+}
+
+Deno.test("status and list served by the waiting supervisor print and exit exactly as the command does by itself", async () => {
+  await withRepo(async (p) => {
+    const repo = `${p.dir}/repo`;
+    const bigId = await bigRun(p);
+    assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
+    await Deno.writeTextFile(
+      `${repo}/workflows/workflow-fails.yaml`,
+      workflowFile("fails", shellStep("fails", "exit 3")),
+    );
+    const failed = await launch(p, ["workflow", "run", "fails", "--json"]);
+    assertEquals(failed.code, 1, failed.stderr);
+    const failedId = JSON.parse(failed.stdout.trimEnd().split("\n").pop()!).run.id;
+    const waiting = await listening(p);
+
+    const before = await bytesRead(waiting);
+    const status = await sameBothWays(p, ["workflow", "status", bigId, "--json"]);
+    assert(status.stdout.length > 2 << 20, "the big run's status holds its input");
+    assert(
+      await bytesRead(waiting) - before > 2 << 20,
+      "the waiting supervisor read the run: it served the command",
+    );
+    for (
+      const args of [
+        ["workflow", "status", bigId.slice(0, 8)],
+        ["workflow", "status", failedId, "-q"],
+        ["workflow", "status", failedId, "-v", "--exit-status"],
+        ["workflow", "status", "nosuchrun"],
+        ["workflow", "status", "nosuchrun", "--json"],
+        ["workflow", "list"],
+        ["workflow", "list", "--json", "--status", "failed"],
+        ["workflow", "list", "--limit", "1"],
+        ["workflow", "list", "--cursor", "zzz"],
+        ["workflow", "list", "--workflow", "nosuch"],
+      ]
+    ) await sameBothWays(p, args);
+    const exitStatus = await launch(p, ["workflow", "status", failedId, "--exit-status"]);
+    assertEquals(exitStatus.code, 1);
+    // The next page's command (stderr, after the table on stdout) keeps the filter.
+    const paged = await launch(p, ["workflow", "list", "--limit", "1", "--status", "succeeded"]);
+    assertMatch(
+      paged.stderr,
+      /^more: swamp workflow list --status succeeded --limit 1 --cursor \S+$/m,
+    );
+    // From a subdirectory of the repository, as from its root.
+    await Deno.mkdir(`${repo}/workflows/sub`);
+    const fromSub = await runFrom(p, `${repo}/workflows/sub`, ["workflow", "list", "-q"]);
+    assertEquals(fromSub.split("\n").filter(Boolean).length, 3);
+    assertEquals((await waitingPids(p)).length, 1, "serving started no other supervisor");
+  });
+});
+
+/** The launcher run in `cwd` (NO_COLOR not set), its stdout. */
+async function runFrom(p: Place, cwd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(`${new URL("../../cli/swamp", import.meta.url).pathname}`, {
+    args,
+    cwd,
+    env: { XDG_RUNTIME_DIR: p.runtime },
+    clearEnv: false,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("a served command has its own environment: nothing of it stays for the next run, and no file keeps it", async () => {
+  await withRepo(async (p) => {
+    const repo = `${p.dir}/repo`;
+    await Deno.writeTextFile(
+      `${repo}/workflows/workflow-env.yaml`,
+      workflowFile("env", shellStep("env", "echo seen=${LEFT:-none}")),
+    );
+    assertEquals((await launch(p, ["workflow", "list"])).code, 0);
+    // Started by the list, which found none waiting.
+    const waiting = await listening(p);
+    const secret = `secret-${crypto.randomUUID()}`;
+    const listed = await launch(p, ["workflow", "list", "--json"], { LEFT: secret });
+    assertEquals(listed.code, 0, listed.stderr);
+    const run = await launch(p, ["workflow", "run", "env", "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    const final = JSON.parse(run.stdout.trimEnd().split("\n").pop()!);
+    assertEquals(final.run.owner.pid, waiting, "the supervisor that served the list ran the run");
+    const logs = await launch(p, ["workflow", "logs", final.run.id]);
+    assertMatch(logs.stdout, /seen=none/);
+    const grep = await new Deno.Command("grep", { args: ["-rlF", secret, p.dir] }).output();
+    assertEquals(grep.code, 1, new TextDecoder().decode(grep.stdout));
+  });
+});
+
+Deno.test("a repository with executor modules is not served: the command runs by itself", async () => {
+  await withRepo(async (p) => {
+    const repo = `${p.dir}/repo`;
+    const bigId = await bigRun(p);
+    const waiting = await listening(p);
+    await Deno.mkdir(`${repo}/extensions/executors`, { recursive: true });
+    await Deno.writeTextFile(`${repo}/extensions/executors/noop.ts`, "export const x = 1;\n");
+    const before = await bytesRead(waiting);
+    const status = await sameBothWays(p, ["workflow", "status", bigId, "--json"]);
+    assert(status.stdout.length > 2 << 20, "the big run's status holds its input");
+    // It read the two requests (an environment each) and none of the run.
+    const read = await bytesRead(waiting) - before;
+    assert(read < 1 << 20, `the waiting supervisor read ${read} bytes`);
+  });
+});

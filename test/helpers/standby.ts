@@ -1,0 +1,93 @@
+// Waiting supervisors (docs/design/0032, 0033) as tests meet them: through
+// the launcher's bundle (from the sources none waits), each test with its own
+// XDG_RUNTIME_DIR so that it finds only the supervisors it made.
+import { assertEquals } from "./assert.ts";
+import { runLauncher } from "./cli.ts";
+import { eventually, shellStep, workflowFile } from "./runs.ts";
+import { standbySocket } from "../../cli/standby_wire.ts";
+
+export interface Place {
+  dir: string;
+  runtime: string;
+  env: Record<string, string>;
+}
+
+export async function place(): Promise<Place> {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-standby-" });
+  const runtime = `${dir}/runtime`;
+  await Deno.mkdir(runtime, { mode: 0o700 });
+  await Deno.mkdir(`${dir}/repo`);
+  return { dir, runtime, env: { NO_COLOR: "1", XDG_RUNTIME_DIR: runtime } };
+}
+
+export function launch(p: Place, args: string[], env: Record<string, string> = {}) {
+  return runLauncher(args, `${p.dir}/repo`, { ...p.env, ...env });
+}
+
+/** The pids of supervisors waiting (`--wait`) for the repository of `p`. */
+export async function waitingPids(p: Place): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""))
+      .split("\0");
+    const at = argv.indexOf("--wait");
+    if (at > 0 && /supervise\.js$/.test(argv[at - 1]) && argv[at + 1] === `${p.dir}/repo`) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return pids;
+}
+
+/** The socket of the repository's waiting supervisor, as the CLI of `p` computes it. */
+export function socketOf(p: Place): string {
+  const before = Deno.env.get("XDG_RUNTIME_DIR");
+  Deno.env.set("XDG_RUNTIME_DIR", p.runtime);
+  try {
+    return standbySocket(`${p.dir}/repo`)!;
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
+    else Deno.env.set("XDG_RUNTIME_DIR", before);
+  }
+}
+
+/** Waits until a supervisor listens for the repository's next run; its pid. */
+export async function listening(p: Place): Promise<number> {
+  return await eventually("a supervisor waiting for the next run", async () => {
+    try {
+      (await Deno.connect({ transport: "unix", path: socketOf(p) })).close();
+    } catch {
+      return undefined;
+    }
+    const pids = await waitingPids(p);
+    return pids.length === 1 ? pids[0] : undefined;
+  });
+}
+
+export async function gone(pid: number): Promise<boolean> {
+  return await Deno.stat(`/proc/${pid}`).then(() => false, () => true);
+}
+
+export async function withRepo(body: (p: Place) => Promise<void>): Promise<void> {
+  const p = await place();
+  try {
+    const init = await launch(p, ["repo", "init", ".", "-q"]);
+    assertEquals(init.code, 0, init.stderr);
+    await Deno.writeTextFile(
+      `${p.dir}/repo/workflows/workflow-hello.yaml`,
+      workflowFile("hello", shellStep("hello", 'echo "tz=${TZ:-none}"')),
+    );
+    await body(p);
+  } finally {
+    const waiting = await waitingPids(p);
+    // A supervisor may still be writing (its log, a successor's mark) while the tree goes.
+    await eventually(
+      "the test's directory to be removed",
+      () => Deno.remove(p.dir, { recursive: true }).then(() => true, () => undefined),
+    );
+    // A waiting supervisor whose repository is gone exits by itself within seconds.
+    for (const pid of waiting) {
+      await eventually(`supervisor ${pid} to exit`, async () => await gone(pid) || undefined);
+    }
+  }
+}
