@@ -77,6 +77,13 @@ const errorJson =
   `{"error": {"code": "not_found", "message": "…", "hint": "…", "cause": "…", "diagnostics": []}}`;
 export const errorShape = errorJson;
 
+/**
+ * How a read command is run for you by the supervisor waiting for the
+ * repository's next run (docs/design/0033); appended to their descriptions.
+ */
+const servedNote =
+  " When a supervisor waits for the repository's next run (see `workflow run`), it runs this command for the command line, which prints what it printed: the same output and exit status, without loading the command's code (about twice as quick to start). Not with --server, nor in a repository with executor modules. A command that finds none waiting starts one as it ends; SWAMP_STANDBY_IDLE=0 turns both off.";
+
 export const commands: CommandSpec[] = [
   {
     noun: "repo",
@@ -162,7 +169,8 @@ export const commands: CommandSpec[] = [
     verb: "validate",
     summary: "check workflows and the models they use",
     description:
-      "Checks the schema (with did-you-mean hints for unknown keys), unique job and step names, that every dependsOn reference exists, that jobs and steps have no dependency cycles, that every referenced model type, model definition, method and nested workflow exists, and that conditions are well formed. Every problem is reported with file:line:column, not only the first. Exits 0 when everything is valid (warnings allowed), 3 otherwise.",
+      "Checks the schema (with did-you-mean hints for unknown keys), unique job and step names, that every dependsOn reference exists, that jobs and steps have no dependency cycles, that every referenced model type, model definition, method and nested workflow exists, and that conditions are well formed. Every problem is reported with file:line:column, not only the first. Exits 0 when everything is valid (warnings allowed), 3 otherwise." +
+      servedNote,
     args: [{
       name: "WORKFLOW",
       required: false,
@@ -214,7 +222,8 @@ commands.push(
     verb: "status",
     summary: "show a run: its steps, owner, waits and cancel timeline",
     description:
-      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Each forEach step that fanned out is listed with how many of its items ended how and which failed (failures allowed by allowFailure included, marked allowed); --json has them as fanOuts. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker).",
+      "Shows a run's status with its jobs and steps (status, duration, reason), the process that owns it, what it waits on, and the cancel timeline when there is one. Each forEach step that fanned out is listed with how many of its items ended how and which failed (failures allowed by allowFailure included, marked allowed); --json has them as fanOuts. Reading a running run checks its owner: a dead owner makes the run abandoned at once. A unique prefix of the run id is enough. With -q, prints only the run's status (running, succeeded, failed, …); with -v, also each step's start and end time, exit code and attempt, the process that ran it (pid, process group, executor, worker, lease) and where it was placed (target, labels, worker)." +
+      servedNote,
     args: [{ name: "RUN", required: true, description: "run id or a unique prefix of it" }],
     flags: [
       {
@@ -327,7 +336,8 @@ commands.push(
     verb: "list",
     summary: "list recent runs, newest first",
     description:
-      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Active runs are checked first, so a run whose owner died shows as abandoned. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name). With -q, prints only the whole run ids, one a line, for scripts; with -v, a table of the whole ids with each run's attempt, when it ended and how long it took.",
+      "Lists runs across all workflows, newest first (`workflow files` lists the workflows themselves): id, workflow, status, who started it, when, and what it waits on (a lock and its holder, an approval, a host step slot: waiting.hostSlot with its dir and limit in --json). Every unfinished run the listing shows is checked first (with --status, every unfinished run, since checking one may move it in or out of the filter), so a run whose owner died shows as abandoned; `workflow reconcile` checks them all. Pages with --limit and --cursor: the command for the next page, on stderr, repeats the filters. When nothing matches and --workflow names no workflow of the repository, says so (with the nearest name). With -q, prints only the whole run ids, one a line, for scripts; with -v, a table of the whole ids with each run's attempt, when it ended and how long it took." +
+      servedNote,
     args: [],
     flags: [
       {

@@ -107,7 +107,7 @@ export function takeAhead(): AheadSubmission | undefined {
 
 /** The commands a waiting supervisor runs for the command line (decision 0033): reads only. */
 export function servesCommand(noun: string, verb: string): boolean {
-  return noun === "workflow" && (verb === "status" || verb === "list");
+  return noun === "workflow" && (verb === "status" || verb === "list" || verb === "validate");
 }
 
 /**

@@ -42,6 +42,7 @@ export async function loadServedCommands(): Promise<void> {
   await Promise.all([
     findCommand("workflow", "status")?.load(),
     findCommand("workflow", "list")?.load(),
+    findCommand("workflow", "validate")?.load(),
     import("./context.ts"),
   ]);
 }

@@ -12,6 +12,36 @@ import { RunStatus } from "../run/status.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
 import type { RunServiceEnv } from "./run_env.ts";
 
+/** How many unfinished runs are judged at once: their reads overlap, their writes do not. */
+const judgedTogether = 16;
+
+/**
+ * checkActiveRun for each of `summaries`: judged side by side first, reading
+ * only (a dry run), then the few that need it (a dead owner, a gate past its
+ * time) reconciled one by one. A listing judges every unfinished run, and a
+ * store's reads overlap where one after the other each waits its turn.
+ * Whether any run was changed.
+ */
+export async function checkActiveRuns(
+  env: RunServiceEnv,
+  store: RunStore,
+  summaries: RunSummary[],
+): Promise<boolean> {
+  const needed = new Array<boolean>(summaries.length).fill(false);
+  let next = 0;
+  const judge = async () => {
+    for (let i = next++; i < summaries.length; i = next++) {
+      needed[i] = await checkActiveRun(env, store, summaries[i], true) !== undefined;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(judgedTogether, summaries.length) }, judge));
+  let changed = false;
+  for (const [i, summary] of summaries.entries()) {
+    if (needed[i] && await checkActiveRun(env, store, summary)) changed = true;
+  }
+  return changed;
+}
+
 /**
  * What any read of the runs (list, a new run of a workflow, reconcile) does
  * to one unfinished run, loading it once: a suspended run has no owner to

@@ -13,12 +13,12 @@ import type { RunStore, StoredRun } from "../ports/store.ts";
 import { applyEvent, foldEvents } from "../run/fold.ts";
 import { reconcileRun } from "../run/reconcile.ts";
 import { judgeOwner } from "../run/liveness.ts";
-import { isSettledRun } from "../run/status.ts";
+import { isSettledRun, isTerminalRun } from "../run/status.ts";
 import { fileSha256 } from "../repo/file_hash.ts";
 import { sleep } from "../engine/locks.ts";
 import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
-import { checkActiveRun } from "./check_active.ts";
+import { checkActiveRuns } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
 import { followPollMs, storeFeed } from "./store_feed.ts";
 import type { ChangeFeed } from "./change_feed.ts";
@@ -88,13 +88,22 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
 
     async listRuns(request) {
       const s = await store();
-      for (const active of await s.listActiveRuns()) await checkActiveRun(env, s, active);
-      const page = await s.listRuns({
+      const query = {
         workflow: request.workflow || undefined,
         statuses: request.statuses?.length ? request.statuses : undefined,
         limit: Math.min(Math.max(request.limit || 20, 1), 1000),
         cursor: request.cursor || undefined,
-      });
+      };
+      // Every unfinished run a listing shows is judged first, so a dead owner's run shows as
+      // abandoned. Filtered by status, that is every unfinished run (judging one may move it in
+      // or out of the filter); otherwise the page is the same runs whatever their status, and
+      // only its own unfinished runs are judged, however many others there are.
+      if (query.statuses) await checkActiveRuns(env, s, await s.listActiveRuns());
+      let page = await s.listRuns(query);
+      const unfinished = query.statuses ? [] : page.runs.filter((r) => !isTerminalRun(r.status));
+      if (unfinished.length > 0 && await checkActiveRuns(env, s, unfinished)) {
+        page = await s.listRuns(query);
+      }
       return create(ListRunsResponseSchema, { runs: page.runs, nextCursor: page.nextCursor });
     },
 

@@ -1,4 +1,4 @@
-// Read commands served by the supervisor waiting for the repository
+// Read commands (status, list, validate) served by the supervisor waiting for the repository
 // (docs/design/0033), through the launcher's bundle with real processes and
 // the real socket: what a user sees is exactly what the command prints by
 // itself (stdout, stderr, exit status), the command's environment is the one
@@ -48,7 +48,7 @@ async function sameBothWays(p: Place, args: string[], env: Record<string, string
   return served;
 }
 
-Deno.test("status and list served by the waiting supervisor print and exit exactly as the command does by itself", async () => {
+Deno.test("status, list and validate served by the waiting supervisor print and exit exactly as the command does by itself", async () => {
   await withRepo(async (p) => {
     const repo = `${p.dir}/repo`;
     const bigId = await bigRun(p);
@@ -60,6 +60,10 @@ Deno.test("status and list served by the waiting supervisor print and exit exact
     const failed = await launch(p, ["workflow", "run", "fails", "--json"]);
     assertEquals(failed.code, 1, failed.stderr);
     const failedId = JSON.parse(failed.stdout.trimEnd().split("\n").pop()!).run.id;
+    await Deno.writeTextFile(
+      `${repo}/workflows/workflow-broken.yaml`,
+      workflowFile("broken", shellStep("bad", "true").replace("modelName", "modelNmae")),
+    );
     const waiting = await listening(p);
 
     const before = await bytesRead(waiting);
@@ -81,10 +85,17 @@ Deno.test("status and list served by the waiting supervisor print and exit exact
         ["workflow", "list", "--limit", "1"],
         ["workflow", "list", "--cursor", "zzz"],
         ["workflow", "list", "--workflow", "nosuch"],
+        ["workflow", "validate", "hello"],
+        ["workflow", "validate", "broken"],
+        ["workflow", "validate", "--all", "--json"],
+        ["workflow", "validate", "nosuch"],
       ]
     ) await sameBothWays(p, args);
     const exitStatus = await launch(p, ["workflow", "status", failedId, "--exit-status"]);
     assertEquals(exitStatus.code, 1);
+    const broken = await launch(p, ["workflow", "validate", "broken"]);
+    assertEquals(broken.code, 3);
+    assertMatch(broken.stdout + broken.stderr, /modelNmae/);
     // The next page's command (stderr, after the table on stdout) keeps the filter.
     const paged = await launch(p, ["workflow", "list", "--limit", "1", "--status", "succeeded"]);
     assertMatch(
