@@ -1,33 +1,16 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  HeartbeatSchema,
-  RunCreatedSchema,
-  RunEventSchema,
-  RunStatusChangedSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
-import { RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { HeartbeatSchema, RunStatusChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { assertEquals, assertRejects } from "../../test/helpers/assert.ts";
-import { tempFileStore } from "../../test/helpers/stores.ts";
+import { storeNewRun, tempFileStore } from "../../test/helpers/stores.ts";
 import { bootId, hostName, processStartTime } from "../host/mod.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
 import { claimRun, type OwnerIdentity } from "./claim.ts";
 import { OwnershipLost } from "./fencing.ts";
-import { summarize } from "./fold.ts";
 import { RunJournal } from "./journal.ts";
 import { RunStatus } from "./status.ts";
 
-async function pendingRun(store: RunStore): Promise<string> {
-  const id = crypto.randomUUID();
-  const run = create(RunSchema, { id, status: RunStatus.PENDING, attempt: 1, revision: 1n });
-  const first = create(RunEventSchema, {
-    runId: id,
-    seq: 1n,
-    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
-  });
-  await store.createRun(first, summarize(run), run);
-  return id;
-}
+const pendingRun = (store: RunStore) => storeNewRun(store, { status: RunStatus.PENDING });
 
 async function identityOf(pid: number, server = ""): Promise<OwnerIdentity> {
   return {

@@ -1,33 +1,18 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  LogLineSchema,
-  RunCreatedSchema,
-  RunEventSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
+import { LogLineSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { assertEquals } from "../../test/helpers/assert.ts";
-import { tempFileStore } from "../../test/helpers/stores.ts";
+import { storeNewRun, tempFileStore } from "../../test/helpers/stores.ts";
 import { SpoolLineSplitter } from "../exec/spool_lines.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
-import { summarize } from "./fold.ts";
 import { importSpools, removeSpools, runSpoolDir, spoolName } from "./spool.ts";
 import { RunStatus } from "./status.ts";
 
 /** The run as importSpools reads it: its id, and a workflow that reads no secret. */
 const runOf = (id: string) => create(RunSchema, { id });
 
-async function newRun(store: RunStore): Promise<string> {
-  const id = crypto.randomUUID();
-  const run = create(RunSchema, { id, status: RunStatus.RUNNING, attempt: 1, revision: 1n });
-  const first = create(RunEventSchema, {
-    runId: id,
-    seq: 1n,
-    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
-  });
-  await store.createRun(first, summarize(run), run);
-  return id;
-}
+const newRun = (store: RunStore) => storeNewRun(store, { status: RunStatus.RUNNING });
 
 const texts = async (store: RunStore, runId: string) =>
   (await store.readLogs(runId, 0n, 1000)).map((l) =>

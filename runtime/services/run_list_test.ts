@@ -1,14 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { RunCreatedSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { JobSchema, RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { JobSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { assertEquals } from "../../test/helpers/assert.ts";
-import { tempFileStore } from "../../test/helpers/stores.ts";
-import { systemClock } from "../ports/clock.ts";
+import { storeNewRun, storeOnlyEnv, tempFileStore } from "../../test/helpers/stores.ts";
 import type { RunStore } from "../ports/store.ts";
-import { summarize } from "../run/fold.ts";
 import { JobStatus, RunStatus } from "../run/status.ts";
-import type { RunServiceEnv } from "./run_env.ts";
 import { runReads } from "./run_reads.ts";
 import type { CallContext } from "./call_context.ts";
 
@@ -18,23 +14,12 @@ import type { CallContext } from "./call_context.ts";
  * records it abandoned.
  */
 async function deadPendingRun(store: RunStore, index: number): Promise<string> {
-  const id = crypto.randomUUID();
-  const run = create(RunSchema, {
-    id,
+  return await storeNewRun(store, {
     workflowName: "w",
     status: RunStatus.PENDING,
-    attempt: 1,
     createTime: timestampFromMs(Date.now() - 3_600_000 + index * 1000),
     jobs: [create(JobSchema, { name: "main", status: JobStatus.PENDING })],
-    revision: 1n,
   });
-  const first = create(RunEventSchema, {
-    runId: id,
-    seq: 1n,
-    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
-  });
-  await store.createRun(first, summarize(run), run);
-  return id;
 }
 
 const ctx = {
@@ -42,21 +27,11 @@ const ctx = {
   signal: new AbortController().signal,
 } as unknown as CallContext;
 
-function env(store: RunStore): RunServiceEnv {
-  return {
-    locator: { root: () => Promise.resolve("/nowhere") },
-    openStore: () => Promise.resolve(store),
-    executors: () => Promise.resolve(new Map()),
-    clock: systemClock,
-    ids: { uuid: () => crypto.randomUUID() },
-  } as unknown as RunServiceEnv;
-}
-
 Deno.test("a listing judges the unfinished runs it shows; filtered by status, every unfinished run", async () => {
   await using temp = await tempFileStore();
   const ids: string[] = [];
   for (let i = 0; i < 25; i++) ids.push(await deadPendingRun(temp.store, i));
-  const reads = runReads(env(temp.store), () => Promise.resolve(temp.store));
+  const reads = runReads(storeOnlyEnv(temp.store), () => Promise.resolve(temp.store));
   const statusOf = async () =>
     new Map((await temp.store.listRuns({ limit: 100 })).runs.map((r) => [r.id, r.status]));
 

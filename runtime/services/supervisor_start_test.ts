@@ -4,7 +4,7 @@ import { RunCreatedSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event
 import { JobSchema, RunSchema, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { assertEquals, assertRejects } from "../../test/helpers/assert.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import { tempFileStore } from "../../test/helpers/stores.ts";
+import { storeOnlyEnv, tempFileStore } from "../../test/helpers/stores.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
 import { claimRun } from "../run/claim.ts";
@@ -49,11 +49,7 @@ function envWith(
 ): RunServiceEnv & { released: () => boolean } {
   let released = false;
   return {
-    locator: { root: () => Promise.resolve("/nowhere") },
-    openStore: () => Promise.resolve(store),
-    executors: () => Promise.resolve(new Map()),
-    clock: systemClock,
-    ids: { uuid: () => crypto.randomUUID() },
+    ...storeOnlyEnv(store),
     async launchSupervisor(): Promise<LaunchedSupervisor> {
       await before();
       return {

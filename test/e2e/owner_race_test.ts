@@ -2,19 +2,15 @@
 // claimants racing for one run in one store, and an owner taken over while
 // it still writes; on the file store, and on PostgreSQL where the machine has it.
 import { create } from "@bufbuild/protobuf";
-import {
-  OwnerChangedSchema,
-  RunCreatedSchema,
-  RunEventSchema,
-} from "../../proto/gen/swamp/v1/event_pb.ts";
-import { OwnerSchema, RunSchema, RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { OwnerChangedSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
+import { OwnerSchema, RunStatus } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { systemClock } from "../../runtime/ports/clock.ts";
 import type { RunStore } from "../../runtime/ports/store.ts";
-import { foldEvents, summarize } from "../../runtime/run/fold.ts";
+import { foldEvents } from "../../runtime/run/fold.ts";
 import { RunJournal } from "../../runtime/run/journal.ts";
 import { claimRun } from "../../runtime/run/claim.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { tempFileStore } from "../helpers/stores.ts";
+import { storeNewRun, tempFileStore } from "../helpers/stores.ts";
 import { capability } from "../helpers/capabilities.ts";
 import { sharedPostgres } from "../helpers/postgres.ts";
 import { openPostgresStore } from "../../plugins/stores/postgres/mod.ts";
@@ -25,17 +21,7 @@ const repoRoot = new URL("../../", import.meta.url).pathname;
 /** A bound on the whole exchange, not a timing assertion: a stuck child is killed. */
 const limitMs = 60_000;
 
-async function pendingRun(store: RunStore): Promise<string> {
-  const id = crypto.randomUUID();
-  const run = create(RunSchema, { id, status: RunStatus.PENDING, attempt: 1, revision: 1n });
-  const first = create(RunEventSchema, {
-    runId: id,
-    seq: 1n,
-    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
-  });
-  await store.createRun(first, summarize(run), run);
-  return id;
-}
+const pendingRun = (store: RunStore) => storeNewRun(store, { status: RunStatus.PENDING });
 
 async function present(path: string): Promise<boolean> {
   return await Deno.lstat(path).then(() => true, () => false);
