@@ -144,9 +144,10 @@ export async function runServed(
       stderrTerminal: Deno.stderr.isTerminal(),
     },
   };
-  const reply = await channel.send(submit)
-    ? await channel.next().catch(() => undefined) as CommandReply | undefined
-    : undefined;
+  const next = () => channel.next().catch(() => undefined) as Promise<CommandReply | undefined>;
+  let reply = await channel.send(submit) ? await within(startedMs, next()) : undefined;
+  // Once its turn has come the command takes as long as it takes, as it would here.
+  if (reply && "started" in reply) reply = await next();
   channel.close();
   // Declined (another build, a repository with executor modules) or gone: the command runs here.
   if (!reply || !("code" in reply) || typeof reply.code !== "number") return { root };
@@ -154,6 +155,21 @@ export async function runServed(
     writeAll(fd === 2 ? Deno.stderr : Deno.stdout, fromBase64(text));
   }
   return { code: reply.code };
+}
+
+/**
+ * How long a command waits for its turn at the waiting supervisor (serving
+ * another command ahead of it) before it runs by itself: a supervisor stuck
+ * on one command must not hold every later one.
+ */
+const startedMs = 5_000;
+
+function within<T>(ms: number, pending: Promise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    pending,
+    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {

@@ -116,6 +116,8 @@ async function receive(
       served = served.then(async () => {
         used();
         try {
+          // Its turn has come: from here the command waits for the answer however long it takes.
+          if (!await channel.send({ started: true })) return;
           await channel.send(await handler(submit as CommandSubmit));
         } catch {
           // Not served after all (closing without an answer): the command runs itself.

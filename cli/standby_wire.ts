@@ -30,9 +30,14 @@ export interface CommandSubmit {
 
 /**
  * What a served command printed, in the order it printed it (1 stdout, 2
- * stderr; base64), and its exit status; or why it was not served.
+ * stderr; base64), and its exit status; or why it was not served. `started`
+ * comes first, once the command's turn has come (commands are served one at
+ * a time).
  */
-export type CommandReply = { code: number; output: [1 | 2, string][] } | { declined: string };
+export type CommandReply =
+  | { started: true }
+  | { code: number; output: [1 | 2, string][] }
+  | { declined: string };
 
 /**
  * The lines back: the run as created (base64 protobuf; the command answers `{taken: true}`),

@@ -5,7 +5,18 @@
 // it runs with and is gone afterwards, and a repository with executor
 // modules is not served.
 import { assert, assertEquals, assertMatch, shellStep, workflowFile } from "../helpers/mod.ts";
-import { launch, listening, type Place, waitingPids, withRepo } from "../helpers/standby.ts";
+import {
+  launch,
+  listening,
+  type Place,
+  socketOf,
+  waitingPids,
+  withRepo,
+} from "../helpers/standby.ts";
+import { lineChannel } from "../../cli/standby_wire.ts";
+
+/** No supervisor waits for these commands, nor is one started by them. */
+const SWAMP_OFF = { SWAMP_STANDBY_IDLE: "0" };
 
 /** Bytes the process has read through read(2) so far (/proc/PID/io rchar). */
 async function bytesRead(pid: number): Promise<number> {
@@ -161,5 +172,37 @@ Deno.test("a repository with executor modules is not served: the command runs by
     // It read the two requests (an environment each) and none of the run.
     const read = await bytesRead(waiting) - before;
     assert(read < 1 << 20, `the waiting supervisor read ${read} bytes`);
+  });
+});
+
+Deno.test("a supervisor that never answers, declines or hangs up leaves the command to run by itself", async () => {
+  await withRepo(async (p) => {
+    assertEquals((await launch(p, ["workflow", "run", "hello", "--json"], SWAMP_OFF)).code, 0);
+    const expected = await launch(p, ["workflow", "list", "--json"], SWAMP_OFF);
+    assertEquals(expected.code, 0, expected.stderr);
+    for (const behaviour of ["silent", "declines", "hangs up"] as const) {
+      // A stand-in on the repository's socket: it takes the request and does only that.
+      const listener = Deno.listen({ transport: "unix", path: socketOf(p) });
+      const held: { close(): void }[] = [];
+      const answering = (async () => {
+        for await (const conn of listener) {
+          const channel = lineChannel(conn);
+          await channel.next();
+          if (behaviour === "declines") await channel.send({ declined: "not today" });
+          if (behaviour !== "silent") channel.close();
+          else held.push(channel);
+        }
+      })();
+      try {
+        const listed = await launch(p, ["workflow", "list", "--json"]);
+        assertEquals(listed.code, 0, `${behaviour}: ${listed.stderr}`);
+        assertEquals(listed.stdout, expected.stdout, behaviour);
+      } finally {
+        listener.close();
+        for (const channel of held) channel.close();
+        await answering.catch(() => {});
+        await Deno.remove(socketOf(p)).catch(() => {});
+      }
+    }
   });
 });
