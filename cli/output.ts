@@ -8,9 +8,11 @@ export interface OutputSink {
   stderrTerminal: boolean;
 }
 
-/** This process's own stdout and stderr. */
+let own: OutputSink | undefined;
+
+/** This process's own stdout and stderr (asked once whether they are terminals). */
 export function processSink(): OutputSink {
-  return {
+  return own ??= {
     stdout: Deno.stdout,
     stderr: Deno.stderr,
     stdoutTerminal: Deno.stdout.isTerminal(),

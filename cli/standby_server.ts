@@ -31,9 +31,13 @@ const requestMs = 5_000;
 /**
  * Listens for the next run of `root` and returns its submission, or
  * undefined when this process should exit instead (waiting is off, another
- * supervisor waits already, or one of the reasons above).
+ * supervisor waits already, or one of the reasons above). Meanwhile it has
+ * `serve` run the read commands sent (decision 0033).
  */
-export async function awaitSubmission(root: string): Promise<Submission | undefined> {
+export async function awaitSubmission(
+  root: string,
+  serve: ServeCommand,
+): Promise<Submission | undefined> {
   const build = bundleBuild();
   const path = standbySocket(root);
   if (!build || !path || !exists(`${root}/.swamp.yaml`)) return undefined;
@@ -58,7 +62,7 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
   Deno.addSignalListener("SIGTERM", () => stop(undefined));
   (async () => {
     for await (const conn of listener) {
-      receive(conn, root, build, stillIdle).then((taken) => {
+      receive(conn, root, build, serve, stillIdle).then((taken) => {
         if (taken === "other-build") stop(undefined);
         else if (taken) stop(taken);
       });
@@ -76,21 +80,21 @@ export async function awaitSubmission(root: string): Promise<Submission | undefi
 
 let claimed = false;
 
-/** Runs a served command (cli/standby_commands.ts); none set, commands are declined. */
-let commandHandler: ((submit: CommandSubmit) => Promise<CommandReply>) | undefined;
-
-export function serveCommandsWith(handler: (submit: CommandSubmit) => Promise<CommandReply>): void {
-  commandHandler = handler;
-}
+/** Runs a read command for the command line that sent it (cli/standby_commands.ts). */
+export type ServeCommand = (submit: CommandSubmit) => Promise<CommandReply>;
 
 /** Served commands run one at a time: each has the process's environment and directory to itself. */
 let served: Promise<void> = Promise.resolve();
 
-/** One connection's request: a submission for this repository and build, or nothing. */
+/**
+ * One connection's request: a run's submission for this repository and
+ * build (returned), a read command (served in turn), or nothing.
+ */
 async function receive(
   conn: Deno.Conn,
   root: string,
   build: string,
+  serve: ServeCommand,
   used: () => void,
 ): Promise<Submission | "other-build" | undefined> {
   const channel = lineChannel(conn);
@@ -100,36 +104,9 @@ async function receive(
     new Promise((resolve) => timer = setTimeout(resolve, requestMs)),
   ]) as Partial<StandbySubmit & CommandSubmit> | undefined;
   clearTimeout(timer);
-  if (submit?.protocol === 1 && Array.isArray(submit.command?.argv)) {
-    const refusal = submit.build !== build
-      ? "the supervisor waiting runs another build of swamp"
-      : submit.root !== root
-      ? "the supervisor waiting is for another repository"
-      : claimed || !commandHandler
-      ? "the supervisor waiting does not serve commands now"
-      : undefined;
-    const handler = commandHandler;
-    if (refusal || !handler) {
-      await channel.send({ declined: refusal });
-      channel.close();
-    } else {
-      served = served.then(async () => {
-        used();
-        try {
-          // Its turn has come: from here the command waits for the answer however long it takes.
-          if (!await channel.send({ started: true })) return;
-          await channel.send(await handler(submit as CommandSubmit));
-        } catch {
-          // Not served after all (closing without an answer): the command runs itself.
-        } finally {
-          channel.close();
-          used();
-        }
-      });
-    }
-    return submit.build !== build ? "other-build" : undefined;
-  }
-  if (!submit || submit.protocol !== 1 || typeof submit.request?.workflow !== "string") {
+  const command = submit?.protocol === 1 && Array.isArray(submit.command?.argv);
+  const run = submit?.protocol === 1 && typeof submit.request?.workflow === "string";
+  if (!submit || (!command && !run)) {
     channel.close();
     return undefined;
   }
@@ -138,15 +115,34 @@ async function receive(
     : submit.root !== root
     ? "the supervisor waiting is for another repository"
     : claimed
-    ? "the supervisor waiting was taken by another command"
+    ? (run
+      ? "the supervisor waiting was taken by another command"
+      : "the supervisor waiting does not serve commands now")
     : undefined;
   if (refusal) {
     await channel.send({ declined: refusal });
     channel.close();
     return submit.build !== build ? "other-build" : undefined;
   }
-  claimed = true;
-  return { ...channel, submit: submit as StandbySubmit };
+  if (run) {
+    claimed = true;
+    return { ...channel, submit: submit as StandbySubmit };
+  }
+  served = served.then(async () => {
+    used();
+    try {
+      // Its turn has come: from here the command waits for the answer however long it takes.
+      if (await channel.send({ started: true })) {
+        await channel.send(await serve(submit as CommandSubmit));
+      }
+    } catch {
+      // Not served after all (closing without an answer): the command runs itself.
+    } finally {
+      channel.close();
+      used();
+    }
+  });
+  return undefined;
 }
 
 /** Listens on `path` unless a live supervisor does already; a socket nobody answers is removed. */

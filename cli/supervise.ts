@@ -20,7 +20,6 @@ import { executorModulesDir, modulesIn } from "./executor_modules.ts";
 import {
   adoptCommandEnvironment,
   awaitSubmission,
-  serveCommandsWith,
   startWaitingSupervisor,
   waitFlag,
 } from "./standby_server.ts";
@@ -89,8 +88,7 @@ if (mode === waitFlag) {
       await loadServedCommands();
     }).catch(() => {})
     : undefined;
-  serveCommandsWith(serveCommand);
-  const submission = repoRoot ? await awaitSubmission(repoRoot) : undefined;
+  const submission = repoRoot ? await awaitSubmission(repoRoot, serveCommand) : undefined;
   if (!submission) Deno.exit(0);
   await warm;
   adoptCommandEnvironment(submission.submit);

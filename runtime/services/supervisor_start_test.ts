@@ -1,14 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { RunCreatedSchema, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { JobSchema, RunSchema, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { JobSchema, StepSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { assertEquals, assertRejects } from "../../test/helpers/assert.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
-import { storeOnlyEnv, tempFileStore } from "../../test/helpers/stores.ts";
+import { storeNewRun, storeOnlyEnv, tempFileStore } from "../../test/helpers/stores.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { RunStore } from "../ports/store.ts";
 import { claimRun } from "../run/claim.ts";
-import { summarize } from "../run/fold.ts";
 import { RunJournal } from "../run/journal.ts";
 import { JobStatus, RunStatus, StepStatus } from "../run/status.ts";
 import type { LaunchedSupervisor, RunServiceEnv } from "./run_env.ts";
@@ -18,10 +16,9 @@ const runId = "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716";
 const me = { host: "here", bootId: "", pid: Deno.pid, processStart: "1", server: "" };
 
 async function pendingRun(store: RunStore): Promise<void> {
-  const run = create(RunSchema, {
+  await storeNewRun(store, {
     id: runId,
     status: RunStatus.PENDING,
-    attempt: 1,
     createTime: timestampFromDate(new Date()),
     jobs: [create(JobSchema, { name: "main", status: JobStatus.PENDING })],
     steps: [create(StepSchema, {
@@ -31,14 +28,7 @@ async function pendingRun(store: RunStore): Promise<void> {
       status: StepStatus.PENDING,
       itemIndex: -1,
     })],
-    revision: 1n,
   });
-  const first = create(RunEventSchema, {
-    runId,
-    seq: 1n,
-    payload: { case: "runCreated", value: create(RunCreatedSchema, { run }) },
-  });
-  await store.createRun(first, summarize(run), run);
 }
 
 /** A supervisor that does `before` when launched, then exits as `failed` says. */

@@ -4,7 +4,14 @@
 // itself (stdout, stderr, exit status), the command's environment is the one
 // it runs with and is gone afterwards, and a repository with executor
 // modules is not served.
-import { assert, assertEquals, assertMatch, shellStep, workflowFile } from "../helpers/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  runLauncher,
+  shellStep,
+  workflowFile,
+} from "../helpers/mod.ts";
 import {
   launch,
   listening,
@@ -115,25 +122,12 @@ Deno.test("status, list and validate served by the waiting supervisor print and 
     );
     // From a subdirectory of the repository, as from its root.
     await Deno.mkdir(`${repo}/workflows/sub`);
-    const fromSub = await runFrom(p, `${repo}/workflows/sub`, ["workflow", "list", "-q"]);
-    assertEquals(fromSub.split("\n").filter(Boolean).length, 3);
+    const fromSub = await runLauncher(["workflow", "list", "-q"], `${repo}/workflows/sub`, p.env);
+    assertEquals(fromSub.code, 0, fromSub.stderr);
+    assertEquals(fromSub.stdout.split("\n").filter(Boolean).length, 3);
     assertEquals((await waitingPids(p)).length, 1, "serving started no other supervisor");
   });
 });
-
-/** The launcher run in `cwd` (NO_COLOR not set), its stdout. */
-async function runFrom(p: Place, cwd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(`${new URL("../../cli/swamp", import.meta.url).pathname}`, {
-    args,
-    cwd,
-    env: { XDG_RUNTIME_DIR: p.runtime },
-    clearEnv: false,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
-}
 
 Deno.test("a served command has its own environment: nothing of it stays for the next run, and no file keeps it", async () => {
   await withRepo(async (p) => {
