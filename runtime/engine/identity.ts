@@ -33,7 +33,7 @@ export interface StepContext {
 /** The CEL variables of a step. */
 export function stepVariables(context: StepContext): Record<string, unknown> {
   const { run, step } = context;
-  const steps = stepsVariable(run, context.siblings);
+  let steps: Record<string, unknown> | undefined;
   return {
     inputs: context.inputs,
     env: context.env ?? {},
@@ -50,7 +50,11 @@ export function stepVariables(context: StepContext): Record<string, unknown> {
     step: { id: step.id, name: step.name },
     item: { index: step.itemIndex, key: step.itemKey },
     worker: { id: "local" },
-    steps,
+    // Made when an expression first needs it: it is as large as the job, and
+    // most steps' templates have no expression at all.
+    get steps() {
+      return steps ??= stepsVariable(run, context.siblings);
+    },
   };
 }
 

@@ -85,17 +85,22 @@ export class LockKeeper {
       }
       await sleep(this.deps.pollMs, signal);
     }
-    const drafts: EventDraft[] = [];
-    if (shownHolder) {
-      drafts.push({
+    if (!shownHolder) {
+      // Written with the step's start (or whatever the run writes next): the
+      // lock file is the truth meanwhile (decision record 0034).
+      if (first) this.journal.defer(lockChanged(name, true));
+      return true;
+    }
+    // A wait that was shown ends now, for all to see.
+    await this.journal.append(
+      {
         payload: {
           case: "waitingChanged" as const,
           value: create(WaitingChangedSchema, { stepId, waiting: create(WaitingSchema, {}) }),
         },
-      });
-    }
-    if (first) drafts.push(lockChanged(name, true));
-    if (drafts.length > 0) await this.journal.append(...drafts);
+      },
+      ...(first ? [lockChanged(name, true)] : []),
+    );
     return true;
   }
 

@@ -28,10 +28,18 @@ export function planRun(workflow: Workflow): { jobs: Job[]; steps: Step[] } {
   return { jobs, steps };
 }
 
+/** A step's dependency on another step of its job, by the other's run step id. */
+export interface StepDependency {
+  stepId: string;
+  dep: NonNullable<StepDef["dependsOn"]>[number];
+}
+
 /** Looks up definitions by job and step name. */
 export class DefinitionIndex {
   private readonly jobs = new Map<string, JobDef>();
   private readonly steps = new Map<string, StepDef>();
+  /** Per top-level step id: its dependencies, worked out once (the scheduler asks on every pass). */
+  private readonly dependencies = new Map<string, StepDependency[]>();
 
   constructor(readonly workflow: Workflow) {
     for (const job of workflow.jobs) {
@@ -47,5 +55,18 @@ export class DefinitionIndex {
   /** The definition of a step (or of the forEach step an expansion came from). */
   step(job: string, name: string): StepDef | undefined {
     return this.steps.get(stepId(job, name));
+  }
+
+  /** The steps a top-level step of the run depends on. */
+  dependenciesOf(step: { id: string; job: string; name: string }): StepDependency[] {
+    let found = this.dependencies.get(step.id);
+    if (!found) {
+      found = (this.step(step.job, step.name)?.dependsOn ?? []).map((dep) => ({
+        stepId: stepId(step.job, dep.step),
+        dep,
+      }));
+      this.dependencies.set(step.id, found);
+    }
+    return found;
   }
 }

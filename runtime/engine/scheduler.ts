@@ -3,7 +3,6 @@ import { isActiveJob, isTerminalStep, JobStatus, RunStatus, StepStatus } from ".
 import { allowedFailuresText, nameList } from "../run/fan_outs.ts";
 import { conditionHolds, describeCondition } from "./conditions.ts";
 import type { DefinitionIndex } from "./plan.ts";
-import { stepId } from "./plan.ts";
 
 // What can happen next in a run, decided from its record alone, so the same
 // answer comes out whoever asks and however often. Starting a step (guards,
@@ -90,7 +89,7 @@ export function decide(
     }
     for (const step of steps) {
       if (step.status === StepStatus.PENDING && !running.has(step.id)) {
-        const verdict = dependencyVerdict(step, job.name, defs, view);
+        const verdict = dependencyVerdict(step, defs, view);
         if (verdict === "wait") continue;
         if (verdict !== "go") {
           decisions.push({ kind: "skipStep", stepId: step.id, reason: verdict });
@@ -140,13 +139,11 @@ export function decide(
 /** "go", "wait", or the reason the step is skipped. */
 function dependencyVerdict(
   step: Step,
-  job: string,
   defs: DefinitionIndex,
   view: RunView,
 ): "go" | "wait" | string {
-  const def = defs.step(job, step.name);
-  for (const dep of def?.dependsOn ?? []) {
-    const other = view.step(stepId(job, dep.step));
+  for (const { stepId, dep } of defs.dependenciesOf(step)) {
+    const other = view.step(stepId);
     if (!other) continue;
     if (!isTerminalStep(other.status)) return "wait";
     if (!conditionHolds(dep.condition, other.status)) {

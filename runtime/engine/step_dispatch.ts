@@ -130,6 +130,7 @@ export async function runShell(
       work.extension = extension;
       credentialSha256 = await adoptCredential(deps, adopt, work);
     }
+    await call.journal.flushed();
     return await dispatchShell(call, args, placed, placement.executor, work, credentialSha256);
   }
   call.slot = await takeHostSlot(
@@ -139,7 +140,10 @@ export async function runShell(
     job.signal,
     deps.pollMs,
   );
-  work.spool = await prepareSpool(deps.store, job.run.id, job.step.id, call.attempt);
+  work.spool = prepareSpool(deps.store, job.run.id, job.step.id, call.attempt);
+  // Nothing of a step happens before what the run recorded earlier is on disk (0034): waited for
+  // last, so the flush of the step before goes on while this one is prepared.
+  await call.journal.flushed();
   return await dispatchShell(call, args, placed, placement.executor, work);
 }
 

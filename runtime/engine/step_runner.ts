@@ -156,9 +156,10 @@ async function runAndRecord(call: StepCall): Promise<void> {
   const outcome = await attemptAll(call);
   await logs.flush().catch(() => {});
   const { status, reason, exitCode, outputs } = outcome;
-  // The step's end and, if it was the last of the run on its model, the lock given back: one write.
+  // The step's end and, if it was the last of the run on its model, the lock given back: one
+  // write, flushed to disk while the next step is decided and prepared (decision record 0034).
   await locks.stepEnded(job.step.id, (released) =>
-    journal.append(
+    journal.appendFlushedLater(
       ...(outputs
         ? [{
           payload: {
@@ -225,6 +226,8 @@ async function execute(call: StepCall): Promise<Outcome> {
       // last of them ends, so other runs wait only for the steps, not the run.
       await locks.acquire(target.lock, job.step.id, job.signal);
       if (target.extension) {
+        // Nothing of a step happens before what the run recorded earlier is on disk (0034).
+        await journal.flushed();
         if (job.executor && job.executor.type !== deps.executor.name) {
           return {
             status: StepStatus.FAILED,
@@ -262,6 +265,7 @@ async function execute(call: StepCall): Promise<Outcome> {
         return { status: StepStatus.FAILED, reason: "nested workflows cannot run here" };
       }
       const inputs = await renderTemplate(task.inputs ?? {}, variables, deps.evaluator, where);
+      await journal.flushed();
       if (journal.mask && journal.mask.applyDeep(inputs) !== inputs) {
         // The nested run's record keeps its inputs: a secret there would be stored in plain text.
         return {

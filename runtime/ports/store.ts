@@ -56,6 +56,13 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, Data
    */
   append(request: AppendRequest): Promise<void>;
 
+  /**
+   * Optional: resolves once every append made so far to the run survives a
+   * power loss, those made with `flushLater` included; rejects if flushing
+   * one failed. `close` waits for them too.
+   */
+  flushed?(runId: string): Promise<void>;
+
   /** The latest snapshot and every event after it, or undefined for an unknown run. */
   loadRun(runId: string): Promise<StoredRun | undefined>;
 
@@ -137,6 +144,13 @@ export interface AppendRequest {
   events: RunEvent[];
   summary: RunSummary;
   snapshot?: Run;
+  /**
+   * The store may return once the events are where every process reads them
+   * (they survive the writer's crash) and make them survive a power loss in
+   * the background; `flushed` is the barrier (decision record 0034). A store
+   * without `flushed` ignores it: its appends are durable when they return.
+   */
+  flushLater?: boolean;
 }
 
 export interface StoredRun {

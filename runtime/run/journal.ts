@@ -1,14 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type RunEvent, RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
-import { ActorKind, type Run, type RunSummary } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { ActorKind, type Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { ErrorCode, SwampError } from "../errors/mod.ts";
 import type { Clock } from "../ports/clock.ts";
 import { type RunStore, StoreConflict } from "../ports/store.ts";
 import { applyEvent, foldEvents, summarize } from "./fold.ts";
-import { isFencedOff, ownerEpochOf, OwnershipLost } from "./fencing.ts";
+import { ownerEpochOf, OwnershipLost } from "./fencing.ts";
+import { claimedEpoch, foldPreview, refuseLostWrites } from "./journal_rules.ts";
 import { stillApplicable } from "./preconditions.ts";
-import { isSettledRun, isTerminalRun, RunStatus } from "./status.ts";
+import { isSettledRun } from "./status.ts";
 import type { SecretMask } from "../text/secret_mask.ts";
 
 /** swamp's own writes are `system`; any other name's kind is known only to whoever opened the journal. */
@@ -33,50 +34,12 @@ export type Decide = (run: Run) => EventDraft[] | undefined;
 
 const maxAttempts = 50;
 
-/** The summary a record would have after `events`, without touching the record. */
-function foldPreview(run: Run, events: RunEvent[]): RunSummary {
-  const shallow = { ...run, owner: run.owner, waiting: run.waiting } as Run;
-  const summary = summarize(shallow);
-  // The same fencing as applyEvent, so the summary agrees with the record.
-  let epoch = ownerEpochOf(run);
-  for (const event of events) {
-    if (isFencedOff(epoch, event)) continue;
-    const p = event.payload;
-    if (p.case === "ownerChanged") {
-      const claimed = p.value.owner?.epoch ?? 0n;
-      if (claimed > epoch) epoch = claimed;
-    } else if (p.case === "runStatusChanged") {
-      summary.status = p.value.to;
-      if (isTerminalRun(p.value.to)) {
-        summary.endTime = event.time;
-        summary.waiting = undefined;
-      } else if (isTerminalRun(p.value.from)) summary.endTime = undefined;
-      if (p.value.to === RunStatus.PENDING) summary.waiting = undefined;
-    } else if (p.case === "runResumed") {
-      summary.attempt = p.value.attempt;
-    } else if (p.case === "waitingChanged") {
-      summary.waiting = p.value.waiting?.on.case ? p.value.waiting : undefined;
-    }
-  }
-  return summary;
-}
-
 interface PendingWrite {
   decide: Decide;
+  /** May be flushed to disk after the append returns (`appendFlushedLater`). */
+  flushLater: boolean;
   resolve: (events: RunEvent[]) => void;
   reject: (error: unknown) => void;
-}
-
-/**
- * The epoch a draft makes its writer the owner with: an owner (with a
- * process or server identity) whose epoch is above the one held. A journal
- * that writes such an owner is that owner (the claim is its own write).
- */
-function claimedEpoch(draft: EventDraft, held: bigint): bigint {
-  if (draft.payload.case !== "ownerChanged") return held;
-  const owner = draft.payload.value.owner;
-  const identified = owner !== undefined && (owner.pid !== 0 || owner.server !== "");
-  return identified && owner.epoch > held ? owner.epoch : held;
 }
 
 /**
@@ -176,15 +139,39 @@ export class RunJournal {
    * append is in flight are committed together in the next one (a group
    * commit: one store write, one fsync, for many transitions).
    */
-  write(decide: Decide): Promise<RunEvent[]> {
+  write(decide: Decide, flushLater = false): Promise<RunEvent[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ decide, resolve, reject });
+      this.pending.push({ decide, flushLater, resolve, reject });
       if (!this.flushing) this.flushing = this.flush();
     });
   }
 
   private pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
+  /** Drafts kept for this writer's next append (`defer`), oldest first. */
+  private deferred: EventDraft[] = [];
+
+  /**
+   * Writes `drafts` with this writer's next append, whatever it writes,
+   * instead of on their own: one store write fewer, for events a reader can
+   * do without until then (a lock taken, whose lock file is the truth; its
+   * step's start or end follows at once). Lost with the writer if it dies
+   * first, as an unflushed event is (decision record 0034).
+   */
+  defer(...drafts: EventDraft[]): void {
+    this.deferred.push(...drafts);
+  }
+
+  /** The deferred drafts put before `drafts`, and how many. */
+  private withDeferred(drafts: EventDraft[]): [EventDraft[], number] {
+    if (this.deferred.length === 0) return [drafts, 0];
+    return [[...this.deferred, ...drafts], this.deferred.length];
+  }
+
+  /** Forgets the first `count` deferred drafts: they are written. */
+  private written(count: number): void {
+    if (count > 0) this.deferred = this.deferred.slice(count);
+  }
 
   private async flush(): Promise<void> {
     try {
@@ -218,7 +205,7 @@ export class RunJournal {
   private async commitOne(write: PendingWrite): Promise<RunEvent[]> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       this.assertOwner();
-      const drafts = write.decide(this.current) ?? [];
+      const [drafts, carried] = this.withDeferred(write.decide(this.current) ?? []);
       if (drafts.length === 0) return [];
       const base = this.current.revision;
       const now = timestampFromDate(this.clock.now());
@@ -236,6 +223,7 @@ export class RunJournal {
             events,
             summary: summarize(this.current),
             snapshot: this.current,
+            flushLater: write.flushLater,
           });
           this.lastSnapshotSeq = this.current.revision;
         } else {
@@ -244,6 +232,7 @@ export class RunJournal {
             expectedSeq: base,
             events,
             summary: next,
+            flushLater: write.flushLater,
           });
           for (const event of events) applyEvent(this.current, event);
         }
@@ -255,7 +244,8 @@ export class RunJournal {
         continue;
       }
       this.epoch = epoch;
-      return events;
+      this.written(carried);
+      return events.slice(carried);
     }
     throw new SwampError(
       ErrorCode.CONFLICT,
@@ -274,15 +264,18 @@ export class RunJournal {
       const perWrite: RunEvent[][] = [];
       const events: RunEvent[] = [];
       let epoch = this.epoch;
+      let carried = 0;
       // Each write decides against the record as the writes before it left
       // it; events are applied in place, so a write costs the same however
       // large the run is. If the append loses a race the record is reloaded.
       for (const write of batch) {
-        const drafts = write.decide(this.current) ?? [];
+        const decided = write.decide(this.current) ?? [];
+        const [drafts, carrying] = events.length === 0 ? this.withDeferred(decided) : [decided, 0];
+        carried += carrying;
         const [mine, after] = this.toEvents(drafts, this.current.revision, now, epoch);
         epoch = after;
         for (const event of mine) applyEvent(this.current, event);
-        perWrite.push(mine);
+        perWrite.push(mine.slice(carrying));
         events.push(...mine);
       }
       if (events.length === 0) return perWrite;
@@ -296,6 +289,7 @@ export class RunJournal {
           events,
           summary: summarize(next),
           snapshot: snapshotDue ? next : undefined,
+          flushLater: batch.every((write) => write.flushLater),
         });
       } catch (error) {
         await this.reload();
@@ -305,6 +299,7 @@ export class RunJournal {
       }
       if (snapshotDue) this.lastSnapshotSeq = next.revision;
       this.epoch = epoch;
+      this.written(carried);
       return perWrite;
     }
     throw new SwampError(
@@ -329,7 +324,7 @@ export class RunJournal {
   ): [RunEvent[], bigint] {
     let epoch = held;
     const events = drafts.map((draft, i) => {
-      epoch = claimedEpoch(draft, epoch);
+      epoch = claimedEpoch(draft.payload, epoch);
       return create(RunEventSchema, {
         runId: this.current.id,
         seq: base + BigInt(i + 1),
@@ -355,24 +350,18 @@ export class RunJournal {
   append(...drafts: EventDraft[]): Promise<RunEvent[]> {
     return this.write((run) => stillApplicable(run, drafts));
   }
-}
 
-/**
- * A run's log only grows, so a store that has fewer events than this writer
- * had stored has lost writes it acknowledged (a database restored from a
- * backup, or failed over to a replica that lagged). What the writer did after
- * them is not in the store; it stops rather than decide again from the older
- * record and repeat steps.
- */
-function refuseLostWrites(conflict: StoreConflict, stored: bigint): void {
-  if (conflict.actualSeq >= stored) return;
-  throw new SwampError(
-    ErrorCode.CONFLICT,
-    `the store lost acknowledged events of run ${conflict.runId}: this writer had stored up to ` +
-      `event ${stored}, the store has ${conflict.actualSeq}`,
-    {
-      hint: "the database lost recent commits (a restore, or a failover to a replica that " +
-        "lagged); the run is abandoned: check what its steps did, then resume it",
-    },
-  );
+  /**
+   * As `append`, but the store may flush the events to disk after it returns
+   * (decision record 0034): for a step's end, whose flush then overlaps
+   * deciding and preparing the next step. `flushed` is the barrier.
+   */
+  appendFlushedLater(...drafts: EventDraft[]): Promise<RunEvent[]> {
+    return this.write((run) => stillApplicable(run, drafts), true);
+  }
+
+  /** Resolves once everything this writer appended survives a power loss. */
+  flushed(): Promise<void> {
+    return this.store.flushed?.(this.current.id) ?? Promise.resolve();
+  }
 }

@@ -11,6 +11,8 @@ const POLL_MS = 250;
 /** Without pidfds (Linux before 5.3) the exit is looked for this often. */
 const NO_PIDFD_POLL_MS = 50;
 const CHUNK_BYTES = 64 * 1024;
+/** One read buffer for every watch (reads are synchronous; what is read is copied out at once). */
+let scratch: Uint8Array | undefined;
 /** Chunks read ahead of the stream's reader at most: past it a pipe is not read (see watch). */
 const READ_AHEAD_CHUNKS = 4;
 /** How long a poll waits while a pipe is held for its reader: how soon reading resumes. */
@@ -60,7 +62,7 @@ async function watch(
   // struct pollfd {int fd; short events, revents} × 3; a negative fd is skipped by poll.
   const fds = new DataView(new ArrayBuffer(24));
   const fdBytes = new Uint8Array(fds.buffer);
-  const buffer = new Uint8Array(CHUNK_BYTES);
+  const buffer = scratch ??= new Uint8Array(CHUNK_BYTES);
   const waitStatus = new Int32Array(1);
   const waitBytes = new Uint8Array(waitStatus.buffer);
   let exited = false;

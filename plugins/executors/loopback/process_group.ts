@@ -64,14 +64,21 @@ export function parseStat(stat: string, pid: number): ProcInfo {
  * nothing for a running process (and lets a stopped one die when signalled).
  */
 export function groupMembers(pgid: number): ProcInfo[] {
-  if (pgid > 1) {
-    try {
-      Deno.kill(-pgid, "SIGCONT");
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
-    }
-  }
+  if (pgid > 1 && !groupExists(pgid)) return [];
   return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z");
+}
+
+/**
+ * False once no process, not even a zombie, has the group id: then none can
+ * ever join it again (setpgid needs an existing group).
+ */
+export function groupExists(pgid: number): boolean {
+  try {
+    Deno.kill(-pgid, "SIGCONT");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+  }
+  return true;
 }
 
 /** Sends `sig` to every process of the group; false when the group does not exist. */

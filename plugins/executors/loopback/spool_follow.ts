@@ -7,6 +7,12 @@
 /** The longest wait between two looks at a file that does not grow. */
 const MAX_IDLE_MS = 25;
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * Every follower reads into this one buffer and copies out what it read: reads
+ * are synchronous, so none overlap, and a step does not allocate 64 KiB per
+ * stream and per pull (garbage the collector then works through).
+ */
+let scratch: Uint8Array | undefined;
 
 export interface SpoolEnds {
   /** Resolves when the step's main process has exited (waits end early then). */
@@ -43,7 +49,7 @@ export function followSpool(
       file.seekSync(from, Deno.SeekMode.Start);
     },
     async pull(controller) {
-      const buffer = new Uint8Array(CHUNK_BYTES);
+      const buffer = scratch ??= new Uint8Array(CHUNK_BYTES);
       for (;;) {
         if (cancelled) return;
         // Decided before the read: a read begun after the writers ended sees all they wrote.

@@ -10,6 +10,8 @@ import { readAt, writeAll } from "./fsio.ts";
 
 const newline = 0x0a;
 const chunkBytes = 64 * 1024;
+/** The last line is usually short: the tail is read in a small piece first. */
+const firstTailBytes = 4 * 1024;
 const decoder = new TextDecoder();
 
 export interface Tail {
@@ -25,14 +27,18 @@ function seqOf(line: Uint8Array): bigint {
   return BigInt(value ?? 0);
 }
 
-/** Finds the last complete line by reading backwards from the end in chunks. */
-export function readTail(file: Deno.FsFile): Tail {
-  const size = file.statSync().size;
+/**
+ * Finds the last complete line by reading backwards from the end in chunks.
+ * `size` is the file's, when the caller has just looked.
+ */
+export function readTail(file: Deno.FsFile, size = file.statSync().size): Tail {
   let end = -1; // offset just past the last "\n"
   const pieces: Uint8Array[] = []; // the last line's bytes, collected back to front
   let position = size;
+  let piece = firstTailBytes;
   scan: while (position > 0) {
-    const from = Math.max(0, position - chunkBytes);
+    const from = Math.max(0, position - piece);
+    piece = chunkBytes;
     const chunk = readAt(file, from, position - from);
     let stop = chunk.length;
     for (let i = chunk.length - 1; i >= 0; i--) {
@@ -55,17 +61,20 @@ export function readTail(file: Deno.FsFile): Tail {
 /**
  * Appends whole lines at the tail, first cutting off a torn line a crashed
  * writer left. The caller holds the file's lock and opened it for append.
+ * Returns the file's size after them.
  */
 export function appendLines(
   file: Deno.FsFile,
   tail: Tail,
   lines: string[],
   sync: boolean,
-): void {
+): number {
   if (tail.end < tail.size) file.truncateSync(tail.end);
-  if (lines.length === 0) return;
-  writeAll(file, new TextEncoder().encode(lines.join("\n") + "\n"));
+  if (lines.length === 0) return tail.end;
+  const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
+  writeAll(file, bytes);
   if (sync) file.syncDataSync();
+  return tail.end + bytes.length;
 }
 
 /**

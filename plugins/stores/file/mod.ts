@@ -5,9 +5,10 @@
 // costs a tail read and a few lines written, whatever the size of the run.
 // API tokens and worker enrollment tokens live beside the runs (tokens.ts,
 // worker_tokens.ts).
+import { clone, equals } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
-import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
+import { type Run, type RunSummary, RunSummarySchema } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import {
   type AcquireLease,
   type AppendRequest,
@@ -40,8 +41,10 @@ import {
   isActive,
   type SummaryFile,
 } from "./codec.ts";
+import { BackgroundFlushes } from "./background_flush.ts";
 import { DataFiles } from "./data.ts";
 import { DecodedFiles } from "./decoded_files.ts";
+import { type KnownSummary, KnownTails, leftAsIs } from "./known_tails.ts";
 import { LeaseFiles } from "./leases.ts";
 import {
   exists,
@@ -98,6 +101,8 @@ class FileRunStore implements RunStore {
   readonly leases: LeaseFiles;
   private readonly data: DataFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
+  private readonly knownTails = new KnownTails();
+  private readonly flushes = new BackgroundFlushes();
   private trashEmptied = false;
   /** Spool files of local steps (decision 0024). */
   readonly spoolDir: string;
@@ -170,21 +175,29 @@ class FileRunStore implements RunStore {
     const { runId, expectedSeq, events } = request;
     checkAppend(request);
     const file = this.openRunFile(runId, this.layout.events(runId));
+    // Forgotten until the append is whole: a write that fails half-way leaves files this process does not know.
+    const known = this.knownTails.take(runId);
     try {
       // Held only across synchronous calls: no other work of this process can
       // interleave and ask for the same lock.
       file.lockSync(true);
       // Pruned while this writer waited for the lock (prune.ts renames the run away under it).
       if (!exists(this.layout.run(runId))) throw new StoreNotFound(runId);
-      const tail = readTail(file);
+      const stat = file.statSync();
+      const left = leftAsIs(known, stat);
+      const tail = left?.tail ?? readTail(file, stat.size);
       if (tail.lastSeq !== expectedSeq) throw new StoreConflict(runId, expectedSeq, tail.lastSeq);
       // The event lines are the commit point; summary and snapshot follow and
       // are repaired by the next append if a crash comes in between.
-      appendLines(file, tail, events.map(encodeEvent), this.sync && needsFlush(events));
-      this.replaceSummary(runId, request.summary);
+      const flush = this.sync && needsFlush(events);
+      const later = flush && request.flushLater === true;
+      const size = appendLines(file, tail, events.map(encodeEvent), flush && !later);
+      if (later) this.flushes.schedule(runId, this.layout.events(runId));
+      const summary = this.replaceSummary(runId, request.summary, left?.summary);
       if (request.snapshot) {
         writeFileAtomic(this.layout.snapshot(runId), encodeRun(request.snapshot), this.sync);
       }
+      this.knownTails.remember(runId, stat.ino, size, events.at(-1)!.seq, summary);
     } finally {
       file.close(); // also releases the lock
     }
@@ -203,14 +216,20 @@ class FileRunStore implements RunStore {
     }
   }
 
-  /** Rewrites summary.json (and the index status and active marker) only when it changed. */
-  private replaceSummary(runId: string, summary: RunSummary): void {
+  /**
+   * Rewrites summary.json (and the index status and active marker) only when
+   * it changed; returns it as written. `known` is the file as it is, when known.
+   */
+  private replaceSummary(runId: string, summary: RunSummary, known?: KnownSummary): KnownSummary {
     const path = this.layout.summary(runId);
-    const currentText = readTextIfExists(path);
-    const current = currentText ? decodeSummaryFile(currentText) : undefined;
+    const current = known ?? readKnownSummary(path);
+    // Most appends change nothing listed: compared as messages, not encoded to find out.
+    if (current && equals(RunSummarySchema, current.summary, summary)) return current;
     const slot = current?.slot ?? -1;
     const text = encodeSummaryFile(slot, summary);
-    if (text === currentText) return;
+    // A copy: the caller's message shares parts (times, waiting) with its run record.
+    const written = { text, slot, summary: clone(RunSummarySchema, summary) };
+    if (text === current?.text) return written;
     const was = current?.summary.status;
     const now = summary.status;
     const marker = this.layout.activeMarker(runId);
@@ -222,6 +241,7 @@ class FileRunStore implements RunStore {
     writeFileAtomic(path, text, this.sync);
     if (slot >= 0 && was !== now) this.index.setStatus(slot, runId, now);
     if (!isActive(now) && (was === undefined || isActive(was))) removeIfExists(marker);
+    return written;
   }
 
   loadRun(runId: string): Promise<StoredRun | undefined> {
@@ -450,12 +470,23 @@ class FileRunStore implements RunStore {
     return this.leases.list(filter);
   }
 
-  close(): Promise<void> {
+  flushed(runId: string): Promise<void> {
+    return this.flushes.flushed(runId);
+  }
+
+  async close(): Promise<void> {
     this.leases.close(); // the only file held open between calls
-    return Promise.resolve();
+    await this.flushes.settle();
   }
 }
 
 function createMs(summary: RunSummary): number {
   return summary.createTime ? timestampMs(summary.createTime) : 0;
+}
+
+/** summary.json as it is on disk, if it is there. */
+function readKnownSummary(path: string): KnownSummary | undefined {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  return { text, ...decodeSummaryFile(text) };
 }
