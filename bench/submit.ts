@@ -10,7 +10,7 @@
 //     supervisor, RSS sampled from /proc, summed (target ≤ 120 MB), against a
 //     1-step run measured the same way.
 // Nothing fails on time. Run: deno run --allow-all bench/submit.ts
-//   BENCH_SUBMIT_RUNS (10), BENCH_SUBMIT_SEQ_STEPS (200), BENCH_SUBMIT_SEQ_RUNS (3),
+//   BENCH_SUBMIT_RUNS (10), BENCH_SUBMIT_SEQ_STEPS (200), BENCH_SUBMIT_SEQ_RUNS (5),
 //   BENCH_SUBMIT_FANOUT (1000), BENCH_SUBMIT_STORE (file)
 import { envInt, launcher, median, percentile, table, withTempDir } from "./lib.ts";
 import { runSampled } from "./run_memory.ts";
@@ -151,7 +151,7 @@ async function firstStep(repo: string, dir: string): Promise<void> {
 /** Per-step time of a sequential run over the raw spawn floor, by wall clock. */
 async function perStep(repo: string): Promise<void> {
   const n = envInt("BENCH_SUBMIT_SEQ_STEPS", 200);
-  const runs = envInt("BENCH_SUBMIT_SEQ_RUNS", 3);
+  const runs = envInt("BENCH_SUBMIT_SEQ_RUNS", 5);
   await writeWorkflow(repo, "seq-1", sequentialWorkflow("seq-1", 1));
   await writeWorkflow(repo, `seq-${n}`, sequentialWorkflow(`seq-${n}`, n));
   await runWorkflow(repo, "seq-1");
@@ -159,8 +159,13 @@ async function perStep(repo: string): Promise<void> {
   const one: number[] = [];
   const many: number[] = [];
   const raw: number[] = [];
+  // Each timed run starts as the first of a series does, with a supervisor waiting (part 1):
+  // back to back, the 200-step run would share the cores with the one the 1-step run's end
+  // started loading, which is start-up, not a cost of its steps.
   for (let i = 0; i < runs; i++) {
+    await supervisorWaiting(repo);
     one.push(await runWorkflow(repo, "seq-1"));
+    await supervisorWaiting(repo);
     many.push(await runWorkflow(repo, `seq-${n}`));
     raw.push((await rawSpawns(n)).reduce((a, b) => a + b, 0) / n);
   }
@@ -169,7 +174,7 @@ async function perStep(repo: string): Promise<void> {
   console.log(
     `\n2. per step: ${n} sequential no-op steps (\`run: "true"\`) through cli/swamp, ` +
       `(${n}-step run − 1-step run) / ${n - 1}, against ${n} raw spawns of \`sh -c true\`; ` +
-      `1 warm-up + ${runs} rounds, interleaved`,
+      `1 warm-up + ${runs} rounds, interleaved, each run with a supervisor waiting for it`,
   );
   console.log(table(["case", "median ms"], [
     ["raw spawn of sh -c true, per spawn (floor)", median(raw)],

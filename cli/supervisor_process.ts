@@ -44,6 +44,7 @@ export function startSupervisorProcess(
     // fan-out adds half as much memory, at no measurable cost per step (bench/submit.ts). The CLI
     // leaves the footprint mode out: it costs about 10 % more CPU validating 10,000 steps.
     "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
+    ...profileFlags(),
     ...supervisorProgram(),
     ...args,
   ];
@@ -60,6 +61,12 @@ export function startSupervisorProcess(
     },
   }).spawn();
   return { child, command: argv.join(" ") };
+}
+
+/** `SWAMP_SUPERVISOR_CPU_PROF=DIR`: the supervisor writes a V8 CPU profile there (bench/README.md). */
+function profileFlags(): string[] {
+  const dir = Deno.env.get("SWAMP_SUPERVISOR_CPU_PROF");
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
 }
 
 let standby: SupervisorProcess | undefined;
