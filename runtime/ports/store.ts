@@ -127,6 +127,17 @@ export interface RunStore extends TokenStore, WorkerTokenStore, LeaseStore, Data
    */
   subscribe?(runId: string | undefined, onChange: OnStoreChange): Promise<() => void>;
 
+  /**
+   * Optional, for a store that cannot report every run's changes but can
+   * watch one run (the file store, through the kernel's file watches): calls
+   * `onChange` when the run's summary changes (its status, what it waits on),
+   * from any process on this host, from the moment it returns, so a follower
+   * learns at once that the run ended or stopped and reads its other changes
+   * at its own pace. Returns the function that stops it. Throws when the run
+   * cannot be watched (then followers poll).
+   */
+  watchRun?(runId: string, onChange: () => void): () => void;
+
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
 import { checkActiveRuns } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
-import { followPollMs, storeFeed } from "./store_feed.ts";
+import { followPollMs, followRun, storeFeed, unwatched } from "./store_feed.ts";
 import type { ChangeFeed } from "./change_feed.ts";
 
 type Client = ServiceImpl<typeof RunService>;
@@ -110,35 +110,43 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
     async *watchRunEvents(request, ctx) {
       const s = await store();
       const runId = await resolveRunId(s, request.runId ?? "");
-      const changes = request.follow ? env.changes ?? storeFeed(s) : env.changes;
       const run = await readRun(env, s, runId);
+      // Watched from before the loop's first read, so no change falls between.
+      const follow = request.follow
+        ? followRun(env.changes ?? storeFeed(s), s, runId)
+        : unwatched(env.changes);
+      const changes = follow.changes;
       let after = request.afterSeq ?? 0n;
       let lastCheck = Date.now();
-      for (;;) {
-        const seen = changes?.version(runId, "events");
-        const events = await eventsAfter(env, s, runId, after);
-        for (const event of events) {
-          after = event.seq;
-          if (event.seq > run.revision) applyEvent(run, event);
-          yield create(WatchRunEventsResponseSchema, { event });
-        }
-        if (events.length === 500) continue;
-        // The record read at the start may be ahead of what the change feed has been told so
-        // far (a server's run thread reports its writes a moment after storing them): every
-        // event it folds is sent before the stream can end.
-        if (after < run.revision && !ctx.signal.aborted) continue;
-        if (!request.follow || isSettledRun(run.status) || ctx.signal.aborted) return;
-        await waitForChange(env, changes, runId, ctx.signal, [seen]);
-        if (Date.now() - lastCheck > livenessEveryMs) {
-          lastCheck = Date.now();
-          // Judged on the record this stream already follows: a live owner costs no read.
-          if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
-            await reconcileRun(
-              { store: s, clock: env.clock, executors: await env.executors() },
-              runId,
-            );
+      try {
+        for (;;) {
+          const seen = changes?.version(runId, "events");
+          const events = await eventsAfter(env, s, runId, after);
+          for (const event of events) {
+            after = event.seq;
+            if (event.seq > run.revision) applyEvent(run, event);
+            yield create(WatchRunEventsResponseSchema, { event });
+          }
+          if (events.length === 500) continue;
+          // The record read at the start may be ahead of what the change feed has been told so
+          // far (a server's run thread reports its writes a moment after storing them): every
+          // event it folds is sent before the stream can end.
+          if (after < run.revision && !ctx.signal.aborted) continue;
+          if (!request.follow || isSettledRun(run.status) || ctx.signal.aborted) return;
+          await waitForChange(env, changes, runId, ctx.signal, [seen]);
+          if (Date.now() - lastCheck > livenessEveryMs) {
+            lastCheck = Date.now();
+            // Judged on the record this stream already follows: a live owner costs no read.
+            if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
+              await reconcileRun(
+                { store: s, clock: env.clock, executors: await env.executors() },
+                runId,
+              );
+            }
           }
         }
+      } finally {
+        follow.close();
       }
     },
 
@@ -147,43 +155,50 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       const runId = await resolveRunId(s, request.runId ?? "");
       const run = await readRun(env, s, runId);
       const stepFilter = request.step ? stepIdIn(run, runId, request.step) : undefined;
-      const changes = request.follow ? env.changes ?? storeFeed(s) : env.changes;
+      const follow = request.follow
+        ? followRun(env.changes ?? storeFeed(s), s, runId)
+        : unwatched(env.changes);
+      const changes = follow.changes;
       let after = request.afterSeq ?? 0n;
       let settledSeen = isSettledRun(run.status);
       let lastCheck = Date.now();
-      for (;;) {
-        const seen = [changes?.version(runId, "events"), changes?.version(runId, "logs")];
-        // Once the run is settled the store is read, never memory, which may lag behind it.
-        const kept = settledSeen
-          ? undefined
-          : env.changes?.logsAfter(runId, after, 500, stepFilter);
-        const lines = kept?.length ? kept : await s.readLogs(runId, after, 500, stepFilter);
-        for (const line of lines) {
-          after = line.seq;
-          // Where a line sat in its step's spool file is the store's bookkeeping for a crash
-          // (decision 0024), not part of the line a reader gets.
-          const shown = line.spool ? { ...line, spool: "", spoolOffset: 0n } : line;
-          yield create(ReadLogsResponseSchema, { line: shown });
-        }
-        if (lines.length === 500) continue;
-        if (!request.follow || settledSeen || ctx.signal.aborted) return;
-        // Status comes from the new events only, so following stays cheap
-        // however large the run; one more read of the log after the run
-        // settles catches lines written just before the end.
-        for (const event of await eventsAfter(env, s, runId, run.revision, Infinity)) {
-          applyEvent(run, event);
-        }
-        settledSeen = isSettledRun(run.status);
-        if (!settledSeen && Date.now() - lastCheck > livenessEveryMs) {
-          lastCheck = Date.now();
-          if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
-            await reconcileRun(
-              { store: s, clock: env.clock, executors: await env.executors() },
-              runId,
-            );
+      try {
+        for (;;) {
+          const seen = [changes?.version(runId, "events"), changes?.version(runId, "logs")];
+          // Once the run is settled the store is read, never memory, which may lag behind it.
+          const kept = settledSeen
+            ? undefined
+            : env.changes?.logsAfter(runId, after, 500, stepFilter);
+          const lines = kept?.length ? kept : await s.readLogs(runId, after, 500, stepFilter);
+          for (const line of lines) {
+            after = line.seq;
+            // Where a line sat in its step's spool file is the store's bookkeeping for a crash
+            // (decision 0024), not part of the line a reader gets.
+            const shown = line.spool ? { ...line, spool: "", spoolOffset: 0n } : line;
+            yield create(ReadLogsResponseSchema, { line: shown });
           }
+          if (lines.length === 500) continue;
+          if (!request.follow || settledSeen || ctx.signal.aborted) return;
+          // Status comes from the new events only, so following stays cheap
+          // however large the run; one more read of the log after the run
+          // settles catches lines written just before the end.
+          for (const event of await eventsAfter(env, s, runId, run.revision, Infinity)) {
+            applyEvent(run, event);
+          }
+          settledSeen = isSettledRun(run.status);
+          if (!settledSeen && Date.now() - lastCheck > livenessEveryMs) {
+            lastCheck = Date.now();
+            if (!(await judgeOwner(run, env.clock, s.instances)).alive) {
+              await reconcileRun(
+                { store: s, clock: env.clock, executors: await env.executors() },
+                runId,
+              );
+            }
+          }
+          if (!settledSeen) await waitForChange(env, changes, runId, ctx.signal, seen);
         }
-        if (!settledSeen) await waitForChange(env, changes, runId, ctx.signal, seen);
+      } finally {
+        follow.close();
       }
     },
   };

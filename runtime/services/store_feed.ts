@@ -57,3 +57,41 @@ export function followPollMs(feed: ChangeFeed | undefined, override?: number): n
   if (override !== undefined && override > 0) return override;
   return feed && live.has(feed) ? 2000 : 150;
 }
+
+/** What a follower of one run waits on for its next read. */
+export interface RunFollow {
+  changes: ChangeFeed | undefined;
+  close(): void;
+}
+
+/**
+ * The feed a follower of `runId` waits on: `shared` (the server's own, or the
+ * store's subscription) when there is one; else, for a store that can watch
+ * one run (the file store), a feed of that run's changes alone, closed with
+ * the follower (it wakes the follower when the run's status changes, and
+ * the poll reads the rest); else none (the follower polls).
+ */
+export function followRun(
+  shared: ChangeFeed | undefined,
+  store: RunStore,
+  runId: string,
+): RunFollow {
+  const none = unwatched(shared);
+  if (shared || !store.watchRun) return none;
+  const own = new ChangeFeed();
+  try {
+    // The run's status moved: both its events and its log may hold the end a follower waits for.
+    const stop = store.watchRun(runId, () => {
+      own.notify(runId, "events");
+      own.notify(runId, "logs");
+    });
+    return { changes: own, close: stop };
+  } catch {
+    return none;
+  }
+}
+
+/** A reader that does not follow, or follows `changes` alone. */
+export function unwatched(changes: ChangeFeed | undefined): RunFollow {
+  return { changes, close() {} };
+}

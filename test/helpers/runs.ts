@@ -56,8 +56,11 @@ export async function repoWith(store: StoreKind, files: Record<string, string>) 
   await initRepo(root, store, files, dsn);
   return {
     root,
-    cli: (args: string[], env?: Record<string, string>, options: { interleaved?: boolean } = {}) =>
-      runCli([...args, "--repo", root], { cwd: root, env, ...options }),
+    cli: (
+      args: string[],
+      env?: Record<string, string>,
+      options: { interleaved?: boolean; timeoutMs?: number } = {},
+    ) => runCli([...args, "--repo", root], { cwd: root, env, ...options }),
     async [Symbol.asyncDispose]() {
       // Whatever a failed test left running in this repository is cancelled
       // (or, if its owner died, reconciled) before the repository goes away.

@@ -62,6 +62,7 @@ import { listRuns } from "./listing.ts";
 import { LockFiles } from "./locks.ts";
 import { isRunId, Layout } from "./paths.ts";
 import { emptyTrash, pruneRunFiles } from "./prune.ts";
+import { watchRunFiles } from "./run_watch.ts";
 import { TokenFiles } from "./tokens.ts";
 import { WorkerTokenFiles } from "./worker_tokens.ts";
 
@@ -468,6 +469,11 @@ class FileRunStore implements RunStore {
     filter?: { runId?: string; workerId?: string; activeOnly?: boolean },
   ): Promise<Lease[]> {
     return this.leases.list(filter);
+  }
+
+  watchRun(runId: string, onChange: () => void): () => void {
+    if (!isRunId(runId)) throw new StoreNotFound(runId);
+    return watchRunFiles(this.layout.run(runId), onChange);
   }
 
   flushed(runId: string): Promise<void> {
