@@ -58,6 +58,17 @@ export class BackgroundFlushes {
     throw failure;
   }
 
+  /**
+   * A failed flush of the run nobody has been told of yet, now told: a write
+   * flushed on the spot would not see it (the kernel reports a write-back
+   * error to the descriptors open when it happened), so it fails instead.
+   */
+  takeFailure(runId: string): unknown {
+    const failure = this.failures.get(runId);
+    this.failures.delete(runId);
+    return failure;
+  }
+
   /** Waits for every flush under way. */
   async settle(): Promise<void> {
     await Promise.all([...this.runs.values()].map((state) => state.done));

@@ -49,7 +49,11 @@ Deno.test("a flush that fails is reported by the next flushed, once, and later f
     await flushes.flushed("run-1");
     flushes.schedule("run-1", missing);
     await assertRejects(() => flushes.flushed("run-1"), notFound);
+    // Nobody waits on the barrier: the run's next write flushed on the spot is told instead.
+    flushes.schedule("run-1", missing);
     await flushes.settle();
+    assertEquals(notFound(flushes.takeFailure("run-1")), true);
+    assertEquals(flushes.takeFailure("run-1"), undefined);
   } finally {
     await Deno.remove(file);
   }

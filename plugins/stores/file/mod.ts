@@ -192,6 +192,9 @@ class FileRunStore implements RunStore {
       // are repaired by the next append if a crash comes in between.
       const flush = this.sync && needsFlush(events);
       const later = flush && request.flushLater === true;
+      // A step's end that never reached the disk: the run's next flushed write says so, not later.
+      const failed = flush && !later ? this.flushes.takeFailure(runId) : undefined;
+      if (failed !== undefined) throw failed;
       const size = appendLines(file, tail, events.map(encodeEvent), flush && !later);
       if (later) this.flushes.schedule(runId, this.layout.events(runId));
       const summary = this.replaceSummary(runId, request.summary, left?.summary);
