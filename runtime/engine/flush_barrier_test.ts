@@ -67,9 +67,6 @@ Deno.test("a step's end is flushed before the next step starts, and its lock tak
   }]));
   assertEquals((await done).status, RunStatus.SUCCEEDED);
 
-  const ends = calls.flatMap((call, i) =>
-    call.kind === "append" && call.changes.some((c) => c.endsWith(" succeeded")) ? [i] : []
-  );
   const aEnd = calls.findIndex((c) =>
     c.kind === "append" && c.changes.includes("main/a succeeded")
   );
@@ -85,7 +82,6 @@ Deno.test("a step's end is flushed before the next step starts, and its lock tak
   // The run's end is flushed as it is written: nothing after it waits on a barrier.
   const last = calls.findLast((c) => c.kind === "append") as { flushLater: boolean };
   assertEquals(last.flushLater, false);
-  assert(ends.length >= 2);
   // No append of the lock's taking alone: it goes with the step's start.
   for (const call of calls) {
     if (call.kind !== "append" || !call.changes.includes("lock taken")) continue;

@@ -130,7 +130,6 @@ export async function runShell(
       work.extension = extension;
       credentialSha256 = await adoptCredential(deps, adopt, work);
     }
-    await call.journal.flushed();
     return await dispatchShell(call, args, placed, placement.executor, work, credentialSha256);
   }
   call.slot = await takeHostSlot(
@@ -141,9 +140,6 @@ export async function runShell(
     deps.pollMs,
   );
   work.spool = prepareSpool(deps.store, job.run.id, job.step.id, call.attempt);
-  // Nothing of a step happens before what the run recorded earlier is on disk (0034): waited for
-  // last, so the flush of the step before goes on while this one is prepared.
-  await call.journal.flushed();
   return await dispatchShell(call, args, placed, placement.executor, work);
 }
 
@@ -174,6 +170,9 @@ async function dispatchShell(
   credentialSha256 = "",
 ): Promise<Outcome> {
   const { deps, journal, job, logs } = call;
+  // Nothing of a step happens before what the run recorded earlier is on disk (0034): waited for
+  // last, once the step is ready to go, so the flush of the step before overlaps its preparing.
+  await journal.flushed();
   const started = deps.clock.now().getTime();
   let exited: Extract<StepEvent, { type: "exited" }> | undefined;
   // A remote step's `started` comes just before its `placed`: recorded together.

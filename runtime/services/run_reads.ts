@@ -20,7 +20,7 @@ import type { ServiceImpl } from "./call_context.ts";
 import { applyExpiredGates } from "./gate_writes.ts";
 import { checkActiveRuns } from "./check_active.ts";
 import { resolveRunId, type RunServiceEnv } from "./run_env.ts";
-import { followPollMs, followRun, storeFeed, unwatched } from "./store_feed.ts";
+import { followPollMs, followRun } from "./store_feed.ts";
 import type { ChangeFeed } from "./change_feed.ts";
 
 type Client = ServiceImpl<typeof RunService>;
@@ -112,9 +112,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       const runId = await resolveRunId(s, request.runId ?? "");
       const run = await readRun(env, s, runId);
       // Watched from before the loop's first read, so no change falls between.
-      const follow = request.follow
-        ? followRun(env.changes ?? storeFeed(s), s, runId)
-        : unwatched(env.changes);
+      const follow = followRun(request.follow === true, env.changes, s, runId);
       const changes = follow.changes;
       let after = request.afterSeq ?? 0n;
       let lastCheck = Date.now();
@@ -155,9 +153,7 @@ export function runReads(env: RunServiceEnv, store: () => Promise<RunStore>): Pi
       const runId = await resolveRunId(s, request.runId ?? "");
       const run = await readRun(env, s, runId);
       const stepFilter = request.step ? stepIdIn(run, runId, request.step) : undefined;
-      const follow = request.follow
-        ? followRun(env.changes ?? storeFeed(s), s, runId)
-        : unwatched(env.changes);
+      const follow = followRun(request.follow === true, env.changes, s, runId);
       const changes = follow.changes;
       let after = request.afterSeq ?? 0n;
       let settledSeen = isSettledRun(run.status);

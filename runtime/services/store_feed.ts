@@ -65,33 +65,30 @@ export interface RunFollow {
 }
 
 /**
- * The feed a follower of `runId` waits on: `shared` (the server's own, or the
- * store's subscription) when there is one; else, for a store that can watch
- * one run (the file store), a feed of that run's changes alone, closed with
- * the follower (it wakes the follower when the run's status changes, and
- * the poll reads the rest); else none (the follower polls).
+ * What a reader of `runId` waits on: `own` (the server's feed) when there is
+ * one; else, when it follows, the store's subscription, or for a store that
+ * can watch one run (the file store) a feed of that run's changes alone,
+ * closed with the follower (it wakes the follower when the run's status
+ * changes, and the poll reads the rest); else none (the follower polls).
  */
 export function followRun(
-  shared: ChangeFeed | undefined,
+  follows: boolean,
+  own: ChangeFeed | undefined,
   store: RunStore,
   runId: string,
 ): RunFollow {
-  const none = unwatched(shared);
-  if (shared || !store.watchRun) return none;
-  const own = new ChangeFeed();
+  const shared = follows ? own ?? storeFeed(store) : own;
+  const none = { changes: shared, close() {} };
+  if (!follows || shared || !store.watchRun) return none;
+  const watched = new ChangeFeed();
   try {
     // The run's status moved: both its events and its log may hold the end a follower waits for.
     const stop = store.watchRun(runId, () => {
-      own.notify(runId, "events");
-      own.notify(runId, "logs");
+      watched.notify(runId, "events");
+      watched.notify(runId, "logs");
     });
-    return { changes: own, close: stop };
+    return { changes: watched, close: stop };
   } catch {
     return none;
   }
-}
-
-/** A reader that does not follow, or follows `changes` alone. */
-export function unwatched(changes: ChangeFeed | undefined): RunFollow {
-  return { changes, close() {} };
 }

@@ -52,10 +52,8 @@ export class BackgroundFlushes {
   /** Resolves once what was written to the run before this call is flushed; throws a failed flush's error once. */
   async flushed(runId: string): Promise<void> {
     await this.runs.get(runId)?.done;
-    const failure = this.failures.get(runId);
-    if (failure === undefined) return;
-    this.failures.delete(runId);
-    throw failure;
+    const failure = this.takeFailure(runId);
+    if (failure !== undefined) throw failure;
   }
 
   /**
