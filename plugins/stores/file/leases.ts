@@ -1,11 +1,18 @@
-// Leases as files: leases/<encoded run id>/<encoded step id>.json holds the
-// newest lease of that step (runtime/ports/leases.ts). Every change is a read,
-// a decision and a rewrite (temporary file + rename) under an exclusive flock
-// on leases/.lock, so two processes taking a lease of one step get different
-// epochs and the later one stays. Marking a lease written is flushed to disk;
-// the other changes are not (see write()).
+// Leases as files: leases/<encoded run id>.jsonl is the run's lease log
+// (lease_log.ts), whose last line for a step is that step's newest lease
+// (runtime/ports/leases.ts). Every change is a read, a decision and one
+// appended line under an exclusive flock on leases/.lock, so two processes
+// taking a lease of one step get different epochs and the later one stays.
+// Marking a lease written is flushed to disk; the other changes are not (see
+// write()). Decision 0035.
+//
+// Before that decision each step's lease was its own file,
+// leases/<encoded run id>/<encoded step id>.json, rewritten by rename. Those
+// files are still read (a step with no line in its run's log), never written:
+// a change of such a lease is appended to the log, which then has the newest.
 import { type AcquireLease, type Lease, nextLease, parseLeaseId } from "../../../runtime/mod.ts";
-import { promised, readTextIfExists, syncDir, writeFileAtomic } from "./fsio.ts";
+import { promised, readTextIfExists } from "./fsio.ts";
+import { LeaseLogs } from "./lease_log.ts";
 import { encodedFileName, type Layout } from "./paths.ts";
 
 interface LeaseJson {
@@ -23,13 +30,17 @@ interface LeaseJson {
 
 function encode(lease: Lease): string {
   const json: LeaseJson = {
-    ...lease,
+    id: lease.id,
+    runId: lease.runId,
+    stepId: lease.stepId,
+    attempt: lease.attempt,
     epoch: String(lease.epoch),
+    workerId: lease.workerId,
     createMs: lease.createTime.getTime(),
     expireMs: lease.expireTime.getTime(),
+    hasWritten: lease.hasWritten,
+    state: lease.state,
   };
-  delete (json as unknown as Record<string, unknown>).createTime;
-  delete (json as unknown as Record<string, unknown>).expireTime;
   return JSON.stringify(json) + "\n";
 }
 
@@ -49,7 +60,8 @@ function decode(text: string): Lease {
   };
 }
 
-const dirName = (runId: string) => encodedFileName(runId).slice(0, -".json".length);
+const runName = (runId: string) => encodedFileName(runId).slice(0, -".json".length);
+const logSuffix = ".jsonl";
 const byRunThenStep = (a: Lease, b: Lease) =>
   a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.stepId < b.stepId ? -1 : 1;
 
@@ -57,22 +69,28 @@ export class LeaseFiles {
   private readonly root: string;
   /** leases/.lock, opened once: a lease change is on a remote step's critical path. */
   private lockFile?: Deno.FsFile;
-  /** Run directories this process made or saw, so a change need not make them again. */
-  private readonly made = new Set<string>();
+  private readonly logs: LeaseLogs;
+  /**
+   * Runs with a directory of per-step lease files (the layout before 0035),
+   * listed once: this version never makes one.
+   */
+  private legacyRuns?: Set<string>;
 
-  constructor(layout: Layout, private readonly sync: boolean) {
+  constructor(layout: Layout, sync: boolean) {
     this.root = `${layout.root}/leases`;
+    this.logs = new LeaseLogs(encode, decode, sync);
   }
 
-  private path(runId: string, stepId: string): string {
-    return `${this.root}/${dirName(runId)}/${encodedFileName(stepId)}`;
+  private logPath(runId: string): string {
+    return `${this.root}/${runName(runId)}${logSuffix}`;
   }
 
   /** The step's newest lease, checked to be that step's (a hashed long name could be another's). */
   private newest(runId: string, stepId: string): Lease | undefined {
-    const text = readTextIfExists(this.path(runId, stepId));
-    const lease = text === undefined ? undefined : decode(text);
-    return lease?.runId === runId && lease.stepId === stepId ? lease : undefined;
+    const logged = this.logs.leases(this.logPath(runId)).get(stepId);
+    const lease = logged ?? this.legacy(runId, stepId);
+    // A copy: the log's own stays as read until a change is appended.
+    return lease?.runId === runId && lease.stepId === stepId ? { ...lease } : undefined;
   }
 
   /** The lease `id` names while it is its step's newest. */
@@ -91,22 +109,7 @@ export class LeaseFiles {
    * by the lease id's nonce (an acquire; runtime/ports/leases.ts).
    */
   private write(lease: Lease, durable = false): void {
-    const dir = `${this.root}/${dirName(lease.runId)}`;
-    const path = this.path(lease.runId, lease.stepId);
-    const sync = this.sync && durable;
-    if (!this.made.has(dir)) {
-      Deno.mkdirSync(dir, { recursive: true });
-      this.made.add(dir);
-    }
-    try {
-      writeFileAtomic(path, encode(lease), sync);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      // The run's directory was removed since this process made it.
-      Deno.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path, encode(lease), sync);
-    }
-    if (sync) syncDir(dir);
+    this.logs.append(this.logPath(lease.runId), lease, durable);
   }
 
   /** Runs `work` holding the exclusive lock across synchronous calls only. */
@@ -134,14 +137,12 @@ export class LeaseFiles {
 
   /** Deletes every lease of a run (a pruned run), synchronously, under the lease lock. */
   removeRunNow(runId: string): void {
-    const dir = `${this.root}/${dirName(runId)}`;
+    const path = this.logPath(runId);
     this.lockedNow(() => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-      this.made.delete(dir);
+      removeAll(path);
+      removeAll(`${this.root}/${runName(runId)}`);
+      this.logs.forget(path);
+      this.legacyRuns?.delete(runName(runId));
     });
   }
 
@@ -189,22 +190,61 @@ export class LeaseFiles {
 
   list(filter: { runId?: string; workerId?: string; activeOnly?: boolean } = {}): Promise<Lease[]> {
     return promised(() => {
-      const dirs = filter.runId !== undefined ? [dirName(filter.runId)] : this.entries(this.root);
-      const out: Lease[] = [];
-      for (const dir of dirs) {
-        for (const name of this.entries(`${this.root}/${dir}`)) {
-          if (!name.endsWith(".json")) continue;
-          const text = readTextIfExists(`${this.root}/${dir}/${name}`);
-          if (text === undefined) continue;
-          const lease = decode(text);
-          if (filter.runId !== undefined && lease.runId !== filter.runId) continue;
-          if (filter.workerId !== undefined && lease.workerId !== filter.workerId) continue;
-          if (filter.activeOnly && lease.state !== "active") continue;
-          out.push(lease);
+      const names = filter.runId !== undefined
+        ? [runName(filter.runId)]
+        : this.entries(this.root).filter((n) => n.endsWith(logSuffix))
+          .map((n) => n.slice(0, -logSuffix.length));
+      const byStep = new Map<string, Lease>();
+      const key = (lease: Lease) => `${lease.runId}\n${lease.stepId}`;
+      const legacy = this.legacyRunNames();
+      for (const name of filter.runId !== undefined ? names : legacy) {
+        if (!legacy.has(name)) continue;
+        for (const lease of this.legacyLeases(name)) byStep.set(key(lease), lease);
+      }
+      for (const name of names) {
+        for (const lease of this.logs.leases(`${this.root}/${name}${logSuffix}`).values()) {
+          byStep.set(key(lease), { ...lease });
         }
       }
-      return out.sort(byRunThenStep);
+      return [...byStep.values()].filter((lease) =>
+        (filter.runId === undefined || lease.runId === filter.runId) &&
+        (filter.workerId === undefined || lease.workerId === filter.workerId) &&
+        (!filter.activeOnly || lease.state === "active")
+      ).sort(byRunThenStep);
     });
+  }
+
+  /** A step's lease file of the layout before 0035, when its run has such a directory. */
+  private legacy(runId: string, stepId: string): Lease | undefined {
+    const name = runName(runId);
+    if (!this.legacyRunNames().has(name)) return undefined;
+    const text = readTextIfExists(`${this.root}/${name}/${encodedFileName(stepId)}`);
+    return text === undefined ? undefined : decode(text);
+  }
+
+  /** The runs with a lease directory of the old layout. */
+  private legacyRunNames(): Set<string> {
+    if (!this.legacyRuns) {
+      this.legacyRuns = new Set();
+      try {
+        for (const entry of Deno.readDirSync(this.root)) {
+          if (entry.isDirectory) this.legacyRuns.add(entry.name);
+        }
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+    return this.legacyRuns;
+  }
+
+  private legacyLeases(name: string): Lease[] {
+    const out: Lease[] = [];
+    for (const file of this.entries(`${this.root}/${name}`)) {
+      if (!file.endsWith(".json")) continue;
+      const text = readTextIfExists(`${this.root}/${name}/${file}`);
+      if (text !== undefined) out.push(decode(text));
+    }
+    return out;
   }
 
   /** The names in a directory (none when it does not exist), dot files left out. */
@@ -217,5 +257,14 @@ export class LeaseFiles {
       if (error instanceof Deno.errors.NotFound) return [];
       throw error;
     }
+  }
+}
+
+/** Removes a file or a directory with what is in it; one already gone is fine. */
+function removeAll(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
