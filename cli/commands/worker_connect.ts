@@ -133,6 +133,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw error;
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    records.close();
   }
 }
 

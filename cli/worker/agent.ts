@@ -181,6 +181,7 @@ export class WorkerAgent {
       for (const link of this.#links) link.outbox?.close();
     }
     await Promise.allSettled(loops);
+    this.#book.close();
     if (failure) throw failure;
   }
 

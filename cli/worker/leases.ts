@@ -3,6 +3,7 @@
 // into numbered LeaseUpdates. Updates are kept until the orchestrator
 // acknowledges them, so after a reconnect the unacknowledged ones are sent
 // again and nothing is lost or doubled.
+import { ScratchDirs } from "./scratch_dirs.ts";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   type Assignment,
@@ -71,8 +72,7 @@ export class LeaseBook<Route = unknown> {
    */
   concurrency = Number.POSITIVE_INFINITY;
   #running = 0;
-  /** The work dir is made once: a recursive mkdir per step costs five times a plain one. */
-  #workDirMade = false;
+  readonly #scratch: ScratchDirs;
   readonly #waiting: (() => void)[] = [];
 
   constructor(
@@ -84,7 +84,14 @@ export class LeaseBook<Route = unknown> {
     private readonly records?: StepRecords,
     /** Runs the methods of extension model types (bundles and the capability proxy). */
     private readonly extensions?: WorkerExtensions,
-  ) {}
+  ) {
+    this.#scratch = new ScratchDirs(workDir);
+  }
+
+  /** The worker stops: what was made ahead for the next step goes. */
+  close(): void {
+    this.#scratch.close();
+  }
 
   /** Leases whose step still runs (or waits for a slot). */
   running(): number {
@@ -244,10 +251,7 @@ export class LeaseBook<Route = unknown> {
     const executor = this.executors.get(name);
     // A process step runs in the directory the orchestrator names, else a scratch one; a
     // container step in its image's working directory, as it would on the orchestrator.
-    const scratch = a.work?.cwd || a.work?.container
-      ? undefined
-      : `${this.workDir}/lease-${crypto.randomUUID()}`;
-    const cwd = a.work?.cwd || scratch;
+    let scratch: string | undefined;
     let exited: Extract<StepEvent, { type: "exited" }> | undefined;
     let recorded = false;
     let forget: (() => void) | undefined;
@@ -273,8 +277,8 @@ export class LeaseBook<Route = unknown> {
           `it offers ${[...this.executors.keys()].join(", ")}, not the ${name} executor`,
         );
       }
-      if (scratch) this.#makeScratch(scratch);
-      let work = fromRemoteWork(a, cwd);
+      if (!a.work?.cwd && !a.work?.container) scratch = this.#scratch.take();
+      let work = fromRemoteWork(a, a.work?.cwd || scratch);
       if (work.extension) {
         if (!this.extensions || name !== defaultWorkerExecutor) {
           throw new Error(
@@ -330,24 +334,10 @@ export class LeaseBook<Route = unknown> {
       this.#freeSlot();
       forget?.();
       lease.finished = true;
+      if (scratch) await this.#scratch.release(scratch);
       if (recorded) await this.records!.remove(a.leaseId);
-      if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
     this.#ended(lease, exited);
-  }
-
-  #makeScratch(path: string): void {
-    if (!this.#workDirMade) {
-      Deno.mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
-      this.#workDirMade = true;
-    }
-    try {
-      Deno.mkdirSync(path, { mode: 0o700 });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      // Removed under a running worker (a cleaned cache dir): made again.
-      Deno.mkdirSync(path, { recursive: true, mode: 0o700 });
-    }
   }
 
   #ended(

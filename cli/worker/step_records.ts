@@ -4,12 +4,14 @@
 // for a process that is not their parent's thread (PR_SET_PDEATHSIG is per
 // thread, and Deno cannot set it on the steps it spawns). So the worker
 // records each running step's process (pid, group, start time, lease) in its
-// cache dir and removes the record when the step ends; the next worker
-// process of that cache dir reaps what is left before it connects.
+// cache dir and marks it ended when the step ends; the next worker process of
+// that cache dir reaps what is left before it connects.
 //
-// A record is written whole (temporary file, then rename) and is never
-// fsynced: it must outlive the worker process, not the machine, whose
-// reboot ends the steps anyway (records of another boot are dropped).
+// A worker process appends its records to a log of its own (step_log.ts),
+// never fsynced: it must outlive the worker process, not the machine, whose
+// reboot ends the steps anyway (records of another boot are dropped). Workers
+// before that log wrote one file per record, <lease>.json; those are reaped
+// too.
 import {
   bootId,
   type Executor,
@@ -17,20 +19,9 @@ import {
   processStartTime,
   type RecordedProcess,
 } from "../../runtime/mod.ts";
+import { runningInLog, StepLog, type StepRecord } from "./step_log.ts";
 
-export interface StepRecord {
-  version: 1;
-  leaseId: string;
-  runId: string;
-  stepId: string;
-  /** The boot the step ran in: its pid and start time mean nothing in another. */
-  bootId: string;
-  /** The worker process that ran it; while that one lives, nobody else reaps its steps. */
-  owner: { pid: number; processStart: string };
-  process: RecordedProcess;
-  /** The step's scratch directory in the cache dir, removed with the record. */
-  scratch?: string;
-}
+export type { StepRecord };
 
 /** One leftover step and what was done about it, for the `reaped` lifecycle line. */
 export interface ReapReport {
@@ -57,18 +48,12 @@ const keep = new Set(["owner-alive", "left-running", "unreadable", "no-executor"
 
 export class StepRecords {
   #owner?: Promise<StepRecord["owner"]>;
+  #log?: StepLog;
 
   /** `dir` is `<cache-dir>/steps`. */
   constructor(readonly dir: string) {}
 
-  /** The directory was made by this process (it is made on the first write). */
-  #made?: true;
-
-  #file(leaseId: string): string {
-    return `${this.dir}/${encodeURIComponent(leaseId)}.json`;
-  }
-
-  /** Records a started step (atomically: a reader sees the whole record or none). */
+  /** Records a started step (a whole line of this process's log, or nothing). */
   async write(
     lease: { leaseId: string; runId: string; stepId: string },
     process: RecordedProcess,
@@ -78,28 +63,35 @@ export class StepRecords {
       pid: Deno.pid,
       processStart: s ?? "",
     }));
+    const owner = await this.#owner;
     const record: StepRecord = {
       version: 1,
       leaseId: lease.leaseId,
       runId: lease.runId,
       stepId: lease.stepId,
       bootId: await bootId(),
-      owner: await this.#owner,
+      owner,
       process,
       ...(scratch ? { scratch } : {}),
     };
-    // Synchronous: a few small writes cost less than the thread hops of async calls, and the
-    // step's start is reported only after them.
-    this.#made ??= Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 }) ?? true;
-    const file = this.#file(lease.leaseId);
-    const temp = `${file}.${crypto.randomUUID()}.tmp`;
-    Deno.writeTextFileSync(temp, JSON.stringify(record) + "\n", { mode: 0o600 });
-    Deno.renameSync(temp, file);
+    // Synchronous: one small append costs less than the thread hops of an async call, and the
+    // step's start is reported only after it.
+    (this.#log ??= new StepLog(this.dir, owner)).started(record);
   }
 
   /** The step ended: forget it. */
-  async remove(leaseId: string): Promise<void> {
-    await Deno.remove(this.#file(leaseId)).catch(() => {});
+  remove(leaseId: string): Promise<void> {
+    try {
+      this.#log?.ended(leaseId);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** This process stops: its log goes unless it records a step still running. */
+  close(): void {
+    this.#log?.close();
   }
 
   /**
@@ -125,6 +117,10 @@ export class StepRecords {
       const path = `${this.dir}/${entry.name}`;
       if (entry.name.endsWith(".tmp")) {
         await Deno.remove(path).catch(() => {}); // a write cut short: it names no process
+        continue;
+      }
+      if (entry.name.endsWith(".jsonl")) {
+        if (path !== this.#log?.path) reports.push(...await reapLog(path, boot, executors));
         continue;
       }
       if (!entry.name.endsWith(".json")) continue;
@@ -241,17 +237,62 @@ async function reapContainer(
   return { ...base, outcome: "left-running", confirmed: false, actions };
 }
 
+/**
+ * Reaps the running steps of another worker process's log. The log stays as
+ * it is while its process lives; else it is removed, or rewritten with the
+ * records that must stay for the next start.
+ */
+async function reapLog(
+  path: string,
+  boot: string,
+  executors: ReadonlyMap<string, Executor>,
+): Promise<ReapReport[]> {
+  const text = await Deno.readTextFile(path).catch(() => undefined);
+  if (text === undefined) return [];
+  const records = runningInLog(text).running.filter((r) => validRecord(r));
+  const reports: ReapReport[] = [];
+  const kept: StepRecord[] = [];
+  for (const record of records) {
+    const report = await reapOne(record, boot, executors);
+    reports.push(report);
+    if (keep.has(report.outcome)) kept.push(record);
+    else if (record.scratch) await Deno.remove(record.scratch, { recursive: true }).catch(() => {});
+  }
+  if (reports.some((report) => report.outcome === "owner-alive")) {
+    return reports; // its process still appends to it
+  }
+  if (kept.length === 0) {
+    await Deno.remove(path).catch(() => {});
+  } else {
+    const temp = `${path}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(
+      temp,
+      kept.map((r) => JSON.stringify({ started: r }) + "\n").join(""),
+      {
+        mode: 0o600,
+      },
+    );
+    await Deno.rename(temp, path);
+  }
+  return reports;
+}
+
 async function readRecord(path: string): Promise<StepRecord | undefined> {
   try {
-    const r = JSON.parse(await Deno.readTextFile(path)) as StepRecord;
-    const p = r?.process;
-    if (
-      r?.version !== 1 || typeof r.leaseId !== "string" || typeof p?.pid !== "number" ||
-      typeof p.pgid !== "number" || typeof p.processStart !== "string" ||
-      typeof r.owner?.pid !== "number"
-    ) return undefined;
-    return r;
+    return validRecord(JSON.parse(await Deno.readTextFile(path)));
   } catch {
     return undefined;
   }
+}
+
+/** The record, when it has what a reap needs. */
+function validRecord(value: unknown): StepRecord | undefined {
+  const r = value as StepRecord;
+  const p = r?.process;
+  if (
+    r?.version !== 1 || typeof r.leaseId !== "string" || typeof p?.pid !== "number" ||
+    typeof p.pgid !== "number" || typeof p.processStart !== "string" ||
+    typeof r.owner?.pid !== "number"
+  ) return undefined;
+  return r;
 }

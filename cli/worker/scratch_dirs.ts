@@ -1,0 +1,78 @@
+// The scratch directories of a worker's steps: <work dir>/lease-<uuid>, new and
+// empty for each step that runs in no directory of its own, removed when it
+// ends. Both calls were on a remote step's way (bench/workers.ts, part a):
+// making the directory before the spawn. So the next step's directory is made
+// ahead, as spare-<uuid>, when a step ends, and renamed when a step takes it;
+// the making and the removing run on Deno's thread pool, while the event loop
+// sends the step's end. A spare is never a step's directory,
+// so the spares a worker that died left behind are removed when the next
+// worker process makes its first directory.
+
+export class ScratchDirs {
+  #made = false;
+  #spare?: string;
+
+  constructor(readonly workDir: string) {}
+
+  /** A new empty directory for a step. */
+  take(): string {
+    this.#madeWorkDir();
+    const path = `${this.workDir}/lease-${crypto.randomUUID()}`;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare) {
+      try {
+        Deno.renameSync(spare, path);
+        return path;
+      } catch {
+        // Removed under a running worker (a cleaned cache dir): made anew below.
+      }
+    }
+    try {
+      Deno.mkdirSync(path, { mode: 0o700 });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(path, { recursive: true, mode: 0o700 });
+    }
+    return path;
+  }
+
+  /**
+   * Makes the next step's directory ahead and removes this one, both on
+   * Deno's thread pool: the event loop goes on sending the step's end.
+   */
+  async release(path: string): Promise<void> {
+    const spare = this.#spare ? undefined : `${this.workDir}/spare-${crypto.randomUUID()}`;
+    const making = spare === undefined
+      ? undefined
+      : Deno.mkdir(spare, { mode: 0o700 }).then(() => this.#spare ??= spare, () => {});
+    // Most steps leave it empty.
+    await Deno.remove(path).catch(() => Deno.remove(path, { recursive: true }).catch(() => {}));
+    await making;
+  }
+
+  /** The spare goes with the process. */
+  close(): void {
+    if (!this.#spare) return;
+    try {
+      Deno.removeSync(this.#spare);
+    } catch {
+      // gone already
+    }
+    this.#spare = undefined;
+  }
+
+  #madeWorkDir(): void {
+    if (this.#made) return;
+    Deno.mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
+    this.#made = true;
+    for (const entry of Deno.readDirSync(this.workDir)) {
+      if (!entry.isDirectory || !entry.name.startsWith("spare-")) continue;
+      try {
+        Deno.removeSync(`${this.workDir}/${entry.name}`);
+      } catch {
+        // not empty, so not a spare of ours: left alone
+      }
+    }
+  }
+}
