@@ -101,6 +101,12 @@ export function stepLogName(owner: StepRecord["owner"]): string {
   return `worker-${owner.pid}-${owner.processStart.replace(/[^0-9A-Za-z]/g, "") || "0"}.jsonl`;
 }
 
+/** The worker process a log's file name names, or undefined when it names none. */
+export function stepLogOwner(name: string): StepRecord["owner"] | undefined {
+  const match = /^worker-([1-9][0-9]*)-([0-9A-Za-z]+)\.jsonl$/.exec(name);
+  return match ? { pid: Number(match[1]), processStart: match[2] } : undefined;
+}
+
 /**
  * The steps a log says were started and not ended, in the order started;
  * `unreadable` counts lines that are not log lines (a machine crash can cut

@@ -1,7 +1,8 @@
 // A worker process's step log: what a reaper reads back from it after the
 // process died at any point, and that it stays small however many steps run.
 import { runningInLog, StepLog } from "./step_log.ts";
-import type { StepRecord } from "./step_records.ts";
+import { type StepRecord, StepRecords } from "./step_records.ts";
+import { processStartTime } from "../../runtime/mod.ts";
 import { assert, assertEquals } from "../../test/helpers/mod.ts";
 
 const owner = { pid: 4242, processStart: "987654" };
@@ -65,3 +66,30 @@ Deno.test("step log: stays small over thousands of steps, and goes when the proc
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("step log: a live worker's log is left as it is; a dead one's with nothing running goes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-step-log-" });
+  try {
+    const steps = `${dir}/steps`;
+    const me = { pid: Deno.pid, processStart: (await processStartTime(Deno.pid))! };
+    const live = new StepLog(steps, me);
+    live.started({ ...record("mine"), owner: me });
+    const before = Deno.readTextFileSync(live.path);
+    // A worker process that has exited, whose last step ended.
+    const gone = new Deno.Command("true").spawn();
+    const goneStart = (await processStartTime(gone.pid)) ?? "1";
+    await gone.status;
+    const dead = new StepLog(steps, { pid: gone.pid, processStart: goneStart });
+    dead.started(record("theirs"));
+    dead.ended("theirs");
+    const reports = await new StepRecords(steps).reapLeftovers(new Map());
+    assertEquals(reports.map((r) => [r.leaseId, r.outcome]), [["mine", "owner-alive"]]);
+    assertEquals(Deno.readTextFileSync(live.path), before, "the live worker's log is untouched");
+    assertEquals(names(steps), [live.path.slice(steps.length + 1)]);
+    live.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name);

@@ -19,7 +19,7 @@ import {
   processStartTime,
   type RecordedProcess,
 } from "../../runtime/mod.ts";
-import { runningInLog, StepLog, type StepRecord } from "./step_log.ts";
+import { runningInLog, StepLog, stepLogOwner, type StepRecord } from "./step_log.ts";
 
 export type { StepRecord };
 
@@ -79,14 +79,14 @@ export class StepRecords {
     (this.#log ??= new StepLog(this.dir, owner)).started(record);
   }
 
-  /** The step ended: forget it. */
+  /** The step ended: forget it (a mark that cannot be written costs only a reap later). */
   remove(leaseId: string): Promise<void> {
     try {
       this.#log?.ended(leaseId);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
+    } catch {
+      // The next worker process of this cache dir finds the step gone.
     }
+    return Promise.resolve();
   }
 
   /** This process stops: its log goes unless it records a step still running. */
@@ -156,14 +156,7 @@ async function reapOne(
   executors: ReadonlyMap<string, Executor>,
 ): Promise<ReapReport> {
   const p = r.process;
-  const base = {
-    leaseId: r.leaseId,
-    runId: r.runId,
-    stepId: r.stepId,
-    pid: p.pid,
-    pgid: p.pgid,
-    processStart: p.processStart,
-  };
+  const base = reportBase(r);
   const executor = executors.get(p.executor);
   if (!executor) {
     return {
@@ -238,9 +231,10 @@ async function reapContainer(
 }
 
 /**
- * Reaps the running steps of another worker process's log. The log stays as
- * it is while its process lives; else it is removed, or rewritten with the
- * records that must stay for the next start.
+ * Reaps the running steps of another worker process's log. While that
+ * process lives (two workers on one cache dir) it still appends to the log:
+ * nothing is done. Else the log is removed, or rewritten with the records
+ * that must stay for the next start.
  */
 async function reapLog(
   path: string,
@@ -250,6 +244,15 @@ async function reapLog(
   const text = await Deno.readTextFile(path).catch(() => undefined);
   if (text === undefined) return [];
   const records = runningInLog(text).running.filter((r) => validRecord(r));
+  const owner = stepLogOwner(path.slice(path.lastIndexOf("/") + 1));
+  if (owner && await isSameProcessAlive(owner.pid, owner.processStart) === true) {
+    return records.map((r) => ({
+      ...reportBase(r),
+      outcome: "owner-alive",
+      confirmed: false,
+      actions: [`the worker process ${owner.pid} that runs it is alive; left alone`],
+    }));
+  }
   const reports: ReapReport[] = [];
   const kept: StepRecord[] = [];
   for (const record of records) {
@@ -258,23 +261,27 @@ async function reapLog(
     if (keep.has(report.outcome)) kept.push(record);
     else if (record.scratch) await Deno.remove(record.scratch, { recursive: true }).catch(() => {});
   }
-  if (reports.some((report) => report.outcome === "owner-alive")) {
-    return reports; // its process still appends to it
-  }
   if (kept.length === 0) {
     await Deno.remove(path).catch(() => {});
   } else {
     const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(
-      temp,
-      kept.map((r) => JSON.stringify({ started: r }) + "\n").join(""),
-      {
-        mode: 0o600,
-      },
-    );
+    const lines = kept.map((r) => JSON.stringify({ started: r }) + "\n");
+    await Deno.writeTextFile(temp, lines.join(""), { mode: 0o600 });
     await Deno.rename(temp, path);
   }
   return reports;
+}
+
+function reportBase(r: StepRecord): Omit<ReapReport, "outcome" | "confirmed" | "actions"> {
+  const p = r.process;
+  return {
+    leaseId: r.leaseId,
+    runId: r.runId,
+    stepId: r.stepId,
+    pid: p.pid,
+    pgid: p.pgid,
+    processStart: p.processStart,
+  };
 }
 
 async function readRecord(path: string): Promise<StepRecord | undefined> {
