@@ -11,6 +11,7 @@
 export class ScratchDirs {
   #made = false;
   #spare?: string;
+  #making = false;
 
   constructor(readonly workDir: string) {}
 
@@ -42,10 +43,16 @@ export class ScratchDirs {
    * Deno's thread pool: the event loop goes on sending the step's end.
    */
   async release(path: string): Promise<void> {
-    const spare = this.#spare ? undefined : `${this.workDir}/spare-${crypto.randomUUID()}`;
-    const making = spare === undefined
-      ? undefined
-      : Deno.mkdir(spare, { mode: 0o700 }).then(() => this.#spare ??= spare, () => {});
+    let making: Promise<void> | undefined;
+    if (!this.#spare && !this.#making) {
+      // One spare at a time: steps that end together make one between them.
+      this.#making = true;
+      const spare = `${this.workDir}/spare-${crypto.randomUUID()}`;
+      making = Deno.mkdir(spare, { mode: 0o700 }).then(
+        () => void (this.#spare = spare),
+        () => {}, // the next step makes its own
+      ).finally(() => this.#making = false);
+    }
     // Most steps leave it empty.
     await Deno.remove(path).catch(() => Deno.remove(path, { recursive: true }).catch(() => {}));
     await making;

@@ -30,3 +30,23 @@ Deno.test("scratch dirs: a new empty directory per step, the next made ahead, no
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("scratch dirs: steps that end together leave one spare between them", async () => {
+  const root = await Deno.makeTempDir({ prefix: "swamp-scratch-" });
+  try {
+    const work = `${root}/work`;
+    const dirs = new ScratchDirs(work);
+    const taken = [dirs.take(), dirs.take(), dirs.take()];
+    await Promise.all(taken.map((path) => dirs.release(path)));
+    assertEquals(
+      names(work).filter((n) => n.startsWith("spare-")).length,
+      1,
+      names(work).join(" "),
+    );
+    assertEquals(names(work).filter((n) => n.startsWith("lease-")), []);
+    dirs.close();
+    assertEquals(names(work), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
