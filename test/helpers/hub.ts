@@ -32,6 +32,12 @@ export interface TestHub {
    * (same token, same cache dir). `prefix` wraps the command (`ip netns exec NS`).
    */
   connect(name: string, args?: string[], prefix?: string[]): Promise<WorkerProcess>;
+  /** Starts the worker as connect does, without waiting for it to connect (it may be refused). */
+  launch(name: string, args?: string[], prefix?: string[]): Promise<WorkerProcess>;
+  /** The token of the worker named `name`, minted the first time with `extra` flags (`--duration`). */
+  token(name: string, extra?: string[]): Promise<string>;
+  /** The hub's repository (its store holds the tokens). */
+  root: string;
   /** The cache dir of the worker named `name`. */
   cacheDir(name: string): string;
   [Symbol.asyncDispose](): Promise<void>;
@@ -91,23 +97,36 @@ export async function startTestHub(
   });
   const workers: WorkerProcess[] = [];
   const tokens = new Map<string, string>();
-  return {
+  const testHub: TestHub = {
     hub,
     store,
     url: server.url,
     cacheDir: (name) => `${dir}/cache-${name}`,
-    async connect(name, args = [], prefix = []) {
+    root: repo.root,
+    async token(name, extra = []) {
       let token = tokens.get(name);
       if (!token) {
-        const made = await runCli(["worker", "token", "create", name, "-q", "--repo", repo.root]);
+        const made = await runCli([
+          "worker",
+          "token",
+          "create",
+          name,
+          "-q",
+          "--repo",
+          repo.root,
+          ...extra,
+        ]);
         if (made.code !== 0) throw new Error(`token create failed: ${made.stderr}`);
         tokens.set(name, token = made.stdout.trim());
       }
+      return token;
+    },
+    async launch(name, args = [], prefix = []) {
       const worker = startWorker(
         server.url,
         [
           "--token",
-          token,
+          await testHub.token(name),
           "--cache-dir",
           `${dir}/cache-${name}`,
           "--ca-cert",
@@ -120,6 +139,10 @@ export async function startTestHub(
         prefix,
       );
       workers.push(worker);
+      return worker;
+    },
+    async connect(name, args = [], prefix = []) {
+      const worker = await testHub.launch(name, args, prefix);
       await worker.waitFor("connected");
       return worker;
     },
@@ -136,6 +159,7 @@ export async function startTestHub(
       await Deno.remove(dir, { recursive: true });
     },
   };
+  return testHub;
 }
 
 /**
