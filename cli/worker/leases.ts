@@ -3,7 +3,6 @@
 // into numbered LeaseUpdates. Updates are kept until the orchestrator
 // acknowledges them, so after a reconnect the unacknowledged ones are sent
 // again and nothing is lost or doubled.
-import { ScratchDirs } from "./scratch_dirs.ts";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   type Assignment,
@@ -18,6 +17,7 @@ import {
   type StepEvent,
   SwampError,
 } from "../../runtime/mod.ts";
+import { ScratchDirs } from "./scratch_dirs.ts";
 import type { StepRecords } from "./step_records.ts";
 import type { WorkerExtensions } from "./extension_steps.ts";
 
@@ -79,7 +79,7 @@ export class LeaseBook<Route = unknown> {
     /** The executors this worker offers, by name. */
     private readonly executors: ReadonlyMap<string, Executor>,
     private readonly sink: LeaseSink<Route>,
-    private readonly workDir: string,
+    workDir: string,
     /** Where running steps are recorded, so a later worker process reaps what this one leaves. */
     private readonly records?: StepRecords,
     /** Runs the methods of extension model types (bundles and the capability proxy). */
@@ -335,7 +335,7 @@ export class LeaseBook<Route = unknown> {
       forget?.();
       lease.finished = true;
       if (scratch) await this.#scratch.release(scratch);
-      if (recorded) await this.records!.remove(a.leaseId);
+      if (recorded) this.records!.remove(a.leaseId);
     }
     this.#ended(lease, exited);
   }

@@ -1,12 +1,13 @@
 // The scratch directories of a worker's steps: <work dir>/lease-<uuid>, new and
 // empty for each step that runs in no directory of its own, removed when it
-// ends. Both calls were on a remote step's way (bench/workers.ts, part a):
-// making the directory before the spawn. So the next step's directory is made
-// ahead, as spare-<uuid>, when a step ends, and renamed when a step takes it;
-// the making and the removing run on Deno's thread pool, while the event loop
-// sends the step's end. A spare is never a step's directory,
-// so the spares a worker that died left behind are removed when the next
-// worker process makes its first directory.
+// ends. Making one before the spawn, and removing one on the event loop
+// before the step's end was sent, were both on a remote step's way
+// (bench/workers.ts, part a). So the next step's directory is made ahead, as
+// spare-<uuid>, when a step ends, and renamed when a step takes it; making
+// and removing run on Deno's thread pool while the event loop sends the
+// step's end. A spare is never a step's directory, so the spares a worker
+// that died left behind are removed when the next worker process makes its
+// first directory.
 
 export class ScratchDirs {
   #made = false;

@@ -79,14 +79,14 @@ export class StepLog {
       Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       this.#file = Deno.openSync(this.path, { append: true, create: true, mode: 0o600 });
     }
-    const bytes = new TextEncoder().encode(JSON.stringify(line) + "\n");
+    const bytes = new TextEncoder().encode(logLine(line));
     let done = 0;
     while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
     this.#lines += 1;
   }
 
   #rewrite(): void {
-    const lines = [...this.#running.values()].map((r) => JSON.stringify({ started: r }) + "\n");
+    const lines = [...this.#running.values()].map((r) => logLine({ started: r }));
     const temp = `${this.path}.${crypto.randomUUID()}.tmp`;
     Deno.writeTextFileSync(temp, lines.join(""), { mode: 0o600 });
     Deno.renameSync(temp, this.path);
@@ -94,6 +94,11 @@ export class StepLog {
     this.#file = Deno.openSync(this.path, { append: true });
     this.#lines = lines.length;
   }
+}
+
+/** One line of a log. */
+export function logLine(line: StepLogLine): string {
+  return JSON.stringify(line) + "\n";
 }
 
 /** The log's file name for a worker process. */
@@ -108,26 +113,24 @@ export function stepLogOwner(name: string): StepRecord["owner"] | undefined {
 }
 
 /**
- * The steps a log says were started and not ended, in the order started;
- * `unreadable` counts lines that are not log lines (a machine crash can cut
- * the last one short).
+ * The steps a log says were started and not ended, in the order started.
+ * Lines that are not log lines are skipped (a machine crash can cut the last
+ * one short).
  */
-export function runningInLog(text: string): { running: StepRecord[]; unreadable: number } {
+export function runningInLog(text: string): StepRecord[] {
   const running = new Map<string, StepRecord>();
-  let unreadable = 0;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     let parsed: Partial<{ started: StepRecord; ended: string }>;
     try {
       parsed = JSON.parse(line);
     } catch {
-      unreadable += 1;
       continue;
     }
     if (typeof parsed.ended === "string") running.delete(parsed.ended);
-    else if (parsed.started && typeof parsed.started.leaseId === "string") {
+    else if (typeof parsed.started?.leaseId === "string") {
       running.set(parsed.started.leaseId, parsed.started);
-    } else unreadable += 1;
+    }
   }
-  return { running: [...running.values()], unreadable };
+  return [...running.values()];
 }

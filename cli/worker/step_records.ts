@@ -19,7 +19,7 @@ import {
   processStartTime,
   type RecordedProcess,
 } from "../../runtime/mod.ts";
-import { runningInLog, StepLog, stepLogOwner, type StepRecord } from "./step_log.ts";
+import { logLine, runningInLog, StepLog, stepLogOwner, type StepRecord } from "./step_log.ts";
 
 export type { StepRecord };
 
@@ -80,13 +80,12 @@ export class StepRecords {
   }
 
   /** The step ended: forget it (a mark that cannot be written costs only a reap later). */
-  remove(leaseId: string): Promise<void> {
+  remove(leaseId: string): void {
     try {
       this.#log?.ended(leaseId);
     } catch {
       // The next worker process of this cache dir finds the step gone.
     }
-    return Promise.resolve();
   }
 
   /** This process stops: its log goes unless it records a step still running. */
@@ -243,7 +242,7 @@ async function reapLog(
 ): Promise<ReapReport[]> {
   const text = await Deno.readTextFile(path).catch(() => undefined);
   if (text === undefined) return [];
-  const records = runningInLog(text).running.filter((r) => validRecord(r));
+  const records = runningInLog(text).filter((r) => validRecord(r));
   const owner = stepLogOwner(path.slice(path.lastIndexOf("/") + 1));
   if (owner && await isSameProcessAlive(owner.pid, owner.processStart) === true) {
     return records.map((r) => ({
@@ -265,7 +264,7 @@ async function reapLog(
     await Deno.remove(path).catch(() => {});
   } else {
     const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    const lines = kept.map((r) => JSON.stringify({ started: r }) + "\n");
+    const lines = kept.map((r) => logLine({ started: r }));
     await Deno.writeTextFile(temp, lines.join(""), { mode: 0o600 });
     await Deno.rename(temp, path);
   }

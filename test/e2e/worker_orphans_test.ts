@@ -178,6 +178,6 @@ await testNeeding(
 /** The leases of the steps the worker logs in `dir` record as running. */
 function runningRecords(dir: string): string[] {
   return [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".jsonl")).flatMap((e) =>
-    runningInLog(Deno.readTextFileSync(`${dir}/${e.name}`)).running.map((r) => r.leaseId)
+    runningInLog(Deno.readTextFileSync(`${dir}/${e.name}`)).map((r) => r.leaseId)
   );
 }

@@ -12,7 +12,7 @@
 // is rewritten with one line per step, by rename: a reader that had the old
 // inode reads the new file whole.
 import type { Lease } from "../../../runtime/mod.ts";
-import { readAt, removeIfExists, syncDir, writeAt, writeNewFile } from "./fsio.ts";
+import { readAt, syncDir, writeAt, writeFileAtomic } from "./fsio.ts";
 
 /** What has been read of one log. */
 interface LogState {
@@ -88,16 +88,9 @@ export class LeaseLogs {
   /** Rewrites the log with one line per step. Only under the lease lock. */
   #compact(path: string, state: LogState): void {
     const text = [...state.leases.values()].map((lease) => this.encode(lease)).join("");
-    const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    writeNewFile(temp, text, this.sync);
-    const info = Deno.statSync(temp);
-    try {
-      Deno.renameSync(temp, path);
-    } catch (error) {
-      removeIfExists(temp);
-      throw error;
-    }
+    writeFileAtomic(path, text, this.sync);
     if (this.sync) syncDir(parentOf(path));
+    const info = Deno.statSync(path); // nobody else replaces it: this runs under the lease lock
     Object.assign(state, {
       ino: info.ino,
       size: info.size,

@@ -197,8 +197,8 @@ export class LeaseFiles {
       const byStep = new Map<string, Lease>();
       const key = (lease: Lease) => `${lease.runId}\n${lease.stepId}`;
       const legacy = this.legacyRunNames();
-      for (const name of filter.runId !== undefined ? names : legacy) {
-        if (!legacy.has(name)) continue;
+      const legacyNames = filter.runId !== undefined ? names.filter((n) => legacy.has(n)) : legacy;
+      for (const name of legacyNames) {
         for (const lease of this.legacyLeases(name)) byStep.set(key(lease), lease);
       }
       for (const name of names) {
