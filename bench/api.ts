@@ -224,12 +224,17 @@ async function underLoad(s: Served, finishedId: string): Promise<void> {
 }
 
 /** 2. `workflow status` of the same run, locally and through the server. */
+const noneWaiting = ["env", "SWAMP_STANDBY_IDLE=0"];
+
 async function status(s: Served, runId: string): Promise<void> {
   const remote = ["workflow", "status", runId, "--server", s.url, "--token", s.token];
   const local = ["workflow", "status", runId];
   const results = await measure([
     { label: "local, cli/swamp", cmd: [...launcher, ...local] },
     { label: "--server, cli/swamp", cmd: [...launcher, ...remote] },
+    // With waiting off (SWAMP_STANDBY_IDLE=0): each command loads its own code.
+    { label: "local, cli/swamp, none waiting", cmd: [...noneWaiting, ...launcher, ...local] },
+    { label: "--server, cli/swamp, none waiting", cmd: [...noneWaiting, ...launcher, ...remote] },
     { label: "local, deno run cli/main.ts", cmd: [...direct, ...local] },
     { label: "--server, deno run cli/main.ts", cmd: [...direct, ...remote] },
   ], { runs: samples, warmup: 2, cwd: s.repo });
@@ -241,10 +246,13 @@ async function status(s: Served, runId: string): Promise<void> {
     ["case", "median ms", "p90 ms"],
     results.map((r) => [r.label, f(r.median), f(r.p90)]),
   ));
-  for (const [l, r] of [[results[0], results[1]], [results[2], results[3]]]) {
+  for (
+    const [l, r] of [[results[0], results[1]], [results[2], results[3]], [results[4], results[5]]]
+  ) {
     const ratio = r.median / l.median;
     console.log(
-      `target (${l.label.split(", ")[1]}): --server ≤ 1.2× local: ${verdict(ratio <= 1.2)} ` +
+      `target (${l.label.split(", ").slice(1).join(", ")}): --server ≤ 1.2× local: ` +
+        `${verdict(ratio <= 1.2)} ` +
         `(${ratio.toFixed(2)}×; informational only)`,
     );
   }

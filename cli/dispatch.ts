@@ -24,6 +24,8 @@ export async function dispatch(argv: string[], sink?: OutputSink): Promise<numbe
   let out = new Output(parseLoose(argv), sink);
   /** The repository whose waiting supervisor this command would have used, had one answered. */
   let noneWaited: string | undefined;
+  /** The command goes through a server: the supervisor started for it loads what that needs. */
+  let remote = false;
   try {
     if (noun === undefined) {
       if (argv.includes("--version")) {
@@ -75,10 +77,12 @@ export async function dispatch(argv: string[], sink?: OutputSink): Promise<numbe
     }
     const repo = parsed.flags.repo;
     const searchFrom = typeof repo === "string" ? absolute(repo) : Deno.cwd();
-    if (!sink && servesCommand(spec.noun, spec.verb) && isLocal(parsed.flags)) {
+    if (!sink && servesCommand(spec.noun, spec.verb)) {
       // A supervisor waiting for this repository has the command's code loaded: it runs the
-      // command and this process prints what it printed (docs/design/0033).
-      const served = await runServed(searchFrom, argv);
+      // command and this process prints what it printed (docs/design/0033), also when the
+      // command goes through a server (0036).
+      remote = !isLocal(parsed.flags);
+      const served = await runServed(searchFrom, argv, remote);
       if (served.code !== undefined) return served.code;
       noneWaited = served.root;
     }
@@ -97,7 +101,9 @@ export async function dispatch(argv: string[], sink?: OutputSink): Promise<numbe
     return await reportError(error, out);
   } finally {
     // The next such command in this repository finds one waiting.
-    if (noneWaited !== undefined) await startWaitingSupervisor(noneWaited).catch(() => {});
+    if (noneWaited !== undefined) {
+      await startWaitingSupervisor(noneWaited, { remote }).catch(() => {});
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import type { DataService } from "../proto/gen/swamp/v1/data_service_pb.ts";
 import type { ServiceClient } from "../runtime/mod.ts";
 import type { FlagSpec, FlagValues } from "./types.ts";
 import { UsageError } from "./types.ts";
+import { closeWithCommand } from "./request_scope.ts";
 
 export interface RemoteSettings {
   url: string;
@@ -76,6 +77,18 @@ export function remoteSettings(flags: FlagValues): RemoteSettings | undefined {
   };
 }
 
+/** The Connect client and the services' descriptors: what a command through a server loads. */
+export function loadRemoteClient() {
+  return Promise.all([
+    import("../plugins/rpc/connect/mod.ts"),
+    import("../proto/gen/swamp/v1/run_service_pb.ts"),
+    import("../proto/gen/swamp/v1/repo_service_pb.ts"),
+    import("../proto/gen/swamp/v1/auth_service_pb.ts"),
+    import("../proto/gen/swamp/v1/worker_service_pb.ts"),
+    import("../proto/gen/swamp/v1/data_service_pb.ts"),
+  ]);
+}
+
 /** The services over a Connect transport to the server. */
 export async function remoteServices(settings: RemoteSettings): Promise<{
   runs: ServiceClient<typeof RunService>;
@@ -85,22 +98,13 @@ export async function remoteServices(settings: RemoteSettings): Promise<{
   data: ServiceClient<typeof DataService>;
 }> {
   const [
-    { remoteClient, remoteTransport, serverUrl },
+    { remoteClient, remoteConnection, serverUrl },
     { RunService },
     { RepoService },
-    {
-      AuthService,
-    },
+    { AuthService },
     { WorkerService },
     { DataService },
-  ] = await Promise.all([
-    import("../plugins/rpc/connect/mod.ts"),
-    import("../proto/gen/swamp/v1/run_service_pb.ts"),
-    import("../proto/gen/swamp/v1/repo_service_pb.ts"),
-    import("../proto/gen/swamp/v1/auth_service_pb.ts"),
-    import("../proto/gen/swamp/v1/worker_service_pb.ts"),
-    import("../proto/gen/swamp/v1/data_service_pb.ts"),
-  ]);
+  ] = await loadRemoteClient();
   let caCert: string | undefined;
   if (settings.caCertFile) {
     try {
@@ -111,11 +115,13 @@ export async function remoteServices(settings: RemoteSettings): Promise<{
       );
     }
   }
-  const transport = await remoteTransport(serverUrl(settings.url), {
+  const { transport, close } = await remoteConnection(serverUrl(settings.url), {
     token: settings.token,
     caCert,
     pin: settings.pin,
   });
+  // Served by a waiting supervisor, the command's connection (and its token) ends with it.
+  closeWithCommand(() => Promise.resolve(close()));
   return {
     runs: remoteClient(RunService, transport),
     repo: remoteClient(RepoService, transport),

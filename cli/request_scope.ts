@@ -10,14 +10,26 @@ export function closeWithCommand(close: () => Promise<void>): void {
   closers?.push(close);
 }
 
-/** Runs `body` and then closes, newest first, what it registered with closeWithCommand. */
-export async function inCommandScope<T>(body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` and then closes, newest first, what it registered with
+ * closeWithCommand. `closeEarly`, when given, is handed a function that
+ * closes them at once, while `body` still runs: what `body` is waiting on
+ * then fails, and it ends soon.
+ */
+export async function inCommandScope<T>(
+  body: () => Promise<T>,
+  closeEarly?: (close: () => Promise<void>) => void,
+): Promise<T> {
   const mine: (() => Promise<void>)[] = [];
   closers = mine;
+  const closeAll = async () => {
+    for (const close of mine.splice(0).reverse()) await close().catch(() => {});
+  };
+  closeEarly?.(closeAll);
   try {
     return await body();
   } finally {
     closers = undefined;
-    for (const close of mine.reverse()) await close().catch(() => {});
+    await closeAll();
   }
 }

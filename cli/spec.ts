@@ -82,7 +82,7 @@ export const errorShape = errorJson;
  * repository's next run (docs/design/0033); appended to their descriptions.
  */
 const servedNote =
-  " When a supervisor waits for the repository's next run (see `workflow run`), it runs this command for the command line, which prints what it printed: the same output and exit status, without loading the command's code (about twice as quick to start). Not with --server, nor in a repository with executor modules. A command that finds none waiting starts one as it ends; SWAMP_STANDBY_IDLE=0 turns both off.";
+  " When a supervisor waits for the repository's next run (see `workflow run`), it runs this command for the command line, which prints what it printed: the same output and exit status, without loading the command's code (about twice as quick to start), also with --server (the supervisor makes the call, and closes its connection when the command ends). Not in a repository with executor modules. A command that finds none waiting starts one as it ends; SWAMP_STANDBY_IDLE=0 turns both off.";
 
 export const commands: CommandSpec[] = [
   {

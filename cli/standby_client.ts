@@ -119,6 +119,7 @@ export function servesCommand(noun: string, verb: string): boolean {
 export async function runServed(
   searchFrom: string,
   argv: string[],
+  remote: boolean,
 ): Promise<{ code?: number; root?: string }> {
   const build = bundleBuild();
   if (!build) return {};
@@ -142,6 +143,7 @@ export async function runServed(
       argv,
       stdoutTerminal: Deno.stdout.isTerminal(),
       stderrTerminal: Deno.stderr.isTerminal(),
+      remote,
     },
   };
   const next = () => channel.next().catch(() => undefined) as Promise<CommandReply | undefined>;

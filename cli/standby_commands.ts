@@ -4,7 +4,7 @@
 // it opened closed after it. The supervisor's own environment is put back.
 import type { CommandReply, CommandSubmit } from "./standby_wire.ts";
 import { toBase64 } from "./standby_wire.ts";
-import { adoptEnvironment } from "./standby_server.ts";
+import { adoptEnvironment, taken } from "./standby_server.ts";
 import { inCommandScope } from "./request_scope.ts";
 import { executorModulesDir, modulesIn } from "./executor_modules.ts";
 
@@ -47,6 +47,40 @@ export async function loadServedCommands(): Promise<void> {
   ]);
 }
 
+/**
+ * The Connect client (node:http2 with it), once loading it has begun: only
+ * in a supervisor that meets commands through a server (decision 0036), as
+ * it holds about 8 MB more.
+ */
+let remoteLoading: Promise<unknown> | undefined;
+
+/** Loads the client for commands through a server; a command that comes meanwhile waits for it. */
+export function loadRemoteCommands(): void {
+  remoteLoading ??= import("./remote.ts")
+    .then(({ loadRemoteClient }) => loadRemoteClient())
+    .catch((error) => {
+      remoteLoading = undefined;
+      throw error;
+    });
+  remoteLoading.catch(() => {});
+}
+
+/**
+ * How long after declining a command through a server the client is loaded:
+ * loading at once took a core from that command, which then ran slower than
+ * with no supervisor at all.
+ */
+const remoteLoadDelayMs = 500;
+let remoteLoadTimer: ReturnType<typeof setTimeout> | undefined;
+
+function loadRemoteSoon(): void {
+  remoteLoadTimer ??= setTimeout(() => {
+    remoteLoadTimer = undefined;
+    // Taken by a run meanwhile: the run needs the core, and serves no more commands.
+    if (!taken()) loadRemoteCommands();
+  }, remoteLoadDelayMs);
+}
+
 /** Runs the command `submit` carries and answers with what it printed and its exit status. */
 export async function serveCommand(submit: CommandSubmit): Promise<CommandReply> {
   // An executor module imported here would stay the one this process runs later, however the
@@ -54,22 +88,56 @@ export async function serveCommand(submit: CommandSubmit): Promise<CommandReply>
   if ((await modulesIn(`${submit.root}/${executorModulesDir}`)).length > 0) {
     return { declined: "the repository has executor modules" };
   }
+  if (submit.command.remote) {
+    // Loading the client now would make this command slower than running by itself (decision
+    // 0036): it runs by itself, and the client loads for the next one once it is likely done.
+    if (!remoteLoading) {
+      loadRemoteSoon();
+      return { declined: "the client for commands through a server is not loaded yet" };
+    }
+    await remoteLoading;
+  }
   const own = Deno.env.toObject();
   const ownCwd = Deno.cwd();
   const collected = new Collected();
+  let abandoned = false;
   adoptEnvironment(submit.env, submit.cwd);
   try {
     const { dispatch } = await import("./dispatch.ts");
-    const code = await inCommandScope(() =>
-      dispatch(submit.command.argv, {
-        stdout: collected.writer(1),
-        stderr: collected.writer(2),
-        stdoutTerminal: submit.command.stdoutTerminal,
-        stderrTerminal: submit.command.stderrTerminal,
-      })
+    const code = await inCommandScope(
+      () =>
+        dispatch(submit.command.argv, {
+          stdout: collected.writer(1),
+          stderr: collected.writer(2),
+          stdoutTerminal: submit.command.stdoutTerminal,
+          stderrTerminal: submit.command.stderrTerminal,
+        }),
+      (close) => {
+        // A server can keep a call waiting for minutes; a local read ends by itself.
+        if (!submit.command.remote) return;
+        abandonServing = () => {
+          abandoned = true;
+          close();
+        };
+      },
     );
+    // What it printed is the failure of its closed connection: the command runs by itself.
+    if (abandoned) throw new Error("abandoned for a run");
     return { code, output: collected.encoded() };
   } finally {
+    abandonServing = undefined;
     adoptEnvironment(own, ownCwd);
   }
+}
+
+let abandonServing: (() => void) | undefined;
+
+/**
+ * Ends the command through a server being served, if one is, without an
+ * answer (its command line then runs it by itself, a read done twice being
+ * harmless): a run that takes this supervisor, or its exit, must not wait
+ * for a server that does not answer (decision 0036).
+ */
+export function abandonServedCommand(): void {
+  abandonServing?.();
 }

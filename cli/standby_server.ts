@@ -18,6 +18,12 @@ import { startSupervisorProcess, unrefChild } from "./supervisor_process.ts";
 /** The first argument of a supervisor that waits on the socket for its run. */
 export const waitFlag = "--wait";
 
+/**
+ * Given after the repository by a command that went through a server: the
+ * supervisor loads what serving such commands needs as it starts (0036).
+ */
+export const remoteFlag = "--remote";
+
 /** A submission taken: the request, and the connection it came on. */
 export interface Submission extends LineChannel {
   submit: StandbySubmit;
@@ -37,6 +43,7 @@ const requestMs = 5_000;
 export async function awaitSubmission(
   root: string,
   serve: ServeCommand,
+  abandonServed: () => void,
 ): Promise<Submission | undefined> {
   const build = bundleBuild();
   const path = standbySocket(root);
@@ -69,16 +76,24 @@ export async function awaitSubmission(
     }
   })().catch(() => {}); // ends when the listener is closed
   const taken = await outcome;
+  claimed = true;
   clearTimeout(idle);
   clearInterval(look);
   listener.close();
   if (statIno(path) === inode) await Deno.remove(path).catch(() => {});
-  // A command being served has this process's environment and directory: let it finish first.
+  // A command being served has this process's environment and directory: let it finish first,
+  // unless it waits on a server.
+  abandonServed();
   await served;
   return taken;
 }
 
 let claimed = false;
+
+/** Whether a run has taken this supervisor, or it is exiting: it serves no more commands. */
+export function taken(): boolean {
+  return claimed;
+}
 
 /** Runs a read command for the command line that sent it (cli/standby_commands.ts). */
 export type ServeCommand = (submit: CommandSubmit) => Promise<CommandReply>;
@@ -131,6 +146,8 @@ async function receive(
   served = served.then(async () => {
     used();
     try {
+      // A run took this process, or it is about to exit, while the command waited its turn.
+      if (claimed) return void await channel.send({ declined: "the supervisor waiting has gone" });
       // Its turn has come: from here the command waits for the answer however long it takes.
       if (await channel.send({ started: true })) {
         await channel.send(await serve(submit as CommandSubmit));
@@ -174,8 +191,12 @@ async function answers(path: string): Promise<boolean> {
  * Makes sure a supervisor waits for `root`'s next run: starts one (in a
  * session of its own, with only the environment it needs to load) unless one
  * answers already. Off when running from the sources or with waiting off.
+ * `remote`: it was a command through a server, and the next one is likely too.
  */
-export async function startWaitingSupervisor(root: string): Promise<void> {
+export async function startWaitingSupervisor(
+  root: string,
+  options: { remote?: boolean } = {},
+): Promise<void> {
   if (!bundleBuild()) return;
   const path = standbySocket(root);
   if (!path || !exists(`${root}/.swamp.yaml`) || await answers(path)) return;
@@ -193,7 +214,8 @@ export async function startWaitingSupervisor(root: string): Promise<void> {
     if (value !== undefined) env[name] = value;
   }
   try {
-    unrefChild(startSupervisorProcess([waitFlag, root], env, { inherit: false }).child);
+    const args = [waitFlag, root, ...(options.remote ? [remoteFlag] : [])];
+    unrefChild(startSupervisorProcess(args, env, { inherit: false }).child);
   } catch {
     // No setsid or no deno: the next run starts its own supervisor, as without waiting.
   }

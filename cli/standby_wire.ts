@@ -25,7 +25,13 @@ export interface CommandSubmit {
   root: string;
   cwd: string;
   env: Record<string, string>;
-  command: { argv: string[]; stdoutTerminal: boolean; stderrTerminal: boolean };
+  command: {
+    argv: string[];
+    stdoutTerminal: boolean;
+    stderrTerminal: boolean;
+    /** It goes through a server (--server or SWAMP_SERVER), not the repository (decision 0036). */
+    remote?: boolean;
+  };
 }
 
 /**

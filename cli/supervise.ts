@@ -20,11 +20,17 @@ import { executorModulesDir, modulesIn } from "./executor_modules.ts";
 import {
   adoptCommandEnvironment,
   awaitSubmission,
+  remoteFlag,
   startWaitingSupervisor,
   waitFlag,
 } from "./standby_server.ts";
 import { type OpenedRepo, refuseSubmission, runSubmitted } from "./standby_run.ts";
-import { loadServedCommands, serveCommand } from "./standby_commands.ts";
+import {
+  abandonServedCommand,
+  loadRemoteCommands,
+  loadServedCommands,
+  serveCommand,
+} from "./standby_commands.ts";
 
 async function open(root: string): Promise<OpenedRepo> {
   const store = await openRepoStore(root);
@@ -88,7 +94,11 @@ if (mode === waitFlag) {
       await loadServedCommands();
     }).catch(() => {})
     : undefined;
-  const submission = repoRoot ? await awaitSubmission(repoRoot, serveCommand) : undefined;
+  // Started by a command through a server: the next read is likely one too (decision 0036).
+  if (Deno.args[2] === remoteFlag) loadRemoteCommands();
+  const submission = repoRoot
+    ? await awaitSubmission(repoRoot, serveCommand, abandonServedCommand)
+    : undefined;
   if (!submission) Deno.exit(0);
   await warm;
   adoptCommandEnvironment(submission.submit);

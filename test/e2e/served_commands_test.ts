@@ -13,9 +13,12 @@ import {
   workflowFile,
 } from "../helpers/mod.ts";
 import {
+  bigRun,
+  bytesRead,
   launch,
   listening,
-  type Place,
+  readFixtures,
+  sameBothWays,
   socketOf,
   waitingPids,
   withRepo,
@@ -25,63 +28,11 @@ import { lineChannel } from "../../cli/standby_wire.ts";
 /** No supervisor waits for these commands, nor is one started by them. */
 const SWAMP_OFF = { SWAMP_STANDBY_IDLE: "0" };
 
-/** Bytes the process has read through read(2) so far (/proc/PID/io rchar). */
-async function bytesRead(pid: number): Promise<number> {
-  const io = await Deno.readTextFile(`/proc/${pid}/io`);
-  return Number(/^rchar: (\d+)$/m.exec(io)![1]);
-}
-
-/** A run whose record is large (a 2 MiB input): reading it shows in the reader's I/O. Its id. */
-async function bigRun(p: Place): Promise<string> {
-  const repo = `${p.dir}/repo`;
-  await Deno.writeTextFile(
-    `${repo}/workflows/workflow-big.yaml`,
-    workflowFile(
-      "big",
-      shellStep("big", "true"),
-      "inputs:\n  properties:\n    blob: {type: string}\n",
-    ),
-  );
-  await Deno.writeTextFile(`${p.dir}/inputs.json`, JSON.stringify({ blob: "x".repeat(2 << 20) }));
-  const big = await launch(p, [
-    "workflow",
-    "run",
-    "big",
-    "--input-file",
-    `${p.dir}/inputs.json`,
-    "--json",
-  ]);
-  assertEquals(big.code, 0, big.stderr);
-  return JSON.parse(big.stdout.trimEnd().split("\n").pop()!).run.id;
-}
-
-/** The command run with a supervisor waiting, and by itself (SWAMP_STANDBY_IDLE=0): the same. */
-async function sameBothWays(p: Place, args: string[], env: Record<string, string> = {}) {
-  const served = await launch(p, args, env);
-  const alone = await launch(p, args, { ...env, SWAMP_STANDBY_IDLE: "0" });
-  const what = `swamp ${args.join(" ")}`;
-  assertEquals(served.code, alone.code, `${what}: exit status\n${served.stderr}`);
-  assertEquals(served.stdout, alone.stdout, `${what}: stdout`);
-  assertEquals(served.stderr, alone.stderr, `${what}: stderr`);
-  return served;
-}
-
 Deno.test("status, list and validate served by the waiting supervisor print and exit exactly as the command does by itself", async () => {
   await withRepo(async (p) => {
     const repo = `${p.dir}/repo`;
-    const bigId = await bigRun(p);
     assertEquals((await launch(p, ["workflow", "run", "hello"])).code, 0);
-    await Deno.writeTextFile(
-      `${repo}/workflows/workflow-fails.yaml`,
-      workflowFile("fails", shellStep("fails", "exit 3")),
-    );
-    const failed = await launch(p, ["workflow", "run", "fails", "--json"]);
-    assertEquals(failed.code, 1, failed.stderr);
-    const failedId = JSON.parse(failed.stdout.trimEnd().split("\n").pop()!).run.id;
-    await Deno.writeTextFile(
-      `${repo}/workflows/workflow-broken.yaml`,
-      workflowFile("broken", shellStep("bad", "true").replace("modelName", "modelNmae")),
-    );
+    const { bigId, failedId } = await readFixtures(p);
     const waiting = await listening(p);
 
     const before = await bytesRead(waiting);

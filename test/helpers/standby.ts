@@ -2,7 +2,7 @@
 // the launcher's bundle (from the sources none waits), each test with its own
 // XDG_RUNTIME_DIR so that it finds only the supervisors it made.
 import { assertEquals } from "./assert.ts";
-import { runLauncher } from "./cli.ts";
+import { runLauncher, swampLauncher } from "./cli.ts";
 import { eventually, shellStep, workflowFile } from "./runs.ts";
 import { standbySocket } from "../../cli/standby_wire.ts";
 
@@ -90,4 +90,87 @@ export async function withRepo(body: (p: Place) => Promise<void>): Promise<void>
       await eventually(`supervisor ${pid} to exit`, async () => await gone(pid) || undefined);
     }
   }
+}
+
+/** Bytes the process has read through read(2) so far (/proc/PID/io rchar). */
+export async function bytesRead(pid: number): Promise<number> {
+  return await ioCount(pid, "rchar");
+}
+
+/** Bytes the process has written through write(2) so far (/proc/PID/io wchar). */
+export async function bytesWritten(pid: number): Promise<number> {
+  return await ioCount(pid, "wchar");
+}
+
+async function ioCount(pid: number, field: "rchar" | "wchar"): Promise<number> {
+  const io = await Deno.readTextFile(`/proc/${pid}/io`);
+  return Number(new RegExp(`^${field}: (\\d+)$`, "m").exec(io)![1]);
+}
+
+/** A run whose record is large (a 2 MiB input): reading it shows in the reader's I/O. Its id. */
+export async function bigRun(p: Place): Promise<string> {
+  const repo = `${p.dir}/repo`;
+  await Deno.writeTextFile(
+    `${repo}/workflows/workflow-big.yaml`,
+    workflowFile(
+      "big",
+      shellStep("big", "true"),
+      "inputs:\n  properties:\n    blob: {type: string}\n",
+    ),
+  );
+  await Deno.writeTextFile(`${p.dir}/inputs.json`, JSON.stringify({ blob: "x".repeat(2 << 20) }));
+  const big = await launch(p, [
+    "workflow",
+    "run",
+    "big",
+    "--input-file",
+    `${p.dir}/inputs.json`,
+    "--json",
+  ]);
+  assertEquals(big.code, 0, big.stderr);
+  return JSON.parse(big.stdout.trimEnd().split("\n").pop()!).run.id;
+}
+
+/** The command run with a supervisor waiting, and by itself (SWAMP_STANDBY_IDLE=0): the same. */
+export async function sameBothWays(p: Place, args: string[], env: Record<string, string> = {}) {
+  const served = await launch(p, args, env);
+  const alone = await launch(p, args, { ...env, SWAMP_STANDBY_IDLE: "0" });
+  const what = `swamp ${args.join(" ")}`;
+  assertEquals(served.code, alone.code, `${what}: exit status\n${served.stderr}`);
+  assertEquals(served.stdout, alone.stdout, `${what}: stdout`);
+  assertEquals(served.stderr, alone.stderr, `${what}: stderr`);
+  return served;
+}
+
+/**
+ * The runs and files the read-command tests read: a big run, a failed one
+ * (`fails`, exit 3) and a workflow that does not validate (`broken`). Their ids.
+ */
+export async function readFixtures(p: Place): Promise<{ bigId: string; failedId: string }> {
+  const repo = `${p.dir}/repo`;
+  const bigId = await bigRun(p);
+  await Deno.writeTextFile(
+    `${repo}/workflows/workflow-fails.yaml`,
+    workflowFile("fails", shellStep("fails", "exit 3")),
+  );
+  const failed = await launch(p, ["workflow", "run", "fails", "--json"]);
+  assertEquals(failed.code, 1, failed.stderr);
+  const failedId = JSON.parse(failed.stdout.trimEnd().split("\n").pop()!).run.id;
+  await Deno.writeTextFile(
+    `${repo}/workflows/workflow-broken.yaml`,
+    workflowFile("broken", shellStep("bad", "true").replace("modelName", "modelNmae")),
+  );
+  return { bigId, failedId };
+}
+
+/** The launcher started in the repository of `p`, not waited for: its process to watch. */
+export function spawnLaunch(p: Place, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(swampLauncher, {
+    args,
+    cwd: `${p.dir}/repo`,
+    env: { NO_COLOR: "1", ...p.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
 }

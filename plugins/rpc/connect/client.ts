@@ -11,7 +11,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "../../../proto/gen/swamp/v1/errors_pb.ts";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ErrorCode, type ServiceClient, SwampError } from "../../../runtime/mod.ts";
 import { asRemoteError } from "./errors.ts";
 import { tlsOptionsFor, type TrustOptions } from "./pin.ts";
@@ -41,23 +41,38 @@ export function serverUrl(text: string): URL {
 
 /** A transport to `url` that pins, trusts and authenticates as `options` say. */
 export async function remoteTransport(url: URL, options: RemoteOptions): Promise<Transport> {
+  return (await remoteConnection(url, options)).transport;
+}
+
+/**
+ * A transport to `url`, and a close that ends its HTTP/2 connection at once:
+ * for a process that outlives the calls it makes (a waiting supervisor
+ * serving a `--server` command, decision 0036), where an idle connection
+ * would otherwise stay open for minutes.
+ */
+export async function remoteConnection(
+  url: URL,
+  options: RemoteOptions,
+): Promise<{ transport: Transport; close: () => void }> {
   const nodeOptions = await tlsOptionsFor(url, options);
   const bearer: Interceptor = (next) => (request) => {
     if (options.token) request.header.set("authorization", `Bearer ${options.token}`);
     return next(request);
   };
-  return createConnectTransport({
+  const pings = options.pingIntervalMs
+    ? { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingIntervalMs * 2 }
+    : {};
+  const sessionManager = new Http2SessionManager(url.origin, pings, nodeOptions);
+  const transport = createConnectTransport({
     baseUrl: url.origin,
     httpVersion: "2",
     useBinaryFormat: true,
-    nodeOptions,
+    sessionManager,
     interceptors: [bearer],
     // swamp serve does not compress; offering gzip and brotli only made servers consider it.
     acceptCompression: [],
-    ...(options.pingIntervalMs
-      ? { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingIntervalMs * 2 }
-      : {}),
   });
+  return { transport, close: () => sessionManager.abort() };
 }
 
 /** The generated client, its errors mapped to SwampError. */

@@ -10,7 +10,13 @@ export { asRemoteError, fromConnectError, toConnectError } from "./errors.ts";
 export { type Gatekeeper, type ServedService } from "./handlers.ts";
 export type { RunningServer, ServerOptions } from "./server.ts";
 export { parsePin, tlsOptionsFor, type TrustOptions } from "./pin.ts";
-export { remoteClient, type RemoteOptions, remoteTransport, serverUrl } from "./client.ts";
+export {
+  remoteClient,
+  remoteConnection,
+  type RemoteOptions,
+  remoteTransport,
+  serverUrl,
+} from "./client.ts";
 export type { LoopbackServer } from "./http1.ts";
 
 /** Serves the services on node:http2 (server.ts). */
