@@ -96,6 +96,8 @@ export async function serveCommand(submit: CommandSubmit): Promise<CommandReply>
       return { declined: "the client for commands through a server is not loaded yet" };
     }
     await remoteLoading;
+    // Taken by a run while the client loaded: the command runs by itself.
+    if (taken()) return { declined: "the supervisor waiting has gone" };
   }
   const own = Deno.env.toObject();
   const ownCwd = Deno.cwd();
@@ -119,6 +121,8 @@ export async function serveCommand(submit: CommandSubmit): Promise<CommandReply>
           abandoned = true;
           close();
         };
+        // Taken by a run while this command was on its way here.
+        if (taken()) abandonServing();
       },
     );
     // What it printed is the failure of its closed connection: the command runs by itself.
