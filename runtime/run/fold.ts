@@ -7,7 +7,6 @@ import {
   type Owner,
   OwnerSchema,
   type Run,
-  RunSchema,
   type RunSummary,
   RunSummarySchema,
   type Step,
