@@ -69,7 +69,7 @@ export async function awaitSubmission(
   Deno.addSignalListener("SIGTERM", () => stop(undefined));
   (async () => {
     for await (const conn of listener) {
-      receive(conn, root, build, serve, stillIdle).then((taken) => {
+      receive(conn, root, build, serve, stillIdle, abandonServed).then((taken) => {
         if (taken === "other-build") stop(undefined);
         else if (taken) stop(taken);
       });
@@ -111,6 +111,7 @@ async function receive(
   build: string,
   serve: ServeCommand,
   used: () => void,
+  abandonServed: () => void,
 ): Promise<Submission | "other-build" | undefined> {
   const channel = lineChannel(conn);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -143,6 +144,7 @@ async function receive(
     claimed = true;
     return { ...channel, submit: submit as StandbySubmit };
   }
+  let serving = true;
   served = served.then(async () => {
     used();
     try {
@@ -150,11 +152,15 @@ async function receive(
       if (claimed) return void await channel.send({ declined: "the supervisor waiting has gone" });
       // Its turn has come: from here the command waits for the answer however long it takes.
       if (await channel.send({ started: true })) {
+        // The command line sends nothing more: a read that ends means it is gone (interrupted,
+        // killed), and a call it left waiting on a server is ended with it.
+        channel.next().finally(() => serving && abandonServed()).catch(() => {});
         await channel.send(await serve(submit as CommandSubmit));
       }
     } catch {
       // Not served after all (closing without an answer): the command runs itself.
     } finally {
+      serving = false;
       channel.close();
       used();
     }

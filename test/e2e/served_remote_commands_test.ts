@@ -257,3 +257,38 @@ Deno.test("a run takes the waiting supervisor at once while a command it serves 
     }
   });
 });
+
+Deno.test("a command line that goes away ends the call it left waiting on a server that does not answer", async () => {
+  await withRepo(async (p) => {
+    const bigId = await bigRun(p);
+    const { server, remote, port } = await serving(p);
+    try {
+      const first = await listening(p);
+      Deno.kill(first, "SIGTERM");
+      await eventually(`supervisor ${first} to exit`, async () => await gone(first) || undefined);
+      assertEquals((await launch(p, ["workflow", "list", ...remote])).code, 0);
+      const waiting = await listening(p);
+      Deno.kill(server.pid, "SIGSTOP");
+      try {
+        const list = spawnLaunch(p, ["workflow", "list", ...remote]);
+        await eventually(
+          "the served list to wait on the stopped server",
+          async () => await connectionsTo(waiting, port) > 0 || undefined,
+        );
+        list.kill("SIGKILL");
+        await list.output();
+        // The server still answers nothing: the supervisor let go of the call by itself.
+        await eventually(
+          "the supervisor to end the call of the command that went away",
+          async () => await connectionsTo(waiting, port) === 0 || undefined,
+        );
+      } finally {
+        Deno.kill(server.pid, "SIGCONT");
+      }
+      const bigStatus = ["workflow", "status", bigId, "--json", ...remote];
+      assert(await servedBy(p, waiting, server, bigStatus), "the next command is served");
+    } finally {
+      await server.stop();
+    }
+  });
+});
