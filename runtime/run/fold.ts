@@ -177,7 +177,9 @@ export function applyEvent(run: Run, event: RunEvent): void {
       break;
     case "approvalDecided": {
       const step = findStep(run, payload.value.stepId);
-      if (step?.approval) step.approval.decision = payload.value.decision;
+      // A new gate object: the one it replaces may be an earlier event's, which stores share
+      // between reads (plugins/stores/file/event_tails.ts) and other folds still hold.
+      if (step?.approval) step.approval = { ...step.approval, decision: payload.value.decision };
       break;
     }
   }

@@ -1,5 +1,6 @@
 import { clone, equals, fromJson, type JsonObject, toBinary } from "@bufbuild/protobuf";
 import { type Run, RunSchema } from "../../proto/gen/swamp/v1/run_pb.ts";
+import { RunEventSchema } from "../../proto/gen/swamp/v1/event_pb.ts";
 import { assert, assertEquals } from "../../test/helpers/mod.ts";
 import { copyRun, foldEvents } from "./fold.ts";
 
@@ -62,4 +63,35 @@ Deno.test("folding events onto a snapshot leaves the snapshot as it was", () => 
   const folded = foldEvents(snapshot, []);
   folded.steps[0].status = 0;
   assertEquals(toBinary(RunSchema, snapshot), before);
+});
+
+Deno.test("folding leaves the events as they were: a gate decided later does not change the event that opened it", () => {
+  const snapshot = richRun();
+  const events = [
+    fromJson(RunEventSchema, {
+      seq: "9007199254740994",
+      stepStatusChanged: {
+        stepId: "main/s1",
+        from: "STEP_STATUS_SUCCEEDED",
+        to: "STEP_STATUS_WAITING_APPROVAL",
+        approval: { prompt: "ship it?", approvers: ["ops"] },
+      },
+    }),
+    fromJson(RunEventSchema, {
+      seq: "9007199254740995",
+      approvalDecided: { stepId: "main/s1", decision: { approved: true, actor: "ops" } },
+    }),
+  ];
+  const before = events.map((event) => toBinary(RunEventSchema, event));
+  const opened = foldEvents(snapshot, events.slice(0, 1));
+  const decided = foldEvents(snapshot, events);
+  assert(decided.steps[1].approval?.decision !== undefined, "the second fold has the decision");
+  assertEquals(opened.steps[1].approval?.decision, undefined, "the first fold still has none");
+  assertEquals(events.map((event) => toBinary(RunEventSchema, event)), before);
+  const again = foldEvents(snapshot, events.slice(0, 1));
+  assertEquals(
+    again.steps[1].approval?.decision,
+    undefined,
+    "a fold of the first event alone has none",
+  );
 });

@@ -153,31 +153,64 @@ export function readAfter<T>(path: string, options: ReadOptions<T>): T[] | undef
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  const limit = options.limit ?? Infinity;
-  const out: T[] = [];
   try {
-    const size = file.statSync().size;
-    let position = options.afterSeq > 0n ? seekAfter(file, size, options.afterSeq) : 0;
-    let carry = new Uint8Array(0);
-    while (position < size && out.length < limit) {
-      const chunk = concat([carry, readAt(file, position, chunkBytes)]);
-      position += chunk.length - carry.length;
-      if (chunk.length === carry.length) break;
-      let start = 0;
-      for (let i = chunk.indexOf(newline); i >= 0; i = chunk.indexOf(newline, start)) {
-        const json = JSON.parse(decoder.decode(chunk.subarray(start, i)));
-        start = i + 1;
-        if (BigInt(json.seq ?? 0) <= options.afterSeq) continue;
-        const value = options.accept(json);
-        if (value !== undefined) out.push(value);
-        if (out.length >= limit) break;
-      }
-      carry = chunk.slice(start); // an unfinished line waits for the next chunk
-    }
+    return readOpenAfter(file, file.statSync().size, options).values;
   } finally {
     file.close();
   }
-  return out;
+}
+
+/**
+ * readAfter on an open file of `size` bytes; also the offset just past the
+ * last whole line read (where a read of what is appended later starts).
+ */
+export function readOpenAfter<T>(
+  file: Deno.FsFile,
+  size: number,
+  options: ReadOptions<T>,
+): { values: T[]; end: number } {
+  const limit = options.limit ?? Infinity;
+  const values: T[] = [];
+  const position = options.afterSeq > 0n ? seekAfter(file, size, options.afterSeq) : 0;
+  if (limit <= 0) return { values, end: position };
+  const end = scanLines(file, position, size, (json) => {
+    if (BigInt((json as { seq?: string | number }).seq ?? 0) <= options.afterSeq) return true;
+    const value = options.accept(json);
+    if (value !== undefined) values.push(value);
+    return values.length < limit;
+  });
+  return { values, end };
+}
+
+/**
+ * Parses the whole lines from `position` up to `size`, handing each to `take`
+ * until it returns false. Returns the offset just past the last line handed
+ * over: where a later read of what was appended starts (a torn last line is
+ * not handed over, and is read again once whole).
+ */
+export function scanLines(
+  file: Deno.FsFile,
+  position: number,
+  size: number,
+  take: (json: unknown) => boolean,
+): number {
+  let carry = new Uint8Array(0);
+  let end = position;
+  while (position < size) {
+    const chunkStart = position - carry.length;
+    const chunk = concat([carry, readAt(file, position, chunkBytes)]);
+    position += chunk.length - carry.length;
+    if (chunk.length === carry.length) break;
+    let start = 0;
+    for (let i = chunk.indexOf(newline); i >= 0; i = chunk.indexOf(newline, start)) {
+      const json = JSON.parse(decoder.decode(chunk.subarray(start, i)));
+      start = i + 1;
+      end = chunkStart + start;
+      if (!take(json)) return end;
+    }
+    carry = chunk.slice(start); // an unfinished line waits for the next chunk
+  }
+  return end;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

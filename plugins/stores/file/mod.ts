@@ -43,6 +43,7 @@ import {
 } from "./codec.ts";
 import { BackgroundFlushes } from "./background_flush.ts";
 import { DataFiles } from "./data.ts";
+import { EventTails } from "./event_tails.ts";
 import { DecodedFiles } from "./decoded_files.ts";
 import { type KnownSummary, KnownTails, leftAsIs } from "./known_tails.ts";
 import { LeaseFiles } from "./leases.ts";
@@ -103,6 +104,7 @@ class FileRunStore implements RunStore {
   private readonly data: DataFiles;
   private readonly decoded = new DecodedFiles<StoredRun>();
   private readonly snapshots = new DecodedFiles<Run>();
+  private readonly eventTails = new EventTails();
   private readonly knownTails = new KnownTails();
   private readonly flushes = new BackgroundFlushes();
   private trashEmptied = false;
@@ -260,7 +262,7 @@ class FileRunStore implements RunStore {
           return text === undefined ? undefined : decodeRun(text);
         });
         if (snapshot === undefined) return undefined;
-        const tail = readAfter(files[1], { afterSeq: snapshot.revision, accept: decodeEvent });
+        const tail = this.eventTails.read(runId, files[1], snapshot.revision, decodeEvent);
         return { snapshot, tail: tail ?? [] };
       });
     });
