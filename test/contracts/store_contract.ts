@@ -19,6 +19,7 @@ import { workerTokenContract } from "./store_contract_worker_tokens.ts";
 import { leaseContract } from "./store_contract_leases.ts";
 import { dataContract } from "./store_contract_data.ts";
 import { pruneContract } from "./store_contract_prune.ts";
+import { growingRunContract } from "./store_contract_growing.ts";
 import { type OpenStore, type StoreFixture, withStore } from "./store_fixture.ts";
 
 export type { OpenStore, StoreFixture };
@@ -400,5 +401,6 @@ export function storeContract(name: string, open: OpenStore, oneProcess?: string
   leaseContract(test);
   dataContract(test);
   pruneContract(test);
+  growingRunContract(test);
   processContract(name, open, oneProcess);
 }

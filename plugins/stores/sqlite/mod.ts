@@ -78,7 +78,10 @@ class SqliteRunStore implements RunStore {
   private readonly leases: SqliteLeases;
   private readonly data: SqliteData;
   private pruner?: SqlitePruner;
-  private readonly decoded = new Map<string, { key: string; run: StoredRun }>();
+  private readonly decoded = new Map<
+    string,
+    { key: string; run: StoredRun; revision: string; lastSeq: bigint }
+  >();
   private closed = false;
 
   constructor(private readonly db: DatabaseSync, readonly spoolDir?: string) {
@@ -121,15 +124,27 @@ class SqliteRunStore implements RunStore {
         this.decoded.set(runId, known);
         return known.run;
       }
-      const row = this.statements.snapshot.get(runId);
-      if (!row) return undefined;
-      const snapshot = fromBinary(RunSchema, row.data as Uint8Array);
-      const tail = decodeAll(
-        RunEventSchema,
-        this.statements.events.all(runId, snapshot.revision, noLimit),
-      );
-      const run = { snapshot, tail };
-      this.decoded.set(runId, { key, run });
+      let run: StoredRun;
+      if (known && known.revision === String(version.revision)) {
+        // Only events were added (a running run): the snapshot decoded before holds, and the
+        // events read before are followed by those after them.
+        const added = this.statements.events.all(runId, known.lastSeq, noLimit);
+        run = {
+          snapshot: known.run.snapshot,
+          tail: [...known.run.tail, ...decodeAll(RunEventSchema, added)],
+        };
+      } else {
+        const row = this.statements.snapshot.get(runId);
+        if (!row) return undefined;
+        const snapshot = fromBinary(RunSchema, row.data as Uint8Array);
+        const tail = decodeAll(
+          RunEventSchema,
+          this.statements.events.all(runId, snapshot.revision, noLimit),
+        );
+        run = { snapshot, tail };
+      }
+      const lastSeq = run.tail.at(-1)?.seq ?? run.snapshot.revision;
+      this.decoded.set(runId, { key, run, revision: String(run.snapshot.revision), lastSeq });
       if (this.decoded.size > decodedRuns) this.decoded.delete(this.decoded.keys().next().value!);
       return run;
     });
