@@ -6,6 +6,7 @@
 // other command starts Deno's Node layer.
 import { testNeeding } from "../helpers/capabilities.ts";
 import { startPostgres } from "../helpers/postgres.ts";
+import { removeTree } from "../helpers/standby.ts";
 import { assertEquals, assertMatch, runLauncher, shellStep, workflowFile } from "../helpers/mod.ts";
 
 const withExpression = workflowFile(
@@ -50,7 +51,7 @@ Deno.test("the launcher's bundle validates, evaluates and runs a workflow with e
     assertEquals(parent.code, 0, parent.stderr);
     assertMatch(parent.stdout, /^\[main\/parent\] .*--no-config \S*\/supervise\.js /m);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeTree(dir);
   }
 });
 
@@ -78,7 +79,7 @@ await testNeeding(
       assertEquals(listed.code, 0, listed.stderr);
       assertMatch(listed.stdout, /"status": "succeeded"/);
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await removeTree(dir);
       await cluster.stop();
     }
   },

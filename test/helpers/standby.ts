@@ -80,11 +80,7 @@ export async function withRepo(body: (p: Place) => Promise<void>): Promise<void>
     await body(p);
   } finally {
     const waiting = await waitingPids(p);
-    // A supervisor may still be writing (its log, a successor's mark) while the tree goes.
-    await eventually(
-      "the test's directory to be removed",
-      () => Deno.remove(p.dir, { recursive: true }).then(() => true, () => undefined),
-    );
+    await removeTree(p.dir);
     // A waiting supervisor whose repository is gone exits by itself within seconds.
     for (const pid of waiting) {
       await eventually(`supervisor ${pid} to exit`, async () => await gone(pid) || undefined);
@@ -173,4 +169,17 @@ export function spawnLaunch(p: Place, args: string[]): Deno.ChildProcess {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/**
+ * Removes a directory where a waiting supervisor may still be writing (its
+ * log, a successor's mark, the store it opens as it starts) while the tree
+ * goes: tried again until it is gone. The supervisor exits once it sees its
+ * repository gone.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  await eventually(
+    `${dir} to be removed`,
+    () => Deno.remove(dir, { recursive: true }).then(() => true, () => undefined),
+  );
 }
