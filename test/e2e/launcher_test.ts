@@ -79,8 +79,11 @@ await testNeeding(
       assertEquals(listed.code, 0, listed.stderr);
       assertMatch(listed.stdout, /"status": "succeeded"/);
     } finally {
-      await removeTree(dir);
-      await cluster.stop();
+      try {
+        await removeTree(dir);
+      } finally {
+        await cluster.stop();
+      }
     }
   },
 );
