@@ -56,13 +56,10 @@ let remoteLoading: Promise<unknown> | undefined;
 
 /** Loads the client for commands through a server; a command that comes meanwhile waits for it. */
 export function loadRemoteCommands(): void {
-  remoteLoading ??= import("./remote.ts")
-    .then(({ loadRemoteClient }) => loadRemoteClient())
-    .catch((error) => {
-      remoteLoading = undefined;
-      throw error;
-    });
-  remoteLoading.catch(() => {});
+  if (remoteLoading) return;
+  remoteLoading = import("./remote.ts").then(({ loadRemoteClient }) => loadRemoteClient());
+  // Failed: the next command through a server is declined and tries again.
+  remoteLoading.catch(() => remoteLoading = undefined);
 }
 
 /**

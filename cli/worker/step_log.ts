@@ -86,19 +86,25 @@ export class StepLog {
   }
 
   #rewrite(): void {
-    const lines = [...this.#running.values()].map((r) => logLine({ started: r }));
-    const temp = `${this.path}.${crypto.randomUUID()}.tmp`;
-    Deno.writeTextFileSync(temp, lines.join(""), { mode: 0o600 });
-    Deno.renameSync(temp, this.path);
+    writeStepLog(this.path, [...this.#running.values()]);
     this.#file!.close();
     this.#file = Deno.openSync(this.path, { append: true });
-    this.#lines = lines.length;
+    this.#lines = this.#running.size;
   }
 }
 
 /** One line of a log. */
-export function logLine(line: StepLogLine): string {
+function logLine(line: StepLogLine): string {
   return JSON.stringify(line) + "\n";
+}
+
+/** Replaces the log at `path` with one that says `running` were started, by rename. */
+export function writeStepLog(path: string, running: StepRecord[]): void {
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  Deno.writeTextFileSync(temp, running.map((r) => logLine({ started: r })).join(""), {
+    mode: 0o600,
+  });
+  Deno.renameSync(temp, path);
 }
 
 /** The log's file name for a worker process. */

@@ -19,7 +19,7 @@ import {
   processStartTime,
   type RecordedProcess,
 } from "../../runtime/mod.ts";
-import { logLine, runningInLog, StepLog, stepLogOwner, type StepRecord } from "./step_log.ts";
+import { runningInLog, StepLog, stepLogOwner, type StepRecord, writeStepLog } from "./step_log.ts";
 
 export type { StepRecord };
 
@@ -263,10 +263,7 @@ async function reapLog(
   if (kept.length === 0) {
     await Deno.remove(path).catch(() => {});
   } else {
-    const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    const lines = kept.map((r) => logLine({ started: r }));
-    await Deno.writeTextFile(temp, lines.join(""), { mode: 0o600 });
-    await Deno.rename(temp, path);
+    writeStepLog(path, kept);
   }
   return reports;
 }

@@ -23,6 +23,7 @@ import {
   serveWithTestCa,
   shellStep,
   statusJson,
+  within,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -103,15 +104,6 @@ async function serving() {
       await served[Symbol.asyncDispose]();
     },
   };
-}
-
-/** `promise`, or a rejection after 60 s (grpc-js calls have no deadline of their own here). */
-function within<T>(promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("no answer within 60 s")), 60_000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** One gRPC message frame: flag 0, a 4-byte big-endian length, the bytes. */
@@ -252,10 +244,16 @@ Deno.test("api bad input: a 17 MiB SubmitRun is resource_exhausted in every enco
   assertEquals([binary.status, binary.json?.code], [429, "resource_exhausted"]);
   const runs = grpcJsClient(RunService, env.address, grpcTlsCredentials(env.ca));
   try {
-    const error = await within(runs.submitRun(big, env.headers)).then(() => undefined, (e) => e);
+    // grpc-js calls have no deadline of their own here: each wait is bounded.
+    const error = await within(60_000, "SubmitRun", runs.submitRun(big, env.headers)).then(
+      () => undefined,
+      (e) => e,
+    );
     assertEquals((error as grpc.ServiceError | undefined)?.code, grpc.status.RESOURCE_EXHAUSTED);
     // Over gRPC's customary 4 MiB but under swamp's 16 MiB: read and answered.
     const listed = await within(
+      60_000,
+      "ListRuns",
       runs.listRuns({ workflow: "y".repeat(5 * 1024 * 1024) }, env.headers),
     );
     assertEquals(listed.runs, []);

@@ -15,6 +15,7 @@ import {
   serveWithTestCa,
   shellStep,
   statusJson,
+  within,
   workflowFile,
 } from "../helpers/mod.ts";
 
@@ -41,15 +42,6 @@ async function serving() {
     auth: { authorization: `Bearer ${served.token}` },
     address: served.server.url.replace(/^https:\/\//, ""),
   };
-}
-
-/** Rejects when `promise` has not settled within `ms`: every wait in these tests is bounded. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** The seqs are after+1, after+2, … with nothing missing or doubled. */

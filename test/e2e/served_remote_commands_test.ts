@@ -12,6 +12,7 @@ import {
   mintToken,
   shellStep,
   startServe,
+  within,
   workflowFile,
 } from "../helpers/mod.ts";
 import {
@@ -77,19 +78,6 @@ async function servedBy(
   const result = await command.output();
   assertEquals(result.code, 0, new TextDecoder().decode(result.stderr));
   return holder === "supervisor";
-}
-
-/** `pending`, or a failure after `ms` (a bound on a hang, not a timing assertion). */
-async function within<T>(ms: number, pending: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([pending, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A `swamp serve` of the repository of `p`, over TLS with a CA made here, and a viewer's token. */
@@ -231,7 +219,11 @@ Deno.test("a run takes the waiting supervisor at once while a command it serves 
           async () => await connectionsTo(waiting, port) > 0 || undefined,
         );
         // The run is not held behind the list: the supervisor ends the list's call and runs it.
-        const run = await within(30_000, launch(p, ["workflow", "run", "hello", "--json"]));
+        const run = await within(
+          30_000,
+          "the run",
+          launch(p, ["workflow", "run", "hello", "--json"]),
+        );
         assertEquals(run.code, 0, run.stderr);
         const final = JSON.parse(run.stdout.trimEnd().split("\n").pop()!);
         assertEquals(final.run.owner.pid, waiting, "the waiting supervisor ran the run");

@@ -18,6 +18,7 @@ export {
   type StoreKind,
   storeKinds,
   storeKindsWithPostgres,
+  within,
   workflowFile,
 } from "./runs.ts";
 export {

@@ -102,6 +102,15 @@ export function shellStep(name: string, script: string, more = "", model = name)
   }\n`;
 }
 
+/** `promise`, or a rejection naming `what` after `ms`: a bound on a hang, not a timing assertion. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Polls until `check` returns a value, or fails after `limitMs` (a bound, not a timing assertion). */
 export async function eventually<T>(
   what: string,
