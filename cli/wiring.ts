@@ -35,14 +35,35 @@ import {
   systemClock,
 } from "../runtime/mod.ts";
 
+export interface RepoStoreOptions {
+  /**
+   * A SQLite store leaves checkpoints of its log to a thread of their own
+   * (serve's, cli/serve/checkpoint_thread.ts; decision 0037). Other stores
+   * ignore it.
+   */
+  deferCheckpoints?: boolean;
+}
+
 /** Opens the store a repository's .swamp.yaml names. */
-export async function openRepoStore(repoRoot: string): Promise<RunStore> {
-  const store = await openStoreOf(repoRoot);
+export async function openRepoStore(
+  repoRoot: string,
+  options: RepoStoreOptions = {},
+): Promise<RunStore> {
+  const store = await openStoreOf(repoRoot, options);
   closeWithCommand(() => store.close());
   return store;
 }
 
-async function openStoreOf(repoRoot: string): Promise<RunStore> {
+/** The database file of a repository whose store is SQLite, else undefined. */
+export async function sqliteDatabaseOf(repoRoot: string): Promise<string | undefined> {
+  const { readRepoConfig } = await import("../runtime/mod.ts");
+  const config = await readRepoConfig(repoRoot);
+  return config.store === "sqlite" ? sqlitePath(repoRoot) : undefined;
+}
+
+const sqlitePath = (repoRoot: string) => `${repoRoot}/.swamp/swamp.db`;
+
+async function openStoreOf(repoRoot: string, options: RepoStoreOptions): Promise<RunStore> {
   const { openingError, readRepoConfig, stateError } = await import("../runtime/mod.ts");
   const config = await readRepoConfig(repoRoot).catch(async (error) => {
     throw await openingError(error, repoRoot);
@@ -60,7 +81,9 @@ async function openStoreOf(repoRoot: string): Promise<RunStore> {
     }
     if (config.store === "sqlite") {
       const { openSqliteStore } = await import("../plugins/stores/sqlite/mod.ts");
-      return await openSqliteStore(`${stateDir}/swamp.db`);
+      return await openSqliteStore(sqlitePath(repoRoot), {
+        checkpoints: options.deferCheckpoints ? "deferred" : "inline",
+      });
     }
     const { openFileStore } = await import("../plugins/stores/file/mod.ts");
     return await openFileStore(stateDir);

@@ -37,7 +37,14 @@ import {
 import { lazyEvaluator } from "../evaluator.ts";
 import { repoData } from "../data_reader.ts";
 import { startRunThread } from "./run_thread.ts";
-import { executors, extensionInspector, followPollOverride, openRepoStore } from "../wiring.ts";
+import {
+  executors,
+  extensionInspector,
+  followPollOverride,
+  openRepoStore,
+  sqliteDatabaseOf,
+} from "../wiring.ts";
+import { startCheckpointThread } from "./checkpoint_thread.ts";
 import { publishRoster } from "./worker_roster.ts";
 import { passEnvOf, serveHubBridge, withHubExecutor } from "./hub_bridge.ts";
 import type { ServedService } from "../../plugins/rpc/connect/mod.ts";
@@ -108,7 +115,14 @@ export async function startOrchestrator(
   const instance = crypto.randomUUID();
   const feed = new ChangeFeed();
   // Calls ride out a short outage of a database store (0027); the API's own deadlines still hold.
-  const store = observedStore(patientStore(await openRepoStore(root), { limitMs: 30_000 }), feed);
+  // On SQLite, the log's checkpoints (and their file syncs) happen on a thread of their own, not
+  // in the commits of this thread or the run thread (decision 0037).
+  const opened = await openRepoStore(root, { deferCheckpoints: true });
+  const database = await sqliteDatabaseOf(root);
+  const checkpoints = database === undefined
+    ? undefined
+    : startCheckpointThread(database, (error) => events.error("checkpoints", error));
+  const store = observedStore(patientStore(opened, { limitMs: 30_000 }), feed);
   // Other processes' writes (a CLI's cancel, another instance) wake followers too where the
   // store reports them (PostgreSQL LISTEN/NOTIFY, decision 0028); elsewhere followers poll.
   await connectFeed(store, feed);
@@ -285,6 +299,7 @@ export async function startOrchestrator(
       Deno.removeSignalListener("SIGUSR1", onPoke);
       await evaluator.close().catch(() => {});
       await store.close().catch(() => {});
+      await checkpoints?.stop();
     },
   };
 }

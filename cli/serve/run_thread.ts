@@ -4,6 +4,7 @@ import { type ChangeFeed, type NewRun, SwampError, type Takeover } from "../../r
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { ToServer, ToWorker } from "./run_messages.ts";
 import type { HubLink } from "./hub_bridge.ts";
+import { threadModuleUrl } from "./worker_url.ts";
 
 export interface RunThreadEvents {
   runStarted(runId: string): void;
@@ -39,25 +40,6 @@ export interface RunThread {
   stop(): Promise<void>;
 }
 
-/**
- * The module of the run thread: beside this file in the sources, or the
- * bundle's second entry point (cli/swamp bundles cli/serve/run_worker.ts too,
- * which lands in serve/ beside the chunk that holds this code).
- */
-function workerUrl(): string {
-  if (!import.meta.url.endsWith(".js")) return new URL("./run_worker.ts", import.meta.url).href;
-  for (const candidate of ["./serve/run_worker.js", "./run_worker.js"]) {
-    const url = new URL(candidate, import.meta.url);
-    try {
-      Deno.statSync(url);
-      return url.href;
-    } catch {
-      // not in this layout
-    }
-  }
-  throw new Error(`the bundle has no run_worker.js beside ${import.meta.url}`);
-}
-
 export function startRunThread(
   root: string,
   instance: string,
@@ -65,7 +47,10 @@ export function startRunThread(
   events: RunThreadEvents,
   hub?: HubLink,
 ): RunThread {
-  const worker = new Worker(workerUrl(), { type: "module", name: "swamp-runs" });
+  const worker = new Worker(threadModuleUrl("run_worker", import.meta.url), {
+    type: "module",
+    name: "swamp-runs",
+  });
   const send = (message: ToWorker) => worker.postMessage(message);
   const running = new Set<string>();
   const released: string[] = [];

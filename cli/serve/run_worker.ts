@@ -45,7 +45,8 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
       instance = command.instance;
       root = command.root;
       // A short outage of a database store is ridden out, not fatal to every run (0027).
-      const opened = openRepoStore(command.root).then((store) =>
+      // Checkpoints of a SQLite store's log are the checkpoint thread's (decision 0037).
+      const opened = openRepoStore(command.root, { deferCheckpoints: true }).then((store) =>
         patientStore(store, { limitMs: storeOutageMs })
       );
       evaluator = lazyEvaluator(() => opened.then((store) => repoData(command.root, store)));

@@ -38,7 +38,13 @@ import {
   type WorkerTokenBinding,
 } from "../../../runtime/mod.ts";
 import { RunLister } from "./listing.ts";
-import { durableWriteTransaction, openDatabase, whenUnlocked, writeTransaction } from "./schema.ts";
+import {
+  type DatabaseOptions,
+  durableWriteTransaction,
+  openDatabase,
+  whenUnlocked,
+  writeTransaction,
+} from "./schema.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import { SqliteTokens } from "./tokens.ts";
 import { SqliteWorkerTokens } from "./worker_tokens.ts";
@@ -47,13 +53,20 @@ import { SqliteLeases } from "./leases.ts";
 import { SqlitePruner } from "./prune.ts";
 import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
+export type { DatabaseOptions } from "./schema.ts";
+export {
+  checkpointEvery,
+  type WalCheckpointOptions,
+  type WalCheckpoints,
+} from "./wal_checkpoints.ts";
+
 /** Opens (creating if needed) the SQLite store at `path`. */
-export function openSqliteStore(path: string): Promise<RunStore> {
+export function openSqliteStore(path: string, options: DatabaseOptions = {}): Promise<RunStore> {
   // Spool files (decision 0024) live beside the database; an in-memory one has none.
   const spoolDir = path === ":memory:" || path === ""
     ? undefined
     : `${path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "."}/spool`;
-  return openDatabase(path).then((db) => new SqliteRunStore(db, spoolDir));
+  return openDatabase(path, options).then((db) => new SqliteRunStore(db, spoolDir));
 }
 
 /** How many decoded runs a store keeps for reads of unchanged runs. */

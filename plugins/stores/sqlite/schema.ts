@@ -123,6 +123,12 @@ function addMissingColumns(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Where checkpoints are deferred, the size of the write-ahead log (in pages
+ * of 4 KiB: 64 MiB) at which a committing connection checkpoints it anyway.
+ */
+export const deferredCheckpointPages = 16384;
+
 /** Runs `body` in a write transaction that takes the write lock up front. */
 export function writeTransaction<T>(db: DatabaseSync, body: () => T): T {
   // BEGIN IMMEDIATE, never a deferred BEGIN: a deferred transaction that reads
@@ -200,7 +206,21 @@ export async function whenUnlocked<T>(attempt: () => T): Promise<T> {
   }
 }
 
-export async function openDatabase(path: string): Promise<DatabaseSync> {
+export interface DatabaseOptions {
+  /**
+   * "deferred": this connection leaves checkpoints of the write-ahead log to
+   * a thread of their own (wal_checkpoints.ts, decision 0037) and makes one
+   * itself only when the log has grown to deferredCheckpointPages, should
+   * that thread be missing or behind. "inline" (the default): SQLite's own,
+   * in the commit that takes the log past 1,000 pages.
+   */
+  checkpoints?: "inline" | "deferred";
+}
+
+export async function openDatabase(
+  path: string,
+  options: DatabaseOptions = {},
+): Promise<DatabaseSync> {
   const db = new DatabaseSync(path);
   try {
     // No busy wait inside SQLite: whenUnlocked retries, waking sooner than SQLite would.
@@ -209,6 +229,9 @@ export async function openDatabase(path: string): Promise<DatabaseSync> {
     // NORMAL in WAL mode: a commit survives a process crash; only a power
     // loss can drop the last commits, and it never corrupts the database.
     db.exec("PRAGMA synchronous = NORMAL");
+    if (options.checkpoints === "deferred") {
+      db.exec(`PRAGMA wal_autocheckpoint = ${deferredCheckpointPages}`);
+    }
     await whenUnlocked(() =>
       writeTransaction(db, () => {
         db.exec(schema);
