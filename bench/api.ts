@@ -12,7 +12,8 @@
 //   BENCH_API_SAMPLES (15), BENCH_API_RUNS (10000), BENCH_API_STORES (file,sqlite),
 //   BENCH_API_LIMIT_S (600), BENCH_API_PARTS (1,2,3,4,5), BENCH_API_STORE (file: parts 1-4),
 //   BENCH_API_SHARED_MODEL (1: every load run on one model, so they queue on its lock),
-//   BENCH_API_CPU_PROF (a directory: every server writes a CPU profile there)
+//   BENCH_API_CPU_PROF (a directory: every server writes a CPU profile there),
+//   BENCH_API_SERVE_FLAGS (extra `swamp serve` flags, space-separated: "--runs-nice 0")
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetRunRequestSchema, GetRunResponseSchema } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import {

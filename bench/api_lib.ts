@@ -64,6 +64,8 @@ export async function serve(
       "--drain-timeout",
       "5s",
       ...(opts.tls ? ["--tls-self-signed"] : []),
+      // Extra flags for every server, e.g. "--runs-nice 0" (space-separated).
+      ...(Deno.env.get("BENCH_API_SERVE_FLAGS") ?? "").split(" ").filter(Boolean),
     ],
     env: { NO_COLOR: "1" },
     stdin: "null",

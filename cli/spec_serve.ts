@@ -58,6 +58,13 @@ export const serveCommands: CommandSpec[] = [
           "how long a disconnected worker keeps its session and leases before its steps count as lost (default 30s)",
       },
       {
+        name: "runs-nice",
+        type: "string",
+        value: "N",
+        description:
+          "the nice value (0 to 19) of the thread that executes the server's runs and of the local steps it starts, which inherit it: under contention for the CPU, answering calls goes first (default 5; 0 keeps them at the server's own priority)",
+      },
+      {
         name: "pass-env",
         type: "list",
         value: "NAME",

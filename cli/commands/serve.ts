@@ -59,7 +59,11 @@ export async function run(ctx: CommandContext): Promise<number> {
         { from, runs },
         `serve: instance ${from} stopped heartbeating; taking over ${runs.length} run(s)`,
       ),
-  }, { workerGraceMs, passEnv: passEnvNames(ctx.flags["pass-env"]) });
+  }, {
+    workerGraceMs,
+    passEnv: passEnvNames(ctx.flags["pass-env"]),
+    runsNice: runsNice(flag(ctx, "runs-nice")),
+  });
   const reconciled = await orchestrator.reconcileOnStart();
   if (reconciled > 0) {
     lifecycle(
@@ -183,6 +187,18 @@ function untilSignal(): Promise<void> {
 }
 
 /** `--pass-env NAME` (repeatable): environment variable names, checked. */
+function runsNice(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const nice = Number(value);
+  if (!/^\d+$/.test(value) || nice > 19) {
+    throw new UsageError(
+      `--runs-nice ${value} is not a nice value from 0 to 19`,
+      "give a whole number: 0 runs steps at the server's own priority, 19 at the lowest",
+    );
+  }
+  return nice;
+}
+
 function passEnvNames(value: unknown): string[] {
   const names = Array.isArray(value) ? value.map(String) : [];
   for (const name of names) {

@@ -20,6 +20,8 @@ export type ToWorker =
     instance: string;
     /** The run thread's end of the worker hub bridge (hub_bridge.ts), when the server has a hub. */
     hub?: HubLink;
+    /** The nice value the run thread takes first, and the local steps it starts inherit (0038). */
+    nice: number;
   }
   | {
     kind: "supervise";

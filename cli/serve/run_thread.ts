@@ -45,7 +45,8 @@ export function startRunThread(
   instance: string,
   feed: ChangeFeed,
   events: RunThreadEvents,
-  hub?: HubLink,
+  hub: HubLink | undefined,
+  nice: number,
 ): RunThread {
   const worker = new Worker(threadModuleUrl("run_worker", import.meta.url), {
     type: "module",
@@ -113,7 +114,7 @@ export function startRunThread(
   let dead = false;
   // The hub bridge's port is transferred with init (hub_bridge.ts).
   worker.postMessage(
-    { kind: "init", root, instance, hub } satisfies ToWorker,
+    { kind: "init", root, instance, hub, nice } satisfies ToWorker,
     hub ? [hub.port, ...(hub.capabilities ? [hub.capabilities] : [])] : [],
   );
   return {

@@ -24,6 +24,7 @@ import { extensionInspector, openRepoStore } from "../wiring.ts";
 import type { ErrorInfo, ToServer, ToWorker } from "./run_messages.ts";
 import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import { withRemoteExecutor } from "./remote_deps.ts";
+import { setThreadNice } from "./thread_priority.ts";
 
 const post = (message: ToServer) => self.postMessage(message);
 /** How long a run waits for its store to come back before its write fails. */
@@ -42,6 +43,9 @@ self.onmessage = (message: MessageEvent<ToWorker>) => {
   const command = message.data;
   switch (command.kind) {
     case "init": {
+      // First, before this thread starts any other: threads and processes inherit it (0038).
+      const refused = command.nice === 0 ? undefined : setThreadNice(command.nice);
+      if (refused) post({ kind: "error", where: "run thread priority", error: refused });
       instance = command.instance;
       root = command.root;
       // A short outage of a database store is ridden out, not fatal to every run (0027).

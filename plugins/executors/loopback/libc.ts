@@ -37,6 +37,10 @@ const SYMBOLS = {
   /** poll with a zero timeout: what is ready now, without a trip to the pool. */
   pollNow: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // Nice values: a thread's own (PRIO_PROCESS with its id, 0 for the calling thread on Linux)
+  // and a step's process group's (PRIO_PGRP).
+  getpriority: { parameters: ["i32", "u32"], result: "i32" },
+  setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
   // pidfd_open(2) through syscall(2): glibc wraps it only from 2.36 on.
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -54,6 +58,8 @@ export const POSIX_SPAWN_SETSIGMASK = 0x08;
 export const POSIX_SPAWN_SETSID = 0x80;
 export const POLLIN = 0x1;
 export const WNOHANG = 1;
+export const PRIO_PROCESS = 0;
+export const PRIO_PGRP = 1;
 /** The same number on x86-64 and arm64 (numbers from 424 on are shared). */
 export const SYS_PIDFD_OPEN = 434n;
 // Large enough for glibc's posix_spawnattr_t (336 bytes), posix_spawn_file_actions_t

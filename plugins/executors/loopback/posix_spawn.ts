@@ -16,6 +16,8 @@ import {
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
+  PRIO_PGRP,
+  PRIO_PROCESS,
   SIGSET_BYTES,
 } from "./libc.ts";
 import { watchChild } from "./child_watch.ts";
@@ -122,6 +124,7 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
     }
     if (rc !== 0) throw new Error(errnoMessage(rc));
     pid = pidOut[0];
+    niceAsCaller(c, pid);
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
@@ -169,4 +172,17 @@ function pipe(c: Libc): Int32Array {
     throw new Error("cannot create a pipe (too many open files?)");
   }
   return fds;
+}
+
+/**
+ * Gives the step's group the nice value of the thread that started it, as a
+ * fork from that thread would have. posix_spawn runs on a thread of Deno's
+ * pool, which keeps the nice value it was made with: a `swamp serve` run
+ * thread at nice 5 (decision 0038) may hand it to a pool thread made before
+ * at 0. Only ever raised (lowering needs privilege); by group, so a process
+ * the step already forked gets it too.
+ */
+function niceAsCaller(c: Libc, pgid: number): void {
+  const callers = c.getpriority(PRIO_PROCESS, 0);
+  if (callers > 0) c.setpriority(PRIO_PGRP, pgid, callers);
 }
