@@ -13,7 +13,8 @@
 //   BENCH_API_LIMIT_S (600), BENCH_API_PARTS (1,2,3,4,5), BENCH_API_STORE (file: parts 1-4),
 //   BENCH_API_SHARED_MODEL (1: every load run on one model, so they queue on its lock),
 //   BENCH_API_CPU_PROF (a directory: every server writes a CPU profile there),
-//   BENCH_API_SERVE_FLAGS (extra `swamp serve` flags, space-separated: "--runs-nice 0")
+//   BENCH_API_SERVE_FLAGS (extra `swamp serve` flags, space-separated: "--runs-nice 0"),
+//   BENCH_API_DENO_FLAGS (extra flags for the server's `deno run`: "--v8-flags=--max-semi-space-size=1")
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetRunRequestSchema, GetRunResponseSchema } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import {
@@ -61,7 +62,10 @@ const sharedModel = Deno.env.get("BENCH_API_SHARED_MODEL") === "1";
 /** The store of the server of parts 1–4. */
 const serverStore: StoreKind = Deno.env.get("BENCH_API_STORE") === "sqlite" ? "sqlite" : "file";
 const modelOf = (i: number) => (sharedModel ? "noop" : `noop-${i}`);
-const denoFlags = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+const denoFlags = [
+  ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+  ...(Deno.env.get("BENCH_API_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
+];
 const parts = (Deno.env.get("BENCH_API_PARTS") ?? "1,2,3,4,5").split(",").map((x) => x.trim());
 const CONCURRENCY = 16;
 const LOAD_INTERVAL_MS = 5;

@@ -7,7 +7,15 @@
 import { testNeeding } from "../helpers/capabilities.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { removeTree } from "../helpers/standby.ts";
-import { assertEquals, assertMatch, runLauncher, shellStep, workflowFile } from "../helpers/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  runLauncher,
+  shellStep,
+  swampLauncher,
+  workflowFile,
+} from "../helpers/mod.ts";
 
 const withExpression = workflowFile(
   "greet",
@@ -23,8 +31,8 @@ const withExpression = workflowFile(
   "inputs:\n  properties:\n    who: {type: string, default: world}\n",
 );
 
-function launch(args: string[], cwd: string) {
-  return runLauncher(args, cwd);
+function launch(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return runLauncher(args, cwd, env);
 }
 
 Deno.test("the launcher's bundle validates, evaluates and runs a workflow with expressions, its supervisor from the bundle too", async () => {
@@ -50,6 +58,59 @@ Deno.test("the launcher's bundle validates, evaluates and runs a workflow with e
     const parent = await launch(["workflow", "run", "parent"], dir);
     assertEquals(parent.code, 0, parent.stderr);
     assertMatch(parent.stdout, /^\[main\/parent\] .*--no-config \S*\/supervise\.js /m);
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+Deno.test("the launcher runs `swamp serve` with V8's own young generation, other commands with a small one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-launcher-serve-" });
+  try {
+    const init = await launch(["repo", "init", dir, "-q"], dir);
+    assertEquals(init.code, 0, init.stderr);
+    // The step prints the command line of its parent's parent: with nothing waiting to take the
+    // run, its supervisor is a child of the `workflow run` command itself.
+    await Deno.writeTextFile(
+      `${dir}/workflows/workflow-grandparent.yaml`,
+      workflowFile(
+        "grandparent",
+        shellStep("show", "tr '\\0' ' ' < /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/cmdline"),
+      ),
+    );
+    const ran = await launch(["workflow", "run", "grandparent"], dir, { SWAMP_STANDBY_IDLE: "0" });
+    assertEquals(ran.code, 0, ran.stderr);
+    assertMatch(
+      ran.stdout,
+      /^\[main\/show\] .*--v8-flags=--max-semi-space-size=1 --no-config \S*\/main\.js workflow run grandparent/m,
+    );
+    const server = new Deno.Command(swampLauncher, {
+      args: ["serve", "--repo", dir, "--json", "--listen", "127.0.0.1:0"],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    try {
+      const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let printed = "";
+      while (!printed.includes('"listening"')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        printed += value;
+      }
+      reader.releaseLock();
+      assertMatch(printed, /"event":"listening"/);
+      // The launcher execs Deno in its own process: the server's pid is the launcher's.
+      const argv = Deno.readTextFileSync(`/proc/${server.pid}/cmdline`).split("\0");
+      assert(argv.some((arg) => arg.endsWith("/main.js")), argv.join(" "));
+      assert(argv.includes("serve"), argv.join(" "));
+      assertEquals(argv.filter((arg) => arg.includes("semi-space")), []);
+    } finally {
+      server.kill("SIGTERM");
+      await server.status;
+      await server.stdout.cancel().catch(() => {});
+    }
   } finally {
     await removeTree(dir);
   }
