@@ -1,17 +1,20 @@
 // The server thread's side of the checkpoint thread (checkpoint_worker.ts).
+import type { CheckpointCounts } from "../../plugins/stores/sqlite/mod.ts";
 import { threadModuleUrl } from "./worker_url.ts";
+
+const noCounts: CheckpointCounts = { passive: 0, restart: 0, busy: 0 };
 
 export type ToCheckpoints = { kind: "start"; path: string; everyMs?: number } | { kind: "stop" };
 export type FromCheckpoints =
   | { kind: "started" }
   | { kind: "error"; error: string }
-  | { kind: "stopped"; counts: { passive: number; restart: number } };
+  | { kind: "stopped"; counts: CheckpointCounts };
 
 export interface CheckpointThread {
   /** Resolves once the thread checkpoints (or has failed to start). */
   started(): Promise<void>;
   /** Ends the thread; resolves with the checkpoints it made. */
-  stop(): Promise<{ passive: number; restart: number }>;
+  stop(): Promise<CheckpointCounts>;
 }
 
 /** How long a stop waits for the thread's answer before ending it regardless. */
@@ -27,7 +30,7 @@ export function startCheckpointThread(
     type: "module",
     name: "swamp-checkpoints",
   });
-  let stopped: ((counts: { passive: number; restart: number }) => void) | undefined;
+  let stopped: ((counts: CheckpointCounts) => void) | undefined;
   let markStarted = () => {};
   const started = new Promise<void>((resolve) => markStarted = resolve);
   worker.onmessage = (message: MessageEvent<FromCheckpoints>) => {
@@ -38,20 +41,24 @@ export function startCheckpointThread(
       markStarted();
     } else stopped?.(said.counts);
   };
+  let dead = false;
   worker.onerror = (event) => {
     // Without the thread, the store's connections checkpoint once the log is long (schema.ts).
     event.preventDefault();
+    dead = true;
     onError(String(event.error ?? event.message));
     markStarted();
-    stopped?.({ passive: 0, restart: 0 });
+    stopped?.(noCounts);
   };
   worker.postMessage({ kind: "start", path, everyMs } satisfies ToCheckpoints);
-  let stopping: Promise<{ passive: number; restart: number }> | undefined;
+  let stopping: Promise<CheckpointCounts> | undefined;
   return {
     started: () => started,
     stop() {
-      stopping ??= new Promise<{ passive: number; restart: number }>((resolve) => {
-        const timeout = setTimeout(() => resolve({ passive: 0, restart: 0 }), stopWaitMs);
+      stopping ??= new Promise<CheckpointCounts>((resolve) => {
+        // A thread that died answers nothing.
+        if (dead) return resolve(noCounts);
+        const timeout = setTimeout(() => resolve(noCounts), stopWaitMs);
         stopped = (counts) => {
           clearTimeout(timeout);
           resolve(counts);

@@ -55,7 +55,7 @@ Deno.test("checkpoint thread: a database it cannot checkpoint is reported, and s
     const thread = startCheckpointThread(path, (error) => errors.push(error), 2);
     await thread.started();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assertEquals(await thread.stop(), { passive: 0, restart: 0 });
+    assertEquals(await thread.stop(), { passive: 0, restart: 0, busy: 0 });
     assertEquals(errors.length, 1, errors.join("\n"));
     assert(/not a database/.test(errors[0]), errors[0]);
   });

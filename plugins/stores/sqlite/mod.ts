@@ -55,6 +55,7 @@ import { appendEvents, insertRun, lastSeq } from "./writes.ts";
 
 export type { DatabaseOptions } from "./schema.ts";
 export {
+  type CheckpointCounts,
   checkpointEvery,
   type WalCheckpointOptions,
   type WalCheckpoints,

@@ -174,7 +174,7 @@ const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** How long an operation keeps trying for a lock in all, the event loop free between tries. */
 export const lockBudgetMs = 5000;
 
-function isBusy(error: unknown): boolean {
+export function isBusy(error: unknown): boolean {
   return error instanceof Error && /database is (locked|busy)/i.test(error.message);
 }
 

@@ -6,7 +6,7 @@
 // every few runs. Connections opened with `checkpoints: "deferred"` leave it
 // to this loop.
 import { DatabaseSync } from "node:sqlite";
-import { deferredCheckpointPages } from "./schema.ts";
+import { deferredCheckpointPages, isBusy } from "./schema.ts";
 
 export interface WalCheckpointOptions {
   /** Pause between two checkpoints (default 200 ms). */
@@ -23,15 +23,27 @@ export interface WalCheckpointOptions {
   restartAtPages?: number;
   /** How long a RESTART checkpoint waits for readers and writers to step aside (default 2 s). */
   restartWaitMs?: number;
-  /** A checkpoint that failed; reported once until one succeeds again. */
+  /**
+   * A checkpoint that failed; reported once until one succeeds again. A
+   * database busy for a moment (another connection recovering the log, say)
+   * is reported only when it stays busy for `busyRounds` checkpoints in a row.
+   */
   onError?(error: unknown): void;
+  /** Checkpoints in a row that found the database busy before that is reported (default 50). */
+  busyRounds?: number;
 }
 
 export interface WalCheckpoints {
   /** Stops the loop and closes its connection. */
   stop(): void;
-  /** Checkpoints made so far, for tests and diagnostics. */
-  counts(): { passive: number; restart: number };
+  /** Checkpoints made so far, and rounds that found the database busy, for tests and diagnostics. */
+  counts(): CheckpointCounts;
+}
+
+export interface CheckpointCounts {
+  passive: number;
+  restart: number;
+  busy: number;
 }
 
 interface CheckpointRow {
@@ -50,8 +62,10 @@ export function checkpointEvery(path: string, options: WalCheckpointOptions = {}
   const restartWaitMs = options.restartWaitMs ?? 2000;
   const db = new DatabaseSync(path);
   db.exec("PRAGMA busy_timeout = 0");
-  const counts = { passive: 0, restart: 0 };
+  const counts: CheckpointCounts = { passive: 0, restart: 0, busy: 0 };
+  const busyRounds = options.busyRounds ?? 50;
   let failing = false;
+  let busy = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
@@ -75,9 +89,14 @@ export function checkpointEvery(path: string, options: WalCheckpointOptions = {}
     try {
       checkpoint();
       failing = false;
+      busy = 0;
     } catch (error) {
-      if (!failing) options.onError?.(error);
-      failing = true;
+      // Told once per streak of failures; a busy database only once it stays so.
+      if (isBusy(error)) counts.busy++;
+      if (!failing && (!isBusy(error) || ++busy >= busyRounds)) {
+        options.onError?.(error);
+        failing = true;
+      }
     }
     timer = setTimeout(tick, everyMs);
   };

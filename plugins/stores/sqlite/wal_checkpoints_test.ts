@@ -1,6 +1,7 @@
 /// <reference path="./node_sqlite.d.ts" />
 import type { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../../test/helpers/assert.ts";
+import { within } from "../../../test/helpers/runs.ts";
 import { deferredCheckpointPages, openDatabase } from "./schema.ts";
 import { checkpointEvery } from "./wal_checkpoints.ts";
 
@@ -22,6 +23,10 @@ async function writeRows(db: DatabaseSync, count: number): Promise<void> {
     db.exec("COMMIT");
     if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1));
   }
+}
+
+function rowCount(db: DatabaseSync): number {
+  return (db.prepare("SELECT count(*) AS n FROM bulk").get() as Record<string, number>).n;
 }
 
 async function inTempDir(body: (path: string) => Promise<void>): Promise<void> {
@@ -68,11 +73,7 @@ Deno.test("sqlite: checkpoints made by a connection of their own keep a deferred
       const frames = walFrames(path);
       assert(frames < 1500, `log of ${frames} frames after 8,000 one-page commits`);
       assert(checkpoints.counts().passive > 10, JSON.stringify(checkpoints.counts()));
-      const count = writer.prepare("SELECT count(*) AS n FROM bulk").get() as Record<
-        string,
-        number
-      >;
-      assertEquals(count.n, 8000);
+      assertEquals(rowCount(writer), 8000);
     } finally {
       checkpoints.stop();
       writer.close();
@@ -104,11 +105,7 @@ Deno.test("sqlite: a log still long after a checkpoint is started over with a RE
       reader.exec("COMMIT");
       await writeRows(writer, 1000);
       assert(checkpoints.counts().restart > 0, JSON.stringify(checkpoints.counts()));
-      const count = writer.prepare("SELECT count(*) AS n FROM bulk").get() as Record<
-        string,
-        number
-      >;
-      assertEquals(count.n, 1600);
+      assertEquals(rowCount(writer), 1600);
     } finally {
       checkpoints.stop();
       reader.close();
@@ -129,9 +126,42 @@ Deno.test("sqlite: a checkpoint that fails is reported once, not on every try", 
       await new Promise((resolve) => setTimeout(resolve, 100));
       assertEquals(errors.length, 1, errors.join("\n"));
       assert(/not a database/.test(errors[0]), errors[0]);
-      assertEquals(checkpoints.counts(), { passive: 0, restart: 0 });
+      assertEquals(checkpoints.counts(), { passive: 0, restart: 0, busy: 0 });
     } finally {
       checkpoints.stop();
+    }
+  });
+});
+
+Deno.test("sqlite: a database busy for a moment is not a failed checkpoint; one that stays busy is reported once", async () => {
+  await inTempDir(async (path) => {
+    const writer = await openDatabase(path, { checkpoints: "deferred" });
+    await writeRows(writer, 10);
+    const errors: string[] = [];
+    const checkpoints = checkpointEvery(path, {
+      everyMs: 2,
+      busyRounds: 20,
+      onError: (error) => errors.push(String(error)),
+    });
+    const roundsBusy = async (rounds: number) => {
+      while (checkpoints.counts().busy < rounds) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    try {
+      // An exclusive lock held by another connection: every checkpoint finds the database busy.
+      writer.exec("PRAGMA locking_mode = EXCLUSIVE");
+      writer.exec("BEGIN EXCLUSIVE");
+      writer.exec("INSERT INTO bulk (body) VALUES (x'00')");
+      await within(30_000, "5 busy rounds", roundsBusy(5));
+      assertEquals(errors, [], "busy for 5 rounds of the 20 allowed");
+      await within(30_000, "40 busy rounds", roundsBusy(40));
+      assertEquals(errors.length, 1, errors.join("\n"));
+      assert(/locked|busy/i.test(errors[0]), errors[0]);
+      writer.exec("COMMIT");
+    } finally {
+      checkpoints.stop();
+      writer.close();
     }
   });
 });
