@@ -4,7 +4,15 @@ import { threadModuleUrl } from "./worker_url.ts";
 
 const noCounts: CheckpointCounts = { passive: 0, restart: 0, busy: 0 };
 
-export type ToCheckpoints = { kind: "start"; path: string; everyMs?: number } | { kind: "stop" };
+/** Tuning for tests; a server uses the defaults of checkpointEvery. */
+export interface CheckpointTuning {
+  everyMs?: number;
+  restartAtPages?: number;
+}
+
+export type ToCheckpoints =
+  | { kind: "start"; path: string; tuning: CheckpointTuning }
+  | { kind: "stop" };
 export type FromCheckpoints =
   | { kind: "started" }
   | { kind: "error"; error: string }
@@ -24,7 +32,7 @@ const stopWaitMs = 5000;
 export function startCheckpointThread(
   path: string,
   onError: (error: string) => void,
-  everyMs?: number,
+  tuning: CheckpointTuning = {},
 ): CheckpointThread {
   const worker = new Worker(threadModuleUrl("checkpoint_worker", import.meta.url), {
     type: "module",
@@ -50,7 +58,7 @@ export function startCheckpointThread(
     markStarted();
     stopped?.(noCounts);
   };
-  worker.postMessage({ kind: "start", path, everyMs } satisfies ToCheckpoints);
+  worker.postMessage({ kind: "start", path, tuning } satisfies ToCheckpoints);
   let stopping: Promise<CheckpointCounts> | undefined;
   return {
     started: () => started,

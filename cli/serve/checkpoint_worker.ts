@@ -13,7 +13,7 @@ self.onmessage = (message: MessageEvent<ToCheckpoints>) => {
   if (command.kind === "start") {
     try {
       checkpoints = checkpointEvery(command.path, {
-        everyMs: command.everyMs,
+        ...command.tuning,
         onError: (error) => post({ kind: "error", error: String(error) }),
       });
       post({ kind: "started" });
