@@ -2,7 +2,7 @@
 import type { CheckpointCounts } from "../../plugins/stores/sqlite/mod.ts";
 import { threadModuleUrl } from "./worker_url.ts";
 
-const noCounts: CheckpointCounts = { passive: 0, restart: 0, busy: 0 };
+const noCounts: CheckpointCounts = { passive: 0, restart: 0, failed: 0 };
 
 /** Tuning for tests; a server uses the defaults of checkpointEvery. */
 export interface CheckpointTuning {
@@ -16,7 +16,8 @@ export type ToCheckpoints =
 export type FromCheckpoints =
   | { kind: "started" }
   | { kind: "error"; error: string }
-  | { kind: "stopped"; counts: CheckpointCounts };
+  /** Without counts when it never started checkpointing. */
+  | { kind: "stopped"; counts?: CheckpointCounts };
 
 export interface CheckpointThread {
   /** Resolves once the thread checkpoints (or has failed to start). */
@@ -47,7 +48,7 @@ export function startCheckpointThread(
     else if (said.kind === "error") {
       onError(said.error);
       markStarted();
-    } else stopped?.(said.counts);
+    } else stopped?.(said.counts ?? noCounts);
   };
   let dead = false;
   worker.onerror = (event) => {

@@ -1,6 +1,7 @@
 /// <reference path="../../plugins/stores/sqlite/node_sqlite.d.ts" />
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../test/helpers/assert.ts";
+import { within } from "../../test/helpers/runs.ts";
 import { startCheckpointThread } from "./checkpoint_thread.ts";
 
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -57,10 +58,19 @@ Deno.test("checkpoint thread: a database it cannot checkpoint is reported, and s
     const path = `${dir}/store.db`;
     await Deno.writeTextFile(path, "not a database, ".repeat(1000));
     const errors: string[] = [];
-    const thread = startCheckpointThread(path, (error) => errors.push(error), { everyMs: 2 });
-    await thread.started();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assertEquals(await thread.stop(), { passive: 0, restart: 0, busy: 0 });
+    let reported = () => {};
+    const thread = startCheckpointThread(path, (error) => {
+      errors.push(error);
+      reported();
+    }, { everyMs: 2 });
+    await within(
+      30_000,
+      "the failure reported",
+      new Promise<void>((resolve) => reported = resolve),
+    );
+    const counts = await thread.stop();
+    assertEquals([counts.passive, counts.restart], [0, 0]);
+    assert(counts.failed >= 1, JSON.stringify(counts));
     assertEquals(errors.length, 1, errors.join("\n"));
     assert(/not a database/.test(errors[0]), errors[0]);
   });

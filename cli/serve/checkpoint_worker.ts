@@ -22,7 +22,7 @@ self.onmessage = (message: MessageEvent<ToCheckpoints>) => {
     }
   } else if (command.kind === "stop") {
     checkpoints?.stop();
-    post({ kind: "stopped", counts: checkpoints?.counts() ?? { passive: 0, restart: 0, busy: 0 } });
+    post({ kind: "stopped", counts: checkpoints?.counts() });
     self.close();
   }
 };

@@ -112,7 +112,7 @@ export interface OrchestratorOptions {
 }
 
 /** The run thread's nice value when none is given (decision 0038). */
-export const defaultRunsNice = 5;
+const defaultRunsNice = 5;
 
 export async function startOrchestrator(
   locator: RepoLocator,

@@ -1,14 +1,9 @@
 // The nice value of the calling thread (decision 0038). Linux keeps one per
-// thread; setpriority(2) with PRIO_PROCESS and a thread id changes that
+// thread; setpriority(2) with PRIO_PROCESS and id 0 changes the calling
 // thread's alone, and every thread or process it starts afterwards inherits
 // it. Raising a nice value needs no privilege; lowering one does.
 
 const PRIO_PROCESS = 0;
-
-/** The kernel's id of the calling thread, from /proc/thread-self (a link to PID/task/TID). */
-function threadId(): number {
-  return Number(Deno.readLinkSync("/proc/thread-self").split("/").at(-1));
-}
 
 /**
  * Sets the calling thread's nice value to `nice` (0 to 19). Returns why it
@@ -25,15 +20,9 @@ export function setThreadNice(nice: number): string | undefined {
     return error instanceof Error ? error.message : String(error);
   }
   try {
-    const result = library.symbols.setpriority(PRIO_PROCESS, threadId(), nice);
+    const result = library.symbols.setpriority(PRIO_PROCESS, 0, nice);
     return result === 0 ? undefined : `setpriority failed for nice ${nice}`;
   } finally {
     library.close();
   }
-}
-
-/** The nice value of thread `tid` of process `pid` (field 19 of its stat; its name may hold spaces). */
-export function threadNice(pid: number, tid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }

@@ -36,14 +36,14 @@ export interface WalCheckpointOptions {
 export interface WalCheckpoints {
   /** Stops the loop and closes its connection. */
   stop(): void;
-  /** Checkpoints made so far, and rounds that found the database busy, for tests and diagnostics. */
+  /** Checkpoints made so far, and rounds that failed (busy or not), for tests and diagnostics. */
   counts(): CheckpointCounts;
 }
 
 export interface CheckpointCounts {
   passive: number;
   restart: number;
-  busy: number;
+  failed: number;
 }
 
 interface CheckpointRow {
@@ -62,7 +62,7 @@ export function checkpointEvery(path: string, options: WalCheckpointOptions = {}
   const restartWaitMs = options.restartWaitMs ?? 2000;
   const db = new DatabaseSync(path);
   db.exec("PRAGMA busy_timeout = 0");
-  const counts: CheckpointCounts = { passive: 0, restart: 0, busy: 0 };
+  const counts: CheckpointCounts = { passive: 0, restart: 0, failed: 0 };
   const busyRounds = options.busyRounds ?? 50;
   let failing = false;
   let busy = 0;
@@ -92,7 +92,7 @@ export function checkpointEvery(path: string, options: WalCheckpointOptions = {}
       busy = 0;
     } catch (error) {
       // Told once per streak of failures; a busy database only once it stays so.
-      if (isBusy(error)) counts.busy++;
+      counts.failed++;
       if (!failing && (!isBusy(error) || ++busy >= busyRounds)) {
         options.onError?.(error);
         failing = true;
