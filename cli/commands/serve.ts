@@ -35,6 +35,25 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const drainMs = parseDuration(flag(ctx, "drain-timeout") ?? "30s", "--drain-timeout");
+  // Listened for from here on: until a listener is added, SIGTERM's default ends the process at
+  // once (exit 143), and a supervisor that reads "listening" may send it the moment it is printed.
+  // One sent while starting drains as soon as the server is up.
+  const stop = stopSignal();
+  try {
+    return await serve(ctx, host, port, tls, drainMs, stop.received);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function serve(
+  ctx: CommandContext,
+  host: string,
+  port: number,
+  tls: TlsFiles | undefined,
+  drainMs: number,
+  stopReceived: Promise<void>,
+): Promise<number> {
   const lifecycle = (event: string, fields: Record<string, unknown> = {}, text?: string) => {
     if (ctx.out.json) {
       ctx.out.raw(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`);
@@ -117,7 +136,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         : `clients: --server ${server.url} --token NAME.SECRET (plain HTTP/2, loopback only)`,
     );
   }
-  await untilSignal();
+  await stopReceived;
   lifecycle(
     "draining",
     { owned: orchestrator.owned().length },
@@ -174,16 +193,20 @@ async function tlsFor(ctx: CommandContext, host: string): Promise<TlsFiles | und
   return await readTlsFiles(certFile, keyFile);
 }
 
-/** Resolves at SIGTERM or SIGINT (Ctrl-C): both drain. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const signals = ["SIGTERM", "SIGINT"] as const;
-    const done = () => {
-      for (const signal of signals) Deno.removeSignalListener(signal, done);
-      resolve();
-    };
-    for (const signal of signals) Deno.addSignalListener(signal, done);
-  });
+/** `received` resolves at SIGTERM or SIGINT (Ctrl-C): both drain. */
+function stopSignal(): { received: Promise<void>; dispose: () => void } {
+  const signals = ["SIGTERM", "SIGINT"] as const;
+  let resolve = () => {};
+  const received = new Promise<void>((done) => resolve = done);
+  const dispose = () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  };
+  const onSignal = () => {
+    dispose();
+    resolve();
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  return { received, dispose };
 }
 
 /** `--pass-env NAME` (repeatable): environment variable names, checked. */

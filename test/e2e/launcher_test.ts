@@ -90,8 +90,9 @@ Deno.test("the launcher runs `swamp serve` with V8's own young generation, other
       env: { NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
+    const stderr = new Response(server.stderr).text();
     try {
       const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
       let printed = "";
@@ -110,8 +111,9 @@ Deno.test("the launcher runs `swamp serve` with V8's own young generation, other
       assertEquals(argv.filter((arg) => arg.includes("semi-space")), []);
     } finally {
       server.kill("SIGTERM");
-      assertEquals((await server.status).code, 0);
+      const { code } = await server.status;
       await server.stdout.cancel().catch(() => {});
+      assertEquals(code, 0, await stderr);
     }
   } finally {
     await removeTree(dir);
