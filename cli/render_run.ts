@@ -141,7 +141,9 @@ export function stepDetails(step: Step): string[] {
       p.workerId && `worker ${p.workerId}`,
       p.leaseId && `lease ${p.leaseId}`,
     ].filter(Boolean);
-    lines.push(`process pid ${p.pid} pgid ${p.pgid}${where.length ? `, ${where.join(", ")}` : ""}`);
+    // A container is recorded before it starts, without a pid (decision 0039).
+    const ids = p.pid ? [`pid ${p.pid} pgid ${p.pgid}`] : [];
+    lines.push(`process ${[...ids, ...where].join(", ")}`);
   }
   const placed = step.placement;
   if (placed && (placed.target || placed.workerId || Object.keys(placed.labels).length > 0)) {

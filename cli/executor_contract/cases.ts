@@ -30,7 +30,7 @@ import {
 } from "./harness.ts";
 
 /** What a case needs: a declared feature, or a way to see what a step leaves behind. */
-export type Need = keyof ExecutorFeatures | "seesLeftovers" | "linux";
+export type Need = keyof ExecutorFeatures | "seesLeftovers" | "linux" | "unleased";
 
 /** What the suite knows of the executor under test, found before any case runs. */
 export interface Profile {
@@ -39,6 +39,8 @@ export interface Profile {
   hostProcesses: boolean;
   /** The suite can list what is left of a container step (given by the caller). */
   seesContainers: boolean;
+  /** Its steps run under a lease (a worker's): `started` names it. */
+  leased?: boolean;
 }
 
 export interface ContractCase {
@@ -63,6 +65,11 @@ export function notApplicable(c: ContractCase, profile: Profile): string | undef
           "cannot be checked";
       }
     }
+    if (need === "unleased" && profile.leased) {
+      return "its steps run under a lease, which an owner that takes the run over adopts " +
+        "instead of starting the step again: the lease, taken before the step is sent, keeps " +
+        "it from running twice";
+    }
     if (need in profile.features && !profile.features[need as keyof ExecutorFeatures]) {
       return `the executor declares it lacks ${need} (features.${need} is false)`;
     }
@@ -81,7 +88,10 @@ test("started comes first, exited last, with the exit code", [], async (ex, t) =
   const r = await run(ex, t, step({ script: "sleep 0.05; exit 0" }));
   assertEquals(r.events[0].type, "started");
   assertEquals(r.started?.executor, ex.name);
-  assert(r.started!.processStart !== "", "a start time is recorded");
+  assert(
+    r.started!.processStart !== "" || r.started!.containerId,
+    "a start time is recorded (a container's id, never reused, needs none)",
+  );
   assertEquals([r.exited.exitCode, r.exited.cancelled, r.exited.timedOut], [0, false, false]);
   assertEquals(r.exited.error, undefined);
   assertEquals((await run(ex, t, step({ script: "exit 3" }))).exited.exitCode, 3);
@@ -125,7 +135,7 @@ test("a step that exits at once loses no output", [], async (ex, t) => {
   for (let i = 0; i < 20; i++) {
     const r = await run(ex, t, step({ script: "echo a; echo b >&2; printf c" }));
     assertEquals([r.stdout, r.stderr, r.exited.stdout], [["a", "c"], ["b"], "a\nc"]);
-    assert(r.started?.processStart, "a start time is recorded");
+    assert(r.started?.processStart || r.started?.containerId, "a start time is recorded");
   }
 });
 
@@ -326,6 +336,37 @@ test("a consumer that stops reading early leaves nothing running", ["seesLeftove
   assert(started, "the step started");
   await assertAllGone({ started } as Run, t);
 });
+
+test(
+  "nothing of a step runs before its consumer has taken `started`",
+  ["unleased"],
+  async (ex, t) => {
+    // An engine records the step with what `started` says before it asks for the next event:
+    // one that stops there (its record failed, or it died) must leave a step that ran nothing,
+    // or a new owner would run it a second time (decision 0039).
+    const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
+    try {
+      const work = step({ script: 'echo ran > "$MARK"' }, {
+        env: { PATH: hostPath, MARK: `${dir}/ran` },
+        cwd: dir,
+      });
+      const it = ex.dispatch(work, new AbortController().signal)[Symbol.asyncIterator]();
+      const first = await it.next();
+      assertEquals(first.value?.type, "started");
+      if (first.value?.type === "started") t.groups.push(first.value.process);
+      // Held a while, as a record being written on a slow disk holds it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await it.return?.();
+      const ran = await Deno.stat(`${dir}/ran`).then(() => true, () => false);
+      assertEquals(ran, false, "the step's command ran before its consumer took `started`");
+      // The same step, read to its end, does write the file: the check above can fail.
+      const r = await run(ex, t, work);
+      assertEquals([r.exited.exitCode, await Deno.readTextFile(`${dir}/ran`)], [0, "ran\n"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 test("reap ends a live recorded process group", ["seesLeftovers"], async (ex, t, another) => {
   const reaper = await another(); // as if the owner had died: a fresh executor reaps

@@ -33,6 +33,7 @@ export async function profileOf(make: () => Promise<Made>): Promise<Profile> {
     return {
       features: { ...made.executor.features },
       hostProcesses: r?.started?.containerId === undefined,
+      leased: Boolean(r?.started?.leaseId),
       seesContainers: made.leftovers !== undefined,
     };
   } finally {

@@ -74,7 +74,7 @@ export function takeoverPlan(run: Run, leases: readonly Lease[], from: string): 
     } else if (step.status === StepStatus.QUEUED) {
       plan.drafts.push(back(step, `taken over from instance ${from}: no worker had taken it`));
     } else if (step.status === StepStatus.RUNNING) {
-      if (step.process?.pid) plan.orphans.push(step.process);
+      if (step.process?.pid || step.process?.containerId) plan.orphans.push(step.process);
       plan.drafts.push(
         stepDraft(
           step.id,

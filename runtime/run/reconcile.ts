@@ -96,7 +96,7 @@ export async function reconcileRun(
     reason: why,
   });
   const orphans = journal.run.steps.filter((s) =>
-    s.status === StepStatus.RUNNING && s.process?.pid
+    s.status === StepStatus.RUNNING && (s.process?.pid || s.process?.containerId)
   );
   if (options.dryRun) {
     report.actions = [

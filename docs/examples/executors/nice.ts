@@ -152,9 +152,10 @@ async function* dispatch(
     yield { type: "exited", exitCode: 127, cancelled: false, ...base, error: why };
     return;
   }
-  // The step waits on stdin until its start time is recorded, then execs the command.
+  // The step waits on stdin until swamp has recorded it started, then execs the command; on end
+  // of file (nobody to record it) it exits having run nothing.
   const argv = argvOf(work.command);
-  const child = spawn("sh", ["-c", 'read -r _; exec "$0" "$@"', ...argv], {
+  const child = spawn("sh", ["-c", 'read -r _ || exit 125; exec "$0" "$@" </dev/null', ...argv], {
     env,
     cwd: work.cwd,
     detached: true, // its own session and process group
@@ -205,8 +206,15 @@ async function* dispatch(
     pgid: pid,
     processStart: (await api.processStartTime(pid)) ?? "",
   };
-  child.stdin!.end("go\n");
-  yield { type: "started", process };
+  let released = false;
+  try {
+    yield { type: "started", process };
+    // Asked for the next event: swamp has recorded the step, so it may run now, and only now.
+    child.stdin!.end("go\n");
+    released = true;
+  } finally {
+    if (!released) child.stdin!.end();
+  }
 
   let stopping: "cancelled" | "timedOut" | undefined;
   let confirmed = false;

@@ -49,11 +49,18 @@ export async function* dispatchContainer(
     return;
   }
   const queue = new EventQueue<StepEvent>();
-  const finished = run(docker, container, work, signal, queue, options.maxLineChars);
+  let release = (_go: boolean) => {};
+  const released = new Promise<boolean>((resolve) => release = resolve);
+  const finished = run(docker, container, work, signal, queue, options.maxLineChars, released);
   try {
-    for await (const event of queue) yield event;
+    for await (const event of queue) {
+      yield event;
+      // Asked for the next event: the engine has recorded the container (decision 0039).
+      if (event.type === "started") release(true);
+    }
   } finally {
     // The consumer stopped early: stop and remove the container all the same.
+    release(false);
     await finished.stop("cancel");
     await finished.done;
   }
@@ -95,6 +102,7 @@ function run(
   signal: AbortSignal,
   queue: EventQueue<StepEvent>,
   maxLineChars: number,
+  released: Promise<boolean>,
 ): Running {
   let cause: "cancel" | "timeout" | undefined;
   let stopping: Promise<void> | undefined;
@@ -137,7 +145,6 @@ function run(
         if (event.type === "output" && event.stream === "stderr") lastStderr = event.line;
         emit(event);
       }, maxLineChars);
-      await container.start();
     } catch (error) {
       oom?.close();
       await remove(container);
@@ -145,19 +152,29 @@ function run(
       queue.close();
       return;
     }
+    // Started only once the engine has recorded the container: an engine that dies first leaves
+    // a container that never ran, which whoever takes the run over removes (decision 0039). Its
+    // process has no pid until then, so none is recorded: the container is what is ended.
+    queue.push({
+      type: "started",
+      process: { executor: "docker", pid: 0, pgid: 0, processStart: "", containerId: container.id },
+    });
+    try {
+      if (!await released) throw new Error("the step was given up before its container started");
+      await container.start();
+    } catch (error) {
+      oom?.close();
+      await remove(container);
+      queue.push({
+        ...couldNotRun(`cannot start the container: ${(error as Error).message}`, 127),
+        cancelled: wanted === "cancel",
+      });
+      queue.close();
+      return;
+    }
     const info = await container.inspect();
     limit.held = info.HostConfig?.OomKillDisable === true;
     if (limit.held && oom?.seen) endForMemory();
-    queue.push({
-      type: "started",
-      process: {
-        executor: "docker",
-        pid: info.State.Pid,
-        pgid: info.State.Pid,
-        processStart: info.State.StartedAt,
-        containerId: container.id,
-      },
-    });
     for (const event of held) queue.push(event);
     emit = (event: StepEvent): void => queue.push(event);
     exited = container.wait().then((r: { StatusCode: number }) => r.StatusCode);

@@ -29,6 +29,7 @@ import {
   TERM_KILL,
 } from "./process_group.ts";
 import { type SessionChild, spawnInSession, type SpawnMethod } from "./session_spawn.ts";
+import { heldCommand } from "./held_start.ts";
 
 export interface DispatchOptions {
   shell: string;
@@ -67,12 +68,23 @@ export async function* dispatchStep(
     yield failed(`cannot start ${JSON.stringify(argv[0])}: not found on PATH or not executable`);
     return;
   }
+  // The shell runs the step's own command: resolved here, so a missing one is reported as not
+  // started, as before.
+  const shell = "script" in step.command ? program : resolveProgram(options.shell, env.PATH);
+  if (shell === undefined) {
+    yield failed(`cannot start ${JSON.stringify(options.shell)}: not found or not executable`);
+    return;
+  }
+  const held = heldCommand(
+    "script" in step.command ? { script: step.command.script } : { program, args: argv.slice(1) },
+    shell,
+  );
   let child: SessionChild;
   try {
     child = await spawnInSession(
       {
-        program,
-        args: argv.slice(1),
+        ...held,
+        held: true,
         cwd: step.cwd,
         env,
         ...(step.spool
@@ -189,8 +201,11 @@ export async function* dispatchStep(
     for await (const event of queue) {
       if (event.type === "exited") done = true;
       yield event;
+      // Asked for the next event: the engine has recorded the step running (decision 0039).
+      if (event.type === "started") child.release?.(true);
     }
   } finally {
+    child.release?.(false);
     if (!done) {
       // The consumer stopped listening early: end the group anyway.
       stop("cancel");

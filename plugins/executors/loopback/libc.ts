@@ -29,6 +29,7 @@ const SYMBOLS = {
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   // Run on a thread of Deno's pool, never on the event loop. Every call made
   // there is bounded (a poll times out), so running steps never hold the

@@ -37,6 +37,11 @@ export interface SpawnSpec {
    * pipes: followed from where each ends now (decision 0024).
    */
   spool?: { stdout: string; stderr: string };
+  /**
+   * The child's stdin is a pipe whose other end only this process holds,
+   * until `release` (decision 0039); else /dev/null.
+   */
+  held?: boolean;
 }
 
 /** A step's process, as Deno.ChildProcess shows one: what dispatch reads. */
@@ -52,6 +57,11 @@ export interface SessionChild {
   readonly status: Promise<Deno.CommandStatus>;
   /** With a spool: the offsets in the files where stdout and stderr start. */
   readonly spoolFrom?: { stdout: number; stderr: number };
+  /**
+   * A held child's: writes the go-ahead line to its stdin (`go`) or not, and
+   * closes the pipe. Idempotent; a child that has exited is no error.
+   */
+  readonly release?: (go: boolean) => void;
 }
 
 /** What a posix_spawn running on the thread pool reads, kept reachable until it returns. */
@@ -71,13 +81,18 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
   const noPipe = new Int32Array([-1, -1]);
   const out = spool ? noPipe : pipe(c);
   const err = spool ? noPipe : pipe(c);
+  // Both ends close-on-exec: the child gets the reading end as its stdin by dup2 (which clears
+  // the flag there), and no other step ever inherits the writing end, so the child sees end of
+  // file the moment this process is gone.
+  const gate = spec.held ? pipe(c) : noPipe;
   const actions = new Uint8Array(ACTIONS_BYTES);
   const attr = new Uint8Array(ATTR_BYTES);
   c.posix_spawn_file_actions_init(actions);
   c.posix_spawnattr_init(attr);
   let pid = 0;
   try {
-    c.posix_spawn_file_actions_addopen(actions, 0, cString("/dev/null"), 0, 0);
+    if (spec.held) c.posix_spawn_file_actions_adddup2(actions, gate[0], 0);
+    else c.posix_spawn_file_actions_addopen(actions, 0, cString("/dev/null"), 0, 0);
     if (spool) {
       // The step writes into the files itself: nothing of its output passes through here.
       const flags = O_WRONLY | O_CREAT | O_APPEND;
@@ -136,7 +151,12 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
         c.close(err[0]);
       }
     }
+    if (spec.held) {
+      c.close(gate[0]);
+      if (pid === 0) c.close(gate[1]);
+    }
   }
+  const release = spec.held ? releaser(c, gate[1]) : undefined;
   // Until the watch reaps it, the child stays in /proc even if it has exited; so the watch
   // starts only once its start time is read. Read synchronously: 0.1 ms at the median (a fresh
   // child's stat can take 2 ms now and then), where a trip to the thread pool costs 0.3–1 ms and
@@ -148,7 +168,7 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
     // not readable: a reap can never match "" then
   }
   const watched = watchChild(c, pid, out[0], err[0]);
-  if (!spool) return { pid, processStart, ...watched };
+  if (!spool) return { pid, processStart, ...watched, release };
   // A group that no longer exists never comes back: the kernel is asked once, not once per stream.
   let gone = false;
   const writersGone = () => {
@@ -163,6 +183,22 @@ export async function posixSpawn(c: Libc, spec: SpawnSpec): Promise<SessionChild
     stdout: followSpool(spool.stdout, spoolFrom!.stdout, ends),
     stderr: followSpool(spool.stderr, spoolFrom!.stderr, ends),
     spoolFrom,
+    release,
+  };
+}
+
+const goAhead = new TextEncoder().encode("\n");
+
+/** Writes the go-ahead (one byte: a pipe takes it at once) or not, then closes `fd`; once. */
+function releaser(c: Libc, fd: number): (go: boolean) => void {
+  let open = true;
+  return (go) => {
+    if (!open) return;
+    open = false;
+    // A child that already exited leaves no reader: the write fails (EPIPE, the runtime ignores
+    // SIGPIPE) and there is nothing left to hold.
+    if (go) c.write(fd, goAhead, 1n);
+    c.close(fd);
   };
 }
 

@@ -36,12 +36,24 @@ function setsidSpawn(spec: SpawnSpec): SessionChild {
     cwd: spec.cwd,
     env: spec.env,
     clearEnv: true,
-    stdin: "null",
+    stdin: spec.held ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   // Read in the tick of spawn, synchronously: Deno cannot have reaped the
   // child yet, however quickly it exits.
   const { pid, stdout, stderr, status } = child;
-  return { pid, processStart: readProc(pid)?.start ?? "", stdout, stderr, status };
+  const processStart = readProc(pid)?.start ?? "";
+  if (!spec.held) return { pid, processStart, stdout, stderr, status };
+  const gate = child.stdin.getWriter();
+  let open = true;
+  const release = (go: boolean) => {
+    if (!open) return;
+    open = false;
+    // A child that already exited makes the write fail: nothing is left to hold then.
+    (go ? gate.write(new Uint8Array([10])) : Promise.resolve())
+      .then(() => gate.close())
+      .catch(() => gate.abort().catch(() => {}));
+  };
+  return { pid, processStart, stdout, stderr, status, release };
 }
