@@ -160,14 +160,18 @@ function run(
       process: { executor: "docker", pid: 0, pgid: 0, processStart: "", containerId: container.id },
     });
     try {
-      if (!await released) throw new Error("the step was given up before its container started");
+      // Cancelled while it was being recorded: never started.
+      if (!await released || wanted || signal.aborted) {
+        throw new Error("the step was stopped before its container started");
+      }
       await container.start();
     } catch (error) {
       oom?.close();
       await remove(container);
       queue.push({
         ...couldNotRun(`cannot start the container: ${(error as Error).message}`, 127),
-        cancelled: wanted === "cancel",
+        cancelled: wanted === "cancel" || signal.aborted,
+        timedOut: wanted === "timeout",
       });
       queue.close();
       return;

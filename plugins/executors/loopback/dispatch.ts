@@ -123,6 +123,8 @@ export async function* dispatchStep(
   const stop = (why: "cancel" | "timeout") => {
     if (cause !== undefined || mainExited) return;
     cause = why;
+    // Still held: it gets no go-ahead, and exits at once having run nothing.
+    child.release?.(false);
     stopping = stopGroup(pgid, {
       stages: INT_TERM_KILL,
       graceMs: step.graceMs,

@@ -93,7 +93,7 @@ for (const spawn of spawns) {
     });
   }
 
-  Deno.test(`loopback (${spawn}): released, a held step runs; closed early, it runs nothing and ends`, async () => {
+  Deno.test(`loopback (${spawn}): released, a held step runs; closed early or cancelled while held, it runs nothing`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "swamp-held-" });
     try {
       const executor = createLoopbackExecutor({ spawn, killWaitMs: 2000 });
@@ -120,6 +120,16 @@ for (const spawn of spawns) {
         10_000,
       );
       assertEquals(await Deno.stat(`${dir}/stopped`).then(() => true, () => false), false);
+      // Cancelled while held (its record being written): it never gets the go-ahead.
+      const controller = new AbortController();
+      const cancelled = work({ script: `echo ran > ${dir}/cancelled` });
+      let last: StepEvent | undefined;
+      for await (const event of executor.dispatch(cancelled, controller.signal)) {
+        if (event.type === "started") controller.abort();
+        last = event;
+      }
+      assertEquals(last?.type === "exited" && last.cancelled, true);
+      assertEquals(await Deno.stat(`${dir}/cancelled`).then(() => true, () => false), false);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
