@@ -4,6 +4,7 @@ import * as http2 from "node:http2";
 import { X509Certificate } from "node:crypto";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { connectHandlers, type Draining, type Gatekeeper, type ServedService } from "./handlers.ts";
+import { unaryFastPath, type UnaryImpl } from "./unary_fast_path.ts";
 import { ErrorCode, SwampError } from "../../../runtime/mod.ts";
 
 export interface ServerOptions {
@@ -16,6 +17,12 @@ export interface ServerOptions {
   gate: Gatekeeper;
   /** Largest request message accepted; larger ones get resource_exhausted. */
   readMaxBytes: number;
+  /**
+   * Plain binary Connect unary calls answered without the Node adapter
+   * (unary_fast_path.ts, decision 0040); default true. False sends every call
+   * through the adapter (tests compare the two).
+   */
+  unaryFastPath?: boolean;
 }
 
 export interface RunningServer {
@@ -61,21 +68,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         : undefined,
     signal: (service) => endingOf(service).signal,
   };
+  const bridged = options.services.map((served) => ({
+    service: served.service,
+    handlers: connectHandlers(served, options.gate, draining),
+  }));
   const handler = connectNodeAdapter({
     routes: (router) => {
-      for (const served of options.services) {
-        router.service(served.service, connectHandlers(served, options.gate, draining));
-      }
+      for (const { service, handlers } of bridged) router.service(service, handlers);
     },
     readMaxBytes: options.readMaxBytes,
     shutdownSignal: shutdown.signal,
   });
+  const plainUnary = options.unaryFastPath === false ? undefined : unaryFastPath(
+    bridged.flatMap(({ service, handlers }) =>
+      service.methods.map((method) => ({
+        method,
+        impl: (handlers as Record<string, UnaryImpl>)[method.localName],
+      }))
+    ),
+    { readMaxBytes: options.readMaxBytes, shutdownSignal: shutdown.signal },
+  );
   // Both kinds share every method used here; one type keeps the calls simple.
   const server =
     (options.tls
       ? http2.createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true })
       : http2.createServer()) as unknown as http2.Http2Server;
-  server.on("request", handler);
+  server.on("request", (request, response) => {
+    if (!plainUnary?.(request, response)) void handler(request, response);
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
