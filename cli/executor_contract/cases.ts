@@ -368,6 +368,28 @@ test(
   },
 );
 
+test("a step cancelled at `started` ends cancelled, having run nothing", [
+  "canCancel",
+  "unleased",
+], async (ex, t) => {
+  // Cancelled while its record is being written: it never gets the go-ahead (decision 0039).
+  const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
+  try {
+    const work = step({ script: 'echo ran > "$MARK"' }, {
+      env: { PATH: hostPath, MARK: `${dir}/ran` },
+      cwd: dir,
+    });
+    const r = await run(ex, t, work, (e, cancel) => {
+      if (e.type === "started") cancel();
+    });
+    assertEquals(r.exited.cancelled, true);
+    const ran = await Deno.stat(`${dir}/ran`).then(() => true, () => false);
+    assertEquals(ran, false, "the step's command ran though it was cancelled before its go-ahead");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 test("reap ends a live recorded process group", ["seesLeftovers"], async (ex, t, another) => {
   const reaper = await another(); // as if the owner had died: a fresh executor reaps
   let lines: string[] = [];

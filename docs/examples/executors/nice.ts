@@ -209,9 +209,12 @@ async function* dispatch(
   let released = false;
   try {
     yield { type: "started", process };
-    // Asked for the next event: swamp has recorded the step, so it may run now, and only now.
-    child.stdin!.end("go\n");
-    released = true;
+    // Asked for the next event: swamp has recorded the step, so it may run now, and only now
+    // (unless it was cancelled meanwhile: then end of file, and it exits having run nothing).
+    if (!signal.aborted) {
+      child.stdin!.end("go\n");
+      released = true;
+    }
   } finally {
     if (!released) child.stdin!.end();
   }
@@ -237,6 +240,7 @@ async function* dispatch(
   };
   const onAbort = () => void stop("cancelled");
   signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) onAbort();
   const timer = work.timeoutMs === undefined
     ? undefined
     : setTimeout(() => void stop("timedOut"), work.timeoutMs);

@@ -159,20 +159,21 @@ function run(
       type: "started",
       process: { executor: "docker", pid: 0, pgid: 0, processStart: "", containerId: container.id },
     });
+    // Given up or cancelled while it was being recorded: removed, never started.
+    const go = await released && !wanted && !signal.aborted;
     try {
-      // Cancelled while it was being recorded: never started.
-      if (!await released || wanted || signal.aborted) {
-        throw new Error("the step was stopped before its container started");
-      }
-      await container.start();
+      if (go) await container.start();
     } catch (error) {
       oom?.close();
       await remove(container);
-      queue.push({
-        ...couldNotRun(`cannot start the container: ${(error as Error).message}`, 127),
-        cancelled: wanted === "cancel" || signal.aborted,
-        timedOut: wanted === "timeout",
-      });
+      queue.push(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
+      queue.close();
+      return;
+    }
+    if (!go) {
+      oom?.close();
+      await remove(container);
+      queue.push({ ...couldNotRun("", 130), error: undefined, cancelled: true });
       queue.close();
       return;
     }
