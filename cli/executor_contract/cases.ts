@@ -13,6 +13,7 @@ import {
   processStartTime,
   type RecordedProcess,
   type StepEvent,
+  type StepWork,
 } from "../../runtime/mod.ts";
 import {
   assert,
@@ -337,58 +338,61 @@ test("a consumer that stops reading early leaves nothing running", ["seesLeftove
   await assertAllGone({ started } as Run, t);
 });
 
-test(
-  "nothing of a step runs before its consumer has taken `started`",
-  ["unleased"],
-  async (ex, t) => {
-    // An engine records the step with what `started` says before it asks for the next event:
-    // one that stops there (its record failed, or it died) must leave a step that ran nothing,
-    // or a new owner would run it a second time (decision 0039).
-    const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
-    try {
-      const work = step({ script: 'echo ran > "$MARK"' }, {
-        env: { PATH: hostPath, MARK: `${dir}/ran` },
-        cwd: dir,
-      });
-      const it = ex.dispatch(work, new AbortController().signal)[Symbol.asyncIterator]();
-      const first = await it.next();
-      assertEquals(first.value?.type, "started");
-      if (first.value?.type === "started") t.groups.push(first.value.process);
-      // Held a while, as a record being written on a slow disk holds it.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await it.return?.();
-      const ran = await Deno.stat(`${dir}/ran`).then(() => true, () => false);
-      assertEquals(ran, false, "the step's command ran before its consumer took `started`");
-      // The same step, read to its end, does write the file: the check above can fail.
-      const r = await run(ex, t, work);
-      assertEquals([r.exited.exitCode, await Deno.readTextFile(`${dir}/ran`)], [0, "ran\n"]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-);
-
-test("a step cancelled at `started` ends cancelled, having run nothing", [
-  "canCancel",
-  "unleased",
-], async (ex, t) => {
-  // Cancelled while its record is being written: it never gets the go-ahead (decision 0039).
+/**
+ * Runs `fn` with a step that writes `ran` into a fresh directory it runs in, and whether that
+ * file exists; the directory is removed after.
+ */
+async function withMarkingStep(
+  fn: (work: StepWork, ran: () => Promise<boolean>, mark: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "swamp-contract-" });
   try {
+    const mark = `${dir}/ran`;
     const work = step({ script: 'echo ran > "$MARK"' }, {
-      env: { PATH: hostPath, MARK: `${dir}/ran` },
+      env: { PATH: hostPath, MARK: mark },
       cwd: dir,
     });
-    const r = await run(ex, t, work, (e, cancel) => {
-      if (e.type === "started") cancel();
-    });
-    assertEquals(r.exited.cancelled, true);
-    const ran = await Deno.stat(`${dir}/ran`).then(() => true, () => false);
-    assertEquals(ran, false, "the step's command ran though it was cancelled before its go-ahead");
+    await fn(work, () => Deno.stat(mark).then(() => true, () => false), mark);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
+}
+
+test("nothing of a step runs before its consumer has taken `started`", ["unleased"], (ex, t) =>
+  // An engine records the step with what `started` says before it asks for the next event:
+  // one that stops there (its record failed, or it died) must leave a step that ran nothing,
+  // or a new owner would run it a second time (decision 0039).
+  withMarkingStep(async (work, ran, mark) => {
+    const it = ex.dispatch(work, new AbortController().signal)[Symbol.asyncIterator]();
+    const first = await it.next();
+    assertEquals(first.value?.type, "started");
+    if (first.value?.type === "started") t.groups.push(first.value.process);
+    // Held a while, as a record being written on a slow disk holds it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await it.return?.();
+    assertEquals(await ran(), false, "the step's command ran before its consumer took `started`");
+    // The same step, read to its end, does write the file: the check above can fail.
+    const r = await run(ex, t, work);
+    assertEquals([r.exited.exitCode, await Deno.readTextFile(mark)], [0, "ran\n"]);
+  }));
+
+test(
+  "a step cancelled at `started` ends cancelled, having run nothing",
+  ["canCancel", "unleased"],
+  (ex, t) =>
+    // Cancelled while its record is being written: it never gets the go-ahead (decision 0039).
+    withMarkingStep(async (work, ran) => {
+      const r = await run(ex, t, work, (e, cancel) => {
+        if (e.type === "started") cancel();
+      });
+      assertEquals(r.exited.cancelled, true);
+      assertEquals(
+        await ran(),
+        false,
+        "the step's command ran though cancelled before its go-ahead",
+      );
+    }),
+);
 
 test("reap ends a live recorded process group", ["seesLeftovers"], async (ex, t, another) => {
   const reaper = await another(); // as if the owner had died: a fresh executor reaps

@@ -124,16 +124,22 @@ function run(
   };
   const done = (async () => {
     const capture = new OutputCapture(work.outputLimitBytes);
-    // Output is held until `started` is out: it always comes first.
-    const held: StepEvent[] = [];
     let lastStderr: string | undefined;
-    let emit = (event: StepEvent): void => void held.push(event);
     let output: Promise<void>;
     // Whether the engine holds the step at its memory limit (see ./oom.ts); known after start.
     const limit = { held: false };
     const endForMemory = () =>
       void container.kill({ signal: "SIGKILL" }).catch(() => {/* it ended meanwhile */});
     let oom: Awaited<ReturnType<typeof watchOom>> | undefined;
+    /** Ends a step whose container never started: removed, and `exited` says why. */
+    const endUnstarted = async (event: Exited) => {
+      oom?.close();
+      await remove(container);
+      queue.push(event);
+      queue.close();
+    };
+    const startFailed = (error: unknown) =>
+      endUnstarted(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
     try {
       if (work.limits?.memoryBytes) {
         oom = await watchOom(docker, container.id, () => {
@@ -141,16 +147,13 @@ function run(
         });
       }
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      // Nothing is printed before the container starts, which is after `started` is out.
       output = pump(stream, capture, (event) => {
         if (event.type === "output" && event.stream === "stderr") lastStderr = event.line;
-        emit(event);
+        queue.push(event);
       }, maxLineChars);
     } catch (error) {
-      oom?.close();
-      await remove(container);
-      queue.push(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
-      queue.close();
-      return;
+      return await startFailed(error);
     }
     // Started only once the engine has recorded the container: an engine that dies first leaves
     // a container that never ran, which whoever takes the run over removes (decision 0039). Its
@@ -160,28 +163,17 @@ function run(
       process: { executor: "docker", pid: 0, pgid: 0, processStart: "", containerId: container.id },
     });
     // Given up or cancelled while it was being recorded: removed, never started.
-    const go = await released && !wanted && !signal.aborted;
-    try {
-      if (go) await container.start();
-    } catch (error) {
-      oom?.close();
-      await remove(container);
-      queue.push(couldNotRun(`cannot start the container: ${(error as Error).message}`, 127));
-      queue.close();
-      return;
+    if (!await released || wanted || signal.aborted) {
+      return await endUnstarted({ ...couldNotRun("", 130), error: undefined, cancelled: true });
     }
-    if (!go) {
-      oom?.close();
-      await remove(container);
-      queue.push({ ...couldNotRun("", 130), error: undefined, cancelled: true });
-      queue.close();
-      return;
+    try {
+      await container.start();
+    } catch (error) {
+      return await startFailed(error);
     }
     const info = await container.inspect();
     limit.held = info.HostConfig?.OomKillDisable === true;
     if (limit.held && oom?.seen) endForMemory();
-    for (const event of held) queue.push(event);
-    emit = (event: StepEvent): void => queue.push(event);
     exited = container.wait().then((r: { StatusCode: number }) => r.StatusCode);
     if (wanted) void stop(wanted);
     const onAbort = () => void stop("cancel");

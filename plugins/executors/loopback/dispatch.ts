@@ -53,30 +53,26 @@ export async function* dispatchStep(
     yield { ...notStarted, cancelled: true };
     return;
   }
-  const argv = "script" in step.command
-    ? [options.shell, "-c", step.command.script]
-    : step.command.argv;
-  if (argv.length === 0 || argv[0] === "") {
+  const env = { ...step.env };
+  if (env.PATH === undefined) env.PATH = options.defaultPath;
+  // Every step starts held in the shell (decision 0039); an argv step's program is then exec'd.
+  // Both are resolved here, so a missing one is reported as not started.
+  const named = "script" in step.command ? options.shell : step.command.argv[0] ?? "";
+  if (named === "") {
     yield failed("empty argv: nothing to run");
     return;
   }
-  const env = { ...step.env };
-  if (env.PATH === undefined) env.PATH = options.defaultPath;
-
-  const program = resolveProgram(argv[0], env.PATH, step.cwd);
-  if (program === undefined) {
-    yield failed(`cannot start ${JSON.stringify(argv[0])}: not found on PATH or not executable`);
-    return;
-  }
-  // The shell runs the step's own command: resolved here, so a missing one is reported as not
-  // started, as before.
-  const shell = "script" in step.command ? program : resolveProgram(options.shell, env.PATH);
-  if (shell === undefined) {
-    yield failed(`cannot start ${JSON.stringify(options.shell)}: not found or not executable`);
+  const shell = resolveProgram(options.shell, env.PATH, step.cwd);
+  const program = "script" in step.command ? shell : resolveProgram(named, env.PATH, step.cwd);
+  if (shell === undefined || program === undefined) {
+    const missing = shell === undefined ? options.shell : named;
+    yield failed(`cannot start ${JSON.stringify(missing)}: not found on PATH or not executable`);
     return;
   }
   const held = heldCommand(
-    "script" in step.command ? { script: step.command.script } : { program, args: argv.slice(1) },
+    "script" in step.command
+      ? { script: step.command.script }
+      : { program, args: step.command.argv.slice(1) },
     shell,
   );
   let child: SessionChild;
@@ -99,7 +95,7 @@ export async function* dispatchStep(
       options.spawnMethod,
     );
   } catch (e) {
-    yield failed(await spawnError(argv[0], step.cwd, e));
+    yield failed(await spawnError(named, step.cwd, e));
     return;
   }
   const pid = child.pid;

@@ -9,9 +9,6 @@
 /** Waits for the go-ahead; exits 125 on end of file. Leaves stdin on /dev/null, as unheld. */
 const WAIT = "IFS= read -r _ || exit 125; exec 0</dev/null; ";
 
-/** Exit status of a held process that never got the go-ahead. */
-export const NEVER_RELEASED = 125;
-
 /**
  * The program and arguments that run `command` held, with `shell` a POSIX
  * shell. A script keeps its shell and its line numbers (the wait comes first

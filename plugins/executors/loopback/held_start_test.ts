@@ -46,12 +46,8 @@ function work(command: StepWork["command"]): StepWork {
 
 /** Gone, or a zombie nobody reaps (a container's first process may not). */
 function ended(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
+  const info = readProc(pid);
+  return info === undefined || info.state === "Z";
 }
 
 for (const spawn of spawns) {

@@ -24,6 +24,7 @@ import {
   trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import type * as http2 from "node:http2";
+import { EventQueue } from "../../../runtime/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 export type UnaryImpl = (request: any, context: HandlerContext) => Promise<any>;
@@ -159,48 +160,26 @@ function plainHeaders(headers: http2.IncomingHttpHeaders): [string, string][] {
   return plain;
 }
 
-/** The request's body chunks, from its events (a stream's own async iterator costs more). */
+/**
+ * The request's body chunks, from its events (a stream's own async iterator costs more), listened
+ * for from the call on, so nothing that arrives before the first read is missed.
+ */
 function bodyOf(request: http2.Http2ServerRequest): AsyncIterable<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let ended = false;
+  const chunks = new EventQueue<Uint8Array>();
   let failed: unknown;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  const onData = (chunk: Uint8Array) => {
-    chunks.push(chunk);
-    notify();
-  };
-  const onEnd = () => {
-    ended = true;
-    notify();
-  };
-  const onError = (error: unknown) => {
+  request.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+  request.once("end", () => chunks.close());
+  request.once("error", (error: unknown) => {
     failed = error;
-    notify();
-  };
-  request.on("data", onData);
-  request.once("end", onEnd);
-  request.once("error", onError);
-  const detach = () => {
-    request.off("data", onData);
-    request.off("end", onEnd);
-    request.off("error", onError);
-  };
-  return {
-    async *[Symbol.asyncIterator]() {
-      try {
-        while (true) {
-          while (chunks.length > 0) yield chunks.shift()!;
-          if (failed !== undefined) throw ConnectError.from(failed, Code.Internal);
-          if (ended) return;
-          await new Promise<void>((resolve) => wake = resolve);
-        }
-      } finally {
-        detach();
-      }
-    },
-  };
+    chunks.close();
+  });
+  return (async function* () {
+    try {
+      yield* chunks;
+      if (failed !== undefined) throw ConnectError.from(failed, Code.Internal);
+    } finally {
+      // Read no further (a body over the limit): what still comes is dropped.
+      chunks.close();
+    }
+  })();
 }
