@@ -67,7 +67,7 @@ const denoFlags = [
   ...(Deno.env.get("BENCH_API_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
 ];
 const parts = (Deno.env.get("BENCH_API_PARTS") ?? "1,2,3,4,5").split(",").map((x) => x.trim());
-const CONCURRENCY = 16;
+const CONCURRENCY = envInt("BENCH_API_CONCURRENCY", 16);
 const LOAD_INTERVAL_MS = 5;
 
 /**
@@ -85,7 +85,7 @@ async function idle(dir: string, s: Served, runId: string, label: string): Promi
   const echoCalls = bareClient(echo.url, s.ca);
   const stubCalls = bareClient(stub.url, s.ca);
   const swampCalls = bareClient(s.url, s.ca, s.token);
-  const connectClient = runClient(s.url, s.token, s.ca);
+  const connectClient = await runClient(s.url, s.token, s.ca);
   const getRun = async () => {
     const got = fromBinary(GetRunResponseSchema, await swampCalls.call(body));
     if (got.run?.id !== runId) throw new Error(`GetRun answered run ${got.run?.id}`);
@@ -163,8 +163,27 @@ async function saturatedFloor(s: Served, finishedId: string): Promise<number[]> 
   return ms;
 }
 
-/** 1b + 3. GetRun and a watcher while the server runs LOAD_RUNS × LOAD_STEPS steps. */
-async function underLoad(s: Served, finishedId: string): Promise<void> {
+/** Calls `call` once every LOAD_INTERVAL_MS at most until `stop()`, its times into `into`. */
+async function sampleCalls(
+  call: () => Promise<unknown>,
+  into: number[],
+  stop: () => boolean,
+): Promise<void> {
+  while (!stop()) {
+    const start = performance.now();
+    await call();
+    const ms = performance.now() - start;
+    into.push(ms);
+    await delay(Math.max(0, LOAD_INTERVAL_MS - ms));
+  }
+}
+
+/**
+ * 1b + 3. GetRun and a watcher while the server runs LOAD_RUNS × LOAD_STEPS
+ * steps; meanwhile the node:http2 echo of part 1a, its own process, is called
+ * the same way: how long this load keeps any server's caller waiting.
+ */
+async function underLoad(dir: string, s: Served, finishedId: string): Promise<void> {
   const ids: string[] = [];
   const released = new Set<string>();
   const finishedMs: number[] = [];
@@ -172,6 +191,14 @@ async function underLoad(s: Served, finishedId: string): Promise<void> {
   const submitMs: number[] = [];
   let stop = false;
   const floorMs = await saturatedFloor(s, finishedId);
+  const echo = await startEcho(dir);
+  const echoCalls = bareClient(echo.url);
+  const echoBody = toBinary(
+    GetRunRequestSchema,
+    create(GetRunRequestSchema, { runId: finishedId }),
+  );
+  const echoMs: number[] = [];
+  const echoSampler = sampleCalls(() => echoCalls.call(echoBody), echoMs, () => stop);
   const sampler = sampleGetRun(s, (i) => {
     let cursor = 0;
     while (cursor < ids.length && released.has(ids[cursor])) cursor++;
@@ -200,6 +227,9 @@ async function underLoad(s: Served, finishedId: string): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   stop = true;
   const failedCalls = await sampler;
+  await echoSampler;
+  await echoCalls.close();
+  await echo.close();
   const ages = await (watched ?? Promise.resolve([]));
   console.log(
     `Under load: ${loadRuns} runs × ${loadSteps} sequential \`true\` steps submitted through ` +
@@ -217,6 +247,7 @@ async function underLoad(s: Served, finishedId: string): Promise<void> {
     row("SubmitRun of a load run", submitMs),
     row("event delivery to the watcher", ages),
     row(`baseline: GetRun, finished run, ${navigator.hardwareConcurrency} busy loops`, floorMs),
+    row("baseline: node:http2 echo under the same load", echoMs),
   ]));
   const both = [...finishedMs, ...runningMs];
   console.log(
@@ -224,7 +255,8 @@ async function underLoad(s: Served, finishedId: string): Promise<void> {
       `(p99 ${f(percentile(both, 99))} ms, max ${f(Math.max(...both))} ms over both rows; ` +
       `${(percentile(both, 99) / percentile(floorMs, 99)).toFixed(2)}× the p99 of the same ` +
       "calls on a host saturated by busy loops and no swamp work (the baseline row, measured " +
-      "first for 10 s); informational only)",
+      `first for 10 s); ${(percentile(both, 99) / percentile(echoMs, 99)).toFixed(2)}× the ` +
+      "echo's p99 under the same load; informational only)",
   );
 }
 
@@ -300,6 +332,24 @@ async function firstStep(s: Served, stamp: string): Promise<void> {
   );
 }
 
+/** Seconds to spawn `n` `sh -c true` processes, CONCURRENCY at a time: part 5's floor. */
+async function spawnFloor(n: number): Promise<number> {
+  let left = n;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (left-- > 0) {
+      const child = new Deno.Command("sh", {
+        args: ["-c", "true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      if (!(await child.status).success) throw new Error("sh -c true failed");
+    }
+  }));
+  return (performance.now() - start) / 1000;
+}
+
 /** 5. `manyRuns` one-step runs, CONCURRENCY at a time, each followed to its end. */
 async function throughput(dir: string, store: StoreKind): Promise<void> {
   const workflows = noopWorkflows("one", CONCURRENCY, 1, modelOf);
@@ -323,6 +373,8 @@ async function throughput(dir: string, store: StoreKind): Promise<void> {
       cpuPerUnit(cpu[1], threadCpu(Deno.pid), done),
     ];
     const scaled = seconds * (10_000 / done);
+    const spawnSeconds = await spawnFloor(Math.min(done, 4000));
+    const spawnScaled = spawnSeconds * (10_000 / Math.min(done, 4000));
     console.log(
       `${done.toLocaleString("en")} one-step runs${
         done < 10_000 ? " (scaled down from 10,000)" : ""
@@ -333,6 +385,12 @@ async function throughput(dir: string, store: StoreKind): Promise<void> {
     );
     // Two cores run all of it: the server's threads, its steps' processes and this client.
     console.log(`CPU ms per run: server ${server}; this client ${client}`);
+    console.log(
+      `baseline: \`sh -c true\` spawned ${CONCURRENCY} at a time from this process, no swamp ` +
+        `(one process per run, as each run's step is): ${spawnScaled.toFixed(1)} s at 10,000; ` +
+        `the runs took ${(scaled / spawnScaled).toFixed(2)}× that, ` +
+        `${(((scaled - spawnScaled) * 1000) / 10_000).toFixed(2)} ms per run more`,
+    );
     console.log(
       `target: 10,000 runs ≤ 25 s: ${verdict(done > 0 && scaled <= 25)} (${
         done < 10_000 ? `${scaled.toFixed(1)} s at this pace` : `${seconds.toFixed(1)} s`
@@ -384,7 +442,7 @@ export async function main(): Promise<void> {
           console.log();
         }
         if (parts.includes("1") || parts.includes("3")) {
-          await underLoad(s, one);
+          await underLoad(dir, s, one);
           console.log();
         }
         if (parts.includes("2")) {

@@ -2,10 +2,10 @@
 // and a Connect client, following a run's events, and the workflows and
 // timings the benchmark uses. Nothing here asserts on time.
 import { type Client, createClient } from "@connectrpc/connect";
-import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { RunService } from "../proto/gen/swamp/v1/run_service_pb.ts";
 import { RunStatus } from "../proto/gen/swamp/v1/run_pb.ts";
 import type { RunEvent } from "../proto/gen/swamp/v1/event_pb.ts";
+import { remoteConnection } from "../plugins/rpc/connect/client.ts";
 import { mintToken } from "../test/helpers/serve.ts";
 import { deno, percentile, root } from "./lib.ts";
 import { initRepo, sequentialWorkflow, type StoreKind, writeWorkflow } from "./runs_lib.ts";
@@ -107,7 +107,7 @@ export async function serve(
   const url = String(started.url);
   const certFile = opts.tls ? `${repo}/.swamp/tls/serve-cert.pem` : undefined;
   const ca = certFile ? await Deno.readTextFile(certFile) : undefined;
-  const { client, close } = runClient(url, token, ca);
+  const { client, close } = await runClient(url, token, ca);
   return {
     repo,
     url,
@@ -140,26 +140,18 @@ export async function serve(
   };
 }
 
-/** A Connect client (binary, HTTP/2) with a bearer token; `close` ends its session. */
-export function runClient(
+/**
+ * A Connect client over swamp's own transport (plugins/rpc/connect/client.ts:
+ * binary, HTTP/2, the bearer token, no compression offered), so the server
+ * sees the calls swamp's CLI makes; `close` ends its session.
+ */
+export async function runClient(
   url: string,
   token: string,
   ca?: string,
-): { client: RunClient; close(): void } {
-  // Its own session manager, so the session can be ended before the server stops.
-  const sessionManager = new Http2SessionManager(url, undefined, ca ? { ca } : undefined);
-  const transport = createConnectTransport({
-    baseUrl: url,
-    httpVersion: "2",
-    useBinaryFormat: true,
-    nodeOptions: ca ? { ca } : undefined,
-    sessionManager,
-    interceptors: [(next) => (request) => {
-      request.header.set("authorization", `Bearer ${token}`);
-      return next(request);
-    }],
-  });
-  return { client: createClient(RunService, transport), close: () => sessionManager.abort() };
+): Promise<{ client: RunClient; close(): void }> {
+  const { transport, close } = await remoteConnection(new URL(url), { token, caCert: ca });
+  return { client: createClient(RunService, transport), close };
 }
 
 /** How often a WatchRunEvents stream broke before the run's end ("Premature close"). */
