@@ -59,12 +59,17 @@ export function workflowOf(name: string, jobs: unknown[]): WorkflowSpec {
   return { id: crypto.randomUUID(), name, jobs } as unknown as WorkflowSpec;
 }
 
+/** A fresh in-memory store, as the harness uses by default. */
+export function memoryStore(): Promise<RunStore> {
+  return openMemoryStore(new MemoryData());
+}
+
 /** `store`: run on this store instead of a memory one (the harness closes it). */
 export async function engineHarness(
   options: { graceMs?: number; pollMs?: number; store?: RunStore } = {},
 ): Promise<EngineHarness> {
   const dir = await Deno.makeTempDir({ prefix: "swamp-engine-" });
-  const store = options.store ?? await openMemoryStore(new MemoryData());
+  const store = options.store ?? await memoryStore();
   const clock = new FakeClock();
   const loopback = createLoopbackExecutor();
   const deps = {
