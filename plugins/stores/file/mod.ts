@@ -2,18 +2,16 @@
 // directory (layout in paths.ts). Every write that two processes could race
 // happens under an exclusive file lock (flock): the run's events.jsonl for
 // appends, logs.jsonl for log lines, the run index for creation. An append
-// costs a tail read and a few lines written, whatever the size of the run.
+// costs a tail read and a few lines written, whatever the size of the run
+// (run_writes.ts).
 // API tokens and worker enrollment tokens live beside the runs (tokens.ts,
 // worker_tokens.ts).
-import { clone, equals } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LogLine, RunEvent } from "../../../proto/gen/swamp/v1/event_pb.ts";
-import { type Run, type RunSummary, RunSummarySchema } from "../../../proto/gen/swamp/v1/run_pb.ts";
+import type { Run, RunSummary } from "../../../proto/gen/swamp/v1/run_pb.ts";
 import {
   type AcquireLease,
   type AppendRequest,
-  checkAppend,
-  checkNewRun,
   type Lease,
   type ListPage,
   type ListQuery,
@@ -22,7 +20,6 @@ import {
   type PrunedRun,
   type PruneRule,
   type RunStore,
-  StoreConflict,
   type StoredApiToken,
   type StoredRun,
   type StoredWorkerToken,
@@ -34,30 +31,16 @@ import {
   decodeLogLine,
   decodeRun,
   decodeSummaryFile,
-  encodeEvent,
   encodeLogLine,
-  encodeRun,
-  encodeSummaryFile,
   isActive,
   type SummaryFile,
 } from "./codec.ts";
-import { BackgroundFlushes } from "./background_flush.ts";
 import { DataFiles } from "./data.ts";
 import { EventTails } from "./event_tails.ts";
 import { DecodedFiles } from "./decoded_files.ts";
-import { type KnownSummary, KnownTails, leftAsIs } from "./known_tails.ts";
 import { LeaseFiles } from "./leases.ts";
-import {
-  exists,
-  promised,
-  readTextIfExists,
-  removeIfExists,
-  syncDir,
-  writeFileAtomic,
-  writeNewFile,
-} from "./fsio.ts";
-import { needsFlush } from "./flush_policy.ts";
-import { RunIndex, workflowHash } from "./index_file.ts";
+import { exists, promised, readTextIfExists } from "./fsio.ts";
+import { RunIndex } from "./index_file.ts";
 import { appendLines, readAfter, readTail } from "./jsonl.ts";
 import { listRuns } from "./listing.ts";
 import { LockFiles } from "./locks.ts";
@@ -66,6 +49,7 @@ import { emptyTrash, pruneRunFiles } from "./prune.ts";
 import { watchRunFiles } from "./run_watch.ts";
 import { TokenFiles } from "./tokens.ts";
 import { WorkerTokenFiles } from "./worker_tokens.ts";
+import { RunWrites } from "./run_writes.ts";
 
 export interface FileStoreOptions {
   /**
@@ -105,8 +89,7 @@ class FileRunStore implements RunStore {
   private readonly decoded = new DecodedFiles<StoredRun>();
   private readonly snapshots = new DecodedFiles<Run>();
   private readonly eventTails = new EventTails();
-  private readonly knownTails = new KnownTails();
-  private readonly flushes = new BackgroundFlushes();
+  private readonly writes: RunWrites;
   private trashEmptied = false;
   /** Spool files of local steps (decision 0024). */
   readonly spoolDir: string;
@@ -114,6 +97,7 @@ class FileRunStore implements RunStore {
   constructor(readonly layout: Layout, private readonly sync: boolean) {
     this.spoolDir = `${layout.root}/spool`;
     this.index = new RunIndex(layout.index, sync);
+    this.writes = new RunWrites(layout, this.index, sync);
     this.locks = new LockFiles(layout, sync);
     this.tokens = new TokenFiles(layout, sync);
     this.workerTokens = new WorkerTokenFiles(layout, sync);
@@ -122,133 +106,11 @@ class FileRunStore implements RunStore {
   }
 
   createRun(first: RunEvent, summary: RunSummary, snapshot: Run): Promise<void> {
-    return promised(() => this.createNow(first, summary, snapshot));
-  }
-
-  private createNow(first: RunEvent, summary: RunSummary, snapshot: Run): void {
-    const id = summary.id;
-    if (!isRunId(id)) throw new Error(`run id "${id}" is not a UUID`);
-    checkNewRun(first, summary, snapshot);
-    if (exists(this.layout.run(id))) throw this.alreadyExists(id);
-    // Build the run beside its final place, then rename it in: readers see all or nothing.
-    const shard = this.layout.shard(id);
-    Deno.mkdirSync(shard, { recursive: true });
-    const staging = this.layout.stagingRun(id);
-    Deno.mkdirSync(staging);
-    try {
-      writeNewFile(`${staging}/events.jsonl`, encodeEvent(first) + "\n", this.sync);
-      writeNewFile(`${staging}/snapshot.json`, encodeRun(snapshot) + "\n", this.sync);
-      const entry = {
-        status: summary.status,
-        createMs: summary.createTime ? timestampMs(summary.createTime) : Date.now(),
-        workflowHash: workflowHash(summary.workflowName),
-        runId: id,
-      };
-      this.index.insert(entry, (slot) => {
-        if (exists(this.layout.run(id))) throw this.alreadyExists(id);
-        writeNewFile(`${staging}/summary.json`, encodeSummaryFile(slot, summary), this.sync);
-      }, () => {
-        if (isActive(summary.status)) Deno.writeTextFileSync(this.layout.activeMarker(id), "");
-        Deno.renameSync(staging, this.layout.run(id));
-        if (this.sync) syncDir(shard);
-      });
-    } catch (error) {
-      try {
-        Deno.removeSync(staging, { recursive: true });
-      } catch {
-        // already gone
-      }
-      throw error;
-    }
-  }
-
-  private alreadyExists(id: string): StoreConflict {
-    const file = Deno.openSync(this.layout.events(id), { read: true });
-    try {
-      return new StoreConflict(id, 0n, readTail(file).lastSeq);
-    } finally {
-      file.close();
-    }
+    return promised(() => this.writes.create(first, summary, snapshot));
   }
 
   append(request: AppendRequest): Promise<void> {
-    return promised(() => this.appendNow(request));
-  }
-
-  private appendNow(request: AppendRequest): void {
-    const { runId, expectedSeq, events } = request;
-    checkAppend(request);
-    const file = this.openRunFile(runId, this.layout.events(runId));
-    // Forgotten until the append is whole: a write that fails half-way leaves files this process does not know.
-    const known = this.knownTails.take(runId);
-    try {
-      // Held only across synchronous calls: no other work of this process can
-      // interleave and ask for the same lock.
-      file.lockSync(true);
-      // Pruned while this writer waited for the lock (prune.ts renames the run away under it).
-      if (!exists(this.layout.run(runId))) throw new StoreNotFound(runId);
-      const stat = file.statSync();
-      const left = leftAsIs(known, stat);
-      const tail = left?.tail ?? readTail(file, stat.size);
-      if (tail.lastSeq !== expectedSeq) throw new StoreConflict(runId, expectedSeq, tail.lastSeq);
-      // The event lines are the commit point; summary and snapshot follow and
-      // are repaired by the next append if a crash comes in between.
-      const flush = this.sync && needsFlush(events);
-      const later = flush && request.flushLater === true;
-      // A step's end that never reached the disk: the run's next flushed write says so, not later.
-      const failed = flush && !later ? this.flushes.takeFailure(runId) : undefined;
-      if (failed !== undefined) throw failed;
-      const size = appendLines(file, tail, events.map(encodeEvent), flush && !later);
-      if (later) this.flushes.schedule(runId, this.layout.events(runId));
-      const summary = this.replaceSummary(runId, request.summary, left?.summary);
-      if (request.snapshot) {
-        writeFileAtomic(this.layout.snapshot(runId), encodeRun(request.snapshot), this.sync);
-      }
-      this.knownTails.remember(runId, stat.ino, size, events.at(-1)!.seq, summary);
-    } finally {
-      file.close(); // also releases the lock
-    }
-  }
-
-  /** Opens a run's file for locked appends; StoreNotFound when the run does not exist. */
-  private openRunFile(runId: string, path: string, create = false): Deno.FsFile {
-    if (!isRunId(runId) || (create && !exists(this.layout.run(runId)))) {
-      throw new StoreNotFound(runId);
-    }
-    try {
-      return Deno.openSync(path, { read: true, append: true, create });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new StoreNotFound(runId);
-      throw error;
-    }
-  }
-
-  /**
-   * Rewrites summary.json (and the index status and active marker) only when
-   * it changed; returns it as written. `known` is the file as it is, when known.
-   */
-  private replaceSummary(runId: string, summary: RunSummary, known?: KnownSummary): KnownSummary {
-    const path = this.layout.summary(runId);
-    const current = known ?? readKnownSummary(path);
-    // Most appends change nothing listed: compared as messages, not encoded to find out.
-    if (current && equals(RunSummarySchema, current.summary, summary)) return current;
-    const slot = current?.slot ?? -1;
-    const text = encodeSummaryFile(slot, summary);
-    // A copy: the caller's message shares parts (times, waiting) with its run record.
-    const written = { text, slot, summary: clone(RunSummarySchema, summary) };
-    if (text === current?.text) return written;
-    const was = current?.summary.status;
-    const now = summary.status;
-    const marker = this.layout.activeMarker(runId);
-    // Marker added before and removed after the summary: a crash leaves a
-    // false positive (filtered on read), never a run missing from the list.
-    if (isActive(now) && (was === undefined || !isActive(was))) {
-      Deno.writeTextFileSync(marker, "");
-    }
-    writeFileAtomic(path, text, this.sync);
-    if (slot >= 0 && was !== now) this.index.setStatus(slot, runId, now);
-    if (!isActive(now) && (was === undefined || isActive(was))) removeIfExists(marker);
-    return written;
+    return promised(() => this.writes.append(request));
   }
 
   loadRun(runId: string): Promise<StoredRun | undefined> {
@@ -335,7 +197,7 @@ class FileRunStore implements RunStore {
 
   appendLogs(runId: string, lines: LogLine[]): Promise<bigint[]> {
     return promised(() => {
-      const file = this.openRunFile(runId, this.layout.logs(runId), true);
+      const file = this.writes.openRunFile(runId, this.layout.logs(runId), true);
       try {
         file.lockSync(true);
         if (!exists(this.layout.run(runId))) throw new StoreNotFound(runId);
@@ -486,22 +348,15 @@ class FileRunStore implements RunStore {
   }
 
   flushed(runId: string): Promise<void> {
-    return this.flushes.flushed(runId);
+    return this.writes.flushes.flushed(runId);
   }
 
   async close(): Promise<void> {
     this.leases.close(); // the only file held open between calls
-    await this.flushes.settle();
+    await this.writes.flushes.settle();
   }
 }
 
 function createMs(summary: RunSummary): number {
   return summary.createTime ? timestampMs(summary.createTime) : 0;
-}
-
-/** summary.json as it is on disk, if it is there. */
-function readKnownSummary(path: string): KnownSummary | undefined {
-  const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  return { text, ...decodeSummaryFile(text) };
 }
