@@ -2,8 +2,7 @@ import type { Run } from "../../proto/gen/swamp/v1/run_pb.ts";
 import type { EventDraft } from "../run/journal.ts";
 import { JobStatus, StepStatus } from "../run/status.ts";
 import { jobChange, runChange } from "./cancellation.ts";
-import type { DefinitionIndex } from "./plan.ts";
-import { decide, type Decision, type RunView } from "./scheduler.ts";
+import type { Decision } from "./scheduler.ts";
 import { stepDraft } from "./step_runner.ts";
 
 /** A scheduling pass's decisions as the events they write, the steps that may start, and the run's end. */
@@ -48,45 +47,4 @@ export function planPass(decisions: readonly Decision[], run: Run): PassPlan {
     }
   }
   return plan;
-}
-
-/**
- * The pass's plan; when all the pass does is end the last unfinished jobs,
- * with the run's end as well: what the next pass would decide from the
- * record those ends leave (the scheduler reads nothing else), so the jobs'
- * ends and the run's go in one append instead of two.
- */
-export function planPassToEnd(
-  view: RunView,
-  defs: DefinitionIndex,
-  running: ReadonlySet<string>,
-): PassPlan {
-  const decisions = decide(view, defs, running);
-  const plan = planPass(decisions, view.run);
-  if (plan.finish || plan.ready.length > 0 || decisions.length === 0) return plan;
-  const ended = new Map<string, JobStatus>();
-  for (const d of decisions) {
-    if (d.kind !== "finishJob") return plan;
-    ended.set(d.job, d.status);
-  }
-  const run = {
-    ...view.run,
-    jobs: view.run.jobs.map((job) => {
-      const status = ended.get(job.name);
-      return status === undefined ? job : { ...job, status };
-    }),
-  };
-  const next = decide(
-    {
-      run,
-      topLevel: (job) => view.topLevel(job),
-      step: (id) => view.step(id),
-      templateOutcome: (id) => view.templateOutcome(id),
-    },
-    defs,
-    running,
-  );
-  const last = next.length === 1 ? next[0] : undefined;
-  if (last?.kind !== "finishRun") return plan;
-  return { ...plan, finish: runChange(view.run.status, last.status, last.reason) };
 }

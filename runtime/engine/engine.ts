@@ -14,13 +14,13 @@ import { guarded } from "./conditions.ts";
 import { placementTemplates } from "./placement.ts";
 import { LockKeeper } from "./locks.ts";
 import { DefinitionIndex } from "./plan.ts";
-import { aggregate, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
+import { aggregate, decide, isExpansion, type RunView, templateIdOf } from "./scheduler.ts";
 import { expansionPlan } from "./expansion.ts";
 import { reachGate, suspendDraft } from "./gate_steps.ts";
 import { expiryDrafts, hasWaitingStep } from "../run/gates.ts";
 import { runStep, stepDraft } from "./step_runner.ts";
 import { StepIndex } from "./step_index.ts";
-import { planPassToEnd } from "./decision_drafts.ts";
+import { planPass } from "./decision_drafts.ts";
 import {
   cancelledDrafts,
   everyStepEnded,
@@ -229,10 +229,9 @@ export class RunEngine implements RunView {
 
   /** One scheduling pass; true if it changed anything. */
   private async step_(): Promise<boolean> {
-    const { drafts, ready, finish } = planPassToEnd(
-      this,
-      this.defs,
-      new Set(this.running.keys()),
+    const { drafts, ready, finish } = planPass(
+      decide(this, this.defs, new Set(this.running.keys())),
+      this.run,
     );
     if (finish) {
       // The pass's last transitions, the locks given back and the run's end: one append.

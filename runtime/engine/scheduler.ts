@@ -112,11 +112,17 @@ export function decide(
     }
   }
 
+  // The run ends in the pass that ends its last jobs, when ending them is all that pass does:
+  // its end follows from their ends alone, so both are written at once.
+  const ended = new Map<string, JobStatus>();
+  for (const d of decisions) if (d.kind === "finishJob") ended.set(d.job, d.status);
+  const statusOf = (job: { name: string; status: JobStatus }) => ended.get(job.name) ?? job.status;
   if (
-    decisions.length === 0 && running.size === 0 && run.jobs.every((j) => isTerminalJob(j.status))
+    ended.size === decisions.length && running.size === 0 &&
+    run.jobs.every((j) => isTerminalJob(statusOf(j)))
   ) {
-    const failed = run.jobs.filter((j) => j.status === JobStatus.FAILED).map((j) => j.name);
-    const cancelled = run.jobs.some((j) => j.status === JobStatus.CANCELLED);
+    const failed = run.jobs.filter((j) => statusOf(j) === JobStatus.FAILED).map((j) => j.name);
+    const cancelled = run.jobs.some((j) => statusOf(j) === JobStatus.CANCELLED);
     if (cancelled) {
       decisions.push({ kind: "finishRun", status: RunStatus.CANCELLED, reason: "cancelled" });
     } else if (failed.length > 0) {

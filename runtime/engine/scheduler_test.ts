@@ -1,5 +1,5 @@
-// A pass that ends the last jobs ends the run in the same append (planPassToEnd),
-// and only then: checked on the appends a real engine run makes.
+// The scheduler ends a run in the pass that ends its last jobs (decide), and
+// only then: checked on the appends a real engine run makes.
 import { assert, assertEquals } from "../../test/helpers/assert.ts";
 import { engineHarness, memoryStore, shell, workflowOf } from "../../test/helpers/engine.ts";
 import type { RunEvent } from "../../proto/gen/swamp/v1/event_pb.ts";
@@ -8,11 +8,19 @@ import { JobStatus, RunStatus } from "../run/status.ts";
 
 const ok = { type: "succeeded" };
 
-/** Each append's events as text (`job build: SUCCEEDED`, `run: SUCCEEDED`), in order. */
-async function appendsOf(jobs: unknown[]): Promise<{ status: RunStatus; appends: string[][] }> {
+/**
+ * Each append's events as text (`job build: SUCCEEDED`, `run: SUCCEEDED`), in
+ * order; `onAppend` sees each as it is stored.
+ */
+async function appendsOf(
+  jobs: unknown[],
+  onAppend: (events: string[]) => void = () => {},
+): Promise<{ status: RunStatus; appends: string[][] }> {
   const appends: string[][] = [];
   const store = observeWrites(await memoryStore(), (_runId, events) => {
-    if (events.length > 0) appends.push(events.flatMap(describe));
+    if (events.length === 0) return;
+    appends.push(events.flatMap(describe));
+    onAppend(appends.at(-1)!);
   });
   await using h = await engineHarness({ store });
   const { done } = await h.start(workflowOf("ends", jobs));
@@ -62,10 +70,15 @@ Deno.test("a job that others wait on ends on its own: the run goes on", async ()
 });
 
 Deno.test("a job ending while another still runs does not end the run", async () => {
+  // `slow` runs until `quick`'s end is stored, so the two can never end in one pass.
+  const dir = await Deno.makeTempDir({ prefix: "swamp-scheduler-" });
+  const release = `${dir}/release`;
   const { status, appends } = await appendsOf([
     { name: "quick", steps: [shell("q", "true")] },
-    { name: "slow", steps: [shell("s", "sleep 0.3")] },
-  ]);
+    { name: "slow", steps: [shell("s", `while [ ! -e ${release} ]; do sleep 0.01; done`)] },
+  ], (events) => {
+    if (events.includes("job quick: SUCCEEDED")) Deno.writeTextFileSync(release, "");
+  }).finally(() => Deno.remove(dir, { recursive: true }));
   assertEquals(status, RunStatus.SUCCEEDED);
   assertEquals(appendWith(appends, "job quick: SUCCEEDED"), ["job quick: SUCCEEDED"]);
   assertEquals(appendWith(appends, "run: SUCCEEDED"), ["job slow: SUCCEEDED", "run: SUCCEEDED"]);
