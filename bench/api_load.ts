@@ -20,23 +20,30 @@ export interface LoadOptions {
   limitMs: number;
 }
 
-/** GetRun calls, one every LOAD_INTERVAL_MS at most, until `stop()` says so. */
-async function sampleGetRun(
-  s: Served,
-  pick: (i: number) => { runId: string; into: number[] },
+/**
+ * Calls, one every LOAD_INTERVAL_MS at most, until `stop()` says so: `pick(i)`
+ * names the i-th call and where its time goes. Returns how many failed.
+ */
+async function sampleCalls(
+  pick: (i: number) => { call: () => Promise<unknown>; into: number[] },
   stop: () => boolean,
 ): Promise<number> {
   let failed = 0;
   for (let i = 0; !stop(); i++) {
-    const { runId, into } = pick(i);
+    const { call, into } = pick(i);
     const start = performance.now();
-    const ok = await s.api.getRun({ runId }).then(() => true, () => false);
+    const ok = await call().then(() => true, () => false);
     const ms = performance.now() - start;
     if (ok) into.push(ms);
     else failed++;
     await delay(Math.max(0, LOAD_INTERVAL_MS - ms));
   }
   return failed;
+}
+
+/** GetRun of a run, as sampleCalls takes it. */
+function getRunOf(s: Served, runId: string, into: number[]) {
+  return { call: () => s.api.getRun({ runId }), into };
 }
 
 /**
@@ -53,27 +60,12 @@ async function saturatedFloor(s: Served, finishedId: string): Promise<number[]> 
   const ms: number[] = [];
   const until = performance.now() + 10_000;
   try {
-    await sampleGetRun(s, () => ({ runId: finishedId, into: ms }), () => performance.now() > until);
+    await sampleCalls(() => getRunOf(s, finishedId, ms), () => performance.now() > until);
   } finally {
     for (const loop of loops) loop.kill("SIGKILL");
     await Promise.all(loops.map((loop) => loop.status));
   }
   return ms;
-}
-
-/** Calls `call` once every LOAD_INTERVAL_MS at most until `stop()`, its times into `into`. */
-async function sampleCalls(
-  call: () => Promise<unknown>,
-  into: number[],
-  stop: () => boolean,
-): Promise<void> {
-  while (!stop()) {
-    const start = performance.now();
-    await call();
-    const ms = performance.now() - start;
-    into.push(ms);
-    await delay(Math.max(0, LOAD_INTERVAL_MS - ms));
-  }
 }
 
 /**
@@ -102,12 +94,15 @@ export async function underLoad(
     create(GetRunRequestSchema, { runId: finishedId }),
   );
   const echoMs: number[] = [];
-  const echoSampler = sampleCalls(() => echoCalls.call(echoBody), echoMs, () => stop);
-  const sampler = sampleGetRun(s, (i) => {
+  const echoSampler = sampleCalls(
+    () => ({ call: () => echoCalls.call(echoBody), into: echoMs }),
+    () => stop,
+  );
+  const sampler = sampleCalls((i) => {
     let cursor = 0;
     while (cursor < ids.length && released.has(ids[cursor])) cursor++;
     const running = i % 2 === 1 && cursor < ids.length ? ids[cursor] : undefined;
-    return running ? { runId: running, into: runningMs } : { runId: finishedId, into: finishedMs };
+    return running ? getRunOf(s, running, runningMs) : getRunOf(s, finishedId, finishedMs);
   }, () => stop);
   let watched: Promise<number[]> | undefined;
   const start = performance.now();
@@ -131,7 +126,7 @@ export async function underLoad(
   const seconds = (performance.now() - start) / 1000;
   stop = true;
   const failedCalls = await sampler;
-  await echoSampler;
+  const failedEcho = await echoSampler;
   await echoCalls.close();
   await echo.close();
   const ages = await (watched ?? Promise.resolve([]));
@@ -143,7 +138,8 @@ export async function underLoad(
       `in ${seconds.toFixed(1)} s (${((loadRuns * loadSteps) / seconds).toFixed(0)} steps/s); ` +
       `GetRun one call every ${LOAD_INTERVAL_MS} ms at most, alternating between the finished ` +
       "1-step run and the oldest load run still going; one watcher on the middle load run, " +
-      `from its submit${failedCalls > 0 ? `; ${failedCalls} GetRun calls FAILED` : ""}`,
+      `from its submit${failedCalls > 0 ? `; ${failedCalls} GetRun calls FAILED` : ""}` +
+      `${failedEcho > 0 ? `; ${failedEcho} echo calls FAILED` : ""}`,
   );
   console.log(table(header, [
     row("GetRun, finished 1-step run", finishedMs),
